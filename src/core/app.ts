@@ -1,0 +1,88 @@
+/**
+ * The one Hono app every runtime serves. Runtime specifics arrive through `AppDeps` (the chunk store,
+ * the database, digests, how to read the raw request target); nothing here imports a runtime.
+ */
+import { Hono, type Context } from 'hono';
+import { ChunkCorruptError, ChunkMissingError } from './block/store.ts';
+import { randomBytes, toBase64, toHex } from './digests.ts';
+import { S3Error, isS3Error } from './errors.ts';
+import { type S3Deps, s3Pipeline } from './s3/pipeline.ts';
+import { leaf, plainDocument } from './xml.ts';
+
+/** How an adapter hands over the request target exactly as sent (URL parsers normalise `..`). */
+export type GetRawTarget = (c: Context) => string | undefined;
+
+export interface AppDeps extends S3Deps {
+  getRawTarget?: GetRawTarget;
+  /** Where internal failures are reported (never to the client). */
+  logError?: (message: string, error: unknown) => void;
+}
+
+function newRequestId(): string {
+  return toHex(randomBytes(8)).toUpperCase();
+}
+
+export function errorResponse(e: S3Error, method: string, resource: string, requestId: string): Response {
+  const headers = new Headers(e.headers);
+  if (method === 'HEAD') return new Response(null, { status: e.status, headers });
+  headers.set('content-type', 'application/xml');
+  const body = plainDocument(
+    'Error',
+    leaf('Code', e.code),
+    leaf('Message', e.message),
+    ...Object.entries(e.fields).map(([k, v]) => leaf(k, v)),
+    leaf('Resource', resource),
+    leaf('RequestId', requestId),
+  );
+  return new Response(body, { status: e.status, headers });
+}
+
+function rawTargetOf(c: Context, getRawTarget?: GetRawTarget): string {
+  const raw = getRawTarget?.(c);
+  if (raw !== undefined && raw.startsWith('/')) return raw;
+  const url = new URL(c.req.url);
+  return url.pathname + url.search;
+}
+
+type Env = { Variables: { requestId: string } };
+
+export function createApp(deps: AppDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  const s3 = s3Pipeline(deps);
+  const logError = deps.logError ?? ((m, e) => console.error(m, e));
+
+  app.use('*', async (c, next) => {
+    const requestId = newRequestId();
+    c.set('requestId', requestId);
+    await next();
+    c.res.headers.set('x-amz-request-id', requestId);
+    c.res.headers.set('x-amz-id-2', toBase64(randomBytes(24)));
+    c.res.headers.set('server', 'Qoima');
+  });
+
+  app.onError((err, c) => {
+    const requestId = c.get('requestId') ?? newRequestId();
+    let e: S3Error;
+    if (isS3Error(err)) e = err;
+    else {
+      if (err instanceof ChunkCorruptError || err instanceof ChunkMissingError) logError(`qoima: data integrity: ${err.message}`, err);
+      else logError(`qoima: internal error on ${c.req.method} ${c.req.path} (request ${requestId})`, err);
+      e = new S3Error('InternalError');
+    }
+    const res = errorResponse(e, c.req.method, new URL(c.req.url).pathname, requestId);
+    res.headers.set('x-amz-request-id', requestId);
+    return res;
+  });
+
+  app.all('*', (c) =>
+    s3({
+      requestId: c.get('requestId'),
+      method: c.req.method,
+      rawTarget: rawTargetOf(c, deps.getRawTarget),
+      headers: c.req.raw.headers,
+      body: c.req.raw.body,
+    }),
+  );
+
+  return app;
+}

@@ -1,0 +1,99 @@
+/**
+ * Garbage collection of chunks. Zero references means "deletable after a delay", never "delete now":
+ * the delay lets readers that started before an overwrite or delete finish with the old bytes.
+ *
+ * Deleting bytes races with writers that reference the same hash again (deduplication). The protocol:
+ *  - the collector takes a lease on the row (UPDATE ... WHERE refcount = 0 AND zero_since < cutoff),
+ *    deletes the bytes while the lease holds, then deletes the row only if it is still unreferenced;
+ *  - a writer first adds its reference (the collector can no longer take the lease), then reads the
+ *    lease: if one was taken it waits until it ends before making sure the bytes exist (writer.ts).
+ * So bytes are only deleted while nobody references them, and a new reference always finds its bytes.
+ */
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import type { Db } from '../db/index.ts';
+import { chunkRefs, chunks, nodes, stagings } from '../db/schema.ts';
+import type { ChunkStore } from './store.ts';
+
+export interface GcOptions {
+  /** How long an unreferenced chunk is kept before its bytes may go. */
+  delayMs: number;
+  /** How long a node may miss heart-beats before its stagings count as abandoned. */
+  nodeTimeoutMs: number;
+  leaseMs?: number;
+  batchSize?: number;
+}
+
+export interface GcReport {
+  abandonedStagings: number;
+  chunksDeleted: number;
+  bytesFreed: number;
+}
+
+/** Drops the refs of bodies whose writer died (its node stopped heart-beating) mid-upload. */
+export async function sweepAbandonedStagings(db: Db, nodeTimeoutMs: number): Promise<number> {
+  const staleBefore = Date.now() - nodeTimeoutMs;
+  const abandoned = await db
+    .select({ id: stagings.id })
+    .from(stagings)
+    .leftJoin(nodes, eq(nodes.id, stagings.nodeId))
+    .where(or(isNull(nodes.id), lt(nodes.heartbeatAt, staleBefore)));
+  for (const { id } of abandoned) {
+    await db.batch([db.delete(chunkRefs).where(eq(chunkRefs.owner, id)), db.delete(stagings).where(eq(stagings.id, id))]);
+  }
+  await db.delete(nodes).where(lt(nodes.heartbeatAt, staleBefore));
+  return abandoned.length;
+}
+
+export async function collectChunks(db: Db, store: ChunkStore, opts: GcOptions): Promise<Pick<GcReport, 'chunksDeleted' | 'bytesFreed'>> {
+  const leaseMs = opts.leaseMs ?? 30_000;
+  const batchSize = opts.batchSize ?? 500;
+  let chunksDeleted = 0;
+  let bytesFreed = 0;
+  for (;;) {
+    const now = Date.now();
+    const cutoff = now - opts.delayMs;
+    const collectable = and(
+      eq(chunks.refcount, 0),
+      lt(chunks.zeroSince, cutoff),
+      or(isNull(chunks.gcLease), lt(chunks.gcLease, now)),
+    );
+    const candidates = await db.select({ hash: chunks.hash, size: chunks.size }).from(chunks).where(collectable).limit(batchSize);
+    if (candidates.length === 0) break;
+    for (const { hash, size } of candidates) {
+      const lease = Date.now() + leaseMs;
+      const taken = await db.update(chunks).set({ gcLease: lease }).where(and(eq(chunks.hash, hash), collectable)).returning({ hash: chunks.hash });
+      if (taken.length === 0) continue;
+      await store.delete(hash);
+      if (Date.now() >= lease) continue; // too slow: a writer may have re-added the bytes; leave the row for next time
+      const gone = await db
+        .delete(chunks)
+        .where(and(eq(chunks.hash, hash), eq(chunks.refcount, 0), eq(chunks.gcLease, lease)))
+        .returning({ hash: chunks.hash });
+      if (gone.length) {
+        chunksDeleted++;
+        bytesFreed += size;
+      }
+    }
+    if (candidates.length < batchSize) break;
+  }
+  return { chunksDeleted, bytesFreed };
+}
+
+export async function collectGarbage(db: Db, store: ChunkStore, opts: GcOptions): Promise<GcReport> {
+  const abandonedStagings = await sweepAbandonedStagings(db, opts.nodeTimeoutMs);
+  const { chunksDeleted, bytesFreed } = await collectChunks(db, store, opts);
+  return { abandonedStagings, chunksDeleted, bytesFreed };
+}
+
+/** Heart-beat of this process, so other nodes (and its own restarts) can tell its stagings are live. */
+export async function heartbeat(db: Db, nodeId: string): Promise<void> {
+  const now = Date.now();
+  await db
+    .insert(nodes)
+    .values({ id: nodeId, startedAt: now, heartbeatAt: now })
+    .onConflictDoUpdate({ target: nodes.id, set: { heartbeatAt: sql`excluded.heartbeat_at` } });
+}
+
+export async function leaveCluster(db: Db, nodeId: string): Promise<void> {
+  await db.delete(nodes).where(eq(nodes.id, nodeId));
+}

@@ -1,0 +1,42 @@
+import { toHex } from '../digests.ts';
+
+/**
+ * The chunk store contract. The block layer knows hashes, never buckets or keys.
+ *
+ * Invariants every implementation keeps:
+ * - `put(hash, bytes)` is all-or-nothing and durable once it resolves: a reader sees the whole chunk
+ *   or no chunk, never a prefix, even if the process dies mid-write. Putting the same hash twice is
+ *   harmless (same bytes).
+ * - `get` returns the stored bytes as they are; it does not verify them. The caller (block/reader.ts)
+ *   checks them against the hash, so bit rot is an error, never wrong data served as good.
+ * - `delete` of a missing chunk is not an error.
+ * Whether a chunk may be deleted is decided by the database (refcounts, see block/gc.ts), not here.
+ */
+export interface ChunkStore {
+  has(hash: string): Promise<boolean>;
+  put(hash: string, bytes: Uint8Array): Promise<void>;
+  /** The whole chunk, or null when the store has no such chunk. */
+  get(hash: string): Promise<Uint8Array | null>;
+  delete(hash: string): Promise<void>;
+  /** Every hash held, in no particular order (scrub and orphan sweeps). */
+  list(): AsyncIterable<string>;
+}
+
+/** SHA-256 of a chunk as lower-case hex: its name in the store. */
+export async function chunkHash(bytes: Uint8Array): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as BufferSource)));
+}
+
+export class ChunkMissingError extends Error {
+  constructor(readonly hash: string) {
+    super(`chunk ${hash} is missing from the store`);
+    this.name = 'ChunkMissingError';
+  }
+}
+
+export class ChunkCorruptError extends Error {
+  constructor(readonly hash: string) {
+    super(`chunk ${hash} does not match its hash`);
+    this.name = 'ChunkCorruptError';
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Writing a body into the chunk store under a staging owner.
+ *
+ * For each chunk, in this order:
+ *  1. hash it (SHA-256, off the main thread where the runtime allows);
+ *  2. record a chunk_refs row owned by the staging id: the trigger raises the chunk's refcount, so the
+ *     collector can no longer pick it, and the same batch reads the chunk's gc_lease;
+ *  3. if the collector held a lease (it may be deleting these bytes right now), wait it out; then make
+ *     sure the bytes are in the store, writing them if not.
+ * The refs stay owned by the staging id until the caller's commit moves them to an object in the same
+ * batch that writes the object row. Nothing is visible before that; a crash leaves a staging whose node
+ * stops heart-beating, and the collector drops its refs (block/gc.ts).
+ */
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/index.ts';
+import { chunkRefs, chunks, stagings } from '../db/schema.ts';
+import { randomBase32 } from '../digests.ts';
+import { chunkHash, type ChunkStore } from './store.ts';
+
+export interface BlockWriterDeps {
+  db: Db;
+  store: ChunkStore;
+  nodeId: string;
+}
+
+/** How long a chunk's bytes may still be deleted after its gc_lease time (clock skew between nodes). */
+export const LEASE_MARGIN_MS = 2_000;
+
+export interface WrittenChunk {
+  idx: number;
+  offset: number;
+  size: number;
+  hash: string;
+}
+
+export class StagingWriter {
+  private nextIdx = 0;
+  private nextOffset = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown = null;
+
+  private constructor(
+    private readonly deps: BlockWriterDeps,
+    readonly stagingId: string,
+    private readonly maxInFlight: number,
+  ) {}
+
+  static async begin(deps: BlockWriterDeps, maxInFlight = 2): Promise<StagingWriter> {
+    const id = `stg_${randomBase32(20)}`;
+    await deps.db.insert(stagings).values({ id, nodeId: deps.nodeId, startedAt: Date.now() });
+    return new StagingWriter(deps, id, maxInFlight);
+  }
+
+  /** Bytes written so far (accepted by `write`, not necessarily stored yet). */
+  get size(): number {
+    return this.nextOffset;
+  }
+
+  get chunkCount(): number {
+    return this.nextIdx;
+  }
+
+  /**
+   * Queues one chunk. Resolves when there is room for the next one (at most `maxInFlight` chunks are
+   * being hashed or stored at once), so memory stays bounded while the network keeps flowing.
+   */
+  async write(bytes: Uint8Array): Promise<void> {
+    if (this.failure) throw this.failure;
+    const idx = this.nextIdx++;
+    const offset = this.nextOffset;
+    this.nextOffset += bytes.length;
+    const p: Promise<void> = this.store(idx, offset, bytes).then(
+      () => void this.inFlight.delete(p),
+      (e: unknown) => {
+        this.inFlight.delete(p);
+        this.failure ??= e;
+      },
+    );
+    this.inFlight.add(p);
+    while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  /** Waits until every queued chunk is durably stored and referenced. */
+  async finish(): Promise<void> {
+    while (this.inFlight.size) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  /** Drops everything written: the refs go (refcounts fall) and the staging row with them. */
+  async abort(): Promise<void> {
+    await Promise.allSettled(this.inFlight);
+    await this.deps.db.batch([
+      this.deps.db.delete(chunkRefs).where(eq(chunkRefs.owner, this.stagingId)),
+      this.deps.db.delete(stagings).where(eq(stagings.id, this.stagingId)),
+    ]);
+  }
+
+  private async store(idx: number, offset: number, bytes: Uint8Array): Promise<void> {
+    const { db, store } = this.deps;
+    const hash = await chunkHash(bytes);
+    const [, lease] = await db.batch([
+      db.insert(chunkRefs).values({ owner: this.stagingId, idx, offset, size: bytes.length, hash }),
+      db.select({ gcLease: chunks.gcLease }).from(chunks).where(eq(chunks.hash, hash)),
+    ]);
+    const leaseUntil = lease[0]?.gcLease ?? null;
+    if (leaseUntil !== null) {
+      const wait = leaseUntil + LEASE_MARGIN_MS - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    if (!(await store.has(hash))) await store.put(hash, bytes);
+  }
+}

@@ -1,0 +1,27 @@
+/** The metadata database: a drizzle handle over whatever libSQL client the runtime opened. */
+import type { Client } from '@libsql/client';
+import type { LibSQLDatabase } from 'drizzle-orm/libsql/driver-core';
+// The web entry of drizzle's libSQL driver is plain JavaScript (fetch-based), so it loads on every
+// runtime; it wraps the client it is given and opens no connection of its own.
+import { drizzle } from 'drizzle-orm/libsql/web';
+import * as schema from './schema.ts';
+
+export type Db = LibSQLDatabase<typeof schema>;
+
+export function openDb(client: Client): Db {
+  return drizzle({ client, schema });
+}
+
+/**
+ * When a batch was aborted by a `guards` precondition (see schema.ts): the failing statement's index in
+ * the batch (-1 when the driver does not say), else null.
+ */
+export function guardIndex(e: unknown): number | null {
+  let index: number | null = null;
+  for (let cur: unknown = e; cur; cur = (cur as { cause?: unknown }).cause) {
+    const at = (cur as { statementIndex?: unknown }).statementIndex;
+    if (typeof at === 'number') index = at;
+    if (cur instanceof Error && /guards_never_hold_a_row|CHECK constraint failed: .*reason/.test(cur.message)) return index ?? -1;
+  }
+  return null;
+}

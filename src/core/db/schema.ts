@@ -1,0 +1,134 @@
+/**
+ * The metadata schema (libSQL). Changes go through drizzle-kit: edit this file, `npm run db:generate`,
+ * commit the new file under migrations/. Triggers that keep reference counts and bucket totals live in
+ * hand-written migrations (drizzle-kit does not model triggers); they are described next to the tables.
+ */
+import { check, customType, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { sql } from 'drizzle-orm';
+
+/** BLOB as a Web-standard Uint8Array (drizzle's own blob mode would type it as a Node Buffer). */
+const bytes = customType<{ data: Uint8Array; driverData: ArrayBuffer | Uint8Array }>({
+  dataType: () => 'blob',
+  fromDriver: (v) => (v instanceof Uint8Array ? v : new Uint8Array(v)),
+  toDriver: (v) => v,
+});
+
+export const accounts = sqliteTable('accounts', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** S3 credentials. The secret is sealed with the server key (see core/secretbox.ts). */
+export const credentials = sqliteTable(
+  'credentials',
+  {
+    accessKeyId: text('access_key_id').primaryKey(),
+    accountId: text('account_id').notNull().references(() => accounts.id),
+    secretSealed: text('secret_sealed').notNull(),
+    kind: text('kind', { enum: ['root'] }).notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('credentials_account').on(t.accountId)],
+);
+
+/** Bucket names are global, as in S3. object_count/byte_count are kept by triggers on objects. */
+export const buckets = sqliteTable(
+  'buckets',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    accountId: text('account_id').notNull().references(() => accounts.id),
+    storageClass: text('storage_class', { enum: ['STANDARD', 'COLD'] }).notNull(),
+    accessType: text('access_type', { enum: ['private', 'public-read'] }).notNull().default('private'),
+    createdAt: integer('created_at').notNull(),
+    objectCount: integer('object_count').notNull().default(0),
+    byteCount: integer('byte_count').notNull().default(0),
+  },
+  (t) => [uniqueIndex('buckets_name').on(t.name), index('buckets_account').on(t.accountId)],
+);
+
+/**
+ * One row per live object. Bytes are either inline (small objects) or a list of chunk_refs owned by
+ * the object id. (bucket_id, key) is unique and its index serves keyset listing.
+ */
+export const objects = sqliteTable(
+  'objects',
+  {
+    id: text('id').primaryKey(),
+    bucketId: text('bucket_id').notNull(),
+    key: text('key').notNull(),
+    size: integer('size').notNull(),
+    etag: text('etag').notNull(),
+    lastModified: integer('last_modified').notNull(),
+    contentType: text('content_type'),
+    cacheControl: text('cache_control'),
+    contentDisposition: text('content_disposition'),
+    contentEncoding: text('content_encoding'),
+    contentLanguage: text('content_language'),
+    expires: text('expires'),
+    userMeta: text('user_meta').notNull().default('{}'),
+    checksumAlgorithm: text('checksum_algorithm'),
+    checksumValue: text('checksum_value'),
+    checksumType: text('checksum_type', { enum: ['FULL_OBJECT', 'COMPOSITE'] }),
+    partsCount: integer('parts_count'),
+    inlineData: bytes('inline_data'),
+  },
+  (t) => [uniqueIndex('objects_bucket_key').on(t.bucketId, t.key)],
+);
+
+/**
+ * References from an owner (an object id, or a staging id while a body is being written) to chunks,
+ * in byte order. Triggers: inserting a row adds one to chunks.refcount (creating the chunk row),
+ * deleting a row takes one away and stamps zero_since when it reaches zero. Moving a reference to
+ * another owner is an UPDATE of owner and leaves counts alone; hash never changes.
+ */
+export const chunkRefs = sqliteTable(
+  'chunk_refs',
+  {
+    owner: text('owner').notNull(),
+    idx: integer('idx').notNull(),
+    offset: integer('offset').notNull(),
+    size: integer('size').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.owner, t.idx] }), index('chunk_refs_hash').on(t.hash)],
+);
+
+/**
+ * Every chunk the store holds or is about to hold. refcount = 0 means "deletable once zero_since is
+ * older than the GC delay"; gc_lease is set while the collector deletes the bytes (see block/gc.ts).
+ */
+export const chunks = sqliteTable(
+  'chunks',
+  {
+    hash: text('hash').primaryKey(),
+    size: integer('size').notNull(),
+    refcount: integer('refcount').notNull().default(0),
+    zeroSince: integer('zero_since'),
+    gcLease: integer('gc_lease'),
+  },
+  (t) => [index('chunks_zero').on(t.zeroSince).where(sql`refcount = 0`)],
+);
+
+/** A body being written: its chunk_refs are owned by the staging id until the object commits. */
+export const stagings = sqliteTable('stagings', {
+  id: text('id').primaryKey(),
+  nodeId: text('node_id').notNull(),
+  startedAt: integer('started_at').notNull(),
+});
+
+/** Live server processes; a staging whose node stopped heart-beating is abandoned. */
+export const nodes = sqliteTable('nodes', {
+  id: text('id').primaryKey(),
+  startedAt: integer('started_at').notNull(),
+  heartbeatAt: integer('heartbeat_at').notNull(),
+});
+
+/**
+ * Never holds a row: `INSERT INTO guards SELECT 'why' WHERE <condition>` aborts a batch (CHECK fails)
+ * when the condition holds, which lets a single atomic batch carry a precondition.
+ */
+export const guards = sqliteTable('guards', { reason: text('reason') }, (t) => [
+  check('guards_never_hold_a_row', sql`${t.reason} IS NULL`),
+]);

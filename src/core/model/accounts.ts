@@ -1,0 +1,118 @@
+/**
+ * Accounts ("the service" a customer creates) and their root users' S3 credentials. Secrets are sealed
+ * with the server key before they reach the database.
+ */
+import { asc, count, eq } from 'drizzle-orm';
+import type { Credential } from '../auth/authenticate.ts';
+import type { Db } from '../db/index.ts';
+import { accounts, buckets, credentials } from '../db/schema.ts';
+import { randomBase32, randomBytes, toBase64Url } from '../digests.ts';
+import type { SecretBox } from '../secretbox.ts';
+
+export interface AccountDeps {
+  db: Db;
+  box: SecretBox;
+}
+
+export interface NewAccount {
+  accountId: string;
+  name: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export function newAccessKeyId(): string {
+  return `QK${randomBase32(18).toUpperCase()}`;
+}
+
+export function newSecretAccessKey(): string {
+  return toBase64Url(randomBytes(30));
+}
+
+/** MinIO's rules for operator-chosen root keys, so the same values work here. */
+export function checkPresetCredentials(accessKeyId: string, secret: string): string | null {
+  if (!/^[A-Za-z0-9._-]{3,128}$/.test(accessKeyId)) return 'the access key must be 3 to 128 letters, digits, ".", "_" or "-"';
+  if (secret.length < 8 || secret.length > 256) return 'the secret key must be 8 to 256 characters';
+  return null;
+}
+
+export async function createAccount(
+  deps: AccountDeps,
+  opts: { name: string; accessKeyId?: string; secretAccessKey?: string },
+): Promise<NewAccount> {
+  const accountId = `acc${randomBase32(13)}`;
+  const accessKeyId = opts.accessKeyId ?? newAccessKeyId();
+  const secretAccessKey = opts.secretAccessKey ?? newSecretAccessKey();
+  const now = Date.now();
+  const sealed = await deps.box.seal(secretAccessKey, accessKeyId);
+  await deps.db.batch([
+    deps.db.insert(accounts).values({ id: accountId, name: opts.name, createdAt: now }),
+    deps.db.insert(credentials).values({ accessKeyId, accountId, secretSealed: sealed, kind: 'root', createdAt: now }),
+  ]);
+  return { accountId, name: opts.name, accessKeyId, secretAccessKey };
+}
+
+export interface AccountSummary {
+  accountId: string;
+  name: string;
+  createdAt: string;
+  buckets: number;
+}
+
+export async function listAccounts(db: Db): Promise<AccountSummary[]> {
+  const rows = await db
+    .select({ id: accounts.id, name: accounts.name, createdAt: accounts.createdAt, buckets: count(buckets.id) })
+    .from(accounts)
+    .leftJoin(buckets, eq(buckets.accountId, accounts.id))
+    .groupBy(accounts.id)
+    .orderBy(asc(accounts.createdAt));
+  return rows.map((r) => ({ accountId: r.id, name: r.name, createdAt: new Date(r.createdAt).toISOString(), buckets: r.buckets }));
+}
+
+export async function firstAccount(db: Db): Promise<{ id: string } | null> {
+  const [row] = await db.select({ id: accounts.id }).from(accounts).orderBy(asc(accounts.createdAt)).limit(1);
+  return row ?? null;
+}
+
+export async function rootCredential(deps: AccountDeps, accountId: string): Promise<{ accessKeyId: string; secretAccessKey: string } | null> {
+  const [row] = await deps.db.select().from(credentials).where(eq(credentials.accountId, accountId)).limit(1);
+  if (!row) return null;
+  return { accessKeyId: row.accessKeyId, secretAccessKey: await deps.box.open(row.secretSealed, row.accessKeyId) };
+}
+
+/** Makes `accessKeyId`/`secret` the account's only root credential (operator-preset keys). */
+export async function replaceRootCredential(deps: AccountDeps, accountId: string, accessKeyId: string, secret: string): Promise<void> {
+  const sealed = await deps.box.seal(secret, accessKeyId);
+  await deps.db.batch([
+    deps.db.delete(credentials).where(eq(credentials.accountId, accountId)),
+    deps.db.insert(credentials).values({ accessKeyId, accountId, secretSealed: sealed, kind: 'root', createdAt: Date.now() }),
+  ]);
+}
+
+/**
+ * Credential lookups for every signed request, cached briefly: a key created by the admin CLI (another
+ * process) is found at once (misses always go to the database), a removed one stops working within
+ * `ttlMs`.
+ */
+export class CredentialCache {
+  private readonly entries = new Map<string, { value: Credential; until: number }>();
+
+  constructor(
+    private readonly deps: AccountDeps,
+    private readonly ttlMs = 5_000,
+  ) {}
+
+  readonly lookup = async (accessKeyId: string): Promise<Credential | null> => {
+    const hit = this.entries.get(accessKeyId);
+    if (hit && hit.until > Date.now()) return hit.value;
+    const [row] = await this.deps.db.select().from(credentials).where(eq(credentials.accessKeyId, accessKeyId)).limit(1);
+    if (!row) {
+      this.entries.delete(accessKeyId);
+      return null;
+    }
+    const value: Credential = { accountId: row.accountId, kind: row.kind, secret: await this.deps.box.open(row.secretSealed, row.accessKeyId) };
+    if (this.entries.size > 10_000) this.entries.clear();
+    this.entries.set(accessKeyId, { value, until: Date.now() + this.ttlMs });
+    return value;
+  };
+}

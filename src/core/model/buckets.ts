@@ -1,0 +1,99 @@
+/** Buckets: global names (as in S3), owned by one account, with a fixed storage class. */
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { type Db, guardIndex } from '../db/index.ts';
+import { buckets, guards, objects } from '../db/schema.ts';
+import { randomBase32 } from '../digests.ts';
+import { S3Error } from '../errors.ts';
+
+export const STORAGE_CLASSES = ['STANDARD', 'COLD'] as const;
+export type StorageClass = (typeof STORAGE_CLASSES)[number];
+export type AccessType = 'private' | 'public-read';
+export type Bucket = typeof buckets.$inferSelect;
+
+/** Names the HTTP API keeps for itself at the top of the path. */
+const RESERVED = new Set(['admin', 'console']);
+
+/** S3's general-purpose bucket naming rules; returns why a name is refused, or null. */
+export function bucketNameProblem(name: string): string | null {
+  if (name.length < 3 || name.length > 63) return 'Bucket names must be between 3 and 63 characters long.';
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) {
+    return 'Bucket names can consist only of lowercase letters, numbers, dots and hyphens, and must begin and end with a letter or number.';
+  }
+  if (name.includes('..')) return 'Bucket names must not contain two adjacent periods.';
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return 'Bucket names must not be formatted as an IP address.';
+  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name) || /(-s3alias|--ol-s3|--x-s3|\.mrap)$/.test(name)) {
+    return 'Bucket names must not use a prefix or suffix reserved by S3.';
+  }
+  if (RESERVED.has(name)) return `The bucket name "${name}" is reserved by this service.`;
+  return null;
+}
+
+export function parseStorageClass(value: string | null | undefined): StorageClass {
+  if (value === null || value === undefined || value === '') return 'STANDARD';
+  const v = value.toUpperCase();
+  if ((STORAGE_CLASSES as readonly string[]).includes(v)) return v as StorageClass;
+  throw new S3Error('InvalidStorageClass', `The storage class "${value}" is not offered here; choose STANDARD or COLD.`, {
+    fields: { StorageClassRequested: value },
+  });
+}
+
+export async function findBucket(db: Db, name: string): Promise<Bucket | null> {
+  const [row] = await db.select().from(buckets).where(eq(buckets.name, name)).limit(1);
+  return row ?? null;
+}
+
+export async function createBucket(db: Db, opts: { accountId: string; name: string; storageClass: StorageClass }): Promise<Bucket> {
+  const problem = bucketNameProblem(opts.name);
+  if (problem) throw new S3Error('InvalidBucketName', problem, { fields: { BucketName: opts.name } });
+  const row: Bucket = {
+    id: `bkt${randomBase32(13)}`,
+    name: opts.name,
+    accountId: opts.accountId,
+    storageClass: opts.storageClass,
+    accessType: 'private',
+    createdAt: Date.now(),
+    objectCount: 0,
+    byteCount: 0,
+  };
+  const inserted = await db.insert(buckets).values(row).onConflictDoNothing().returning({ id: buckets.id });
+  if (inserted.length) return row;
+  const existing = await findBucket(db, opts.name);
+  if (existing && existing.accountId === opts.accountId) {
+    const msg =
+      existing.storageClass !== opts.storageClass
+        ? `You already own this bucket, with storage class ${existing.storageClass}; a bucket's storage class is chosen at creation and cannot be changed.`
+        : undefined;
+    throw new S3Error('BucketAlreadyOwnedByYou', msg, { fields: { BucketName: opts.name } });
+  }
+  throw new S3Error('BucketAlreadyExists', undefined, { fields: { BucketName: opts.name } });
+}
+
+export async function listBuckets(
+  db: Db,
+  accountId: string,
+  opts: { prefix?: string; after?: string; limit: number },
+): Promise<Bucket[]> {
+  const conds = [eq(buckets.accountId, accountId)];
+  if (opts.prefix) conds.push(sql`substr(${buckets.name}, 1, ${opts.prefix.length}) = ${opts.prefix}`);
+  if (opts.after) conds.push(gt(buckets.name, opts.after));
+  return db.select().from(buckets).where(and(...conds)).orderBy(asc(buckets.name)).limit(opts.limit);
+}
+
+/** Deletes an empty bucket; refuses (atomically) when an object is in it. */
+export async function deleteBucket(db: Db, bucket: Bucket): Promise<void> {
+  try {
+    await db.batch([
+      db.insert(guards).select(
+        db.select({ reason: sql<string>`'BucketNotEmpty'`.as('reason') }).from(objects).where(eq(objects.bucketId, bucket.id)).limit(1),
+      ),
+      db.delete(buckets).where(eq(buckets.id, bucket.id)),
+    ]);
+  } catch (e) {
+    if (guardIndex(e) !== null) throw new S3Error('BucketNotEmpty', undefined, { fields: { BucketName: bucket.name } });
+    throw e;
+  }
+}
+
+export async function setAccessType(db: Db, bucketId: string, accessType: AccessType): Promise<void> {
+  await db.update(buckets).set({ accessType }).where(eq(buckets.id, bucketId));
+}

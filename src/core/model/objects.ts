@@ -1,0 +1,203 @@
+/**
+ * Object rows and their bytes' references. Every change is one atomic batch: the object row, the
+ * chunk_refs it owns (whose triggers move refcounts), the replaced object's rows, and any precondition
+ * (guards) either all happen or none does. Concurrent writers to one key therefore end with exactly
+ * one complete winner, and a reader holding the old chunk list keeps valid bytes (chunks are immutable
+ * and outlive their last reference by the GC delay).
+ */
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import type { ChunkSpan } from '../block/reader.ts';
+import { type Db, guardIndex } from '../db/index.ts';
+import { buckets, chunkRefs, guards, objects, stagings } from '../db/schema.ts';
+import { randomBase32 } from '../digests.ts';
+import { S3Error } from '../errors.ts';
+
+export type StoredObject = typeof objects.$inferSelect;
+
+/** The HTTP metadata S3 keeps with an object. */
+export interface ObjectHeaders {
+  contentType: string | null;
+  cacheControl: string | null;
+  contentDisposition: string | null;
+  contentEncoding: string | null;
+  contentLanguage: string | null;
+  expires: string | null;
+  userMeta: Record<string, string>;
+}
+
+export interface ObjectFacts {
+  size: number;
+  etag: string;
+  checksumAlgorithm: string | null;
+  checksumValue: string | null;
+  checksumType: 'FULL_OBJECT' | 'COMPOSITE' | null;
+  partsCount: number | null;
+}
+
+export type Body = { kind: 'inline'; data: Uint8Array } | { kind: 'staged'; stagingId: string };
+
+/** Conditional write (If-Match / If-None-Match on PUT and on the copy destination). */
+export interface WriteCondition {
+  ifMatch?: string;
+  ifNoneMatchAny?: boolean;
+}
+
+export function newObjectId(): string {
+  // time-ordered prefix (ms, base36) + randomness: unique and roughly sortable by creation
+  return `obj${Date.now().toString(36).padStart(9, '0')}${randomBase32(12)}`;
+}
+
+export function headersOf(o: StoredObject): ObjectHeaders {
+  return {
+    contentType: o.contentType,
+    cacheControl: o.cacheControl,
+    contentDisposition: o.contentDisposition,
+    contentEncoding: o.contentEncoding,
+    contentLanguage: o.contentLanguage,
+    expires: o.expires,
+    userMeta: JSON.parse(o.userMeta) as Record<string, string>,
+  };
+}
+
+export async function findObject(db: Db, bucketId: string, key: string): Promise<StoredObject | null> {
+  const [row] = await db.select().from(objects).where(and(eq(objects.bucketId, bucketId), eq(objects.key, key))).limit(1);
+  return row ?? null;
+}
+
+export async function chunkSpans(db: Db, objectId: string): Promise<ChunkSpan[]> {
+  return db
+    .select({ hash: chunkRefs.hash, offset: chunkRefs.offset, size: chunkRefs.size })
+    .from(chunkRefs)
+    .where(eq(chunkRefs.owner, objectId))
+    .orderBy(asc(chunkRefs.idx));
+}
+
+const guardReason = (reason: string) => sql<string>`${reason}`.as('reason');
+
+/** Statements that fail the batch unless the bucket still exists and the condition on `key` holds. */
+function preconditions(db: Db, bucketId: string, key: string, cond: WriteCondition | undefined) {
+  const items: { stmt: BatchItem<'sqlite'>; error: () => S3Error }[] = [
+    {
+      stmt: db.insert(guards).select(db.select({ reason: guardReason('NoSuchBucket') }).from(sql`(SELECT 1)`).where(
+        sql`NOT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucketId})`,
+      )),
+      error: () => new S3Error('NoSuchBucket'),
+    },
+  ];
+  const current = and(eq(objects.bucketId, bucketId), eq(objects.key, key));
+  if (cond?.ifNoneMatchAny) {
+    items.push({
+      stmt: db.insert(guards).select(db.select({ reason: guardReason('PreconditionFailed') }).from(objects).where(current)),
+      error: () => new S3Error('PreconditionFailed', 'An object already exists at this key (If-None-Match: *).', { fields: { Condition: 'If-None-Match' } }),
+    });
+  }
+  if (cond?.ifMatch !== undefined) {
+    items.push({
+      stmt: db.insert(guards).select(db.select({ reason: guardReason('PreconditionFailed') }).from(sql`(SELECT 1)`).where(
+        sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${bucketId} AND ${objects.key} = ${key} AND ${objects.etag} = ${cond.ifMatch})`,
+      )),
+      error: () => new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Match' } }),
+    });
+  }
+  return items;
+}
+
+/** Removes whatever object is at (bucket, key), with its references; nothing if there is none. */
+function removeCurrent(db: Db, bucketId: string, key: string) {
+  const currentId = sql`(SELECT ${objects.id} FROM ${objects} WHERE ${objects.bucketId} = ${bucketId} AND ${objects.key} = ${key})`;
+  return [
+    db.delete(chunkRefs).where(sql`${chunkRefs.owner} = ${currentId}`),
+    db.delete(objects).where(and(eq(objects.bucketId, bucketId), eq(objects.key, key))),
+  ];
+}
+
+async function runGuarded(db: Db, guarded: { error: () => S3Error }[], rest: BatchItem<'sqlite'>[], guardStmts: BatchItem<'sqlite'>[]) {
+  try {
+    await db.batch([...guardStmts, ...rest] as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]);
+  } catch (e) {
+    const at = guardIndex(e);
+    if (at === null) throw e;
+    throw (guarded[at] ?? guarded[0]!).error();
+  }
+}
+
+export interface PutObjectInput {
+  bucketId: string;
+  key: string;
+  headers: ObjectHeaders;
+  facts: ObjectFacts;
+  body: Body;
+  condition?: WriteCondition;
+}
+
+/** Makes the new object visible, replacing the old one at that key, in one atomic batch. */
+export async function commitObject(db: Db, input: PutObjectInput): Promise<StoredObject> {
+  const row: StoredObject = {
+    id: newObjectId(),
+    bucketId: input.bucketId,
+    key: input.key,
+    lastModified: Date.now(),
+    ...input.facts,
+    ...input.headers,
+    userMeta: JSON.stringify(input.headers.userMeta),
+    inlineData: input.body.kind === 'inline' ? input.body.data : null,
+  };
+  const guarded = preconditions(db, input.bucketId, input.key, input.condition);
+  const rest: BatchItem<'sqlite'>[] = [...removeCurrent(db, input.bucketId, input.key), db.insert(objects).values(row)];
+  if (input.body.kind === 'staged') {
+    rest.push(db.update(chunkRefs).set({ owner: row.id }).where(eq(chunkRefs.owner, input.body.stagingId)));
+    rest.push(db.delete(stagings).where(eq(stagings.id, input.body.stagingId)));
+  }
+  await runGuarded(db, guarded, rest, guarded.map((g) => g.stmt));
+  return row;
+}
+
+/**
+ * A new object at the destination sharing the source's bytes: its chunk references are copied (the
+ * triggers count them), no byte is read or written. Fails if the source changed since it was read.
+ */
+export async function copyObject(
+  db: Db,
+  source: StoredObject,
+  dest: { bucketId: string; key: string; headers: ObjectHeaders; condition?: WriteCondition },
+): Promise<StoredObject> {
+  const row: StoredObject = {
+    ...source,
+    ...dest.headers,
+    id: newObjectId(),
+    bucketId: dest.bucketId,
+    key: dest.key,
+    userMeta: JSON.stringify(dest.headers.userMeta),
+    lastModified: Date.now(),
+  };
+  const guarded = [
+    ...preconditions(db, dest.bucketId, dest.key, dest.condition),
+    {
+      stmt: db.insert(guards).select(db.select({ reason: guardReason('NoSuchKey') }).from(sql`(SELECT 1)`).where(
+        sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.id} = ${source.id})`,
+      )) as BatchItem<'sqlite'>,
+      error: () => new S3Error('NoSuchKey', 'The source object changed or disappeared during the copy; try again.'),
+    },
+  ];
+  const rest: BatchItem<'sqlite'>[] = [
+    // copy the references first: the source may be the object this copy replaces
+    db.insert(chunkRefs).select(
+      db.select({ owner: sql<string>`${row.id}`.as('owner'), idx: chunkRefs.idx, offset: chunkRefs.offset, size: chunkRefs.size, hash: chunkRefs.hash })
+        .from(chunkRefs).where(eq(chunkRefs.owner, source.id)),
+    ),
+    ...removeCurrent(db, dest.bucketId, dest.key),
+    db.insert(objects).values(row),
+  ];
+  await runGuarded(db, guarded, rest, guarded.map((g) => g.stmt));
+  return row;
+}
+
+/** Deletes the object at (bucket, key); true if there was one. */
+export async function deleteObject(db: Db, bucketId: string, key: string): Promise<boolean> {
+  const [, removed] = await db.batch([
+    removeCurrent(db, bucketId, key)[0]!,
+    db.delete(objects).where(and(eq(objects.bucketId, bucketId), eq(objects.key, key))).returning({ id: objects.id }),
+  ]);
+  return removed.length > 0;
+}

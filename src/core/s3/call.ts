@@ -1,0 +1,33 @@
+/** What a handler receives: the resolved request, nothing more. Dependencies come via closures. */
+import type { Authenticated, AccountPrincipal } from '../auth/authenticate.ts';
+import type { Bucket } from '../model/buckets.ts';
+import type { Target } from './target.ts';
+
+export interface S3Call {
+  requestId: string;
+  method: string;
+  target: Target;
+  headers: Headers;
+  auth: Authenticated;
+  /** The signed-in account. Handlers only ever run for an account principal or for public reads. */
+  principal: AccountPrincipal;
+  body: ReadableStream<Uint8Array> | null;
+}
+
+/** A call on a bucket that exists and that the principal may use. */
+export interface BucketCall extends S3Call {
+  bucket: Bucket;
+}
+
+/** A call on an object key inside such a bucket. */
+export interface ObjectCall extends BucketCall {
+  key: string;
+}
+
+export function queryParam(call: S3Call, name: string): string | undefined {
+  return call.target.query.find((p) => p.name === name)?.value;
+}
+
+export function xmlResponse(xml: string, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(xml, { status, headers: { 'content-type': 'application/xml', ...headers } });
+}

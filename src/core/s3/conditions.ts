@@ -1,0 +1,77 @@
+/** Range requests and conditional requests, as S3 (and RFC 9110) evaluate them. */
+
+/** An inclusive byte range within an object. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * The Range header against an object of `size` bytes: null when absent or not a single valid byte
+ * range (ignored, the whole object is sent, as S3 does), 'unsatisfiable' for a 416.
+ */
+export function parseRange(header: string | null, size: number): ByteRange | null | 'unsatisfiable' {
+  if (header === null) return null;
+  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Number(m[2]);
+  if (end < start) return null;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: Math.min(end, size - 1) };
+}
+
+function etagList(value: string): string[] {
+  return value.split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
+}
+
+function matches(value: string, etag: string): boolean {
+  return etagList(value).some((t) => t === '*' || t === etag);
+}
+
+/** Seconds precision: HTTP dates carry no milliseconds. */
+function parseHttpDate(value: string | null): number | null {
+  if (value === null) return null;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? null : Math.floor(t / 1000);
+}
+
+export type ConditionOutcome = 'proceed' | 'not-modified' | 'precondition-failed';
+
+export interface ConditionHeaders {
+  ifMatch: string | null;
+  ifNoneMatch: string | null;
+  ifModifiedSince: string | null;
+  ifUnmodifiedSince: string | null;
+}
+
+export function conditionHeaders(h: Headers, prefix = ''): ConditionHeaders {
+  return {
+    ifMatch: h.get(`${prefix}if-match`),
+    ifNoneMatch: h.get(`${prefix}if-none-match`),
+    ifModifiedSince: h.get(`${prefix}if-modified-since`),
+    ifUnmodifiedSince: h.get(`${prefix}if-unmodified-since`),
+  };
+}
+
+export function evaluateConditions(c: ConditionHeaders, etag: string, lastModifiedMs: number): ConditionOutcome {
+  const modified = Math.floor(lastModifiedMs / 1000);
+  if (c.ifMatch !== null) {
+    if (!matches(c.ifMatch, etag)) return 'precondition-failed';
+  } else {
+    const since = parseHttpDate(c.ifUnmodifiedSince);
+    if (since !== null && modified > since) return 'precondition-failed';
+  }
+  if (c.ifNoneMatch !== null) {
+    if (matches(c.ifNoneMatch, etag)) return 'not-modified';
+  } else {
+    const since = parseHttpDate(c.ifModifiedSince);
+    if (since !== null && modified <= since) return 'not-modified';
+  }
+  return 'proceed';
+}

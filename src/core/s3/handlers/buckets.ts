@@ -1,0 +1,87 @@
+/** Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation/Versioning. */
+import type { Db } from '../../db/index.ts';
+import { type Digests, fromBase64Url, toBase64Url, utf8 } from '../../digests.ts';
+import { S3Error } from '../../errors.ts';
+import { createBucket, deleteBucket, listBuckets, parseStorageClass } from '../../model/buckets.ts';
+import { document, leaf, node, parseXml, text } from '../../xml.ts';
+import { incomingBody, readSmallBody } from '../body.ts';
+import { type BucketCall, type S3Call, queryParam, xmlResponse } from '../call.ts';
+import { isoDate } from '../headers.ts';
+
+export interface BucketDeps {
+  db: Db;
+  region: string;
+  digests: Digests;
+}
+
+const MAX_BUCKETS_PAGE = 10_000;
+
+function owner(accountId: string): string {
+  return node('Owner', leaf('ID', accountId), leaf('DisplayName', accountId));
+}
+
+export function bucketHandlers(deps: BucketDeps) {
+  return {
+    async ListBuckets(call: S3Call): Promise<Response> {
+      const maxText = queryParam(call, 'max-buckets');
+      const max = maxText === undefined ? MAX_BUCKETS_PAGE : Number(maxText);
+      if (!Number.isInteger(max) || max < 1 || max > MAX_BUCKETS_PAGE) {
+        throw new S3Error('InvalidArgument', `max-buckets must be an integer from 1 to ${MAX_BUCKETS_PAGE}.`, { fields: { ArgumentName: 'max-buckets' } });
+      }
+      const token = queryParam(call, 'continuation-token');
+      const after = token ? new TextDecoder().decode(fromBase64Url(token) ?? new Uint8Array()) : undefined;
+      const prefix = queryParam(call, 'prefix');
+      const rows = await listBuckets(deps.db, call.principal.accountId, { prefix, after, limit: max + 1 });
+      const page = rows.slice(0, max);
+      const next = rows.length > max ? toBase64Url(utf8(page[page.length - 1]!.name)) : undefined;
+      return xmlResponse(
+        document(
+          'ListAllMyBucketsResult',
+          owner(call.principal.accountId),
+          node('Buckets', ...page.map((b) => node('Bucket', leaf('Name', b.name), leaf('CreationDate', isoDate(b.createdAt)), leaf('BucketRegion', deps.region)))),
+          leaf('ContinuationToken', next),
+          leaf('Prefix', prefix),
+        ),
+      );
+    },
+
+    async CreateBucket(call: S3Call): Promise<Response> {
+      const name = call.target.bucket!;
+      const body = await readSmallBody(incomingBody(call.body, call.headers, call.auth.payload, deps.digests), 64 * 1024);
+      if (body.length) {
+        const doc = parseXml(new TextDecoder().decode(body));
+        const location = text(doc['CreateBucketConfiguration'], 'LocationConstraint');
+        if (location && location !== deps.region) {
+          throw new S3Error('IllegalLocationConstraintException', `The ${location} location constraint is incompatible for the region specific endpoint this request was sent to (${deps.region}).`);
+        }
+      }
+      const acl = call.headers.get('x-amz-acl');
+      if (acl && acl !== 'private') throw new S3Error('NotImplemented', `Canned ACL "${acl}" is not supported yet; buckets are created private.`);
+      const storageClass = parseStorageClass(call.headers.get('x-qoima-storage-class'));
+      await createBucket(deps.db, { accountId: call.principal.accountId, name, storageClass });
+      return new Response(null, { status: 200, headers: { location: `/${name}`, 'x-qoima-storage-class': storageClass } });
+    },
+
+    async HeadBucket(call: BucketCall): Promise<Response> {
+      return new Response(null, {
+        status: 200,
+        headers: { 'x-amz-bucket-region': deps.region, 'x-qoima-storage-class': call.bucket.storageClass, 'x-qoima-access-type': call.bucket.accessType },
+      });
+    },
+
+    async DeleteBucket(call: BucketCall): Promise<Response> {
+      await deleteBucket(deps.db, call.bucket);
+      return new Response(null, { status: 204 });
+    },
+
+    async GetBucketLocation(): Promise<Response> {
+      // us-east-1 is written as an empty constraint, as S3 does
+      return xmlResponse(document('LocationConstraint', deps.region === 'us-east-1' ? '' : deps.region.replace(/[<&>]/g, '')));
+    },
+
+    async GetBucketVersioning(): Promise<Response> {
+      // Versioning has never been enabled on any bucket here: S3 answers that with an empty configuration.
+      return xmlResponse(document('VersioningConfiguration'));
+    },
+  };
+}

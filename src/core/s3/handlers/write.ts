@@ -1,0 +1,179 @@
+/** PutObject, CopyObject, DeleteObject, DeleteObjects. */
+import type { BlockWriterDeps } from '../../block/writer.ts';
+import { checksumHeader, isChecksumAlgorithm } from '../../checksums.ts';
+import type { Digests } from '../../digests.ts';
+import { S3Error, isS3Error } from '../../errors.ts';
+import { type Bucket, findBucket } from '../../model/buckets.ts';
+import { type WriteCondition, commitObject, copyObject, deleteObject, headersOf } from '../../model/objects.ts';
+import { children, document, leaf, node, parseXml, text } from '../../xml.ts';
+import { BodyDigests, incomingBody, readSmallBody } from '../body.ts';
+import { type BucketCall, type ObjectCall, xmlResponse } from '../call.ts';
+import { conditionHeaders, evaluateConditions } from '../conditions.ts';
+import { isoDate, objectHeadersFrom, quoteEtag } from '../headers.ts';
+import { type IngestLimits, ingest } from '../ingest.ts';
+import { MAX_KEY_BYTES } from '../target.ts';
+import { requireObject } from './read.ts';
+
+export interface WriteDeps extends BlockWriterDeps {
+  digests: Digests;
+  limits: IngestLimits;
+}
+
+/** Objects take their bucket's storage class; a request may restate it but never ask for another. */
+function checkStorageClass(headers: Headers, bucket: Bucket): void {
+  const asked = headers.get('x-amz-storage-class');
+  if (asked === null || asked.toUpperCase() === bucket.storageClass) return;
+  throw new S3Error(
+    'InvalidStorageClass',
+    `Objects take the storage class of their bucket (${bucket.storageClass}), chosen when the bucket was created; "${asked}" cannot be set per object.`,
+    { fields: { StorageClassRequested: asked } },
+  );
+}
+
+function writeCondition(headers: Headers): WriteCondition | undefined {
+  const ifNoneMatch = headers.get('if-none-match');
+  const ifMatch = headers.get('if-match');
+  if (ifNoneMatch !== null && ifNoneMatch.trim() !== '*') {
+    throw new S3Error('NotImplemented', 'Conditional writes support only If-None-Match: *', { fields: { Header: 'If-None-Match' } });
+  }
+  if (ifNoneMatch === null && ifMatch === null) return undefined;
+  return { ifNoneMatchAny: ifNoneMatch !== null, ifMatch: ifMatch?.trim().replace(/^"(.*)"$/, '$1') };
+}
+
+/** `x-amz-copy-source`: "bucket/key" or "/bucket/key", URL-encoded, maybe with ?versionId=null. */
+function parseCopySource(value: string): { bucket: string; key: string } {
+  let v = value.startsWith('/') ? value.slice(1) : value;
+  const q = v.indexOf('?');
+  if (q >= 0) {
+    const params = new URLSearchParams(v.slice(q + 1));
+    const version = params.get('versionId');
+    if (version !== null && version !== 'null') throw new S3Error('NotImplemented', 'Object versions are not supported; copy the current object.');
+    v = v.slice(0, q);
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(v);
+  } catch {
+    throw new S3Error('InvalidArgument', 'Invalid copy source encoding.', { fields: { ArgumentName: 'x-amz-copy-source' } });
+  }
+  const slash = decoded.indexOf('/');
+  if (slash <= 0 || slash === decoded.length - 1) {
+    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey.', { fields: { ArgumentName: 'x-amz-copy-source' } });
+  }
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+}
+
+export function writeHandlers(deps: WriteDeps) {
+  return {
+    async PutObject(call: ObjectCall): Promise<Response> {
+      checkStorageClass(call.headers, call.bucket);
+      const headers = objectHeadersFrom(call.headers);
+      const condition = writeCondition(call.headers);
+      const incoming = incomingBody(call.body, call.headers, call.auth.payload, deps.digests);
+      if (incoming.length === null) throw new S3Error('MissingContentLength');
+      const digests = new BodyDigests(call.headers, deps.digests);
+      const body = await ingest(deps, incoming, digests, deps.limits);
+      let obj;
+      try {
+        obj = await commitObject(deps.db, {
+          bucketId: call.bucket.id,
+          key: call.key,
+          headers,
+          facts: {
+            size: body.size,
+            etag: body.md5Hex,
+            checksumAlgorithm: body.checksum?.algorithm ?? null,
+            checksumValue: body.checksum?.value ?? null,
+            checksumType: body.checksum ? 'FULL_OBJECT' : null,
+            partsCount: null,
+          },
+          body: body.body,
+          condition,
+        });
+      } catch (e) {
+        await body.abort();
+        throw e;
+      }
+      const out = new Headers({ etag: quoteEtag(obj.etag), 'x-qoima-object-id': obj.id });
+      if (body.checksum) {
+        out.set(checksumHeader(body.checksum.algorithm), body.checksum.value);
+        out.set('x-amz-checksum-type', 'FULL_OBJECT');
+      }
+      return new Response(null, { status: 200, headers: out });
+    },
+
+    async CopyObject(call: ObjectCall): Promise<Response> {
+      const src = parseCopySource(call.headers.get('x-amz-copy-source')!);
+      const srcBucket = await findBucket(deps.db, src.bucket);
+      if (!srcBucket) throw new S3Error('NoSuchBucket', 'The source bucket does not exist.', { fields: { BucketName: src.bucket } });
+      if (srcBucket.accountId !== call.principal.accountId) throw new S3Error('AccessDenied', 'You may copy only from buckets of your own account.');
+      const source = await requireObject(deps.db, srcBucket.id, src.key);
+      if (evaluateConditions(conditionHeaders(call.headers, 'x-amz-copy-source-'), source.etag, source.lastModified) !== 'proceed') {
+        throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'x-amz-copy-source-If-*' } });
+      }
+      checkStorageClass(call.headers, call.bucket);
+      const directive = (call.headers.get('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
+      if (directive !== 'COPY' && directive !== 'REPLACE') {
+        throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { fields: { ArgumentName: 'x-amz-metadata-directive' } });
+      }
+      const sameObject = srcBucket.id === call.bucket.id && src.key === call.key;
+      if (sameObject && directive === 'COPY') {
+        throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+      }
+      const wanted = call.headers.get('x-amz-checksum-algorithm')?.toUpperCase();
+      if (wanted && (!isChecksumAlgorithm(wanted) || wanted !== source.checksumAlgorithm)) {
+        throw new S3Error('NotImplemented', 'A copy keeps the checksum of its source; computing another algorithm during a copy is not supported.');
+      }
+      const headers = directive === 'REPLACE' ? objectHeadersFrom(call.headers) : headersOf(source);
+      const obj = await copyObject(deps.db, source, { bucketId: call.bucket.id, key: call.key, headers, condition: writeCondition(call.headers) });
+      return xmlResponse(
+        document(
+          'CopyObjectResult',
+          leaf('LastModified', isoDate(obj.lastModified)),
+          leaf('ETag', quoteEtag(obj.etag)),
+          obj.checksumAlgorithm ? leaf(`Checksum${obj.checksumAlgorithm}`, obj.checksumValue) : '',
+        ),
+        200,
+        { 'x-qoima-object-id': obj.id },
+      );
+    },
+
+    async DeleteObject(call: ObjectCall): Promise<Response> {
+      await deleteObject(deps.db, call.bucket.id, call.key);
+      return new Response(null, { status: 204 });
+    },
+
+    async DeleteObjects(call: BucketCall): Promise<Response> {
+      const hasIntegrity = call.headers.has('content-md5') || [...call.headers.keys()].some((h) => h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm');
+      if (!hasIntegrity) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 or x-amz-checksum-*.');
+      const incoming = incomingBody(call.body, call.headers, call.auth.payload, deps.digests);
+      const digests = new BodyDigests(call.headers, deps.digests);
+      const bytes = await readSmallBody(incoming, 2 * 1024 * 1024);
+      digests.update(bytes);
+      digests.verify(incoming.trailers);
+      const doc = parseXml(new TextDecoder().decode(bytes))['Delete'];
+      if (doc === undefined) throw new S3Error('MalformedXML');
+      const quiet = text(doc, 'Quiet') === 'true';
+      const objectsToDelete = children(doc, 'Object');
+      if (objectsToDelete.length === 0 || objectsToDelete.length > 1000) {
+        throw new S3Error('MalformedXML', 'A Delete request names 1 to 1000 objects.');
+      }
+      const results: string[] = [];
+      for (const o of objectsToDelete) {
+        const key = text(o, 'Key');
+        if (key === undefined) throw new S3Error('MalformedXML', 'Every <Object> needs a <Key>.');
+        try {
+          if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
+          const version = text(o, 'VersionId');
+          if (version !== undefined && version !== 'null') throw new S3Error('NotImplemented', 'Object versions are not supported.');
+          await deleteObject(deps.db, call.bucket.id, key);
+          if (!quiet) results.push(node('Deleted', leaf('Key', key)));
+        } catch (e) {
+          if (!isS3Error(e)) throw e;
+          results.push(node('Error', leaf('Key', key), leaf('Code', e.code), leaf('Message', e.message)));
+        }
+      }
+      return xmlResponse(document('DeleteResult', ...results));
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Taking in an object body: small bodies are kept whole for an inline row, larger ones are cut into
+ * fixed-size chunks and handed to the block writer while they stream in. Memory stays at a few chunks
+ * whatever the object size. Nothing becomes visible here; the caller commits or aborts.
+ */
+import { type BlockWriterDeps, StagingWriter } from '../block/writer.ts';
+import { S3Error } from '../errors.ts';
+import type { Body } from '../model/objects.ts';
+import type { BodyDigests, ComputedChecksum, IncomingBody } from './body.ts';
+
+export interface IngestLimits {
+  chunkSize: number;
+  /** Bodies up to this size are stored in the database row. */
+  inlineMax: number;
+  /** Larger bodies are refused with EntityTooLarge, as soon as the excess arrives. */
+  maxSize: number;
+}
+
+export interface Ingested {
+  body: Body;
+  size: number;
+  md5Hex: string;
+  checksum: ComputedChecksum | null;
+  /** Drops the staged chunks if the commit does not happen. */
+  abort(): Promise<void>;
+}
+
+export async function ingest(deps: BlockWriterDeps, incoming: IncomingBody, digests: BodyDigests, limits: IngestLimits): Promise<Ingested> {
+  if (incoming.length !== null && incoming.length > limits.maxSize) {
+    throw new S3Error('EntityTooLarge', undefined, { fields: { ProposedSize: String(incoming.length), MaxSizeAllowed: String(limits.maxSize) } });
+  }
+  let writer: StagingWriter | null = null;
+  let buf = new Uint8Array(Math.min(limits.chunkSize, incoming.length ?? limits.chunkSize));
+  let fill = 0;
+  let size = 0;
+  const flush = async () => {
+    writer ??= await StagingWriter.begin(deps);
+    await writer.write(fill === buf.length ? buf : buf.subarray(0, fill));
+    buf = new Uint8Array(limits.chunkSize);
+    fill = 0;
+  };
+  try {
+    for await (let piece of incoming.chunks) {
+      size += piece.length;
+      if (size > limits.maxSize) throw new S3Error('EntityTooLarge', undefined, { fields: { MaxSizeAllowed: String(limits.maxSize) } });
+      digests.update(piece);
+      while (piece.length) {
+        if (fill === buf.length) {
+          if (buf.length < limits.chunkSize) {
+            // the declared length was smaller than what arrives; counted() will refuse it, but keep going safely
+            const bigger = new Uint8Array(limits.chunkSize);
+            bigger.set(buf);
+            buf = bigger;
+          } else await flush();
+        }
+        const n = Math.min(piece.length, buf.length - fill);
+        buf.set(piece.subarray(0, n), fill);
+        fill += n;
+        piece = piece.subarray(n);
+      }
+    }
+    const { md5Hex, checksum } = digests.verify(incoming.trailers);
+    let body: Body;
+    if (!writer && size <= limits.inlineMax) {
+      body = { kind: 'inline', data: buf.slice(0, fill) };
+    } else {
+      if (fill > 0) await flush();
+      await writer!.finish();
+      body = { kind: 'staged', stagingId: writer!.stagingId };
+    }
+    const staged = writer as StagingWriter | null;
+    return { body, size, md5Hex, checksum, abort: async () => { await staged?.abort(); } };
+  } catch (e) {
+    await (writer as StagingWriter | null)?.abort();
+    throw e;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Where a request points: bucket and key from a path-style URL (`/bucket/key`) or a virtual-hosted one
+ * (`bucket.<base domain>/key`), and the raw path and query that SigV4 signs.
+ */
+import { S3Error } from '../errors.ts';
+import { type QueryParam, parseQuery } from '../auth/sigv4.ts';
+
+export interface Target {
+  bucket: string | null;
+  key: string | null;
+  style: 'path' | 'virtual';
+  /** The path exactly as sent (still percent-encoded). */
+  rawPath: string;
+  query: QueryParam[];
+}
+
+export const MAX_KEY_BYTES = 1024;
+
+function decode(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new S3Error('InvalidArgument', "Couldn't parse the specified URI.", { fields: { URI: raw } });
+  }
+}
+
+/** The host without port, lower-cased. */
+export function hostName(hostHeader: string | null): string {
+  const host = (hostHeader ?? '').toLowerCase();
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  const colon = host.lastIndexOf(':');
+  return colon >= 0 ? host.slice(0, colon) : host;
+}
+
+/** The bucket named by the Host header under one of `baseDomains`, if any. */
+export function virtualHostBucket(host: string, baseDomains: readonly string[]): string | null {
+  for (const domain of baseDomains) {
+    if (host.length > domain.length + 1 && host.endsWith(`.${domain}`)) return host.slice(0, -domain.length - 1);
+  }
+  return null;
+}
+
+export function resolveTarget(rawTarget: string, hostHeader: string | null, baseDomains: readonly string[]): Target {
+  const q = rawTarget.indexOf('?');
+  const rawPath = q >= 0 ? rawTarget.slice(0, q) : rawTarget;
+  let query: QueryParam[];
+  try {
+    query = parseQuery(q >= 0 ? rawTarget.slice(q + 1) : '');
+  } catch {
+    throw new S3Error('InvalidArgument', "Couldn't parse the specified URI.", { fields: { URI: rawTarget } });
+  }
+  const hostBucket = virtualHostBucket(hostName(hostHeader), baseDomains);
+  let bucket: string | null;
+  let key: string | null;
+  if (hostBucket !== null) {
+    bucket = hostBucket;
+    key = rawPath.length > 1 ? decode(rawPath.slice(1)) : null;
+  } else {
+    const rest = rawPath.slice(1);
+    const slash = rest.indexOf('/');
+    bucket = rest.length ? decode(slash >= 0 ? rest.slice(0, slash) : rest) : null;
+    const rawKey = slash >= 0 ? rest.slice(slash + 1) : '';
+    key = rawKey.length ? decode(rawKey) : null;
+  }
+  if (key !== null && new TextEncoder().encode(key).length > MAX_KEY_BYTES) {
+    throw new S3Error('KeyTooLongError', undefined, { fields: { MaxSizeAllowed: String(MAX_KEY_BYTES) } });
+  }
+  return { bucket, key, style: hostBucket !== null ? 'virtual' : 'path', rawPath, query };
+}

@@ -1,0 +1,105 @@
+/**
+ * Opening a data directory on Node: the server key, the libSQL database (migrated), the chunk store,
+ * and on first start the first account with its root user. Shared by the server and the admin CLI,
+ * which may run at the same time on the same directory.
+ */
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Client, createClient } from '@libsql/client';
+import { type Db, openDb } from '../core/db/index.ts';
+import { type Journal, loadMigrations, migrate } from '../core/db/migrate.ts';
+import { fromBase64, randomBytes, toBase64 } from '../core/digests.ts';
+import {
+  type AccountDeps,
+  checkPresetCredentials,
+  createAccount,
+  firstAccount,
+  replaceRootCredential,
+  rootCredential,
+} from '../core/model/accounts.ts';
+import { SecretBox } from '../core/secretbox.ts';
+import { ConfigError, type Config } from './config.ts';
+import { FsChunkStore } from './fs-chunk-store.ts';
+
+const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
+
+export interface Opened {
+  client: Client;
+  db: Db;
+  box: SecretBox;
+  store: FsChunkStore;
+}
+
+async function serverKey(cfg: Config): Promise<Uint8Array> {
+  if (cfg.serverKey) {
+    const key = fromBase64(cfg.serverKey);
+    if (!key || key.length !== 32) throw new ConfigError('QOIMA_SERVER_KEY must be base64 of 32 bytes');
+    return key;
+  }
+  const path = join(cfg.dataDir, 'server.key');
+  try {
+    await writeFile(path, toBase64(randomBytes(32)) + '\n', { flag: 'wx', mode: 0o600 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const key = fromBase64((await readFile(path, 'utf8')).trim());
+  if (!key || key.length !== 32) throw new ConfigError(`${path} does not hold a base64 32-byte key`);
+  return key;
+}
+
+async function openClient(cfg: Config): Promise<Client> {
+  const local = cfg.dbUrl.startsWith('file:');
+  const client = createClient({ url: cfg.dbUrl, authToken: cfg.dbAuthToken, ...(local ? { timeout: 10_000 } : {}) });
+  if (local) {
+    // WAL lets the admin CLI and the server use the file together; FULL makes each commit durable.
+    await client.execute('PRAGMA journal_mode = WAL');
+    await client.execute('PRAGMA synchronous = FULL');
+  }
+  return client;
+}
+
+export async function openDataDir(cfg: Config): Promise<Opened> {
+  await mkdir(cfg.dataDir, { recursive: true });
+  const box = await SecretBox.create(await serverKey(cfg));
+  const client = await openClient(cfg);
+  const journal = JSON.parse(await readFile(new URL('meta/_journal.json', MIGRATIONS_DIR), 'utf8')) as Journal;
+  await migrate(client, await loadMigrations(journal, (tag) => readFile(new URL(`${tag}.sql`, MIGRATIONS_DIR), 'utf8')));
+  const store = new FsChunkStore(cfg.dataDir, cfg.fsync);
+  await store.init();
+  return { client, db: openDb(client), box, store };
+}
+
+export interface RootCredentials {
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/**
+ * The first account: created on first start (from QOIMA_ROOT_* when given), or brought in line with
+ * QOIMA_ROOT_* on later starts. Returns the credentials when they were created or changed (to be
+ * shown once), null when nothing changed.
+ */
+export async function ensureFirstAccount(deps: AccountDeps, cfg: Config, endpoint: string): Promise<RootCredentials | null> {
+  const preset = cfg.rootAccessKey && cfg.rootSecretKey ? { accessKeyId: cfg.rootAccessKey, secretAccessKey: cfg.rootSecretKey } : null;
+  if (preset) {
+    const problem = checkPresetCredentials(preset.accessKeyId, preset.secretAccessKey);
+    if (problem) throw new ConfigError(`QOIMA_ROOT_ACCESS_KEY/QOIMA_ROOT_SECRET_KEY: ${problem}`);
+  }
+  const first = await firstAccount(deps.db);
+  let creds: { accessKeyId: string; secretAccessKey: string };
+  if (!first) {
+    creds = await createAccount(deps, { name: 'root', ...preset });
+  } else {
+    if (!preset) return null;
+    const current = await rootCredential(deps, first.id);
+    if (current && current.accessKeyId === preset.accessKeyId && current.secretAccessKey === preset.secretAccessKey) return null;
+    await replaceRootCredential(deps, first.id, preset.accessKeyId, preset.secretAccessKey);
+    creds = preset;
+  }
+  const out = { endpoint, accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey };
+  const path = join(cfg.dataDir, 'root-credentials.json');
+  await writeFile(path, JSON.stringify(out, null, 2) + '\n', { mode: 0o600 });
+  await chmod(path, 0o600);
+  return out;
+}

@@ -1,0 +1,122 @@
+/**
+ * Server settings from the environment (QOIMA_*), with command-line flags mirroring the main ones
+ * (`--port 9001` overrides QOIMA_PORT). Invalid values stop start-up with a message naming the setting.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  QOIMA_HOST: z.string().min(1).default('127.0.0.1'),
+  QOIMA_PORT: int(0, 65535).default(9000),
+  QOIMA_DATA_DIR: z.string().min(1).default('./storage'),
+  QOIMA_REGION: z.string().regex(/^[a-z0-9-]+$/, 'letters, digits and dashes').default('us-east-1'),
+  /** Base domains for virtual-hosted-style requests: `<bucket>.<domain>`. */
+  QOIMA_DOMAINS: z.string().default('localhost'),
+  QOIMA_ROOT_ACCESS_KEY: z.string().optional(),
+  QOIMA_ROOT_SECRET_KEY: z.string().optional(),
+  /** A libSQL URL (file:, libsql:, http(s):); default: a file in the data directory. */
+  QOIMA_DB_URL: z.string().optional(),
+  QOIMA_DB_AUTH_TOKEN: z.string().optional(),
+  /** Base64 of 32 bytes; default: `server.key` in the data directory, created on first start. */
+  QOIMA_SERVER_KEY: z.string().optional(),
+  QOIMA_CHUNK_SIZE: int(64 * 1024, 64 * MiB).default(MiB),
+  QOIMA_INLINE_MAX: int(0, 64 * 1024).default(8 * 1024),
+  QOIMA_MAX_OBJECT_SIZE: int(0).default(5 * 1024 * MiB),
+  QOIMA_GC_DELAY_SECONDS: int(0).default(3600),
+  QOIMA_GC_INTERVAL_SECONDS: int(1).default(60),
+  QOIMA_HEARTBEAT_SECONDS: int(1).default(5),
+  QOIMA_NODE_TIMEOUT_SECONDS: int(1).default(30),
+  QOIMA_SHUTDOWN_GRACE_SECONDS: int(0).default(25),
+  /** `0` skips fsync of chunk files (tests on tmpfs, benchmarks of the rest); never in production. */
+  QOIMA_FSYNC: z.enum(['0', '1']).default('1'),
+});
+
+export type Settings = z.infer<typeof schema>;
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  region: string;
+  baseDomains: string[];
+  rootAccessKey?: string;
+  rootSecretKey?: string;
+  dbUrl: string;
+  dbAuthToken?: string;
+  serverKey?: string;
+  chunkSize: number;
+  inlineMax: number;
+  maxObjectSize: number;
+  gcDelayMs: number;
+  gcIntervalMs: number;
+  heartbeatMs: number;
+  nodeTimeoutMs: number;
+  shutdownGraceMs: number;
+  fsync: boolean;
+}
+
+const FLAGS: Record<string, keyof Settings> = {
+  '--host': 'QOIMA_HOST',
+  '--port': 'QOIMA_PORT',
+  '--data-dir': 'QOIMA_DATA_DIR',
+  '--region': 'QOIMA_REGION',
+  '--domains': 'QOIMA_DOMAINS',
+  '--db-url': 'QOIMA_DB_URL',
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads settings; flags in `argv` win over the environment. Unknown flags are an error. */
+export function loadConfig(env: Record<string, string | undefined>, argv: string[] = []): Config {
+  const merged: Record<string, string | undefined> = { ...env };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
+    const name = FLAGS[flag];
+    if (!name) throw new ConfigError(`unknown option ${flag} (known: ${Object.keys(FLAGS).join(', ')})`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ConfigError(`option ${flag} needs a value`);
+    merged[name] = value;
+  }
+  const picked = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, merged[k] === '' ? undefined : merged[k]]));
+  const parsed = schema.safeParse(picked);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  }
+  const s = parsed.data;
+  if ((s.QOIMA_ROOT_ACCESS_KEY === undefined) !== (s.QOIMA_ROOT_SECRET_KEY === undefined)) {
+    throw new ConfigError('QOIMA_ROOT_ACCESS_KEY and QOIMA_ROOT_SECRET_KEY go together');
+  }
+  const dataDir = resolve(s.QOIMA_DATA_DIR);
+  return {
+    host: s.QOIMA_HOST,
+    port: s.QOIMA_PORT,
+    dataDir,
+    region: s.QOIMA_REGION,
+    baseDomains: s.QOIMA_DOMAINS.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),
+    rootAccessKey: s.QOIMA_ROOT_ACCESS_KEY,
+    rootSecretKey: s.QOIMA_ROOT_SECRET_KEY,
+    dbUrl: s.QOIMA_DB_URL ?? `file:${resolve(dataDir, 'qoima.db')}`,
+    dbAuthToken: s.QOIMA_DB_AUTH_TOKEN,
+    serverKey: s.QOIMA_SERVER_KEY,
+    chunkSize: s.QOIMA_CHUNK_SIZE,
+    inlineMax: s.QOIMA_INLINE_MAX,
+    maxObjectSize: s.QOIMA_MAX_OBJECT_SIZE,
+    gcDelayMs: s.QOIMA_GC_DELAY_SECONDS * 1000,
+    gcIntervalMs: s.QOIMA_GC_INTERVAL_SECONDS * 1000,
+    heartbeatMs: s.QOIMA_HEARTBEAT_SECONDS * 1000,
+    nodeTimeoutMs: s.QOIMA_NODE_TIMEOUT_SECONDS * 1000,
+    shutdownGraceMs: s.QOIMA_SHUTDOWN_GRACE_SECONDS * 1000,
+    fsync: s.QOIMA_FSYNC === '1',
+  };
+}
+
+export function endpointOf(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}

@@ -1,0 +1,111 @@
+/**
+ * The chunk store on a local filesystem: `<root>/chunks/ab/cd/<sha256>`. A chunk is written to
+ * `<root>/tmp`, fsynced, renamed into place and its directory fsynced, so it is either whole or absent
+ * after a crash. Reads fetch the whole chunk in one read call into a buffer of its size.
+ */
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ChunkStore } from '../core/block/store.ts';
+import { randomBase32 } from '../core/digests.ts';
+
+const TMP_MAX_AGE_MS = 24 * 3600 * 1000;
+
+export class FsChunkStore implements ChunkStore {
+  private readonly chunksDir: string;
+  private readonly tmpDir: string;
+  private readonly knownDirs = new Set<string>();
+
+  constructor(root: string, private readonly fsync = true) {
+    this.chunksDir = join(root, 'chunks');
+    this.tmpDir = join(root, 'tmp');
+  }
+
+  /** Creates the directories and removes temporary files a crash left behind. */
+  async init(): Promise<void> {
+    await mkdir(this.chunksDir, { recursive: true });
+    await mkdir(this.tmpDir, { recursive: true });
+    const now = Date.now();
+    for (const name of await readdir(this.tmpDir)) {
+      const p = join(this.tmpDir, name);
+      const s = await stat(p).catch(() => null);
+      if (s && now - s.mtimeMs > TMP_MAX_AGE_MS) await rm(p, { force: true });
+    }
+  }
+
+  path(hash: string): string {
+    return join(this.chunksDir, hash.slice(0, 2), hash.slice(2, 4), hash);
+  }
+
+  async has(hash: string): Promise<boolean> {
+    return (await stat(this.path(hash)).catch(() => null)) !== null;
+  }
+
+  async put(hash: string, bytes: Uint8Array): Promise<void> {
+    const dir = join(this.chunksDir, hash.slice(0, 2), hash.slice(2, 4));
+    if (!this.knownDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.knownDirs.add(dir);
+    }
+    const tmp = join(this.tmpDir, `${hash}.${randomBase32(8)}`);
+    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      let off = 0;
+      while (off < bytes.length) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
+      if (this.fsync) await fh.sync();
+    } catch (e) {
+      await fh.close();
+      await unlink(tmp).catch(() => {});
+      throw e;
+    }
+    await fh.close();
+    await rename(tmp, this.path(hash));
+    if (this.fsync) {
+      const d = await open(dir, constants.O_RDONLY);
+      try {
+        await d.sync();
+      } finally {
+        await d.close();
+      }
+    }
+  }
+
+  async get(hash: string): Promise<Uint8Array | null> {
+    let fh;
+    try {
+      fh = await open(this.path(hash), constants.O_RDONLY);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    try {
+      const { size } = await fh.stat();
+      const buf = Buffer.allocUnsafe(size);
+      let off = 0;
+      while (off < size) {
+        const { bytesRead } = await fh.read(buf, off, size - off, off);
+        if (bytesRead === 0) break;
+        off += bytesRead;
+      }
+      return off === size ? buf : buf.subarray(0, off);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async delete(hash: string): Promise<void> {
+    await unlink(this.path(hash)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
+
+  async *list(): AsyncIterable<string> {
+    for (const a of await readdir(this.chunksDir).catch(() => [] as string[])) {
+      for (const b of await readdir(join(this.chunksDir, a)).catch(() => [] as string[])) {
+        for (const name of await readdir(join(this.chunksDir, a, b)).catch(() => [] as string[])) {
+          if (/^[0-9a-f]{64}$/.test(name)) yield name;
+        }
+      }
+    }
+  }
+}
