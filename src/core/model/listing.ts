@@ -67,8 +67,11 @@ export async function listObjects(db: Db, req: ListRequest): Promise<ListResult>
     from = skipTo ? { key: skipTo, inclusive: true } : { key: req.after, inclusive: false };
   }
 
-  const batch = Math.min(req.maxKeys + 1, 1001);
+  // Rows fetched per query: a page's worth while keys are listed one by one; when a batch ended
+  // inside a common prefix (rows skipped), a few rows only, since the next query seeks past it anyway.
+  let limit = req.maxKeys + 1;
   for (;;) {
+    const asked = limit;
     const rows = await db
       .select({
         key: objects.key, size: objects.size, etag: objects.etag, lastModified: objects.lastModified,
@@ -81,10 +84,11 @@ export async function listObjects(db: Db, req: ListRequest): Promise<ListResult>
         upper !== null ? lt(objects.key, upper) : undefined,
       ))
       .orderBy(asc(objects.key))
-      .limit(batch);
+      .limit(asked);
     if (rows.length === 0) return out;
 
     let seekPast: string | null = null;
+    let used = 0;
     for (const row of rows) {
       const cp = commonPrefixOf(row.key, req.prefix, req.delimiter);
       if (cp !== null && cp === out.commonPrefixes[out.commonPrefixes.length - 1]) continue;
@@ -92,6 +96,7 @@ export async function listObjects(db: Db, req: ListRequest): Promise<ListResult>
         out.isTruncated = true;
         return out;
       }
+      used++;
       if (cp !== null) {
         out.commonPrefixes.push(cp);
         out.last = cp;
@@ -102,6 +107,8 @@ export async function listObjects(db: Db, req: ListRequest): Promise<ListResult>
         seekPast = null;
       }
     }
+    const remaining = req.maxKeys - out.contents.length - out.commonPrefixes.length;
+    limit = used < rows.length ? Math.min(remaining + 1, Math.max(8, used * 2)) : remaining + 1;
     const lastRow = rows[rows.length - 1]!;
     if (seekPast !== null) {
       // the batch ended inside a common prefix: jump over the rest of it in one seek
@@ -109,7 +116,7 @@ export async function listObjects(db: Db, req: ListRequest): Promise<ListResult>
       if (next === null) return out;
       from = { key: next, inclusive: true };
     } else {
-      if (rows.length < batch) return out;
+      if (rows.length < asked) return out;
       from = { key: lastRow.key, inclusive: false };
     }
   }

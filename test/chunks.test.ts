@@ -1,0 +1,180 @@
+/** The chunk store seen from outside: deduplication, inline objects, GC, corruption, reads during overwrite. */
+import { CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes, s3, signedFetch } from './helpers/s3.ts';
+import { type RunningServer, admin, removeDir, startServer } from './helpers/server.ts';
+
+const MiB = 1024 * 1024;
+
+async function chunkFiles(dataDir: string): Promise<string[]> {
+  const out: string[] = [];
+  const root = join(dataDir, 'chunks');
+  for (const a of await readdir(root).catch(() => [])) {
+    for (const b of await readdir(join(root, a))) {
+      for (const name of await readdir(join(root, a, b))) out.push(join(root, a, b, name));
+    }
+  }
+  return out;
+}
+
+const chunkPath = (dataDir: string, bytes: Uint8Array) => {
+  const h = createHash('sha256').update(bytes).digest('hex');
+  return join(dataDir, 'chunks', h.slice(0, 2), h.slice(2, 4), h);
+};
+
+describe('deduplication and inline objects (GC delay 0)', () => {
+  let srv: RunningServer;
+  let client: S3Client;
+  beforeAll(async () => {
+    srv = await startServer({ env: { QOIMA_GC_DELAY_SECONDS: '0', QOIMA_GC_INTERVAL_SECONDS: '3600' } });
+    client = s3(srv.endpoint, srv.creds);
+    await client.send(new CreateBucketCommand({ Bucket: 'dedup' }));
+  });
+  afterAll(async () => {
+    await srv.stop();
+    await removeDir(srv.dataDir);
+  });
+
+  it('stores the same bytes once, however many objects hold them', async () => {
+    const body = randomBytes(3 * MiB);
+    await client.send(new PutObjectCommand({ Bucket: 'dedup', Key: 'one', Body: body }));
+    expect((await chunkFiles(srv.dataDir)).length).toBe(3);
+    await client.send(new PutObjectCommand({ Bucket: 'dedup', Key: 'two', Body: body }));
+    await client.send(new CopyObjectCommand({ Bucket: 'dedup', Key: 'three', CopySource: 'dedup/one' }));
+    expect((await chunkFiles(srv.dataDir)).length).toBe(3);
+    // an object sharing only its first MiB adds only what differs
+    const half = Buffer.concat([body.subarray(0, MiB), randomBytes(MiB)]);
+    await client.send(new PutObjectCommand({ Bucket: 'dedup', Key: 'four', Body: half }));
+    expect((await chunkFiles(srv.dataDir)).length).toBe(4);
+  });
+
+  it('keeps small objects in the database, not as chunk files', async () => {
+    const before = (await chunkFiles(srv.dataDir)).length;
+    await client.send(new PutObjectCommand({ Bucket: 'dedup', Key: 'tiny', Body: 'a few bytes' }));
+    expect((await chunkFiles(srv.dataDir)).length).toBe(before);
+  });
+
+  it('collects chunks no object references any more, and only those', async () => {
+    const before = (await chunkFiles(srv.dataDir)).length;
+    let report = JSON.parse(await admin(srv.dataDir, ['gc', '--json'], { QOIMA_GC_DELAY_SECONDS: '0' }));
+    expect(report.chunksDeleted).toBe(0);
+    // "one", "two", "three" share 3 chunks; "four" shares one of them and has one of its own
+    for (const k of ['one', 'two']) await client.send(new DeleteObjectCommand({ Bucket: 'dedup', Key: k }));
+    report = JSON.parse(await admin(srv.dataDir, ['gc', '--json'], { QOIMA_GC_DELAY_SECONDS: '0' }));
+    expect(report.chunksDeleted).toBe(0); // "three" still holds them
+    await client.send(new DeleteObjectCommand({ Bucket: 'dedup', Key: 'three' }));
+    report = JSON.parse(await admin(srv.dataDir, ['gc', '--json'], { QOIMA_GC_DELAY_SECONDS: '0' }));
+    expect(report.chunksDeleted).toBe(2);
+    expect(report.bytesFreed).toBe(2 * MiB);
+    expect((await chunkFiles(srv.dataDir)).length).toBe(before - 2);
+    const four = await client.send(new GetObjectCommand({ Bucket: 'dedup', Key: 'four' }));
+    expect((await four.Body!.transformToByteArray()).length).toBe(2 * MiB);
+    await client.send(new DeleteObjectCommand({ Bucket: 'dedup', Key: 'four' }));
+    await admin(srv.dataDir, ['gc', '--json'], { QOIMA_GC_DELAY_SECONDS: '0' });
+    expect((await chunkFiles(srv.dataDir)).length).toBe(0);
+  });
+
+  it('re-uploading bytes whose chunks were collected stores them again', async () => {
+    const body = randomBytes(MiB + 1);
+    await client.send(new PutObjectCommand({ Bucket: 'dedup', Key: 'again', Body: body }));
+    await client.send(new DeleteObjectCommand({ Bucket: 'dedup', Key: 'again' }));
+    await admin(srv.dataDir, ['gc'], { QOIMA_GC_DELAY_SECONDS: '0' });
+    await client.send(new PutObjectCommand({ Bucket: 'dedup', Key: 'again', Body: body }));
+    const got = await client.send(new GetObjectCommand({ Bucket: 'dedup', Key: 'again' }));
+    expect(Buffer.compare(Buffer.from(await got.Body!.transformToByteArray()), Buffer.from(body))).toBe(0);
+  });
+});
+
+describe('corruption and missing chunks', () => {
+  let srv: RunningServer;
+  let client: S3Client;
+  beforeAll(async () => {
+    srv = await startServer();
+    client = s3(srv.endpoint, srv.creds);
+    await client.send(new CreateBucketCommand({ Bucket: 'rot' }));
+  });
+  afterAll(async () => {
+    await srv.stop();
+    await removeDir(srv.dataDir);
+  });
+
+  it('a flipped byte in the first chunk makes the GET fail with 500, never serve the bytes', async () => {
+    const body = randomBytes(2 * MiB);
+    await client.send(new PutObjectCommand({ Bucket: 'rot', Key: 'first', Body: body }));
+    const file = chunkPath(srv.dataDir, body.subarray(0, MiB));
+    const bytes = await readFile(file);
+    bytes[1234] = bytes[1234]! ^ 0xff;
+    await writeFile(file, bytes);
+    const res = await signedFetch(srv.endpoint, srv.creds, { path: '/rot/first' });
+    expect(res.status).toBe(500);
+    expect(await res.text()).toContain('<Code>InternalError</Code>');
+    expect(srv.output()).toMatch(/data integrity: chunk [0-9a-f]{64} does not match its hash/);
+  });
+
+  it('a flipped byte in a later chunk cuts the download off before the bad bytes', async () => {
+    const body = randomBytes(3 * MiB);
+    await client.send(new PutObjectCommand({ Bucket: 'rot', Key: 'later', Body: body }));
+    const file = chunkPath(srv.dataDir, body.subarray(2 * MiB));
+    const bytes = await readFile(file);
+    bytes[10] = bytes[10]! ^ 0x01;
+    await writeFile(file, bytes);
+    const res = await signedFetch(srv.endpoint, srv.creds, { path: '/rot/later' });
+    expect(res.status).toBe(200);
+    let received = 0;
+    await expect((async () => {
+      for await (const piece of res.body!) received += (piece as Uint8Array).length;
+    })()).rejects.toThrow();
+    expect(received).toBeLessThanOrEqual(2 * MiB);
+  });
+
+  it('a missing chunk file is an error too', async () => {
+    const body = randomBytes(MiB + 10);
+    await client.send(new PutObjectCommand({ Bucket: 'rot', Key: 'missing', Body: body }));
+    await unlink(chunkPath(srv.dataDir, body.subarray(0, MiB)));
+    const res = await signedFetch(srv.endpoint, srv.creds, { path: '/rot/missing' });
+    expect(res.status).toBe(500);
+  });
+});
+
+describe('reads racing writes', () => {
+  let srv: RunningServer;
+  let client: S3Client;
+  beforeAll(async () => {
+    srv = await startServer();
+    client = s3(srv.endpoint, srv.creds);
+    await client.send(new CreateBucketCommand({ Bucket: 'race' }));
+  });
+  afterAll(async () => {
+    await srv.stop();
+    await removeDir(srv.dataDir);
+  });
+
+  it('a reader keeps getting the old bytes while the object is overwritten, deleted and GC runs', async () => {
+    const old = randomBytes(8 * MiB);
+    await client.send(new PutObjectCommand({ Bucket: 'race', Key: 'file', Body: old }));
+    const res = await signedFetch(srv.endpoint, srv.creds, { path: '/race/file' });
+    const reader = res.body!.getReader();
+    const parts: Uint8Array[] = [];
+    const first = await reader.read();
+    parts.push(first.value!);
+    await client.send(new PutObjectCommand({ Bucket: 'race', Key: 'file', Body: randomBytes(8 * MiB) }));
+    await client.send(new DeleteObjectCommand({ Bucket: 'race', Key: 'file' }));
+    await admin(srv.dataDir, ['gc']); // default delay: the old chunks are not yet collectable
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+    }
+    expect(Buffer.compare(Buffer.concat(parts), Buffer.from(old))).toBe(0);
+  });
+
+  it('concurrent writers to one key end with exactly one complete winner', async () => {
+    const bodies = Array.from({ length: 6 }, () => randomBytes(2 * MiB + 7));
+    await Promise.all(bodies.map((Body) => client.send(new PutObjectCommand({ Bucket: 'race', Key: 'contended', Body }))));
+    const got = Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: 'race', Key: 'contended' }))).Body!.transformToByteArray());
+    expect(bodies.filter((b) => Buffer.compare(Buffer.from(b), got) === 0).length).toBe(1);
+  });
+});

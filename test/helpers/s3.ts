@@ -1,0 +1,80 @@
+/** Clients for tests: the real AWS SDK, and raw SigV4-signed fetch for what the SDK will not send. */
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
+import type { Creds } from './server.ts';
+
+export const REGION = 'us-east-1';
+
+export function s3(endpoint: string, creds: Creds, extra: Partial<S3ClientConfig> = {}): S3Client {
+  return new S3Client({ endpoint, region: REGION, credentials: creds, forcePathStyle: true, maxAttempts: 1, ...extra });
+}
+
+export function signer(creds: Creds): SignatureV4 {
+  return new SignatureV4({ credentials: creds, region: REGION, service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false, applyChecksum: true });
+}
+
+export interface RawRequest {
+  method?: string;
+  path: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array | ReadableStream<Uint8Array>;
+  /** Sign with this payload hash instead of the body's SHA-256 (e.g. UNSIGNED-PAYLOAD). */
+  payloadHash?: string;
+  signingDate?: Date;
+}
+
+/** Builds a request signed with SigV4 in the Authorization header and sends it with fetch. */
+export async function signedFetch(endpoint: string, creds: Creds | null, r: RawRequest): Promise<Response> {
+  const url = new URL(endpoint);
+  const headers: Record<string, string> = { host: url.host, ...(r.headers ?? {}) };
+  if (r.payloadHash) headers['x-amz-content-sha256'] = r.payloadHash;
+  let req = new HttpRequest({
+    method: r.method ?? 'GET',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: r.path,
+    query: r.query ?? {},
+    headers,
+    body: r.body instanceof ReadableStream ? undefined : r.body,
+  });
+  if (creds) req = (await signer(creds).sign(req, { signingDate: r.signingDate })) as HttpRequest;
+  const qs = new URLSearchParams(req.query as Record<string, string>).toString().replace(/\+/g, '%20');
+  const sent: Record<string, string> = { ...(req.headers as Record<string, string>) };
+  delete sent.host;
+  return fetch(`${url.origin}${req.path}${qs ? `?${qs}` : ''}`, {
+    method: req.method, headers: sent, body: r.body as BodyInit | undefined, ...(r.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+  } as RequestInit);
+}
+
+/** A presigned URL made by the S3 presigner of the AWS SDK (as getSignedUrl and `aws s3 presign` make them). */
+export async function presign(
+  endpoint: string,
+  creds: Creds,
+  r: { method?: string; path: string; expiresIn: number; signingDate?: Date; query?: Record<string, string>; headers?: Record<string, string> },
+): Promise<string> {
+  const url = new URL(endpoint);
+  const req = new HttpRequest({
+    method: r.method ?? 'GET', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: r.path, query: r.query ?? {},
+    headers: { host: url.host, ...(r.headers ?? {}) },
+  });
+  const presigner = new S3RequestPresigner({ credentials: creds, region: REGION, sha256: Hash.bind(null, 'sha256') });
+  const signed = await presigner.presign(req, { expiresIn: r.expiresIn, signingDate: r.signingDate });
+  const qs = Object.entries(signed.query as Record<string, string>).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+  return `${url.origin}${signed.path}?${qs}`;
+}
+
+export async function errorCode(res: Response): Promise<string | undefined> {
+  const text = await res.text();
+  return /<Code>([^<]+)<\/Code>/.exec(text)?.[1];
+}
+
+export function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
+  return out;
+}

@@ -1,0 +1,113 @@
+/**
+ * Starts the real Qoima server (src/node/main.ts) as a child process on an ephemeral port, with its
+ * own data directory, and reads the root credentials it writes.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+export interface Creds {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface RunningServer {
+  endpoint: string;
+  port: number;
+  dataDir: string;
+  creds: Creds;
+  proc: ChildProcess;
+  output: () => string;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop: () => Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill: () => Promise<void>;
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  env?: Record<string, string>;
+  args?: string[];
+}
+
+export async function tempDir(prefix = 'qoima-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export function waitForExit(proc: ChildProcess): Promise<number | null> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc.exitCode);
+  return new Promise((r) => proc.once('exit', (code) => r(code)));
+}
+
+export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
+  const dataDir = opts.dataDir ?? (await tempDir());
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/node/main.ts', ...(opts.args ?? [])], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      QOIMA_PORT: '0',
+      QOIMA_DATA_DIR: dataDir,
+      QOIMA_FSYNC: '0',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
+    const check = () => {
+      const m = /ready on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    proc.stdout!.on('data', check);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before it was ready:\n${out}`));
+    });
+  });
+  const creds = JSON.parse(await readFile(join(dataDir, 'root-credentials.json'), 'utf8')) as Creds;
+  return {
+    endpoint,
+    port: Number(new URL(endpoint).port),
+    dataDir,
+    creds: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
+    proc,
+    output: () => out,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      return waitForExit(proc);
+    },
+    kill: async () => {
+      proc.kill('SIGKILL');
+      await waitForExit(proc);
+    },
+  };
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Runs the admin CLI on a data directory; resolves with stdout (rejects on a non-zero exit). */
+export async function admin(dataDir: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/node/admin.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, QOIMA_DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await waitForExit(proc);
+  if (code !== 0) throw new Error(`admin ${args.join(' ')} exited ${code}: ${err}${out}`);
+  return out;
+}
