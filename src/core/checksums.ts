@@ -123,3 +123,67 @@ export function createChecksum(alg: ChecksumAlgorithm, digests: Digests): Hasher
 export const CHECKSUM_LENGTH: Record<ChecksumAlgorithm, number> = {
   CRC32: 4, CRC32C: 4, CRC64NVME: 8, SHA1: 20, SHA256: 32,
 };
+
+// ---- multipart: checksums of a whole object from its parts' checksums ----
+
+const CRC_PARAMS: Partial<Record<ChecksumAlgorithm, { poly: bigint; width: number }>> = {
+  CRC32: { poly: 0xedb88320n, width: 32 },
+  CRC32C: { poly: 0x82f63b78n, width: 32 },
+  CRC64NVME: { poly: 0x9a6c9329ac4bc9b5n, width: 64 },
+};
+
+/** Whether the algorithm can give a FULL_OBJECT checksum of a multipart object (the CRCs can). */
+export function supportsFullObject(alg: ChecksumAlgorithm): boolean {
+  return CRC_PARAMS[alg] !== undefined;
+}
+
+function toBig(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return v;
+}
+
+function fromBig(v: bigint, width: number): Uint8Array {
+  const out = new Uint8Array(width / 8);
+  for (let i = out.length - 1; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+function gf2Times(mat: bigint[], vec: bigint): bigint {
+  let sum = 0n;
+  for (let i = 0; vec; i++, vec >>= 1n) if (vec & 1n) sum ^= mat[i]!;
+  return sum;
+}
+
+function gf2Square(mat: bigint[]): bigint[] {
+  return mat.map((row) => gf2Times(mat, row));
+}
+
+/**
+ * CRC of A‖B from crc(A), crc(B) and |B| (zlib's crc32_combine, for any reflected CRC whose init and
+ * final xor are all ones, which CRC32, CRC32C and CRC64/NVME all are).
+ */
+export function combineCrc(alg: ChecksumAlgorithm, crcA: Uint8Array, crcB: Uint8Array, lengthB: number): Uint8Array {
+  const p = CRC_PARAMS[alg];
+  if (!p) throw new Error(`${alg} is not a CRC`);
+  let crc = toBig(crcA);
+  let len = BigInt(lengthB);
+  if (len === 0n) return crcA;
+  // operator for one zero bit, then squared to two and four zero bits
+  let odd: bigint[] = [p.poly, ...Array.from({ length: p.width - 1 }, (_, n) => 1n << BigInt(n))];
+  let even = gf2Square(odd);
+  odd = gf2Square(even);
+  do {
+    even = gf2Square(odd);
+    if (len & 1n) crc = gf2Times(even, crc);
+    len >>= 1n;
+    if (!len) break;
+    odd = gf2Square(even);
+    if (len & 1n) crc = gf2Times(odd, crc);
+    len >>= 1n;
+  } while (len);
+  return fromBig(crc ^ toBig(crcB), p.width);
+}

@@ -48,6 +48,7 @@ const parser = new XMLParser({
   parseTagValue: false, // keys such as "0001" stay strings
   trimValues: false, // keys may start or end with spaces
   processEntities: true,
+  htmlEntities: true, // numeric references (&#34;) too, as Go's encoder (rclone) writes quotes
   ignoreDeclaration: true,
 });
 

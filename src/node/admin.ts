@@ -5,15 +5,15 @@
  *   npm run --silent admin -- accounts list [--json]
  *   npm run --silent admin -- gc [--json]
  */
-import { collectGarbage } from '../core/block/gc.ts';
 import { createAccount, listAccounts } from '../core/model/accounts.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { runMaintenance } from '../core/model/maintenance.ts';
+import { ConfigError, loadConfig, maintenanceOptions } from './config.ts';
 import { openDataDir } from './bootstrap.ts';
 
 const USAGE = `usage: admin <command> [options]
   accounts create --name NAME [--json]   create an account with its root user
   accounts list [--json]                 list accounts
-  gc [--json]                            drop abandoned uploads and unreferenced chunks now
+  gc [--json]                            abort abandoned multipart uploads, drop unreferenced chunks
 options for every command: --data-dir DIR, --db-url URL (else QOIMA_DATA_DIR, QOIMA_DB_URL)`;
 
 class UsageError extends Error {}
@@ -72,8 +72,9 @@ async function run(argv: string[]): Promise<void> {
         break;
       }
       case 'gc': {
-        const report = await collectGarbage(db, store, { delayMs: cfg.gcDelayMs, nodeTimeoutMs: cfg.nodeTimeoutMs });
-        print(json, report, () => `abandoned uploads dropped: ${report.abandonedStagings}\nchunks deleted: ${report.chunksDeleted} (${report.bytesFreed} bytes)`);
+        const report = await runMaintenance(db, store, maintenanceOptions(cfg));
+        print(json, report, () =>
+          `abandoned multipart uploads aborted: ${report.abandonedUploads}\ninterrupted uploads dropped: ${report.abandonedStagings}\nchunks deleted: ${report.chunksDeleted} (${report.bytesFreed} bytes)`);
         break;
       }
     }

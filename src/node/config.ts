@@ -28,6 +28,7 @@ const schema = z.object({
   QOIMA_MAX_OBJECT_SIZE: int(0).default(5 * 1024 * MiB),
   QOIMA_GC_DELAY_SECONDS: int(0).default(3600),
   QOIMA_GC_INTERVAL_SECONDS: int(1).default(60),
+  QOIMA_MULTIPART_MAX_AGE_SECONDS: int(0).default(7 * 24 * 3600),
   QOIMA_HEARTBEAT_SECONDS: int(1).default(5),
   QOIMA_NODE_TIMEOUT_SECONDS: int(1).default(30),
   QOIMA_SHUTDOWN_GRACE_SECONDS: int(0).default(25),
@@ -53,6 +54,7 @@ export interface Config {
   maxObjectSize: number;
   gcDelayMs: number;
   gcIntervalMs: number;
+  multipartMaxAgeMs: number;
   heartbeatMs: number;
   nodeTimeoutMs: number;
   shutdownGraceMs: number;
@@ -109,6 +111,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     maxObjectSize: s.QOIMA_MAX_OBJECT_SIZE,
     gcDelayMs: s.QOIMA_GC_DELAY_SECONDS * 1000,
     gcIntervalMs: s.QOIMA_GC_INTERVAL_SECONDS * 1000,
+    multipartMaxAgeMs: s.QOIMA_MULTIPART_MAX_AGE_SECONDS * 1000,
     heartbeatMs: s.QOIMA_HEARTBEAT_SECONDS * 1000,
     nodeTimeoutMs: s.QOIMA_NODE_TIMEOUT_SECONDS * 1000,
     shutdownGraceMs: s.QOIMA_SHUTDOWN_GRACE_SECONDS * 1000,
@@ -119,4 +122,9 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
 export function endpointOf(host: string, port: number): string {
   const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return `http://${h}:${port}`;
+}
+
+/** The housekeeping settings, as the core's maintenance wants them. */
+export function maintenanceOptions(cfg: Config) {
+  return { delayMs: cfg.gcDelayMs, nodeTimeoutMs: cfg.nodeTimeoutMs, multipartMaxAgeMs: cfg.multipartMaxAgeMs };
 }

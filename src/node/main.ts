@@ -5,10 +5,11 @@
 import type { AddressInfo } from 'node:net';
 import { type HttpBindings, serve } from '@hono/node-server';
 import { createApp } from '../core/app.ts';
-import { collectGarbage, heartbeat, leaveCluster } from '../core/block/gc.ts';
+import { heartbeat, leaveCluster } from '../core/block/gc.ts';
+import { runMaintenance } from '../core/model/maintenance.ts';
 import { randomBase32 } from '../core/digests.ts';
 import { CredentialCache } from '../core/model/accounts.ts';
-import { ConfigError, endpointOf, loadConfig } from './config.ts';
+import { ConfigError, endpointOf, loadConfig, maintenanceOptions } from './config.ts';
 import { ensureFirstAccount, openDataDir } from './bootstrap.ts';
 import { nodeDigests } from './digests.ts';
 
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   const timers = [
     setInterval(() => void heartbeat(db, nodeId).catch((e) => console.error('qoima: heartbeat failed', e)), cfg.heartbeatMs),
     setInterval(() => {
-      void collectGarbage(db, store, { delayMs: cfg.gcDelayMs, nodeTimeoutMs: cfg.nodeTimeoutMs }).catch((e) => console.error('qoima: gc failed', e));
+      void runMaintenance(db, store, maintenanceOptions(cfg)).catch((e) => console.error('qoima: maintenance failed', e));
     }, cfg.gcIntervalMs),
   ];
   for (const t of timers) t.unref();

@@ -132,3 +132,34 @@ export const nodes = sqliteTable('nodes', {
 export const guards = sqliteTable('guards', { reason: text('reason') }, (t) => [
   check('guards_never_hold_a_row', sql`${t.reason} IS NULL`),
 ]);
+
+/** A multipart upload in progress. Object headers given at creation wait here until completion. */
+export const multipartUploads = sqliteTable(
+  'multipart_uploads',
+  {
+    id: text('id').primaryKey(),
+    bucketId: text('bucket_id').notNull(),
+    key: text('key').notNull(),
+    initiatedAt: integer('initiated_at').notNull(),
+    /** ObjectHeaders as JSON. */
+    headers: text('headers').notNull(),
+    checksumAlgorithm: text('checksum_algorithm'),
+    checksumType: text('checksum_type', { enum: ['FULL_OBJECT', 'COMPOSITE'] }),
+  },
+  (t) => [index('multipart_uploads_listing').on(t.bucketId, t.key, t.id), index('multipart_uploads_age').on(t.initiatedAt)],
+);
+
+/** An uploaded part: its bytes are the chunk_refs owned by `owner` (a fresh id per upload of a part). */
+export const multipartParts = sqliteTable(
+  'multipart_parts',
+  {
+    uploadId: text('upload_id').notNull(),
+    partNumber: integer('part_number').notNull(),
+    owner: text('owner').notNull(),
+    size: integer('size').notNull(),
+    etag: text('etag').notNull(),
+    checksumValue: text('checksum_value'),
+    lastModified: integer('last_modified').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.uploadId, t.partNumber] })],
+);

@@ -106,7 +106,8 @@ export class BodyDigests {
   private readonly expected: string | null;
   private readonly fromTrailer: boolean;
 
-  constructor(headers: Headers, digests: Digests) {
+  /** `fallback`: the algorithm to compute when the request names none (a multipart upload's). */
+  constructor(headers: Headers, digests: Digests, fallback: ChecksumAlgorithm | null = null) {
     this.md5 = digests.createHash('md5');
     const contentMd5 = headers.get('content-md5');
     if (contentMd5 !== null) {
@@ -126,9 +127,12 @@ export class BodyDigests {
     if (requested && !isChecksumAlgorithm(requested)) {
       throw new S3Error('InvalidRequest', `Checksum algorithm "${requested}" is not supported; use one of ${CHECKSUM_ALGORITHMS.join(', ')}.`);
     }
-    const alg = sent[0] ?? (trailerAlg as ChecksumAlgorithm | null) ?? ((requested || null) as ChecksumAlgorithm | null);
+    const alg = sent[0] ?? (trailerAlg as ChecksumAlgorithm | null) ?? ((requested || null) as ChecksumAlgorithm | null) ?? fallback;
     if (alg && requested && alg !== requested) {
       throw new S3Error('InvalidRequest', `x-amz-checksum-algorithm says ${requested} but the checksum sent is ${alg}.`);
+    }
+    if (fallback && alg !== fallback) {
+      throw new S3Error('InvalidRequest', `This multipart upload uses ${fallback} checksums; a part cannot send ${alg}.`);
     }
     this.algorithm = alg;
     this.fromTrailer = !sent[0] && !!trailerAlg;

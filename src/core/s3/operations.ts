@@ -14,9 +14,22 @@ export const BUCKET_OPERATIONS = [
   'ListObjects',
   'ListObjectsV2',
   'DeleteObjects',
+  'ListMultipartUploads',
 ] as const;
 
-export const OBJECT_OPERATIONS = ['PutObject', 'CopyObject', 'GetObject', 'HeadObject', 'DeleteObject'] as const;
+export const OBJECT_OPERATIONS = [
+  'PutObject',
+  'CopyObject',
+  'GetObject',
+  'HeadObject',
+  'DeleteObject',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'UploadPartCopy',
+  'CompleteMultipartUpload',
+  'AbortMultipartUpload',
+  'ListParts',
+] as const;
 
 export type BucketOperation = (typeof BUCKET_OPERATIONS)[number];
 export type ObjectOperation = (typeof OBJECT_OPERATIONS)[number];
@@ -26,8 +39,8 @@ export type Operation = 'ListBuckets' | BucketOperation | ObjectOperation;
 const UNSUPPORTED_SUBRESOURCES = new Set([
   'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'encryption', 'intelligent-tiering', 'inventory',
   'legal-hold', 'lifecycle', 'logging', 'metadataTable', 'metrics', 'notification', 'object-lock',
-  'ownershipControls', 'partNumber', 'policy', 'policyStatus', 'publicAccessBlock', 'replication',
-  'requestPayment', 'restore', 'retention', 'select', 'session', 'tagging', 'torrent', 'uploadId', 'uploads',
+  'ownershipControls', 'policy', 'policyStatus', 'publicAccessBlock', 'replication',
+  'requestPayment', 'restore', 'retention', 'select', 'session', 'tagging', 'torrent',
   'versionId', 'versions', 'website',
 ]);
 
@@ -49,6 +62,7 @@ export function detectOperation(method: string, target: Target, headers: Headers
       case 'GET':
         if (has('location')) return 'GetBucketLocation';
         if (has('versioning')) return 'GetBucketVersioning';
+        if (has('uploads')) return 'ListMultipartUploads';
         if (firstUnsupported) throw unsupported(firstUnsupported);
         return target.query.find((p) => p.name === 'list-type')?.value === '2' ? 'ListObjectsV2' : 'ListObjects';
       case 'HEAD':
@@ -66,15 +80,26 @@ export function detectOperation(method: string, target: Target, headers: Headers
     throw notAllowed();
   }
   if (firstUnsupported) throw unsupported(firstUnsupported);
+  const upload = has('uploadId');
+  const part = has('partNumber');
   switch (method) {
     case 'GET':
+      if (upload) return 'ListParts';
+      if (part) throw unsupported('partNumber');
       return 'GetObject';
     case 'HEAD':
+      if (part) throw unsupported('partNumber');
       return 'HeadObject';
     case 'PUT':
+      if (upload !== part) throw new S3Error('InvalidRequest', 'UploadPart needs both partNumber and uploadId.');
+      if (upload) return headers.has('x-amz-copy-source') ? 'UploadPartCopy' : 'UploadPart';
       return headers.has('x-amz-copy-source') ? 'CopyObject' : 'PutObject';
     case 'DELETE':
-      return 'DeleteObject';
+      return upload ? 'AbortMultipartUpload' : 'DeleteObject';
+    case 'POST':
+      if (has('uploads')) return 'CreateMultipartUpload';
+      if (upload) return 'CompleteMultipartUpload';
+      throw unsupported(target.query[0]?.name ?? 'POST object');
   }
   throw notAllowed();
 }

@@ -12,6 +12,8 @@ import { findBucket } from '../model/buckets.ts';
 import type { BucketCall, ObjectCall, S3Call } from './call.ts';
 import { bucketHandlers } from './handlers/buckets.ts';
 import { listingHandlers } from './handlers/listing.ts';
+import { multipartListHandlers } from './handlers/multipart-list.ts';
+import { multipartHandlers } from './handlers/multipart.ts';
 import { readHandlers } from './handlers/read.ts';
 import { writeHandlers } from './handlers/write.ts';
 import type { IngestLimits } from './ingest.ts';
@@ -56,6 +58,8 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request) => Promise<Re
     ...listingHandlers(deps),
     ...readHandlers(deps),
     ...writeHandlers(deps),
+    ...multipartHandlers(deps),
+    ...multipartListHandlers(deps),
   };
 
   return async (req) => {

@@ -20,7 +20,7 @@ export interface WriteDeps extends BlockWriterDeps {
 }
 
 /** Objects take their bucket's storage class; a request may restate it but never ask for another. */
-function checkStorageClass(headers: Headers, bucket: Bucket): void {
+export function checkStorageClass(headers: Headers, bucket: Bucket): void {
   const asked = headers.get('x-amz-storage-class');
   if (asked === null || asked.toUpperCase() === bucket.storageClass) return;
   throw new S3Error(
@@ -30,7 +30,7 @@ function checkStorageClass(headers: Headers, bucket: Bucket): void {
   );
 }
 
-function writeCondition(headers: Headers): WriteCondition | undefined {
+export function writeCondition(headers: Headers): WriteCondition | undefined {
   const ifNoneMatch = headers.get('if-none-match');
   const ifMatch = headers.get('if-match');
   if (ifNoneMatch !== null && ifNoneMatch.trim() !== '*') {
@@ -41,7 +41,7 @@ function writeCondition(headers: Headers): WriteCondition | undefined {
 }
 
 /** `x-amz-copy-source`: "bucket/key" or "/bucket/key", URL-encoded, maybe with ?versionId=null. */
-function parseCopySource(value: string): { bucket: string; key: string } {
+export function parseCopySource(value: string): { bucket: string; key: string } {
   let v = value.startsWith('/') ? value.slice(1) : value;
   const q = v.indexOf('?');
   if (q >= 0) {

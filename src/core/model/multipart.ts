@@ -1,0 +1,232 @@
+/**
+ * Multipart uploads. A part's bytes are chunk_refs owned by a fresh owner id per upload of that part;
+ * re-uploading a part replaces the owner (its old refs go in the same batch). Completing moves each
+ * listed part's refs onto the new object, shifting their indexes and offsets: no byte is copied.
+ */
+import { and, asc, eq, gt, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import { type Db, guardIndex } from '../db/index.ts';
+import { buckets, chunkRefs, guards, multipartParts, multipartUploads, objects, stagings } from '../db/schema.ts';
+import { randomBase32 } from '../digests.ts';
+import { S3Error } from '../errors.ts';
+import { prefixEnd } from './listing.ts';
+import { type ObjectFacts, type ObjectHeaders, type StoredObject, type WriteCondition, newObjectId } from './objects.ts';
+
+export type Upload = typeof multipartUploads.$inferSelect;
+export type Part = typeof multipartParts.$inferSelect;
+
+export const MAX_PART_NUMBER = 10_000;
+
+function noSuchUpload(uploadId: string): S3Error {
+  return new S3Error('NoSuchUpload', undefined, { fields: { UploadId: uploadId } });
+}
+
+const guardIf = (db: Db, reason: string, condition: ReturnType<typeof sql>) =>
+  db.insert(guards).select(db.select({ reason: sql<string>`${reason}`.as('reason') }).from(sql`(SELECT 1)`).where(condition));
+
+export async function createUpload(
+  db: Db,
+  opts: { bucketId: string; key: string; headers: ObjectHeaders; checksumAlgorithm: string | null; checksumType: 'FULL_OBJECT' | 'COMPOSITE' | null },
+): Promise<Upload> {
+  const row: Upload = {
+    id: randomBase32(32),
+    bucketId: opts.bucketId,
+    key: opts.key,
+    initiatedAt: Date.now(),
+    headers: JSON.stringify(opts.headers),
+    checksumAlgorithm: opts.checksumAlgorithm,
+    checksumType: opts.checksumType,
+  };
+  await db.insert(multipartUploads).values(row);
+  return row;
+}
+
+/** The upload, which must belong to this bucket and key. */
+export async function findUpload(db: Db, bucketId: string, key: string, uploadId: string): Promise<Upload> {
+  const [row] = await db.select().from(multipartUploads).where(eq(multipartUploads.id, uploadId)).limit(1);
+  if (!row || row.bucketId !== bucketId || row.key !== key) throw noSuchUpload(uploadId);
+  return row;
+}
+
+/** Makes a staged body the part `partNumber`, replacing an earlier upload of that part. */
+export async function commitPart(
+  db: Db,
+  upload: Upload,
+  part: { partNumber: number; size: number; etag: string; checksumValue: string | null; stagingId: string | null },
+): Promise<Part> {
+  const row: Part = { uploadId: upload.id, ...part, owner: `prt_${randomBase32(20)}`, lastModified: Date.now() };
+  delete (row as { stagingId?: unknown }).stagingId;
+  const oldOwner = sql`(SELECT ${multipartParts.owner} FROM ${multipartParts} WHERE ${multipartParts.uploadId} = ${upload.id} AND ${multipartParts.partNumber} = ${part.partNumber})`;
+  const stmts: BatchItem<'sqlite'>[] = [
+    guardIf(db, 'NoSuchUpload', sql`NOT EXISTS (SELECT 1 FROM ${multipartUploads} WHERE ${multipartUploads.id} = ${upload.id})`),
+    db.delete(chunkRefs).where(sql`${chunkRefs.owner} = ${oldOwner}`),
+    db.delete(multipartParts).where(and(eq(multipartParts.uploadId, upload.id), eq(multipartParts.partNumber, part.partNumber))),
+    db.insert(multipartParts).values(row),
+  ];
+  if (part.stagingId) {
+    stmts.push(db.update(chunkRefs).set({ owner: row.owner }).where(eq(chunkRefs.owner, part.stagingId)));
+    stmts.push(db.delete(stagings).where(eq(stagings.id, part.stagingId)));
+  }
+  try {
+    await db.batch(stmts as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]);
+  } catch (e) {
+    if (guardIndex(e) !== null) throw noSuchUpload(upload.id);
+    throw e;
+  }
+  return row;
+}
+
+export async function listParts(db: Db, uploadId: string, after: number, limit: number): Promise<Part[]> {
+  return db
+    .select()
+    .from(multipartParts)
+    .where(and(eq(multipartParts.uploadId, uploadId), gt(multipartParts.partNumber, after)))
+    .orderBy(asc(multipartParts.partNumber))
+    .limit(limit);
+}
+
+export async function partsOf(db: Db, uploadId: string, numbers: number[]): Promise<Map<number, Part>> {
+  const out = new Map<number, Part>();
+  for (let i = 0; i < numbers.length; i += 500) {
+    const rows = await db.select().from(multipartParts)
+      .where(and(eq(multipartParts.uploadId, uploadId), inArray(multipartParts.partNumber, numbers.slice(i, i + 500))));
+    for (const r of rows) out.set(r.partNumber, r);
+  }
+  return out;
+}
+
+/** Statements that drop an upload with all its parts and their chunk references. */
+function dropUpload(db: Db, uploadId: string): BatchItem<'sqlite'>[] {
+  return [
+    db.delete(chunkRefs).where(sql`${chunkRefs.owner} IN (SELECT ${multipartParts.owner} FROM ${multipartParts} WHERE ${multipartParts.uploadId} = ${uploadId})`),
+    db.delete(multipartParts).where(eq(multipartParts.uploadId, uploadId)),
+    db.delete(multipartUploads).where(eq(multipartUploads.id, uploadId)),
+  ];
+}
+
+export async function abortUpload(db: Db, uploadId: string): Promise<void> {
+  const [refs, parts] = dropUpload(db, uploadId);
+  const [, , gone] = await db.batch([
+    refs!,
+    parts!,
+    db.delete(multipartUploads).where(eq(multipartUploads.id, uploadId)).returning({ id: multipartUploads.id }),
+  ]);
+  if (gone.length === 0) throw noSuchUpload(uploadId);
+}
+
+/**
+ * Index space reserved per part within an object: a part holds at most 5 GiB, i.e. 81,920 chunks
+ * of the smallest chunk size (64 KiB); keeping a fixed stride lets completion shift whole parts with
+ * one UPDATE each. Reads order by idx, so gaps between parts are harmless.
+ */
+const MAX_CHUNKS_PER_PART = 1 << 24;
+
+/**
+ * Turns the listed parts (in order, already checked) into the object at the upload's key, atomically:
+ * the previous object at that key goes, the unlisted parts' bytes are released, the upload ends.
+ */
+export async function completeUpload(
+  db: Db,
+  upload: Upload,
+  parts: Part[],
+  facts: ObjectFacts,
+  condition?: WriteCondition,
+): Promise<StoredObject> {
+  const headers = JSON.parse(upload.headers) as ObjectHeaders;
+  const row: StoredObject = {
+    id: newObjectId(),
+    bucketId: upload.bucketId,
+    key: upload.key,
+    lastModified: Date.now(),
+    ...facts,
+    ...headers,
+    userMeta: JSON.stringify(headers.userMeta),
+    inlineData: null,
+  };
+  const guarded: { stmt: BatchItem<'sqlite'>; error: () => S3Error }[] = [
+    { stmt: guardIf(db, 'NoSuchUpload', sql`NOT EXISTS (SELECT 1 FROM ${multipartUploads} WHERE ${multipartUploads.id} = ${upload.id})`), error: () => noSuchUpload(upload.id) },
+    { stmt: guardIf(db, 'NoSuchBucket', sql`NOT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${upload.bucketId})`), error: () => new S3Error('NoSuchBucket') },
+  ];
+  if (condition?.ifNoneMatchAny) {
+    guarded.push({
+      stmt: guardIf(db, 'PreconditionFailed', sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${upload.bucketId} AND ${objects.key} = ${upload.key})`),
+      error: () => new S3Error('PreconditionFailed', 'An object already exists at this key (If-None-Match: *).'),
+    });
+  }
+  if (condition?.ifMatch !== undefined) {
+    guarded.push({
+      stmt: guardIf(db, 'PreconditionFailed', sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${upload.bucketId} AND ${objects.key} = ${upload.key} AND ${objects.etag} = ${condition.ifMatch})`),
+      error: () => new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Match' } }),
+    });
+  }
+  // every listed part must still be the version that was checked (a part re-uploaded meanwhile fails)
+  for (const p of parts) {
+    guarded.push({
+      stmt: guardIf(db, 'InvalidPart', sql`NOT EXISTS (SELECT 1 FROM ${multipartParts} WHERE ${multipartParts.uploadId} = ${upload.id} AND ${multipartParts.partNumber} = ${p.partNumber} AND ${multipartParts.owner} = ${p.owner})`),
+      error: () => new S3Error('InvalidPart', `Part ${p.partNumber} changed while the upload was being completed.`),
+    });
+  }
+  const currentId = sql`(SELECT ${objects.id} FROM ${objects} WHERE ${objects.bucketId} = ${upload.bucketId} AND ${objects.key} = ${upload.key})`;
+  const stmts: BatchItem<'sqlite'>[] = [
+    db.delete(chunkRefs).where(sql`${chunkRefs.owner} = ${currentId}`),
+    db.delete(objects).where(and(eq(objects.bucketId, upload.bucketId), eq(objects.key, upload.key))),
+    db.insert(objects).values(row),
+  ];
+  // move each part's refs onto the object: index and offset shift by what came before (no byte moves)
+  let offset = 0;
+  let idxBase = 0;
+  for (const p of parts) {
+    stmts.push(
+      db.update(chunkRefs)
+        .set({ owner: row.id, idx: sql`${chunkRefs.idx} + ${idxBase}`, offset: sql`${chunkRefs.offset} + ${offset}` })
+        .where(eq(chunkRefs.owner, p.owner)),
+    );
+    offset += p.size;
+    idxBase += MAX_CHUNKS_PER_PART;
+  }
+  stmts.push(...dropUpload(db, upload.id));
+  try {
+    await db.batch([...guarded.map((g) => g.stmt), ...stmts] as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]);
+  } catch (e) {
+    const at = guardIndex(e);
+    if (at === null) throw e;
+    throw (guarded[at] ?? guarded[0]!).error();
+  }
+  return row;
+}
+
+export interface UploadListRequest {
+  bucketId: string;
+  prefix: string;
+  keyMarker: string;
+  uploadIdMarker: string;
+  limit: number;
+}
+
+/** In-progress uploads in (key, upload id) order, after the markers. */
+export async function listUploads(db: Db, req: UploadListRequest): Promise<Upload[]> {
+  const after = !req.keyMarker
+    ? undefined
+    : req.uploadIdMarker
+      ? or(gt(multipartUploads.key, req.keyMarker), and(eq(multipartUploads.key, req.keyMarker), gt(multipartUploads.id, req.uploadIdMarker)))
+      : gt(multipartUploads.key, req.keyMarker);
+  const end = req.prefix ? prefixEnd(req.prefix) : null;
+  return db
+    .select()
+    .from(multipartUploads)
+    .where(and(
+      eq(multipartUploads.bucketId, req.bucketId),
+      req.prefix ? gte(multipartUploads.key, req.prefix) : undefined,
+      end !== null ? lt(multipartUploads.key, end) : undefined,
+      after,
+    ))
+    .orderBy(asc(multipartUploads.key), asc(multipartUploads.id))
+    .limit(req.limit);
+}
+
+/** Aborts uploads started before `olderThan` (abandoned by their clients); returns how many. */
+export async function abortAbandonedUploads(db: Db, olderThan: number): Promise<number> {
+  const old = await db.select({ id: multipartUploads.id }).from(multipartUploads).where(lt(multipartUploads.initiatedAt, olderThan)).limit(1000);
+  for (const { id } of old) await db.batch(dropUpload(db, id) as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]);
+  return old.length;
+}
