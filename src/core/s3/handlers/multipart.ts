@@ -5,7 +5,6 @@ import {
 } from '../../checksums.ts';
 import { fromBase64, fromHex, toBase64, toHex } from '../../digests.ts';
 import { S3Error } from '../../errors.ts';
-import { findBucket } from '../../model/buckets.ts';
 import {
   MAX_PART_NUMBER, type Part, type Upload, abortUpload, commitPart, completeUpload, createUpload, findUpload, partsOf,
 } from '../../model/multipart.ts';
@@ -13,11 +12,9 @@ import { chunkSpans } from '../../model/objects.ts';
 import { children, document, leaf, parseXml, text } from '../../xml.ts';
 import { BodyDigests, type IncomingBody, incomingBody, readSmallBody } from '../body.ts';
 import { type ObjectCall, queryParam, xmlResponse } from '../call.ts';
-import { conditionHeaders, evaluateConditions } from '../conditions.ts';
 import { isoDate, objectHeadersFrom, quoteEtag } from '../headers.ts';
 import { ingest } from '../ingest.ts';
-import { requireObject } from './read.ts';
-import { type WriteDeps, checkStorageClass, parseCopySource, writeCondition } from './write.ts';
+import { type WriteDeps, checkStorageClass, copySource, writeCondition } from './write.ts';
 
 const MiB = 1024 * 1024;
 export const MIN_PART_SIZE = 5 * MiB;
@@ -114,14 +111,7 @@ export function multipartHandlers(deps: WriteDeps) {
     async UploadPartCopy(call: ObjectCall): Promise<Response> {
       const partNumber = partNumberOf(call);
       const upload = await findUpload(deps.db, call.bucket.id, call.key, queryParam(call, 'uploadId')!);
-      const src = parseCopySource(call.headers.get('x-amz-copy-source')!);
-      const srcBucket = await findBucket(deps.db, src.bucket);
-      if (!srcBucket) throw new S3Error('NoSuchBucket', 'The source bucket does not exist.', { fields: { BucketName: src.bucket } });
-      if (srcBucket.accountId !== call.principal.accountId) throw new S3Error('AccessDenied', 'You may copy only from buckets of your own account.');
-      const source = await requireObject(deps.db, srcBucket.id, src.key);
-      if (evaluateConditions(conditionHeaders(call.headers, 'x-amz-copy-source-'), source.etag, source.lastModified) !== 'proceed') {
-        throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'x-amz-copy-source-If-*' } });
-      }
+      const { object: source } = await copySource(deps.db, call);
       let start = 0;
       let end = source.size;
       const rangeText = call.headers.get('x-amz-copy-source-range');

@@ -4,7 +4,8 @@ import { checksumHeader, isChecksumAlgorithm } from '../../checksums.ts';
 import type { Digests } from '../../digests.ts';
 import { S3Error, isS3Error } from '../../errors.ts';
 import { type Bucket, findBucket } from '../../model/buckets.ts';
-import { type WriteCondition, commitObject, copyObject, deleteObject, headersOf } from '../../model/objects.ts';
+import { type StoredObject, type WriteCondition, commitObject, copyObject, deleteObject, headersOf } from '../../model/objects.ts';
+import type { Db } from '../../db/index.ts';
 import { children, document, leaf, node, parseXml, text } from '../../xml.ts';
 import { BodyDigests, incomingBody, readSmallBody } from '../body.ts';
 import { type BucketCall, type ObjectCall, xmlResponse } from '../call.ts';
@@ -41,7 +42,7 @@ export function writeCondition(headers: Headers): WriteCondition | undefined {
 }
 
 /** `x-amz-copy-source`: "bucket/key" or "/bucket/key", URL-encoded, maybe with ?versionId=null. */
-export function parseCopySource(value: string): { bucket: string; key: string } {
+function parseCopySource(value: string): { bucket: string; key: string } {
   let v = value.startsWith('/') ? value.slice(1) : value;
   const q = v.indexOf('?');
   if (q >= 0) {
@@ -61,6 +62,19 @@ export function parseCopySource(value: string): { bucket: string; key: string } 
     throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey.', { fields: { ArgumentName: 'x-amz-copy-source' } });
   }
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+}
+
+/** The object named by x-amz-copy-source, once the caller may read it and its x-amz-copy-source-if-* hold. */
+export async function copySource(db: Db, call: ObjectCall): Promise<{ bucket: Bucket; object: StoredObject }> {
+  const src = parseCopySource(call.headers.get('x-amz-copy-source')!);
+  const bucket = await findBucket(db, src.bucket);
+  if (!bucket) throw new S3Error('NoSuchBucket', 'The source bucket does not exist.', { fields: { BucketName: src.bucket } });
+  if (bucket.accountId !== call.principal.accountId) throw new S3Error('AccessDenied', 'You may copy only from buckets of your own account.');
+  const object = await requireObject(db, bucket.id, src.key);
+  if (evaluateConditions(conditionHeaders(call.headers, 'x-amz-copy-source-'), object.etag, object.lastModified) !== 'proceed') {
+    throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'x-amz-copy-source-If-*' } });
+  }
+  return { bucket, object };
 }
 
 export function writeHandlers(deps: WriteDeps) {
@@ -103,20 +117,13 @@ export function writeHandlers(deps: WriteDeps) {
     },
 
     async CopyObject(call: ObjectCall): Promise<Response> {
-      const src = parseCopySource(call.headers.get('x-amz-copy-source')!);
-      const srcBucket = await findBucket(deps.db, src.bucket);
-      if (!srcBucket) throw new S3Error('NoSuchBucket', 'The source bucket does not exist.', { fields: { BucketName: src.bucket } });
-      if (srcBucket.accountId !== call.principal.accountId) throw new S3Error('AccessDenied', 'You may copy only from buckets of your own account.');
-      const source = await requireObject(deps.db, srcBucket.id, src.key);
-      if (evaluateConditions(conditionHeaders(call.headers, 'x-amz-copy-source-'), source.etag, source.lastModified) !== 'proceed') {
-        throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'x-amz-copy-source-If-*' } });
-      }
+      const { bucket: srcBucket, object: source } = await copySource(deps.db, call);
       checkStorageClass(call.headers, call.bucket);
       const directive = (call.headers.get('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
       if (directive !== 'COPY' && directive !== 'REPLACE') {
         throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { fields: { ArgumentName: 'x-amz-metadata-directive' } });
       }
-      const sameObject = srcBucket.id === call.bucket.id && src.key === call.key;
+      const sameObject = srcBucket.id === call.bucket.id && source.key === call.key;
       if (sameObject && directive === 'COPY') {
         throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
       }
