@@ -178,3 +178,67 @@ describe('reads racing writes', () => {
     expect(bodies.filter((b) => Buffer.compare(Buffer.from(b), got) === 0).length).toBe(1);
   });
 });
+
+describe('scrub', () => {
+  it('finds corrupt and missing chunks, names the objects, and repair lets a re-upload heal them', async () => {
+    const srv = await startServer();
+    const client = s3(srv.endpoint, srv.creds);
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: 'scrubbed' }));
+      const a = randomBytes(2 * MiB);
+      const b = randomBytes(MiB + 5);
+      await client.send(new PutObjectCommand({ Bucket: 'scrubbed', Key: 'photos/a.jpg', Body: a }));
+      await client.send(new PutObjectCommand({ Bucket: 'scrubbed', Key: 'copy-of-a.jpg', Body: a }));
+      await client.send(new PutObjectCommand({ Bucket: 'scrubbed', Key: 'b.bin', Body: b }));
+      expect(JSON.parse(await admin(srv.dataDir, ['scrub', '--json'])).chunksChecked).toBe(4);
+
+      const bad = chunkPath(srv.dataDir, a.subarray(MiB));
+      const bytes = await readFile(bad);
+      bytes[0] = bytes[0]! ^ 0x80;
+      await writeFile(bad, bytes);
+      await unlink(chunkPath(srv.dataDir, b.subarray(0, MiB)));
+
+      await expect(admin(srv.dataDir, ['scrub', '--json'])).rejects.toThrow(/exited 1/);
+      const report = JSON.parse(await admin(srv.dataDir, ['scrub', '--repair', '--json']).catch((e: Error) => e.message.slice(e.message.indexOf('{'))));
+      expect(report.corrupt).toHaveLength(1);
+      expect(report.corrupt[0].objects.sort()).toEqual(['scrubbed/copy-of-a.jpg', 'scrubbed/photos/a.jpg']);
+      expect(report.missing).toHaveLength(1);
+      expect(report.missing[0].objects).toEqual(['scrubbed/b.bin']);
+
+      // the damaged objects now fail loudly; uploading the same bytes again heals both copies of a
+      const broken = await signedFetch(srv.endpoint, srv.creds, { path: '/scrubbed/copy-of-a.jpg' });
+      await expect(broken.arrayBuffer()).rejects.toThrow(); // the second chunk is gone: the body is cut off
+      await client.send(new PutObjectCommand({ Bucket: 'scrubbed', Key: 'restored-a.jpg', Body: a }));
+      const healed = await client.send(new GetObjectCommand({ Bucket: 'scrubbed', Key: 'copy-of-a.jpg' }));
+      expect(Buffer.compare(Buffer.from(await healed.Body!.transformToByteArray()), Buffer.from(a))).toBe(0);
+    } finally {
+      await srv.stop();
+      await removeDir(srv.dataDir);
+    }
+  });
+
+  it('repairs reference counts that disagree with the references, and deletes unknown files', async () => {
+    const srv = await startServer();
+    const client = s3(srv.endpoint, srv.creds);
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: 'counts' }));
+      await client.send(new PutObjectCommand({ Bucket: 'counts', Key: 'x', Body: randomBytes(MiB) }));
+      await srv.stop();
+      const { createClient } = await import('@libsql/client');
+      const db = createClient({ url: `file:${join(srv.dataDir, 'qoima.db')}` });
+      await db.execute('UPDATE chunks SET refcount = refcount + 5');
+      db.close();
+      const stray = join(srv.dataDir, 'chunks', 'ff', 'ff', 'f'.repeat(64));
+      await import('node:fs/promises').then((fs) => fs.mkdir(join(srv.dataDir, 'chunks', 'ff', 'ff'), { recursive: true }));
+      await writeFile(stray, 'stray');
+      const found = JSON.parse(await admin(srv.dataDir, ['scrub', '--repair', '--json']));
+      expect(found.refcountsFixed).toEqual([expect.objectContaining({ recorded: 6, actual: 1 })]);
+      expect(found.orphanFiles).toEqual(['f'.repeat(64)]);
+      const clean = JSON.parse(await admin(srv.dataDir, ['scrub', '--json']));
+      expect(clean.refcountsFixed).toEqual([]);
+      expect(clean.orphanFiles).toEqual([]);
+    } finally {
+      await removeDir(srv.dataDir);
+    }
+  });
+});

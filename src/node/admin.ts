@@ -4,9 +4,11 @@
  *   npm run --silent admin -- accounts create --name NAME [--json]
  *   npm run --silent admin -- accounts list [--json]
  *   npm run --silent admin -- gc [--json]
+ *   npm run --silent admin -- scrub [--repair] [--json]
  */
 import { createAccount, listAccounts } from '../core/model/accounts.ts';
 import { runMaintenance } from '../core/model/maintenance.ts';
+import { type DamagedChunk, scrub, scrubIsClean } from '../core/model/scrub.ts';
 import { ConfigError, loadConfig, maintenanceOptions } from './config.ts';
 import { openDataDir } from './bootstrap.ts';
 
@@ -14,6 +16,7 @@ const USAGE = `usage: admin <command> [options]
   accounts create --name NAME [--json]   create an account with its root user
   accounts list [--json]                 list accounts
   gc [--json]                            abort abandoned multipart uploads, drop unreferenced chunks
+  scrub [--repair] [--json]              re-hash every chunk, check reference counts; exit 1 on damaged data
 options for every command: --data-dir DIR, --db-url URL (else QOIMA_DATA_DIR, QOIMA_DB_URL)`;
 
 class UsageError extends Error {}
@@ -52,7 +55,7 @@ async function run(argv: string[]): Promise<void> {
   const { words, options, configArgs } = parseArgs(argv);
   const json = options.has('--json');
   const cmd = words.join(' ');
-  const known = ['accounts create', 'accounts list', 'gc'];
+  const known = ['accounts create', 'accounts list', 'gc', 'scrub'];
   if (!known.includes(cmd)) throw new UsageError(cmd ? `unknown command "${cmd}"` : 'no command given');
   const cfg = loadConfig(process.env, configArgs);
   const { db, box, store, client } = await openDataDir(cfg);
@@ -75,6 +78,20 @@ async function run(argv: string[]): Promise<void> {
         const report = await runMaintenance(db, store, maintenanceOptions(cfg));
         print(json, report, () =>
           `abandoned multipart uploads aborted: ${report.abandonedUploads}\ninterrupted uploads dropped: ${report.abandonedStagings}\nchunks deleted: ${report.chunksDeleted} (${report.bytesFreed} bytes)`);
+        break;
+      }
+      case 'scrub': {
+        const r = await scrub(db, store, { repair: options.has('--repair') });
+        const damaged = (d: DamagedChunk[], what: string) => d.map((c) => `${what} chunk ${c.hash}, used by: ${c.objects.join(', ') || 'nothing'}`);
+        print(json, r, () => [
+          `chunks checked: ${r.chunksChecked} (${r.bytesChecked} bytes)`,
+          ...damaged(r.corrupt, r.repaired ? 'corrupt (bytes removed; a re-upload of the same content heals it):' : 'corrupt:'),
+          ...damaged(r.missing, 'missing:'),
+          ...r.refcountsFixed.map((f) => `reference count of ${f.hash}: recorded ${f.recorded ?? 'no row'}, actual ${f.actual}${r.repaired ? ' (fixed)' : ''}`),
+          ...r.orphanFiles.map((h) => `file without a row: ${h}${r.repaired ? ' (deleted)' : ''}`),
+          scrubIsClean(r) ? 'all good' : r.repaired ? 'repaired what could be repaired' : 'run with --repair to fix counts and clear damaged chunks',
+        ].join('\n'));
+        if (r.corrupt.length || r.missing.length) process.exitCode = 1;
         break;
       }
     }

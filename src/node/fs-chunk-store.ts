@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { ChunkStore } from '../core/block/store.ts';
 import { randomBase32 } from '../core/digests.ts';
 
-const TMP_MAX_AGE_MS = 24 * 3600 * 1000;
+/** A chunk write never takes this long: older temporary files are leftovers of a crash. */
+const TMP_MAX_AGE_MS = 3600 * 1000;
 
 export class FsChunkStore implements ChunkStore {
   private readonly chunksDir: string;
@@ -25,6 +26,11 @@ export class FsChunkStore implements ChunkStore {
   async init(): Promise<void> {
     await mkdir(this.chunksDir, { recursive: true });
     await mkdir(this.tmpDir, { recursive: true });
+    await this.sweepTemporary();
+  }
+
+  /** Removes temporary files old enough to be leftovers of a crashed writer (any node's). */
+  async sweepTemporary(): Promise<void> {
     const now = Date.now();
     for (const name of await readdir(this.tmpDir)) {
       const p = join(this.tmpDir, name);

@@ -57,7 +57,9 @@ async function main(): Promise<void> {
   const timers = [
     setInterval(() => void heartbeat(db, nodeId).catch((e) => console.error('qoima: heartbeat failed', e)), cfg.heartbeatMs),
     setInterval(() => {
-      void runMaintenance(db, store, maintenanceOptions(cfg)).catch((e) => console.error('qoima: maintenance failed', e));
+      void runMaintenance(db, store, maintenanceOptions(cfg))
+        .then(() => store.sweepTemporary())
+        .catch((e) => console.error('qoima: maintenance failed', e));
     }, cfg.gcIntervalMs),
   ];
   for (const t of timers) t.unref();
