@@ -4,7 +4,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { ChunkCorruptError, ChunkMissingError } from './block/store.ts';
-import { randomBytes, toBase64, toHex } from './digests.ts';
+import { randomBytes, toBase64, toHex, utf8 } from './digests.ts';
 import { S3Error, isS3Error } from './errors.ts';
 import { type S3Deps, s3Pipeline } from './s3/pipeline.ts';
 import { leaf, plainDocument } from './xml.ts';
@@ -18,8 +18,12 @@ export interface AppDeps extends S3Deps {
   logError?: (message: string, error: unknown) => void;
 }
 
+// Request ids: a random per-process prefix and a counter, unique without a random draw per request.
+const ID_PREFIX = toHex(randomBytes(3)).toUpperCase();
+let idCounter = 0;
 function newRequestId(): string {
-  return toHex(randomBytes(8)).toUpperCase();
+  idCounter = (idCounter + 1) % 0x10000000000;
+  return ID_PREFIX + idCounter.toString(16).toUpperCase().padStart(10, '0');
 }
 
 export function errorResponse(e: S3Error, method: string, resource: string, requestId: string): Response {
@@ -56,7 +60,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     c.set('requestId', requestId);
     await next();
     c.res.headers.set('x-amz-request-id', requestId);
-    c.res.headers.set('x-amz-id-2', toBase64(randomBytes(24)));
+    c.res.headers.set('x-amz-id-2', toBase64(utf8(`qoima/${requestId}`)));
     c.res.headers.set('server', 'Qoima');
   });
 

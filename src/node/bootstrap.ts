@@ -20,6 +20,7 @@ import {
 import { SecretBox } from '../core/secretbox.ts';
 import { ConfigError, type Config } from './config.ts';
 import { FsChunkStore } from './fs-chunk-store.ts';
+import { LocalClient } from './libsql-local.ts';
 
 const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
 
@@ -49,7 +50,9 @@ async function serverKey(cfg: Config): Promise<Uint8Array> {
 
 async function openClient(cfg: Config): Promise<Client> {
   const local = cfg.dbUrl.startsWith('file:');
-  const client = createClient({ url: cfg.dbUrl, authToken: cfg.dbAuthToken, ...(local ? { timeout: 10_000 } : {}) });
+  const client = local
+    ? new LocalClient(cfg.dbUrl.slice('file:'.length), { timeout: 10_000 })
+    : createClient({ url: cfg.dbUrl, authToken: cfg.dbAuthToken });
   if (local) {
     // WAL lets the admin CLI and the server use the file together; FULL makes each commit durable.
     await client.execute('PRAGMA journal_mode = WAL');

@@ -13,8 +13,8 @@ import {
   canonicalRequest,
   formatAmzDate,
   parseAmzDate,
+  cachedSigningKey,
   sign,
-  signingKey,
   stringToSign,
 } from './sigv4.ts';
 
@@ -201,7 +201,7 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
 
   const credential = await ctx.lookup(parsed.accessKeyId);
   if (!credential) throw new S3Error('InvalidAccessKeyId', undefined, { fields: { AWSAccessKeyId: parsed.accessKeyId } });
-  const key = signingKey(ctx.digests, credential.secret, parsed.scope);
+  const key = cachedSigningKey(ctx.digests, credential.secret, parsed.scope);
 
   const { check, hash } = auth
     ? payloadCheck(req.headers.get('x-amz-content-sha256'), parsed, key, ctx.digests)

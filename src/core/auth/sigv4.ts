@@ -97,6 +97,19 @@ export function signingKey(digests: Digests, secret: string, scope: Scope): Uint
   return digests.hmacSha256(kService, 'aws4_request');
 }
 
+const keyCache = new Map<string, Uint8Array>();
+
+/** signingKey, remembered: it changes only with the secret, the day and the region. */
+export function cachedSigningKey(digests: Digests, secret: string, scope: Scope): Uint8Array {
+  const id = `${scope.date}\n${scope.region}\n${scope.service}\n${secret}`;
+  let key = keyCache.get(id);
+  if (!key) {
+    if (keyCache.size >= 1024) keyCache.clear();
+    keyCache.set(id, (key = signingKey(digests, secret, scope)));
+  }
+  return key;
+}
+
 export function sign(digests: Digests, key: Uint8Array, toSign: string): string {
   return toHex(digests.hmacSha256(key, toSign));
 }

@@ -12,6 +12,20 @@ export function openDb(client: Client): Db {
   return drizzle({ client, schema });
 }
 
+const preparedCache = new WeakMap<Db, Map<string, unknown>>();
+
+/**
+ * A statement built and prepared once per database handle (hot paths: drizzle's query building costs
+ * more than SQLite's lookup). `build` must not depend on anything but `db` and placeholders.
+ */
+export function prepared<T>(db: Db, name: string, build: (db: Db) => T): T {
+  let cache = preparedCache.get(db);
+  if (!cache) preparedCache.set(db, (cache = new Map()));
+  let stmt = cache.get(name) as T | undefined;
+  if (stmt === undefined) cache.set(name, (stmt = build(db)));
+  return stmt;
+}
+
 /**
  * When a batch was aborted by a `guards` precondition (see schema.ts): the failing statement's index in
  * the batch (-1 when the driver does not say), else null.

@@ -1,6 +1,6 @@
 /** Buckets: global names (as in S3), owned by one account, with a fixed storage class. */
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
-import { type Db, guardIndex } from '../db/index.ts';
+import { type Db, guardIndex, prepared } from '../db/index.ts';
 import { buckets, guards, objects } from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
@@ -38,8 +38,8 @@ export function parseStorageClass(value: string | null | undefined): StorageClas
 }
 
 export async function findBucket(db: Db, name: string): Promise<Bucket | null> {
-  const [row] = await db.select().from(buckets).where(eq(buckets.name, name)).limit(1);
-  return row ?? null;
+  const stmt = prepared(db, 'findBucket', (d) => d.select().from(buckets).where(eq(buckets.name, sql.placeholder('name'))).limit(1).prepare());
+  return (await stmt.get({ name })) ?? null;
 }
 
 export async function createBucket(db: Db, opts: { accountId: string; name: string; storageClass: StorageClass }): Promise<Bucket> {

@@ -8,7 +8,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { ChunkSpan } from '../block/reader.ts';
-import { type Db, guardIndex } from '../db/index.ts';
+import { type Db, guardIndex, prepared } from '../db/index.ts';
 import { buckets, chunkRefs, guards, objects, stagings } from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
@@ -61,16 +61,19 @@ export function headersOf(o: StoredObject): ObjectHeaders {
 }
 
 export async function findObject(db: Db, bucketId: string, key: string): Promise<StoredObject | null> {
-  const [row] = await db.select().from(objects).where(and(eq(objects.bucketId, bucketId), eq(objects.key, key))).limit(1);
-  return row ?? null;
+  const stmt = prepared(db, 'findObject', (d) =>
+    d.select().from(objects).where(and(eq(objects.bucketId, sql.placeholder('bucketId')), eq(objects.key, sql.placeholder('key')))).limit(1).prepare());
+  return (await stmt.get({ bucketId, key })) ?? null;
 }
 
 export async function chunkSpans(db: Db, objectId: string): Promise<ChunkSpan[]> {
-  return db
-    .select({ hash: chunkRefs.hash, offset: chunkRefs.offset, size: chunkRefs.size })
-    .from(chunkRefs)
-    .where(eq(chunkRefs.owner, objectId))
-    .orderBy(asc(chunkRefs.idx));
+  const stmt = prepared(db, 'chunkSpans', (d) =>
+    d.select({ hash: chunkRefs.hash, offset: chunkRefs.offset, size: chunkRefs.size })
+      .from(chunkRefs)
+      .where(eq(chunkRefs.owner, sql.placeholder('owner')))
+      .orderBy(asc(chunkRefs.idx))
+      .prepare());
+  return stmt.all({ owner: objectId });
 }
 
 const guardReason = (reason: string) => sql<string>`${reason}`.as('reason');
