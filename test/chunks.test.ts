@@ -8,6 +8,8 @@ import { randomBytes, s3, signedFetch } from './helpers/s3.ts';
 import { type RunningServer, admin, removeDir, startServer } from './helpers/server.ts';
 
 const MiB = 1024 * 1024;
+/** These tests count chunk files, so they fix the chunk size (the default is 4 MiB). */
+const ONE_MIB_CHUNKS = { QOIMA_CHUNK_SIZE: String(MiB) };
 
 async function chunkFiles(dataDir: string): Promise<string[]> {
   const out: string[] = [];
@@ -29,7 +31,7 @@ describe('deduplication and inline objects (GC delay 0)', () => {
   let srv: RunningServer;
   let client: S3Client;
   beforeAll(async () => {
-    srv = await startServer({ env: { QOIMA_GC_DELAY_SECONDS: '0', QOIMA_GC_INTERVAL_SECONDS: '3600' } });
+    srv = await startServer({ env: { ...ONE_MIB_CHUNKS, QOIMA_GC_DELAY_SECONDS: '0', QOIMA_GC_INTERVAL_SECONDS: '3600' } });
     client = s3(srv.endpoint, srv.creds);
     await client.send(new CreateBucketCommand({ Bucket: 'dedup' }));
   });
@@ -92,7 +94,7 @@ describe('corruption and missing chunks', () => {
   let srv: RunningServer;
   let client: S3Client;
   beforeAll(async () => {
-    srv = await startServer();
+    srv = await startServer({ env: ONE_MIB_CHUNKS });
     client = s3(srv.endpoint, srv.creds);
     await client.send(new CreateBucketCommand({ Bucket: 'rot' }));
   });
@@ -143,7 +145,7 @@ describe('reads racing writes', () => {
   let srv: RunningServer;
   let client: S3Client;
   beforeAll(async () => {
-    srv = await startServer();
+    srv = await startServer({ env: ONE_MIB_CHUNKS });
     client = s3(srv.endpoint, srv.creds);
     await client.send(new CreateBucketCommand({ Bucket: 'race' }));
   });
@@ -181,7 +183,7 @@ describe('reads racing writes', () => {
 
 describe('scrub', () => {
   it('finds corrupt and missing chunks, names the objects, and repair lets a re-upload heal them', async () => {
-    const srv = await startServer();
+    const srv = await startServer({ env: ONE_MIB_CHUNKS });
     const client = s3(srv.endpoint, srv.creds);
     try {
       await client.send(new CreateBucketCommand({ Bucket: 'scrubbed' }));
@@ -218,7 +220,7 @@ describe('scrub', () => {
   });
 
   it('repairs reference counts that disagree with the references, and deletes unknown files', async () => {
-    const srv = await startServer();
+    const srv = await startServer({ env: ONE_MIB_CHUNKS });
     const client = s3(srv.endpoint, srv.creds);
     try {
       await client.send(new CreateBucketCommand({ Bucket: 'counts' }));

@@ -16,6 +16,12 @@ export interface Digests {
   createHash(algorithm: DigestAlgorithm): Hasher;
   /** HMAC-SHA256, synchronous: SigV4 derives keys with four of these per request. */
   hmacSha256(key: Uint8Array, data: string): Uint8Array;
+  /**
+   * xxHash64 of the bytes as 16 hex digits, where the runtime can compute it fast (WebAssembly).
+   * Chunks record it when written and reads check it instead of re-computing SHA-256, which costs
+   * several times more CPU per byte. Runtimes without it fall back to SHA-256 on read.
+   */
+  xxh64?(data: Uint8Array): string;
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));

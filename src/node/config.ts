@@ -23,7 +23,7 @@ const schema = z.object({
   QOIMA_DB_AUTH_TOKEN: z.string().optional(),
   /** Base64 of 32 bytes; default: `server.key` in the data directory, created on first start. */
   QOIMA_SERVER_KEY: z.string().optional(),
-  QOIMA_CHUNK_SIZE: int(64 * 1024, 64 * MiB).default(MiB),
+  QOIMA_CHUNK_SIZE: int(64 * 1024, 64 * MiB).default(4 * MiB),
   QOIMA_INLINE_MAX: int(0, 64 * 1024).default(8 * 1024),
   QOIMA_MAX_OBJECT_SIZE: int(0).default(5 * 1024 * MiB),
   QOIMA_GC_DELAY_SECONDS: int(0).default(3600),

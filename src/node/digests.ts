@@ -1,6 +1,9 @@
-/** The core's Digests contract, filled from node:crypto (OpenSSL). */
+/** The core's Digests contract, filled from node:crypto (OpenSSL) and xxhash-wasm. */
 import { createHash, createHmac } from 'node:crypto';
+import xxhash from 'xxhash-wasm';
 import type { Digests } from '../core/digests.ts';
+
+const { h64Raw } = await xxhash();
 
 export const nodeDigests: Digests = {
   createHash(algorithm) {
@@ -11,4 +14,5 @@ export const nodeDigests: Digests = {
     };
   },
   hmacSha256: (key, data) => createHmac('sha256', key).update(data).digest(),
+  xxh64: (data) => h64Raw(data).toString(16).padStart(16, '0'),
 };

@@ -15,8 +15,8 @@ import { toHex } from '../digests.ts';
 export interface ChunkStore {
   has(hash: string): Promise<boolean>;
   put(hash: string, bytes: Uint8Array): Promise<void>;
-  /** The whole chunk, or null when the store has no such chunk. */
-  get(hash: string): Promise<Uint8Array | null>;
+  /** The whole chunk, or null when the store has no such chunk. `size`, when known, saves a stat. */
+  get(hash: string, size?: number): Promise<Uint8Array | null>;
   delete(hash: string): Promise<void>;
   /** Every hash held, in no particular order (scrub and orphan sweeps). */
   list(): AsyncIterable<string>;

@@ -11,16 +11,18 @@
  * batch that writes the object row. Nothing is visible before that; a crash leaves a staging whose node
  * stops heart-beating, and the collector drops its refs (block/gc.ts).
  */
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { chunkRefs, chunks, stagings } from '../db/schema.ts';
-import { randomBase32 } from '../digests.ts';
+import { type Digests, randomBase32 } from '../digests.ts';
 import { chunkHash, type ChunkStore } from './store.ts';
 
 export interface BlockWriterDeps {
   db: Db;
   store: ChunkStore;
   nodeId: string;
+  /** For the chunk's read check (xxh64), when the runtime has it. */
+  digests?: Digests;
 }
 
 /** How long a chunk's bytes may still be deleted after its gc_lease time (clock skew between nodes). */
@@ -45,7 +47,7 @@ export class StagingWriter {
     private readonly maxInFlight: number,
   ) {}
 
-  static async begin(deps: BlockWriterDeps, maxInFlight = 2): Promise<StagingWriter> {
+  static async begin(deps: BlockWriterDeps, maxInFlight = 4): Promise<StagingWriter> {
     const id = `stg_${randomBase32(20)}`;
     await deps.db.insert(stagings).values({ id, nodeId: deps.nodeId, startedAt: Date.now() });
     return new StagingWriter(deps, id, maxInFlight);
@@ -99,8 +101,10 @@ export class StagingWriter {
   private async store(idx: number, offset: number, bytes: Uint8Array): Promise<void> {
     const { db, store } = this.deps;
     const hash = await chunkHash(bytes);
-    const [, lease] = await db.batch([
+    const xxh64 = this.deps.digests?.xxh64?.(bytes) ?? null;
+    const [, , lease] = await db.batch([
       db.insert(chunkRefs).values({ owner: this.stagingId, idx, offset, size: bytes.length, hash }),
+      db.update(chunks).set({ xxh64 }).where(and(eq(chunks.hash, hash), isNull(chunks.xxh64))),
       db.select({ gcLease: chunks.gcLease }).from(chunks).where(eq(chunks.hash, hash)),
     ]);
     const leaseUntil = lease[0]?.gcLease ?? null;

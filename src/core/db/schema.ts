@@ -98,6 +98,7 @@ export const chunkRefs = sqliteTable(
 /**
  * Every chunk the store holds or is about to hold. refcount = 0 means "deletable once zero_since is
  * older than the GC delay"; gc_lease is set while the collector deletes the bytes (see block/gc.ts).
+ * The SHA-256 names the bytes (deduplication, scrub); xxh64 is a fast check of them on every read.
  */
 export const chunks = sqliteTable(
   'chunks',
@@ -107,6 +108,8 @@ export const chunks = sqliteTable(
     refcount: integer('refcount').notNull().default(0),
     zeroSince: integer('zero_since'),
     gcLease: integer('gc_lease'),
+    /** xxHash64 of the bytes (hex), when the writer's runtime could compute it: reads check it. */
+    xxh64: text('xxh64'),
   },
   (t) => [index('chunks_zero').on(t.zeroSince).where(sql`refcount = 0`)],
 );

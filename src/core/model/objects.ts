@@ -9,7 +9,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { ChunkSpan } from '../block/reader.ts';
 import { type Db, guardIndex, prepared } from '../db/index.ts';
-import { buckets, chunkRefs, guards, objects, stagings } from '../db/schema.ts';
+import { buckets, chunkRefs, chunks, guards, objects, stagings } from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 
@@ -68,8 +68,9 @@ export async function findObject(db: Db, bucketId: string, key: string): Promise
 
 export async function chunkSpans(db: Db, objectId: string): Promise<ChunkSpan[]> {
   const stmt = prepared(db, 'chunkSpans', (d) =>
-    d.select({ hash: chunkRefs.hash, offset: chunkRefs.offset, size: chunkRefs.size })
+    d.select({ hash: chunkRefs.hash, offset: chunkRefs.offset, size: chunkRefs.size, xxh64: chunks.xxh64 })
       .from(chunkRefs)
+      .leftJoin(chunks, eq(chunks.hash, chunkRefs.hash))
       .where(eq(chunkRefs.owner, sql.placeholder('owner')))
       .orderBy(asc(chunkRefs.idx))
       .prepare());

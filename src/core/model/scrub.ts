@@ -58,7 +58,7 @@ export async function scrub(db: Db, store: ChunkStore, opts: { repair: boolean }
     for (const { hash, size } of page) {
       after = hash;
       try {
-        await readVerifiedChunk(store, hash);
+        await readVerifiedChunk(store, hash, { size, full: true });
         report.chunksChecked++;
         report.bytesChecked += size;
       } catch (e) {

@@ -127,7 +127,7 @@ export function multipartHandlers(deps: WriteDeps) {
       // The bytes are read and chunked again; where the range is chunk-aligned the chunks deduplicate.
       const stream = source.inlineData
         ? new ReadableStream<Uint8Array>({ start(c) { c.enqueue(source.inlineData!.subarray(start, end)); c.close(); } })
-        : await openRange(deps.store, await chunkSpans(deps.db, source.id), start, end);
+        : await openRange(deps.store, deps.digests, await chunkSpans(deps.db, source.id), start, end);
       const incoming: IncomingBody = { chunks: stream, length: end - start, trailers: new Map() };
       const digests = new BodyDigests(new Headers(), deps.digests, uploadAlgorithm(upload));
       const { part, checksum } = await storePart(deps, call, upload, partNumber, incoming, digests);

@@ -2,6 +2,7 @@
 import { openRange } from '../../block/reader.ts';
 import type { ChunkStore } from '../../block/store.ts';
 import type { Db } from '../../db/index.ts';
+import type { Digests } from '../../digests.ts';
 import { S3Error } from '../../errors.ts';
 import { chunkSpans, findObject, type StoredObject } from '../../model/objects.ts';
 import type { ObjectCall } from '../call.ts';
@@ -11,6 +12,7 @@ import { applyOverrides, describeObject, httpDate, quoteEtag } from '../headers.
 export interface ReadDeps {
   db: Db;
   store: ChunkStore;
+  digests: Digests;
 }
 
 export async function requireObject(db: Db, bucketId: string, key: string): Promise<StoredObject> {
@@ -21,7 +23,7 @@ export async function requireObject(db: Db, bucketId: string, key: string): Prom
 
 async function bodyOf(deps: ReadDeps, obj: StoredObject, start: number, end: number): Promise<BodyInit> {
   if (obj.inlineData) return obj.inlineData.subarray(start, end) as Uint8Array<ArrayBuffer>;
-  return openRange(deps.store, await chunkSpans(deps.db, obj.id), start, end);
+  return openRange(deps.store, deps.digests, await chunkSpans(deps.db, obj.id), start, end);
 }
 
 export function readHandlers(deps: ReadDeps) {

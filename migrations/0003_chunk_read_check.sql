@@ -1,0 +1,1 @@
+ALTER TABLE `chunks` ADD `xxh64` text;
