@@ -65,10 +65,11 @@ async function randomFile(path: string, bytes: number) {
   );
 }
 
-async function startQoima(dataDir: string): Promise<{ proc: ChildProcess; endpoint: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/node/main.ts'], {
+async function startQoima(dataDir: string, port: number): Promise<{ proc: ChildProcess; endpoint: string }> {
+  // the compiled server, as `npm start` runs it (npm run bench builds it first)
+  const proc = spawn(process.execPath, ['dist/node/main.js'], {
     cwd: ROOT,
-    env: { ...process.env, QOIMA_PORT: '0', QOIMA_DATA_DIR: dataDir, QOIMA_ROOT_ACCESS_KEY: CREDS.accessKeyId, QOIMA_ROOT_SECRET_KEY: CREDS.secretAccessKey },
+    env: { ...process.env, QOIMA_PORT: String(port), QOIMA_DATA_DIR: dataDir, QOIMA_ROOT_ACCESS_KEY: CREDS.accessKeyId, QOIMA_ROOT_SECRET_KEY: CREDS.secretAccessKey },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const endpoint = await new Promise<string>((res, rej) => {
@@ -193,7 +194,8 @@ async function main() {
     await randomFile(files.put, 1024 * MiB);
     await randomFile(files.huge, 2048 * MiB);
 
-    const q = await startQoima(join(work, 'qoima-data'));
+    const qport = await freePort();
+    const q = await startQoima(join(work, 'qoima-data'), qport);
     procs.push(q.proc);
     const n = await startNginx(work, www);
     procs.push(n.proc);
@@ -231,9 +233,17 @@ async function main() {
     row('PUT 1 GiB', fmtRate(putSpeed), `sha256sum ${fmtRate(sumSpeed)}`, putSpeed / sumSpeed, '≥ 0.7× sha256sum', putSpeed / sumSpeed >= 0.7);
 
     console.error('bench: peak RSS, 2 GiB PUT and GET ...');
-    const pid = q.proc.pid!;
-    const rssPut = await peakRss(pid, async () => putFile(await url(new PutObjectCommand({ Bucket: 'bench', Key: '2g.bin' })), files.huge));
-    const rssGet = await peakRss(pid, async () => getToNull(await qurl('2g.bin')));
+    // each on a freshly started process, so one measurement does not inherit the other's heap
+    const restart = async () => {
+      q.proc.kill('SIGTERM');
+      await new Promise((r) => q.proc.once('exit', r));
+      Object.assign(q, await startQoima(join(work, 'qoima-data'), qport));
+      procs.push(q.proc);
+    };
+    await restart();
+    const rssPut = await peakRss(q.proc.pid!, async () => putFile(await url(new PutObjectCommand({ Bucket: 'bench', Key: '2g.bin' })), files.huge));
+    await restart();
+    const rssGet = await peakRss(q.proc.pid!, async () => getToNull(await qurl('2g.bin')));
     for (const [what, v] of [['peak RSS, 2 GiB PUT', rssPut], ['peak RSS, 2 GiB GET', rssGet]] as const) {
       row(what, `${(v / MiB).toFixed(0)} MiB`, '', null, '< 256 MiB', v < 256 * MiB);
     }

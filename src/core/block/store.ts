@@ -4,9 +4,11 @@ import { toHex } from '../digests.ts';
  * The chunk store contract. The block layer knows hashes, never buckets or keys.
  *
  * Invariants every implementation keeps:
- * - `put(hash, bytes)` is all-or-nothing and durable once it resolves: a reader sees the whole chunk
- *   or no chunk, never a prefix, even if the process dies mid-write. Putting the same hash twice is
- *   harmless (same bytes).
+ * - `put(hash, bytes)` is all-or-nothing: a reader sees the whole chunk or no chunk, never a prefix,
+ *   even if the process dies mid-write. Putting the same hash twice is harmless (same bytes).
+ * - Once `sync(hashes)` resolves, those chunks survive a power loss. Writers sync every chunk they
+ *   put or found in the store before they commit a reference to it (a store may make `put` durable
+ *   by itself and `sync` a no-op).
  * - `get` returns the stored bytes as they are; it does not verify them. The caller (block/reader.ts)
  *   checks them against the hash, so bit rot is an error, never wrong data served as good.
  * - `delete` of a missing chunk is not an error.
@@ -15,6 +17,7 @@ import { toHex } from '../digests.ts';
 export interface ChunkStore {
   has(hash: string): Promise<boolean>;
   put(hash: string, bytes: Uint8Array): Promise<void>;
+  sync(hashes: Iterable<string>): Promise<void>;
   /** The whole chunk, or null when the store has no such chunk. `size`, when known, saves a stat. */
   get(hash: string, size?: number): Promise<Uint8Array | null>;
   delete(hash: string): Promise<void>;

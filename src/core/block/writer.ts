@@ -6,7 +6,8 @@
  *  2. record a chunk_refs row owned by the staging id: the trigger raises the chunk's refcount, so the
  *     collector can no longer pick it, and the same batch reads the chunk's gc_lease;
  *  3. if the collector held a lease (it may be deleting these bytes right now), wait it out; then make
- *     sure the bytes are in the store, writing them if not.
+ *     sure the bytes are in the store, writing them if not;
+ *  4. before the caller commits, `finish` makes every chunk of the body durable (store.sync).
  * The refs stay owned by the staging id until the caller's commit moves them to an object in the same
  * batch that writes the object row. Nothing is visible before that; a crash leaves a staging whose node
  * stops heart-beating, and the collector drops its refs (block/gc.ts).
@@ -28,6 +29,13 @@ export interface BlockWriterDeps {
 /** How long a chunk's bytes may still be deleted after its gc_lease time (clock skew between nodes). */
 export const LEASE_MARGIN_MS = 2_000;
 
+export interface WriterOptions {
+  /** Chunks being hashed or stored at once. */
+  maxInFlight: number;
+  /** Called with each chunk's buffer once the writer no longer needs it (so it can be reused). */
+  release?: (bytes: Uint8Array) => void;
+}
+
 export interface WrittenChunk {
   idx: number;
   offset: number;
@@ -39,18 +47,19 @@ export class StagingWriter {
   private nextIdx = 0;
   private nextOffset = 0;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly hashes = new Set<string>();
   private failure: unknown = null;
 
   private constructor(
     private readonly deps: BlockWriterDeps,
     readonly stagingId: string,
-    private readonly maxInFlight: number,
+    private readonly opts: WriterOptions,
   ) {}
 
-  static async begin(deps: BlockWriterDeps, maxInFlight = 4): Promise<StagingWriter> {
+  static async begin(deps: BlockWriterDeps, opts: Partial<WriterOptions> = {}): Promise<StagingWriter> {
     const id = `stg_${randomBase32(20)}`;
     await deps.db.insert(stagings).values({ id, nodeId: deps.nodeId, startedAt: Date.now() });
-    return new StagingWriter(deps, id, maxInFlight);
+    return new StagingWriter(deps, id, { maxInFlight: 4, ...opts });
   }
 
   /** Bytes written so far (accepted by `write`, not necessarily stored yet). */
@@ -64,7 +73,8 @@ export class StagingWriter {
 
   /**
    * Queues one chunk. Resolves when there is room for the next one (at most `maxInFlight` chunks are
-   * being hashed or stored at once), so memory stays bounded while the network keeps flowing.
+   * being hashed or stored at once), so memory stays bounded while the network keeps flowing. The
+   * buffer must not change until `release` gives it back.
    */
   async write(bytes: Uint8Array): Promise<void> {
     if (this.failure) throw this.failure;
@@ -72,21 +82,25 @@ export class StagingWriter {
     const offset = this.nextOffset;
     this.nextOffset += bytes.length;
     const p: Promise<void> = this.store(idx, offset, bytes).then(
-      () => void this.inFlight.delete(p),
+      () => {
+        this.inFlight.delete(p);
+        this.opts.release?.(bytes);
+      },
       (e: unknown) => {
         this.inFlight.delete(p);
         this.failure ??= e;
       },
     );
     this.inFlight.add(p);
-    while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
+    while (this.inFlight.size >= this.opts.maxInFlight) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
   }
 
-  /** Waits until every queued chunk is durably stored and referenced. */
+  /** Waits until every queued chunk is stored, referenced and durable. */
   async finish(): Promise<void> {
     while (this.inFlight.size) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
+    await this.deps.store.sync(this.hashes);
   }
 
   /** Drops everything written: the refs go (refcounts fall) and the staging row with them. */
@@ -101,6 +115,7 @@ export class StagingWriter {
   private async store(idx: number, offset: number, bytes: Uint8Array): Promise<void> {
     const { db, store } = this.deps;
     const hash = await chunkHash(bytes);
+    this.hashes.add(hash);
     const xxh64 = this.deps.digests?.xxh64?.(bytes) ?? null;
     const [, , lease] = await db.batch([
       db.insert(chunkRefs).values({ owner: this.stagingId, idx, offset, size: bytes.length, hash }),

@@ -30,13 +30,19 @@ export async function ingest(deps: BlockWriterDeps, incoming: IncomingBody, dige
     throw new S3Error('EntityTooLarge', undefined, { fields: { ProposedSize: String(incoming.length), MaxSizeAllowed: String(limits.maxSize) } });
   }
   let writer: StagingWriter | null = null;
-  let buf = new Uint8Array(Math.min(limits.chunkSize, incoming.length ?? limits.chunkSize));
+  // chunk buffers come back from the writer once stored and are filled again: a body of any size
+  // cycles through a handful of them instead of allocating one per chunk
+  const free: Uint8Array[] = [];
+  const release = (b: Uint8Array) => {
+    if (b.byteLength === limits.chunkSize) free.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+  };
+  let buf: Uint8Array = new Uint8Array(Math.min(limits.chunkSize, incoming.length ?? limits.chunkSize));
   let fill = 0;
   let size = 0;
   const flush = async () => {
-    writer ??= await StagingWriter.begin(deps);
+    writer ??= await StagingWriter.begin(deps, { release });
     await writer.write(fill === buf.length ? buf : buf.subarray(0, fill));
-    buf = new Uint8Array(limits.chunkSize);
+    buf = free.pop() ?? new Uint8Array(limits.chunkSize);
     fill = 0;
   };
   try {
