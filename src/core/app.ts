@@ -6,13 +6,16 @@ import { Hono, type Context } from 'hono';
 import { ChunkCorruptError, ChunkMissingError } from './block/store.ts';
 import { randomBytes, toBase64, toHex, utf8 } from './digests.ts';
 import { S3Error, isS3Error } from './errors.ts';
-import { type S3Deps, s3Pipeline } from './s3/pipeline.ts';
+import { type ApiDeps, apiApp } from './api/app.ts';
+import { decorate, rulesOf } from './s3/cors.ts';
+import { routeHost } from './s3/hosts.ts';
+import { BucketScopedError, type S3Deps, s3Pipeline } from './s3/pipeline.ts';
 import { leaf, plainDocument } from './xml.ts';
 
 /** How an adapter hands over the request target exactly as sent (URL parsers normalise `..`). */
 export type GetRawTarget = (c: Context) => string | undefined;
 
-export interface AppDeps extends S3Deps {
+export interface AppDeps extends S3Deps, Omit<ApiDeps, 'reservedDomains' | 'domainChanged'> {
   getRawTarget?: GetRawTarget;
   /** Where internal failures are reported (never to the client). */
   logError?: (message: string, error: unknown) => void;
@@ -67,6 +70,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.onError((err, c) => {
     const requestId = c.get('requestId') ?? newRequestId();
     let e: S3Error;
+    if (err instanceof BucketScopedError) {
+      const res = errorResponse(err.error, c.req.method, new URL(c.req.url).pathname, requestId);
+      res.headers.set('x-amz-request-id', requestId);
+      return decorate(res, rulesOf(err.bucket.cors), c.req.header('origin') ?? null, c.req.method);
+    }
     if (isS3Error(err)) e = err;
     else {
       if (err instanceof ChunkCorruptError || err instanceof ChunkMissingError) logError(`qoima: data integrity: ${err.message}`, err);
@@ -78,15 +86,32 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return res;
   });
 
-  app.all('*', (c) =>
-    s3({
-      requestId: c.get('requestId'),
-      method: c.req.method,
-      rawTarget: rawTargetOf(c, deps.getRawTarget),
-      headers: c.req.raw.headers,
-      body: c.req.raw.body,
-    }),
+  const api = apiApp(
+    {
+      ...deps,
+      reservedDomains: [...deps.hosts.baseDomains, ...deps.hosts.websiteDomains],
+      domainChanged: (host) => deps.hosts.forgetDomain?.(host),
+    },
+    (c) => rawTargetOf(c, deps.getRawTarget),
   );
+
+  app.all('*', async (c) => {
+    const route = await routeHost(c.req.header('host') ?? null, deps.hosts);
+    if (route.kind === 'service' && (c.req.path === '/admin' || c.req.path.startsWith('/admin/'))) {
+      return api.fetch(c.req.raw, { ...(c.env as object), requestId: c.get('requestId') });
+    }
+    return s3(
+      {
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        rawTarget: rawTargetOf(c, deps.getRawTarget),
+        headers: c.req.raw.headers,
+        body: c.req.raw.body,
+        protocol: new URL(c.req.url).protocol === 'https:' ? 'https' : 'http',
+      },
+      route,
+    );
+  });
 
   return app;
 }

@@ -16,6 +16,12 @@ const schema = z.object({
   QOIMA_REGION: z.string().regex(/^[a-z0-9-]+$/, 'letters, digits and dashes').default('us-east-1'),
   /** Base domains for virtual-hosted-style requests: `<bucket>.<domain>`. */
   QOIMA_DOMAINS: z.string().default('localhost'),
+  /** Base domains for static websites: `<bucket>.<website domain>`. */
+  QOIMA_WEBSITE_DOMAINS: z.string().default('web.localhost'),
+  /** Also serve HTTPS on this port, with the certificates attached to custom domains (SNI). */
+  QOIMA_HTTPS_PORT: int(0, 65535).optional(),
+  /** DNS servers for domain ownership checks (host or host:port, comma-separated); default: the system's. */
+  QOIMA_DNS_SERVERS: z.string().optional(),
   QOIMA_ROOT_ACCESS_KEY: z.string().optional(),
   QOIMA_ROOT_SECRET_KEY: z.string().optional(),
   /** A libSQL URL (file:, libsql:, http(s):); default: a file in the data directory. */
@@ -44,6 +50,9 @@ export interface Config {
   dataDir: string;
   region: string;
   baseDomains: string[];
+  websiteDomains: string[];
+  httpsPort?: number;
+  dnsServers: string[];
   rootAccessKey?: string;
   rootSecretKey?: string;
   dbUrl: string;
@@ -61,12 +70,15 @@ export interface Config {
   fsync: boolean;
 }
 
+const list = (v: string) => v.split(',').map((d) => d.trim()).filter(Boolean);
+
 const FLAGS: Record<string, keyof Settings> = {
   '--host': 'QOIMA_HOST',
   '--port': 'QOIMA_PORT',
   '--data-dir': 'QOIMA_DATA_DIR',
   '--region': 'QOIMA_REGION',
   '--domains': 'QOIMA_DOMAINS',
+  '--https-port': 'QOIMA_HTTPS_PORT',
   '--db-url': 'QOIMA_DB_URL',
 };
 
@@ -100,7 +112,10 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     port: s.QOIMA_PORT,
     dataDir,
     region: s.QOIMA_REGION,
-    baseDomains: s.QOIMA_DOMAINS.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),
+    baseDomains: list(s.QOIMA_DOMAINS).map((d) => d.toLowerCase()),
+    websiteDomains: list(s.QOIMA_WEBSITE_DOMAINS).map((d) => d.toLowerCase()),
+    httpsPort: s.QOIMA_HTTPS_PORT,
+    dnsServers: list(s.QOIMA_DNS_SERVERS ?? ''),
     rootAccessKey: s.QOIMA_ROOT_ACCESS_KEY,
     rootSecretKey: s.QOIMA_ROOT_SECRET_KEY,
     dbUrl: s.QOIMA_DB_URL ?? `file:${resolve(dataDir, 'qoima.db')}`,

@@ -1,50 +1,77 @@
 /**
- * Qoima on Node: reads settings, opens the data directory, serves the core app with @hono/node-server.
+ * Qoima on Node: reads settings, opens the data directory, serves the core app with @hono/node-server
+ * over HTTP (and HTTPS with per-domain certificates when QOIMA_HTTPS_PORT is set).
  * SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), then exit 0.
  */
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { type HttpBindings, serve } from '@hono/node-server';
+import { type HttpBindings, type ServerType, serve } from '@hono/node-server';
 import { createApp } from '../core/app.ts';
 import { heartbeat, leaveCluster } from '../core/block/gc.ts';
-import { runMaintenance } from '../core/model/maintenance.ts';
 import { randomBase32 } from '../core/digests.ts';
 import { CredentialCache } from '../core/model/accounts.ts';
-import { ConfigError, endpointOf, loadConfig, maintenanceOptions } from './config.ts';
+import { bucketForDomain } from '../core/model/domains.ts';
+import { runMaintenance } from '../core/model/maintenance.ts';
+import { cachedLookup } from '../core/s3/hosts.ts';
 import { ensureFirstAccount, openDataDir } from './bootstrap.ts';
+import { ConfigError, endpointOf, loadConfig, maintenanceOptions } from './config.ts';
 import { nodeDigests } from './digests.ts';
+import { txtLookup } from './dns.ts';
+import { inspectCertificate, sniCallback } from './tls.ts';
 
-async function main(): Promise<void> {
-  const cfg = loadConfig(process.env, process.argv.slice(2));
-  const opened = await openDataDir(cfg);
-  const { db, box, store, client } = opened;
-  const nodeId = `node_${randomBase32(12)}`;
-  await heartbeat(db, nodeId);
-
-  const credentials = new CredentialCache({ db, box });
-  const app = createApp({
-    db,
-    store,
-    digests: nodeDigests,
-    nodeId,
-    region: cfg.region,
-    baseDomains: cfg.baseDomains,
-    limits: { chunkSize: cfg.chunkSize, inlineMax: cfg.inlineMax, maxSize: cfg.maxObjectSize },
-    lookupCredential: credentials.lookup,
-    getRawTarget: (c) => (c.env as HttpBindings | undefined)?.incoming?.url,
-  });
-
-  const server = serve({
-    fetch: app.fetch,
-    hostname: cfg.host,
-    port: cfg.port,
-    // multi-GiB uploads take longer than Node's default 5-minute request timeout
-    serverOptions: { requestTimeout: 0, keepAliveTimeout: 65_000 },
-  });
+async function listen(server: ServerType): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  const port = (server.address() as AddressInfo).port;
+  return (server.address() as AddressInfo).port;
+}
+
+/** Stops accepting, waits for in-flight requests up to `graceMs`, then cuts what is left. */
+async function drain(server: ServerType, graceMs: number): Promise<boolean> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const http = server as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+  http.closeIdleConnections?.();
+  const idleSweep = setInterval(() => http.closeIdleConnections?.(), 100);
+  const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
+  clearInterval(idleSweep);
+  if (timedOut) http.closeAllConnections?.();
+  return timedOut;
+}
+
+async function main(): Promise<void> {
+  const cfg = loadConfig(process.env, process.argv.slice(2));
+  const { db, box, store, client } = await openDataDir(cfg);
+  const nodeId = `node_${randomBase32(12)}`;
+  await heartbeat(db, nodeId);
+
+  const credentials = new CredentialCache({ db, box });
+  const customDomain = cachedLookup((host) => bucketForDomain(db, host));
+  const app = createApp({
+    db,
+    store,
+    box,
+    digests: nodeDigests,
+    nodeId,
+    region: cfg.region,
+    hosts: { baseDomains: cfg.baseDomains, websiteDomains: cfg.websiteDomains, customDomain, forgetDomain: customDomain.forget },
+    limits: { chunkSize: cfg.chunkSize, inlineMax: cfg.inlineMax, maxSize: cfg.maxObjectSize },
+    lookupCredential: credentials.lookup,
+    txtLookup: txtLookup(cfg.dnsServers),
+    inspectCertificate,
+    getRawTarget: (c) => (c.env as HttpBindings | undefined)?.incoming?.url,
+  });
+
+  // multi-GiB uploads take longer than Node's default 5-minute request timeout
+  const serverOptions = { requestTimeout: 0, keepAliveTimeout: 65_000 };
+  const servers: ServerType[] = [serve({ fetch: app.fetch, hostname: cfg.host, port: cfg.port, serverOptions })];
+  const port = await listen(servers[0]!);
+  let httpsPort: number | null = null;
+  if (cfg.httpsPort !== undefined) {
+    const https = serve({ fetch: app.fetch, hostname: cfg.host, port: cfg.httpsPort, createServer: createHttpsServer, serverOptions: { ...serverOptions, SNICallback: sniCallback(db, box) } });
+    servers.push(https);
+    httpsPort = await listen(https);
+  }
   const endpoint = endpointOf(cfg.host, port);
 
   const created = await ensureFirstAccount({ db, box }, cfg, endpoint);
@@ -70,16 +97,8 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`qoima: ${signal}: finishing in-flight requests (up to ${cfg.shutdownGraceMs / 1000}s)`);
     for (const t of timers) clearInterval(t);
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    const http = server as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
-    http.closeIdleConnections?.();
-    const idleSweep = setInterval(() => http.closeIdleConnections?.(), 100);
-    const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), cfg.shutdownGraceMs).unref())]);
-    clearInterval(idleSweep);
-    if (timedOut) {
-      console.log('qoima: grace period over, closing remaining connections');
-      http.closeAllConnections?.();
-    }
+    const cut = await Promise.all(servers.map((s) => drain(s, cfg.shutdownGraceMs)));
+    if (cut.some(Boolean)) console.log('qoima: grace period over, closed the remaining connections');
     await leaveCluster(db, nodeId).catch(() => {});
     client.close();
     console.log('qoima: stopped');
@@ -88,7 +107,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  console.log(`qoima: ready on ${endpoint} (region ${cfg.region}, data in ${cfg.dataDir})`);
+  const tls = httpsPort !== null ? `, https on port ${httpsPort}` : '';
+  console.log(`qoima: ready on ${endpoint} (region ${cfg.region}, data in ${cfg.dataDir}${tls})`);
 }
 
 main().catch((e: unknown) => {

@@ -41,6 +41,14 @@ export const buckets = sqliteTable(
     accountId: text('account_id').notNull().references(() => accounts.id),
     storageClass: text('storage_class', { enum: ['STANDARD', 'COLD'] }).notNull(),
     accessType: text('access_type', { enum: ['private', 'public-read'] }).notNull().default('private'),
+    /** Anonymous listing, only when explicitly enabled (a policy granting s3:ListBucket to everyone). */
+    publicList: integer('public_list', { mode: 'boolean' }).notNull().default(false),
+    /** Cache-Control for objects stored without one, on every response (CDN friendliness). */
+    defaultCacheControl: text('default_cache_control'),
+    /** CORS rules as JSON (s3/cors.ts), null when none. */
+    cors: text('cors'),
+    /** Website configuration as JSON (s3/website.ts), null when not a website. */
+    website: text('website'),
     createdAt: integer('created_at').notNull(),
     objectCount: integer('object_count').notNull().default(0),
     byteCount: integer('byte_count').notNull().default(0),
@@ -166,3 +174,30 @@ export const multipartParts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.uploadId, t.partNumber] })],
 );
+
+/** Hostnames attached to buckets. Served only once the ownership check (a DNS TXT record) passed. */
+export const domains = sqliteTable(
+  'domains',
+  {
+    hostname: text('hostname').primaryKey(),
+    bucketId: text('bucket_id').notNull(),
+    /** What the customer publishes as TXT at _qoima-challenge.<hostname>. */
+    token: text('token').notNull(),
+    status: text('status', { enum: ['pending', 'verified'] }).notNull(),
+    createdAt: integer('created_at').notNull(),
+    verifiedAt: integer('verified_at'),
+  },
+  (t) => [index('domains_bucket').on(t.bucketId)],
+);
+
+/** TLS certificate and key (sealed with the server key) for a domain, picked by SNI. */
+export const certificates = sqliteTable('certificates', {
+  hostname: text('hostname').primaryKey(),
+  certificatePem: text('certificate_pem').notNull(),
+  keySealed: text('key_sealed').notNull(),
+  notBefore: integer('not_before').notNull(),
+  notAfter: integer('not_after').notNull(),
+  subject: text('subject').notNull(),
+  fingerprint: text('fingerprint').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});

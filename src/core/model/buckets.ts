@@ -37,12 +37,21 @@ export function parseStorageClass(value: string | null | undefined): StorageClas
   });
 }
 
+export function parseAccessType(value: string | null | undefined): AccessType | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (value === 'private' || value === 'public-read') return value;
+  throw new S3Error('InvalidArgument', `The access type "${value}" is not valid; choose private or public-read.`, { fields: { ArgumentName: 'x-qoima-access-type' } });
+}
+
 export async function findBucket(db: Db, name: string): Promise<Bucket | null> {
   const stmt = prepared(db, 'findBucket', (d) => d.select().from(buckets).where(eq(buckets.name, sql.placeholder('name'))).limit(1).prepare());
   return (await stmt.get({ name })) ?? null;
 }
 
-export async function createBucket(db: Db, opts: { accountId: string; name: string; storageClass: StorageClass }): Promise<Bucket> {
+export async function createBucket(
+  db: Db,
+  opts: { accountId: string; name: string; storageClass: StorageClass; accessType?: AccessType },
+): Promise<Bucket> {
   const problem = bucketNameProblem(opts.name);
   if (problem) throw new S3Error('InvalidBucketName', problem, { fields: { BucketName: opts.name } });
   const row: Bucket = {
@@ -50,7 +59,11 @@ export async function createBucket(db: Db, opts: { accountId: string; name: stri
     name: opts.name,
     accountId: opts.accountId,
     storageClass: opts.storageClass,
-    accessType: 'private',
+    accessType: opts.accessType ?? 'private',
+    publicList: false,
+    defaultCacheControl: null,
+    cors: null,
+    website: null,
     createdAt: Date.now(),
     objectCount: 0,
     byteCount: 0,
@@ -94,6 +107,10 @@ export async function deleteBucket(db: Db, bucket: Bucket): Promise<void> {
   }
 }
 
-export async function setAccessType(db: Db, bucketId: string, accessType: AccessType): Promise<void> {
-  await db.update(buckets).set({ accessType }).where(eq(buckets.id, bucketId));
+/** The settings a bucket's owner may change at any time (never its name or storage class). */
+export type BucketSettings = Partial<Pick<Bucket, 'accessType' | 'publicList' | 'defaultCacheControl' | 'cors' | 'website'>>;
+
+export async function updateBucket(db: Db, bucketId: string, settings: BucketSettings): Promise<void> {
+  if (Object.keys(settings).length === 0) return;
+  await db.update(buckets).set(settings).where(eq(buckets.id, bucketId));
 }

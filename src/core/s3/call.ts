@@ -1,5 +1,5 @@
 /** What a handler receives: the resolved request, nothing more. Dependencies come via closures. */
-import type { Authenticated, AccountPrincipal } from '../auth/authenticate.ts';
+import type { Authenticated, Principal } from '../auth/authenticate.ts';
 import type { Bucket } from '../model/buckets.ts';
 import type { Target } from './target.ts';
 
@@ -9,8 +9,8 @@ export interface S3Call {
   target: Target;
   headers: Headers;
   auth: Authenticated;
-  /** The signed-in account. Handlers only ever run for an account principal or for public reads. */
-  principal: AccountPrincipal;
+  /** Who asks; anonymous only where access.ts allows it (use accountOf() where an account is needed). */
+  principal: Principal;
   body: ReadableStream<Uint8Array> | null;
 }
 

@@ -6,29 +6,16 @@ import { S3Error } from '../errors.ts';
 import type { Target } from './target.ts';
 
 export const BUCKET_OPERATIONS = [
-  'CreateBucket',
-  'HeadBucket',
-  'DeleteBucket',
-  'GetBucketLocation',
-  'GetBucketVersioning',
-  'ListObjects',
-  'ListObjectsV2',
-  'DeleteObjects',
-  'ListMultipartUploads',
+  'CreateBucket', 'HeadBucket', 'DeleteBucket', 'GetBucketLocation', 'GetBucketVersioning',
+  'ListObjects', 'ListObjectsV2', 'DeleteObjects', 'ListMultipartUploads', 'PostObject',
+  'GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy', 'GetBucketPolicyStatus', 'GetBucketAcl', 'PutBucketAcl',
+  'GetBucketCors', 'PutBucketCors', 'DeleteBucketCors', 'GetBucketWebsite', 'PutBucketWebsite', 'DeleteBucketWebsite',
+  'CorsPreflight',
 ] as const;
 
 export const OBJECT_OPERATIONS = [
-  'PutObject',
-  'CopyObject',
-  'GetObject',
-  'HeadObject',
-  'DeleteObject',
-  'CreateMultipartUpload',
-  'UploadPart',
-  'UploadPartCopy',
-  'CompleteMultipartUpload',
-  'AbortMultipartUpload',
-  'ListParts',
+  'PutObject', 'CopyObject', 'GetObject', 'HeadObject', 'DeleteObject', 'GetObjectAcl', 'PutObjectAcl',
+  'CreateMultipartUpload', 'UploadPart', 'UploadPartCopy', 'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts',
 ] as const;
 
 export type BucketOperation = (typeof BUCKET_OPERATIONS)[number];
@@ -37,12 +24,24 @@ export type Operation = 'ListBuckets' | BucketOperation | ObjectOperation;
 
 /** Sub-resources S3 knows that this server does not offer yet: refused clearly, never ignored. */
 const UNSUPPORTED_SUBRESOURCES = new Set([
-  'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'encryption', 'intelligent-tiering', 'inventory',
-  'legal-hold', 'lifecycle', 'logging', 'metadataTable', 'metrics', 'notification', 'object-lock',
-  'ownershipControls', 'policy', 'policyStatus', 'publicAccessBlock', 'replication',
-  'requestPayment', 'restore', 'retention', 'select', 'session', 'tagging', 'torrent',
-  'versionId', 'versions', 'website',
+  'accelerate', 'analytics', 'attributes', 'encryption', 'intelligent-tiering', 'inventory', 'legal-hold',
+  'lifecycle', 'logging', 'metadataTable', 'metrics', 'notification', 'object-lock', 'ownershipControls',
+  'publicAccessBlock', 'replication', 'requestPayment', 'restore', 'retention', 'select', 'session', 'tagging',
+  'torrent', 'versionId', 'versions',
 ]);
+
+/** Bucket configuration sub-resources: GET/PUT/DELETE map onto Get/Put/Delete operations. */
+const CONFIG: Record<string, Partial<Record<string, BucketOperation>>> = {
+  policy: { GET: 'GetBucketPolicy', PUT: 'PutBucketPolicy', DELETE: 'DeleteBucketPolicy' },
+  policyStatus: { GET: 'GetBucketPolicyStatus' },
+  acl: { GET: 'GetBucketAcl', PUT: 'PutBucketAcl' },
+  cors: { GET: 'GetBucketCors', PUT: 'PutBucketCors', DELETE: 'DeleteBucketCors' },
+  website: { GET: 'GetBucketWebsite', PUT: 'PutBucketWebsite', DELETE: 'DeleteBucketWebsite' },
+  location: { GET: 'GetBucketLocation' },
+  versioning: { GET: 'GetBucketVersioning' },
+  uploads: { GET: 'ListMultipartUploads' },
+  delete: { POST: 'DeleteObjects' },
+};
 
 function unsupported(name: string): S3Error {
   return new S3Error('NotImplemented', `The '${name}' sub-resource is not supported by this server yet.`);
@@ -50,40 +49,43 @@ function unsupported(name: string): S3Error {
 
 export function detectOperation(method: string, target: Target, headers: Headers): Operation {
   const has = (name: string) => target.query.some((p) => p.name === name);
+  const notAllowed = () =>
+    new S3Error('MethodNotAllowed', undefined, { fields: { Method: method, ResourceType: target.key !== null ? 'OBJECT' : target.bucket ? 'BUCKET' : 'SERVICE' } });
   const firstUnsupported = target.query.find((p) => UNSUPPORTED_SUBRESOURCES.has(p.name))?.name;
-  const notAllowed = () => new S3Error('MethodNotAllowed', undefined, { fields: { Method: method, ResourceType: target.key !== null ? 'OBJECT' : target.bucket ? 'BUCKET' : 'SERVICE' } });
+  if (firstUnsupported) throw unsupported(firstUnsupported);
 
   if (target.bucket === null) {
     if (method === 'GET') return 'ListBuckets';
     throw notAllowed();
   }
+  if (method === 'OPTIONS') return 'CorsPreflight';
   if (target.key === null) {
+    for (const [sub, ops] of Object.entries(CONFIG)) {
+      if (!has(sub)) continue;
+      const op = ops[method];
+      if (op) return op;
+      throw notAllowed();
+    }
     switch (method) {
       case 'GET':
-        if (has('location')) return 'GetBucketLocation';
-        if (has('versioning')) return 'GetBucketVersioning';
-        if (has('uploads')) return 'ListMultipartUploads';
-        if (firstUnsupported) throw unsupported(firstUnsupported);
         return target.query.find((p) => p.name === 'list-type')?.value === '2' ? 'ListObjectsV2' : 'ListObjects';
       case 'HEAD':
         return 'HeadBucket';
       case 'PUT':
-        if (firstUnsupported || has('versioning')) throw unsupported(firstUnsupported ?? 'versioning');
         return 'CreateBucket';
       case 'DELETE':
-        if (firstUnsupported) throw unsupported(firstUnsupported);
         return 'DeleteBucket';
       case 'POST':
-        if (has('delete')) return 'DeleteObjects';
-        throw unsupported(firstUnsupported ?? 'POST object (browser form upload)');
+        if (/^multipart\/form-data/i.test(headers.get('content-type') ?? '')) return 'PostObject';
+        throw new S3Error('InvalidRequest', 'A POST to a bucket must be a multipart/form-data browser upload.');
     }
     throw notAllowed();
   }
-  if (firstUnsupported) throw unsupported(firstUnsupported);
   const upload = has('uploadId');
   const part = has('partNumber');
   switch (method) {
     case 'GET':
+      if (has('acl')) return 'GetObjectAcl';
       if (upload) return 'ListParts';
       if (part) throw unsupported('partNumber');
       return 'GetObject';
@@ -91,6 +93,7 @@ export function detectOperation(method: string, target: Target, headers: Headers
       if (part) throw unsupported('partNumber');
       return 'HeadObject';
     case 'PUT':
+      if (has('acl')) return 'PutObjectAcl';
       if (upload !== part) throw new S3Error('InvalidRequest', 'UploadPart needs both partNumber and uploadId.');
       if (upload) return headers.has('x-amz-copy-source') ? 'UploadPartCopy' : 'UploadPart';
       return headers.has('x-amz-copy-source') ? 'CopyObject' : 'PutObject';

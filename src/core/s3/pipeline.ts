@@ -1,24 +1,30 @@
 /**
- * The S3 request pipeline, top to bottom: resolve the target → authenticate → detect the operation →
- * resolve and authorize the bucket → run the operation's handler.
+ * The S3 request pipeline, top to bottom: route the Host (service endpoint, virtual-hosted bucket,
+ * website, custom domain) → resolve the target → authenticate → detect the operation → resolve and
+ * authorize the bucket → run the operation's handler → add the bucket's CORS grant.
  */
-import { authenticate } from '../auth/authenticate.ts';
+import { type Credential, authenticate } from '../auth/authenticate.ts';
 import type { ChunkStore } from '../block/store.ts';
 import type { Db } from '../db/index.ts';
 import type { Digests } from '../digests.ts';
-import { S3Error } from '../errors.ts';
-import type { Credential } from '../auth/authenticate.ts';
-import { findBucket } from '../model/buckets.ts';
+import { S3Error, isS3Error } from '../errors.ts';
+import { type Bucket, findBucket } from '../model/buckets.ts';
+import { authorize } from './access.ts';
 import type { BucketCall, ObjectCall, S3Call } from './call.ts';
+import { decorate, rulesOf } from './cors.ts';
+import { bucketConfigHandlers } from './handlers/bucket-config.ts';
 import { bucketHandlers } from './handlers/buckets.ts';
 import { listingHandlers } from './handlers/listing.ts';
 import { multipartListHandlers } from './handlers/multipart-list.ts';
 import { multipartHandlers } from './handlers/multipart.ts';
+import { postObjectHandlers } from './handlers/post-object.ts';
 import { readHandlers } from './handlers/read.ts';
 import { writeHandlers } from './handlers/write.ts';
+import type { HostConfig, HostRoute } from './hosts.ts';
 import type { IngestLimits } from './ingest.ts';
 import { type BucketOperation, OBJECT_OPERATIONS, type ObjectOperation, type Operation, detectOperation } from './operations.ts';
-import { resolveTarget } from './target.ts';
+import { hostName, resolveTarget } from './target.ts';
+import { htmlError, serveWebsite } from './website.ts';
 
 type Handler<C> = (call: C) => Promise<Response>;
 type ServiceOperation = 'ListBuckets' | 'CreateBucket';
@@ -34,7 +40,7 @@ export interface S3Deps {
   digests: Digests;
   nodeId: string;
   region: string;
-  baseDomains: readonly string[];
+  hosts: HostConfig;
   limits: IngestLimits;
   lookupCredential: (accessKeyId: string) => Promise<Credential | null>;
 }
@@ -46,38 +52,70 @@ export interface IncomingS3Request {
   rawTarget: string;
   headers: Headers;
   body: ReadableStream<Uint8Array> | null;
+  protocol: 'http' | 'https';
+}
+
+/** An S3 error that happened on a bucket, so the error response can carry the bucket's CORS grant. */
+export class BucketScopedError extends Error {
+  constructor(readonly error: S3Error, readonly bucket: Bucket) {
+    super(error.message);
+  }
 }
 
 function isObjectOperation(op: Operation): op is ObjectOperation {
   return (OBJECT_OPERATIONS as readonly string[]).includes(op);
 }
 
-export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request) => Promise<Response> {
+export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRoute) => Promise<Response> {
   const handlers: HandlerTable = {
     ...bucketHandlers(deps),
+    ...bucketConfigHandlers(deps),
     ...listingHandlers(deps),
     ...readHandlers(deps),
     ...writeHandlers(deps),
+    ...postObjectHandlers(deps),
     ...multipartHandlers(deps),
     ...multipartListHandlers(deps),
   };
 
-  return async (req) => {
-    const target = resolveTarget(req.rawTarget, req.headers.get('host'), deps.baseDomains);
+  const run = async (req: IncomingS3Request, hostBucket: string | null): Promise<{ res: Response; bucket: Bucket | null }> => {
+    const target = resolveTarget(req.rawTarget, hostBucket);
     const auth = await authenticate(
       { method: req.method, rawPath: target.rawPath, query: target.query, headers: req.headers },
       { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential },
     );
     const op = detectOperation(req.method, target, req.headers);
-    if (auth.principal.kind === 'anonymous') throw new S3Error('AccessDenied', 'Anonymous access is not allowed; sign the request.');
     const call: S3Call = { requestId: req.requestId, method: req.method, target, headers: req.headers, auth, principal: auth.principal, body: req.body };
-
-    if (op === 'ListBuckets' || op === 'CreateBucket') return handlers[op](call);
-
+    if (op === 'ListBuckets' || op === 'CreateBucket') {
+      authorize(auth.principal, op, null);
+      return { res: await handlers[op](call), bucket: null };
+    }
     const bucket = await findBucket(deps.db, target.bucket!);
     if (!bucket) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: target.bucket! } });
-    if (bucket.accountId !== auth.principal.accountId) throw new S3Error('AccessDenied');
-    if (isObjectOperation(op)) return handlers[op]({ ...call, bucket, key: target.key! });
-    return handlers[op]({ ...call, bucket });
+    try {
+      authorize(auth.principal, op, bucket);
+      const res = isObjectOperation(op) ? await handlers[op]({ ...call, bucket, key: target.key! }) : await handlers[op]({ ...call, bucket });
+      return { res, bucket };
+    } catch (e) {
+      if (isS3Error(e) && op !== 'CorsPreflight') throw new BucketScopedError(e, bucket);
+      throw e;
+    }
+  };
+
+  return async (req, route) => {
+    if (route.kind === 'bucket' && route.via !== 'virtual') {
+      const bucket = await findBucket(deps.db, route.bucket);
+      if (bucket && (route.via === 'website' || bucket.website)) {
+        const res = await serveWebsite(
+          deps,
+          { method: req.method, headers: req.headers, rawPath: req.rawTarget.split('?')[0]!, host: hostName(req.headers.get('host')), protocol: req.protocol, requestId: req.requestId },
+          bucket,
+        );
+        return decorate(res, rulesOf(bucket.cors), req.headers.get('origin'), req.method);
+      }
+      if (!bucket && route.via === 'website') return htmlError(new S3Error('NoSuchBucket', undefined, { fields: { BucketName: route.bucket } }), req.requestId);
+    }
+    const { res, bucket } = await run(req, route.kind === 'bucket' ? route.bucket : null);
+    return bucket ? decorate(res, rulesOf(bucket.cors), req.headers.get('origin'), req.method) : res;
   };
 }

@@ -1,6 +1,6 @@
 /**
- * Where a request points: bucket and key from a path-style URL (`/bucket/key`) or a virtual-hosted one
- * (`bucket.<base domain>/key`), and the raw path and query that SigV4 signs.
+ * Where a request points: bucket and key from a path-style URL (`/bucket/key`) or, when the Host names
+ * a bucket (hosts.ts), from the path alone (`/key`); and the raw path and query that SigV4 signs.
  */
 import { S3Error } from '../errors.ts';
 import { type QueryParam, parseQuery } from '../auth/sigv4.ts';
@@ -8,7 +8,7 @@ import { type QueryParam, parseQuery } from '../auth/sigv4.ts';
 export interface Target {
   bucket: string | null;
   key: string | null;
-  style: 'path' | 'virtual';
+  style: 'path' | 'host';
   /** The path exactly as sent (still percent-encoded). */
   rawPath: string;
   query: QueryParam[];
@@ -40,7 +40,7 @@ export function virtualHostBucket(host: string, baseDomains: readonly string[]):
   return null;
 }
 
-export function resolveTarget(rawTarget: string, hostHeader: string | null, baseDomains: readonly string[]): Target {
+export function resolveTarget(rawTarget: string, hostBucket: string | null): Target {
   const q = rawTarget.indexOf('?');
   const rawPath = q >= 0 ? rawTarget.slice(0, q) : rawTarget;
   let query: QueryParam[];
@@ -49,7 +49,6 @@ export function resolveTarget(rawTarget: string, hostHeader: string | null, base
   } catch {
     throw new S3Error('InvalidArgument', "Couldn't parse the specified URI.", { fields: { URI: rawTarget } });
   }
-  const hostBucket = virtualHostBucket(hostName(hostHeader), baseDomains);
   let bucket: string | null;
   let key: string | null;
   if (hostBucket !== null) {
@@ -65,5 +64,5 @@ export function resolveTarget(rawTarget: string, hostHeader: string | null, base
   if (key !== null && new TextEncoder().encode(key).length > MAX_KEY_BYTES) {
     throw new S3Error('KeyTooLongError', undefined, { fields: { MaxSizeAllowed: String(MAX_KEY_BYTES) } });
   }
-  return { bucket, key, style: hostBucket !== null ? 'virtual' : 'path', rawPath, query };
+  return { bucket, key, style: hostBucket !== null ? 'host' : 'path', rawPath, query };
 }

@@ -2,9 +2,11 @@
 import type { Db } from '../../db/index.ts';
 import { type Digests, fromBase64Url, toBase64Url, utf8 } from '../../digests.ts';
 import { S3Error } from '../../errors.ts';
-import { createBucket, deleteBucket, listBuckets, parseStorageClass } from '../../model/buckets.ts';
+import { createBucket, deleteBucket, listBuckets, parseAccessType, parseStorageClass } from '../../model/buckets.ts';
+import { parseCannedAcl } from '../policy.ts';
 import { document, leaf, node, parseXml, text } from '../../xml.ts';
 import { incomingBody, readSmallBody } from '../body.ts';
+import { accountOf } from '../access.ts';
 import { type BucketCall, type S3Call, queryParam, xmlResponse } from '../call.ts';
 import { isoDate } from '../headers.ts';
 
@@ -31,13 +33,13 @@ export function bucketHandlers(deps: BucketDeps) {
       const token = queryParam(call, 'continuation-token');
       const after = token ? new TextDecoder().decode(fromBase64Url(token) ?? new Uint8Array()) : undefined;
       const prefix = queryParam(call, 'prefix');
-      const rows = await listBuckets(deps.db, call.principal.accountId, { prefix, after, limit: max + 1 });
+      const rows = await listBuckets(deps.db, accountOf(call).accountId, { prefix, after, limit: max + 1 });
       const page = rows.slice(0, max);
       const next = rows.length > max ? toBase64Url(utf8(page[page.length - 1]!.name)) : undefined;
       return xmlResponse(
         document(
           'ListAllMyBucketsResult',
-          owner(call.principal.accountId),
+          owner(accountOf(call).accountId),
           node('Buckets', ...page.map((b) => node('Bucket', leaf('Name', b.name), leaf('CreationDate', isoDate(b.createdAt)), leaf('BucketRegion', deps.region)))),
           leaf('ContinuationToken', next),
           leaf('Prefix', prefix),
@@ -56,9 +58,9 @@ export function bucketHandlers(deps: BucketDeps) {
         }
       }
       const acl = call.headers.get('x-amz-acl');
-      if (acl && acl !== 'private') throw new S3Error('NotImplemented', `Canned ACL "${acl}" is not supported yet; buckets are created private.`);
+      const accessType = parseAccessType(call.headers.get('x-qoima-access-type')) ?? (acl ? parseCannedAcl(acl) : 'private');
       const storageClass = parseStorageClass(call.headers.get('x-qoima-storage-class'));
-      await createBucket(deps.db, { accountId: call.principal.accountId, name, storageClass });
+      await createBucket(deps.db, { accountId: accountOf(call).accountId, name, storageClass, accessType });
       return new Response(null, { status: 200, headers: { location: `/${name}`, 'x-qoima-storage-class': storageClass } });
     },
 

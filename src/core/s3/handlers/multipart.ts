@@ -14,7 +14,7 @@ import { BodyDigests, type IncomingBody, incomingBody, readSmallBody } from '../
 import { type ObjectCall, queryParam, xmlResponse } from '../call.ts';
 import { isoDate, objectHeadersFrom, quoteEtag } from '../headers.ts';
 import { ingest } from '../ingest.ts';
-import { type WriteDeps, checkStorageClass, copySource, writeCondition } from './write.ts';
+import { type WriteDeps, checkAcl, checkStorageClass, copySource, writeCondition } from './write.ts';
 
 const MiB = 1024 * 1024;
 export const MIN_PART_SIZE = 5 * MiB;
@@ -76,6 +76,7 @@ export function multipartHandlers(deps: WriteDeps) {
   return {
     async CreateMultipartUpload(call: ObjectCall): Promise<Response> {
       checkStorageClass(call.headers, call.bucket);
+      checkAcl(call.headers.get('x-amz-acl'), call.bucket);
       const headers = objectHeadersFrom(call.headers);
       const algText = call.headers.get('x-amz-checksum-algorithm')?.toUpperCase() ?? null;
       if (algText !== null && !isChecksumAlgorithm(algText)) throw new S3Error('InvalidRequest', `Checksum algorithm "${algText}" is not supported.`);

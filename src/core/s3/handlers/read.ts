@@ -4,7 +4,9 @@ import type { ChunkStore } from '../../block/store.ts';
 import type { Db } from '../../db/index.ts';
 import type { Digests } from '../../digests.ts';
 import { S3Error } from '../../errors.ts';
+import type { Bucket } from '../../model/buckets.ts';
 import { chunkSpans, findObject, type StoredObject } from '../../model/objects.ts';
+import type { QueryParam } from '../../auth/sigv4.ts';
 import type { ObjectCall } from '../call.ts';
 import { conditionHeaders, evaluateConditions, parseRange } from '../conditions.ts';
 import { applyOverrides, describeObject, httpDate, quoteEtag } from '../headers.ts';
@@ -21,42 +23,60 @@ export async function requireObject(db: Db, bucketId: string, key: string): Prom
   return obj;
 }
 
-async function bodyOf(deps: ReadDeps, obj: StoredObject, start: number, end: number): Promise<BodyInit> {
-  if (obj.inlineData) return obj.inlineData.subarray(start, end) as Uint8Array<ArrayBuffer>;
-  return openRange(deps.store, deps.digests, await chunkSpans(deps.db, obj.id), start, end);
+export interface ObjectResponseOptions {
+  withBody: boolean;
+  /** response-* overrides to apply (GetObject), and whether the request was signed. */
+  query?: QueryParam[];
+  signed?: boolean;
+  /** Status for a full response (a website's error document is served with its error status). */
+  status?: number;
+}
+
+/**
+ * The response for reading `obj` as `reqHeaders` ask: 304/412 for conditions, 206/416 for ranges, and
+ * every header a CDN needs (ETag, Last-Modified, Cache-Control or the bucket's default, Accept-Ranges).
+ */
+export async function objectResponse(deps: ReadDeps, obj: StoredObject, bucket: Bucket, reqHeaders: Headers, opts: ObjectResponseOptions): Promise<Response> {
+  const cacheControl = obj.cacheControl ?? bucket.defaultCacheControl;
+  const outcome = evaluateConditions(conditionHeaders(reqHeaders), obj.etag, obj.lastModified);
+  if (outcome === 'precondition-failed') throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Match or If-Unmodified-Since' } });
+  if (outcome === 'not-modified') {
+    const h = new Headers({ etag: quoteEtag(obj.etag), 'last-modified': httpDate(obj.lastModified) });
+    if (cacheControl) h.set('cache-control', cacheControl);
+    return new Response(null, { status: 304, headers: h });
+  }
+  const range = opts.status && opts.status !== 200 ? null : parseRange(reqHeaders.get('range'), obj.size);
+  if (range === 'unsatisfiable') {
+    throw new S3Error('InvalidRange', undefined, {
+      fields: { RangeRequested: reqHeaders.get('range') ?? '', ActualObjectSize: String(obj.size) },
+      headers: { 'content-range': `bytes */${obj.size}` },
+    });
+  }
+  const h = describeObject(obj, {
+    storageClass: bucket.storageClass,
+    withChecksum: range === null && reqHeaders.get('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED',
+  });
+  if (cacheControl) h.set('cache-control', cacheControl);
+  if (opts.query) applyOverrides(h, opts.query, opts.signed ?? false);
+  const start = range?.start ?? 0;
+  const end = range ? range.end + 1 : obj.size;
+  h.set('content-length', String(end - start));
+  if (range) h.set('content-range', `bytes ${range.start}-${range.end}/${obj.size}`);
+  const status = range ? 206 : (opts.status ?? 200);
+  if (!opts.withBody) return new Response(null, { status, headers: h });
+  const body: BodyInit = obj.inlineData
+    ? (obj.inlineData.subarray(start, end) as Uint8Array<ArrayBuffer>)
+    : await openRange(deps.store, deps.digests, await chunkSpans(deps.db, obj.id), start, end);
+  return new Response(body, { status, headers: h });
 }
 
 export function readHandlers(deps: ReadDeps) {
-  async function read(call: ObjectCall, withBody: boolean): Promise<Response> {
-    const obj = await requireObject(deps.db, call.bucket.id, call.key);
-    const outcome = evaluateConditions(conditionHeaders(call.headers), obj.etag, obj.lastModified);
-    if (outcome === 'precondition-failed') throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Match or If-Unmodified-Since' } });
-    if (outcome === 'not-modified') {
-      const h = new Headers({ etag: quoteEtag(obj.etag), 'last-modified': httpDate(obj.lastModified) });
-      if (obj.cacheControl) h.set('cache-control', obj.cacheControl);
-      return new Response(null, { status: 304, headers: h });
-    }
-    const range = parseRange(call.headers.get('range'), obj.size);
-    if (range === 'unsatisfiable') {
-      throw new S3Error('InvalidRange', undefined, {
-        fields: { RangeRequested: call.headers.get('range') ?? '', ActualObjectSize: String(obj.size) },
-        headers: { 'content-range': `bytes */${obj.size}` },
-      });
-    }
-    const h = describeObject(obj, {
-      storageClass: call.bucket.storageClass,
-      withChecksum: range === null && call.headers.get('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED',
+  const read = async (call: ObjectCall, withBody: boolean) =>
+    objectResponse(deps, await requireObject(deps.db, call.bucket.id, call.key), call.bucket, call.headers, {
+      withBody,
+      query: call.target.query,
+      signed: call.principal.kind !== 'anonymous',
     });
-    applyOverrides(h, call.target.query, call.auth.principal.kind !== 'anonymous');
-    const start = range?.start ?? 0;
-    const end = range ? range.end + 1 : obj.size;
-    h.set('content-length', String(end - start));
-    if (range) h.set('content-range', `bytes ${range.start}-${range.end}/${obj.size}`);
-    const status = range ? 206 : 200;
-    if (!withBody) return new Response(null, { status, headers: h });
-    return new Response(await bodyOf(deps, obj, start, end), { status, headers: h });
-  }
-
   return {
     GetObject: (call: ObjectCall) => read(call, true),
     HeadObject: (call: ObjectCall) => read(call, false),

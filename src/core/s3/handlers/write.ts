@@ -8,6 +8,8 @@ import { type StoredObject, type WriteCondition, commitObject, copyObject, delet
 import type { Db } from '../../db/index.ts';
 import { children, document, leaf, node, parseXml, text } from '../../xml.ts';
 import { BodyDigests, incomingBody, readSmallBody } from '../body.ts';
+import { accountOf } from '../access.ts';
+import { parseCannedAcl } from '../policy.ts';
 import { type BucketCall, type ObjectCall, xmlResponse } from '../call.ts';
 import { conditionHeaders, evaluateConditions } from '../conditions.ts';
 import { isoDate, objectHeadersFrom, quoteEtag } from '../headers.ts';
@@ -29,6 +31,14 @@ export function checkStorageClass(headers: Headers, bucket: Bucket): void {
     `Objects take the storage class of their bucket (${bucket.storageClass}), chosen when the bucket was created; "${asked}" cannot be set per object.`,
     { fields: { StorageClassRequested: asked } },
   );
+}
+
+/** Objects follow their bucket's access type: an ACL may restate it, never ask for another. */
+export function checkAcl(acl: string | null, bucket: Bucket): void {
+  if (acl === null) return;
+  if (parseCannedAcl(acl) !== bucket.accessType) {
+    throw new S3Error('NotImplemented', `Objects follow their bucket's access type (${bucket.accessType}); an object ACL of "${acl}" is not supported. Change the bucket's access type instead.`);
+  }
 }
 
 export function writeCondition(headers: Headers): WriteCondition | undefined {
@@ -69,7 +79,7 @@ export async function copySource(db: Db, call: ObjectCall): Promise<{ bucket: Bu
   const src = parseCopySource(call.headers.get('x-amz-copy-source')!);
   const bucket = await findBucket(db, src.bucket);
   if (!bucket) throw new S3Error('NoSuchBucket', 'The source bucket does not exist.', { fields: { BucketName: src.bucket } });
-  if (bucket.accountId !== call.principal.accountId) throw new S3Error('AccessDenied', 'You may copy only from buckets of your own account.');
+  if (bucket.accountId !== accountOf(call).accountId) throw new S3Error('AccessDenied', 'You may copy only from buckets of your own account.');
   const object = await requireObject(db, bucket.id, src.key);
   if (evaluateConditions(conditionHeaders(call.headers, 'x-amz-copy-source-'), object.etag, object.lastModified) !== 'proceed') {
     throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'x-amz-copy-source-If-*' } });
@@ -81,6 +91,7 @@ export function writeHandlers(deps: WriteDeps) {
   return {
     async PutObject(call: ObjectCall): Promise<Response> {
       checkStorageClass(call.headers, call.bucket);
+      checkAcl(call.headers.get('x-amz-acl'), call.bucket);
       const headers = objectHeadersFrom(call.headers);
       const condition = writeCondition(call.headers);
       const incoming = incomingBody(call.body, call.headers, call.auth.payload, deps.digests);

@@ -1,0 +1,98 @@
+/**
+ * The JSON API under /admin (on the service endpoint): what the console and scripts use to manage
+ * buckets, upload forms, domains and certificates. Requests are signed like S3 requests (SigV4, so
+ * `curl --aws-sigv4` works); errors are JSON with the S3 error code and status.
+ */
+import { Hono, type Context } from 'hono';
+import { type AccountPrincipal, type Credential, authenticate } from '../auth/authenticate.ts';
+import { parseQuery } from '../auth/sigv4.ts';
+import type { Db } from '../db/index.ts';
+import type { Digests } from '../digests.ts';
+import { S3Error, isS3Error } from '../errors.ts';
+import type { CertificateInspector, TxtLookup } from '../model/domains.ts';
+import type { SecretBox } from '../secretbox.ts';
+import { incomingBody, readSmallBody } from '../s3/body.ts';
+import { bucketRoutes } from './buckets.ts';
+import { domainRoutes } from './domains.ts';
+import { ApiRouter } from './router.ts';
+
+export interface ApiDeps {
+  db: Db;
+  box: SecretBox;
+  digests: Digests;
+  region: string;
+  /** Domains that belong to the service (customers cannot attach names under them). */
+  reservedDomains: readonly string[];
+  lookupCredential: (accessKeyId: string) => Promise<Credential | null>;
+  txtLookup: TxtLookup;
+  inspectCertificate: CertificateInspector;
+  /** Tells the host router a domain changed (so it stops or starts serving it at once). */
+  domainChanged: (hostname: string) => void;
+}
+
+type Env = { Variables: { principal: AccountPrincipal; requestId: string; payload: import('../auth/authenticate.ts').PayloadCheck } };
+export type ApiContext = Context<Env>;
+
+const MAX_JSON = 1024 * 1024;
+
+export function principalOf(c: Context): AccountPrincipal {
+  return (c as ApiContext).get('principal');
+}
+
+/** Where the caller reached us, for URLs handed back (presigned links, forms). */
+export function endpointOf(c: Context): string {
+  const url = new URL(c.req.url);
+  return `${url.protocol}//${c.req.header('host') ?? url.host}`;
+}
+
+export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono<Env> {
+  const app = new Hono<Env>().basePath('/admin');
+
+  app.onError((err, c) => {
+    const requestId = c.get('requestId') ?? '';
+    let e: S3Error;
+    if (isS3Error(err)) e = err;
+    else {
+      console.error(`qoima: internal error on ${c.req.method} ${c.req.path} (request ${requestId})`, err);
+      e = new S3Error('InternalError');
+    }
+    return c.json({ error: { code: e.code, message: e.message, requestId } }, e.status as 400);
+  });
+  app.notFound((c) => c.json({ error: { code: 'NoSuchKey', message: `No API route ${c.req.method} ${c.req.path}.`, requestId: c.get('requestId') ?? '' } }, 404));
+
+  app.use('*', async (c, next) => {
+    c.set('requestId', (c.env as { requestId?: string } | undefined)?.requestId ?? '');
+    if (c.req.path === '/admin/openapi.json') return next();
+    const raw = rawTargetOf(c);
+    const q = raw.indexOf('?');
+    const auth = await authenticate(
+      { method: c.req.method, rawPath: q >= 0 ? raw.slice(0, q) : raw, query: parseQuery(q >= 0 ? raw.slice(q + 1) : ''), headers: c.req.raw.headers },
+      { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential },
+    );
+    if (auth.principal.kind === 'anonymous') throw new S3Error('AccessDenied', 'Sign API requests (SigV4, as for S3).');
+    c.set('principal', auth.principal);
+    c.set('payload', auth.payload);
+    return next();
+  });
+
+  const readJson = async (c: Context): Promise<unknown> => {
+    const bytes = await readSmallBody(incomingBody(c.req.raw.body, c.req.raw.headers, (c as ApiContext).get('payload'), deps.digests), MAX_JSON);
+    if (bytes.length === 0) return {};
+    try {
+      return JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      throw new S3Error('InvalidArgument', 'The request body is not valid JSON.');
+    }
+  };
+
+  const router = new ApiRouter(app as unknown as Hono, readJson);
+  bucketRoutes(router, deps);
+  domainRoutes(router, deps);
+  const doc = router.openapi({
+    title: 'Qoima API',
+    version: '1',
+    description: 'Manage buckets, browser upload forms, custom domains and certificates. The object data itself goes through the S3 API on the same endpoint.',
+  });
+  app.get('/openapi.json', (c) => c.json(doc as object));
+  return app;
+}

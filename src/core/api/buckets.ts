@@ -1,0 +1,126 @@
+/** Bucket routes of the JSON API: settings S3 has no call for, and signed links and upload forms. */
+import { z } from 'zod';
+import { presignUrl } from '../auth/presign.ts';
+import type { Db } from '../db/index.ts';
+import { S3Error } from '../errors.ts';
+import {
+  type Bucket, STORAGE_CLASSES, createBucket, deleteBucket, findBucket, listBuckets, updateBucket,
+} from '../model/buckets.ts';
+import { MAX_PRESIGN_SECONDS } from '../auth/authenticate.ts';
+import { createPresignedPost } from '../s3/post-policy.ts';
+import { type ApiDeps, endpointOf, principalOf } from './app.ts';
+import type { ApiRouter } from './router.ts';
+
+export const BucketView = z.object({
+  name: z.string(),
+  storageClass: z.enum(STORAGE_CLASSES),
+  accessType: z.enum(['private', 'public-read']),
+  publicList: z.boolean(),
+  defaultCacheControl: z.string().nullable(),
+  objectCount: z.number().int(),
+  byteCount: z.number().int(),
+  website: z.boolean(),
+  cors: z.boolean(),
+  createdAt: z.string(),
+});
+
+export function bucketView(b: Bucket): z.infer<typeof BucketView> {
+  return {
+    name: b.name, storageClass: b.storageClass, accessType: b.accessType, publicList: b.publicList,
+    defaultCacheControl: b.defaultCacheControl, objectCount: b.objectCount, byteCount: b.byteCount,
+    website: b.website !== null, cors: b.cors !== null, createdAt: new Date(b.createdAt).toISOString(),
+  };
+}
+
+/** The caller's bucket by name: NoSuchBucket, or AccessDenied when it is someone else's. */
+export async function ownBucket(db: Db, accountId: string, name: string): Promise<Bucket> {
+  const b = await findBucket(db, name);
+  if (!b) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: name } });
+  if (b.accountId !== accountId) throw new S3Error('AccessDenied');
+  return b;
+}
+
+const expiresIn = z.number().int().min(1).max(MAX_PRESIGN_SECONDS);
+
+export function bucketRoutes(router: ApiRouter, deps: ApiDeps): void {
+  const secretOf = async (accessKeyId: string) => {
+    const cred = await deps.lookupCredential(accessKeyId);
+    if (!cred) throw new S3Error('InvalidAccessKeyId');
+    return { accessKeyId, secret: cred.secret };
+  };
+
+  router.add({ method: 'get', path: '/buckets', tag: 'buckets', summary: 'List your buckets with their settings and usage', response: z.object({ buckets: z.array(BucketView) }) },
+    async ({ c }) => ({ buckets: (await listBuckets(deps.db, principalOf(c).accountId, { limit: 10_000 })).map(bucketView) }));
+
+  router.add({
+    method: 'post', path: '/buckets', tag: 'buckets', status: 201, summary: 'Create a bucket; its storage class can never change',
+    body: z.object({ name: z.string(), storageClass: z.enum(STORAGE_CLASSES).default('STANDARD'), accessType: z.enum(['private', 'public-read']).default('private') }),
+    response: BucketView,
+  }, async ({ c, body }) => bucketView(await createBucket(deps.db, { accountId: principalOf(c).accountId, ...body })));
+
+  router.add({ method: 'get', path: '/buckets/{name}', tag: 'buckets', summary: 'One bucket', response: BucketView },
+    async ({ c, params }) => bucketView(await ownBucket(deps.db, principalOf(c).accountId, params.name!)));
+
+  router.add({
+    method: 'patch', path: '/buckets/{name}', tag: 'buckets', summary: 'Change access type, public listing or default Cache-Control (takes effect on the next request)',
+    body: z.object({
+      accessType: z.enum(['private', 'public-read']).optional(),
+      publicList: z.boolean().optional(),
+      defaultCacheControl: z.string().max(512).nullable().optional(),
+      storageClass: z.string().optional(),
+    }).strict(),
+    response: BucketView,
+  }, async ({ c, params, body }) => {
+    const b = await ownBucket(deps.db, principalOf(c).accountId, params.name!);
+    const { storageClass, ...settings } = body;
+    if (storageClass !== undefined && storageClass !== b.storageClass) {
+      throw new S3Error('InvalidStorageClass', `A bucket's storage class (${b.storageClass}) is chosen at creation and cannot be changed; create a new bucket with ${storageClass} and copy the objects.`);
+    }
+    await updateBucket(deps.db, b.id, settings);
+    return bucketView({ ...b, ...settings });
+  });
+
+  router.add({ method: 'delete', path: '/buckets/{name}', tag: 'buckets', status: 204, summary: 'Delete an empty bucket', response: z.null() },
+    async ({ c, params }) => {
+      await deleteBucket(deps.db, await ownBucket(deps.db, principalOf(c).accountId, params.name!));
+      return null;
+    });
+
+  router.add({
+    method: 'post', path: '/buckets/{name}/presigned-post', tag: 'links',
+    summary: 'Fields of a browser upload form (S3 POST policy) for a key or key prefix, with a size limit',
+    body: z.object({
+      key: z.string().min(1).max(1024).optional(),
+      keyPrefix: z.string().max(1000).optional(),
+      maxSize: z.number().int().min(0).optional(),
+      minSize: z.number().int().min(0).optional(),
+      expiresInSeconds: expiresIn.default(3600),
+      contentTypePrefix: z.string().optional(),
+      successActionStatus: z.enum(['200', '201', '204']).optional(),
+      successActionRedirect: z.string().url().optional(),
+      fields: z.record(z.string(), z.string()).optional(),
+    }),
+    response: z.object({ url: z.string(), fields: z.record(z.string(), z.string()) }),
+  }, async ({ c, params, body }) => {
+    const p = principalOf(c);
+    const b = await ownBucket(deps.db, p.accountId, params.name!);
+    return createPresignedPost(deps.digests, await secretOf(p.accessKeyId), deps.region, endpointOf(c), { bucket: b.name, ...body });
+  });
+
+  router.add({
+    method: 'post', path: '/buckets/{name}/presigned-url', tag: 'links', summary: 'A presigned URL for one object and method',
+    body: z.object({
+      key: z.string().min(1).max(1024),
+      method: z.enum(['GET', 'HEAD', 'PUT', 'DELETE']).default('GET'),
+      expiresInSeconds: expiresIn.default(3600),
+      responseContentDisposition: z.string().optional(),
+    }),
+    response: z.object({ url: z.string(), expiresAt: z.string() }),
+  }, async ({ c, params, body }) => {
+    const p = principalOf(c);
+    const b = await ownBucket(deps.db, p.accountId, params.name!);
+    const query = body.responseContentDisposition ? { 'response-content-disposition': body.responseContentDisposition } : undefined;
+    const url = presignUrl(deps.digests, await secretOf(p.accessKeyId), deps.region, endpointOf(c), { method: body.method, bucket: b.name, key: body.key, expiresInSeconds: body.expiresInSeconds, query });
+    return { url, expiresAt: new Date(Date.now() + body.expiresInSeconds * 1000).toISOString() };
+  });
+}

@@ -1,0 +1,96 @@
+/** POST Object: a browser upload form (multipart/form-data) authorised by its signed policy. */
+import type { Credential } from '../../auth/authenticate.ts';
+import { S3Error } from '../../errors.ts';
+import { commitObject } from '../../model/objects.ts';
+import { document, leaf } from '../../xml.ts';
+import { BodyDigests, incomingBody } from '../body.ts';
+import type { BucketCall } from '../call.ts';
+import { boundaryOf, readForm } from '../form-data.ts';
+import { objectHeadersFrom, quoteEtag } from '../headers.ts';
+import { ingest } from '../ingest.ts';
+import { verifyPostPolicy } from '../post-policy.ts';
+import { MAX_KEY_BYTES } from '../target.ts';
+import { type WriteDeps, checkAcl, checkStorageClass } from './write.ts';
+
+export interface PostObjectDeps extends WriteDeps {
+  region: string;
+  lookupCredential: (accessKeyId: string) => Promise<Credential | null>;
+}
+
+/** Form fields that become object headers, as PutObject takes them from request headers. */
+const HEADER_FIELDS = ['content-type', 'cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires', 'x-amz-storage-class'];
+
+function successUrl(base: string, bucket: string, key: string, etag: string): string {
+  const q = `bucket=${encodeURIComponent(bucket)}&key=${encodeURIComponent(key)}&etag=${encodeURIComponent(quoteEtag(etag))}`;
+  return base + (base.includes('?') ? '&' : '?') + q;
+}
+
+export function postObjectHandlers(deps: PostObjectDeps) {
+  return {
+    async PostObject(call: BucketCall): Promise<Response> {
+      const boundary = boundaryOf(call.headers.get('content-type'));
+      const length = call.headers.get('content-length');
+      const raw = incomingBody(call.body, new Headers(length === null ? {} : { 'content-length': length }), { kind: 'none' }, deps.digests);
+      const form = await readForm(raw.chunks, boundary);
+      if (!form.file) throw new S3Error('IncorrectNumberOfFilesInPostRequest');
+      const { fields, file } = form;
+      const policy = await verifyPostPolicy(fields, call.bucket.name, { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential });
+      if (policy.credential.accountId !== call.bucket.accountId) throw new S3Error('AccessDenied');
+
+      const keyField = fields.get('key');
+      if (!keyField) throw new S3Error('InvalidArgument', "Bucket POST must contain a field named 'key'.", { fields: { ArgumentName: 'key' } });
+      const filename = file.filename.split(/[\\/]/).pop() ?? '';
+      const key = keyField.replaceAll('${filename}', filename);
+      if (!key || new TextEncoder().encode(key).length > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
+
+      const asHeaders = new Headers();
+      for (const [name, value] of fields) {
+        if (HEADER_FIELDS.includes(name) || name.startsWith('x-amz-meta-')) asHeaders.set(name, value);
+      }
+      if (!asHeaders.has('content-type') && file.contentType) asHeaders.set('content-type', file.contentType);
+      checkStorageClass(asHeaders, call.bucket);
+      checkAcl(fields.get('acl') ?? null, call.bucket);
+      const headers = objectHeadersFrom(asHeaders);
+
+      const max = Math.min(deps.limits.maxSize, policy.lengthRange?.max ?? Infinity);
+      let body;
+      try {
+        body = await ingest(deps, { chunks: file.body, length: null, trailers: new Map() }, new BodyDigests(new Headers(), deps.digests), { ...deps.limits, maxSize: max });
+      } catch (e) {
+        // refused while the file was still arriving: close the connection rather than read the rest
+        if (e instanceof S3Error && e.code === 'EntityTooLarge') throw new S3Error('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size of ${max} bytes.`, { headers: { connection: 'close' } });
+        throw e;
+      }
+      let obj;
+      try {
+        if (policy.lengthRange && body.size < policy.lengthRange.min) {
+          throw new S3Error('EntityTooSmall', `Your proposed upload is smaller than the minimum allowed size of ${policy.lengthRange.min} bytes.`);
+        }
+        obj = await commitObject(deps.db, {
+          bucketId: call.bucket.id, key, headers,
+          facts: { size: body.size, etag: body.md5Hex, checksumAlgorithm: null, checksumValue: null, checksumType: null, partsCount: null },
+          body: body.body,
+        });
+      } catch (e) {
+        await body.abort();
+        throw e;
+      }
+
+      const host = call.headers.get('host') ?? 'localhost';
+      const location = `http://${host}/${encodeURIComponent(call.bucket.name)}/${key.split('/').map(encodeURIComponent).join('/')}`;
+      const out = new Headers({ etag: quoteEtag(obj.etag), location, 'x-qoima-object-id': obj.id });
+      const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
+      if (redirect) {
+        out.set('location', successUrl(redirect, call.bucket.name, key, obj.etag));
+        return new Response(null, { status: 303, headers: out });
+      }
+      const status = fields.get('success_action_status');
+      if (status === '201') {
+        out.set('content-type', 'application/xml');
+        const xml = document('PostResponse', leaf('Location', location), leaf('Bucket', call.bucket.name), leaf('Key', key), leaf('ETag', quoteEtag(obj.etag)));
+        return new Response(xml, { status: 201, headers: out });
+      }
+      return new Response(null, { status: status === '200' ? 200 : 204, headers: out });
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Which bucket a Host header names, if any:
+ *  - `<bucket>.<base domain>`: virtual-hosted-style S3 API (QOIMA_DOMAINS);
+ *  - `<bucket>.<website domain>`: the bucket as a static website (QOIMA_WEBSITE_DOMAINS);
+ *  - a custom domain attached to a bucket (and verified): S3 API, or the website when configured.
+ * Anything else (an IP address, a base domain itself) is the service endpoint: path-style requests.
+ */
+import { hostName, virtualHostBucket } from './target.ts';
+
+export type HostRoute =
+  | { kind: 'service' }
+  | { kind: 'bucket'; bucket: string; via: 'virtual' | 'website' | 'custom' };
+
+export interface HostConfig {
+  baseDomains: readonly string[];
+  websiteDomains: readonly string[];
+  /** The bucket a verified custom domain serves, or null. */
+  customDomain: (hostname: string) => Promise<string | null>;
+  /** Drops what is remembered about a domain (it was attached, verified or detached). */
+  forgetDomain?: (hostname: string) => void;
+}
+
+const IP = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\])$/i;
+
+export async function routeHost(hostHeader: string | null, cfg: HostConfig): Promise<HostRoute> {
+  const host = hostName(hostHeader);
+  if (!host || IP.test(host) || cfg.baseDomains.includes(host) || cfg.websiteDomains.includes(host)) return { kind: 'service' };
+  const website = virtualHostBucket(host, cfg.websiteDomains);
+  if (website !== null) return { kind: 'bucket', bucket: website, via: 'website' };
+  const virtual = virtualHostBucket(host, cfg.baseDomains);
+  if (virtual !== null) return { kind: 'bucket', bucket: virtual, via: 'virtual' };
+  const custom = await cfg.customDomain(host);
+  return custom ? { kind: 'bucket', bucket: custom, via: 'custom' } : { kind: 'service' };
+}
+
+/** Remembers custom-domain lookups for a few seconds so unknown hosts do not cost a query each. */
+export function cachedLookup(lookup: (host: string) => Promise<string | null>, ttlMs = 5_000) {
+  const cache = new Map<string, { value: string | null; until: number }>();
+  const fn = async (host: string): Promise<string | null> => {
+    const hit = cache.get(host);
+    if (hit && hit.until > Date.now()) return hit.value;
+    const value = await lookup(host);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(host, { value, until: Date.now() + ttlMs });
+    return value;
+  };
+  fn.forget = (host: string) => void cache.delete(host);
+  return fn;
+}

@@ -1,0 +1,120 @@
+/** A bucket's website configuration (PutBucketWebsite XML) and how a request path maps through it. */
+import { S3Error } from '../errors.ts';
+import { children, document, leaf, node, parseXml, text, type XmlValue } from '../xml.ts';
+
+export interface Redirect {
+  protocol?: 'http' | 'https';
+  hostName?: string;
+  replaceKeyPrefixWith?: string;
+  replaceKeyWith?: string;
+  httpRedirectCode?: number;
+}
+
+export interface RoutingRule {
+  condition?: { keyPrefixEquals?: string; httpErrorCodeReturnedEquals?: number };
+  redirect: Redirect;
+}
+
+export interface WebsiteConfig {
+  indexSuffix?: string;
+  errorKey?: string;
+  redirectAll?: { hostName: string; protocol?: 'http' | 'https' };
+  routingRules: RoutingRule[];
+}
+
+function protocolOf(v: string | undefined): 'http' | 'https' | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'http' && v !== 'https') throw new S3Error('InvalidArgument', `Invalid protocol "${v}"; use http or https.`);
+  return v;
+}
+
+function redirectOf(r: XmlValue | undefined): Redirect {
+  const code = text(r, 'HttpRedirectCode');
+  const out: Redirect = {
+    protocol: protocolOf(text(r, 'Protocol')),
+    hostName: text(r, 'HostName'),
+    replaceKeyPrefixWith: text(r, 'ReplaceKeyPrefixWith'),
+    replaceKeyWith: text(r, 'ReplaceKeyWith'),
+    httpRedirectCode: code === undefined ? undefined : Number(code),
+  };
+  if (out.replaceKeyPrefixWith !== undefined && out.replaceKeyWith !== undefined) {
+    throw new S3Error('InvalidArgument', 'A Redirect cannot have both ReplaceKeyPrefixWith and ReplaceKeyWith.');
+  }
+  if (out.httpRedirectCode !== undefined && !(out.httpRedirectCode >= 300 && out.httpRedirectCode <= 399)) {
+    throw new S3Error('InvalidArgument', 'HttpRedirectCode must be a 3XX status.');
+  }
+  return out;
+}
+
+export function parseWebsiteXml(xml: string): WebsiteConfig {
+  const doc = parseXml(xml)['WebsiteConfiguration'];
+  if (doc === undefined) throw new S3Error('MalformedXML', 'The body must be a <WebsiteConfiguration>.');
+  const redirectAll = children(doc, 'RedirectAllRequestsTo')[0];
+  const cfg: WebsiteConfig = { routingRules: [] };
+  if (redirectAll !== undefined) {
+    const hostName = text(redirectAll, 'HostName');
+    if (!hostName) throw new S3Error('MalformedXML', 'RedirectAllRequestsTo needs a HostName.');
+    if (children(doc, 'IndexDocument').length || children(doc, 'RoutingRules').length) {
+      throw new S3Error('InvalidArgument', 'RedirectAllRequestsTo cannot be combined with other website settings.');
+    }
+    cfg.redirectAll = { hostName, protocol: protocolOf(text(redirectAll, 'Protocol')) };
+    return cfg;
+  }
+  cfg.indexSuffix = text(children(doc, 'IndexDocument')[0], 'Suffix');
+  if (!cfg.indexSuffix || cfg.indexSuffix.includes('/')) {
+    throw new S3Error('InvalidArgument', 'An IndexDocument Suffix is required and must not contain "/".');
+  }
+  cfg.errorKey = text(children(doc, 'ErrorDocument')[0], 'Key');
+  for (const rule of children(children(doc, 'RoutingRules')[0], 'RoutingRule')) {
+    const cond = children(rule, 'Condition')[0];
+    const code = text(cond, 'HttpErrorCodeReturnedEquals');
+    const redirect = children(rule, 'Redirect')[0];
+    if (redirect === undefined) throw new S3Error('MalformedXML', 'Every RoutingRule needs a Redirect.');
+    cfg.routingRules.push({
+      condition: cond === undefined ? undefined : { keyPrefixEquals: text(cond, 'KeyPrefixEquals'), httpErrorCodeReturnedEquals: code === undefined ? undefined : Number(code) },
+      redirect: redirectOf(redirect),
+    });
+  }
+  return cfg;
+}
+
+export function websiteXml(cfg: WebsiteConfig): string {
+  if (cfg.redirectAll) {
+    return document('WebsiteConfiguration', node('RedirectAllRequestsTo', leaf('HostName', cfg.redirectAll.hostName), leaf('Protocol', cfg.redirectAll.protocol)));
+  }
+  return document(
+    'WebsiteConfiguration',
+    node('IndexDocument', leaf('Suffix', cfg.indexSuffix)),
+    cfg.errorKey ? node('ErrorDocument', leaf('Key', cfg.errorKey)) : '',
+    cfg.routingRules.length
+      ? node('RoutingRules', ...cfg.routingRules.map((r) => node(
+          'RoutingRule',
+          r.condition ? node('Condition', leaf('KeyPrefixEquals', r.condition.keyPrefixEquals), leaf('HttpErrorCodeReturnedEquals', r.condition.httpErrorCodeReturnedEquals)) : '',
+          node('Redirect', leaf('Protocol', r.redirect.protocol), leaf('HostName', r.redirect.hostName), leaf('ReplaceKeyPrefixWith', r.redirect.replaceKeyPrefixWith), leaf('ReplaceKeyWith', r.redirect.replaceKeyWith), leaf('HttpRedirectCode', r.redirect.httpRedirectCode)),
+        )))
+      : '',
+  );
+}
+
+/** The first rule that applies to `key` (before lookup: `errorCode` undefined; after an error: its status). */
+export function matchRule(cfg: WebsiteConfig, key: string, errorCode?: number): RoutingRule | null {
+  return (
+    cfg.routingRules.find((r) => {
+      const prefix = r.condition?.keyPrefixEquals;
+      const code = r.condition?.httpErrorCodeReturnedEquals;
+      if (prefix !== undefined && !key.startsWith(prefix)) return false;
+      if (errorCode === undefined) return code === undefined;
+      return code === errorCode;
+    }) ?? null
+  );
+}
+
+/** Where a rule sends `key`; `host` and `protocol` are the request's own, used when the rule names none. */
+export function redirectLocation(rule: RoutingRule, key: string, host: string, protocol: string): string {
+  const r = rule.redirect;
+  let newKey = key;
+  if (r.replaceKeyWith !== undefined) newKey = r.replaceKeyWith;
+  else if (r.replaceKeyPrefixWith !== undefined) newKey = r.replaceKeyPrefixWith + key.slice(rule.condition?.keyPrefixEquals?.length ?? 0);
+  const path = '/' + newKey.split('/').map(encodeURIComponent).join('/');
+  return `${r.protocol ?? protocol}://${r.hostName ?? host}${path}`;
+}

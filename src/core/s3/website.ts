@@ -1,0 +1,73 @@
+/**
+ * Serving a bucket as a static website (S3's website endpoint semantics): index documents (also in
+ * sub-folders, with `/docs` → `/docs/` when only `docs/index.html` exists), routing rules, redirect-all,
+ * the error document served with its status, and HTML (not XML) errors. Anonymous GET and HEAD only;
+ * the bucket must be public-read.
+ */
+import { S3Error, isS3Error } from '../errors.ts';
+import type { Bucket } from '../model/buckets.ts';
+import { findObject } from '../model/objects.ts';
+import { escapeXml } from '../xml.ts';
+import { type ReadDeps, objectResponse } from './handlers/read.ts';
+import { type RoutingRule, type WebsiteConfig, matchRule, redirectLocation } from './website-config.ts';
+
+export interface WebsiteRequest {
+  method: string;
+  headers: Headers;
+  rawPath: string;
+  host: string;
+  protocol: 'http' | 'https';
+  requestId: string;
+}
+
+export function htmlError(e: S3Error, requestId: string, key?: string): Response {
+  const title = `${e.status} ${e.code === 'NoSuchKey' || e.code === 'NoSuchBucket' || e.code === 'NoSuchWebsiteConfiguration' ? 'Not Found' : e.code === 'AccessDenied' ? 'Forbidden' : 'Error'}`;
+  const items = [`Code: ${e.code}`, `Message: ${e.message}`, ...(key !== undefined ? [`Key: ${key}`] : []), `RequestId: ${requestId}`];
+  const html = `<html>\n<head><title>${escapeXml(title)}</title></head>\n<body>\n<h1>${escapeXml(title)}</h1>\n<ul>\n${items.map((i) => `<li>${escapeXml(i)}</li>`).join('\n')}\n</ul>\n<hr/>\n</body>\n</html>\n`;
+  return new Response(html, { status: e.status, headers: { 'content-type': 'text/html; charset=utf-8', ...e.headers } });
+}
+
+function redirect(location: string, code: number): Response {
+  return new Response(null, { status: code, headers: { location } });
+}
+
+function ruleRedirect(rule: RoutingRule, key: string, req: WebsiteRequest): Response {
+  return redirect(redirectLocation(rule, key, req.host, req.protocol), rule.redirect.httpRedirectCode ?? 301);
+}
+
+export async function serveWebsite(deps: ReadDeps, req: WebsiteRequest, bucket: Bucket): Promise<Response> {
+  let key = '';
+  try {
+    if (!bucket.website) throw new S3Error('NoSuchWebsiteConfiguration', undefined, { fields: { BucketName: bucket.name } });
+    const cfg = JSON.parse(bucket.website) as WebsiteConfig;
+    if (cfg.redirectAll) return redirect(`${cfg.redirectAll.protocol ?? req.protocol}://${cfg.redirectAll.hostName}${req.rawPath}`, 301);
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new S3Error('MethodNotAllowed', 'A website answers GET and HEAD only.');
+    if (bucket.accessType !== 'public-read') throw new S3Error('AccessDenied', 'This website bucket is not public.');
+    try {
+      key = decodeURIComponent(req.rawPath.slice(1));
+    } catch {
+      throw new S3Error('InvalidArgument', "Couldn't parse the specified URI.");
+    }
+    const requested = key;
+    if (key === '' || key.endsWith('/')) key += cfg.indexSuffix;
+    const early = matchRule(cfg, key);
+    if (early) return ruleRedirect(early, key, req);
+
+    const obj = await findObject(deps.db, bucket.id, key);
+    if (obj) return await objectResponse(deps, obj, bucket, req.headers, { withBody: req.method === 'GET' });
+    if (requested === key && (await findObject(deps.db, bucket.id, `${key}/${cfg.indexSuffix}`))) {
+      return redirect(`/${requested.split('/').map(encodeURIComponent).join('/')}/`, 302);
+    }
+    const onError = matchRule(cfg, key, 404);
+    if (onError) return ruleRedirect(onError, key, req);
+    if (cfg.errorKey) {
+      const doc = await findObject(deps.db, bucket.id, cfg.errorKey);
+      if (doc) return await objectResponse(deps, doc, bucket, new Headers(), { withBody: req.method === 'GET', status: 404 });
+    }
+    throw new S3Error('NoSuchKey');
+  } catch (e) {
+    if (!isS3Error(e)) throw e;
+    const res = htmlError(e, req.requestId, e.code === 'NoSuchKey' ? key : undefined);
+    return req.method === 'HEAD' ? new Response(null, { status: res.status, headers: res.headers }) : res;
+  }
+}
