@@ -17,6 +17,8 @@ export interface Creds {
 export interface RunningServer {
   endpoint: string;
   port: number;
+  /** When started with QOIMA_HTTPS_PORT. */
+  httpsPort: number | null;
   dataDir: string;
   creds: Creds;
   proc: ChildProcess;
@@ -74,9 +76,11 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     });
   });
   const creds = JSON.parse(await readFile(join(dataDir, 'root-credentials.json'), 'utf8')) as Creds;
+  const https = /https on port (\d+)/.exec(out);
   return {
     endpoint,
     port: Number(new URL(endpoint).port),
+    httpsPort: https ? Number(https[1]) : null,
     dataDir,
     creds: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
     proc,

@@ -3,7 +3,7 @@
  * website, custom domain) → resolve the target → authenticate → detect the operation → resolve and
  * authorize the bucket → run the operation's handler → add the bucket's CORS grant.
  */
-import { type Credential, authenticate } from '../auth/authenticate.ts';
+import { type Authenticated, type Credential, authenticate } from '../auth/authenticate.ts';
 import type { ChunkStore } from '../block/store.ts';
 import type { Db } from '../db/index.ts';
 import type { Digests } from '../digests.ts';
@@ -23,7 +23,7 @@ import { writeHandlers } from './handlers/write.ts';
 import type { HostConfig, HostRoute } from './hosts.ts';
 import type { IngestLimits } from './ingest.ts';
 import { type BucketOperation, OBJECT_OPERATIONS, type ObjectOperation, type Operation, detectOperation } from './operations.ts';
-import { hostName, resolveTarget } from './target.ts';
+import { resolveTarget } from './target.ts';
 import { htmlError, serveWebsite } from './website.ts';
 
 type Handler<C> = (call: C) => Promise<Response>;
@@ -80,10 +80,13 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
 
   const run = async (req: IncomingS3Request, hostBucket: string | null): Promise<{ res: Response; bucket: Bucket | null }> => {
     const target = resolveTarget(req.rawTarget, hostBucket);
-    const auth = await authenticate(
-      { method: req.method, rawPath: target.rawPath, query: target.query, headers: req.headers },
-      { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential },
-    );
+    // a CORS preflight carries no credentials of its own (a presigned URL's query signs the real method)
+    const auth: Authenticated = req.method === 'OPTIONS'
+      ? { principal: { kind: 'anonymous' }, payload: { kind: 'none' } }
+      : await authenticate(
+          { method: req.method, rawPath: target.rawPath, query: target.query, headers: req.headers },
+          { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential },
+        );
     const op = detectOperation(req.method, target, req.headers);
     const call: S3Call = { requestId: req.requestId, method: req.method, target, headers: req.headers, auth, principal: auth.principal, body: req.body };
     if (op === 'ListBuckets' || op === 'CreateBucket') {
@@ -108,7 +111,7 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
       if (bucket && (route.via === 'website' || bucket.website)) {
         const res = await serveWebsite(
           deps,
-          { method: req.method, headers: req.headers, rawPath: req.rawTarget.split('?')[0]!, host: hostName(req.headers.get('host')), protocol: req.protocol, requestId: req.requestId },
+          { method: req.method, headers: req.headers, rawTarget: req.rawTarget, host: req.headers.get('host') ?? '', protocol: req.protocol, requestId: req.requestId },
           bucket,
         );
         return decorate(res, rulesOf(bucket.cors), req.headers.get('origin'), req.method);

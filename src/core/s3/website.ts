@@ -14,7 +14,9 @@ import { type RoutingRule, type WebsiteConfig, matchRule, redirectLocation } fro
 export interface WebsiteRequest {
   method: string;
   headers: Headers;
-  rawPath: string;
+  /** Path and query as sent. */
+  rawTarget: string;
+  /** The Host header as sent (with its port), for redirects that keep the host. */
   host: string;
   protocol: 'http' | 'https';
   requestId: string;
@@ -40,11 +42,11 @@ export async function serveWebsite(deps: ReadDeps, req: WebsiteRequest, bucket: 
   try {
     if (!bucket.website) throw new S3Error('NoSuchWebsiteConfiguration', undefined, { fields: { BucketName: bucket.name } });
     const cfg = JSON.parse(bucket.website) as WebsiteConfig;
-    if (cfg.redirectAll) return redirect(`${cfg.redirectAll.protocol ?? req.protocol}://${cfg.redirectAll.hostName}${req.rawPath}`, 301);
+    if (cfg.redirectAll) return redirect(`${cfg.redirectAll.protocol ?? req.protocol}://${cfg.redirectAll.hostName}${req.rawTarget}`, 301);
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new S3Error('MethodNotAllowed', 'A website answers GET and HEAD only.');
     if (bucket.accessType !== 'public-read') throw new S3Error('AccessDenied', 'This website bucket is not public.');
     try {
-      key = decodeURIComponent(req.rawPath.slice(1));
+      key = decodeURIComponent(req.rawTarget.split('?')[0]!.slice(1));
     } catch {
       throw new S3Error('InvalidArgument', "Couldn't parse the specified URI.");
     }

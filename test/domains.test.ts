@@ -1,0 +1,166 @@
+/** Custom domains (ownership by DNS TXT, checked against a fake DNS server) and TLS certificates by SNI. */
+import { CreateBucketCommand, PutBucketWebsiteCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { request as httpsRequest } from 'node:https';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api } from './helpers/api.ts';
+import { type FakeDns, startFakeDns } from './helpers/dns.ts';
+import { hostRequest } from './helpers/http.ts';
+import { s3 } from './helpers/s3.ts';
+import { type RunningServer, removeDir, startServer, tempDir } from './helpers/server.ts';
+
+let srv: RunningServer;
+let client: S3Client;
+let dns: FakeDns;
+let certDir: string;
+
+/** A self-signed certificate for `name` (EC P-256), valid `days` (negative: already expired). */
+async function makeCert(name: string, days = 30): Promise<{ certificatePem: string; privateKeyPem: string }> {
+  const key = join(certDir, `${name}-${days}.key`);
+  const cert = join(certDir, `${name}-${days}.crt`);
+  const csr = join(certDir, `${name}-${days}.csr`);
+  execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${name}`], { stdio: 'ignore' });
+  const ext = join(certDir, `${name}.ext`);
+  await import('node:fs/promises').then((fs) => fs.writeFile(ext, `subjectAltName=DNS:${name}\n`));
+  execFileSync('openssl', ['x509', '-req', '-in', csr, '-signkey', key, '-out', cert, '-days', String(days), '-extfile', ext], { stdio: 'ignore' });
+  return { certificatePem: await readFile(cert, 'utf8'), privateKeyPem: await readFile(key, 'utf8') };
+}
+
+function peerCertificate(servername: string): Promise<{ subject: string; fingerprint: string }> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: '127.0.0.1', port: srv.httpsPort!, servername, rejectUnauthorized: false }, () => {
+      const c = sock.getPeerCertificate();
+      resolve({ subject: c.subject.CN as string, fingerprint: c.fingerprint256 });
+      sock.end();
+    });
+    sock.on('error', reject);
+  });
+}
+
+beforeAll(async () => {
+  dns = await startFakeDns();
+  certDir = await tempDir('qoima-certs-');
+  srv = await startServer({ env: { QOIMA_DNS_SERVERS: `127.0.0.1:${dns.port}`, QOIMA_HTTPS_PORT: '0' } });
+  client = s3(srv.endpoint, srv.creds);
+  await client.send(new CreateBucketCommand({ Bucket: 'media' }));
+  await client.send(new PutObjectCommand({ Bucket: 'media', Key: 'cat.jpg', Body: 'meow', ContentType: 'image/jpeg' }));
+  await client.send(new PutObjectCommand({ Bucket: 'media', Key: 'index.html', Body: '<h1>media home</h1>', ContentType: 'text/html' }));
+  await api(srv, 'PATCH', '/admin/buckets/media', { accessType: 'public-read' });
+});
+afterAll(async () => {
+  await srv.stop();
+  dns.close();
+  await removeDir(srv.dataDir);
+  await removeDir(certDir);
+});
+
+describe('custom domains', () => {
+  it('serve a bucket only after the TXT ownership check passes, and stop when detached', async () => {
+    const attached = await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: 'Files.Example.Test' });
+    expect(attached.status).toBe(201);
+    const d = await attached.json();
+    expect(d).toMatchObject({ hostname: 'files.example.test', bucket: 'media', status: 'pending', txtRecord: { name: '_qoima-challenge.files.example.test' } });
+    expect(d.txtRecord.value).toMatch(/^qoima-verify-/);
+
+    const notYet = await hostRequest(srv.port, 'files.example.test', '/cat.jpg'); // not served yet: a plain endpoint path
+    expect(notYet.status).toBe(404);
+    expect(notYet.body).toContain('NoSuchBucket');
+    const early = await api(srv, 'POST', '/admin/buckets/media/domains/files.example.test/verify');
+    expect(early.status).toBe(403);
+    expect((await early.json()).error.message).toContain('_qoima-challenge.files.example.test');
+
+    dns.txt.set('_qoima-challenge.files.example.test', ['unrelated', d.txtRecord.value]);
+    const verified = await api(srv, 'POST', '/admin/buckets/media/domains/files.example.test/verify');
+    expect(verified.status).toBe(200);
+    expect((await verified.json()).status).toBe('verified');
+
+    const served = await hostRequest(srv.port, 'files.example.test', '/cat.jpg');
+    expect(served.status).toBe(200);
+    expect(served.body).toBe('meow');
+
+    const list = await (await api(srv, 'GET', '/admin/buckets/media/domains')).json();
+    expect(list.domains.map((x: { hostname: string }) => x.hostname)).toEqual(['files.example.test']);
+
+    expect((await api(srv, 'DELETE', '/admin/buckets/media/domains/files.example.test')).status).toBe(204);
+    expect((await hostRequest(srv.port, 'files.example.test', '/cat.jpg')).body).not.toBe('meow');
+  });
+
+  it('apply the website rules when the bucket is a website', async () => {
+    const d = await (await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: 'www.example.test' })).json();
+    dns.txt.set('_qoima-challenge.www.example.test', [d.txtRecord.value]);
+    await api(srv, 'POST', '/admin/buckets/media/domains/www.example.test/verify');
+    await client.send(new PutBucketWebsiteCommand({ Bucket: 'media', WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' } } }));
+    const home = await hostRequest(srv.port, 'www.example.test', '/');
+    expect(home.status).toBe(200);
+    expect(home.body).toBe('<h1>media home</h1>');
+  });
+
+  it('refuse names of the service itself and names taken by another bucket', async () => {
+    expect((await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: 'media.localhost' })).status).toBe(400);
+    expect((await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: 'not a name' })).status).toBe(400);
+    await client.send(new CreateBucketCommand({ Bucket: 'other-media' }));
+    expect((await api(srv, 'POST', '/admin/buckets/other-media/domains', { hostname: 'www.example.test' })).status).toBe(409);
+  });
+});
+
+describe('certificates', () => {
+  it('HTTPS picks each domain\'s certificate by SNI, and picks up a replacement without a restart', async () => {
+    for (const host of ['a.example.test', 'b.example.test']) {
+      const d = await (await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: host })).json();
+      dns.txt.set(`_qoima-challenge.${host}`, [d.txtRecord.value]);
+      await api(srv, 'POST', `/admin/buckets/media/domains/${host}/verify`);
+      const res = await api(srv, 'PUT', `/admin/buckets/media/domains/${host}/certificate`, await makeCert(host));
+      expect(res.status, await res.clone().text()).toBe(200);
+    }
+    const a = await peerCertificate('a.example.test');
+    const b = await peerCertificate('b.example.test');
+    expect(a.subject).toBe('a.example.test');
+    expect(b.subject).toBe('b.example.test');
+    expect(a.fingerprint).not.toBe(b.fingerprint);
+
+    // an HTTPS request on the domain is served from the bucket
+    const body = await new Promise<string>((resolve, reject) => {
+      httpsRequest({ host: '127.0.0.1', port: srv.httpsPort!, path: '/cat.jpg', servername: 'a.example.test', headers: { host: 'a.example.test' }, rejectUnauthorized: false }, (res) => {
+        let out = '';
+        res.on('data', (d) => (out += d));
+        res.on('end', () => resolve(out));
+      }).on('error', reject).end();
+    });
+    expect(body).toBe('meow');
+
+    await api(srv, 'PUT', '/admin/buckets/media/domains/a.example.test/certificate', await makeCert('a.example.test', 60));
+    let now = a.fingerprint;
+    for (let i = 0; i < 40 && now === a.fingerprint; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      now = (await peerCertificate('a.example.test')).fingerprint;
+    }
+    expect(now).not.toBe(a.fingerprint);
+  });
+
+  it('refuses a key that does not match, a certificate for another name, and an expired one', async () => {
+    const a = await makeCert('a.example.test');
+    const b = await makeCert('b.example.test');
+    const put = (host: string, body: object) => api(srv, 'PUT', `/admin/buckets/media/domains/${host}/certificate`, body);
+    const mismatch = await put('a.example.test', { certificatePem: a.certificatePem, privateKeyPem: b.privateKeyPem });
+    expect(mismatch.status).toBe(400);
+    expect((await mismatch.json()).error.message).toContain('does not belong');
+    const otherName = await put('a.example.test', b);
+    expect((await otherName.json()).error.message).toContain('not valid for a.example.test');
+    const expired = await put('a.example.test', await makeCert('a.example.test', -1));
+    expect((await expired.json()).error.message).toContain('expired');
+    const garbage = await put('a.example.test', { certificatePem: 'not a pem', privateKeyPem: 'nope' });
+    expect(garbage.status).toBe(400);
+  });
+
+  it('lists certificates with their expiry dates', async () => {
+    const { certificates } = await (await api(srv, 'GET', '/admin/certificates')).json();
+    expect(certificates.map((c: { hostname: string }) => c.hostname).sort()).toEqual(['a.example.test', 'b.example.test']);
+    for (const c of certificates) {
+      expect(Date.parse(c.notAfter)).toBeGreaterThan(Date.now());
+      expect(c.daysLeft).toBeGreaterThanOrEqual(29);
+    }
+  });
+});

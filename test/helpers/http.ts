@@ -1,0 +1,18 @@
+/** Plain HTTP requests with any Host header (fetch may not set Host): virtual hosts, websites, custom domains. */
+import { request } from 'node:http';
+
+export interface HostResponse {
+  status: number;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export function hostRequest(port: number, host: string, path: string, opts: { method?: string; headers?: Record<string, string> } = {}): Promise<HostResponse> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { host, ...(opts.headers ?? {}) } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    }).on('error', reject).end();
+  });
+}
