@@ -15,7 +15,7 @@ import { leaf, plainDocument } from './xml.ts';
 /** How an adapter hands over the request target exactly as sent (URL parsers normalise `..`). */
 export type GetRawTarget = (c: Context) => string | undefined;
 
-export interface AppDeps extends S3Deps, Omit<ApiDeps, 'reservedDomains' | 'domainChanged'> {
+export interface AppDeps extends Omit<S3Deps, 'verifyToken'>, Omit<ApiDeps, 'reservedDomains' | 'domainChanged'> {
   getRawTarget?: GetRawTarget;
   /** Where internal failures are reported (never to the client). */
   logError?: (message: string, error: unknown) => void;
@@ -55,7 +55,7 @@ type Env = { Variables: { requestId: string } };
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
-  const s3 = s3Pipeline(deps);
+  const s3 = s3Pipeline({ ...deps, verifyToken: (t) => deps.tokens.verify(t) });
   const logError = deps.logError ?? ((m, e) => console.error(m, e));
 
   app.use('*', async (c, next) => {
@@ -97,6 +97,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.all('*', async (c) => {
     const route = await routeHost(c.req.header('host') ?? null, deps.hosts);
+    if (route.kind === 'service' && c.req.path === '/.well-known/jwks.json' && c.req.method === 'GET') {
+      // public keys of the access-key signer: an edge worker verifies keys with these, no database
+      return c.json(await deps.tokens.jwks(), 200, { 'cache-control': 'public, max-age=300' });
+    }
     if (route.kind === 'service' && (c.req.path === '/admin' || c.req.path.startsWith('/admin/'))) {
       return api.fetch(c.req.raw, { ...(c.env as object), requestId: c.get('requestId') });
     }

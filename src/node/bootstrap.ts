@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { type Client, createClient } from '@libsql/client';
 import { type Db, openDb } from '../core/db/index.ts';
 import { type Journal, loadMigrations, migrate } from '../core/db/migrate.ts';
-import { fromBase64, randomBytes, toBase64 } from '../core/digests.ts';
+import { fromBase64, randomBytes, toBase64, toBase64Url } from '../core/digests.ts';
+import { TokenService } from '../core/auth/tokens.ts';
 import {
   type AccountDeps,
   checkPresetCredentials,
@@ -29,6 +30,18 @@ export interface Opened {
   db: Db;
   box: SecretBox;
   store: FsChunkStore;
+  tokens: TokenService;
+  operatorToken: string;
+}
+
+/** Reads a secret file of the data directory, creating it (mode 0600) the first time. */
+async function secretFile(path: string, make: () => string): Promise<string> {
+  try {
+    await writeFile(path, make() + '\n', { flag: 'wx', mode: 0o600 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  return (await readFile(path, 'utf8')).trim();
 }
 
 async function serverKey(cfg: Config): Promise<Uint8Array> {
@@ -38,12 +51,7 @@ async function serverKey(cfg: Config): Promise<Uint8Array> {
     return key;
   }
   const path = join(cfg.dataDir, 'server.key');
-  try {
-    await writeFile(path, toBase64(randomBytes(32)) + '\n', { flag: 'wx', mode: 0o600 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  }
-  const key = fromBase64((await readFile(path, 'utf8')).trim());
+  const key = fromBase64(await secretFile(path, () => toBase64(randomBytes(32))));
   if (!key || key.length !== 32) throw new ConfigError(`${path} does not hold a base64 32-byte key`);
   return key;
 }
@@ -69,7 +77,11 @@ export async function openDataDir(cfg: Config): Promise<Opened> {
   await migrate(client, await loadMigrations(journal, (tag) => readFile(new URL(`${tag}.sql`, MIGRATIONS_DIR), 'utf8')));
   const store = new FsChunkStore(cfg.dataDir, cfg.fsync);
   await store.init();
-  return { client, db: openDb(client), box, store };
+  const db = openDb(client);
+  const tokens = new TokenService(db, box, cfg.issuer);
+  await tokens.ensureKey();
+  const operatorToken = cfg.operatorToken ?? (await secretFile(join(cfg.dataDir, 'operator-token'), () => toBase64Url(randomBytes(32))));
+  return { client, db, box, store, tokens, operatorToken };
 }
 
 export interface RootCredentials {
@@ -92,7 +104,7 @@ export async function ensureFirstAccount(deps: AccountDeps, cfg: Config, endpoin
   const first = await firstAccount(deps.db);
   let creds: { accessKeyId: string; secretAccessKey: string };
   if (!first) {
-    creds = await createAccount(deps, { name: 'root', ...preset });
+    creds = await createAccount(deps, { name: 'root', quota: cfg.quotaDefaults, ...preset });
   } else {
     if (!preset) return null;
     const current = await rootCredential(deps, first.id);

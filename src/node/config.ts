@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { QuotaLimits } from '../core/model/quotas.ts';
 
 const MiB = 1024 * 1024;
 
@@ -40,6 +41,16 @@ const schema = z.object({
   QOIMA_SHUTDOWN_GRACE_SECONDS: int(0).default(25),
   /** `0` skips fsync of chunk files (tests on tmpfs, benchmarks of the rest); never in production. */
   QOIMA_FSYNC: z.enum(['0', '1']).default('1'),
+  /** `iss` of the access keys this service signs. */
+  QOIMA_ISSUER: z.string().min(1).default('qoima'),
+  /** Bearer token of the operator API; default: `operator-token` in the data directory, made on first start. */
+  QOIMA_OPERATOR_TOKEN: z.string().min(16).optional(),
+  QOIMA_DEFAULT_MAX_BYTES: int(0).default(1024 ** 4),
+  QOIMA_DEFAULT_MAX_BUCKETS: int(0).default(100),
+  QOIMA_DEFAULT_MAX_OBJECTS: int(0).default(10_000_000),
+  QOIMA_DEFAULT_MAX_OBJECT_SIZE: int(0).default(5 * 1024 ** 4),
+  QOIMA_DEFAULT_REQUESTS_PER_SECOND: int(1).default(2_000),
+  QOIMA_DEFAULT_BYTES_PER_SECOND: int(1).default(1024 ** 3),
 });
 
 export type Settings = z.infer<typeof schema>;
@@ -68,6 +79,9 @@ export interface Config {
   nodeTimeoutMs: number;
   shutdownGraceMs: number;
   fsync: boolean;
+  issuer: string;
+  operatorToken?: string;
+  quotaDefaults: QuotaLimits;
 }
 
 const list = (v: string) => v.split(',').map((d) => d.trim()).filter(Boolean);
@@ -131,6 +145,16 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     nodeTimeoutMs: s.QOIMA_NODE_TIMEOUT_SECONDS * 1000,
     shutdownGraceMs: s.QOIMA_SHUTDOWN_GRACE_SECONDS * 1000,
     fsync: s.QOIMA_FSYNC === '1',
+    issuer: s.QOIMA_ISSUER,
+    operatorToken: s.QOIMA_OPERATOR_TOKEN,
+    quotaDefaults: {
+      maxBytes: s.QOIMA_DEFAULT_MAX_BYTES,
+      maxBuckets: s.QOIMA_DEFAULT_MAX_BUCKETS,
+      maxObjects: s.QOIMA_DEFAULT_MAX_OBJECTS,
+      maxObjectSize: s.QOIMA_DEFAULT_MAX_OBJECT_SIZE,
+      requestsPerSecond: s.QOIMA_DEFAULT_REQUESTS_PER_SECOND,
+      bytesPerSecond: s.QOIMA_DEFAULT_BYTES_PER_SECOND,
+    },
   };
 }
 

@@ -12,6 +12,7 @@ import { randomBase32 } from '../core/digests.ts';
 import { CredentialCache } from '../core/model/accounts.ts';
 import { bucketForDomain } from '../core/model/domains.ts';
 import { runMaintenance } from '../core/model/maintenance.ts';
+import { AccountLimits } from '../core/s3/fairuse.ts';
 import { cachedLookup } from '../core/s3/hosts.ts';
 import { ensureFirstAccount, openDataDir } from './bootstrap.ts';
 import { ConfigError, endpointOf, loadConfig, maintenanceOptions } from './config.ts';
@@ -41,7 +42,7 @@ async function drain(server: ServerType, graceMs: number): Promise<boolean> {
 
 async function main(): Promise<void> {
   const cfg = loadConfig(process.env, process.argv.slice(2));
-  const { db, box, store, client } = await openDataDir(cfg);
+  const { db, box, store, client, tokens, operatorToken } = await openDataDir(cfg);
   const nodeId = `node_${randomBase32(12)}`;
   await heartbeat(db, nodeId);
 
@@ -59,6 +60,9 @@ async function main(): Promise<void> {
     lookupCredential: credentials.lookup,
     txtLookup: txtLookup(cfg.dnsServers),
     inspectCertificate,
+    tokens,
+    operatorToken,
+    accountLimits: new AccountLimits(db, cfg.quotaDefaults),
     getRawTarget: (c) => (c.env as HttpBindings | undefined)?.incoming?.url,
   });
 

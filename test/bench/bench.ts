@@ -69,7 +69,11 @@ async function startQoima(dataDir: string, port: number): Promise<{ proc: ChildP
   // the compiled server, as `npm start` runs it (npm run bench builds it first)
   const proc = spawn(process.execPath, ['dist/node/main.js'], {
     cwd: ROOT,
-    env: { ...process.env, QOIMA_PORT: String(port), QOIMA_DATA_DIR: dataDir, QOIMA_ROOT_ACCESS_KEY: CREDS.accessKeyId, QOIMA_ROOT_SECRET_KEY: CREDS.secretAccessKey },
+    env: {
+      ...process.env, QOIMA_PORT: String(port), QOIMA_DATA_DIR: dataDir, QOIMA_ROOT_ACCESS_KEY: CREDS.accessKeyId, QOIMA_ROOT_SECRET_KEY: CREDS.secretAccessKey,
+      // the benchmark measures the server, not the fair-use limits
+      QOIMA_DEFAULT_REQUESTS_PER_SECOND: '10000000', QOIMA_DEFAULT_BYTES_PER_SECOND: String(1024 ** 4),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const endpoint = await new Promise<string>((res, rej) => {

@@ -29,6 +29,9 @@ export interface RunningServer {
   kill: () => Promise<void>;
 }
 
+/** Tests drive the server hard; the fair-use limits get their own test. */
+const TEST_LIMITS = { QOIMA_DEFAULT_REQUESTS_PER_SECOND: '1000000', QOIMA_DEFAULT_BYTES_PER_SECOND: String(1024 ** 4) };
+
 export interface StartOptions {
   dataDir?: string;
   env?: Record<string, string>;
@@ -53,6 +56,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       QOIMA_PORT: '0',
       QOIMA_DATA_DIR: dataDir,
       QOIMA_FSYNC: '0',
+      ...TEST_LIMITS,
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -104,7 +108,7 @@ export async function removeDir(dir: string): Promise<void> {
 export async function admin(dataDir: string, args: string[], env: Record<string, string> = {}): Promise<string> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/node/admin.ts', ...args], {
     cwd: ROOT,
-    env: { ...process.env, QOIMA_DATA_DIR: dataDir, ...env },
+    env: { ...process.env, QOIMA_DATA_DIR: dataDir, ...TEST_LIMITS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -4,16 +4,21 @@
  * `curl --aws-sigv4` works); errors are JSON with the S3 error code and status.
  */
 import { Hono, type Context } from 'hono';
-import { type AccountPrincipal, type Credential, authenticate } from '../auth/authenticate.ts';
+import { type AccountPrincipal, type Credential, type PayloadCheck, authenticate } from '../auth/authenticate.ts';
 import { parseQuery } from '../auth/sigv4.ts';
 import type { Db } from '../db/index.ts';
 import type { Digests } from '../digests.ts';
 import { S3Error, isS3Error } from '../errors.ts';
 import type { CertificateInspector, TxtLookup } from '../model/domains.ts';
 import type { SecretBox } from '../secretbox.ts';
+import type { TokenService } from '../auth/tokens.ts';
+import { timingSafeEqual } from '../digests.ts';
+import type { AccountLimits } from '../s3/fairuse.ts';
 import { incomingBody, readSmallBody } from '../s3/body.ts';
 import { bucketRoutes } from './buckets.ts';
 import { domainRoutes } from './domains.ts';
+import { keyRoutes } from './keys.ts';
+import { operatorRoutes } from './operator.ts';
 import { ApiRouter } from './router.ts';
 
 export interface ApiDeps {
@@ -28,9 +33,13 @@ export interface ApiDeps {
   inspectCertificate: CertificateInspector;
   /** Tells the host router a domain changed (so it stops or starts serving it at once). */
   domainChanged: (hostname: string) => void;
+  tokens: TokenService;
+  accountLimits: AccountLimits;
+  /** The operator's bearer token for /admin/operator/...; null: the operator API is off. */
+  operatorToken: string | null;
 }
 
-type Env = { Variables: { principal: AccountPrincipal; requestId: string; payload: import('../auth/authenticate.ts').PayloadCheck } };
+type Env = { Variables: { principal: AccountPrincipal; requestId: string; payload: PayloadCheck } };
 export type ApiContext = Context<Env>;
 
 const MAX_JSON = 1024 * 1024;
@@ -63,11 +72,17 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
   app.use('*', async (c, next) => {
     c.set('requestId', (c.env as { requestId?: string } | undefined)?.requestId ?? '');
     if (c.req.path === '/admin/openapi.json') return next();
+    if (c.req.path.startsWith('/admin/operator/')) {
+      const given = (c.req.header('authorization') ?? '').replace(/^Bearer\s+/i, '');
+      if (!deps.operatorToken || !timingSafeEqual(given, deps.operatorToken)) throw new S3Error('AccessDenied', 'The operator API needs the operator token.');
+      c.set('payload', { kind: 'none' });
+      return next();
+    }
     const raw = rawTargetOf(c);
     const q = raw.indexOf('?');
     const auth = await authenticate(
       { method: c.req.method, rawPath: q >= 0 ? raw.slice(0, q) : raw, query: parseQuery(q >= 0 ? raw.slice(q + 1) : ''), headers: c.req.raw.headers },
-      { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential },
+      { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential, verifyToken: (t) => deps.tokens.verify(t) },
     );
     if (auth.principal.kind === 'anonymous') throw new S3Error('AccessDenied', 'Sign API requests (SigV4, as for S3).');
     c.set('principal', auth.principal);
@@ -88,6 +103,8 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
   const router = new ApiRouter(app as unknown as Hono, readJson);
   bucketRoutes(router, deps);
   domainRoutes(router, deps);
+  keyRoutes(router, deps);
+  operatorRoutes(router, deps);
   const doc = router.openapi({
     title: 'Qoima API',
     version: '1',

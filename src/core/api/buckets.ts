@@ -6,7 +6,9 @@ import { S3Error } from '../errors.ts';
 import {
   type Bucket, STORAGE_CLASSES, createBucket, deleteBucket, findBucket, listBuckets, updateBucket,
 } from '../model/buckets.ts';
-import { MAX_PRESIGN_SECONDS } from '../auth/authenticate.ts';
+import { type AccountPrincipal, MAX_PRESIGN_SECONDS } from '../auth/authenticate.ts';
+import { type Action, mentionsBucket } from '../auth/scopes.ts';
+import { requireScope } from '../s3/access.ts';
 import { createPresignedPost } from '../s3/post-policy.ts';
 import { type ApiDeps, endpointOf, principalOf } from './app.ts';
 import type { ApiRouter } from './router.ts';
@@ -32,11 +34,16 @@ export function bucketView(b: Bucket): z.infer<typeof BucketView> {
   };
 }
 
-/** The caller's bucket by name: NoSuchBucket, or AccessDenied when it is someone else's. */
-export async function ownBucket(db: Db, accountId: string, name: string): Promise<Bucket> {
+/**
+ * The caller's bucket by name: NoSuchBucket, or AccessDenied when it is someone else's or the caller's
+ * key lacks `action` there (null: any scope on the bucket).
+ */
+export async function ownBucket(db: Db, p: AccountPrincipal, name: string, action: Action | null, key?: string): Promise<Bucket> {
   const b = await findBucket(db, name);
   if (!b) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: name } });
-  if (b.accountId !== accountId) throw new S3Error('AccessDenied');
+  if (b.accountId !== p.accountId) throw new S3Error('AccessDenied');
+  if (action !== null) requireScope(p, action, name, key);
+  else if (!mentionsBucket(p.scopes, name)) throw new S3Error('AccessDenied', `Access Denied: this access key may not use bucket ${name}.`);
   return b;
 }
 
@@ -50,16 +57,24 @@ export function bucketRoutes(router: ApiRouter, deps: ApiDeps): void {
   };
 
   router.add({ method: 'get', path: '/buckets', tag: 'buckets', summary: 'List your buckets with their settings and usage', response: z.object({ buckets: z.array(BucketView) }) },
-    async ({ c }) => ({ buckets: (await listBuckets(deps.db, principalOf(c).accountId, { limit: 10_000 })).map(bucketView) }));
+    async ({ c }) => {
+      const p = principalOf(c);
+      return { buckets: (await listBuckets(deps.db, p.accountId, { limit: 10_000 })).filter((b) => mentionsBucket(p.scopes, b.name)).map(bucketView) };
+    });
 
   router.add({
     method: 'post', path: '/buckets', tag: 'buckets', status: 201, summary: 'Create a bucket; its storage class can never change',
     body: z.object({ name: z.string(), storageClass: z.enum(STORAGE_CLASSES).default('STANDARD'), accessType: z.enum(['private', 'public-read']).default('private') }),
     response: BucketView,
-  }, async ({ c, body }) => bucketView(await createBucket(deps.db, { accountId: principalOf(c).accountId, ...body })));
+  }, async ({ c, body }) => {
+    const p = principalOf(c);
+    requireScope(p, 'admin', body.name);
+    const { maxBuckets } = await deps.accountLimits.limits(p.accountId);
+    return bucketView(await createBucket(deps.db, { accountId: p.accountId, ...body, maxBuckets }));
+  });
 
   router.add({ method: 'get', path: '/buckets/{name}', tag: 'buckets', summary: 'One bucket', response: BucketView },
-    async ({ c, params }) => bucketView(await ownBucket(deps.db, principalOf(c).accountId, params.name!)));
+    async ({ c, params }) => bucketView(await ownBucket(deps.db, principalOf(c), params.name!, null)));
 
   router.add({
     method: 'patch', path: '/buckets/{name}', tag: 'buckets', summary: 'Change access type, public listing or default Cache-Control (takes effect on the next request)',
@@ -71,7 +86,7 @@ export function bucketRoutes(router: ApiRouter, deps: ApiDeps): void {
     }).strict(),
     response: BucketView,
   }, async ({ c, params, body }) => {
-    const b = await ownBucket(deps.db, principalOf(c).accountId, params.name!);
+    const b = await ownBucket(deps.db, principalOf(c), params.name!, 'admin');
     const { storageClass, ...settings } = body;
     if (storageClass !== undefined && storageClass !== b.storageClass) {
       throw new S3Error('InvalidStorageClass', `A bucket's storage class (${b.storageClass}) is chosen at creation and cannot be changed; create a new bucket with ${storageClass} and copy the objects.`);
@@ -82,7 +97,7 @@ export function bucketRoutes(router: ApiRouter, deps: ApiDeps): void {
 
   router.add({ method: 'delete', path: '/buckets/{name}', tag: 'buckets', status: 204, summary: 'Delete an empty bucket', response: z.null() },
     async ({ c, params }) => {
-      await deleteBucket(deps.db, await ownBucket(deps.db, principalOf(c).accountId, params.name!));
+      await deleteBucket(deps.db, await ownBucket(deps.db, principalOf(c), params.name!, 'admin'));
       return null;
     });
 
@@ -103,7 +118,7 @@ export function bucketRoutes(router: ApiRouter, deps: ApiDeps): void {
     response: z.object({ url: z.string(), fields: z.record(z.string(), z.string()) }),
   }, async ({ c, params, body }) => {
     const p = principalOf(c);
-    const b = await ownBucket(deps.db, p.accountId, params.name!);
+    const b = await ownBucket(deps.db, p, params.name!, 'write', body.key ?? body.keyPrefix ?? '');
     return createPresignedPost(deps.digests, await secretOf(p.accessKeyId), deps.region, endpointOf(c), { bucket: b.name, ...body });
   });
 
@@ -118,7 +133,7 @@ export function bucketRoutes(router: ApiRouter, deps: ApiDeps): void {
     response: z.object({ url: z.string(), expiresAt: z.string() }),
   }, async ({ c, params, body }) => {
     const p = principalOf(c);
-    const b = await ownBucket(deps.db, p.accountId, params.name!);
+    const b = await ownBucket(deps.db, p, params.name!, body.method === 'PUT' ? 'write' : body.method === 'DELETE' ? 'delete' : 'read', body.key);
     const query = body.responseContentDisposition ? { 'response-content-disposition': body.responseContentDisposition } : undefined;
     const url = presignUrl(deps.digests, await secretOf(p.accessKeyId), deps.region, endpointOf(c), { method: body.method, bucket: b.name, key: body.key, expiresInSeconds: body.expiresInSeconds, query });
     return { url, expiresAt: new Date(Date.now() + body.expiresInSeconds * 1000).toISOString() };

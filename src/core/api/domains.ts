@@ -1,5 +1,6 @@
 /** Custom domain and certificate routes of the JSON API. */
 import { z } from 'zod';
+import { allows } from '../auth/scopes.ts';
 import { listBuckets } from '../model/buckets.ts';
 import {
   CHALLENGE_PREFIX, type Domain, attachCertificate, attachDomain, detachDomain, findDomain, listCertificates, listDomains,
@@ -39,7 +40,7 @@ const normalize = (h: string) => h.trim().toLowerCase().replace(/\.$/, '');
 export function domainRoutes(router: ApiRouter, deps: ApiDeps): void {
   router.add({ method: 'get', path: '/buckets/{name}/domains', tag: 'domains', summary: 'Domains attached to a bucket', response: z.object({ domains: z.array(DomainView) }) },
     async ({ c, params }) => {
-      const b = await ownBucket(deps.db, principalOf(c).accountId, params.name!);
+      const b = await ownBucket(deps.db, principalOf(c), params.name!, 'admin');
       return { domains: (await listDomains(deps.db, b.id)).map((d) => domainView(d, b.name)) };
     });
 
@@ -47,13 +48,13 @@ export function domainRoutes(router: ApiRouter, deps: ApiDeps): void {
     method: 'post', path: '/buckets/{name}/domains', tag: 'domains', status: 201,
     summary: 'Attach a hostname; publish the returned TXT record, then verify', body: z.object({ hostname: Hostname }), response: DomainView,
   }, async ({ c, params, body }) => {
-    const b = await ownBucket(deps.db, principalOf(c).accountId, params.name!);
+    const b = await ownBucket(deps.db, principalOf(c), params.name!, 'admin');
     return domainView(await attachDomain(deps.db, b, normalize(body.hostname), deps.reservedDomains), b.name);
   });
 
   router.add({ method: 'post', path: '/buckets/{name}/domains/{hostname}/verify', tag: 'domains', summary: 'Check the TXT record; the domain is served from then on', response: DomainView },
     async ({ c, params }) => {
-      const b = await ownBucket(deps.db, principalOf(c).accountId, params.name!);
+      const b = await ownBucket(deps.db, principalOf(c), params.name!, 'admin');
       const d = await verifyDomain(deps.db, await findDomain(deps.db, b.id, normalize(params.hostname!)), deps.txtLookup);
       deps.domainChanged(d.hostname);
       return domainView(d, b.name);
@@ -61,7 +62,7 @@ export function domainRoutes(router: ApiRouter, deps: ApiDeps): void {
 
   router.add({ method: 'delete', path: '/buckets/{name}/domains/{hostname}', tag: 'domains', status: 204, summary: 'Detach a hostname (and its certificate)', response: z.null() },
     async ({ c, params }) => {
-      const b = await ownBucket(deps.db, principalOf(c).accountId, params.name!);
+      const b = await ownBucket(deps.db, principalOf(c), params.name!, 'admin');
       await detachDomain(deps.db, await findDomain(deps.db, b.id, normalize(params.hostname!)));
       deps.domainChanged(normalize(params.hostname!));
       return null;
@@ -73,7 +74,7 @@ export function domainRoutes(router: ApiRouter, deps: ApiDeps): void {
     body: z.object({ certificatePem: z.string().min(1), privateKeyPem: z.string().min(1) }),
     response: CertificateView,
   }, async ({ c, params, body }) => {
-    const b = await ownBucket(deps.db, principalOf(c).accountId, params.name!);
+    const b = await ownBucket(deps.db, principalOf(c), params.name!, 'admin');
     const d = await findDomain(deps.db, b.id, normalize(params.hostname!));
     const s = await attachCertificate(deps.db, deps.box, deps.inspectCertificate, d, { certificate: body.certificatePem, privateKey: body.privateKeyPem });
     return certificateView(s);
@@ -81,14 +82,15 @@ export function domainRoutes(router: ApiRouter, deps: ApiDeps): void {
 
   router.add({ method: 'delete', path: '/buckets/{name}/domains/{hostname}/certificate', tag: 'certificates', status: 204, summary: 'Remove a domain\'s certificate', response: z.null() },
     async ({ c, params }) => {
-      const b = await ownBucket(deps.db, principalOf(c).accountId, params.name!);
+      const b = await ownBucket(deps.db, principalOf(c), params.name!, 'admin');
       await removeCertificate(deps.db, (await findDomain(deps.db, b.id, normalize(params.hostname!))).hostname);
       return null;
     });
 
   router.add({ method: 'get', path: '/certificates', tag: 'certificates', summary: 'All your certificates, soonest expiry first', response: z.object({ certificates: z.array(CertificateView) }) },
     async ({ c }) => {
-      const ids = (await listBuckets(deps.db, principalOf(c).accountId, { limit: 10_000 })).map((b) => b.id);
+      const p = principalOf(c);
+      const ids = (await listBuckets(deps.db, p.accountId, { limit: 10_000 })).filter((b) => allows(p.scopes, 'admin', b.name)).map((b) => b.id);
       return { certificates: (await listCertificates(deps.db, ids)).map(certificateView) };
     });
 }

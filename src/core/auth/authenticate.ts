@@ -5,6 +5,8 @@
 import { S3Error } from '../errors.ts';
 import { type Digests, timingSafeEqual } from '../digests.ts';
 import type { ChunkSigning } from './chunked.ts';
+import type { Scope as KeyScope } from './scopes.ts';
+import { MAX_CLOCK_SKEW_SECONDS, type TokenClaims } from './tokens.ts';
 import {
   ALGORITHM,
   EMPTY_SHA256,
@@ -21,11 +23,19 @@ import {
 export const MAX_SKEW_MS = 15 * 60 * 1000;
 export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
-export type Principal =
-  | { kind: 'anonymous' }
-  | { kind: 'root'; accountId: string; accessKeyId: string; via: 'header' | 'presigned' };
+/** A signed-in caller: an account's root user (scopes null: everything) or one of its access keys. */
+export interface AccountPrincipal {
+  kind: 'root' | 'key';
+  accountId: string;
+  /** The S3 access key id, or the key id of a bearer token. */
+  accessKeyId: string;
+  via: 'header' | 'presigned' | 'bearer';
+  scopes: KeyScope[] | null;
+  /** When the key stops working (keys only). */
+  expiresAt?: number;
+}
 
-export type AccountPrincipal = Exclude<Principal, { kind: 'anonymous' }>;
+export type Principal = { kind: 'anonymous' } | AccountPrincipal;
 
 /** How the request body proves itself. */
 export type PayloadCheck =
@@ -40,15 +50,28 @@ export interface Authenticated {
 
 export interface Credential {
   accountId: string;
-  kind: 'root';
+  kind: 'root' | 'key';
   secret: string;
+  scopes: KeyScope[] | null;
+  notBefore?: number;
+  expiresAt?: number;
+  revoked?: boolean;
 }
 
 export interface AuthContext {
   digests: Digests;
   region: string;
   lookup: (accessKeyId: string) => Promise<Credential | null>;
+  /** Verifies an `Authorization: Bearer` access key (a JWT); absent where bearer keys are not accepted. */
+  verifyToken?: (token: string) => Promise<TokenClaims>;
   now?: number;
+}
+
+/** Refuses a key that is revoked, not valid yet, or expired (a minute of clock skew allowed). */
+export function checkKeyTimes(c: { revoked?: boolean; notBefore?: number; expiresAt?: number }, now: number): void {
+  if (c.revoked) throw new S3Error('AccessDenied', 'Access Denied: the access key has been revoked.');
+  if (c.notBefore !== undefined && c.notBefore > now + MAX_CLOCK_SKEW_SECONDS * 1000) throw new S3Error('AccessDenied', 'Access Denied: the access key is not valid yet.');
+  if (c.expiresAt !== undefined && c.expiresAt < now - MAX_CLOCK_SKEW_SECONDS * 1000) throw new S3Error('AccessDenied', 'Access Denied: the access key has expired.');
 }
 
 export interface SignedRequest {
@@ -170,9 +193,19 @@ function payloadCheck(hashHeader: string | null, parsed: Parsed, key: Uint8Array
   }
 }
 
+async function bearer(token: string, ctx: AuthContext): Promise<Authenticated> {
+  if (!ctx.verifyToken) throw new S3Error('AccessDenied', 'Bearer access keys are not accepted here.');
+  const claims = await ctx.verifyToken(token);
+  return {
+    principal: { kind: 'key', accountId: claims.accountId, accessKeyId: claims.keyId, via: 'bearer', scopes: claims.scopes, expiresAt: claims.expiresAt },
+    payload: { kind: 'none' },
+  };
+}
+
 export async function authenticate(req: SignedRequest, ctx: AuthContext): Promise<Authenticated> {
   const now = ctx.now ?? Date.now();
   const auth = req.headers.get('authorization');
+  if (auth && /^Bearer\s/i.test(auth)) return bearer(auth.replace(/^Bearer\s+/i, '').trim(), ctx);
   const presigned = queryValue(req.query, 'X-Amz-Signature') !== undefined || queryValue(req.query, 'X-Amz-Credential') !== undefined;
   if (auth && presigned) throw new S3Error('InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified.');
   if (!auth && !presigned) return { principal: { kind: 'anonymous' }, payload: { kind: 'none' } };
@@ -201,6 +234,7 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
 
   const credential = await ctx.lookup(parsed.accessKeyId);
   if (!credential) throw new S3Error('InvalidAccessKeyId', undefined, { fields: { AWSAccessKeyId: parsed.accessKeyId } });
+  checkKeyTimes(credential, now);
   const key = cachedSigningKey(ctx.digests, credential.secret, parsed.scope);
 
   const { check, hash } = auth
@@ -221,7 +255,10 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
     throw new S3Error('SignatureDoesNotMatch', undefined, { fields: { AWSAccessKeyId: parsed.accessKeyId } });
   }
   return {
-    principal: { kind: credential.kind, accountId: credential.accountId, accessKeyId: parsed.accessKeyId, via: auth ? 'header' : 'presigned' },
+    principal: {
+      kind: credential.kind, accountId: credential.accountId, accessKeyId: parsed.accessKeyId, via: auth ? 'header' : 'presigned',
+      scopes: credential.scopes, expiresAt: credential.expiresAt,
+    },
     payload: check,
   };
 }

@@ -201,3 +201,63 @@ export const certificates = sqliteTable('certificates', {
   fingerprint: text('fingerprint').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
+
+/**
+ * Access keys an account hands out. Each is a JWT (returned once, at creation) and an S3 access key
+ * id + secret (sealed) with the same scopes. Revoked keys keep their row (revoked_at) until they expire.
+ */
+export const accessKeys = sqliteTable(
+  'access_keys',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    name: text('name').notNull(),
+    /** Scope[] as JSON (core/auth/scopes.ts). */
+    scopes: text('scopes').notNull(),
+    secretSealed: text('secret_sealed').notNull(),
+    createdAt: integer('created_at').notNull(),
+    notBefore: integer('not_before').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    revokedAt: integer('revoked_at'),
+    createdBy: text('created_by').notNull(),
+    /** The signing key its JWT was signed with (it stays in the JWKS until this key expires). */
+    signingKid: text('signing_kid').notNull(),
+  },
+  (t) => [index('access_keys_account').on(t.accountId), index('access_keys_revoked').on(t.revokedAt)],
+);
+
+/** The service's JWT signing keys. One is current; retired ones verify until their last token expires. */
+export const signingKeys = sqliteTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  alg: text('alg').notNull(),
+  publicJwk: text('public_jwk').notNull(),
+  privateJwkSealed: text('private_jwk_sealed').notNull(),
+  createdAt: integer('created_at').notNull(),
+  retiredAt: integer('retired_at'),
+  /** After this, no token it signed is valid any more: it leaves the JWKS. */
+  dropAfter: integer('drop_after'),
+});
+
+/** Limits of an account, set from the operator's defaults at creation, changeable by the operator. */
+export const quotas = sqliteTable('quotas', {
+  accountId: text('account_id').primaryKey(),
+  maxBytes: integer('max_bytes').notNull(),
+  maxBuckets: integer('max_buckets').notNull(),
+  maxObjects: integer('max_objects').notNull(),
+  maxObjectSize: integer('max_object_size').notNull(),
+  requestsPerSecond: integer('requests_per_second').notNull(),
+  bytesPerSecond: integer('bytes_per_second').notNull(),
+});
+
+/** Bytes promised to uploads in flight, so concurrent uploads cannot overshoot the byte quota together. */
+export const reservations = sqliteTable(
+  'reservations',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    bytes: integer('bytes').notNull(),
+    nodeId: text('node_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('reservations_account').on(t.accountId)],
+);

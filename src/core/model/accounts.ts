@@ -4,8 +4,11 @@
  */
 import { asc, count, eq } from 'drizzle-orm';
 import type { Credential } from '../auth/authenticate.ts';
+import type { Scope } from '../auth/scopes.ts';
+import { findKey } from './keys.ts';
+import type { QuotaLimits } from './quotas.ts';
 import type { Db } from '../db/index.ts';
-import { accounts, buckets, credentials } from '../db/schema.ts';
+import { accounts, buckets, credentials, quotas } from '../db/schema.ts';
 import { randomBase32, randomBytes, toBase64Url } from '../digests.ts';
 import type { SecretBox } from '../secretbox.ts';
 
@@ -38,7 +41,7 @@ export function checkPresetCredentials(accessKeyId: string, secret: string): str
 
 export async function createAccount(
   deps: AccountDeps,
-  opts: { name: string; accessKeyId?: string; secretAccessKey?: string },
+  opts: { name: string; quota: QuotaLimits; accessKeyId?: string; secretAccessKey?: string },
 ): Promise<NewAccount> {
   const accountId = `acc${randomBase32(13)}`;
   const accessKeyId = opts.accessKeyId ?? newAccessKeyId();
@@ -48,6 +51,7 @@ export async function createAccount(
   await deps.db.batch([
     deps.db.insert(accounts).values({ id: accountId, name: opts.name, createdAt: now }),
     deps.db.insert(credentials).values({ accessKeyId, accountId, secretSealed: sealed, kind: 'root', createdAt: now }),
+    deps.db.insert(quotas).values({ accountId, ...opts.quota }),
   ]);
   return { accountId, name: opts.name, accessKeyId, secretAccessKey };
 }
@@ -90,29 +94,39 @@ export async function replaceRootCredential(deps: AccountDeps, accountId: string
 }
 
 /**
- * Credential lookups for every signed request, cached briefly: a key created by the admin CLI (another
- * process) is found at once (misses always go to the database), a removed one stops working within
- * `ttlMs`.
+ * Credential lookups for every signed request: root users' credentials and access keys' S3 secrets,
+ * cached briefly. A key created by the admin CLI or the API (maybe another process) is found at once
+ * (misses always go to the database); a revoked one stops working within `ttlMs`.
  */
 export class CredentialCache {
   private readonly entries = new Map<string, { value: Credential; until: number }>();
 
   constructor(
     private readonly deps: AccountDeps,
-    private readonly ttlMs = 5_000,
+    private readonly ttlMs = 2_000,
   ) {}
 
   readonly lookup = async (accessKeyId: string): Promise<Credential | null> => {
     const hit = this.entries.get(accessKeyId);
     if (hit && hit.until > Date.now()) return hit.value;
-    const [row] = await this.deps.db.select().from(credentials).where(eq(credentials.accessKeyId, accessKeyId)).limit(1);
-    if (!row) {
+    const value = await this.load(accessKeyId);
+    if (!value) {
       this.entries.delete(accessKeyId);
       return null;
     }
-    const value: Credential = { accountId: row.accountId, kind: row.kind, secret: await this.deps.box.open(row.secretSealed, row.accessKeyId) };
     if (this.entries.size > 10_000) this.entries.clear();
     this.entries.set(accessKeyId, { value, until: Date.now() + this.ttlMs });
     return value;
   };
+
+  private async load(accessKeyId: string): Promise<Credential | null> {
+    const [root] = await this.deps.db.select().from(credentials).where(eq(credentials.accessKeyId, accessKeyId)).limit(1);
+    if (root) return { accountId: root.accountId, kind: 'root', scopes: null, secret: await this.deps.box.open(root.secretSealed, root.accessKeyId) };
+    const key = await findKey(this.deps.db, accessKeyId);
+    if (!key) return null;
+    return {
+      accountId: key.accountId, kind: 'key', scopes: JSON.parse(key.scopes) as Scope[], secret: await this.deps.box.open(key.secretSealed, key.id),
+      notBefore: key.notBefore, expiresAt: key.expiresAt, revoked: key.revokedAt !== null,
+    };
+  }
 }

@@ -4,6 +4,7 @@ import { type Db, guardIndex, prepared } from '../db/index.ts';
 import { buckets, guards, objects } from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
+import { bucketCountGuard } from './quotas.ts';
 
 export const STORAGE_CLASSES = ['STANDARD', 'COLD'] as const;
 export type StorageClass = (typeof STORAGE_CLASSES)[number];
@@ -50,7 +51,7 @@ export async function findBucket(db: Db, name: string): Promise<Bucket | null> {
 
 export async function createBucket(
   db: Db,
-  opts: { accountId: string; name: string; storageClass: StorageClass; accessType?: AccessType },
+  opts: { accountId: string; name: string; storageClass: StorageClass; accessType?: AccessType; maxBuckets?: number },
 ): Promise<Bucket> {
   const problem = bucketNameProblem(opts.name);
   if (problem) throw new S3Error('InvalidBucketName', problem, { fields: { BucketName: opts.name } });
@@ -68,7 +69,19 @@ export async function createBucket(
     objectCount: 0,
     byteCount: 0,
   };
-  const inserted = await db.insert(buckets).values(row).onConflictDoNothing().returning({ id: buckets.id });
+  const guard = opts.maxBuckets !== undefined ? bucketCountGuard(db, opts.accountId, opts.maxBuckets) : null;
+  let inserted: { id: string }[];
+  try {
+    const insert = db.insert(buckets).values(row).onConflictDoNothing().returning({ id: buckets.id });
+    inserted = guard ? (await db.batch([guard.stmt, insert]))[1] : await insert;
+  } catch (e) {
+    if (guard && guardIndex(e) !== null) {
+      // an existing name is the clearer answer; otherwise the quota
+      const existing = await findBucket(db, opts.name);
+      if (!existing) throw guard.error();
+      inserted = [];
+    } else throw e;
+  }
   if (inserted.length) return row;
   const existing = await findBucket(db, opts.name);
   if (existing && existing.accountId === opts.accountId) {

@@ -10,7 +10,8 @@ import { buckets, chunkRefs, guards, multipartParts, multipartUploads, objects, 
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 import { prefixEnd } from './listing.ts';
-import { type ObjectFacts, type ObjectHeaders, type StoredObject, type WriteCondition, newObjectId } from './objects.ts';
+import { type CommitQuota, type ObjectFacts, type ObjectHeaders, type StoredObject, type WriteCondition, newObjectId } from './objects.ts';
+import { objectCountGuard, settle } from './quotas.ts';
 
 export type Upload = typeof multipartUploads.$inferSelect;
 export type Part = typeof multipartParts.$inferSelect;
@@ -52,16 +53,17 @@ export async function findUpload(db: Db, bucketId: string, key: string, uploadId
 export async function commitPart(
   db: Db,
   upload: Upload,
-  part: { partNumber: number; size: number; etag: string; checksumValue: string | null; stagingId: string | null },
+  part: { partNumber: number; size: number; etag: string; checksumValue: string | null; stagingId: string | null; reservationId?: string },
 ): Promise<Part> {
-  const row: Part = { uploadId: upload.id, ...part, owner: `prt_${randomBase32(20)}`, lastModified: Date.now() };
-  delete (row as { stagingId?: unknown }).stagingId;
+  const { stagingId: _s, reservationId: _r, ...fields } = part;
+  const row: Part = { uploadId: upload.id, ...fields, owner: `prt_${randomBase32(20)}`, lastModified: Date.now() };
   const oldOwner = sql`(SELECT ${multipartParts.owner} FROM ${multipartParts} WHERE ${multipartParts.uploadId} = ${upload.id} AND ${multipartParts.partNumber} = ${part.partNumber})`;
   const stmts: BatchItem<'sqlite'>[] = [
     guardIf(db, 'NoSuchUpload', sql`NOT EXISTS (SELECT 1 FROM ${multipartUploads} WHERE ${multipartUploads.id} = ${upload.id})`),
     db.delete(chunkRefs).where(sql`${chunkRefs.owner} = ${oldOwner}`),
     db.delete(multipartParts).where(and(eq(multipartParts.uploadId, upload.id), eq(multipartParts.partNumber, part.partNumber))),
     db.insert(multipartParts).values(row),
+    ...(part.reservationId ? [settle(db, part.reservationId)] : []),
   ];
   if (part.stagingId) {
     stmts.push(db.update(chunkRefs).set({ owner: row.owner }).where(eq(chunkRefs.owner, part.stagingId)));
@@ -131,6 +133,7 @@ export async function completeUpload(
   parts: Part[],
   facts: ObjectFacts,
   condition?: WriteCondition,
+  quota?: CommitQuota,
 ): Promise<StoredObject> {
   const headers = JSON.parse(upload.headers) as ObjectHeaders;
   const row: StoredObject = {
@@ -159,6 +162,7 @@ export async function completeUpload(
       error: () => new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Match' } }),
     });
   }
+  if (quota) guarded.push(objectCountGuard(db, quota.accountId, quota.maxObjects, upload.bucketId, upload.key));
   // every listed part must still be the version that was checked (a part re-uploaded meanwhile fails)
   for (const p of parts) {
     guarded.push({

@@ -12,6 +12,7 @@ import { type Db, guardIndex, prepared } from '../db/index.ts';
 import { buckets, chunkRefs, chunks, guards, objects, stagings } from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
+import { objectCountGuard, settle } from './quotas.ts';
 
 export type StoredObject = typeof objects.$inferSelect;
 
@@ -126,6 +127,21 @@ async function runGuarded(db: Db, guarded: { error: () => S3Error }[], rest: Bat
   }
 }
 
+/** Quota bookkeeping a commit carries: the object-count check, and the byte reservation it settles. */
+export interface CommitQuota {
+  accountId: string;
+  maxObjects: number;
+  reservationId?: string;
+}
+
+function quotaStatements(db: Db, q: CommitQuota | undefined, bucketId: string, key: string) {
+  if (!q) return { guards: [], settles: [] as BatchItem<'sqlite'>[] };
+  return {
+    guards: [objectCountGuard(db, q.accountId, q.maxObjects, bucketId, key)],
+    settles: q.reservationId ? [settle(db, q.reservationId)] : [],
+  };
+}
+
 export interface PutObjectInput {
   bucketId: string;
   key: string;
@@ -133,6 +149,7 @@ export interface PutObjectInput {
   facts: ObjectFacts;
   body: Body;
   condition?: WriteCondition;
+  quota?: CommitQuota;
 }
 
 /** Makes the new object visible, replacing the old one at that key, in one atomic batch. */
@@ -147,8 +164,9 @@ export async function commitObject(db: Db, input: PutObjectInput): Promise<Store
     userMeta: JSON.stringify(input.headers.userMeta),
     inlineData: input.body.kind === 'inline' ? input.body.data : null,
   };
-  const guarded = preconditions(db, input.bucketId, input.key, input.condition);
-  const rest: BatchItem<'sqlite'>[] = [...removeCurrent(db, input.bucketId, input.key), db.insert(objects).values(row)];
+  const q = quotaStatements(db, input.quota, input.bucketId, input.key);
+  const guarded = [...preconditions(db, input.bucketId, input.key, input.condition), ...q.guards];
+  const rest: BatchItem<'sqlite'>[] = [...removeCurrent(db, input.bucketId, input.key), db.insert(objects).values(row), ...q.settles];
   if (input.body.kind === 'staged') {
     rest.push(db.update(chunkRefs).set({ owner: row.id }).where(eq(chunkRefs.owner, input.body.stagingId)));
     rest.push(db.delete(stagings).where(eq(stagings.id, input.body.stagingId)));
@@ -164,8 +182,9 @@ export async function commitObject(db: Db, input: PutObjectInput): Promise<Store
 export async function copyObject(
   db: Db,
   source: StoredObject,
-  dest: { bucketId: string; key: string; headers: ObjectHeaders; condition?: WriteCondition },
+  dest: { bucketId: string; key: string; headers: ObjectHeaders; condition?: WriteCondition; quota?: CommitQuota },
 ): Promise<StoredObject> {
+  const q = quotaStatements(db, dest.quota, dest.bucketId, dest.key);
   const row: StoredObject = {
     ...source,
     ...dest.headers,
@@ -177,6 +196,7 @@ export async function copyObject(
   };
   const guarded = [
     ...preconditions(db, dest.bucketId, dest.key, dest.condition),
+    ...q.guards,
     {
       stmt: db.insert(guards).select(db.select({ reason: guardReason('NoSuchKey') }).from(sql`(SELECT 1)`).where(
         sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.id} = ${source.id})`,
@@ -192,6 +212,7 @@ export async function copyObject(
     ),
     ...removeCurrent(db, dest.bucketId, dest.key),
     db.insert(objects).values(row),
+    ...q.settles,
   ];
   await runGuarded(db, guarded, rest, guarded.map((g) => g.stmt));
   return row;

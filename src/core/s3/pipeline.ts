@@ -4,6 +4,7 @@
  * authorize the bucket → run the operation's handler → add the bucket's CORS grant.
  */
 import { type Authenticated, type Credential, authenticate } from '../auth/authenticate.ts';
+import type { TokenClaims } from '../auth/tokens.ts';
 import type { ChunkStore } from '../block/store.ts';
 import type { Db } from '../db/index.ts';
 import type { Digests } from '../digests.ts';
@@ -21,6 +22,7 @@ import { postObjectHandlers } from './handlers/post-object.ts';
 import { readHandlers } from './handlers/read.ts';
 import { writeHandlers } from './handlers/write.ts';
 import type { HostConfig, HostRoute } from './hosts.ts';
+import type { AccountLimits } from './fairuse.ts';
 import type { IngestLimits } from './ingest.ts';
 import { type BucketOperation, OBJECT_OPERATIONS, type ObjectOperation, type Operation, detectOperation } from './operations.ts';
 import { resolveTarget } from './target.ts';
@@ -43,6 +45,8 @@ export interface S3Deps {
   hosts: HostConfig;
   limits: IngestLimits;
   lookupCredential: (accessKeyId: string) => Promise<Credential | null>;
+  verifyToken?: (token: string) => Promise<TokenClaims>;
+  accountLimits: AccountLimits;
 }
 
 export interface IncomingS3Request {
@@ -78,6 +82,12 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     ...multipartListHandlers(deps),
   };
 
+  /** Counts the bytes a request moves (body in, body out) against the account's bandwidth. */
+  const metered = (req: IncomingS3Request, res: Response, accountId: string | null): Response => {
+    if (accountId) deps.accountLimits.charge(accountId, Number(req.headers.get('content-length') ?? 0) + Number(res.headers.get('content-length') ?? 0));
+    return res;
+  };
+
   const run = async (req: IncomingS3Request, hostBucket: string | null): Promise<{ res: Response; bucket: Bucket | null }> => {
     const target = resolveTarget(req.rawTarget, hostBucket);
     // a CORS preflight carries no credentials of its own (a presigned URL's query signs the real method)
@@ -85,20 +95,23 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
       ? { principal: { kind: 'anonymous' }, payload: { kind: 'none' } }
       : await authenticate(
           { method: req.method, rawPath: target.rawPath, query: target.query, headers: req.headers },
-          { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential },
+          { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential, verifyToken: deps.verifyToken },
         );
     const op = detectOperation(req.method, target, req.headers);
     const call: S3Call = { requestId: req.requestId, method: req.method, target, headers: req.headers, auth, principal: auth.principal, body: req.body };
     if (op === 'ListBuckets' || op === 'CreateBucket') {
-      authorize(auth.principal, op, null);
-      return { res: await handlers[op](call), bucket: null };
+      authorize(auth.principal, op, null, target);
+      if (auth.principal.kind !== 'anonymous') await deps.accountLimits.admit(auth.principal.accountId);
+      return { res: metered(req, await handlers[op](call), auth.principal.kind !== 'anonymous' ? auth.principal.accountId : null), bucket: null };
     }
     const bucket = await findBucket(deps.db, target.bucket!);
     if (!bucket) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: target.bucket! } });
     try {
-      authorize(auth.principal, op, bucket);
+      // fair use is the bucket owner's: anonymous readers of a public bucket count against it too
+      await deps.accountLimits.admit(bucket.accountId);
+      authorize(auth.principal, op, bucket, target);
       const res = isObjectOperation(op) ? await handlers[op]({ ...call, bucket, key: target.key! }) : await handlers[op]({ ...call, bucket });
-      return { res, bucket };
+      return { res: metered(req, res, bucket.accountId), bucket };
     } catch (e) {
       if (isS3Error(e) && op !== 'CorsPreflight') throw new BucketScopedError(e, bucket);
       throw e;

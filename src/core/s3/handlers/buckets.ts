@@ -6,7 +6,9 @@ import { createBucket, deleteBucket, listBuckets, parseAccessType, parseStorageC
 import { parseCannedAcl } from '../policy.ts';
 import { document, leaf, node, parseXml, text } from '../../xml.ts';
 import { incomingBody, readSmallBody } from '../body.ts';
+import { mentionsBucket } from '../../auth/scopes.ts';
 import { accountOf } from '../access.ts';
+import type { AccountLimits } from '../fairuse.ts';
 import { type BucketCall, type S3Call, queryParam, xmlResponse } from '../call.ts';
 import { isoDate } from '../headers.ts';
 
@@ -14,6 +16,7 @@ export interface BucketDeps {
   db: Db;
   region: string;
   digests: Digests;
+  accountLimits: AccountLimits;
 }
 
 const MAX_BUCKETS_PAGE = 10_000;
@@ -33,7 +36,8 @@ export function bucketHandlers(deps: BucketDeps) {
       const token = queryParam(call, 'continuation-token');
       const after = token ? new TextDecoder().decode(fromBase64Url(token) ?? new Uint8Array()) : undefined;
       const prefix = queryParam(call, 'prefix');
-      const rows = await listBuckets(deps.db, accountOf(call).accountId, { prefix, after, limit: max + 1 });
+      const principal = accountOf(call);
+      const rows = (await listBuckets(deps.db, principal.accountId, { prefix, after, limit: max + 1 })).filter((b) => mentionsBucket(principal.scopes, b.name));
       const page = rows.slice(0, max);
       const next = rows.length > max ? toBase64Url(utf8(page[page.length - 1]!.name)) : undefined;
       return xmlResponse(
@@ -60,7 +64,9 @@ export function bucketHandlers(deps: BucketDeps) {
       const acl = call.headers.get('x-amz-acl');
       const accessType = parseAccessType(call.headers.get('x-qoima-access-type')) ?? (acl ? parseCannedAcl(acl) : 'private');
       const storageClass = parseStorageClass(call.headers.get('x-qoima-storage-class'));
-      await createBucket(deps.db, { accountId: accountOf(call).accountId, name, storageClass, accessType });
+      const accountId = accountOf(call).accountId;
+      const { maxBuckets } = await deps.accountLimits.limits(accountId);
+      await createBucket(deps.db, { accountId, name, storageClass, accessType, maxBuckets });
       return new Response(null, { status: 200, headers: { location: `/${name}`, 'x-qoima-storage-class': storageClass } });
     },
 

@@ -14,7 +14,7 @@ import { BodyDigests, type IncomingBody, incomingBody, readSmallBody } from '../
 import { type ObjectCall, queryParam, xmlResponse } from '../call.ts';
 import { isoDate, objectHeadersFrom, quoteEtag } from '../headers.ts';
 import { ingest } from '../ingest.ts';
-import { type WriteDeps, checkAcl, checkStorageClass, copySource, writeCondition } from './write.ts';
+import { type WriteDeps, checkAcl, checkStorageClass, copySource, reserveFor, writeCondition } from './write.ts';
 
 const MiB = 1024 * 1024;
 export const MIN_PART_SIZE = 5 * MiB;
@@ -54,20 +54,27 @@ function objectChecksum(upload: Upload, parts: Part[], deps: WriteDeps): string 
 }
 
 async function storePart(deps: WriteDeps, call: ObjectCall, upload: Upload, partNumber: number, incoming: IncomingBody, digests: BodyDigests) {
-  const body = await ingest(deps, incoming, digests, { ...deps.limits, inlineMax: -1, maxSize: MAX_PART_SIZE });
+  const reserved = await reserveFor(deps, call.bucket, incoming.length ?? MAX_PART_SIZE);
   try {
-    return {
-      part: await commitPart(deps.db, upload, {
-        partNumber,
-        size: body.size,
-        etag: body.md5Hex,
-        checksumValue: body.checksum?.value ?? null,
-        stagingId: body.body.kind === 'staged' ? body.body.stagingId : null,
-      }),
-      checksum: body.checksum,
-    };
+    const body = await ingest(deps, incoming, digests, { ...deps.limits, inlineMax: -1, maxSize: MAX_PART_SIZE });
+    try {
+      return {
+        part: await commitPart(deps.db, upload, {
+          partNumber,
+          size: body.size,
+          etag: body.md5Hex,
+          checksumValue: body.checksum?.value ?? null,
+          stagingId: body.body.kind === 'staged' ? body.body.stagingId : null,
+          reservationId: reserved.quota.reservationId,
+        }),
+        checksum: body.checksum,
+      };
+    } catch (e) {
+      await body.abort();
+      throw e;
+    }
   } catch (e) {
-    await body.abort();
+    await reserved.release();
     throw e;
   }
 }
@@ -174,6 +181,10 @@ export function multipartHandlers(deps: WriteDeps) {
       });
       const size = parts.reduce((n, p) => n + p.size, 0);
       if (size > MAX_OBJECT_SIZE) throw new S3Error('EntityTooLarge');
+      const limits = await deps.accountLimits.limits(call.bucket.accountId);
+      if (size > limits.maxObjectSize) {
+        throw new S3Error('QuotaExceeded', `An object of ${size} bytes is larger than the largest your account may store (${limits.maxObjectSize} bytes).`);
+      }
       const md5 = deps.digests.createHash('md5');
       for (const p of parts) md5.update(fromHex(p.etag)!);
       const etag = `${toHex(md5.digest())}-${parts.length}`;
@@ -183,7 +194,7 @@ export function multipartHandlers(deps: WriteDeps) {
         checksumAlgorithm: checksum ? upload.checksumAlgorithm : null,
         checksumValue: checksum,
         checksumType: checksum ? upload.checksumType : null,
-      }, condition);
+      }, condition, { accountId: call.bucket.accountId, maxObjects: limits.maxObjects });
       const host = call.headers.get('host') ?? 'localhost';
       const location = `http://${host}/${encodeURIComponent(call.bucket.name)}/${call.key.split('/').map(encodeURIComponent).join('/')}`;
       return xmlResponse(document(

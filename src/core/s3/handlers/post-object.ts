@@ -1,5 +1,6 @@
 /** POST Object: a browser upload form (multipart/form-data) authorised by its signed policy. */
-import type { Credential } from '../../auth/authenticate.ts';
+import { type Credential, checkKeyTimes } from '../../auth/authenticate.ts';
+import { allows } from '../../auth/scopes.ts';
 import { S3Error } from '../../errors.ts';
 import { commitObject } from '../../model/objects.ts';
 import { document, leaf } from '../../xml.ts';
@@ -10,7 +11,7 @@ import { objectHeadersFrom, quoteEtag } from '../headers.ts';
 import { ingest } from '../ingest.ts';
 import { verifyPostPolicy } from '../post-policy.ts';
 import { MAX_KEY_BYTES } from '../target.ts';
-import { type WriteDeps, checkAcl, checkStorageClass } from './write.ts';
+import { type WriteDeps, checkAcl, checkStorageClass, reserveFor } from './write.ts';
 
 export interface PostObjectDeps extends WriteDeps {
   region: string;
@@ -36,12 +37,16 @@ export function postObjectHandlers(deps: PostObjectDeps) {
       const { fields, file } = form;
       const policy = await verifyPostPolicy(fields, call.bucket.name, { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential });
       if (policy.credential.accountId !== call.bucket.accountId) throw new S3Error('AccessDenied');
+      checkKeyTimes(policy.credential, Date.now());
 
       const keyField = fields.get('key');
       if (!keyField) throw new S3Error('InvalidArgument', "Bucket POST must contain a field named 'key'.", { fields: { ArgumentName: 'key' } });
       const filename = file.filename.split(/[\\/]/).pop() ?? '';
       const key = keyField.replaceAll('${filename}', filename);
       if (!key || new TextEncoder().encode(key).length > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
+      if (!allows(policy.credential.scopes, 'write', call.bucket.name, key)) {
+        throw new S3Error('AccessDenied', `Access Denied: the key that signed this form may not write s3://${call.bucket.name}/${key}.`);
+      }
 
       const asHeaders = new Headers();
       for (const [name, value] of fields) {
@@ -53,26 +58,34 @@ export function postObjectHandlers(deps: PostObjectDeps) {
       const headers = objectHeadersFrom(asHeaders);
 
       const max = Math.min(deps.limits.maxSize, policy.lengthRange?.max ?? Infinity);
-      let body;
-      try {
-        body = await ingest(deps, { chunks: file.body, length: null, trailers: new Map() }, new BodyDigests(new Headers(), deps.digests), { ...deps.limits, maxSize: max });
-      } catch (e) {
-        // refused while the file was still arriving: close the connection rather than read the rest
-        if (e instanceof S3Error && e.code === 'EntityTooLarge') throw new S3Error('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size of ${max} bytes.`, { headers: { connection: 'close' } });
-        throw e;
-      }
+      const declared = length === null ? null : Number(length);
+      const reserved = await reserveFor(deps, call.bucket, Math.min(declared ?? max, max, (await deps.accountLimits.limits(call.bucket.accountId)).maxObjectSize));
       let obj;
       try {
-        if (policy.lengthRange && body.size < policy.lengthRange.min) {
-          throw new S3Error('EntityTooSmall', `Your proposed upload is smaller than the minimum allowed size of ${policy.lengthRange.min} bytes.`);
+        let body;
+        try {
+          body = await ingest(deps, { chunks: file.body, length: null, trailers: new Map() }, new BodyDigests(new Headers(), deps.digests), { ...deps.limits, maxSize: max });
+        } catch (e) {
+          // refused while the file was still arriving: close the connection rather than read the rest
+          if (e instanceof S3Error && e.code === 'EntityTooLarge') throw new S3Error('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size of ${max} bytes.`, { headers: { connection: 'close' } });
+          throw e;
         }
-        obj = await commitObject(deps.db, {
-          bucketId: call.bucket.id, key, headers,
-          facts: { size: body.size, etag: body.md5Hex, checksumAlgorithm: null, checksumValue: null, checksumType: null, partsCount: null },
-          body: body.body,
-        });
+        try {
+          if (policy.lengthRange && body.size < policy.lengthRange.min) {
+            throw new S3Error('EntityTooSmall', `Your proposed upload is smaller than the minimum allowed size of ${policy.lengthRange.min} bytes.`);
+          }
+          obj = await commitObject(deps.db, {
+            bucketId: call.bucket.id, key, headers,
+            facts: { size: body.size, etag: body.md5Hex, checksumAlgorithm: null, checksumValue: null, checksumType: null, partsCount: null },
+            body: body.body,
+            quota: reserved.quota,
+          });
+        } catch (e) {
+          await body.abort();
+          throw e;
+        }
       } catch (e) {
-        await body.abort();
+        await reserved.release();
         throw e;
       }
 

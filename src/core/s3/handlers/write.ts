@@ -4,11 +4,13 @@ import { checksumHeader, isChecksumAlgorithm } from '../../checksums.ts';
 import type { Digests } from '../../digests.ts';
 import { S3Error, isS3Error } from '../../errors.ts';
 import { type Bucket, findBucket } from '../../model/buckets.ts';
-import { type StoredObject, type WriteCondition, commitObject, copyObject, deleteObject, headersOf } from '../../model/objects.ts';
+import { type CommitQuota, type StoredObject, type WriteCondition, commitObject, copyObject, deleteObject, headersOf } from '../../model/objects.ts';
+import { release, reserveBytes } from '../../model/quotas.ts';
+import type { AccountLimits } from '../fairuse.ts';
 import type { Db } from '../../db/index.ts';
 import { children, document, leaf, node, parseXml, text } from '../../xml.ts';
 import { BodyDigests, incomingBody, readSmallBody } from '../body.ts';
-import { accountOf } from '../access.ts';
+import { accountOf, requireScope } from '../access.ts';
 import { parseCannedAcl } from '../policy.ts';
 import { type BucketCall, type ObjectCall, xmlResponse } from '../call.ts';
 import { conditionHeaders, evaluateConditions } from '../conditions.ts';
@@ -20,6 +22,17 @@ import { requireObject } from './read.ts';
 export interface WriteDeps extends BlockWriterDeps {
   digests: Digests;
   limits: IngestLimits;
+  accountLimits: AccountLimits;
+}
+
+/**
+ * Reserves `bytes` of the bucket owner's byte quota for an upload; the returned quota goes into the
+ * commit (which settles the reservation). Call `release` if the commit does not happen.
+ */
+export async function reserveFor(deps: WriteDeps, bucket: Bucket, bytes: number): Promise<{ quota: CommitQuota; release: () => Promise<void> }> {
+  const limits = await deps.accountLimits.limits(bucket.accountId);
+  const reservationId = await reserveBytes(deps.db, { accountId: bucket.accountId, bytes, nodeId: deps.nodeId, limits });
+  return { quota: { accountId: bucket.accountId, maxObjects: limits.maxObjects, reservationId }, release: () => release(deps.db, reservationId) };
 }
 
 /** Objects take their bucket's storage class; a request may restate it but never ask for another. */
@@ -79,7 +92,9 @@ export async function copySource(db: Db, call: ObjectCall): Promise<{ bucket: Bu
   const src = parseCopySource(call.headers.get('x-amz-copy-source')!);
   const bucket = await findBucket(db, src.bucket);
   if (!bucket) throw new S3Error('NoSuchBucket', 'The source bucket does not exist.', { fields: { BucketName: src.bucket } });
-  if (bucket.accountId !== accountOf(call).accountId) throw new S3Error('AccessDenied', 'You may copy only from buckets of your own account.');
+  const principal = accountOf(call);
+  if (bucket.accountId !== principal.accountId) throw new S3Error('AccessDenied', 'You may copy only from buckets of your own account.');
+  requireScope(principal, 'read', bucket.name, src.key);
   const object = await requireObject(db, bucket.id, src.key);
   if (evaluateConditions(conditionHeaders(call.headers, 'x-amz-copy-source-'), object.etag, object.lastModified) !== 'proceed') {
     throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'x-amz-copy-source-If-*' } });
@@ -97,31 +112,38 @@ export function writeHandlers(deps: WriteDeps) {
       const incoming = incomingBody(call.body, call.headers, call.auth.payload, deps.digests);
       if (incoming.length === null) throw new S3Error('MissingContentLength');
       const digests = new BodyDigests(call.headers, deps.digests);
-      const body = await ingest(deps, incoming, digests, deps.limits);
+      const reserved = await reserveFor(deps, call.bucket, incoming.length);
       let obj;
       try {
-        obj = await commitObject(deps.db, {
-          bucketId: call.bucket.id,
-          key: call.key,
-          headers,
-          facts: {
-            size: body.size,
-            etag: body.md5Hex,
-            checksumAlgorithm: body.checksum?.algorithm ?? null,
-            checksumValue: body.checksum?.value ?? null,
-            checksumType: body.checksum ? 'FULL_OBJECT' : null,
-            partsCount: null,
-          },
-          body: body.body,
-          condition,
-        });
+        const body = await ingest(deps, incoming, digests, deps.limits);
+        try {
+          obj = await commitObject(deps.db, {
+            bucketId: call.bucket.id,
+            key: call.key,
+            headers,
+            facts: {
+              size: body.size,
+              etag: body.md5Hex,
+              checksumAlgorithm: body.checksum?.algorithm ?? null,
+              checksumValue: body.checksum?.value ?? null,
+              checksumType: body.checksum ? 'FULL_OBJECT' : null,
+              partsCount: null,
+            },
+            body: body.body,
+            condition,
+            quota: reserved.quota,
+          });
+        } catch (e) {
+          await body.abort();
+          throw e;
+        }
       } catch (e) {
-        await body.abort();
+        await reserved.release();
         throw e;
       }
       const out = new Headers({ etag: quoteEtag(obj.etag), 'x-qoima-object-id': obj.id });
-      if (body.checksum) {
-        out.set(checksumHeader(body.checksum.algorithm), body.checksum.value);
+      if (obj.checksumAlgorithm && isChecksumAlgorithm(obj.checksumAlgorithm)) {
+        out.set(checksumHeader(obj.checksumAlgorithm), obj.checksumValue!);
         out.set('x-amz-checksum-type', 'FULL_OBJECT');
       }
       return new Response(null, { status: 200, headers: out });
@@ -143,7 +165,14 @@ export function writeHandlers(deps: WriteDeps) {
         throw new S3Error('NotImplemented', 'A copy keeps the checksum of its source; computing another algorithm during a copy is not supported.');
       }
       const headers = directive === 'REPLACE' ? objectHeadersFrom(call.headers) : headersOf(source);
-      const obj = await copyObject(deps.db, source, { bucketId: call.bucket.id, key: call.key, headers, condition: writeCondition(call.headers) });
+      const reserved = await reserveFor(deps, call.bucket, source.size);
+      let obj;
+      try {
+        obj = await copyObject(deps.db, source, { bucketId: call.bucket.id, key: call.key, headers, condition: writeCondition(call.headers), quota: reserved.quota });
+      } catch (e) {
+        await reserved.release();
+        throw e;
+      }
       return xmlResponse(
         document(
           'CopyObjectResult',
@@ -182,6 +211,7 @@ export function writeHandlers(deps: WriteDeps) {
         if (key === undefined) throw new S3Error('MalformedXML', 'Every <Object> needs a <Key>.');
         try {
           if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
+          requireScope(accountOf(call), 'delete', call.bucket.name, key);
           const version = text(o, 'VersionId');
           if (version !== undefined && version !== 'null') throw new S3Error('NotImplemented', 'Object versions are not supported.');
           await deleteObject(deps.db, call.bucket.id, key);
