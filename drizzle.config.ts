@@ -4,6 +4,6 @@ import { defineConfig } from 'drizzle-kit';
 // into migrations/. Landed migrations are never edited; the server applies new ones at start-up.
 export default defineConfig({
   dialect: 'sqlite',
-  schema: './src/core/db/schema.ts',
+  schema: './src/core/db/tables/*.ts',
   out: './migrations',
 });

@@ -10,6 +10,7 @@ import { type ApiDeps, apiApp } from './api/app.ts';
 import { decorate, rulesOf } from './s3/cors.ts';
 import { routeHost } from './s3/hosts.ts';
 import { BucketScopedError, type S3Deps, s3Pipeline } from './s3/pipeline.ts';
+import { type RequestLog, type RequestRecord } from './log/request-log.ts';
 import { leaf, plainDocument } from './xml.ts';
 
 /** How an adapter hands over the request target exactly as sent (URL parsers normalise `..`). */
@@ -17,6 +18,9 @@ export type GetRawTarget = (c: Context) => string | undefined;
 
 export interface AppDeps extends Omit<S3Deps, 'verifyToken'>, Omit<ApiDeps, 'reservedDomains' | 'domainChanged'> {
   getRawTarget?: GetRawTarget;
+  /** The client's address, as the runtime knows it (hono's conninfo). */
+  getClientAddress?: (c: Context) => string | undefined;
+  requestLog: RequestLog;
   /** Where internal failures are reported (never to the client). */
   logError?: (message: string, error: unknown) => void;
 }
@@ -51,7 +55,42 @@ function rawTargetOf(c: Context, getRawTarget?: GetRawTarget): string {
   return url.pathname + url.search;
 }
 
-type Env = { Variables: { requestId: string } };
+type Env = { Variables: { requestId: string; record: RequestRecord } };
+
+/**
+ * Passes a body through, counting its bytes; `done` gets the count when it ends or is cut off, and
+ * whether it failed on our side (a damaged chunk: a server error, whatever status went out first).
+ */
+function counted(body: ReadableStream<Uint8Array>, done: (bytes: number, failed?: boolean) => void): ReadableStream<Uint8Array> {
+  let bytes = 0;
+  let reported = false;
+  const report = (failed?: boolean) => {
+    if (!reported) done(bytes, failed);
+    reported = true;
+  };
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done: end, value } = await reader.read();
+        if (end) {
+          report();
+          controller.close();
+          return;
+        }
+        bytes += value.length;
+        controller.enqueue(value);
+      } catch (e) {
+        report(true);
+        controller.error(e);
+      }
+    },
+    cancel(reason) {
+      report();
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
@@ -59,18 +98,36 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const logError = deps.logError ?? ((m, e) => console.error(m, e));
 
   app.use('*', async (c, next) => {
+    const started = Date.now();
     const requestId = newRequestId();
+    const record: RequestRecord = { operation: `${c.req.method} (unrecognised)`, auth: 'anonymous' };
     c.set('requestId', requestId);
+    c.set('record', record);
     await next();
     c.res.headers.set('x-amz-request-id', requestId);
     c.res.headers.set('x-amz-id-2', toBase64(utf8(`qoima/${requestId}`)));
     c.res.headers.set('server', 'Qoima');
+    const res = c.res;
+    const log = (bytesOut: number, failed?: boolean) =>
+      deps.requestLog.record({
+        time: started, requestId, accountId: record.accountId ?? null, bucket: record.bucket ?? null, key: record.key ?? null,
+        operation: record.operation ?? c.req.method, status: failed ? 500 : res.status, errorCode: failed ? 'InternalError' : record.errorCode ?? null,
+        bytesIn: Number(c.req.header('content-length') ?? 0) || 0, bytesOut, durationMs: Date.now() - started,
+        auth: record.auth ?? 'anonymous', keyId: record.keyId ?? null, clientIp: deps.getClientAddress?.(c) ?? null,
+        userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null, storageClass: record.storageClass ?? null,
+      });
+    // big bodies are counted as they stream (a download cut short is not billed in full); small ones by length
+    const declared = Number(res.headers.get('content-length') ?? -1);
+    if (res.body && c.req.method !== 'HEAD' && (declared < 0 || declared >= 65_536)) c.res = new Response(counted(res.body, log), res);
+    else log(c.req.method === 'HEAD' ? 0 : Math.max(0, declared));
   });
 
   app.onError((err, c) => {
     const requestId = c.get('requestId') ?? newRequestId();
+    const record = c.get('record');
     let e: S3Error;
     if (err instanceof BucketScopedError) {
+      if (record) record.errorCode = err.error.code;
       const res = errorResponse(err.error, c.req.method, new URL(c.req.url).pathname, requestId);
       res.headers.set('x-amz-request-id', requestId);
       return decorate(res, rulesOf(err.bucket.cors), c.req.header('origin') ?? null, c.req.method);
@@ -81,6 +138,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       else logError(`qoima: internal error on ${c.req.method} ${c.req.path} (request ${requestId})`, err);
       e = new S3Error('InternalError');
     }
+    if (record) record.errorCode = e.code;
     const res = errorResponse(e, c.req.method, new URL(c.req.url).pathname, requestId);
     res.headers.set('x-amz-request-id', requestId);
     return res;
@@ -99,10 +157,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const route = await routeHost(c.req.header('host') ?? null, deps.hosts);
     if (route.kind === 'service' && c.req.path === '/.well-known/jwks.json' && c.req.method === 'GET') {
       // public keys of the access-key signer: an edge worker verifies keys with these, no database
+      c.get('record').operation = 'GetJwks';
       return c.json(await deps.tokens.jwks(), 200, { 'cache-control': 'public, max-age=300' });
     }
     if (route.kind === 'service' && (c.req.path === '/admin' || c.req.path.startsWith('/admin/'))) {
-      return api.fetch(c.req.raw, { ...(c.env as object), requestId: c.get('requestId') });
+      return api.fetch(c.req.raw, { ...(c.env as object), requestId: c.get('requestId'), record: c.get('record') });
     }
     return s3(
       {
@@ -112,6 +171,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
         headers: c.req.raw.headers,
         body: c.req.raw.body,
         protocol: new URL(c.req.url).protocol === 'https:' ? 'https' : 'http',
+        record: c.get('record'),
       },
       route,
     );

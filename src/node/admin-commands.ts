@@ -1,7 +1,7 @@
 /** What each admin CLI command does; admin.ts parses the command line and prints. */
 import type { AccountPrincipal } from '../core/auth/authenticate.ts';
 import { parseScopeText } from '../core/auth/scopes.ts';
-import { createAccount, listAccounts } from '../core/model/accounts.ts';
+import { createAccount, deleteAccount, listAccounts } from '../core/model/accounts.ts';
 import { createKey, listKeys, revokeKey } from '../core/model/keys.ts';
 import { runMaintenance } from '../core/model/maintenance.ts';
 import { type QuotaLimits, quotaOf, setQuota, usageOf } from '../core/model/quotas.ts';
@@ -43,12 +43,25 @@ const QUOTA_FLAGS: Record<string, keyof QuotaLimits> = {
   '--requests-per-second': 'requestsPerSecond', '--bytes-per-second': 'bytesPerSecond',
 };
 
-export const COMMANDS: Record<string, { help: string; run: (o: Opened, cfg: Config, a: Args) => Promise<unknown> }> = {
+export interface Command {
+  help: string;
+  /** Returns what to print (a string is printed as it is, e.g. CSV). */
+  run: (o: Opened, cfg: Config, a: Args) => Promise<unknown>;
+}
+
+export const COMMANDS: Record<string, Command> = {
   'accounts create': {
-    help: '--name NAME                      create an account with its root user (and the default quotas)',
+    help: '--name NAME [--customer BIN|IIN|EMAIL]   create an account with its root user, the default quotas and, for a new customer, the trial',
     run: async (o, cfg, a) => {
-      const acc = await createAccount(o, { name: need(a, '--name').trim(), quota: cfg.quotaDefaults });
+      const acc = await createAccount(o, { name: need(a, '--name').trim(), customerId: one(a, '--customer'), quota: cfg.quotaDefaults, trialDays: cfg.trialDays });
       return { accountId: acc.accountId, accessKeyId: acc.accessKeyId, secretAccessKey: acc.secretAccessKey };
+    },
+  },
+  'accounts delete': {
+    help: '--account ID                     delete a service: its buckets, objects, root user and keys (billing stays)',
+    run: async (o, _cfg, a) => {
+      await deleteAccount(o.db, need(a, '--account'));
+      return { deleted: need(a, '--account') };
     },
   },
   'accounts list': { help: '                                  list accounts', run: async (o) => listAccounts(o.db) },

@@ -4,13 +4,15 @@
  */
 import { openDataDir } from './bootstrap.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { BILLING_COMMANDS } from './admin-billing.ts';
 import { type Args, COMMANDS, UsageError } from './admin-commands.ts';
 
 const CONFIG_FLAGS = new Set(['--data-dir', '--db-url']);
-const BOOLEAN_FLAGS = new Set(['--json', '--repair']);
+const BOOLEAN_FLAGS = new Set(['--json', '--repair', '--csv']);
+const ALL = { ...COMMANDS, ...BILLING_COMMANDS };
 
 function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name} ${c.help}`);
+  const lines = Object.entries(ALL).map(([name, c]) => `  ${name} ${c.help}`);
   return `usage: npm run --silent admin -- <command> [options] [--json]\n${lines.join('\n')}\noptions for every command: --data-dir DIR, --db-url URL (else QOIMA_DATA_DIR, QOIMA_DB_URL)`;
 }
 
@@ -49,13 +51,14 @@ async function run(argv: string[]): Promise<void> {
     if (name === '') process.exitCode = 2;
     return;
   }
-  const command = COMMANDS[name];
+  const command = ALL[name];
   if (!command) throw new UsageError(`unknown command "${name}"`);
   const cfg = loadConfig(process.env, args.configArgs);
   const opened = await openDataDir(cfg);
   try {
     const result = await command.run(opened, cfg, args);
-    console.log(args.options.has('--json') ? JSON.stringify(result) : human(result));
+    if (typeof result === 'string') process.stdout.write(result);
+    else console.log(args.options.has('--json') ? JSON.stringify(result) : human(result));
   } finally {
     opened.client.close();
   }

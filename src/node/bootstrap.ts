@@ -10,6 +10,8 @@ import { type Db, openDb } from '../core/db/index.ts';
 import { type Journal, loadMigrations, migrate } from '../core/db/migrate.ts';
 import { fromBase64, randomBytes, toBase64, toBase64Url } from '../core/digests.ts';
 import { TokenService } from '../core/auth/tokens.ts';
+import { DEFAULT_PRICES, PriceList } from '../core/billing/prices.ts';
+import { Billing } from '../core/billing/service.ts';
 import {
   type AccountDeps,
   checkPresetCredentials,
@@ -32,6 +34,14 @@ export interface Opened {
   store: FsChunkStore;
   tokens: TokenService;
   operatorToken: string;
+  billing: Billing;
+}
+
+async function priceList(cfg: Config): Promise<PriceList> {
+  if (!cfg.pricesFile) return DEFAULT_PRICES;
+  const parsed = PriceList.safeParse(JSON.parse(await readFile(cfg.pricesFile, 'utf8')));
+  if (!parsed.success) throw new ConfigError(`QOIMA_PRICES_FILE: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }
 
 /** Reads a secret file of the data directory, creating it (mode 0600) the first time. */
@@ -81,7 +91,7 @@ export async function openDataDir(cfg: Config): Promise<Opened> {
   const tokens = new TokenService(db, box, cfg.issuer);
   await tokens.ensureKey();
   const operatorToken = cfg.operatorToken ?? (await secretFile(join(cfg.dataDir, 'operator-token'), () => toBase64Url(randomBytes(32))));
-  return { client, db, box, store, tokens, operatorToken };
+  return { client, db, box, store, tokens, operatorToken, billing: new Billing(db, await priceList(cfg), cfg.trialDays) };
 }
 
 export interface RootCredentials {
@@ -104,7 +114,7 @@ export async function ensureFirstAccount(deps: AccountDeps, cfg: Config, endpoin
   const first = await firstAccount(deps.db);
   let creds: { accessKeyId: string; secretAccessKey: string };
   if (!first) {
-    creds = await createAccount(deps, { name: 'root', quota: cfg.quotaDefaults, ...preset });
+    creds = await createAccount(deps, { name: 'root', quota: cfg.quotaDefaults, ...preset });  // the operator's own service: no trial
   } else {
     if (!preset) return null;
     const current = await rootCredential(deps, first.id);

@@ -51,6 +51,17 @@ const schema = z.object({
   QOIMA_DEFAULT_MAX_OBJECT_SIZE: int(0).default(5 * 1024 ** 4),
   QOIMA_DEFAULT_REQUESTS_PER_SECOND: int(1).default(2_000),
   QOIMA_DEFAULT_BYTES_PER_SECOND: int(1).default(1024 ** 3),
+  /** `0` turns the request log off (the benchmark's baseline); never in production. */
+  QOIMA_REQUEST_LOG: z.enum(['0', '1']).default('1'),
+  QOIMA_LOG_FLUSH_MS: int(10).default(1000),
+  QOIMA_LOG_BATCH_ROWS: int(1).default(500),
+  QOIMA_LOG_QUEUE_MAX: int(1).default(100_000),
+  QOIMA_LOG_RETENTION_DAYS: int(1).default(35),
+  QOIMA_PROBE_SECONDS: int(1).default(30),
+  QOIMA_STORAGE_SAMPLE_SECONDS: int(1).default(300),
+  QOIMA_TRIAL_DAYS: int(0).default(3),
+  /** A JSON price list (see core/billing/prices.ts); default: the built-in one. */
+  QOIMA_PRICES_FILE: z.string().optional(),
 });
 
 export type Settings = z.infer<typeof schema>;
@@ -82,6 +93,12 @@ export interface Config {
   issuer: string;
   operatorToken?: string;
   quotaDefaults: QuotaLimits;
+  requestLog: boolean;
+  log: { flushMs: number; batchRows: number; maxQueue: number; retentionMs: number };
+  probeMs: number;
+  storageSampleMs: number;
+  trialDays: number;
+  pricesFile?: string;
 }
 
 const list = (v: string) => v.split(',').map((d) => d.trim()).filter(Boolean);
@@ -155,6 +172,12 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
       requestsPerSecond: s.QOIMA_DEFAULT_REQUESTS_PER_SECOND,
       bytesPerSecond: s.QOIMA_DEFAULT_BYTES_PER_SECOND,
     },
+    requestLog: s.QOIMA_REQUEST_LOG === '1',
+    log: { flushMs: s.QOIMA_LOG_FLUSH_MS, batchRows: s.QOIMA_LOG_BATCH_ROWS, maxQueue: s.QOIMA_LOG_QUEUE_MAX, retentionMs: s.QOIMA_LOG_RETENTION_DAYS * 86_400_000 },
+    probeMs: s.QOIMA_PROBE_SECONDS * 1000,
+    storageSampleMs: s.QOIMA_STORAGE_SAMPLE_SECONDS * 1000,
+    trialDays: s.QOIMA_TRIAL_DAYS,
+    pricesFile: s.QOIMA_PRICES_FILE,
   };
 }
 
@@ -166,4 +189,9 @@ export function endpointOf(host: string, port: number): string {
 /** The housekeeping settings, as the core's maintenance wants them. */
 export function maintenanceOptions(cfg: Config) {
   return { delayMs: cfg.gcDelayMs, nodeTimeoutMs: cfg.nodeTimeoutMs, multipartMaxAgeMs: cfg.multipartMaxAgeMs };
+}
+
+/** The rollup settings: an hour is rolled up once its log rows have surely been flushed. */
+export function rollupOptions(cfg: Config, now = Date.now()) {
+  return { now, settleMs: cfg.log.flushMs + 60_000, gapMs: Math.max(3 * cfg.probeMs, 90_000), retentionMs: cfg.log.retentionMs };
 }

@@ -14,8 +14,11 @@ import { bucketForDomain } from '../core/model/domains.ts';
 import { runMaintenance } from '../core/model/maintenance.ts';
 import { AccountLimits } from '../core/s3/fairuse.ts';
 import { cachedLookup } from '../core/s3/hosts.ts';
+import { probe } from '../core/billing/prober.ts';
+import { rollupAll, sampleStorage } from '../core/billing/rollup.ts';
+import { BatchingRequestLog, noRequestLog } from '../core/log/request-log.ts';
 import { ensureFirstAccount, openDataDir } from './bootstrap.ts';
-import { ConfigError, endpointOf, loadConfig, maintenanceOptions } from './config.ts';
+import { ConfigError, endpointOf, loadConfig, maintenanceOptions, rollupOptions } from './config.ts';
 import { nodeDigests } from './digests.ts';
 import { txtLookup } from './dns.ts';
 import { inspectCertificate, sniCallback } from './tls.ts';
@@ -42,9 +45,12 @@ async function drain(server: ServerType, graceMs: number): Promise<boolean> {
 
 async function main(): Promise<void> {
   const cfg = loadConfig(process.env, process.argv.slice(2));
-  const { db, box, store, client, tokens, operatorToken } = await openDataDir(cfg);
+  const { db, box, store, client, tokens, operatorToken, billing } = await openDataDir(cfg);
   const nodeId = `node_${randomBase32(12)}`;
   await heartbeat(db, nodeId);
+  const requestLog = cfg.requestLog
+    ? new BatchingRequestLog(db, nodeId, { ...cfg.log, warn: (m) => console.error(m) })
+    : noRequestLog;
 
   const credentials = new CredentialCache({ db, box });
   const customDomain = cachedLookup((host) => bucketForDomain(db, host));
@@ -63,7 +69,10 @@ async function main(): Promise<void> {
     tokens,
     operatorToken,
     accountLimits: new AccountLimits(db, cfg.quotaDefaults),
+    requestLog,
+    billing,
     getRawTarget: (c) => (c.env as HttpBindings | undefined)?.incoming?.url,
+    getClientAddress: (c) => (c.env as HttpBindings | undefined)?.incoming?.socket?.remoteAddress,
   });
 
   // multi-GiB uploads take longer than Node's default 5-minute request timeout
@@ -85,13 +94,19 @@ async function main(): Promise<void> {
     console.log(`qoima:   secret access key: ${created.secretAccessKey}`);
   }
 
+  const every = (ms: number, what: string, job: () => Promise<unknown>) => setInterval(() => void job().catch((e) => console.error(`qoima: ${what} failed`, e)), ms);
+  await probe(db, nodeId);
   const timers = [
-    setInterval(() => void heartbeat(db, nodeId).catch((e) => console.error('qoima: heartbeat failed', e)), cfg.heartbeatMs),
-    setInterval(() => {
-      void runMaintenance(db, store, maintenanceOptions(cfg))
-        .then(() => store.sweepTemporary())
-        .catch((e) => console.error('qoima: maintenance failed', e));
-    }, cfg.gcIntervalMs),
+    every(cfg.heartbeatMs, 'heartbeat', () => heartbeat(db, nodeId)),
+    every(cfg.probeMs, 'probe', () => probe(db, nodeId)),
+    every(Math.min(cfg.storageSampleMs, 60_000), 'metering', async () => {
+      await sampleStorage(db, Date.now(), cfg.storageSampleMs);
+      await rollupAll(db, rollupOptions(cfg));
+    }),
+    every(cfg.gcIntervalMs, 'maintenance', async () => {
+      await runMaintenance(db, store, maintenanceOptions(cfg));
+      await store.sweepTemporary();
+    }),
   ];
   for (const t of timers) t.unref();
 
@@ -103,6 +118,7 @@ async function main(): Promise<void> {
     for (const t of timers) clearInterval(t);
     const cut = await Promise.all(servers.map((s) => drain(s, cfg.shutdownGraceMs)));
     if (cut.some(Boolean)) console.log('qoima: grace period over, closed the remaining connections');
+    await requestLog.close();
     await leaveCluster(db, nodeId).catch(() => {});
     client.close();
     console.log('qoima: stopped');

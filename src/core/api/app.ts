@@ -12,14 +12,18 @@ import { S3Error, isS3Error } from '../errors.ts';
 import type { CertificateInspector, TxtLookup } from '../model/domains.ts';
 import type { SecretBox } from '../secretbox.ts';
 import type { TokenService } from '../auth/tokens.ts';
+import type { Billing } from '../billing/service.ts';
 import { timingSafeEqual } from '../digests.ts';
 import type { AccountLimits } from '../s3/fairuse.ts';
 import { incomingBody, readSmallBody } from '../s3/body.ts';
 import { bucketRoutes } from './buckets.ts';
 import { domainRoutes } from './domains.ts';
+import { billingRoutes } from './billing.ts';
 import { keyRoutes } from './keys.ts';
+import { operatorBillingRoutes } from './operator-billing.ts';
 import { operatorRoutes } from './operator.ts';
 import { ApiRouter } from './router.ts';
+import { type RequestRecord, authKind } from '../log/request-log.ts';
 
 export interface ApiDeps {
   db: Db;
@@ -37,6 +41,7 @@ export interface ApiDeps {
   accountLimits: AccountLimits;
   /** The operator's bearer token for /admin/operator/...; null: the operator API is off. */
   operatorToken: string | null;
+  billing: Billing;
 }
 
 type Env = { Variables: { principal: AccountPrincipal; requestId: string; payload: PayloadCheck } };
@@ -65,16 +70,22 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
       console.error(`qoima: internal error on ${c.req.method} ${c.req.path} (request ${requestId})`, err);
       e = new S3Error('InternalError');
     }
+    const record = (c.env as { record?: RequestRecord } | undefined)?.record;
+    if (record) record.errorCode = e.code;
     return c.json({ error: { code: e.code, message: e.message, requestId } }, e.status as 400);
   });
   app.notFound((c) => c.json({ error: { code: 'NoSuchKey', message: `No API route ${c.req.method} ${c.req.path}.`, requestId: c.get('requestId') ?? '' } }, 404));
 
   app.use('*', async (c, next) => {
-    c.set('requestId', (c.env as { requestId?: string } | undefined)?.requestId ?? '');
+    const env = c.env as { requestId?: string; record?: RequestRecord } | undefined;
+    c.set('requestId', env?.requestId ?? '');
+    const record = env?.record ?? {};
+    record.operation = `API ${c.req.method} ${c.req.path}`;
     if (c.req.path === '/admin/openapi.json') return next();
     if (c.req.path.startsWith('/admin/operator/')) {
       const given = (c.req.header('authorization') ?? '').replace(/^Bearer\s+/i, '');
       if (!deps.operatorToken || !timingSafeEqual(given, deps.operatorToken)) throw new S3Error('AccessDenied', 'The operator API needs the operator token.');
+      record.auth = 'operator';
       c.set('payload', { kind: 'none' });
       return next();
     }
@@ -85,6 +96,7 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
       { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential, verifyToken: (t) => deps.tokens.verify(t) },
     );
     if (auth.principal.kind === 'anonymous') throw new S3Error('AccessDenied', 'Sign API requests (SigV4, as for S3).');
+    Object.assign(record, { auth: authKind(auth.principal), accountId: auth.principal.accountId, keyId: auth.principal.kind === 'key' ? auth.principal.accessKeyId : null });
     c.set('principal', auth.principal);
     c.set('payload', auth.payload);
     return next();
@@ -104,7 +116,9 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
   bucketRoutes(router, deps);
   domainRoutes(router, deps);
   keyRoutes(router, deps);
+  billingRoutes(router, deps);
   operatorRoutes(router, deps);
+  operatorBillingRoutes(router, deps);
   const doc = router.openapi({
     title: 'Qoima API',
     version: '1',

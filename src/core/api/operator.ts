@@ -14,16 +14,16 @@ export function operatorRoutes(router: ApiRouter, deps: ApiDeps): void {
   router.add({
     method: 'post', path: '/operator/accounts', tag: 'operator', status: 201,
     summary: 'Create an account (the service) with its root user; the secret is shown only here',
-    body: z.object({ name: z.string().min(1).max(200) }),
+    body: z.object({ name: z.string().min(1).max(200), customerId: z.string().min(3).max(200).optional() }),
     response: z.object({ accountId: z.string(), accessKeyId: z.string(), secretAccessKey: z.string() }),
   }, async ({ body }) => {
-    const a = await createAccount(deps, { name: body.name, quota: deps.accountLimits.defaults });
+    const a = await createAccount(deps, { name: body.name, customerId: body.customerId, quota: deps.accountLimits.defaults, trialDays: deps.billing.trialDays });
     return { accountId: a.accountId, accessKeyId: a.accessKeyId, secretAccessKey: a.secretAccessKey };
   });
 
   router.add({
     method: 'get', path: '/operator/accounts', tag: 'operator', summary: 'All accounts',
-    response: z.object({ accounts: z.array(z.object({ accountId: z.string(), name: z.string(), createdAt: z.string(), buckets: z.number() })) }),
+    response: z.object({ accounts: z.array(z.object({ accountId: z.string(), name: z.string(), customerId: z.string().nullable(), createdAt: z.string(), deletedAt: z.string().nullable(), buckets: z.number() })) }),
   }, async () => ({ accounts: await listAccounts(deps.db) }));
 
   router.add({

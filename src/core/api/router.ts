@@ -39,7 +39,7 @@ export class ApiRouter {
 
   add<B extends z.ZodType | undefined, R extends z.ZodType>(
     def: RouteDef<B, R>,
-    handler: (input: RouteInput<B extends z.ZodType ? z.infer<B> : undefined>) => Promise<z.infer<R>>,
+    handler: (input: RouteInput<B extends z.ZodType ? z.infer<B> : undefined>) => Promise<z.infer<R> | Response>,
   ): void {
     this.routes.push({ def: def as RouteDef<z.ZodType | undefined, z.ZodType> });
     const honoPath = def.path.replace(/\{(\w+)\}/g, ':$1');
@@ -54,6 +54,7 @@ export class ApiRouter {
         body = parsed.data;
       }
       const result = await handler({ c, params: c.req.param() as Record<string, string>, body: body as never });
+      if (result instanceof Response) return result; // another representation (?format=csv)
       if (def.status === 204) return c.body(null, 204);
       return c.json(result as object, def.status ?? 200);
     });

@@ -2,13 +2,14 @@
  * Accounts ("the service" a customer creates) and their root users' S3 credentials. Secrets are sealed
  * with the server key before they reach the database.
  */
-import { asc, count, eq } from 'drizzle-orm';
+import { and, asc, count, eq, isNull, sql } from 'drizzle-orm';
 import type { Credential } from '../auth/authenticate.ts';
 import type { Scope } from '../auth/scopes.ts';
 import { findKey } from './keys.ts';
 import type { QuotaLimits } from './quotas.ts';
 import type { Db } from '../db/index.ts';
-import { accounts, buckets, credentials, quotas } from '../db/schema.ts';
+import { accessKeys, accounts, buckets, chunkRefs, credentials, domains, multipartParts, multipartUploads, objects, quotas } from '../db/schema.ts';
+import { trialForNewService } from '../billing/trials.ts';
 import { randomBase32, randomBytes, toBase64Url } from '../digests.ts';
 import type { SecretBox } from '../secretbox.ts';
 
@@ -41,7 +42,7 @@ export function checkPresetCredentials(accessKeyId: string, secret: string): str
 
 export async function createAccount(
   deps: AccountDeps,
-  opts: { name: string; quota: QuotaLimits; accessKeyId?: string; secretAccessKey?: string },
+  opts: { name: string; quota: QuotaLimits; customerId?: string; trialDays?: number; accessKeyId?: string; secretAccessKey?: string },
 ): Promise<NewAccount> {
   const accountId = `acc${randomBase32(13)}`;
   const accessKeyId = opts.accessKeyId ?? newAccessKeyId();
@@ -49,9 +50,11 @@ export async function createAccount(
   const now = Date.now();
   const sealed = await deps.box.seal(secretAccessKey, accessKeyId);
   await deps.db.batch([
-    deps.db.insert(accounts).values({ id: accountId, name: opts.name, createdAt: now }),
+    deps.db.insert(accounts).values({ id: accountId, name: opts.name, createdAt: now, customerId: opts.customerId ?? null }),
     deps.db.insert(credentials).values({ accessKeyId, accountId, secretSealed: sealed, kind: 'root', createdAt: now }),
     deps.db.insert(quotas).values({ accountId, ...opts.quota }),
+    // a customer's first service starts their trial; later ones find it taken (once per customer)
+    ...(opts.customerId && opts.trialDays ? [trialForNewService(deps.db, opts.customerId, accountId, now, opts.trialDays)] : []),
   ]);
   return { accountId, name: opts.name, accessKeyId, secretAccessKey };
 }
@@ -59,18 +62,48 @@ export async function createAccount(
 export interface AccountSummary {
   accountId: string;
   name: string;
+  customerId: string | null;
   createdAt: string;
+  deletedAt: string | null;
   buckets: number;
 }
 
 export async function listAccounts(db: Db): Promise<AccountSummary[]> {
   const rows = await db
-    .select({ id: accounts.id, name: accounts.name, createdAt: accounts.createdAt, buckets: count(buckets.id) })
+    .select({ id: accounts.id, name: accounts.name, customerId: accounts.customerId, createdAt: accounts.createdAt, deletedAt: accounts.deletedAt, buckets: count(buckets.id) })
     .from(accounts)
     .leftJoin(buckets, eq(buckets.accountId, accounts.id))
     .groupBy(accounts.id)
     .orderBy(asc(accounts.createdAt));
-  return rows.map((r) => ({ accountId: r.id, name: r.name, createdAt: new Date(r.createdAt).toISOString(), buckets: r.buckets }));
+  return rows.map((r) => ({
+    accountId: r.id, name: r.name, customerId: r.customerId, createdAt: new Date(r.createdAt).toISOString(),
+    deletedAt: r.deletedAt ? new Date(r.deletedAt).toISOString() : null, buckets: r.buckets,
+  }));
+}
+
+/**
+ * Deletes the service: its objects, uploads and buckets go (their chunks are collected after the GC
+ * delay), its root user and keys stop working. The account row stays, so its usage up to now is still
+ * billed and its customer cannot have a second trial.
+ */
+export async function deleteAccount(db: Db, accountId: string): Promise<void> {
+  const owned = await db.select({ id: buckets.id }).from(buckets).where(eq(buckets.accountId, accountId));
+  for (const { id } of owned) {
+    await db.batch([
+      db.delete(chunkRefs).where(sql`${chunkRefs.owner} IN (SELECT ${objects.id} FROM ${objects} WHERE ${objects.bucketId} = ${id})`),
+      db.delete(objects).where(eq(objects.bucketId, id)),
+      db.delete(chunkRefs).where(sql`${chunkRefs.owner} IN (SELECT ${multipartParts.owner} FROM ${multipartParts} JOIN ${multipartUploads} ON ${multipartUploads.id} = ${multipartParts.uploadId} WHERE ${multipartUploads.bucketId} = ${id})`),
+      db.delete(multipartParts).where(sql`${multipartParts.uploadId} IN (SELECT ${multipartUploads.id} FROM ${multipartUploads} WHERE ${multipartUploads.bucketId} = ${id})`),
+      db.delete(multipartUploads).where(eq(multipartUploads.bucketId, id)),
+      db.delete(domains).where(eq(domains.bucketId, id)),
+      db.delete(buckets).where(eq(buckets.id, id)),
+    ]);
+  }
+  await db.batch([
+    db.delete(credentials).where(eq(credentials.accountId, accountId)),
+    db.update(accessKeys).set({ revokedAt: Date.now() }).where(and(eq(accessKeys.accountId, accountId), isNull(accessKeys.revokedAt))),
+    db.update(accounts).set({ deletedAt: Date.now() }).where(eq(accounts.id, accountId)),
+  ]);
 }
 
 export async function firstAccount(db: Db): Promise<{ id: string } | null> {

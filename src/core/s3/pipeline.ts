@@ -24,6 +24,7 @@ import { writeHandlers } from './handlers/write.ts';
 import type { HostConfig, HostRoute } from './hosts.ts';
 import type { AccountLimits } from './fairuse.ts';
 import type { IngestLimits } from './ingest.ts';
+import { type RequestRecord, authKind } from '../log/request-log.ts';
 import { type BucketOperation, OBJECT_OPERATIONS, type ObjectOperation, type Operation, detectOperation } from './operations.ts';
 import { resolveTarget } from './target.ts';
 import { htmlError, serveWebsite } from './website.ts';
@@ -57,6 +58,8 @@ export interface IncomingS3Request {
   headers: Headers;
   body: ReadableStream<Uint8Array> | null;
   protocol: 'http' | 'https';
+  /** Filled in as the request is understood, for its log row. */
+  record: RequestRecord;
 }
 
 /** An S3 error that happened on a bucket, so the error response can carry the bucket's CORS grant. */
@@ -97,7 +100,16 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
           { method: req.method, rawPath: target.rawPath, query: target.query, headers: req.headers },
           { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential, verifyToken: deps.verifyToken },
         );
+    const rec = req.record;
+    rec.auth = authKind(auth.principal);
+    if (auth.principal.kind !== 'anonymous') {
+      rec.accountId = auth.principal.accountId;
+      if (auth.principal.kind === 'key') rec.keyId = auth.principal.accessKeyId;
+    }
+    rec.bucket = target.bucket;
+    rec.key = target.key;
     const op = detectOperation(req.method, target, req.headers);
+    rec.operation = op;
     const call: S3Call = { requestId: req.requestId, method: req.method, target, headers: req.headers, auth, principal: auth.principal, body: req.body };
     if (op === 'ListBuckets' || op === 'CreateBucket') {
       authorize(auth.principal, op, null, target);
@@ -106,6 +118,9 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     }
     const bucket = await findBucket(deps.db, target.bucket!);
     if (!bucket) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: target.bucket! } });
+    // usage is the bucket owner's, whoever asks
+    rec.accountId = bucket.accountId;
+    rec.storageClass = bucket.storageClass;
     try {
       // fair use is the bucket owner's: anonymous readers of a public bucket count against it too
       await deps.accountLimits.admit(bucket.accountId);
@@ -122,9 +137,10 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     if (route.kind === 'bucket' && route.via !== 'virtual') {
       const bucket = await findBucket(deps.db, route.bucket);
       if (bucket && (route.via === 'website' || bucket.website)) {
+        Object.assign(req.record, { operation: `Website${req.method}`, auth: 'anonymous', accountId: bucket.accountId, bucket: bucket.name, storageClass: bucket.storageClass });
         const res = await serveWebsite(
           deps,
-          { method: req.method, headers: req.headers, rawTarget: req.rawTarget, host: req.headers.get('host') ?? '', protocol: req.protocol, requestId: req.requestId },
+          { method: req.method, headers: req.headers, rawTarget: req.rawTarget, host: req.headers.get('host') ?? '', protocol: req.protocol, requestId: req.requestId, record: req.record },
           bucket,
         );
         return decorate(res, rulesOf(bucket.cors), req.headers.get('origin'), req.method);

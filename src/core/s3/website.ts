@@ -7,6 +7,7 @@
 import { S3Error, isS3Error } from '../errors.ts';
 import type { Bucket } from '../model/buckets.ts';
 import { findObject } from '../model/objects.ts';
+import type { RequestRecord } from '../log/request-log.ts';
 import { escapeXml } from '../xml.ts';
 import { type ReadDeps, objectResponse } from './handlers/read.ts';
 import { type RoutingRule, type WebsiteConfig, matchRule, redirectLocation } from './website-config.ts';
@@ -20,6 +21,7 @@ export interface WebsiteRequest {
   host: string;
   protocol: 'http' | 'https';
   requestId: string;
+  record: RequestRecord;
 }
 
 export function htmlError(e: S3Error, requestId: string, key?: string): Response {
@@ -56,7 +58,10 @@ export async function serveWebsite(deps: ReadDeps, req: WebsiteRequest, bucket: 
     if (early) return ruleRedirect(early, key, req);
 
     const obj = await findObject(deps.db, bucket.id, key);
-    if (obj) return await objectResponse(deps, obj, bucket, req.headers, { withBody: req.method === 'GET' });
+    if (obj) {
+      req.record.key = key;
+      return await objectResponse(deps, obj, bucket, req.headers, { withBody: req.method === 'GET' });
+    }
     if (requested === key && (await findObject(deps.db, bucket.id, `${key}/${cfg.indexSuffix}`))) {
       return redirect(`/${requested.split('/').map(encodeURIComponent).join('/')}/`, 302);
     }
@@ -69,6 +74,7 @@ export async function serveWebsite(deps: ReadDeps, req: WebsiteRequest, bucket: 
     throw new S3Error('NoSuchKey');
   } catch (e) {
     if (!isS3Error(e)) throw e;
+    req.record.errorCode = e.code;
     const res = htmlError(e, req.requestId, e.code === 'NoSuchKey' ? key : undefined);
     return req.method === 'HEAD' ? new Response(null, { status: res.status, headers: res.headers }) : res;
   }

@@ -1,0 +1,126 @@
+/**
+ * An account's invoice for a calendar month, from the hourly rollups: line items per storage class
+ * (storage, class A and class B requests, retrieval) and egress, the free trial (what was used during the
+ * trial window costs nothing), and the SLA credit earned in the previous month (a discount on this
+ * invoice, never paid out). All money in integer minor units.
+ */
+import { and, eq, gte, lt, sql } from 'drizzle-orm';
+import type { Db } from '../db/index.ts';
+import { usageHourly } from '../db/schema.ts';
+import { GIB, type PriceList, charge, monthRange, previousMonth } from './prices.ts';
+import type { SlaReport } from './sla.ts';
+import { trialOf } from './trials.ts';
+
+export interface Line {
+  item: string;
+  storageClass: 'STANDARD' | 'COLD' | null;
+  quantity: string;
+  unit: string;
+  unitPrice: number;
+  amount: number;
+}
+
+export interface Invoice {
+  accountId: string;
+  month: string;
+  currency: string;
+  /** 'tiyn' for KZT: every amount is in these. */
+  minorUnit: string;
+  lines: Line[];
+  subtotal: number;
+  trialDiscount: number;
+  slaCredit: { fromMonth: string; availability: number; percent: number; amount: number };
+  total: number;
+}
+
+interface Totals {
+  byteSeconds: number;
+  bytesOut: number;
+  classA: number;
+  classB: number;
+}
+
+async function totals(db: Db, accountId: string, from: number, to: number): Promise<Map<string, Totals>> {
+  const rows = await db
+    .select({
+      storageClass: usageHourly.storageClass,
+      byteSeconds: sql<number>`coalesce(sum(${usageHourly.byteSeconds}), 0)`,
+      bytesOut: sql<number>`coalesce(sum(${usageHourly.bytesOut}), 0)`,
+      classA: sql<number>`coalesce(sum(${usageHourly.classA}), 0)`,
+      classB: sql<number>`coalesce(sum(${usageHourly.classB}), 0)`,
+    })
+    .from(usageHourly)
+    .where(and(eq(usageHourly.accountId, accountId), gte(usageHourly.hour, from), lt(usageHourly.hour, to)))
+    .groupBy(usageHourly.storageClass);
+  return new Map(rows.map((r) => [r.storageClass, { byteSeconds: Number(r.byteSeconds), bytesOut: Number(r.bytesOut), classA: Number(r.classA), classB: Number(r.classB) }]));
+}
+
+const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(3);
+
+function linesFor(t: Map<string, Totals>, prices: PriceList, secondsInMonth: number): Line[] {
+  const lines: Line[] = [];
+  let egress = 0;
+  for (const cls of ['STANDARD', 'COLD'] as const) {
+    const u = t.get(cls) ?? { byteSeconds: 0, bytesOut: 0, classA: 0, classB: 0 };
+    egress += u.bytesOut;
+    const storagePer = GIB * BigInt(secondsInMonth);
+    lines.push(
+      { item: 'Storage', storageClass: cls, quantity: (u.byteSeconds / 2 ** 30 / secondsInMonth).toFixed(6), unit: 'GiB-month', unitPrice: prices.storagePerGiBMonth[cls], amount: charge(u.byteSeconds, prices.storagePerGiBMonth[cls], storagePer) },
+      { item: 'Class A requests', storageClass: cls, quantity: String(u.classA), unit: 'requests', unitPrice: prices.classAPerMillion[cls], amount: charge(u.classA, prices.classAPerMillion[cls], 1_000_000n) },
+      { item: 'Class B requests', storageClass: cls, quantity: String(u.classB), unit: 'requests', unitPrice: prices.classBPerMillion[cls], amount: charge(u.classB, prices.classBPerMillion[cls], 1_000_000n) },
+    );
+    if (prices.retrievalPerGiB[cls] > 0) {
+      lines.push({ item: 'Retrieval', storageClass: cls, quantity: gib(u.bytesOut), unit: 'GiB', unitPrice: prices.retrievalPerGiB[cls], amount: charge(u.bytesOut, prices.retrievalPerGiB[cls], GIB) });
+    }
+  }
+  if (prices.egressPerGiB > 0) lines.push({ item: 'Egress', storageClass: null, quantity: gib(egress), unit: 'GiB', unitPrice: prices.egressPerGiB, amount: charge(egress, prices.egressPerGiB, GIB) });
+  return lines;
+}
+
+const sum = (lines: Line[]) => lines.reduce((n, l) => n + l.amount, 0);
+
+/** What a month costs before any SLA credit: line items and the trial's share of them. */
+export async function monthCharges(db: Db, accountId: string, month: string, prices: PriceList): Promise<{ lines: Line[]; subtotal: number; trialDiscount: number }> {
+  const { start, end } = monthRange(month);
+  const seconds = (end - start) / 1000;
+  const lines = linesFor(await totals(db, accountId, start, end), prices, seconds);
+  const trial = await trialOf(db, accountId);
+  let trialDiscount = 0;
+  if (trial && trial.status === 'granted') {
+    // the hour the trial starts in, and every hour starting before it ends, are free
+    const from = Math.max(start, Math.floor(trial.startsAt / 3_600_000) * 3_600_000);
+    const to = Math.min(end, trial.endsAt);
+    if (to > from) trialDiscount = sum(linesFor(await totals(db, accountId, from, to), prices, seconds));
+  }
+  return { lines, subtotal: sum(lines), trialDiscount: Math.min(trialDiscount, sum(lines)) };
+}
+
+export async function invoice(
+  db: Db,
+  accountId: string,
+  month: string,
+  prices: PriceList,
+  slaOf: (month: string) => Promise<SlaReport>,
+): Promise<Invoice> {
+  const { lines, subtotal, trialDiscount } = await monthCharges(db, accountId, month, prices);
+  const prev = await slaOf(previousMonth(month));
+  const afterTrial = subtotal - trialDiscount;
+  const credit = Math.min(prev.credit, afterTrial);
+  return {
+    accountId, month, currency: prices.currency, minorUnit: prices.currency === 'KZT' ? 'tiyn' : 'minor unit',
+    lines, subtotal, trialDiscount,
+    slaCredit: { fromMonth: prev.month, availability: prev.availability, percent: prev.tier.creditPercent, amount: credit },
+    total: afterTrial - credit,
+  };
+}
+
+export function invoiceCsv(inv: Invoice): string {
+  const esc = (v: string | number | null) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v ?? ''));
+  const rows: (string | number | null)[][] = [['item', 'storage_class', 'quantity', 'unit', `unit_price_${inv.minorUnit}`, `amount_${inv.minorUnit}`]];
+  for (const l of inv.lines) rows.push([l.item, l.storageClass, l.quantity, l.unit, l.unitPrice, l.amount]);
+  rows.push(['Subtotal', null, null, null, null, inv.subtotal]);
+  rows.push(['Free trial', null, null, null, null, -inv.trialDiscount]);
+  rows.push([`SLA credit (${inv.slaCredit.fromMonth}: ${inv.slaCredit.availability}% → ${inv.slaCredit.percent}%)`, null, null, null, null, -inv.slaCredit.amount]);
+  rows.push(['Total', null, null, null, null, inv.total]);
+  return rows.map((r) => r.map(esc).join(',')).join('\n') + '\n';
+}

@@ -1,0 +1,148 @@
+/**
+ * From the request log and the metadata to the numbers invoices and SLA reports use:
+ *  - storage: every sample interval, each bucket's stored bytes × interval seconds go into its hour
+ *    (sampled from the metadata, not from the log);
+ *  - traffic: once an hour is over, its log rows are summed per account, bucket and class (bytes in,
+ *    bytes out, class A and class B requests) and per account and five minutes (requests, server errors);
+ *  - availability: gaps in the prober's heart-beats become downtime per five minutes.
+ * Each job marks its slot in the same batch that writes its sums, so with several nodes each slot is
+ * counted exactly once. Log rows older than the retention are pruned once their hour is rolled up.
+ */
+import { and, eq, gte, lt, sql } from 'drizzle-orm';
+import { type Db, guardIndex } from '../db/index.ts';
+import { accounts, buckets, guards, jobMarks, probeBeats, probeSlots, requestLog, slaIntervals, usageHourly } from '../db/schema.ts';
+
+export const HOUR = 3_600_000;
+export const SLOT = 300_000;
+
+/** Class A: writes and lists. Class B: reads. Deletes, aborts and preflights are free. */
+export const CLASS_A = [
+  'PutObject', 'CopyObject', 'PostObject', 'CreateMultipartUpload', 'UploadPart', 'UploadPartCopy', 'CompleteMultipartUpload',
+  'ListObjects', 'ListObjectsV2', 'ListMultipartUploads', 'ListParts', 'ListBuckets', 'CreateBucket',
+  'PutBucketPolicy', 'PutBucketAcl', 'PutBucketCors', 'PutBucketWebsite', 'PutObjectAcl',
+];
+export const CLASS_B = [
+  'GetObject', 'HeadObject', 'HeadBucket', 'GetBucketLocation', 'GetBucketVersioning', 'GetBucketPolicy', 'GetBucketPolicyStatus',
+  'GetBucketAcl', 'GetBucketCors', 'GetBucketWebsite', 'GetObjectAcl', 'WebsiteGET', 'WebsiteHEAD',
+];
+
+/** A server error that counts against availability (a customer's own SlowDown does not). */
+const SERVER_ERROR = sql`(${requestLog.status} >= 500 AND coalesce(${requestLog.errorCode}, '') <> 'SlowDown')`;
+const inList = (col: typeof requestLog.operation, list: string[]) => sql`(${col} IN (${sql.join(list.map((o) => sql`${o}`), sql`, `)}))`;
+
+/** Runs `stmts` unless `job` already ran for `slot`; true when it ran now. */
+async function once(db: Db, job: string, slot: number, stmts: Parameters<Db['batch']>[0][number][]): Promise<boolean> {
+  try {
+    await db.batch([
+      db.insert(guards).select(db.select({ reason: sql<string>`'done'`.as('reason') }).from(jobMarks).where(and(eq(jobMarks.job, job), eq(jobMarks.slot, slot)))),
+      db.insert(jobMarks).values({ job, slot }),
+      ...stmts,
+    ]);
+    return true;
+  } catch (e) {
+    if (guardIndex(e) !== null) return false;
+    throw e;
+  }
+}
+
+/** Adds one storage sample (stored bytes × interval) for every bucket; once per `intervalMs` slot. */
+export async function sampleStorage(db: Db, now: number, intervalMs: number): Promise<boolean> {
+  const slot = Math.floor(now / intervalMs) * intervalMs;
+  const hour = Math.floor(slot / HOUR) * HOUR;
+  const seconds = intervalMs / 1000;
+  return once(db, 'storage', slot, [
+    db.insert(usageHourly)
+      .select(
+        db.select({
+          hour: sql<number>`${hour}`.as('hour'), accountId: buckets.accountId, bucket: buckets.name, storageClass: buckets.storageClass,
+          byteSeconds: sql<number>`${buckets.byteCount} * ${seconds}`.as('byte_seconds'),
+          bytesIn: sql<number>`0`.as('bytes_in'), bytesOut: sql<number>`0`.as('bytes_out'), classA: sql<number>`0`.as('class_a'), classB: sql<number>`0`.as('class_b'),
+        }).from(buckets),
+      )
+      .onConflictDoUpdate({ target: [usageHourly.hour, usageHourly.accountId, usageHourly.bucket], set: { byteSeconds: sql`${usageHourly.byteSeconds} + excluded.byte_seconds` } }),
+  ]);
+}
+
+/** Sums the log rows of the hour starting at `hour` into usage_hourly and sla_intervals. */
+export async function rollupHour(db: Db, hour: number): Promise<boolean> {
+  const inHour = and(gte(requestLog.time, hour), lt(requestLog.time, hour + HOUR), sql`${requestLog.accountId} IS NOT NULL`);
+  return once(db, 'traffic', hour, [
+    db.insert(usageHourly)
+      .select(
+        db.select({
+          hour: sql<number>`${hour}`.as('hour'), accountId: sql<string>`${requestLog.accountId}`.as('account_id'),
+          bucket: sql<string>`coalesce(${requestLog.bucket}, '')`.as('bucket'), storageClass: sql<string>`coalesce(${requestLog.storageClass}, 'STANDARD')`.as('storage_class'),
+          byteSeconds: sql<number>`0`.as('byte_seconds'),
+          bytesIn: sql<number>`sum(${requestLog.bytesIn})`.as('bytes_in'),
+          bytesOut: sql<number>`sum(${requestLog.bytesOut})`.as('bytes_out'),
+          classA: sql<number>`sum(CASE WHEN ${inList(requestLog.operation, CLASS_A)} AND ${requestLog.status} < 500 THEN 1 ELSE 0 END)`.as('class_a'),
+          classB: sql<number>`sum(CASE WHEN ${inList(requestLog.operation, CLASS_B)} AND ${requestLog.status} < 500 THEN 1 ELSE 0 END)`.as('class_b'),
+        }).from(requestLog).where(inHour).groupBy(requestLog.accountId, sql`coalesce(${requestLog.bucket}, '')`),
+      )
+      .onConflictDoUpdate({
+        target: [usageHourly.hour, usageHourly.accountId, usageHourly.bucket],
+        set: {
+          bytesIn: sql`${usageHourly.bytesIn} + excluded.bytes_in`, bytesOut: sql`${usageHourly.bytesOut} + excluded.bytes_out`,
+          classA: sql`${usageHourly.classA} + excluded.class_a`, classB: sql`${usageHourly.classB} + excluded.class_b`,
+        },
+      }),
+    db.insert(slaIntervals)
+      .select(
+        db.select({
+          slot: sql<number>`(${requestLog.time} / ${SLOT}) * ${SLOT}`.as('slot'), accountId: sql<string>`${requestLog.accountId}`.as('account_id'),
+          requests: sql<number>`count(*)`.as('requests'), errors: sql<number>`sum(CASE WHEN ${SERVER_ERROR} THEN 1 ELSE 0 END)`.as('errors'),
+        }).from(requestLog).where(inHour).groupBy(sql`(${requestLog.time} / ${SLOT})`, requestLog.accountId),
+      )
+      .onConflictDoUpdate({ target: [slaIntervals.slot, slaIntervals.accountId], set: { requests: sql`${slaIntervals.requests} + excluded.requests`, errors: sql`${slaIntervals.errors} + excluded.errors` } }),
+  ]);
+}
+
+/**
+ * Turns the heart-beats around the hour starting at `hour` into downtime per five minutes: any stretch
+ * longer than `gapMs` without a beat from any node is time the service did not answer.
+ */
+export async function rollupProbe(db: Db, hour: number, gapMs: number): Promise<boolean> {
+  const beats = await db.select({ time: probeBeats.time }).from(probeBeats)
+    .where(and(gte(probeBeats.time, hour - gapMs), lt(probeBeats.time, hour + HOUR + gapMs))).orderBy(probeBeats.time);
+  const down = new Map<number, number>();
+  const addDown = (from: number, to: number) => {
+    for (let t = Math.max(from, hour); t < Math.min(to, hour + HOUR);) {
+      const slot = Math.floor(t / SLOT) * SLOT;
+      const end = Math.min(slot + SLOT, to, hour + HOUR);
+      down.set(slot, (down.get(slot) ?? 0) + (end - t));
+      t = end;
+    }
+  };
+  // no beat at all around the hour means no node was up: all of it is down
+  const times = [hour - gapMs, ...beats.map((b) => b.time), hour + HOUR + gapMs];
+  for (let i = 1; i < times.length; i++) {
+    const gap = times[i]! - times[i - 1]!;
+    if (gap > gapMs) addDown(times[i - 1]!, times[i]!);
+  }
+  const rows = [...down].map(([slot, downMs]) => ({ slot, downMs: Math.min(SLOT, downMs) }));
+  return once(db, 'probe', hour, rows.length
+    ? [db.insert(probeSlots).values(rows).onConflictDoUpdate({ target: probeSlots.slot, set: { downMs: sql`min(${SLOT}, ${probeSlots.downMs} + excluded.down_ms)` } })]
+    : []);
+}
+
+/** Rolls up every finished hour after the last one done (or from the first account), then prunes old log rows. */
+export async function rollupAll(db: Db, opts: { now: number; settleMs: number; gapMs: number; retentionMs: number }): Promise<number> {
+  let done = 0;
+  const last = Math.floor((opts.now - opts.settleMs) / HOUR) * HOUR - HOUR;
+  const [mark] = await db.select({ slot: sql<number | null>`max(${jobMarks.slot})` }).from(jobMarks).where(eq(jobMarks.job, 'traffic'));
+  const from = mark?.slot != null ? Number(mark.slot) + HOUR : Math.floor((await firstActivity(db)) / HOUR) * HOUR;
+  for (let hour = from; hour <= last; hour += HOUR) {
+    if (await rollupHour(db, hour)) done++;
+    await rollupProbe(db, hour, opts.gapMs);
+  }
+  const cutoff = Math.min(opts.now - opts.retentionMs, last + HOUR);
+  await db.delete(requestLog).where(lt(requestLog.time, cutoff));
+  await db.delete(probeBeats).where(lt(probeBeats.time, cutoff - opts.gapMs));
+  return done;
+}
+
+/** The first moment anything could need rolling up: the oldest account. */
+export async function firstActivity(db: Db): Promise<number> {
+  const [row] = await db.select({ at: sql<number>`min(${accounts.createdAt})` }).from(accounts);
+  return Number(row?.at ?? Date.now());
+}

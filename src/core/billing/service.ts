@@ -1,0 +1,51 @@
+/** One entry point for the figures an account and the operator ask about: usage, invoices, SLA. */
+import { and, eq, gte, lt, sql } from 'drizzle-orm';
+import type { Db } from '../db/index.ts';
+import { buckets, requestLog } from '../db/schema.ts';
+import { type Invoice, invoice, monthCharges } from './invoice.ts';
+import type { PriceList } from './prices.ts';
+import { type SlaReport, slaReport } from './sla.ts';
+
+export interface UsageReport {
+  accountId: string;
+  from: string;
+  to: string;
+  requests: { operation: string; status: number; count: number }[];
+  bytesIn: number;
+  bytesOut: number;
+  storedBytes: { STANDARD: number; COLD: number };
+}
+
+export class Billing {
+  constructor(
+    private readonly db: Db,
+    readonly prices: PriceList,
+    readonly trialDays: number,
+  ) {}
+
+  async sla(accountId: string, month: string): Promise<SlaReport> {
+    const c = await monthCharges(this.db, accountId, month, this.prices);
+    return slaReport(this.db, accountId, month, this.prices, c.subtotal - c.trialDiscount);
+  }
+
+  invoice(accountId: string, month: string): Promise<Invoice> {
+    return invoice(this.db, accountId, month, this.prices, (m) => this.sla(accountId, m));
+  }
+
+  /** From the request log (within its retention) and the metadata now. */
+  async usage(accountId: string, from: number, to: number): Promise<UsageReport> {
+    const inRange = and(eq(requestLog.accountId, accountId), gte(requestLog.time, from), lt(requestLog.time, to));
+    const requests = await this.db
+      .select({ operation: requestLog.operation, status: requestLog.status, count: sql<number>`count(*)` })
+      .from(requestLog).where(inRange).groupBy(requestLog.operation, requestLog.status).orderBy(requestLog.operation, requestLog.status);
+    const [bytes] = await this.db.select({ in: sql<number>`coalesce(sum(${requestLog.bytesIn}), 0)`, out: sql<number>`coalesce(sum(${requestLog.bytesOut}), 0)` }).from(requestLog).where(inRange);
+    const stored = await this.db.select({ cls: buckets.storageClass, bytes: sql<number>`coalesce(sum(${buckets.byteCount}), 0)` })
+      .from(buckets).where(eq(buckets.accountId, accountId)).groupBy(buckets.storageClass);
+    const byClass = { STANDARD: 0, COLD: 0 };
+    for (const s of stored) byClass[s.cls] = Number(s.bytes);
+    return {
+      accountId, from: new Date(from).toISOString(), to: new Date(to).toISOString(),
+      requests: requests.map((r) => ({ ...r, count: Number(r.count) })), bytesIn: Number(bytes?.in ?? 0), bytesOut: Number(bytes?.out ?? 0), storedBytes: byClass,
+    };
+  }
+}

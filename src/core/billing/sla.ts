@@ -1,0 +1,119 @@
+/**
+ * Availability of an account's service for a calendar month, as S3 computes it: 100% minus the average
+ * of the five-minute error rates, where an interval's error rate is its share of server errors (5xx,
+ * not the customer's own SlowDown), or the share of it the service did not answer (gaps in the prober's
+ * heart-beats), or the share covered by a confirmed outage report — whichever is highest. Intervals in
+ * planned maintenance, force majeure, or outside the account's life do not count. The tier gives a credit
+ * (a share of that month's charges, capped at them), applied to the next month's invoice.
+ */
+import { and, eq, gt, gte, lt } from 'drizzle-orm';
+import type { Db } from '../db/index.ts';
+import { accounts, outageReports, probeSlots, slaExclusions, slaIntervals } from '../db/schema.ts';
+import { type PriceList, charge, monthRange } from './prices.ts';
+import { SLOT } from './rollup.ts';
+
+export type DowntimeCause = 'server-errors' | 'no-response' | 'reported-outage';
+
+export interface SlaReport {
+  accountId: string;
+  month: string;
+  /** Percent, rounded to 6 decimals. */
+  availability: number;
+  intervalsCounted: number;
+  intervalsExcluded: number;
+  downtime: { from: string; to: string; causes: DowntimeCause[]; averageErrorRate: number }[];
+  exclusions: { from: string; to: string; kind: string; reason: string }[];
+  tier: { min: number; creditPercent: number };
+  monthCharges: number;
+  credit: number;
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+
+export async function slaReport(db: Db, accountId: string, month: string, prices: PriceList, monthCharges: number): Promise<SlaReport> {
+  const { start, end } = monthRange(month);
+  const [acc] = await db.select({ createdAt: accounts.createdAt, deletedAt: accounts.deletedAt }).from(accounts).where(eq(accounts.id, accountId));
+  const lifeFrom = acc?.createdAt ?? end;
+  const lifeTo = acc?.deletedAt ?? Infinity;
+
+  const traffic = new Map((await db.select().from(slaIntervals)
+    .where(and(eq(slaIntervals.accountId, accountId), gte(slaIntervals.slot, start), lt(slaIntervals.slot, end)))).map((r) => [r.slot, r]));
+  const probe = new Map((await db.select().from(probeSlots).where(and(gte(probeSlots.slot, start), lt(probeSlots.slot, end)))).map((r) => [r.slot, r.downMs]));
+  const reports = await db.select().from(outageReports)
+    .where(and(eq(outageReports.accountId, accountId), eq(outageReports.status, 'confirmed'), lt(outageReports.reportedAt, end)));
+  const exclusions = await db.select().from(slaExclusions).where(and(lt(slaExclusions.startsAt, end), gt(slaExclusions.endsAt, start)));
+
+  const outside: SlaReport['exclusions'] = exclusions.map((x) => ({ from: iso(Math.max(x.startsAt, start)), to: iso(Math.min(x.endsAt, end)), kind: x.kind, reason: x.reason }));
+  if (lifeFrom > start) outside.push({ from: iso(start), to: iso(Math.min(lifeFrom, end)), kind: 'not-in-service', reason: 'the service did not exist yet' });
+  if (lifeTo < end) outside.push({ from: iso(Math.max(lifeTo, start)), to: iso(end), kind: 'not-in-service', reason: 'the service was deleted' });
+
+  let counted = 0;
+  let excluded = 0;
+  let rateSum = 0;
+  const downtime: SlaReport['downtime'] = [];
+  let open: { from: number; to: number; causes: Set<DowntimeCause>; rates: number[] } | null = null;
+  const close = () => {
+    if (open) downtime.push({ from: iso(open.from), to: iso(open.to), causes: [...open.causes], averageErrorRate: open.rates.reduce((a, b) => a + b, 0) / open.rates.length });
+    open = null;
+  };
+  for (let slot = start; slot < end; slot += SLOT) {
+    const slotEnd = slot + SLOT;
+    if (slotEnd <= lifeFrom || slot >= lifeTo || exclusions.some((x) => x.startsAt < slotEnd && x.endsAt > slot)) {
+      excluded++;
+      close();
+      continue;
+    }
+    counted++;
+    const t = traffic.get(slot);
+    const errorRate = t && t.requests > 0 ? t.errors / t.requests : 0;
+    const noResponse = (probe.get(slot) ?? 0) / SLOT;
+    const covered = reports.reduce((ms, r) => ms + Math.max(0, Math.min(slotEnd, r.restoredAt ?? end) - Math.max(slot, r.reportedAt)), 0);
+    const reported = Math.min(1, covered / SLOT);
+    const rate = Math.max(errorRate, noResponse, reported);
+    rateSum += rate;
+    if (rate > 0) {
+      const causes: DowntimeCause[] = [];
+      if (errorRate > 0) causes.push('server-errors');
+      if (noResponse > 0) causes.push('no-response');
+      if (reported > 0) causes.push('reported-outage');
+      if (!open) open = { from: slot, to: slotEnd, causes: new Set(), rates: [] };
+      open.to = slotEnd;
+      for (const c of causes) open.causes.add(c);
+      open.rates.push(rate);
+    } else close();
+  }
+  close();
+
+  const availability = counted ? Math.round((100 - (rateSum / counted) * 100) * 1e6) / 1e6 : 100;
+  const tier = prices.slaTiers.find((t) => availability >= t.min) ?? prices.slaTiers[prices.slaTiers.length - 1]!;
+  const credit = Math.min(monthCharges, charge(monthCharges, Math.round(tier.creditPercent * 100), 10_000n));
+  return { accountId, month, availability, intervalsCounted: counted, intervalsExcluded: excluded, downtime, exclusions: outside, tier, monthCharges, credit };
+}
+
+export function slaCsv(r: SlaReport): string {
+  const lines = [
+    'field,value',
+    `account,${r.accountId}`, `month,${r.month}`, `availability_percent,${r.availability}`, `intervals_counted,${r.intervalsCounted}`,
+    `intervals_excluded,${r.intervalsExcluded}`, `tier_min_percent,${r.tier.min}`, `credit_percent,${r.tier.creditPercent}`,
+    `month_charges,${r.monthCharges}`, `credit,${r.credit}`,
+    '', 'downtime_from,downtime_to,causes,average_error_rate',
+    ...r.downtime.map((d) => `${d.from},${d.to},${d.causes.join(' ')},${d.averageErrorRate}`),
+    '', 'excluded_from,excluded_to,kind,reason',
+    ...r.exclusions.map((x) => `${x.from},${x.to},${x.kind},"${x.reason.replace(/"/g, '""')}"`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** Operator: record planned maintenance (in advance) or force majeure. */
+export async function addExclusion(db: Db, x: { kind: 'maintenance' | 'force-majeure'; startsAt: number; endsAt: number; reason: string }, now = Date.now()) {
+  if (!(x.endsAt > x.startsAt)) throw new Error('the end must come after the start');
+  if (x.kind === 'maintenance' && x.startsAt < now - 60_000) throw new Error('planned maintenance is recorded in advance; for the past, record force majeure');
+  const row = { id: `exc_${now.toString(36)}${Math.random().toString(36).slice(2, 8)}`, createdAt: now, ...x };
+  await db.insert(slaExclusions).values(row);
+  return row;
+}
+
+export async function listExclusions(db: Db, from: number, to: number) {
+  return db.select().from(slaExclusions).where(and(lt(slaExclusions.startsAt, to), gt(slaExclusions.endsAt, from)));
+}
+

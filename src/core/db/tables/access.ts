@@ -1,0 +1,102 @@
+/** Accounts, credentials, access keys, quotas, domains and certificates. */
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+export const accounts = sqliteTable('accounts', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: integer('created_at').notNull(),
+  /** The customer behind the service (BIN/IIN or e-mail): trials are once per customer. */
+  customerId: text('customer_id'),
+  /** The service was deleted: it no longer serves, its usage up to then is still billed. */
+  deletedAt: integer('deleted_at'),
+});
+
+export const credentials = sqliteTable(
+  'credentials',
+  {
+    accessKeyId: text('access_key_id').primaryKey(),
+    accountId: text('account_id').notNull().references(() => accounts.id),
+    secretSealed: text('secret_sealed').notNull(),
+    kind: text('kind', { enum: ['root'] }).notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('credentials_account').on(t.accountId)],
+);
+
+export const domains = sqliteTable(
+  'domains',
+  {
+    hostname: text('hostname').primaryKey(),
+    bucketId: text('bucket_id').notNull(),
+    /** What the customer publishes as TXT at _qoima-challenge.<hostname>. */
+    token: text('token').notNull(),
+    status: text('status', { enum: ['pending', 'verified'] }).notNull(),
+    createdAt: integer('created_at').notNull(),
+    verifiedAt: integer('verified_at'),
+  },
+  (t) => [index('domains_bucket').on(t.bucketId)],
+);
+
+export const certificates = sqliteTable('certificates', {
+  hostname: text('hostname').primaryKey(),
+  certificatePem: text('certificate_pem').notNull(),
+  keySealed: text('key_sealed').notNull(),
+  notBefore: integer('not_before').notNull(),
+  notAfter: integer('not_after').notNull(),
+  subject: text('subject').notNull(),
+  fingerprint: text('fingerprint').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const accessKeys = sqliteTable(
+  'access_keys',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    name: text('name').notNull(),
+    /** Scope[] as JSON (core/auth/scopes.ts). */
+    scopes: text('scopes').notNull(),
+    secretSealed: text('secret_sealed').notNull(),
+    createdAt: integer('created_at').notNull(),
+    notBefore: integer('not_before').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    revokedAt: integer('revoked_at'),
+    createdBy: text('created_by').notNull(),
+    /** The signing key its JWT was signed with (it stays in the JWKS until this key expires). */
+    signingKid: text('signing_kid').notNull(),
+  },
+  (t) => [index('access_keys_account').on(t.accountId), index('access_keys_revoked').on(t.revokedAt)],
+);
+
+export const signingKeys = sqliteTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  alg: text('alg').notNull(),
+  publicJwk: text('public_jwk').notNull(),
+  privateJwkSealed: text('private_jwk_sealed').notNull(),
+  createdAt: integer('created_at').notNull(),
+  retiredAt: integer('retired_at'),
+  /** After this, no token it signed is valid any more: it leaves the JWKS. */
+  dropAfter: integer('drop_after'),
+});
+
+export const quotas = sqliteTable('quotas', {
+  accountId: text('account_id').primaryKey(),
+  maxBytes: integer('max_bytes').notNull(),
+  maxBuckets: integer('max_buckets').notNull(),
+  maxObjects: integer('max_objects').notNull(),
+  maxObjectSize: integer('max_object_size').notNull(),
+  requestsPerSecond: integer('requests_per_second').notNull(),
+  bytesPerSecond: integer('bytes_per_second').notNull(),
+});
+
+export const reservations = sqliteTable(
+  'reservations',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull(),
+    bytes: integer('bytes').notNull(),
+    nodeId: text('node_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('reservations_account').on(t.accountId)],
+);

@@ -1,0 +1,93 @@
+/** The request log and what is computed from it: metering, SLA, trials. */
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+export const requestLog = sqliteTable(
+  'request_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    time: integer('time').notNull(),
+    requestId: text('request_id').notNull(),
+    nodeId: text('node_id').notNull(),
+    accountId: text('account_id'),
+    bucket: text('bucket'),
+    key: text('key'),
+    operation: text('operation').notNull(),
+    status: integer('status').notNull(),
+    errorCode: text('error_code'),
+    bytesIn: integer('bytes_in').notNull(),
+    bytesOut: integer('bytes_out').notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    /** root, key, presigned, bearer, anonymous, operator. */
+    auth: text('auth').notNull(),
+    keyId: text('key_id'),
+    clientIp: text('client_ip'),
+    userAgent: text('user_agent'),
+    storageClass: text('storage_class'),
+  },
+  (t) => [index('request_log_time').on(t.time), index('request_log_account_time').on(t.accountId, t.time)],
+);
+
+export const usageHourly = sqliteTable(
+  'usage_hourly',
+  {
+    hour: integer('hour').notNull(),
+    accountId: text('account_id').notNull(),
+    bucket: text('bucket').notNull(),
+    storageClass: text('storage_class').notNull(),
+    /** Stored bytes × seconds, sampled from the metadata. */
+    byteSeconds: integer('byte_seconds').notNull().default(0),
+    bytesIn: integer('bytes_in').notNull().default(0),
+    bytesOut: integer('bytes_out').notNull().default(0),
+    classA: integer('class_a').notNull().default(0),
+    classB: integer('class_b').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.accountId, t.bucket] }), index('usage_hourly_account').on(t.accountId, t.hour)],
+);
+
+export const slaIntervals = sqliteTable(
+  'sla_intervals',
+  {
+    slot: integer('slot').notNull(),
+    accountId: text('account_id').notNull(),
+    requests: integer('requests').notNull(),
+    errors: integer('errors').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.slot, t.accountId] })],
+);
+
+export const jobMarks = sqliteTable('job_marks', { job: text('job').notNull(), slot: integer('slot').notNull() }, (t) => [primaryKey({ columns: [t.job, t.slot] })]);
+
+export const probeBeats = sqliteTable('probe_beats', { nodeId: text('node_id').notNull(), time: integer('time').notNull() }, (t) => [index('probe_beats_time').on(t.time)]);
+
+export const slaExclusions = sqliteTable('sla_exclusions', {
+  id: text('id').primaryKey(),
+  kind: text('kind', { enum: ['maintenance', 'force-majeure'] }).notNull(),
+  startsAt: integer('starts_at').notNull(),
+  endsAt: integer('ends_at').notNull(),
+  reason: text('reason').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const outageReports = sqliteTable('outage_reports', {
+  id: text('id').primaryKey(),
+  accountId: text('account_id').notNull(),
+  reportedAt: integer('reported_at').notNull(),
+  description: text('description').notNull(),
+  status: text('status', { enum: ['pending', 'confirmed', 'rejected'] }).notNull(),
+  restoredAt: integer('restored_at'),
+  decidedAt: integer('decided_at'),
+  note: text('note'),
+});
+
+export const trials = sqliteTable('trials', {
+  customerId: text('customer_id').primaryKey(),
+  accountId: text('account_id').notNull(),
+  startsAt: integer('starts_at').notNull(),
+  endsAt: integer('ends_at').notNull(),
+  status: text('status', { enum: ['granted', 'refused'] }).notNull(),
+});
+
+export const logDrops = sqliteTable('log_drops', { time: integer('time').notNull(), nodeId: text('node_id').notNull(), dropped: integer('dropped').notNull() });
+
+/** Per five minutes, how long the service did not answer (gaps in the prober's heart-beats). */
+export const probeSlots = sqliteTable('probe_slots', { slot: integer('slot').primaryKey(), downMs: integer('down_ms').notNull() });
