@@ -26,7 +26,7 @@ beforeAll(async () => {
   const mdir = join(ROOT, 'migrations');
   const journal = JSON.parse(await readFile(join(mdir, 'meta/_journal.json'), 'utf8')) as Journal;
   await migrate(raw, await loadMigrations(journal, (tag) => readFile(join(mdir, `${tag}.sql`), 'utf8')));
-  await raw.execute("INSERT INTO accounts VALUES ('acc', 'big', 0)");
+  await raw.execute("INSERT INTO accounts (id, name, created_at) VALUES ('acc', 'big', 0)");
   await raw.execute("INSERT INTO buckets (id, name, account_id, storage_class, created_at) VALUES ('bkt', 'big', 'acc', 'STANDARD', 0)");
   // 1000 "folders" of 1000 keys each: d000/k0000000 ... d999/k0999999
   await raw.execute(`

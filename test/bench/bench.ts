@@ -65,7 +65,7 @@ async function randomFile(path: string, bytes: number) {
   );
 }
 
-async function startQoima(dataDir: string, port: number): Promise<{ proc: ChildProcess; endpoint: string }> {
+async function startQoima(dataDir: string, port: number, extraEnv: Record<string, string> = {}): Promise<{ proc: ChildProcess; endpoint: string }> {
   // the compiled server, as `npm start` runs it (npm run bench builds it first)
   const proc = spawn(process.execPath, ['dist/node/main.js'], {
     cwd: ROOT,
@@ -73,6 +73,7 @@ async function startQoima(dataDir: string, port: number): Promise<{ proc: ChildP
       ...process.env, QOIMA_PORT: String(port), QOIMA_DATA_DIR: dataDir, QOIMA_ROOT_ACCESS_KEY: CREDS.accessKeyId, QOIMA_ROOT_SECRET_KEY: CREDS.secretAccessKey,
       // the benchmark measures the server, not the fair-use limits
       QOIMA_DEFAULT_REQUESTS_PER_SECOND: '10000000', QOIMA_DEFAULT_BYTES_PER_SECOND: String(1024 ** 4),
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -230,6 +231,16 @@ async function main() {
     const ours4k = wrk(await qurl('4k.bin'), 64).requestsPerSec;
     const base4k = wrk(`${n.endpoint}/4k.bin`, 64).requestsPerSec;
     row('GET 4 KiB, 64 connections', fmtRps(ours4k), `nginx ${fmtRps(base4k)}`, ours4k / base4k, '≥ 0.5× nginx', ours4k / base4k >= 0.5);
+
+    console.error('bench: GET 4 KiB with the request log off ...');
+    const quietPort = await freePort();
+    const quiet = await startQoima(join(work, 'qoima-data'), quietPort, { QOIMA_REQUEST_LOG: '0' });
+    procs.push(quiet.proc);
+    const quietS3 = new S3Client({ endpoint: quiet.endpoint, region: 'us-east-1', credentials: CREDS, forcePathStyle: true });
+    const quiet4k = wrk(await getSignedUrl(quietS3, new GetObjectCommand({ Bucket: 'bench', Key: '4k.bin' }), { expiresIn: 3600 }), 64).requestsPerSec;
+    const logged4k = wrk(await qurl('4k.bin'), 64).requestsPerSec;
+    quiet.proc.kill('SIGTERM');
+    row('GET 4 KiB, request log on', fmtRps(logged4k), `log off ${fmtRps(quiet4k)}`, logged4k / quiet4k, '≥ 0.95× log off', logged4k / quiet4k >= 0.95);
 
     console.error('bench: PUT 1 GiB ...');
     const sumSpeed = sha256sumSpeed(files.put, 1024 * MiB);

@@ -55,9 +55,9 @@ export async function sampleStorage(db: Db, now: number, intervalMs: number): Pr
       .select(
         db.select({
           hour: sql<number>`${hour}`.as('hour'), accountId: buckets.accountId, bucket: buckets.name, storageClass: buckets.storageClass,
-          byteSeconds: sql<number>`${buckets.byteCount} * ${seconds}`.as('byte_seconds'),
+          byteSeconds: sql<number>`${buckets.byteCount} * ${sql.raw(String(Math.round(seconds)))}`.as('byte_seconds'),
           bytesIn: sql<number>`0`.as('bytes_in'), bytesOut: sql<number>`0`.as('bytes_out'), classA: sql<number>`0`.as('class_a'), classB: sql<number>`0`.as('class_b'),
-        }).from(buckets),
+        }).from(buckets).where(sql`true`), // without a WHERE, SQLite would read ON CONFLICT as a join
       )
       .onConflictDoUpdate({ target: [usageHourly.hour, usageHourly.accountId, usageHourly.bucket], set: { byteSeconds: sql`${usageHourly.byteSeconds} + excluded.byte_seconds` } }),
   ]);
@@ -89,9 +89,10 @@ export async function rollupHour(db: Db, hour: number): Promise<boolean> {
     db.insert(slaIntervals)
       .select(
         db.select({
-          slot: sql<number>`(${requestLog.time} / ${SLOT}) * ${SLOT}`.as('slot'), accountId: sql<string>`${requestLog.accountId}`.as('account_id'),
+          // constants inlined: a bound JS number is a REAL to SQLite, and REAL division would not floor
+          slot: sql<number>`(${requestLog.time} / ${sql.raw(String(SLOT))}) * ${sql.raw(String(SLOT))}`.as('slot'), accountId: sql<string>`${requestLog.accountId}`.as('account_id'),
           requests: sql<number>`count(*)`.as('requests'), errors: sql<number>`sum(CASE WHEN ${SERVER_ERROR} THEN 1 ELSE 0 END)`.as('errors'),
-        }).from(requestLog).where(inHour).groupBy(sql`(${requestLog.time} / ${SLOT})`, requestLog.accountId),
+        }).from(requestLog).where(inHour).groupBy(sql`(${requestLog.time} / ${sql.raw(String(SLOT))})`, requestLog.accountId),
       )
       .onConflictDoUpdate({ target: [slaIntervals.slot, slaIntervals.accountId], set: { requests: sql`${slaIntervals.requests} + excluded.requests`, errors: sql`${slaIntervals.errors} + excluded.errors` } }),
   ]);

@@ -4,7 +4,8 @@
  * not the customer's own SlowDown), or the share of it the service did not answer (gaps in the prober's
  * heart-beats), or the share covered by a confirmed outage report — whichever is highest. Intervals in
  * planned maintenance, force majeure, or outside the account's life do not count. The tier gives a credit
- * (a share of that month's charges, capped at them), applied to the next month's invoice.
+ * (a share of that month's charges, capped at them), applied to the next month's invoice. For the month
+ * in progress, the intervals so far.
  */
 import { and, eq, gt, gte, lt } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
@@ -30,8 +31,9 @@ export interface SlaReport {
 
 const iso = (t: number) => new Date(t).toISOString();
 
-export async function slaReport(db: Db, accountId: string, month: string, prices: PriceList, monthCharges: number): Promise<SlaReport> {
+export async function slaReport(db: Db, accountId: string, month: string, prices: PriceList, monthCharges: number, now = Date.now()): Promise<SlaReport> {
   const { start, end } = monthRange(month);
+  const until = Math.min(end, Math.ceil((now + 1) / SLOT) * SLOT); // a month in progress: the intervals so far
   const [acc] = await db.select({ createdAt: accounts.createdAt, deletedAt: accounts.deletedAt }).from(accounts).where(eq(accounts.id, accountId));
   const lifeFrom = acc?.createdAt ?? end;
   const lifeTo = acc?.deletedAt ?? Infinity;
@@ -56,7 +58,7 @@ export async function slaReport(db: Db, accountId: string, month: string, prices
     if (open) downtime.push({ from: iso(open.from), to: iso(open.to), causes: [...open.causes], averageErrorRate: open.rates.reduce((a, b) => a + b, 0) / open.rates.length });
     open = null;
   };
-  for (let slot = start; slot < end; slot += SLOT) {
+  for (let slot = start; slot < until; slot += SLOT) {
     const slotEnd = slot + SLOT;
     if (slotEnd <= lifeFrom || slot >= lifeTo || exclusions.some((x) => x.startsAt < slotEnd && x.endsAt > slot)) {
       excluded++;

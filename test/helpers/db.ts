@@ -1,0 +1,16 @@
+/** A real libSQL file with every migration applied, for tests of the core without a server. */
+import { type Client, createClient } from '@libsql/client';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Db, openDb } from '../../src/core/db/index.ts';
+import { type Journal, loadMigrations, migrate } from '../../src/core/db/migrate.ts';
+import { ROOT } from './server.ts';
+
+export async function migratedDb(dir: string): Promise<{ client: Client; db: Db }> {
+  const client = createClient({ url: `file:${join(dir, 'test.db')}` });
+  await client.execute('PRAGMA journal_mode = WAL');
+  const mdir = join(ROOT, 'migrations');
+  const journal = JSON.parse(await readFile(join(mdir, 'meta/_journal.json'), 'utf8')) as Journal;
+  await migrate(client, await loadMigrations(journal, (tag) => readFile(join(mdir, `${tag}.sql`), 'utf8')));
+  return { client, db: openDb(client) };
+}
