@@ -118,7 +118,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
       });
     // big bodies are counted as they stream (a download cut short is not billed in full); small ones by length
     const declared = Number(res.headers.get('content-length') ?? -1);
-    if (res.body && c.req.method !== 'HEAD' && (declared < 0 || declared >= 65_536)) c.res = new Response(counted(res.body, log), res);
+    // (res.body last: on Node, reading it turns the adapter's lightweight response into a real one)
+    if (c.req.method !== 'HEAD' && (declared < 0 || declared >= 65_536) && res.body) c.res = new Response(counted(res.body, log), res);
     else log(c.req.method === 'HEAD' ? 0 : Math.max(0, declared));
   });
 
@@ -169,8 +170,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
         method: c.req.method,
         rawTarget: rawTargetOf(c, deps.getRawTarget),
         headers: c.req.raw.headers,
-        body: c.req.raw.body,
-        protocol: new URL(c.req.url).protocol === 'https:' ? 'https' : 'http',
+        // GET and HEAD carry no body in S3; not touching it spares the Node adapter a full Request
+        body: c.req.method === 'GET' || c.req.method === 'HEAD' ? null : c.req.raw.body,
+        protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
         record: c.get('record'),
       },
       route,

@@ -20,10 +20,12 @@ import {
   replaceRootCredential,
   rootCredential,
 } from '../core/model/accounts.ts';
+import { dbLogWriter, type LogWriter } from '../core/log/request-log.ts';
 import { SecretBox } from '../core/secretbox.ts';
 import { ConfigError, type Config } from './config.ts';
 import { FsChunkStore } from './fs-chunk-store.ts';
 import { LocalClient } from './libsql-local.ts';
+import { threadLogWriter } from './log-thread.ts';
 
 const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
 
@@ -77,6 +79,14 @@ async function openClient(cfg: Config): Promise<Client> {
     await client.execute('PRAGMA synchronous = FULL');
   }
   return client;
+}
+
+/**
+ * Where the request log writes: on a local file, a thread of its own with its own connection (see
+ * log-thread.ts); on a libSQL server, the shared client, whose calls are network round trips anyway.
+ */
+export function requestLogWriter(cfg: Config, db: Db, nodeId: string): LogWriter {
+  return cfg.dbUrl.startsWith('file:') ? threadLogWriter({ path: cfg.dbUrl.slice('file:'.length), nodeId }) : dbLogWriter(db, nodeId);
 }
 
 export async function openDataDir(cfg: Config): Promise<Opened> {

@@ -17,7 +17,7 @@ import { cachedLookup } from '../core/s3/hosts.ts';
 import { probe } from '../core/billing/prober.ts';
 import { rollupAll, sampleStorage } from '../core/billing/rollup.ts';
 import { BatchingRequestLog, noRequestLog } from '../core/log/request-log.ts';
-import { ensureFirstAccount, openDataDir } from './bootstrap.ts';
+import { ensureFirstAccount, openDataDir, requestLogWriter } from './bootstrap.ts';
 import { ConfigError, endpointOf, loadConfig, maintenanceOptions, rollupOptions } from './config.ts';
 import { nodeDigests } from './digests.ts';
 import { txtLookup } from './dns.ts';
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const nodeId = `node_${randomBase32(12)}`;
   await heartbeat(db, nodeId);
   const requestLog = cfg.requestLog
-    ? new BatchingRequestLog(db, nodeId, { ...cfg.log, warn: (m) => console.error(m) })
+    ? new BatchingRequestLog(requestLogWriter(cfg, db, nodeId), nodeId, { ...cfg.log, warn: (m) => console.error(m) })
     : noRequestLog;
 
   const credentials = new CredentialCache({ db, box });
