@@ -10,7 +10,7 @@ import { type ApiDeps, apiApp } from './api/app.ts';
 import { decorate, rulesOf } from './s3/cors.ts';
 import { routeHost } from './s3/hosts.ts';
 import { BucketScopedError, type S3Deps, s3Pipeline } from './s3/pipeline.ts';
-import { type RequestLog, type RequestRecord } from './log/request-log.ts';
+import { type RequestLog, type RequestRecord, type WaitUntil } from './log/request-log.ts';
 import { leaf, plainDocument } from './xml.ts';
 
 /** How an adapter hands over the request target exactly as sent (URL parsers normalise `..`). */
@@ -21,16 +21,20 @@ export interface AppDeps extends Omit<S3Deps, 'verifyToken'>, Omit<ApiDeps, 'res
   /** The client's address, as the runtime knows it (hono's conninfo). */
   getClientAddress?: (c: Context) => string | undefined;
   requestLog: RequestLog;
+  /** Work that may outlive the response (the log's write), where the runtime needs to be told. */
+  waitUntil?: (c: Context) => WaitUntil | undefined;
   /** Where internal failures are reported (never to the client). */
   logError?: (message: string, error: unknown) => void;
 }
 
 // Request ids: a random per-process prefix and a counter, unique without a random draw per request.
-const ID_PREFIX = toHex(randomBytes(3)).toUpperCase();
+// (Drawn on first use: Workers allow no random values at module load.)
+let idPrefix: string | null = null;
 let idCounter = 0;
 function newRequestId(): string {
+  idPrefix ??= toHex(randomBytes(3)).toUpperCase();
   idCounter = (idCounter + 1) % 0x10000000000;
-  return ID_PREFIX + idCounter.toString(16).toUpperCase().padStart(10, '0');
+  return idPrefix + idCounter.toString(16).toUpperCase().padStart(10, '0');
 }
 
 export function errorResponse(e: S3Error, method: string, resource: string, requestId: string): Response {
@@ -108,6 +112,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     c.res.headers.set('x-amz-id-2', toBase64(utf8(`qoima/${requestId}`)));
     c.res.headers.set('server', 'Qoima');
     const res = c.res;
+    const waitUntil = deps.waitUntil?.(c);
     const log = (bytesOut: number, failed?: boolean) =>
       deps.requestLog.record({
         time: started, requestId, accountId: record.accountId ?? null, bucket: record.bucket ?? null, key: record.key ?? null,
@@ -115,7 +120,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
         bytesIn: Number(c.req.header('content-length') ?? 0) || 0, bytesOut, durationMs: Date.now() - started,
         auth: record.auth ?? 'anonymous', keyId: record.keyId ?? null, clientIp: deps.getClientAddress?.(c) ?? null,
         userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null, storageClass: record.storageClass ?? null,
-      });
+      }, waitUntil);
     // big bodies are counted as they stream (a download cut short is not billed in full); small ones by length
     const declared = Number(res.headers.get('content-length') ?? -1);
     // (res.body last: on Node, reading it turns the adapter's lightweight response into a real one)

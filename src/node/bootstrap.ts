@@ -12,14 +12,7 @@ import { fromBase64, randomBytes, toBase64, toBase64Url } from '../core/digests.
 import { TokenService } from '../core/auth/tokens.ts';
 import { DEFAULT_PRICES, PriceList } from '../core/billing/prices.ts';
 import { Billing } from '../core/billing/service.ts';
-import {
-  type AccountDeps,
-  checkPresetCredentials,
-  createAccount,
-  firstAccount,
-  replaceRootCredential,
-  rootCredential,
-} from '../core/model/accounts.ts';
+import { type AccountDeps, checkPresetCredentials, ensureRootAccount } from '../core/model/accounts.ts';
 import { dbLogWriter, type LogWriter } from '../core/log/request-log.ts';
 import { SecretBox } from '../core/secretbox.ts';
 import { ConfigError, type Config } from './config.ts';
@@ -47,7 +40,8 @@ async function priceList(cfg: Config): Promise<PriceList> {
 }
 
 /** Reads a secret file of the data directory, creating it (mode 0600) the first time. */
-async function secretFile(path: string, make: () => string): Promise<string> {
+/** A value kept in a 0600 file, made on first use (by whichever process gets there first). */
+export async function secretFile(path: string, make: () => string): Promise<string> {
   try {
     await writeFile(path, make() + '\n', { flag: 'wx', mode: 0o600 });
   } catch (e) {
@@ -121,17 +115,8 @@ export async function ensureFirstAccount(deps: AccountDeps, cfg: Config, endpoin
     const problem = checkPresetCredentials(preset.accessKeyId, preset.secretAccessKey);
     if (problem) throw new ConfigError(`QOIMA_ROOT_ACCESS_KEY/QOIMA_ROOT_SECRET_KEY: ${problem}`);
   }
-  const first = await firstAccount(deps.db);
-  let creds: { accessKeyId: string; secretAccessKey: string };
-  if (!first) {
-    creds = await createAccount(deps, { name: 'root', quota: cfg.quotaDefaults, ...preset });  // the operator's own service: no trial
-  } else {
-    if (!preset) return null;
-    const current = await rootCredential(deps, first.id);
-    if (current && current.accessKeyId === preset.accessKeyId && current.secretAccessKey === preset.secretAccessKey) return null;
-    await replaceRootCredential(deps, first.id, preset.accessKeyId, preset.secretAccessKey);
-    creds = preset;
-  }
+  const creds = await ensureRootAccount(deps, preset, cfg.quotaDefaults);
+  if (!creds) return null;
   const out = { endpoint, accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey };
   const path = join(cfg.dataDir, 'root-credentials.json');
   await writeFile(path, JSON.stringify(out, null, 2) + '\n', { mode: 0o600 });

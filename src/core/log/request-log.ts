@@ -12,8 +12,12 @@ import { logDrops, type requestLog } from '../db/schema.ts';
 
 export type LogEntry = Omit<typeof requestLog.$inferInsert, 'id' | 'nodeId'>;
 
+/** A runtime's way to keep working after the response is sent (Workers' `ctx.waitUntil`). */
+export type WaitUntil = (work: Promise<unknown>) => void;
+
 export interface RequestLog {
-  record(entry: LogEntry): void;
+  /** Queues a row; with `waitUntil`, the write of the queue is handed to it at once. */
+  record(entry: LogEntry, waitUntil?: WaitUntil): void;
   /** Writes what is queued now. */
   flush(): Promise<void>;
   /** Stops the timer and drains the queue (bounded by `timeoutMs`). */
@@ -22,6 +26,7 @@ export interface RequestLog {
 }
 
 export interface BatchingOptions {
+  /** 0: no timer (a runtime without long-lived timers flushes through `waitUntil`). */
   flushMs: number;
   batchRows: number;
   maxQueue: number;
@@ -82,21 +87,29 @@ export class BatchingRequestLog implements RequestLog {
   private failures = 0;
   private failing = false;
   private flushing: Promise<void> | null = null;
-  private readonly timer: ReturnType<typeof setInterval>;
+  private readonly timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     private readonly writer: LogWriter,
     private readonly nodeId: string,
     private readonly opts: BatchingOptions,
   ) {
-    this.timer = setInterval(() => void this.flush(), opts.flushMs);
-    (this.timer as { unref?: () => void }).unref?.();
+    if (opts.flushMs > 0) {
+      this.timer = setInterval(() => void this.flush(), opts.flushMs);
+      (this.timer as { unref?: () => void }).unref?.();
+    }
   }
 
-  record(entry: LogEntry): void {
+  record(entry: LogEntry, waitUntil?: WaitUntil): void {
     this.queue.push(toTuple(entry, this.nodeId));
     this.bound();
-    if (this.queue.length >= this.opts.batchRows && !this.flushing) void this.flush();
+    if (waitUntil) waitUntil(this.flushIncluding());
+    else if (this.queue.length >= this.opts.batchRows && !this.flushing) void this.flush();
+  }
+
+  /** A flush that writes what is queued now, even if one is already under way (it may be past it). */
+  private flushIncluding(): Promise<void> {
+    return this.flushing ? this.flushing.then(() => this.flush()) : this.flush();
   }
 
   /** Drops the oldest rows beyond maxQueue, counting them. */
@@ -134,7 +147,7 @@ export class BatchingRequestLog implements RequestLog {
   }
 
   async close(timeoutMs = 10_000): Promise<void> {
-    clearInterval(this.timer);
+    if (this.timer) clearInterval(this.timer);
     const until = Date.now() + timeoutMs;
     while (this.queue.length && Date.now() < until) {
       await this.flush();

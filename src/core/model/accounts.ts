@@ -107,7 +107,7 @@ export async function deleteAccount(db: Db, accountId: string): Promise<void> {
 }
 
 export async function firstAccount(db: Db): Promise<{ id: string } | null> {
-  const [row] = await db.select({ id: accounts.id }).from(accounts).orderBy(asc(accounts.createdAt)).limit(1);
+  const [row] = await db.select({ id: accounts.id }).from(accounts).orderBy(asc(accounts.createdAt), asc(accounts.id)).limit(1);
   return row ?? null;
 }
 
@@ -124,6 +124,44 @@ export async function replaceRootCredential(deps: AccountDeps, accountId: string
     deps.db.delete(credentials).where(eq(credentials.accountId, accountId)),
     deps.db.insert(credentials).values({ accessKeyId, accountId, secretSealed: sealed, kind: 'root', createdAt: Date.now() }),
   ]);
+}
+
+/**
+ * The first account ("the service"): created when there is none (with the preset root credentials when
+ * given), or its root user brought in line with the preset on later starts. Returns the credentials
+ * when they were created or changed (to be shown once), null when nothing changed.
+ */
+export async function ensureRootAccount(
+  deps: AccountDeps,
+  preset: { accessKeyId: string; secretAccessKey: string } | null,
+  quota: QuotaLimits,
+): Promise<{ accessKeyId: string; secretAccessKey: string } | null> {
+  if (preset) {
+    const problem = checkPresetCredentials(preset.accessKeyId, preset.secretAccessKey);
+    if (problem) throw new Error(`preset root credentials: ${problem}`);
+  }
+  const first = await firstAccount(deps.db);
+  if (!first) {
+    // nodes starting together may all get here; the earliest account wins, the others withdraw theirs
+    let created: NewAccount;
+    try {
+      created = await createAccount(deps, { name: 'root', quota, ...preset }); // the operator's own service: no trial
+    } catch (e) {
+      if (preset && (await firstAccount(deps.db))) return null; // another node created it with the same keys
+      throw e;
+    }
+    const winner = await firstAccount(deps.db);
+    if (winner && winner.id !== created.accountId) {
+      await deleteAccount(deps.db, created.accountId);
+      return null;
+    }
+    return created;
+  }
+  if (!preset) return null;
+  const current = await rootCredential(deps, first.id);
+  if (current && current.accessKeyId === preset.accessKeyId && current.secretAccessKey === preset.secretAccessKey) return null;
+  await replaceRootCredential(deps, first.id, preset.accessKeyId, preset.secretAccessKey);
+  return preset;
 }
 
 /**

@@ -8,7 +8,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { buckets, certificates, domains } from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
-import { S3Error } from '../errors.ts';
+import { isS3Error, S3Error } from '../errors.ts';
 import type { SecretBox } from '../secretbox.ts';
 import type { Bucket } from './buckets.ts';
 
@@ -109,6 +109,7 @@ export async function attachCertificate(
   try {
     facts = inspect(pem.certificate, pem.privateKey);
   } catch (e) {
+    if (isS3Error(e)) throw e; // the runtime's own answer (Workers: certificates are Cloudflare's)
     throw new S3Error('InvalidArgument', `The certificate or key could not be read: ${(e as Error).message}`);
   }
   if (!facts.keyMatches) throw new S3Error('InvalidArgument', 'The private key does not belong to this certificate.');

@@ -1,0 +1,48 @@
+/**
+ * The core app put together from settings and what a runtime supplies: the caches every entry needs
+ * (credentials, custom domains, account limits) are made here, once, the same way on every runtime.
+ */
+import type { Context } from 'hono';
+import { type AppDeps, createApp } from './app.ts';
+import type { TokenService } from './auth/tokens.ts';
+import type { Billing } from './billing/service.ts';
+import type { ChunkStore } from './block/store.ts';
+import type { Config } from './config.ts';
+import type { Db } from './db/index.ts';
+import type { Digests } from './digests.ts';
+import type { RequestLog } from './log/request-log.ts';
+import { CredentialCache } from './model/accounts.ts';
+import { bucketForDomain, type CertificateInspector, type TxtLookup } from './model/domains.ts';
+import { AccountLimits } from './s3/fairuse.ts';
+import { cachedLookup } from './s3/hosts.ts';
+import type { SecretBox } from './secretbox.ts';
+
+export interface ServiceParts {
+  db: Db;
+  box: SecretBox;
+  store: ChunkStore;
+  digests: Digests;
+  tokens: TokenService;
+  billing: Billing;
+  requestLog: RequestLog;
+  nodeId: string;
+  operatorToken: string | null;
+  txtLookup: TxtLookup;
+  inspectCertificate: CertificateInspector;
+  getRawTarget?: (c: Context) => string | undefined;
+  getClientAddress?: (c: Context) => string | undefined;
+  waitUntil?: AppDeps['waitUntil'];
+}
+
+export function serviceApp(cfg: Config, parts: ServiceParts): ReturnType<typeof createApp> {
+  const { db, box } = parts;
+  const customDomain = cachedLookup((host) => bucketForDomain(db, host));
+  return createApp({
+    ...parts,
+    region: cfg.region,
+    hosts: { baseDomains: cfg.baseDomains, websiteDomains: cfg.websiteDomains, customDomain, forgetDomain: customDomain.forget },
+    limits: { chunkSize: cfg.chunkSize, inlineMax: cfg.inlineMax, maxSize: cfg.maxObjectSize },
+    lookupCredential: new CredentialCache({ db, box }).lookup,
+    accountLimits: new AccountLimits(db, cfg.quotaDefaults),
+  });
+}
