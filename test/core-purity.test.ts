@@ -1,6 +1,6 @@
 /** The core runs on Node, Deno and Workers alike: it must not import any runtime's own modules. */
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/server.ts';
 
@@ -29,3 +29,26 @@ describe('src/core', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('the runtime entries', () => {
+  it('the core imports nothing from an entry (src/node, src/deno, src/workers)', async () => {
+    const offenders: string[] = [];
+    for (const file of await sources(join(ROOT, 'src/core'))) {
+      for (const m of (await readFile(file, 'utf8')).matchAll(/from\s+['"](\.[^'"]+)['"]/g)) {
+        const target = relative(join(ROOT, 'src/core'), resolve(dirname(file), m[1]!));
+        if (target.startsWith('..')) offenders.push(`${relative(ROOT, file)} imports ${m[1]}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('the worker bundles every migration in the journal', async () => {
+    const journal = JSON.parse(await readFile(join(ROOT, 'migrations/meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+    const bundled = await readFile(join(ROOT, 'src/workers/migrations.ts'), 'utf8');
+    for (const { tag } of journal.entries) {
+      expect(bundled).toContain(`'../../migrations/${tag}.sql'`);
+      expect(bundled).toContain(`'${tag}':`);
+    }
+  });
+});
+

@@ -1,0 +1,31 @@
+/**
+ * migrations/ bundled into the worker (wrangler.toml imports *.sql as text). A new drizzle-kit
+ * migration must be added here too; start-up fails naming any journal entry that is missing.
+ */
+import journal from '../../migrations/meta/_journal.json';
+import m0000 from '../../migrations/0000_init.sql';
+import m0001 from '../../migrations/0001_refcount_triggers.sql';
+import m0002 from '../../migrations/0002_multipart.sql';
+import m0003 from '../../migrations/0003_chunk_read_check.sql';
+import m0004 from '../../migrations/0004_public_access_domains.sql';
+import m0005 from '../../migrations/0005_keys_quotas.sql';
+import m0006 from '../../migrations/0006_request_log_billing.sql';
+import { type Journal, loadMigrations, type Migration } from '../core/db/migrate.ts';
+
+const BUNDLED: Record<string, string> = {
+  '0000_init': m0000,
+  '0001_refcount_triggers': m0001,
+  '0002_multipart': m0002,
+  '0003_chunk_read_check': m0003,
+  '0004_public_access_domains': m0004,
+  '0005_keys_quotas': m0005,
+  '0006_request_log_billing': m0006,
+};
+
+export function bundledMigrations(): Promise<Migration[]> {
+  return loadMigrations(journal as Journal, async (tag) => {
+    const sql = BUNDLED[tag];
+    if (sql === undefined) throw new Error(`migration ${tag} is not bundled: add it to src/workers/migrations.ts`);
+    return sql;
+  });
+}

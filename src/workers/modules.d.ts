@@ -1,0 +1,5 @@
+/** wrangler.toml's rules bundle SQL files as text modules. */
+declare module '*.sql' {
+  const text: string;
+  export default text;
+}

