@@ -24,6 +24,17 @@ for (const runtime of ['node', 'deno', 'workers'] as const satisfies Runtime[]) 
 
     coreS3Cases(() => srv);
 
+    it('serves the console: sign in with the root keys, see the buckets', async () => {
+      const signIn = await fetch(`${srv.endpoint}/console/sign-in`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ ...srv.creds }) });
+      expect(signIn.status).toBe(303);
+      const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+      const page = await fetch(`${srv.endpoint}/console/buckets`, { headers: { cookie } });
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toMatch(/^<!DOCTYPE html>/);
+      expect(html).toContain('rt-presign');
+    });
+
     if (runtime === 'workers') {
       it('leaves TLS certificates to Cloudflare: attaching one says so', async () => {
         const c = s3(srv.endpoint, srv.creds);

@@ -10,6 +10,7 @@ import { type ApiDeps, apiApp } from './api/app.ts';
 import { decorate, rulesOf } from './s3/cors.ts';
 import { routeHost } from './s3/hosts.ts';
 import { BucketScopedError, type S3Deps, s3Pipeline } from './s3/pipeline.ts';
+import { consoleApp } from './console/index.ts';
 import { type RequestLog, type RequestRecord, type WaitUntil } from './log/request-log.ts';
 import { leaf, plainDocument } from './xml.ts';
 
@@ -21,6 +22,8 @@ export interface AppDeps extends Omit<S3Deps, 'verifyToken'>, Omit<ApiDeps, 'res
   /** The client's address, as the runtime knows it (hono's conninfo). */
   getClientAddress?: (c: Context) => string | undefined;
   requestLog: RequestLog;
+  /** Whether anyone may create a service from the console's sign-in page (else the operator does). */
+  consoleSignup?: boolean;
   /** Work that may outlive the response (the log's write), where the runtime needs to be told. */
   waitUntil?: (c: Context) => WaitUntil | undefined;
   /** Where internal failures are reported (never to the client). */
@@ -96,6 +99,10 @@ function counted(body: ReadableStream<Uint8Array>, done: (bytes: number, failed?
   }, { highWaterMark: 0 });
 }
 
+function isSigned(req: Request): boolean {
+  return req.headers.has('authorization') || /[?&]X-Amz-(Signature|Credential)=/i.test(req.url);
+}
+
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
   const s3 = s3Pipeline({ ...deps, verifyToken: (t) => deps.tokens.verify(t) });
@@ -159,8 +166,18 @@ export function createApp(deps: AppDeps): Hono<Env> {
     (c) => rawTargetOf(c, deps.getRawTarget),
   );
 
+  const consoleUi = consoleApp({
+    db: deps.db, box: deps.box, lookupCredential: deps.lookupCredential, accountLimits: deps.accountLimits,
+    trialDays: deps.billing.trialDays, signup: deps.consoleSignup ?? true,
+    api: async (req, env) => api.fetch(req, env),
+  });
+
   app.all('*', async (c) => {
     const route = await routeHost(c.req.header('host') ?? null, deps.hosts);
+    // the console's pages; a signed S3 request for /console is S3's (and names no bucket that can exist)
+    if (route.kind === 'service' && (c.req.path === '/console' || c.req.path.startsWith('/console/')) && !isSigned(c.req.raw)) {
+      return consoleUi.fetch(c.req.raw, { requestId: c.get('requestId'), record: c.get('record') });
+    }
     if (route.kind === 'service' && c.req.path === '/.well-known/jwks.json' && c.req.method === 'GET') {
       // public keys of the access-key signer: an edge worker verifies keys with these, no database
       c.get('record').operation = 'GetJwks';

@@ -40,6 +40,7 @@ export function serviceApp(cfg: Config, parts: ServiceParts): ReturnType<typeof 
   return createApp({
     ...parts,
     region: cfg.region,
+    consoleSignup: cfg.consoleSignup,
     hosts: { baseDomains: cfg.baseDomains, websiteDomains: cfg.websiteDomains, customDomain, forgetDomain: customDomain.forget },
     limits: { chunkSize: cfg.chunkSize, inlineMax: cfg.inlineMax, maxSize: cfg.maxObjectSize },
     lookupCredential: new CredentialCache({ db, box }).lookup,

@@ -60,6 +60,8 @@ const schema = z.object({
   QOIMA_PROBE_SECONDS: int(1).default(30),
   QOIMA_STORAGE_SAMPLE_SECONDS: int(1).default(300),
   QOIMA_TRIAL_DAYS: int(0).default(3),
+  /** `0`: services are created by the operator only, not from the console's sign-up page. */
+  QOIMA_CONSOLE_SIGNUP: z.enum(['0', '1']).default('1'),
   /** A JSON price list (see core/billing/prices.ts); default: the built-in one. */
   QOIMA_PRICES_FILE: z.string().optional(),
 });
@@ -99,6 +101,7 @@ export interface Config {
   probeMs: number;
   storageSampleMs: number;
   trialDays: number;
+  consoleSignup: boolean;
   pricesFile?: string;
 }
 
@@ -178,6 +181,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     probeMs: s.QOIMA_PROBE_SECONDS * 1000,
     storageSampleMs: s.QOIMA_STORAGE_SAMPLE_SECONDS * 1000,
     trialDays: s.QOIMA_TRIAL_DAYS,
+    consoleSignup: s.QOIMA_CONSOLE_SIGNUP === '1',
     pricesFile: s.QOIMA_PRICES_FILE,
   };
 }

@@ -31,6 +31,7 @@ export const S3_ERRORS = {
   InvalidStorageClass: [400, 'The storage class you specified is not valid.'],
   InvalidToken: [400, 'The provided token is malformed or otherwise invalid.'],
   KeyTooLongError: [400, 'Your key is too long'],
+  LoginAlreadyExists: [409, 'That e-mail address already signs in to a service; sign in instead.'],
   MalformedPOSTRequest: [400, 'The body of your POST request is not well-formed multipart/form-data.'],
   MalformedPolicy: [400, 'The policy is not valid JSON or not a valid policy.'],
   MalformedXML: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],

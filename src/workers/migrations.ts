@@ -10,6 +10,7 @@ import m0003 from '../../migrations/0003_chunk_read_check.sql';
 import m0004 from '../../migrations/0004_public_access_domains.sql';
 import m0005 from '../../migrations/0005_keys_quotas.sql';
 import m0006 from '../../migrations/0006_request_log_billing.sql';
+import m0007 from '../../migrations/0007_console.sql';
 import { type Journal, loadMigrations, type Migration } from '../core/db/migrate.ts';
 
 const BUNDLED: Record<string, string> = {
@@ -20,6 +21,7 @@ const BUNDLED: Record<string, string> = {
   '0004_public_access_domains': m0004,
   '0005_keys_quotas': m0005,
   '0006_request_log_billing': m0006,
+  '0007_console': m0007,
 };
 
 export function bundledMigrations(): Promise<Migration[]> {

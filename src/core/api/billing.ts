@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Billing } from '../billing/service.ts';
 import { listReports, reportOutage } from '../billing/reports.ts';
 import { invoiceCsv } from '../billing/invoice.ts';
+import { monthSeries } from '../billing/series.ts';
 import { slaCsv } from '../billing/sla.ts';
 import { monthRange } from '../billing/prices.ts';
 import { trialView } from '../billing/trials.ts';
@@ -54,6 +55,11 @@ export function billingRoutes(router: ApiRouter, deps: BillingDeps): void {
       const r = await deps.billing.sla(owner(c), monthParam(params.month!));
       return wantsCsv(c.req.url) ? csv(slaCsv(r), `sla-${r.month}.csv`) : r;
     });
+
+  router.add({
+    method: 'get', path: '/usage/daily/{month}', tag: 'usage',
+    summary: 'The month day by day: stored bytes (daily average; today: now), bytes in and out, requests', response: z.any(),
+  }, async ({ c, params }) => monthSeries(deps.db, owner(c), monthParam(params.month!)));
 
   router.add({ method: 'get', path: '/trial', tag: 'billing', summary: 'Your free trial: when it ends and what happens then', response: z.any() },
     async ({ c }) => trialView(deps.db, principalOf(c).accountId));

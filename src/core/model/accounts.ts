@@ -8,7 +8,7 @@ import type { Scope } from '../auth/scopes.ts';
 import { findKey } from './keys.ts';
 import type { QuotaLimits } from './quotas.ts';
 import type { Db } from '../db/index.ts';
-import { accessKeys, accounts, buckets, chunkRefs, credentials, domains, multipartParts, multipartUploads, objects, quotas } from '../db/schema.ts';
+import { accessKeys, accounts, buckets, chunkRefs, consoleLogins, consoleSessions, credentials, domains, multipartParts, multipartUploads, objects, quotas } from '../db/schema.ts';
 import { trialForNewService } from '../billing/trials.ts';
 import { randomBase32, randomBytes, toBase64Url } from '../digests.ts';
 import type { SecretBox } from '../secretbox.ts';
@@ -100,6 +100,8 @@ export async function deleteAccount(db: Db, accountId: string): Promise<void> {
     ]);
   }
   await db.batch([
+    db.delete(consoleSessions).where(eq(consoleSessions.accountId, accountId)),
+    db.delete(consoleLogins).where(eq(consoleLogins.accountId, accountId)),
     db.delete(credentials).where(eq(credentials.accountId, accountId)),
     db.update(accessKeys).set({ revokedAt: Date.now() }).where(and(eq(accessKeys.accountId, accountId), isNull(accessKeys.revokedAt))),
     db.update(accounts).set({ deletedAt: Date.now() }).where(eq(accounts.id, accountId)),

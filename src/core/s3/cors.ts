@@ -34,6 +34,14 @@ export function parseCorsXml(xml: string): CorsRule[] {
       if (!/^\d+$/.test(maxAge.trim())) throw new S3Error('MalformedXML', 'MaxAgeSeconds must be a whole number.');
       rule.maxAgeSeconds = Number(maxAge);
     }
+    return rule;
+  });
+  return checkCorsRules(rules);
+}
+
+/** The rules S3 holds a CORS configuration to, however it arrived (XML through S3, JSON through the API). */
+export function checkCorsRules(rules: CorsRule[]): CorsRule[] {
+  for (const rule of rules) {
     if (!rule.allowedOrigins.length || !rule.allowedMethods.length) {
       throw new S3Error('MalformedXML', 'Every CORSRule needs at least one AllowedOrigin and one AllowedMethod.');
     }
@@ -43,8 +51,7 @@ export function parseCorsXml(xml: string): CorsRule[] {
     for (const o of [...rule.allowedOrigins, ...rule.allowedHeaders]) {
       if ((o.match(/\*/g) ?? []).length > 1) throw new S3Error('InvalidRequest', `AllowedOrigin/AllowedHeader "${o}" can not have more than one wildcard.`);
     }
-    return rule;
-  });
+  }
   if (rules.length === 0 || rules.length > 100) throw new S3Error('MalformedXML', 'A CORS configuration has 1 to 100 rules.');
   return rules;
 }

@@ -100,3 +100,30 @@ export const reservations = sqliteTable(
   },
   (t) => [index('reservations_account').on(t.accountId)],
 );
+
+/** Console logins: an e-mail and password that sign a customer into the console as the service's root user. */
+export const consoleLogins = sqliteTable(
+  'console_logins',
+  {
+    email: text('email').primaryKey(),
+    accountId: text('account_id').notNull().references(() => accounts.id),
+    /** `pbkdf2-sha256$<iterations>$<salt>$<hash>`, base64url. */
+    passwordHash: text('password_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('console_logins_account').on(t.accountId)],
+);
+
+/** Console sessions: the cookie carries the id sealed under the server key; signing out deletes the row. */
+export const consoleSessions = sqliteTable(
+  'console_sessions',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id').notNull().references(() => accounts.id),
+    /** What every form and script sends back (CSRF). */
+    csrf: text('csrf').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('console_sessions_account').on(t.accountId)],
+);

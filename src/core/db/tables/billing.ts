@@ -17,7 +17,7 @@ export const requestLog = sqliteTable(
     bytesIn: integer('bytes_in').notNull(),
     bytesOut: integer('bytes_out').notNull(),
     durationMs: integer('duration_ms').notNull(),
-    /** root, key, presigned, bearer, anonymous, operator. */
+    /** root, key, presigned, bearer, anonymous, operator, console. */
     auth: text('auth').notNull(),
     keyId: text('key_id'),
     clientIp: text('client_ip'),

@@ -1,0 +1,111 @@
+/** The service at a glance: its trial, quotas, this month's estimate; the console login; deleting it. */
+import type { Context } from 'hono';
+import { loginOf, setLogin } from '../../model/console-auth.ts';
+import { S3Error } from '../../errors.ts';
+import { monthOf } from '../../billing/prices.ts';
+import type { ConsoleApp, ConsoleDeps, Pages, Shown, SignedIn } from '../index.ts';
+import { noticeOf, origin } from '../index.ts';
+import { Csrf, Layout, Meter, bytes, count, money, when } from '../layout.tsx';
+import { clearSessionCookie } from '../session.ts';
+
+export interface UsageView {
+  quota: { maxBytes: number; maxBuckets: number; maxObjects: number; maxObjectSize: number; requestsPerSecond: number; bytesPerSecond: number };
+  usage: { bytes: number; buckets: number; objects: number };
+}
+
+export interface TrialView {
+  status: 'active' | 'ended' | 'refused' | 'none';
+  startsAt: string | null;
+  endsAt: string | null;
+  afterTrial: string;
+}
+
+export interface InvoiceView {
+  month: string;
+  currency: string;
+  subtotal: number;
+  trialDiscount: number;
+  total: number;
+  slaCredit: { fromMonth: string; availability: number; percent: number; amount: number };
+  lines: { item: string; storageClass: string | null; quantity: string; unit: string; unitPrice: number; amount: number }[];
+}
+
+export const Quotas = ({ u }: { u: UsageView }) => (
+  <div class="card">
+    <h2>Quotas</h2>
+    <Meter label="Stored" used={u.usage.bytes} limit={u.quota.maxBytes} format={bytes} />
+    <Meter label="Buckets" used={u.usage.buckets} limit={u.quota.maxBuckets} format={count} />
+    <Meter label="Objects" used={u.usage.objects} limit={u.quota.maxObjects} format={count} />
+    <p class="hint">{`Largest object: ${bytes(u.quota.maxObjectSize)} · fair use: ${count(u.quota.requestsPerSecond)} requests and ${bytes(u.quota.bytesPerSecond)} per second. Ask us to raise a quota.`}</p>
+  </div>
+);
+
+export function overviewPages(app: ConsoleApp, deps: ConsoleDeps, pages: Pages): void {
+  const render = async (c: Context, s: SignedIn, shown: Shown) => {
+    const [usage, trial, invoice, login] = await Promise.all([
+      s.api.get<UsageView>('/usage'),
+      s.api.get<TrialView>('/trial'),
+      s.api.get<InvoiceView>(`/invoices/${monthOf(Date.now())}`),
+      loginOf(deps.db, s.accountId),
+    ]);
+    return c.html(
+      <Layout title="Overview" section="overview" csrf={s.csrf} notice={shown.notice} error={shown.error}>
+        <div class="grid">
+          <div class="card">
+            <h2>Your service</h2>
+            <p>Service id <code>{s.accountId}</code></p>
+            <p>S3 endpoint <code>{origin(c)}</code></p>
+            <p class="hint">Point aws-cli, rclone or an SDK at the endpoint with the root user's keys or an access key.</p>
+          </div>
+          <div class="card">
+            <h2>Free trial</h2>
+            {trial.status === 'active' ? <p><span class="pill ok">Active</span> until <strong>{when(trial.endsAt)}</strong>.</p> : null}
+            {trial.status === 'ended' ? <p><span class="pill">Ended</span> on {when(trial.endsAt)}.</p> : null}
+            {trial.status === 'refused' || trial.status === 'none' ? <p><span class="pill">No trial</span></p> : null}
+            <p>{trial.afterTrial}</p>
+          </div>
+          <div class="card">
+            <h2>This month so far</h2>
+            <p><strong>{money(invoice.total, invoice.currency)}</strong> <span class="muted">estimate for {invoice.month}</span></p>
+            {invoice.trialDiscount > 0 ? <p class="hint">{`Includes the trial's discount of ${money(invoice.trialDiscount, invoice.currency)}.`}</p> : null}
+            <p><a href="/console/usage">Usage and invoices</a></p>
+          </div>
+        </div>
+        <Quotas u={usage} />
+        <form class="card" method="post" action="/console/login">
+          <h2>Console login</h2>
+          <p>{login ? <>You sign in as <strong>{login}</strong>. Change the e-mail or password here.</> : 'Sign in with an e-mail and password instead of the root keys.'}</p>
+          <Csrf token={s.csrf} />
+          <label for="email">E-mail</label>
+          <input id="email" name="email" type="email" autocomplete="username" required value={shown.values?.email ?? login ?? ''} />
+          <label for="password">New password</label>
+          <input id="password" name="password" type="password" autocomplete="new-password" required minlength={10} />
+          <p><button type="submit">Save the login</button></p>
+        </form>
+        <form class="card" method="post" action="/console/service/delete" data-confirm="Delete the service with every bucket and object in it? This cannot be undone.">
+          <h2>Delete the service</h2>
+          <p>Deletes every bucket and object, the root user and every access key. Usage up to now is still billed; nothing after.</p>
+          <Csrf token={s.csrf} />
+          <label for="confirm">{`Type the service id (${s.accountId}) to confirm`}</label>
+          <input id="confirm" name="confirm" type="text" autocomplete="off" spellcheck={false} required />
+          <p><button class="danger" type="submit">Delete the service</button></p>
+        </form>
+      </Layout>,
+      (shown.status ?? 200) as 200,
+    );
+  };
+
+  app.get('/', pages.page((c, s) => render(c, s, { notice: noticeOf(c) })));
+
+  app.post('/login', pages.action(async (c, s, form) => {
+    await setLogin(deps.db, s.accountId, form.email ?? '', form.password ?? '');
+    return c.redirect('/console?done=login-saved', 303);
+  }, render));
+
+  app.post('/service/delete', pages.action(async (c, s, form) => {
+    if ((form.confirm ?? '').trim() !== s.accountId) throw new S3Error('InvalidArgument', 'The service id you typed does not match; nothing was deleted.');
+    await s.api.delete('/service', { confirm: s.accountId });
+    clearSessionCookie(c);
+    return c.redirect('/console/sign-in?done=service-deleted', 303);
+  }, render));
+}
