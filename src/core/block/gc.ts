@@ -9,7 +9,7 @@
  *    lease: if one was taken it waits until it ends before making sure the bytes exist (writer.ts).
  * So bytes are only deleted while nobody references them, and a new reference always finds its bytes.
  */
-import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { chunkRefs, chunks, nodes, stagings } from '../db/schema.ts';
 import type { ChunkStore } from './store.ts';
@@ -52,9 +52,11 @@ export async function collectChunks(db: Db, store: ChunkStore, opts: GcOptions):
   for (;;) {
     const now = Date.now();
     const cutoff = now - opts.delayMs;
+    // at most (not strictly before): with no delay, chunks freed earlier in this same millisecond (by
+    // the sweeps that run just before) are collected in this run, not left for the next
     const collectable = and(
       eq(chunks.refcount, 0),
-      lt(chunks.zeroSince, cutoff),
+      lte(chunks.zeroSince, cutoff),
       or(isNull(chunks.gcLease), lt(chunks.gcLease, now)),
     );
     const candidates = await db.select({ hash: chunks.hash, size: chunks.size }).from(chunks).where(collectable).limit(batchSize);
