@@ -147,6 +147,34 @@ describe('integrity', () => {
   });
 });
 
+describe('features not offered yet are refused, never silently dropped', () => {
+  it('refuses server-side encryption, tagging and object lock on PUT with 501 NotImplemented and stores nothing', async () => {
+    const asks = [
+      { ServerSideEncryption: 'AES256' as const },
+      { SSECustomerAlgorithm: 'AES256', SSECustomerKey: 'k'.repeat(32) },
+      { Tagging: 'team=web' },
+      { ObjectLockMode: 'GOVERNANCE' as const, ObjectLockRetainUntilDate: new Date(Date.now() + 86_400_000) },
+    ];
+    for (const [i, ask] of asks.entries()) {
+      await expect(client.send(new PutObjectCommand({ Bucket: B, Key: `refused/${i}`, Body: 'x', ...ask })))
+        .rejects.toMatchObject({ name: 'NotImplemented', $metadata: { httpStatusCode: 501 }, message: expect.stringMatching(/not supported/) });
+      await expect(client.send(new HeadObjectCommand({ Bucket: B, Key: `refused/${i}` }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    }
+  });
+
+  it('refuses turning versioning on, and answers that buckets are unversioned', async () => {
+    const res = await signedFetch(srv.endpoint, srv.creds, {
+      method: 'PUT', path: `/${B}`, query: { versioning: '' },
+      body: '<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>',
+    });
+    expect(res.status).toBe(501);
+    expect(await errorCode(res)).toBe('NotImplemented');
+    const get = await signedFetch(srv.endpoint, srv.creds, { method: 'GET', path: `/${B}`, query: { versioning: '' } });
+    expect(get.status).toBe(200);
+    expect(await get.text()).not.toMatch(/Enabled/);
+  });
+});
+
 describe('copy', () => {
   it('copies with metadata (COPY), replaces metadata (REPLACE), across buckets, sharing bytes', async () => {
     const body = randomBytes(2 * 1024 * 1024 + 5);

@@ -150,6 +150,15 @@ describe('every condition is enforced, and nothing is kept when one fails', () =
     expect(await keys('elsewhere/')).toEqual([]);
   });
 
+  it('refuses a form asking for server-side encryption or tags (501), storing nothing', async () => {
+    for (const [i, fields] of [{ 'x-amz-server-side-encryption': 'AES256' }, { tagging: '<Tagging><TagSet/></Tagging>' }].entries()) {
+      const res = await post(await formFor({ key: `unsupported/${i}.txt`, fields }), 'x');
+      expect(res.status).toBe(501);
+      expect(await errorCode(res)).toBe('NotImplemented');
+    }
+    expect(await keys('unsupported/')).toEqual([]);
+  });
+
   it('refuses an expired policy and a tampered policy or signature', async () => {
     const expired = await formFor({ keyPrefix: 'exp/', expiresInSeconds: 1 });
     await new Promise((r) => setTimeout(r, 1500));

@@ -43,6 +43,24 @@ const CONFIG: Record<string, Partial<Record<string, BucketOperation>>> = {
   delete: { POST: 'DeleteObjects' },
 };
 
+/**
+ * Request headers (or POST form fields) asking for features this server does not offer yet. Storing the
+ * object without them would silently drop what the client asked for (encryption, tags, retention).
+ */
+export function unsupportedFeature(name: string, value: string): S3Error | null {
+  const n = name.toLowerCase();
+  if (n.startsWith('x-amz-server-side-encryption')) {
+    return new S3Error('NotImplemented', `Server-side encryption (${n}) is not supported by this server yet.`, { fields: { Header: n } });
+  }
+  if (n.startsWith('x-amz-object-lock-') || (n === 'x-amz-bucket-object-lock-enabled' && value.trim().toLowerCase() === 'true')) {
+    return new S3Error('NotImplemented', `Object lock (${n}) is not supported by this server yet.`, { fields: { Header: n } });
+  }
+  if (n === 'x-amz-tagging' || n === 'tagging' || (n === 'x-amz-tagging-directive' && value.trim().toUpperCase() === 'REPLACE')) {
+    return new S3Error('NotImplemented', `Object tagging (${n}) is not supported by this server yet.`, { fields: { Header: n } });
+  }
+  return null;
+}
+
 function unsupported(name: string): S3Error {
   return new S3Error('NotImplemented', `The '${name}' sub-resource is not supported by this server yet.`);
 }
@@ -53,6 +71,10 @@ export function detectOperation(method: string, target: Target, headers: Headers
     new S3Error('MethodNotAllowed', undefined, { fields: { Method: method, ResourceType: target.key !== null ? 'OBJECT' : target.bucket ? 'BUCKET' : 'SERVICE' } });
   const firstUnsupported = target.query.find((p) => UNSUPPORTED_SUBRESOURCES.has(p.name))?.name;
   if (firstUnsupported) throw unsupported(firstUnsupported);
+  for (const [name, value] of headers) {
+    const refusal = unsupportedFeature(name, value);
+    if (refusal) throw refusal;
+  }
 
   if (target.bucket === null) {
     if (method === 'GET') return 'ListBuckets';
@@ -60,6 +82,9 @@ export function detectOperation(method: string, target: Target, headers: Headers
   }
   if (method === 'OPTIONS') return 'CorsPreflight';
   if (target.key === null) {
+    if (method === 'PUT' && has('versioning')) {
+      throw new S3Error('NotImplemented', 'Object versioning is not supported by this server yet; buckets are always unversioned.');
+    }
     for (const [sub, ops] of Object.entries(CONFIG)) {
       if (!has(sub)) continue;
       const op = ops[method];

@@ -10,6 +10,7 @@ import { boundaryOf, readForm } from '../form-data.ts';
 import { objectHeadersFrom, quoteEtag } from '../headers.ts';
 import { ingest } from '../ingest.ts';
 import { verifyPostPolicy } from '../post-policy.ts';
+import { unsupportedFeature } from '../operations.ts';
 import { MAX_KEY_BYTES } from '../target.ts';
 import { type WriteDeps, checkAcl, checkStorageClass, reserveFor } from './write.ts';
 
@@ -50,6 +51,8 @@ export function postObjectHandlers(deps: PostObjectDeps) {
 
       const asHeaders = new Headers();
       for (const [name, value] of fields) {
+        const refusal = unsupportedFeature(name, value);
+        if (refusal) throw refusal;
         if (HEADER_FIELDS.includes(name) || name.startsWith('x-amz-meta-')) asHeaders.set(name, value);
       }
       if (!asHeaders.has('content-type') && file.contentType) asHeaders.set('content-type', file.contentType);
