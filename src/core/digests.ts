@@ -69,6 +69,17 @@ export function fromBase64Url(text: string): Uint8Array | null {
   return fromBase64(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
 }
 
+/** The parts, joined into one array of `total` bytes (their summed length). */
+export function concatBytes(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 const encoder = new TextEncoder();
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);

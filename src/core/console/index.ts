@@ -5,6 +5,7 @@
 import { type Context, Hono } from 'hono';
 import type { Credential } from '../auth/authenticate.ts';
 import type { Db } from '../db/index.ts';
+import { concatBytes } from '../digests.ts';
 import { S3Error, isS3Error } from '../errors.ts';
 import { type Session, rootKeyOf } from '../model/console-auth.ts';
 import type { AccountLimits } from '../s3/fairuse.ts';
@@ -55,8 +56,19 @@ export interface Shown {
 
 export type Render = (c: Context, s: SignedIn, shown: Shown) => Promise<Response>;
 
+/** Where the browser reached us (the Host it sent), or the URL's own origin when that Host is not a host. */
 export function origin(c: Context): string {
-  return `${new URL(c.req.url).protocol}//${c.req.header('host') ?? new URL(c.req.url).host}`;
+  const url = new URL(c.req.url);
+  const host = c.req.header('host');
+  if (host) {
+    try {
+      const asSent = new URL(`${url.protocol}//${host}`);
+      if (asSent.host === host.toLowerCase()) return asSent.origin;
+    } catch {
+      // not a host name: fall through
+    }
+  }
+  return url.origin;
 }
 
 export function noticeOf(c: Context): string | null {
@@ -132,7 +144,7 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
         const s = await signedIn(c);
         if (!s) return c.json({ error: { code: 'AccessDenied', message: 'Your session has ended; sign in again.' } }, 403);
         checkCsrf(c, s.session, undefined);
-        const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
+        const body = jsonOf(await boundedBody(c.req.raw, MAX_FORM));
         try {
           return c.json((await handler(c, s, body)) as object);
         } catch (e) {
@@ -169,14 +181,54 @@ export type Pages = {
 
 const MAX_FORM = 1024 * 1024;
 
+/**
+ * The request's body, refused as soon as it passes `limit` bytes, whatever Content-Length says (a
+ * chunked body has none): nobody can make the console buffer more than that.
+ */
+async function boundedBody(req: Request, limit: number): Promise<Uint8Array> {
+  const tooLarge = () => new S3Error('EntityTooLarge', 'This form is larger than the console accepts (1 MiB).');
+  const declared = req.headers.get('content-length');
+  if (declared !== null && !(Number(declared) <= limit)) throw tooLarge();
+  if (!req.body) return new Uint8Array();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    parts.push(value);
+  }
+  return concatBytes(parts, total);
+}
+
+function jsonOf(bytes: Uint8Array): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** A form's fields (urlencoded or multipart; files are dropped), read within MAX_FORM. */
 export async function formOf(c: Context): Promise<Record<string, string>> {
   const type = c.req.header('content-type') ?? '';
-  const length = Number(c.req.header('content-length') ?? 0);
-  if (!(length <= MAX_FORM)) throw new S3Error('EntityTooLarge', 'This form is larger than the console accepts (1 MiB).');
+  const bytes = await boundedBody(c.req.raw, MAX_FORM);
   if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data')) return {};
+  let form: FormData;
+  try {
+    form = await new Response(bytes as BodyInit, { headers: { 'content-type': type } }).formData();
+  } catch {
+    throw new S3Error('MalformedPOSTRequest', 'The form could not be read; reload the page and try again.');
+  }
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(await c.req.parseBody({ all: true }))) {
-    out[k] = Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').join(',') : typeof v === 'string' ? v : '';
+  for (const [k, v] of form) {
+    if (typeof v === 'string') out[k] = k in out ? `${out[k]},${v}` : v;
   }
   return out;
 }

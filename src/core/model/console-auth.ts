@@ -4,13 +4,18 @@
  * key, and a per-session CSRF token goes into every form). Every session acts as the service's root
  * user. Signing out deletes the row, so a copied cookie stops working too.
  */
-import { and, eq, gt, lt } from 'drizzle-orm';
+import { and, eq, gt, lt, ne } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { consoleLogins, consoleSessions, credentials } from '../db/schema.ts';
 import { fromBase64Url, randomBytes, timingSafeEqual, toBase64Url } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 
-const ITERATIONS = 210_000;
+/**
+ * PBKDF2 rounds for new hashes. Cloudflare Workers refuse more than 100 000 (workerd #1346), and every
+ * runtime must verify every hash (they share one database); the count is stored with each hash, so it
+ * can rise later without locking anyone out.
+ */
+const ITERATIONS = 100_000;
 export const SESSION_MS = 12 * 3_600_000;
 export const MIN_PASSWORD = 10;
 
@@ -41,16 +46,33 @@ export function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD) throw new S3Error('InvalidArgument', `Choose a password of at least ${MIN_PASSWORD} characters.`);
 }
 
-/** Sets the account's console login (one per account; a new e-mail replaces the old one). */
-export async function setLogin(db: Db, accountId: string, email: string, password: string): Promise<void> {
+/**
+ * Sets the account's console login (one per account; a new e-mail replaces the old one) and ends every
+ * other session of the account: whoever signed in with the old password is signed out.
+ */
+export async function setLogin(db: Db, accountId: string, email: string, password: string, keepSession?: string): Promise<void> {
   const address = normalizeEmail(email);
   checkPassword(password);
   const taken = await db.select({ accountId: consoleLogins.accountId }).from(consoleLogins).where(eq(consoleLogins.email, address)).limit(1);
   if (taken[0] && taken[0].accountId !== accountId) throw new S3Error('LoginAlreadyExists');
-  await db.batch([
-    db.delete(consoleLogins).where(eq(consoleLogins.accountId, accountId)),
-    db.insert(consoleLogins).values({ email: address, accountId, passwordHash: await hashPassword(password), createdAt: Date.now() }),
-  ]);
+  const passwordHash = await hashPassword(password);
+  try {
+    await db.batch([
+      db.delete(consoleLogins).where(eq(consoleLogins.accountId, accountId)),
+      db.insert(consoleLogins).values({ email: address, accountId, passwordHash, createdAt: Date.now() }),
+      db.delete(consoleSessions).where(and(eq(consoleSessions.accountId, accountId), ne(consoleSessions.id, keepSession ?? ''))),
+    ]);
+  } catch (e) {
+    // another account took the address between the check and the write
+    if (/UNIQUE|PRIMARY KEY|constraint/i.test(String((e as Error)?.message ?? e))) throw new S3Error('LoginAlreadyExists');
+    throw e;
+  }
+}
+
+/** Whether `password` is the account's current console password (false when it has no login). */
+export async function loginPasswordMatches(db: Db, accountId: string, password: string): Promise<boolean> {
+  const [row] = await db.select({ hash: consoleLogins.passwordHash }).from(consoleLogins).where(eq(consoleLogins.accountId, accountId)).limit(1);
+  return row ? passwordMatches(row.hash, password) : false;
 }
 
 export async function loginOf(db: Db, accountId: string): Promise<string | null> {

@@ -14,7 +14,7 @@ import {
   createChecksum,
   isChecksumAlgorithm,
 } from '../checksums.ts';
-import { type Digests, type Hasher, fromBase64, toBase64, toHex } from '../digests.ts';
+import { type Digests, type Hasher, concatBytes, fromBase64, toBase64, toHex } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 
 export interface IncomingBody {
@@ -79,13 +79,7 @@ export async function readSmallBody(body: IncomingBody, limit: number): Promise<
     if (size > limit) throw new S3Error('MalformedXML', `The request body must be at most ${limit} bytes.`);
     parts.push(p);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts, size);
 }
 
 export interface ComputedChecksum {

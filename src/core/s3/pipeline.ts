@@ -69,6 +69,14 @@ export class BucketScopedError extends Error {
   }
 }
 
+/**
+ * Path-style object responses come from the service's own origin, the one that also serves /console.
+ * A customer's HTML must not run as that origin (it could read the console's pages and act as whoever
+ * is signed in), so it is sandboxed into an opaque origin: its scripts and forms still work, but it is
+ * nobody's origin. Virtual-hosted, website and custom-domain responses are origins of their own.
+ */
+export const PATH_STYLE_SANDBOX = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads';
+
 function isObjectOperation(op: Operation): op is ObjectOperation {
   return (OBJECT_OPERATIONS as readonly string[]).includes(op);
 }
@@ -126,6 +134,7 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
       await deps.accountLimits.admit(bucket.accountId);
       authorize(auth.principal, op, bucket, target);
       const res = isObjectOperation(op) ? await handlers[op]({ ...call, bucket, key: target.key! }) : await handlers[op]({ ...call, bucket });
+      if (target.style === 'path' && (op === 'GetObject' || op === 'HeadObject')) res.headers.set('content-security-policy', PATH_STYLE_SANDBOX);
       return { res: metered(req, res, bucket.accountId), bucket };
     } catch (e) {
       if (isS3Error(e) && op !== 'CorsPreflight') throw new BucketScopedError(e, bucket);

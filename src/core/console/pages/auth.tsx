@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import { timingSafeEqual } from '../../digests.ts';
 import { S3Error } from '../../errors.ts';
-import { type NewAccount, createAccount } from '../../model/accounts.ts';
+import { type NewAccount, createAccount, deleteAccount } from '../../model/accounts.ts';
 import { MIN_PASSWORD, checkLogin, endSession, normalizeEmail, checkPassword, setLogin, startSession } from '../../model/console-auth.ts';
 import { consoleLogins } from '../../db/schema.ts';
 import { eq } from 'drizzle-orm';
@@ -10,17 +10,33 @@ import { type ConsoleApp, type ConsoleDeps, type Pages, done, formOf, messageOf,
 import { Layout, Secret } from '../layout.tsx';
 import { checkSameOrigin, clearSessionCookie, passOnce, sessionFrom, setSessionCookie, takeOnce } from '../session.ts';
 
-/** Failed sign-ins per e-mail or key id: ten in fifteen minutes, then a pause. */
+const WINDOW_MS = 15 * 60_000;
+const MAX_TRACKED = 10_000;
+
+/**
+ * Failed sign-ins per e-mail or key id: ten in fifteen minutes, then a pause. Past MAX_TRACKED names,
+ * those whose failures have all aged out go first, then the longest quiet: flooding it with junk names
+ * cannot wipe the count of a name under attack.
+ */
 class Attempts {
   private readonly failures = new Map<string, number[]>();
   check(id: string): void {
-    const recent = (this.failures.get(id) ?? []).filter((t) => t > Date.now() - 15 * 60_000);
-    this.failures.set(id, recent);
+    const recent = (this.failures.get(id) ?? []).filter((t) => t > Date.now() - WINDOW_MS);
     if (recent.length >= 10) throw new S3Error('SlowDown', 'Too many failed sign-ins; wait a few minutes and try again.');
   }
   fail(id: string): void {
-    if (this.failures.size > 10_000) this.failures.clear();
-    this.failures.set(id, [...(this.failures.get(id) ?? []), Date.now()]);
+    const now = Date.now();
+    const recent = (this.failures.get(id) ?? []).filter((t) => t > now - WINDOW_MS);
+    this.failures.delete(id); // re-inserted last: the map stays ordered from the longest quiet
+    this.failures.set(id, [...recent, now]);
+    if (this.failures.size <= MAX_TRACKED) return;
+    for (const [name, times] of this.failures) {
+      if (times[times.length - 1]! <= now - WINDOW_MS) this.failures.delete(name);
+    }
+    for (const name of this.failures.keys()) {
+      if (this.failures.size <= MAX_TRACKED) break;
+      this.failures.delete(name);
+    }
   }
 }
 
@@ -119,7 +135,13 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
       const taken = await deps.db.select({ email: consoleLogins.email }).from(consoleLogins).where(eq(consoleLogins.email, email)).limit(1);
       if (taken.length) throw new S3Error('LoginAlreadyExists');
       const created = await createAccount(deps, { name, quota: deps.accountLimits.defaults, customerId: email, trialDays: deps.trialDays });
-      await setLogin(deps.db, created.accountId, email, form.password ?? '');
+      try {
+        await setLogin(deps.db, created.accountId, email, form.password ?? '');
+      } catch (e) {
+        // the same address signed up a moment ago: this service was never anyone's
+        await deleteAccount(deps.db, created.accountId);
+        throw e;
+      }
       await setSessionCookie(c, deps.box, await startSession(deps.db, created.accountId));
       await passOnce(c, deps.box, 'service', created);
       return c.redirect('/console/welcome', 303);
@@ -147,6 +169,7 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
   });
 
   app.post('/sign-out', async (c) => {
+    checkSameOrigin(c); // another site cannot sign people out
     const s = await sessionFrom(c, deps.db, deps.box);
     if (s) await endSession(deps.db, s.id);
     clearSessionCookie(c);

@@ -1,6 +1,7 @@
 /** The service at a glance: its trial, quotas, this month's estimate; the console login; deleting it. */
 import type { Context } from 'hono';
-import { loginOf, setLogin } from '../../model/console-auth.ts';
+import { loginOf, loginPasswordMatches, rootKeyOf, setLogin } from '../../model/console-auth.ts';
+import { timingSafeEqual } from '../../digests.ts';
 import { S3Error } from '../../errors.ts';
 import { monthOf } from '../../billing/prices.ts';
 import type { ConsoleApp, ConsoleDeps, Pages, Shown, SignedIn } from '../index.ts';
@@ -78,6 +79,12 @@ export function overviewPages(app: ConsoleApp, deps: ConsoleDeps, pages: Pages):
           <Csrf token={s.csrf} />
           <label for="email">E-mail</label>
           <input id="email" name="email" type="email" autocomplete="username" required value={shown.values?.email ?? login ?? ''} />
+          {login ? (
+            <>
+              <label for="current">Current password (or the root user's secret access key)</label>
+              <input id="current" name="current" type="password" autocomplete="current-password" required />
+            </>
+          ) : null}
           <label for="password">New password</label>
           <input id="password" name="password" type="password" autocomplete="new-password" required minlength={10} />
           <p><button type="submit">Save the login</button></p>
@@ -97,8 +104,21 @@ export function overviewPages(app: ConsoleApp, deps: ConsoleDeps, pages: Pages):
 
   app.get('/', pages.page((c, s) => render(c, s, { notice: noticeOf(c) })));
 
+  /** Whether `given` is the account's console password or its root user's secret. */
+  const provesOwnership = async (accountId: string, given: string): Promise<boolean> => {
+    if (!given) return false;
+    if (await loginPasswordMatches(deps.db, accountId, given)) return true;
+    const rootKey = await rootKeyOf(deps.db, accountId);
+    const root = rootKey ? await deps.lookupCredential(rootKey) : null;
+    return !!root && root.kind === 'root' && timingSafeEqual(root.secret, given);
+  };
+
   app.post('/login', pages.action(async (c, s, form) => {
-    await setLogin(deps.db, s.accountId, form.email ?? '', form.password ?? '');
+    // a session alone may not change the login (a borrowed browser or a stolen cookie would keep it)
+    if ((await loginOf(deps.db, s.accountId)) && !(await provesOwnership(s.accountId, form.current ?? ''))) {
+      throw new S3Error('AccessDenied', 'The current password (or root secret access key) you typed is not right; the login is unchanged.');
+    }
+    await setLogin(deps.db, s.accountId, form.email ?? '', form.password ?? '', s.session.id);
     return c.redirect('/console?done=login-saved', 303);
   }, render));
 

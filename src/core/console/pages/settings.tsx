@@ -1,5 +1,6 @@
 /** A bucket's settings: access, website, CORS rules, custom domains and their certificates, deletion. */
 import type { Context } from 'hono';
+import { S3Error } from '../../errors.ts';
 import { seg } from '../api-client.ts';
 import type { ConsoleApp, Pages, Shown, SignedIn } from '../index.ts';
 import { done, noticeOf } from '../index.ts';
@@ -168,8 +169,11 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
 
   app.post('/buckets/:name/settings/cors', pages.action(async (c, s, form) => {
     const { rules } = await s.api.get<{ rules: CorsRule[] }>(api(c, '/cors'));
-    if (form.removeRule !== undefined) rules.splice(Number(form.removeRule), 1);
-    else {
+    if (form.removeRule !== undefined) {
+      const at = /^\d+$/.test(form.removeRule) ? Number(form.removeRule) : -1;
+      if (!(at >= 0 && at < rules.length)) throw new S3Error('InvalidArgument', 'That CORS rule is no longer there; nothing was removed.');
+      rules.splice(at, 1);
+    } else {
       const maxAge = form.maxAge?.trim() ? Number(form.maxAge) : undefined;
       rules.push({ allowedOrigins: lines(form.origins), allowedMethods: lines(form.methods), allowedHeaders: lines(form.headers), exposeHeaders: ['ETag'], maxAgeSeconds: maxAge });
     }
