@@ -19,6 +19,7 @@ export function threadLogWriter(data: LogThreadData): LogWriter {
   const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   let worker: Worker | null = null;
   let seq = 0;
+  let closed = false;
 
   const failAll = (e: Error) => {
     for (const p of pending.values()) p.reject(e);
@@ -47,6 +48,7 @@ export function threadLogWriter(data: LogThreadData): LogWriter {
   worker = start(); // now, not on the first batch: loading it takes a moment
   return {
     write(rows, drops) {
+      if (closed) return Promise.reject(new Error('request log is closed'));
       worker ??= start();
       const id = ++seq;
       const done = new Promise<void>((resolve, reject) => pending.set(id, { resolve, reject }));
@@ -54,13 +56,19 @@ export function threadLogWriter(data: LogThreadData): LogWriter {
       return done;
     },
     async close() {
+      closed = true;
       const w = worker;
       worker = null;
       if (!w) return;
       const exited = new Promise((r) => w.once('exit', r));
       w.ref(); // keep the process alive until the last batch is written
       w.postMessage({ close: true });
-      await exited;
+      // a thread stuck in the database must not hold the shutdown forever
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stuck = new Promise((r) => (timer = setTimeout(r, 15_000)));
+      await Promise.race([exited, stuck]);
+      clearTimeout(timer);
+      await w.terminate();
     },
   };
 }

@@ -87,6 +87,7 @@ export class BatchingRequestLog implements RequestLog {
   private failures = 0;
   private failing = false;
   private flushing: Promise<void> | null = null;
+  private closed = false;
   private readonly timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
@@ -101,6 +102,11 @@ export class BatchingRequestLog implements RequestLog {
   }
 
   record(entry: LogEntry, waitUntil?: WaitUntil): void {
+    if (this.closed) {
+      // a response that outlived the shutdown's grace period: its writer is gone; counted, not lost silently
+      this.dropped++;
+      return;
+    }
     this.queue.push(toTuple(entry, this.nodeId));
     this.bound();
     if (waitUntil) waitUntil(this.flushIncluding());
@@ -148,9 +154,11 @@ export class BatchingRequestLog implements RequestLog {
 
   async close(timeoutMs = 10_000): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.closed = true;
     const until = Date.now() + timeoutMs;
-    while (this.queue.length && Date.now() < until) {
-      await this.flush();
+    // a batch already on its way counts too: it may fail and come back to the queue
+    while ((this.queue.length || this.flushing) && Date.now() < until) {
+      await (this.flushing ?? this.flush());
       if (this.queue.length) await new Promise((r) => setTimeout(r, 100));
     }
     await this.writer.close();
