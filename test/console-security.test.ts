@@ -144,6 +144,14 @@ describe('requests the console refuses', () => {
     expect((await fetch(`${srv.endpoint}/console/sign-in`)).status).toBe(200);
   });
 
+  it('a flood of sign-in attempts is answered (refused or told to slow down), and the owner still gets in', async () => {
+    const statuses = await Promise.all(Array.from({ length: 150 }, (_, i) =>
+      fetch(`${srv.endpoint}/console/sign-in`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ email: `guess${i}@example.kz`, password: 'not the password' }) })
+        .then(async (r) => (await r.text(), r.status))));
+    for (const st of statuses) expect([403, 503]).toContain(st);
+    await session();
+  });
+
   it('another site cannot sign a customer out', async () => {
     const { cookie } = await session();
     const res = await fetch(`${srv.endpoint}/console/sign-out`, { method: 'POST', redirect: 'manual', headers: { cookie, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } });

@@ -19,7 +19,29 @@ const ITERATIONS = 100_000;
 export const SESSION_MS = 12 * 3_600_000;
 export const MIN_PASSWORD = 10;
 
+/**
+ * At most two hashes at once, and a bounded line behind them: a flood of sign-in attempts waits (or is
+ * told to slow down) here instead of filling the thread pool that file I/O also runs on.
+ */
+const MAX_HASHING = 2;
+const MAX_WAITING = 64;
+let hashing = 0;
+const waiting: (() => void)[] = [];
+
 async function pbkdf2(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+  if (hashing < MAX_HASHING) hashing++;
+  else if (waiting.length >= MAX_WAITING) throw new S3Error('SlowDown', 'Too many sign-ins at once; try again in a moment.');
+  else await new Promise<void>((r) => waiting.push(r)); // the slot is handed over, not retaken
+  try {
+    return await derive(password, salt, iterations);
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else hashing--;
+  }
+}
+
+async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(password) as BufferSource, 'PBKDF2', false, ['deriveBits']);
   return new Uint8Array(await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations }, key, 256));
 }
