@@ -97,6 +97,12 @@ describe('scopes, through Bearer tokens and SigV4 key pairs alike', () => {
     await s3(srv.endpoint, await issue([{ bucket: 'photos', actions: ['admin'] }])).send(new PutBucketCorsCommand(cors));
   });
 
+  it('admin is for whole buckets: it cannot be confined to a prefix (which would let it open the whole bucket)', async () => {
+    const res = await api(srv, 'POST', '/admin/keys', { name: 'prefixed admin', scopes: [{ bucket: 'photos', prefix: 'public/', actions: ['admin', 'read'] }], expiresInSeconds: 3600 });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('without a key prefix');
+  });
+
   it('a key never reaches another account', async () => {
     const other = JSON.parse(await admin(srv.dataDir, ['accounts', 'create', '--name', 'other', '--json']));
     const s3other = s3(srv.endpoint, other);

@@ -62,6 +62,20 @@ function rawTargetOf(c: Context, getRawTarget?: GetRawTarget): string {
   return url.pathname + url.search;
 }
 
+/**
+ * The path of the service's own pages and API (/console, /admin, the JWKS), matched on the path as it
+ * was sent. A path with dot segments or backslashes is never one of them: a URL parser would resolve
+ * `/bucket/a/../../admin/keys` to `/admin/keys`, but it was signed (and is meant) as an S3 key.
+ */
+function servicePath(rawTarget: string): string | null {
+  const q = rawTarget.indexOf('?');
+  const path = q >= 0 ? rawTarget.slice(0, q) : rawTarget;
+  if (path.includes('\\') || /(^|\/)(\.|%2e){1,2}(\/|$)/i.test(path)) return null;
+  return path;
+}
+
+const under = (path: string | null, base: string) => path !== null && (path === base || path.startsWith(`${base}/`));
+
 type Env = { Variables: { requestId: string; record: RequestRecord } };
 
 /**
@@ -174,16 +188,17 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.all('*', async (c) => {
     const route = await routeHost(c.req.header('host') ?? null, deps.hosts);
+    const own = route.kind === 'service' ? servicePath(rawTargetOf(c, deps.getRawTarget)) : null;
     // the console's pages; a signed S3 request for /console is S3's (and names no bucket that can exist)
-    if (route.kind === 'service' && (c.req.path === '/console' || c.req.path.startsWith('/console/')) && !isSigned(c.req.raw)) {
+    if (under(own, '/console') && !isSigned(c.req.raw)) {
       return consoleUi.fetch(c.req.raw, { requestId: c.get('requestId'), record: c.get('record') });
     }
-    if (route.kind === 'service' && c.req.path === '/.well-known/jwks.json' && c.req.method === 'GET') {
+    if (own === '/.well-known/jwks.json' && c.req.method === 'GET') {
       // public keys of the access-key signer: an edge worker verifies keys with these, no database
       c.get('record').operation = 'GetJwks';
       return c.json(await deps.tokens.jwks(), 200, { 'cache-control': 'public, max-age=300' });
     }
-    if (route.kind === 'service' && (c.req.path === '/admin' || c.req.path.startsWith('/admin/'))) {
+    if (under(own, '/admin')) {
       return api.fetch(c.req.raw, { ...(c.env as object), requestId: c.get('requestId'), record: c.get('record') });
     }
     return s3(

@@ -202,6 +202,9 @@ async function bearer(token: string, ctx: AuthContext): Promise<Authenticated> {
   };
 }
 
+/** Headers a presigned request may carry unsigned: they only ask the server to verify the body. */
+const MAY_ADD_TO_PRESIGNED = /^x-amz-(content-sha256|checksum-[a-z0-9]+|sdk-checksum-algorithm)$/;
+
 export async function authenticate(req: SignedRequest, ctx: AuthContext): Promise<Authenticated> {
   const now = ctx.now ?? Date.now();
   const auth = req.headers.get('authorization');
@@ -220,8 +223,6 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
         fields: { RequestTime: parsed.amzDate, ServerTime: new Date(now).toISOString(), MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS) },
       });
     }
-    const unsigned = [...req.headers.keys()].filter((h) => h.startsWith('x-amz-') && !parsed.signedHeaders.includes(h));
-    if (unsigned.length) throw new S3Error('AccessDenied', `There were headers present in the request which were not signed: ${unsigned.join(', ')}`);
   } else {
     const { expires } = parsed as Parsed & { expires: number };
     if (parsed.time - now > MAX_SKEW_MS) throw new S3Error('AccessDenied', 'Request is not valid yet');
@@ -231,6 +232,11 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
       });
     }
   }
+
+  // every x-amz-* header changes what a request does (x-amz-copy-source turns a PUT into a copy), so it
+  // must be signed, in a presigned URL too; only integrity checks, which can but refuse, may be added
+  const unsigned = [...req.headers.keys()].filter((h) => h.startsWith('x-amz-') && !parsed.signedHeaders.includes(h) && !(!auth && MAY_ADD_TO_PRESIGNED.test(h)));
+  if (unsigned.length) throw new S3Error('AccessDenied', `There were headers present in the request which were not signed: ${unsigned.join(', ')}`);
 
   const credential = await ctx.lookup(parsed.accessKeyId);
   if (!credential) throw new S3Error('InvalidAccessKeyId', undefined, { fields: { AWSAccessKeyId: parsed.accessKeyId } });

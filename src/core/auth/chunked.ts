@@ -175,4 +175,9 @@ export async function* decodeAwsChunked(
       throw new S3Error('SignatureDoesNotMatch', 'The trailer signature of the streamed body does not match.');
     }
   }
+  // read the source to its end: nothing may follow, and a check wrapped around it (a signed payload
+  // hash) only runs once it is exhausted
+  while (await fill()) {
+    if (pending.takeText(pending.length).trim()) throw malformed('data after the last chunk');
+  }
 }

@@ -40,10 +40,14 @@ export function scopeText(s: Scope): string {
 
 const coversBucket = (s: Scope, bucket: string) => s.bucket === '*' || s.bucket === bucket;
 
-/** Whether `scopes` (null: root, everything) allow `action` on `bucket` (and `key`, if the action is on one). */
+/**
+ * Whether `scopes` (null: root, everything) allow `action` on `bucket` (and `key`, if the action is on
+ * one). An action on the whole bucket (its settings, deleting it) needs a scope without a prefix: a
+ * key confined to `photos/public/` must not make the bucket public or delete it.
+ */
 export function allows(scopes: Scope[] | null, action: Action, bucket: string, key?: string): boolean {
   if (scopes === null) return true;
-  return scopes.some((s) => coversBucket(s, bucket) && s.actions.includes(action) && (key === undefined || !s.prefix || key.startsWith(s.prefix)));
+  return scopes.some((s) => coversBucket(s, bucket) && s.actions.includes(action) && (key === undefined ? !s.prefix : !s.prefix || key.startsWith(s.prefix)));
 }
 
 /** Listing under `prefix` needs a list scope whose own prefix the listing stays inside. */

@@ -3,6 +3,7 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
  */
 import { type Digests, hashHex, toHex, utf8 } from '../digests.ts';
+import { S3Error } from '../errors.ts';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -19,7 +20,16 @@ export interface QueryParam {
   value: string;
 }
 
-/** Splits a raw query string; `+` means space, as in S3. Throws URIError on bad %-escapes. */
+/** Percent-decoding of a URI part; a bad %-escape is the client's mistake (InvalidArgument), not ours. */
+function decodePart(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new S3Error('InvalidArgument', "Couldn't parse the specified URI.", { fields: { URI: raw } });
+  }
+}
+
+/** Splits a raw query string; `+` means space, as in S3. A bad %-escape is InvalidArgument. */
 export function parseQuery(rawQuery: string): QueryParam[] {
   if (!rawQuery) return [];
   return rawQuery
@@ -29,7 +39,7 @@ export function parseQuery(rawQuery: string): QueryParam[] {
       const eq = pair.indexOf('=');
       const name = eq < 0 ? pair : pair.slice(0, eq);
       const value = eq < 0 ? '' : pair.slice(eq + 1);
-      return { name: decodeURIComponent(name.replace(/\+/g, ' ')), value: decodeURIComponent(value.replace(/\+/g, ' ')) };
+      return { name: decodePart(name.replace(/\+/g, ' ')), value: decodePart(value.replace(/\+/g, ' ')) };
     });
 }
 
@@ -46,7 +56,7 @@ export function canonicalQuery(params: QueryParam[], omit?: string): string {
 export function canonicalUri(rawPath: string): string {
   return rawPath
     .split('/')
-    .map((seg) => uriEncode(decodeURIComponent(seg)))
+    .map((seg) => uriEncode(decodePart(seg)))
     .join('/');
 }
 

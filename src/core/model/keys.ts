@@ -40,7 +40,7 @@ export const MAX_KEY_LIFETIME_MS = 5 * 365 * 86_400_000;
 
 /** Who may manage the keys of `accountId`: its root user, or one of its keys with the admin scope. */
 export function checkKeyManager(principal: AccountPrincipal, accountId: string): void {
-  const admin = principal.scopes === null || principal.scopes.some((s) => s.bucket === '*' && s.actions.includes('admin'));
+  const admin = principal.scopes === null || principal.scopes.some((s) => s.bucket === '*' && !s.prefix && s.actions.includes('admin'));
   if (principal.accountId !== accountId || !admin) throw new S3Error('AccessDenied', 'Managing access keys needs the root user or a key with the admin scope on every bucket (*:admin).');
 }
 
@@ -60,6 +60,9 @@ export async function createKey(
   const notBefore = opts.notBefore ?? now;
   if (opts.expiresAt <= now || opts.expiresAt <= notBefore) throw new S3Error('InvalidArgument', 'A key must expire in the future, after it becomes valid.');
   if (opts.expiresAt - now > MAX_KEY_LIFETIME_MS) throw new S3Error('InvalidArgument', 'A key lives at most five years.');
+  if (opts.scopes.some((s) => s.prefix && s.actions.includes('admin'))) {
+    throw new S3Error('InvalidArgument', 'The admin action is about whole buckets (settings, access, deleting them); give it without a key prefix.');
+  }
   if (!isWithin(opts.scopes, creator.scopes)) throw new S3Error('AccessDenied', 'A key cannot be given more than the key that creates it has.');
   if (creator.expiresAt !== undefined && opts.expiresAt > creator.expiresAt) {
     throw new S3Error('AccessDenied', 'A key cannot outlive the key that creates it.');

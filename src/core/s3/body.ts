@@ -61,7 +61,9 @@ export function incomingBody(stream: ReadableStream<Uint8Array> | null, headers:
     const length = declaredLength(headers, 'x-amz-decoded-content-length');
     if (length === null) throw new S3Error('MissingContentLength', 'An aws-chunked body needs x-amz-decoded-content-length.');
     const signing = payload.kind === 'chunked' ? payload.signing : null;
-    return { chunks: counted(decodeAwsChunked(raw, signing, trailers), length), length, trailers };
+    // a signed payload hash covers the bytes as sent, chunk framing included
+    const sent = payload.kind === 'sha256' ? sha256Checked(raw, payload.hex, digests) : raw;
+    return { chunks: counted(decodeAwsChunked(sent, signing, trailers), length), length, trailers };
   }
   const length = declaredLength(headers, 'content-length');
   let chunks: AsyncIterable<Uint8Array> = counted(raw, length);

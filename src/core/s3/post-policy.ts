@@ -87,8 +87,9 @@ export async function verifyPostPolicy(
   let policy: { expiration?: unknown; conditions?: unknown };
   try {
     policy = JSON.parse(new TextDecoder().decode(policyBytes ?? new Uint8Array())) as typeof policy;
+    if (!policy || typeof policy !== 'object' || Array.isArray(policy)) throw new Error('not an object');
   } catch {
-    throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: the policy is not base64-encoded JSON.');
+    throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: the policy is not a base64-encoded JSON object.');
   }
   const expiration = typeof policy.expiration === 'string' ? Date.parse(policy.expiration) : NaN;
   if (Number.isNaN(expiration)) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: an expiration is required.');
