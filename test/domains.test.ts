@@ -1,5 +1,6 @@
 /** Custom domains (ownership by DNS TXT, checked against a fake DNS server) and TLS certificates by SNI. */
 import { CreateBucketCommand, PutBucketWebsiteCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createClient } from '@libsql/client';
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -103,6 +104,28 @@ describe('custom domains', () => {
     expect((await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: 'not a name' })).status).toBe(400);
     await client.send(new CreateBucketCommand({ Bucket: 'other-media' }));
     expect((await api(srv, 'POST', '/admin/buckets/other-media/domains', { hostname: 'www.example.test' })).status).toBe(409);
+  });
+});
+
+describe('an unverified claim', () => {
+  it('holds a domain against other buckets for 48 hours, then gives way to the next claimant', async () => {
+    await client.send(new CreateBucketCommand({ Bucket: 'squatter' }));
+    await client.send(new CreateBucketCommand({ Bucket: 'rightful' }));
+    expect((await api(srv, 'POST', '/admin/buckets/squatter/domains', { hostname: 'shop.example.test' })).status).toBe(201);
+    const held = await api(srv, 'POST', '/admin/buckets/rightful/domains', { hostname: 'shop.example.test' });
+    expect(held.status).toBe(409);
+    expect((await held.json()).error.message).toContain('give way after 48 hours');
+
+    const db = createClient({ url: `file:${join(srv.dataDir, 'qoima.db')}` });
+    await db.execute({ sql: 'UPDATE domains SET created_at = ? WHERE hostname = ?', args: [Date.now() - 49 * 3_600_000, 'shop.example.test'] });
+    db.close();
+    const claimed = await api(srv, 'POST', '/admin/buckets/rightful/domains', { hostname: 'shop.example.test' });
+    expect(claimed.status).toBe(201);
+    const d = await claimed.json();
+    expect(d).toMatchObject({ bucket: 'rightful', status: 'pending' });
+    dns.txt.set('_qoima-challenge.shop.example.test', [d.txtRecord.value]);
+    expect((await api(srv, 'POST', '/admin/buckets/rightful/domains/shop.example.test/verify')).status).toBe(200);
+    expect((await api(srv, 'POST', '/admin/buckets/squatter/domains', { hostname: 'shop.example.test' })).status).toBe(409); // verified: held for good
   });
 });
 

@@ -134,6 +134,21 @@ describe('refusals of the token itself', () => {
     await expect(sdk.send(new GetObjectCommand({ Bucket: 'photos', Key: 'public/a.jpg' }))).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringMatching(/revoked/) });
   });
 
+  it('revoking a key revokes the keys issued through it, on down; its siblings stay', async () => {
+    const adminKey = await issue([{ bucket: '*', actions: ['admin', 'read'] }]);
+    const asAdmin = { endpoint: srv.endpoint, creds: adminKey };
+    const child = await issue([{ bucket: '*', actions: ['admin', 'read'] }], asAdmin, { expiresInSeconds: 1800 });
+    const grandchild = await issue([{ bucket: 'photos', actions: ['read'] }], { endpoint: srv.endpoint, creds: child }, { expiresInSeconds: 900 });
+    const sibling = await issue([{ bucket: 'photos', actions: ['read'] }]);
+    await api(srv, 'DELETE', `/admin/keys/${adminKey.keyId}`);
+    const listed = (await (await api(srv, 'GET', '/admin/keys')).json()) as { keys: { keyId: string; status: string }[] };
+    const status = (id: string) => listed.keys.find((k) => k.keyId === id)?.status;
+    expect([status(adminKey.keyId), status(child.keyId), status(grandchild.keyId), status(sibling.keyId)]).toEqual(['revoked', 'revoked', 'revoked', 'active']);
+    await new Promise((r) => setTimeout(r, 2_500));
+    await expectDenied(bearer(grandchild.token, '/photos/public/a.jpg'), /revoked/);
+    expect((await bearer(sibling.token, '/photos/public/a.jpg')).status).toBe(200);
+  });
+
   it('expired tokens and expired key pairs are refused', async () => {
     const { kid, privateKey } = await signingKey();
     const now = Math.floor(Date.now() / 1000);

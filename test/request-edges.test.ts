@@ -65,6 +65,16 @@ describe('a presigned link', () => {
   });
 });
 
+describe('a presigned link\'s dates', () => {
+  it('must agree: an X-Amz-Date on another day than its credential is refused before anything runs', async () => {
+    const url = new URL(await presign(srv.endpoint, srv.creds, { path: '/edges/avatar.png', expiresIn: 300 }));
+    url.searchParams.set('X-Amz-Date', '20200101T000000Z');
+    const res = await fetch(url);
+    expect(res.status).toBe(400);
+    expect(await errorCode(res)).toBe('AuthorizationQueryParametersError');
+  });
+});
+
 describe('bodies and URIs', () => {
   it('checks a signed payload hash over an aws-chunked body too', async () => {
     const framed = '5\r\nhello\r\n0\r\n\r\n';

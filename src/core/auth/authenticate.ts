@@ -160,6 +160,9 @@ function parsePresigned(query: QueryParam[], region: string): Parsed & { expires
   const amzDate = need('X-Amz-Date');
   const time = parseAmzDate(amzDate);
   if (time === null) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'".');
+  if (amzDate.slice(0, 8) !== scope.date) {
+    throw new S3Error('AuthorizationQueryParametersError', `The credential date '${scope.date}' does not match X-Amz-Date '${amzDate}'.`);
+  }
   const expiresText = need('X-Amz-Expires');
   const expires = /^\d+$/.test(expiresText) ? Number(expiresText) : NaN;
   if (!(expires >= 1)) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires must be a positive number of seconds.');

@@ -4,7 +4,7 @@
  * TXT records are looked up is the runtime's business (TxtLookup); how certificates are inspected too
  * (CertificateInspector): the core only stores and decides.
  */
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { buckets, certificates, domains } from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
@@ -33,6 +33,9 @@ export type CertificateInspector = (certificatePem: string, privateKeyPem: strin
 
 export const CHALLENGE_PREFIX = '_qoima-challenge.';
 
+/** How long an unverified claim on a domain holds it against other buckets. */
+export const PENDING_CLAIM_MS = 48 * 3_600_000;
+
 export function hostnameProblem(h: string, reserved: readonly string[]): string | null {
   if (h.length > 253 || !/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/.test(h)) {
     return 'A domain is a lower-case DNS name such as files.example.com.';
@@ -49,7 +52,17 @@ export async function attachDomain(db: Db, bucket: Bucket, hostname: string, res
   if (inserted.length) return row;
   const [existing] = await db.select().from(domains).where(eq(domains.hostname, hostname));
   if (existing?.bucketId === bucket.id) return existing;
-  throw new S3Error('BucketAlreadyExists', `The domain ${hostname} is already attached to another bucket.`);
+  if (existing && existing.status === 'pending' && existing.createdAt < row.createdAt - PENDING_CLAIM_MS) {
+    // nobody proved this name in time: the claim gives way, so nobody can squat on a domain they do not own
+    const [taken] = await db.batch([
+      db.update(domains).set(row)
+        .where(and(eq(domains.hostname, hostname), eq(domains.status, 'pending'), eq(domains.createdAt, existing.createdAt))).returning({ hostname: domains.hostname }),
+      // the old claimant's certificate goes with the claim (the statement sees the update's result)
+      db.delete(certificates).where(and(eq(certificates.hostname, hostname), sql`EXISTS (SELECT 1 FROM domains WHERE hostname = ${hostname} AND bucket_id = ${bucket.id})`)),
+    ]);
+    if (taken.length) return row;
+  }
+  throw new S3Error('BucketAlreadyExists', `The domain ${hostname} is already attached to another bucket${existing?.status === 'pending' ? ' (unverified claims give way after 48 hours)' : ''}.`);
 }
 
 export async function findDomain(db: Db, bucketId: string, hostname: string): Promise<Domain> {

@@ -3,7 +3,7 @@
  * SigV4 clients, with the same scopes and lifetime. A key can only be created by the account's root
  * user or a key with the admin scope, and never with more than its creator has.
  */
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { AccountPrincipal } from '../auth/authenticate.ts';
 import { type Scope, isWithin } from '../auth/scopes.ts';
 import type { TokenService } from '../auth/tokens.ts';
@@ -83,10 +83,21 @@ export async function listKeys(db: Db, accountId: string): Promise<KeyView[]> {
   return rows.map((r) => keyView(r));
 }
 
+/**
+ * Revokes a key and every key issued through it (and through those, on down): a leaked admin key's
+ * offspring go with it. Keys already revoked keep their time.
+ */
 export async function revokeKey(db: Db, accountId: string, keyId: string): Promise<KeyView> {
-  const [row] = await db.update(accessKeys).set({ revokedAt: Date.now() })
+  const now = Date.now();
+  const [row] = await db.update(accessKeys).set({ revokedAt: sql`coalesce(${accessKeys.revokedAt}, ${now})` })
     .where(and(eq(accessKeys.id, keyId), eq(accessKeys.accountId, accountId))).returning();
   if (!row) throw new S3Error('InvalidAccessKeyId', `No key ${keyId} in this account.`);
+  await db.run(sql`
+    WITH RECURSIVE issued(id) AS (
+      SELECT id FROM access_keys WHERE created_by = ${keyId} AND account_id = ${accountId}
+      UNION SELECT k.id FROM access_keys k JOIN issued ON k.created_by = issued.id
+    )
+    UPDATE access_keys SET revoked_at = ${now} WHERE revoked_at IS NULL AND id IN (SELECT id FROM issued)`);
   return keyView(row);
 }
 
