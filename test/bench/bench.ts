@@ -70,7 +70,9 @@ async function randomFile(path: string, bytes: number) {
 
 async function startQoima(dataDir: string, port: number, extraEnv: Record<string, string> = {}): Promise<{ proc: ChildProcess; endpoint: string }> {
   // the compiled server, as `npm start` runs it (npm run bench builds it first)
-  const proc = spawn(process.execPath, ['dist/node/main.js'], {
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server under load
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, 'dist/node/main.js'], {
     cwd: ROOT,
     env: {
       ...process.env, QOIMA_PORT: String(port), QOIMA_DATA_DIR: dataDir, QOIMA_ROOT_ACCESS_KEY: CREDS.accessKeyId, QOIMA_ROOT_SECRET_KEY: CREDS.secretAccessKey,
