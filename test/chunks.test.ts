@@ -1,6 +1,7 @@
 /** The chunk store seen from outside: deduplication, inline objects, GC, corruption, reads during overwrite. */
 import { CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -234,7 +235,7 @@ describe('scrub', () => {
     }
   });
 
-  it('repairs reference counts that disagree with the references, and deletes unknown files', async () => {
+  it('repairs reference counts that disagree with the references, and hands unknown files to the collector', async () => {
     const srv = await startServer({ env: ONE_MIB_CHUNKS });
     const client = s3(srv.endpoint, srv.creds);
     try {
@@ -254,6 +255,9 @@ describe('scrub', () => {
       const clean = JSON.parse(await admin(srv.dataDir, ['scrub', '--json']));
       expect(clean.refcountsFixed).toEqual([]);
       expect(clean.orphanFiles).toEqual([]);
+      expect(existsSync(stray)).toBe(true); // not deleted behind a writer's back: the collector does it
+      await admin(srv.dataDir, ['gc', '--json'], { QOIMA_GC_DELAY_SECONDS: '0' });
+      expect(existsSync(stray)).toBe(false);
     } finally {
       await removeDir(srv.dataDir);
     }

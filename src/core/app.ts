@@ -3,7 +3,7 @@
  * the database, digests, how to read the raw request target); nothing here imports a runtime.
  */
 import { Hono, type Context } from 'hono';
-import { ChunkCorruptError, ChunkMissingError } from './block/store.ts';
+import { ChunkCorruptError, ChunkMissingError, StoreFullError } from './block/store.ts';
 import { randomBytes, toBase64, toHex, utf8 } from './digests.ts';
 import { S3Error, isS3Error } from './errors.ts';
 import { type ApiDeps, apiApp } from './api/app.ts';
@@ -136,7 +136,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const waitUntil = deps.waitUntil?.(c);
     const log = (bytesOut: number, failed?: boolean) =>
       deps.requestLog.record({
-        time: started, requestId, accountId: record.accountId ?? null, bucket: record.bucket ?? null, key: record.key ?? null,
+        // when it ended (it began durationMs before): a transfer that crosses an hour is billed in the
+        // hour it finished, which the hourly rollup has not closed yet
+        time: Date.now(), requestId, accountId: record.accountId ?? null, bucket: record.bucket ?? null, key: record.key ?? null,
         operation: record.operation ?? c.req.method, status: failed ? 500 : res.status, errorCode: failed ? 'InternalError' : record.errorCode ?? null,
         bytesIn: Number(c.req.header('content-length') ?? 0) || 0, bytesOut, durationMs: Date.now() - started,
         auth: record.auth ?? 'anonymous', keyId: record.keyId ?? null, clientIp: deps.getClientAddress?.(c) ?? null,
@@ -160,7 +162,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return decorate(res, rulesOf(err.bucket.cors), c.req.header('origin') ?? null, c.req.method);
     }
     if (isS3Error(err)) e = err;
-    else {
+    else if (err instanceof StoreFullError) {
+      logError(`qoima: storage full: ${err.message}`, err);
+      e = new S3Error('ServiceUnavailable', 'The service is out of storage space right now; try again later.');
+    } else {
       if (err instanceof ChunkCorruptError || err instanceof ChunkMissingError) logError(`qoima: data integrity: ${err.message}`, err);
       else logError(`qoima: internal error on ${c.req.method} ${c.req.path} (request ${requestId})`, err);
       e = new S3Error('InternalError');

@@ -2,13 +2,21 @@
  * The chunk store on a local filesystem: `<root>/chunks/ab/cd/<sha256>`. A chunk is written to
  * `<root>/tmp`, its data flushed (fdatasync), then renamed into place, so it is whole or absent after a
  * crash. `sync` flushes the directories the chunks were renamed into, in parallel, once per upload
- * rather than once per chunk (each flush is a journal commit). Reads fetch a whole chunk at once.
+ * rather than once per chunk (each flush is a journal commit); a directory is flushed into its parents
+ * when it is made. A full disk is StoreFullError (503), and nothing half-written stays behind. Reads
+ * fetch a whole chunk at once.
  */
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { ChunkStore } from '../core/block/store.ts';
+import { dirname, join } from 'node:path';
+import { type ChunkStore, StoreFullError } from '../core/block/store.ts';
 import { randomBase32 } from '../core/digests.ts';
+
+/** A full disk (or quota) becomes the core's StoreFullError; anything else is passed on. */
+const full = (hash: string) => (e: unknown): never => {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  throw code === 'ENOSPC' || code === 'EDQUOT' ? new StoreFullError(hash, { cause: e }) : e;
+};
 
 /** A chunk write never takes this long: older temporary files are leftovers of a crash. */
 const TMP_MAX_AGE_MS = 3600 * 1000;
@@ -51,36 +59,40 @@ export class FsChunkStore implements ChunkStore {
   async put(hash: string, bytes: Uint8Array): Promise<void> {
     const dir = join(this.chunksDir, hash.slice(0, 2), hash.slice(2, 4));
     if (!this.knownDirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
+      // a directory made now must itself survive a power loss: flush the entries that name it
+      if (await mkdir(dir, { recursive: true }).catch(full(hash))) await Promise.all([dirname(dir), this.chunksDir].map((d) => this.syncDir(d)));
       this.knownDirs.add(dir);
     }
     const tmp = join(this.tmpDir, `${hash}.${randomBase32(8)}`);
-    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600).catch(full(hash));
     try {
       let off = 0;
       while (off < bytes.length) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
       if (this.fsync) await fh.datasync();
-    } catch (e) {
       await fh.close();
+      await rename(tmp, this.path(hash));
+    } catch (e) {
+      await fh.close().catch(() => {});
       await unlink(tmp).catch(() => {});
-      throw e;
+      return full(hash)(e);
     }
-    await fh.close();
-    await rename(tmp, this.path(hash));
+  }
+
+  private async syncDir(dir: string): Promise<void> {
+    if (!this.fsync) return;
+    const d = await open(dir, constants.O_RDONLY);
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
   }
 
   async sync(hashes: Iterable<string>): Promise<void> {
     if (!this.fsync) return;
     const dirs = new Set<string>();
     for (const h of hashes) dirs.add(join(this.chunksDir, h.slice(0, 2), h.slice(2, 4)));
-    await Promise.all([...dirs].map(async (dir) => {
-      const d = await open(dir, constants.O_RDONLY);
-      try {
-        await d.sync();
-      } finally {
-        await d.close();
-      }
-    }));
+    await Promise.all([...dirs].map((dir) => this.syncDir(dir)));
   }
 
   async get(hash: string, sizeHint?: number): Promise<Uint8Array | null> {

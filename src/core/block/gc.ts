@@ -65,6 +65,7 @@ export async function collectChunks(db: Db, store: ChunkStore, opts: GcOptions):
       const lease = Date.now() + leaseMs;
       const taken = await db.update(chunks).set({ gcLease: lease }).where(and(eq(chunks.hash, hash), collectable)).returning({ hash: chunks.hash });
       if (taken.length === 0) continue;
+      if (Date.now() > lease - leaseMs / 2) continue; // paused since taking it: too close to its end to start
       await store.delete(hash);
       if (Date.now() >= lease) continue; // too slow: a writer may have re-added the bytes; leave the row for next time
       const gone = await db
@@ -87,13 +88,17 @@ export async function collectGarbage(db: Db, store: ChunkStore, opts: GcOptions)
   return { abandonedStagings, chunksDeleted, bytesFreed };
 }
 
-/** Heart-beat of this process, so other nodes (and its own restarts) can tell its stagings are live. */
-export async function heartbeat(db: Db, nodeId: string): Promise<void> {
-  const now = Date.now();
-  await db
+/** The statement of a heart-beat (writers put it in their own batches during long uploads). */
+export function heartbeatStatement(db: Db, nodeId: string, now = Date.now()) {
+  return db
     .insert(nodes)
     .values({ id: nodeId, startedAt: now, heartbeatAt: now })
     .onConflictDoUpdate({ target: nodes.id, set: { heartbeatAt: sql`excluded.heartbeat_at` } });
+}
+
+/** Heart-beat of this process, so other nodes (and its own restarts) can tell its stagings are live. */
+export async function heartbeat(db: Db, nodeId: string): Promise<void> {
+  await heartbeatStatement(db, nodeId);
 }
 
 export async function leaveCluster(db: Db, nodeId: string): Promise<void> {

@@ -16,6 +16,8 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { chunkRefs, chunks, stagings } from '../db/schema.ts';
 import { type Digests, randomBase32 } from '../digests.ts';
+import { S3Error } from '../errors.ts';
+import { heartbeatStatement } from './gc.ts';
 import { chunkHash, type ChunkStore } from './store.ts';
 
 export interface BlockWriterDeps {
@@ -28,6 +30,13 @@ export interface BlockWriterDeps {
 
 /** How long a chunk's bytes may still be deleted after its gc_lease time (clock skew between nodes). */
 export const LEASE_MARGIN_MS = 2_000;
+
+/**
+ * A node writing an upload heart-beats from inside it at least this often, so a runtime without
+ * timers of its own (a Workers isolate serving one long upload) is not taken for dead meanwhile.
+ */
+const WRITER_HEARTBEAT_MS = 5_000;
+const lastBeat = new Map<string, number>();
 
 export interface WriterOptions {
   /** Chunks being hashed or stored at once. */
@@ -117,11 +126,18 @@ export class StagingWriter {
     const hash = await chunkHash(bytes);
     this.hashes.add(hash);
     const xxh64 = this.deps.digests?.xxh64?.(bytes) ?? null;
-    const [, , lease] = await db.batch([
+    const now = Date.now();
+    const beat = now - (lastBeat.get(this.deps.nodeId) ?? 0) >= WRITER_HEARTBEAT_MS;
+    if (beat) lastBeat.set(this.deps.nodeId, now);
+    const [, , lease, staging] = await db.batch([
       db.insert(chunkRefs).values({ owner: this.stagingId, idx, offset, size: bytes.length, hash }),
       db.update(chunks).set({ xxh64 }).where(and(eq(chunks.hash, hash), isNull(chunks.xxh64))),
       db.select({ gcLease: chunks.gcLease }).from(chunks).where(eq(chunks.hash, hash)),
+      db.select({ id: stagings.id }).from(stagings).where(eq(stagings.id, this.stagingId)),
+      ...(beat ? [heartbeatStatement(db, this.deps.nodeId, now)] : []),
     ]);
+    // the collector took this node for dead and dropped the staging: stop now (abort drops this ref)
+    if (!staging.length) throw new S3Error('RequestTimeout', 'The upload took so long that its parts were given up; send it again.');
     const leaseUntil = lease[0]?.gcLease ?? null;
     if (leaseUntil !== null) {
       const wait = leaseUntil + LEASE_MARGIN_MS - Date.now();

@@ -1,7 +1,7 @@
 /** Buckets: global names (as in S3), owned by one account, with a fixed storage class. */
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { type Db, guardIndex, prepared } from '../db/index.ts';
-import { buckets, guards, objects } from '../db/schema.ts';
+import { buckets, chunkRefs, guards, multipartParts, multipartUploads, objects } from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 import { bucketCountGuard } from './quotas.ts';
@@ -105,13 +105,20 @@ export async function listBuckets(
   return db.select().from(buckets).where(and(...conds)).orderBy(asc(buckets.name)).limit(opts.limit);
 }
 
-/** Deletes an empty bucket; refuses (atomically) when an object is in it. */
+/**
+ * Deletes an empty bucket; refuses (atomically) when an object is in it. Its unfinished multipart
+ * uploads go with it (as in S3), their parts' chunk references in the same batch.
+ */
 export async function deleteBucket(db: Db, bucket: Bucket): Promise<void> {
+  const uploadsHere = sql`(SELECT ${multipartUploads.id} FROM ${multipartUploads} WHERE ${multipartUploads.bucketId} = ${bucket.id})`;
   try {
     await db.batch([
       db.insert(guards).select(
         db.select({ reason: sql<string>`'BucketNotEmpty'`.as('reason') }).from(objects).where(eq(objects.bucketId, bucket.id)).limit(1),
       ),
+      db.delete(chunkRefs).where(sql`${chunkRefs.owner} IN (SELECT ${multipartParts.owner} FROM ${multipartParts} WHERE ${multipartParts.uploadId} IN ${uploadsHere})`),
+      db.delete(multipartParts).where(sql`${multipartParts.uploadId} IN ${uploadsHere}`),
+      db.delete(multipartUploads).where(eq(multipartUploads.bucketId, bucket.id)),
       db.delete(buckets).where(eq(buckets.id, bucket.id)),
     ]);
   } catch (e) {

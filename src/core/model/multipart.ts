@@ -10,7 +10,7 @@ import { buckets, chunkRefs, guards, multipartParts, multipartUploads, objects, 
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 import { prefixEnd } from './listing.ts';
-import { type CommitQuota, type ObjectFacts, type ObjectHeaders, type StoredObject, type WriteCondition, newObjectId } from './objects.ts';
+import { type CommitQuota, type ObjectFacts, type ObjectHeaders, type StoredObject, type WriteCondition, newObjectId, stagingIntact } from './objects.ts';
 import { objectCountGuard, settle } from './quotas.ts';
 
 export type Upload = typeof multipartUploads.$inferSelect;
@@ -53,26 +53,30 @@ export async function findUpload(db: Db, bucketId: string, key: string, uploadId
 export async function commitPart(
   db: Db,
   upload: Upload,
-  part: { partNumber: number; size: number; etag: string; checksumValue: string | null; stagingId: string | null; reservationId?: string },
+  part: { partNumber: number; size: number; etag: string; checksumValue: string | null; staged: { stagingId: string; chunkCount: number } | null; reservationId?: string },
 ): Promise<Part> {
-  const { stagingId: _s, reservationId: _r, ...fields } = part;
+  const { staged: _s, reservationId: _r, ...fields } = part;
+  const intact = part.staged ? stagingIntact(db, part.staged) : null;
   const row: Part = { uploadId: upload.id, ...fields, owner: `prt_${randomBase32(20)}`, lastModified: Date.now() };
   const oldOwner = sql`(SELECT ${multipartParts.owner} FROM ${multipartParts} WHERE ${multipartParts.uploadId} = ${upload.id} AND ${multipartParts.partNumber} = ${part.partNumber})`;
   const stmts: BatchItem<'sqlite'>[] = [
     guardIf(db, 'NoSuchUpload', sql`NOT EXISTS (SELECT 1 FROM ${multipartUploads} WHERE ${multipartUploads.id} = ${upload.id})`),
+    ...(intact ? [intact.stmt] : []),
     db.delete(chunkRefs).where(sql`${chunkRefs.owner} = ${oldOwner}`),
     db.delete(multipartParts).where(and(eq(multipartParts.uploadId, upload.id), eq(multipartParts.partNumber, part.partNumber))),
     db.insert(multipartParts).values(row),
     ...(part.reservationId ? [settle(db, part.reservationId)] : []),
   ];
-  if (part.stagingId) {
-    stmts.push(db.update(chunkRefs).set({ owner: row.owner }).where(eq(chunkRefs.owner, part.stagingId)));
-    stmts.push(db.delete(stagings).where(eq(stagings.id, part.stagingId)));
+  if (part.staged) {
+    stmts.push(db.update(chunkRefs).set({ owner: row.owner }).where(eq(chunkRefs.owner, part.staged.stagingId)));
+    stmts.push(db.delete(stagings).where(eq(stagings.id, part.staged.stagingId)));
   }
   try {
     await db.batch(stmts as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]);
   } catch (e) {
-    if (guardIndex(e) !== null) throw noSuchUpload(upload.id);
+    const at = guardIndex(e);
+    if (at === 1 && intact) throw intact.error();
+    if (at !== null) throw noSuchUpload(upload.id);
     throw e;
   }
   return row;

@@ -36,7 +36,22 @@ export interface ObjectFacts {
   partsCount: number | null;
 }
 
-export type Body = { kind: 'inline'; data: Uint8Array } | { kind: 'staged'; stagingId: string };
+/** A staged body names its staging and how many chunk references it wrote (the commit checks both). */
+export type Body = { kind: 'inline'; data: Uint8Array } | { kind: 'staged'; stagingId: string; chunkCount: number };
+
+/**
+ * Refuses a commit whose staging is no longer whole: if the writer's node was taken for dead (no
+ * heart-beat) its references were dropped, and committing what is left would make an object with
+ * holes. The client gets RequestTimeout, which SDKs retry.
+ */
+export function stagingIntact(db: Db, staged: { stagingId: string; chunkCount: number }) {
+  return {
+    stmt: db.insert(guards).select(db.select({ reason: guardReason('RequestTimeout') }).from(sql`(SELECT 1)`).where(sql`
+      NOT EXISTS (SELECT 1 FROM ${stagings} WHERE ${stagings.id} = ${staged.stagingId})
+      OR (SELECT count(*) FROM ${chunkRefs} WHERE ${chunkRefs.owner} = ${staged.stagingId}) <> ${staged.chunkCount}`)),
+    error: () => new S3Error('RequestTimeout', 'The upload took so long that its parts were given up; send it again.'),
+  };
+}
 
 /** Conditional write (If-Match / If-None-Match on PUT and on the copy destination). */
 export interface WriteCondition {
@@ -76,6 +91,20 @@ export async function chunkSpans(db: Db, objectId: string): Promise<ChunkSpan[]>
       .orderBy(asc(chunkRefs.idx))
       .prepare());
   return stmt.all({ owner: objectId });
+}
+
+/**
+ * The chunk list of a chunked object, or null when it no longer covers the object: the object was
+ * overwritten or deleted between reading its row and its references (they go in the same batch).
+ */
+export async function spansOf(db: Db, obj: Pick<StoredObject, 'id' | 'size'>): Promise<ChunkSpan[] | null> {
+  const spans = await chunkSpans(db, obj.id);
+  let at = 0;
+  for (const s of spans) {
+    if (s.offset !== at) return null;
+    at += s.size;
+  }
+  return at === obj.size ? spans : null;
 }
 
 const guardReason = (reason: string) => sql<string>`${reason}`.as('reason');
@@ -165,7 +194,11 @@ export async function commitObject(db: Db, input: PutObjectInput): Promise<Store
     inlineData: input.body.kind === 'inline' ? input.body.data : null,
   };
   const q = quotaStatements(db, input.quota, input.bucketId, input.key);
-  const guarded = [...preconditions(db, input.bucketId, input.key, input.condition), ...q.guards];
+  const guarded = [
+    ...preconditions(db, input.bucketId, input.key, input.condition),
+    ...q.guards,
+    ...(input.body.kind === 'staged' ? [stagingIntact(db, input.body)] : []),
+  ];
   const rest: BatchItem<'sqlite'>[] = [...removeCurrent(db, input.bucketId, input.key), db.insert(objects).values(row), ...q.settles];
   if (input.body.kind === 'staged') {
     rest.push(db.update(chunkRefs).set({ owner: row.id }).where(eq(chunkRefs.owner, input.body.stagingId)));

@@ -6,7 +6,8 @@
  *    shares them (the writer only skips bytes the store already has);
  *  - wrong reference counts are set to the number of references (zero starts the GC delay);
  *  - references to a chunk with no row get their row back;
- *  - files no row knows are deleted.
+ *  - files no row knows get an unreferenced row, so the collector deletes them after the GC delay
+ *    under its lease (deleting them here could race a writer that just started to reference them).
  * The report names the objects (bucket/key) that read through each corrupt or missing chunk.
  */
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
@@ -99,7 +100,8 @@ export async function scrub(db: Db, store: ChunkStore, opts: { repair: boolean }
     for (const h of batch) {
       if (known.has(h)) continue;
       report.orphanFiles.push(h);
-      if (opts.repair) await store.delete(h);
+      const bytes = opts.repair ? await store.get(h) : null;
+      if (bytes) await db.insert(chunks).values({ hash: h, size: bytes.length, refcount: 0, zeroSince: Date.now() }).onConflictDoNothing();
     }
     batch = [];
   };

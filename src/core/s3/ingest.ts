@@ -70,9 +70,11 @@ export async function ingest(deps: BlockWriterDeps, incoming: IncomingBody, dige
     if (!writer && size <= limits.inlineMax) {
       body = { kind: 'inline', data: buf.slice(0, fill) };
     } else {
+      // an empty body that may not be inline (a part) still gets a staging, with no chunk in it
       if (fill > 0) await flush();
+      else writer ??= await StagingWriter.begin(deps, { release });
       await writer!.finish();
-      body = { kind: 'staged', stagingId: writer!.stagingId };
+      body = { kind: 'staged', stagingId: writer!.stagingId, chunkCount: writer!.chunkCount };
     }
     const staged = writer as StagingWriter | null;
     return { body, size, md5Hex, checksum, abort: async () => { await staged?.abort(); } };

@@ -8,7 +8,7 @@ import { S3Error } from '../../errors.ts';
 import {
   MAX_PART_NUMBER, type Part, type Upload, abortUpload, commitPart, completeUpload, createUpload, findUpload, partsOf,
 } from '../../model/multipart.ts';
-import { chunkSpans } from '../../model/objects.ts';
+import { spansOf } from '../../model/objects.ts';
 import { children, document, leaf, parseXml, text } from '../../xml.ts';
 import { BodyDigests, type IncomingBody, incomingBody, readSmallBody } from '../body.ts';
 import { type ObjectCall, queryParam, xmlResponse } from '../call.ts';
@@ -64,7 +64,7 @@ async function storePart(deps: WriteDeps, call: ObjectCall, upload: Upload, part
           size: body.size,
           etag: body.md5Hex,
           checksumValue: body.checksum?.value ?? null,
-          stagingId: body.body.kind === 'staged' ? body.body.stagingId : null,
+          staged: body.body.kind === 'staged' ? body.body : null,
           reservationId: reserved.quota.reservationId,
         }),
         checksum: body.checksum,
@@ -119,7 +119,14 @@ export function multipartHandlers(deps: WriteDeps) {
     async UploadPartCopy(call: ObjectCall): Promise<Response> {
       const partNumber = partNumberOf(call);
       const upload = await findUpload(deps.db, call.bucket.id, call.key, queryParam(call, 'uploadId')!);
-      const { object: source } = await copySource(deps.db, call);
+      let { object: source } = await copySource(deps.db, call);
+      let spans = source.inlineData ? [] : await spansOf(deps.db, source);
+      for (let tries = 0; !spans; tries++) {
+        // the source was overwritten since its row was read: copy what is there now
+        if (tries === 3) throw new S3Error('ServiceUnavailable', 'The source object kept changing while it was read; try again.');
+        source = (await copySource(deps.db, call)).object;
+        spans = source.inlineData ? [] : await spansOf(deps.db, source);
+      }
       let start = 0;
       let end = source.size;
       const rangeText = call.headers.get('x-amz-copy-source-range');
@@ -135,7 +142,7 @@ export function multipartHandlers(deps: WriteDeps) {
       // The bytes are read and chunked again; where the range is chunk-aligned the chunks deduplicate.
       const stream = source.inlineData
         ? new ReadableStream<Uint8Array>({ start(c) { c.enqueue(source.inlineData!.subarray(start, end)); c.close(); } })
-        : await openRange(deps.store, deps.digests, await chunkSpans(deps.db, source.id), start, end);
+        : await openRange(deps.store, deps.digests, spans, start, end);
       const incoming: IncomingBody = { chunks: stream, length: end - start, trailers: new Map() };
       const digests = new BodyDigests(new Headers(), deps.digests, uploadAlgorithm(upload));
       const { part, checksum } = await storePart(deps, call, upload, partNumber, incoming, digests);

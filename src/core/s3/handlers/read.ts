@@ -5,7 +5,7 @@ import type { Db } from '../../db/index.ts';
 import type { Digests } from '../../digests.ts';
 import { S3Error } from '../../errors.ts';
 import type { Bucket } from '../../model/buckets.ts';
-import { chunkSpans, findObject, type StoredObject } from '../../model/objects.ts';
+import { findObject, spansOf, type StoredObject } from '../../model/objects.ts';
 import type { QueryParam } from '../../auth/sigv4.ts';
 import type { ObjectCall } from '../call.ts';
 import { conditionHeaders, evaluateConditions, parseRange } from '../conditions.ts';
@@ -30,6 +30,8 @@ export interface ObjectResponseOptions {
   signed?: boolean;
   /** Status for a full response (a website's error document is served with its error status). */
   status?: number;
+  /** How often the object changed under this read already. */
+  changed?: number;
 }
 
 /**
@@ -64,10 +66,15 @@ export async function objectResponse(deps: ReadDeps, obj: StoredObject, bucket: 
   if (range) h.set('content-range', `bytes ${range.start}-${range.end}/${obj.size}`);
   const status = range ? 206 : (opts.status ?? 200);
   if (!opts.withBody) return new Response(null, { status, headers: h });
-  const body: BodyInit = obj.inlineData
-    ? (obj.inlineData.subarray(start, end) as Uint8Array<ArrayBuffer>)
-    : await openRange(deps.store, deps.digests, await chunkSpans(deps.db, obj.id), start, end);
-  return new Response(body, { status, headers: h });
+  if (obj.inlineData) return new Response(obj.inlineData.subarray(start, end) as Uint8Array<ArrayBuffer>, { status, headers: h });
+  const spans = await spansOf(deps.db, obj);
+  if (!spans) {
+    // overwritten or deleted since its row was read: answer for what is at the key now
+    if ((opts.changed ?? 0) >= 3) throw new S3Error('ServiceUnavailable', 'The object kept changing while it was read; try again.');
+    const now = await requireObject(deps.db, obj.bucketId, obj.key);
+    return objectResponse(deps, now, bucket, reqHeaders, { ...opts, changed: (opts.changed ?? 0) + 1 });
+  }
+  return new Response(await openRange(deps.store, deps.digests, spans, start, end), { status, headers: h });
 }
 
 export function readHandlers(deps: ReadDeps) {
