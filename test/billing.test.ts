@@ -91,10 +91,11 @@ describe('SLA tiers, at their exact boundaries', () => {
     });
   }
 
-  it('does not count the customer\'s own SlowDown or 4xx as errors', async () => {
+  it('does not count the customer\'s own SlowDown, 4xx, or features not offered (501) as errors', async () => {
     const w = await lastThousand();
     await traffic(w, last(3), 10, 10, { status: 503, code: 'SlowDown' });
     await traffic(w, last(4), 10, 10, { status: 403, code: 'AccessDenied' });
+    await traffic(w, last(5), 10, 10, { status: 501, code: 'NotImplemented' });
     await rollup(w);
     expect((await w.billing.sla(w.accountId, MONTH)).availability).toBe(100);
   });
@@ -147,7 +148,7 @@ describe('what does not count, and what does', () => {
 
 describe('invoices', () => {
   /** An account with a STANDARD bucket of exactly 1 GiB all month and a COLD one read 2 GiB from. */
-  async function billedMonth(opts: { customerId?: string } = {}) {
+  async function billedMonth(opts: { customerId?: string; more?: (w: World) => Promise<void> } = {}) {
     const w = await world(start, opts);
     const box = await SecretBox.create(new Uint8Array(32).fill(7));
     void box;
@@ -160,6 +161,7 @@ describe('invoices', () => {
     await traffic(w, start + 12 * 86_400_000, 2, 0, { op: 'GetObject', bucket: 'cold', cls: 'COLD', bytesOut: 2 ** 30 });
     // during the trial: 1000 class B requests
     await traffic(w, start + 86_400_000, 1000, 0, { op: 'HeadObject', bucket: 'std' });
+    await opts.more?.(w);
     await rollup(w);
     return w;
   }
@@ -180,6 +182,24 @@ describe('invoices', () => {
     const csv = invoiceCsv(inv);
     expect(csv.split('\n')[0]).toBe('item,storage_class,quantity,unit,unit_price_tiyn,amount_tiyn');
     expect(csv).toContain(`Total,,,,,${inv.total}`);
+  });
+
+  it('does not bill refused (403) requests: strangers knocking on a bucket cost its owner nothing', async () => {
+    const w = await billedMonth({
+      more: (x) => traffic(x, start + 20 * 86_400_000, 5000, 5000, { op: 'GetObject', bucket: 'cold', cls: 'COLD', status: 403, code: 'AccessDenied', bytesOut: 2 ** 20 }),
+    });
+    expect((await w.billing.invoice(w.accountId, MONTH)).subtotal).toBe(800 + 225 + 198 + 1000); // as without them
+  });
+
+  it('bills terabytes kept all month (sums past 2^53 and 2^63 byte-seconds)', async () => {
+    const w = await world(start);
+    await w.client.execute({ sql: "INSERT INTO buckets (id, name, account_id, storage_class, created_at, byte_count) VALUES ('big', 'big', ?, 'STANDARD', ?, ?)", args: [w.accountId, start, 5 * 2 ** 40] });
+    for (let t = start; t < end; t += HOUR) await sampleStorage(w.db, t, HOUR);
+    await rollup(w);
+    const inv = await w.billing.invoice(w.accountId, MONTH);
+    const storage = inv.lines.find((l) => l.item === 'Storage' && l.storageClass === 'STANDARD')!;
+    expect(storage.quantity).toBe('5120.000000');
+    expect(storage.amount).toBe(5120 * 800);
   });
 
   it('makes the trial\'s usage free: the first three days of storage and their requests', async () => {
@@ -222,6 +242,8 @@ describe('free trial', () => {
     await deleteAccount(w.db, w.accountId);
     const again = await createAccount({ db: w.db, box }, { name: 'again', quota: QUOTA, customerId: 'founder@example.kz', trialDays: 3 });
     expect((await trialView(w.db, again.accountId)).status).toBe('none');
+    const respelled = await createAccount({ db: w.db, box }, { name: 'again, shouted', quota: QUOTA, customerId: ' Founder@Example.KZ ', trialDays: 3 });
+    expect((await trialView(w.db, respelled.accountId)).status).toBe('none');
     const other = await createAccount({ db: w.db, box }, { name: 'newcomer', quota: QUOTA, customerId: 'someone@else.kz', trialDays: 3 });
     expect((await trialView(w.db, other.accountId)).status).toBe('active');
   });

@@ -44,8 +44,10 @@ async function totals(db: Db, accountId: string, from: number, to: number): Prom
   const rows = await db
     .select({
       storageClass: usageHourly.storageClass,
-      byteSeconds: sql<number>`coalesce(sum(${usageHourly.byteSeconds}), 0)`,
-      bytesOut: sql<number>`coalesce(sum(${usageHourly.bytesOut}), 0)`,
+      // total(): a REAL that cannot overflow; an integer sum passes 2^53 (what a libSQL server will
+      // hand to JavaScript) at about 3 GiB kept for a month
+      byteSeconds: sql<number>`total(${usageHourly.byteSeconds})`,
+      bytesOut: sql<number>`total(${usageHourly.bytesOut})`,
       classA: sql<number>`coalesce(sum(${usageHourly.classA}), 0)`,
       classB: sql<number>`coalesce(sum(${usageHourly.classB}), 0)`,
     })

@@ -35,7 +35,8 @@ export const GIB = 1n << 30n;
 
 /** `quantity × price / per`, in minor units, rounded once. */
 export function charge(quantity: number | bigint, price: number, per: bigint): number {
-  return Number(divRound(BigInt(quantity) * BigInt(price), per));
+  // sums of very large quantities come back as REALs (SQL total()): whole, but maybe past 2^53
+  return Number(divRound(BigInt(typeof quantity === 'number' ? Math.round(quantity) : quantity) * BigInt(price), per));
 }
 
 /** The calendar month `YYYY-MM` as [start, end) epoch ms in UTC. */

@@ -26,8 +26,13 @@ export const CLASS_B = [
   'GetBucketAcl', 'GetBucketCors', 'GetBucketWebsite', 'GetObjectAcl', 'WebsiteGET', 'WebsiteHEAD',
 ];
 
-/** A server error that counts against availability (a customer's own SlowDown does not). */
-const SERVER_ERROR = sql`(${requestLog.status} >= 500 AND coalesce(${requestLog.errorCode}, '') <> 'SlowDown')`;
+/**
+ * A server error that counts against availability. Not: a customer's own SlowDown (fair use), nor
+ * NotImplemented (a feature asked for that we do not offer: the answer is right, nothing is down).
+ */
+const SERVER_ERROR = sql`(${requestLog.status} >= 500 AND coalesce(${requestLog.errorCode}, '') NOT IN ('SlowDown', 'NotImplemented'))`;
+/** Refused requests (403) are not billed to the bucket's owner: strangers knocking cost them nothing. */
+const BILLABLE = sql`${requestLog.status} <> 403`;
 const inList = (col: typeof requestLog.operation, list: string[]) => sql`(${col} IN (${sql.join(list.map((o) => sql`${o}`), sql`, `)}))`;
 
 /** Runs `stmts` unless `job` already ran for `slot`; true when it ran now. */
@@ -77,7 +82,7 @@ export async function rollupHour(db: Db, hour: number): Promise<boolean> {
           bytesOut: sql<number>`sum(${requestLog.bytesOut})`.as('bytes_out'),
           classA: sql<number>`sum(CASE WHEN ${inList(requestLog.operation, CLASS_A)} AND ${requestLog.status} < 500 THEN 1 ELSE 0 END)`.as('class_a'),
           classB: sql<number>`sum(CASE WHEN ${inList(requestLog.operation, CLASS_B)} AND ${requestLog.status} < 500 THEN 1 ELSE 0 END)`.as('class_b'),
-        }).from(requestLog).where(inHour).groupBy(requestLog.accountId, sql`coalesce(${requestLog.bucket}, '')`),
+        }).from(requestLog).where(and(inHour, BILLABLE)).groupBy(requestLog.accountId, sql`coalesce(${requestLog.bucket}, '')`),
       )
       .onConflictDoUpdate({
         target: [usageHourly.hour, usageHourly.accountId, usageHourly.bucket],

@@ -37,7 +37,7 @@ export async function monthSeries(db: Db, accountId: string, month: string, now 
   const at = (i: number) => days[Math.min(Math.max(0, Number(i)), days.length - 1)]!;
 
   const hourly = and(eq(usageHourly.accountId, accountId), gte(usageHourly.hour, start), lt(usageHourly.hour, end));
-  const stored = await db.select({ i: dayIndex(usageHourly.hour, start), byteSeconds: sql<number>`sum(${usageHourly.byteSeconds})` })
+  const stored = await db.select({ i: dayIndex(usageHourly.hour, start), byteSeconds: sql<number>`total(${usageHourly.byteSeconds})` })
     .from(usageHourly).where(hourly).groupBy(sql`1`);
   for (const r of stored) at(r.i).storedBytes = Math.round(Number(r.byteSeconds) / (DAY / 1000));
   if (now >= start && now < end) {
@@ -50,13 +50,13 @@ export async function monthSeries(db: Db, accountId: string, month: string, now 
   if (source === 'log') {
     const rows = await db.select({
       i: dayIndex(requestLog.time, start), requests: sql<number>`count(*)`,
-      bytesIn: sql<number>`sum(${requestLog.bytesIn})`, bytesOut: sql<number>`sum(${requestLog.bytesOut})`,
+      bytesIn: sql<number>`total(${requestLog.bytesIn})`, bytesOut: sql<number>`total(${requestLog.bytesOut})`,
     }).from(requestLog).where(and(eq(requestLog.accountId, accountId), gte(requestLog.time, start), lt(requestLog.time, end))).groupBy(sql`1`);
     for (const r of rows) Object.assign(at(r.i), { requests: Number(r.requests), bytesIn: Number(r.bytesIn), bytesOut: Number(r.bytesOut) });
   } else {
     const rows = await db.select({
       i: dayIndex(usageHourly.hour, start), requests: sql<number>`sum(${usageHourly.classA} + ${usageHourly.classB})`,
-      bytesIn: sql<number>`sum(${usageHourly.bytesIn})`, bytesOut: sql<number>`sum(${usageHourly.bytesOut})`,
+      bytesIn: sql<number>`total(${usageHourly.bytesIn})`, bytesOut: sql<number>`total(${usageHourly.bytesOut})`,
     }).from(usageHourly).where(hourly).groupBy(sql`1`);
     for (const r of rows) Object.assign(at(r.i), { requests: Number(r.requests), bytesIn: Number(r.bytesIn), bytesOut: Number(r.bytesOut) });
   }

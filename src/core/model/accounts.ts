@@ -45,18 +45,29 @@ export async function createAccount(
   opts: { name: string; quota: QuotaLimits; customerId?: string; trialDays?: number; accessKeyId?: string; secretAccessKey?: string },
 ): Promise<NewAccount> {
   const accountId = `acc${randomBase32(13)}`;
+  const customerId = normalizeCustomerId(opts.customerId);
   const accessKeyId = opts.accessKeyId ?? newAccessKeyId();
   const secretAccessKey = opts.secretAccessKey ?? newSecretAccessKey();
   const now = Date.now();
   const sealed = await deps.box.seal(secretAccessKey, accessKeyId);
   await deps.db.batch([
-    deps.db.insert(accounts).values({ id: accountId, name: opts.name, createdAt: now, customerId: opts.customerId ?? null }),
+    deps.db.insert(accounts).values({ id: accountId, name: opts.name, createdAt: now, customerId }),
     deps.db.insert(credentials).values({ accessKeyId, accountId, secretSealed: sealed, kind: 'root', createdAt: now }),
     deps.db.insert(quotas).values({ accountId, ...opts.quota }),
     // a customer's first service starts their trial; later ones find it taken (once per customer)
-    ...(opts.customerId && opts.trialDays ? [trialForNewService(deps.db, opts.customerId, accountId, now, opts.trialDays)] : []),
+    ...(customerId && opts.trialDays ? [trialForNewService(deps.db, customerId, accountId, now, opts.trialDays)] : []),
   ]);
   return { accountId, name: opts.name, accessKeyId, secretAccessKey };
+}
+
+/**
+ * One customer, one spelling: `Ops@Acme.kz ` and `ops@acme.kz`, or a BIN written with spaces, are the
+ * same customer (the trial is once per customer).
+ */
+export function normalizeCustomerId(id: string | undefined | null): string | null {
+  const v = (id ?? '').trim().toLowerCase();
+  if (!v) return null;
+  return /^[\d\s-]+$/.test(v) ? v.replace(/[\s-]/g, '') : v.replace(/\s+/g, ' ');
 }
 
 export interface AccountSummary {
