@@ -138,6 +138,20 @@ describe('what does not count, and what does', () => {
     expect(r.availability).toBeCloseTo(99.7, 9);
   });
 
+  it('an hour whose prober rollup failed is redone on the next run, though its traffic was rolled up', async () => {
+    const w = await world(end - 1000 * SLOT, { beatsTo: last(200) + 1 });
+    await beats(w.client, last(203), end + 2 * HOUR);
+    await rollup(w);
+    // as if the probe part of those hours had failed after the traffic part went through
+    await w.client.execute("DELETE FROM job_marks WHERE job = 'probe'");
+    await w.client.execute('DELETE FROM probe_slots');
+    expect((await w.billing.sla(w.accountId, MONTH)).downtime).toHaveLength(0);
+    await rollup(w);
+    const r = await w.billing.sla(w.accountId, MONTH);
+    expect(r.downtime.map((d) => d.causes)).toEqual([['no-response']]);
+    expect(r.availability).toBeCloseTo(99.7, 9);
+  });
+
   it('a month with no traffic is 100% available and earns no credit', async () => {
     const w = await world(start - 86_400_000);
     await rollup(w);

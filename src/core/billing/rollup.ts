@@ -135,8 +135,14 @@ export async function rollupProbe(db: Db, hour: number, gapMs: number): Promise<
 export async function rollupAll(db: Db, opts: { now: number; settleMs: number; gapMs: number; retentionMs: number }): Promise<number> {
   let done = 0;
   const last = Math.floor((opts.now - opts.settleMs) / HOUR) * HOUR - HOUR;
-  const [mark] = await db.select({ slot: sql<number | null>`max(${jobMarks.slot})` }).from(jobMarks).where(eq(jobMarks.job, 'traffic'));
-  const from = mark?.slot != null ? Number(mark.slot) + HOUR : Math.floor((await firstActivity(db)) / HOUR) * HOUR;
+  // each job resumes after its own last hour: an hour whose probe rollup failed is redone even if
+  // its traffic rollup went through (once() skips whichever part is already done)
+  const first = Math.floor((await firstActivity(db)) / HOUR) * HOUR;
+  const nextOf = async (job: string) => {
+    const [mark] = await db.select({ slot: sql<number | null>`max(${jobMarks.slot})` }).from(jobMarks).where(eq(jobMarks.job, job));
+    return mark?.slot != null ? Number(mark.slot) + HOUR : first;
+  };
+  const from = Math.min(await nextOf('traffic'), await nextOf('probe'));
   for (let hour = from; hour <= last; hour += HOUR) {
     if (await rollupHour(db, hour)) done++;
     await rollupProbe(db, hour, opts.gapMs);
