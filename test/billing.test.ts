@@ -216,6 +216,22 @@ describe('invoices', () => {
     expect(storage.amount).toBe(5120 * 800);
   });
 
+  it('is an estimate until the month is rolled up, then issued once and never rewritten', async () => {
+    const w = await world(start - 10 * 86_400_000, { customerId: 'issued@example.kz' }); // its trial long over
+    await w.client.execute({ sql: "INSERT INTO buckets (id, name, account_id, storage_class, created_at, byte_count) VALUES ('b1', 'std', ?, 'STANDARD', ?, ?)", args: [w.accountId, start, 2 ** 30] });
+    for (let t = start; t < end; t += HOUR) await sampleStorage(w.db, t, HOUR);
+    await rollupAll(w.db, { now: end - 2 * HOUR, settleMs: 0, gapMs: 90_000, retentionMs: 10 * 365 * 86_400_000 });
+    expect(await w.billing.invoice(w.accountId, MONTH)).toMatchObject({ status: 'estimate', issuedAt: null });
+    await rollup(w); // the last hours too
+    const issued = await w.billing.invoice(w.accountId, MONTH);
+    expect(issued).toMatchObject({ status: 'final', total: 800 });
+    // later changes (a price rise, a trial granted afterwards) leave the issued invoice as it was
+    const dearer = new Billing(w.db, { ...DEFAULT_PRICES, storagePerGiBMonth: { STANDARD: 9999, COLD: 9999 } }, 3);
+    await grantTrial(w.db, w.accountId, 3);
+    expect(await dearer.invoice(w.accountId, MONTH)).toEqual(issued);
+    expect(invoiceCsv(issued)).toContain(`Issued ${issued.issuedAt}`);
+  });
+
   it('makes the trial\'s usage free: the first three days of storage and their requests', async () => {
     const w = await billedMonth({ customerId: 'BIN 123456789012' });
     const inv = await w.billing.invoice(w.accountId, MONTH);

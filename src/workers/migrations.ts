@@ -11,6 +11,7 @@ import m0004 from '../../migrations/0004_public_access_domains.sql';
 import m0005 from '../../migrations/0005_keys_quotas.sql';
 import m0006 from '../../migrations/0006_request_log_billing.sql';
 import m0007 from '../../migrations/0007_console.sql';
+import m0008 from '../../migrations/0008_issued_invoices.sql';
 import { type Journal, loadMigrations, type Migration } from '../core/db/migrate.ts';
 
 const BUNDLED: Record<string, string> = {
@@ -22,6 +23,7 @@ const BUNDLED: Record<string, string> = {
   '0005_keys_quotas': m0005,
   '0006_request_log_billing': m0006,
   '0007_console': m0007,
+  '0008_issued_invoices': m0008,
 };
 
 export function bundledMigrations(): Promise<Migration[]> {

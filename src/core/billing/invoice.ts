@@ -31,6 +31,9 @@ export interface Invoice {
   trialDiscount: number;
   slaCredit: { fromMonth: string; availability: number; percent: number; amount: number };
   total: number;
+  /** 'estimate' while the month is open (or not yet rolled up); 'final' once issued, never to change. */
+  status: 'estimate' | 'final';
+  issuedAt: string | null;
 }
 
 interface Totals {
@@ -113,6 +116,8 @@ export async function invoice(
     lines, subtotal, trialDiscount,
     slaCredit: { fromMonth: prev.month, availability: prev.availability, percent: prev.tier.creditPercent, amount: credit },
     total: afterTrial - credit,
+    status: 'estimate',
+    issuedAt: null,
   };
 }
 
@@ -124,5 +129,6 @@ export function invoiceCsv(inv: Invoice): string {
   rows.push(['Free trial', null, null, null, null, -inv.trialDiscount]);
   rows.push([`SLA credit (${inv.slaCredit.fromMonth}: ${inv.slaCredit.availability}% → ${inv.slaCredit.percent}%)`, null, null, null, null, -inv.slaCredit.amount]);
   rows.push(['Total', null, null, null, null, inv.total]);
+  rows.push([inv.status === 'final' ? `Issued ${inv.issuedAt}` : 'Estimate: the month is not closed yet', null, null, null, null, null]);
   return rows.map((r) => r.map(esc).join(',')).join('\n') + '\n';
 }

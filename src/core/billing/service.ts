@@ -3,6 +3,7 @@ import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { buckets, requestLog } from '../db/schema.ts';
 import { type Invoice, invoice, monthCharges } from './invoice.ts';
+import { issue, issuedInvoice, monthRolledUp } from './issued.ts';
 import type { PriceList } from './prices.ts';
 import { type SlaReport, slaReport } from './sla.ts';
 
@@ -28,8 +29,12 @@ export class Billing {
     return slaReport(this.db, accountId, month, this.prices, c.subtotal - c.trialDiscount);
   }
 
-  invoice(accountId: string, month: string): Promise<Invoice> {
-    return invoice(this.db, accountId, month, this.prices, (m) => this.sla(accountId, m));
+  /** The month's invoice: as issued once the month is closed and rolled up, else a running estimate. */
+  async invoice(accountId: string, month: string): Promise<Invoice> {
+    const issued = await issuedInvoice(this.db, accountId, month);
+    if (issued) return issued;
+    const estimate = await invoice(this.db, accountId, month, this.prices, (m) => this.sla(accountId, m));
+    return (await monthRolledUp(this.db, month)) ? issue(this.db, estimate) : estimate;
   }
 
   /** From the request log (within its retention) and the metadata now. */

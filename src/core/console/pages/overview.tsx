@@ -23,6 +23,8 @@ export interface TrialView {
 
 export interface InvoiceView {
   month: string;
+  status: 'estimate' | 'final';
+  issuedAt: string | null;
   currency: string;
   subtotal: number;
   trialDiscount: number;

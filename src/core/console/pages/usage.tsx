@@ -56,7 +56,8 @@ export function usagePages(app: ConsoleApp, pages: Pages): void {
         <BarChart title="Requests" days={days} series={[{ label: 'requests', values: series.days.map((d) => d.requests), cls: 'bar' }]} format={(n) => count(Math.round(n))} />
 
         <div class="card">
-          <h2>{inProgress ? `Estimate for ${month} (so far)` : `Invoice for ${month}`}</h2>
+          <h2>{inProgress ? `Estimate for ${month} (so far)` : invoice.status === 'final' ? `Invoice for ${month}` : `Estimate for ${month} (not closed yet)`}</h2>
+          {invoice.status === 'final' && invoice.issuedAt ? <p class="hint">{`Issued ${when(invoice.issuedAt)}; it does not change any more.`}</p> : null}
           <table class="stack">
             <thead><tr><th>Item</th><th>Class</th><th class="num">Quantity</th><th class="num">Amount</th></tr></thead>
             <tbody>

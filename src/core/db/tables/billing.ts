@@ -91,3 +91,15 @@ export const logDrops = sqliteTable('log_drops', { time: integer('time').notNull
 
 /** Per five minutes, how long the service did not answer (gaps in the prober's heart-beats). */
 export const probeSlots = sqliteTable('probe_slots', { slot: integer('slot').primaryKey(), downMs: integer('down_ms').notNull() });
+
+/**
+ * Invoices of closed months, as issued: once a month's hours are all rolled up its invoice is stored
+ * and shown as it was, so a later price change, trial grant or exclusion does not rewrite it.
+ */
+export const issuedInvoices = sqliteTable('issued_invoices', {
+  accountId: text('account_id').notNull(),
+  month: text('month').notNull(),
+  issuedAt: integer('issued_at').notNull(),
+  /** The invoice as JSON, exactly as it was first shown. */
+  body: text('body').notNull(),
+}, (t) => [primaryKey({ columns: [t.accountId, t.month] })]);
