@@ -87,11 +87,13 @@ describe('the operator', () => {
     expect(usage.requests).toEqual(expect.arrayContaining([{ operation: 'PutObject', status: 200, count: 3 }, { operation: 'CreateBucket', status: 200, count: 1 }]));
     expect(usage.bytesIn).toBeGreaterThanOrEqual(15);
     expect(usage.storedBytes).toEqual({ STANDARD: 15, COLD: 0 });
-    const from = new Date(Date.now() + 86_400_000).toISOString();
-    const to = new Date(Date.now() + 86_400_000 + 3_600_000).toISOString();
+    const from = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    const to = new Date(Date.now() + 2 * 86_400_000 + 3_600_000).toISOString();
     const m = await cli('maintenance', 'add', '--from', from, '--to', to, '--reason', 'kernel upgrade');
     expect(m).toMatchObject({ kind: 'maintenance', reason: 'kernel upgrade' });
     await expect(admin(srv.dataDir, ['maintenance', 'add', '--from', new Date(Date.now() - 86_400_000).toISOString(), '--to', to, '--reason', 'oops'])).rejects.toThrow(/in advance/);
+    // an outage under way cannot be relabelled as planned
+    await expect(admin(srv.dataDir, ['maintenance', 'add', '--from', new Date(Date.now() + 600_000).toISOString(), '--to', to, '--reason', 'now'])).rejects.toThrow(/24 hours in advance/);
   });
 
   it('shows, grants and refuses trials; runs rollups; exports invoices and SLA as CSV', async () => {

@@ -106,10 +106,15 @@ export function slaCsv(r: SlaReport): string {
   return lines.join('\n') + '\n';
 }
 
-/** Operator: record planned maintenance (in advance) or force majeure. */
+/** How far ahead planned maintenance must be announced: an outage under way is not "planned". */
+export const MAINTENANCE_NOTICE_MS = 24 * 3_600_000;
+
+/** Operator: record planned maintenance (at least a day in advance) or force majeure. */
 export async function addExclusion(db: Db, x: { kind: 'maintenance' | 'force-majeure'; startsAt: number; endsAt: number; reason: string }, now = Date.now()) {
   if (!(x.endsAt > x.startsAt)) throw new Error('the end must come after the start');
-  if (x.kind === 'maintenance' && x.startsAt < now - 60_000) throw new Error('planned maintenance is recorded in advance; for the past, record force majeure');
+  if (x.kind === 'maintenance' && x.startsAt < now + MAINTENANCE_NOTICE_MS) {
+    throw new Error('planned maintenance is announced at least 24 hours in advance; for anything sooner or past, record force majeure (or let it count)');
+  }
   const row = { id: `exc_${now.toString(36)}${Math.random().toString(36).slice(2, 8)}`, createdAt: now, ...x };
   await db.insert(slaExclusions).values(row);
   return row;
