@@ -12,6 +12,8 @@ export interface S3Call {
   /** Who asks; anonymous only where access.ts allows it (use accountOf() where an account is needed). */
   principal: Principal;
   body: ReadableStream<Uint8Array> | null;
+  /** How the client reached us (links we hand back use the same). */
+  protocol: 'http' | 'https';
 }
 
 /** A call on a bucket that exists and that the principal may use. */

@@ -74,3 +74,17 @@ export function evaluateConditions(c: ConditionHeaders, etag: string, lastModifi
   }
   return 'proceed';
 }
+
+/**
+ * The Range header to honour, given If-Range (RFC 9110 §13.1.5): a resumed download asks for the rest
+ * of the version it has; if the object changed since (strong ETag or exact date differ), it gets the
+ * whole new object (200), never a tail of other bytes spliced onto its start.
+ */
+export function rangeToHonour(h: Headers, etag: string, lastModifiedMs: number): string | null {
+  const range = h.get('range');
+  const ifRange = h.get('if-range')?.trim();
+  if (range === null || ifRange === undefined) return range;
+  if (ifRange.startsWith('W/')) return null; // a weak validator never matches here
+  if (ifRange.startsWith('"')) return ifRange === `"${etag}"` ? range : null;
+  return parseHttpDate(ifRange) === Math.floor(lastModifiedMs / 1000) ? range : null;
+}

@@ -120,7 +120,7 @@ export function preflight(rules: CorsRule[] | null, headers: Headers): Response 
 /** Adds the CORS grant to an actual (non-preflight) response, when a rule allows it. */
 export function decorate(res: Response, rules: CorsRule[] | null, origin: string | null, method: string): Response {
   if (!rules) return res;
-  res.headers.append('vary', CORS_VARY);
+  if (!(res.headers.get('vary') ?? '').includes(CORS_VARY)) res.headers.append('vary', CORS_VARY);
   if (!origin) return res;
   const rule = findRule(rules, origin, method === 'HEAD' ? 'HEAD' : method);
   if (!rule) return res;

@@ -42,6 +42,16 @@ export function objectHeadersFrom(headers: Headers): ObjectHeaders {
   return out;
 }
 
+/**
+ * A value as an HTTP header carries it: text beyond Latin-1 (a Cyrillic file name in a form field or a
+ * response-content-disposition) as its UTF-8 bytes, which is what a client sending it raw puts on the
+ * wire and what browsers read back; line breaks cannot be carried and are refused.
+ */
+export function headerValue(name: string, v: string): string {
+  if (/[\r\n\0]/.test(v)) throw new S3Error('InvalidArgument', `${name} cannot contain line breaks.`, { fields: { ArgumentName: name } });
+  return /[^\x00-\xff]/.test(v) ? String.fromCharCode(...new TextEncoder().encode(v)) : v;
+}
+
 export function httpDate(ms: number): string {
   return new Date(ms).toUTCString();
 }
@@ -95,6 +105,6 @@ export function applyOverrides(h: Headers, query: { name: string; value: string 
     const p = query.find((q) => q.name === param);
     if (!p) continue;
     if (!signed) throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
-    h.set(header, p.value);
+    h.set(header, headerValue(param, p.value));
   }
 }

@@ -52,6 +52,9 @@ export function unsupportedFeature(name: string, value: string): S3Error | null 
   if (n.startsWith('x-amz-server-side-encryption')) {
     return new S3Error('NotImplemented', `Server-side encryption (${n}) is not supported by this server yet.`, { fields: { Header: n } });
   }
+  if (n === 'x-amz-website-redirect-location') {
+    return new S3Error('NotImplemented', 'Per-object website redirects are not supported by this server yet; use the bucket\'s routing rules.', { fields: { Header: n } });
+  }
   if (n.startsWith('x-amz-object-lock-') || (n === 'x-amz-bucket-object-lock-enabled' && value.trim().toLowerCase() === 'true')) {
     return new S3Error('NotImplemented', `Object lock (${n}) is not supported by this server yet.`, { fields: { Header: n } });
   }

@@ -99,15 +99,28 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     return res;
   };
 
+  /**
+   * A refusal before the bucket was looked up (an expired link, a bad signature) still carries the
+   * bucket's CORS grant, so a browser script can read why instead of seeing a bare CORS failure.
+   */
+  const scoped = async <T>(bucketName: string | null, step: () => Promise<T> | T): Promise<T> => {
+    try {
+      return await step();
+    } catch (e) {
+      const bucket = isS3Error(e) && bucketName !== null ? await findBucket(deps.db, bucketName) : null;
+      throw bucket ? new BucketScopedError(e as S3Error, bucket) : e;
+    }
+  };
+
   const run = async (req: IncomingS3Request, hostBucket: string | null): Promise<{ res: Response; bucket: Bucket | null }> => {
     const target = resolveTarget(req.rawTarget, hostBucket);
     // a CORS preflight carries no credentials of its own (a presigned URL's query signs the real method)
     const auth: Authenticated = req.method === 'OPTIONS'
       ? { principal: { kind: 'anonymous' }, payload: { kind: 'none' } }
-      : await authenticate(
+      : await scoped(target.bucket, () => authenticate(
           { method: req.method, rawPath: target.rawPath, query: target.query, headers: req.headers },
           { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential, verifyToken: deps.verifyToken },
-        );
+        ));
     const rec = req.record;
     rec.auth = authKind(auth.principal);
     if (auth.principal.kind !== 'anonymous') {
@@ -116,9 +129,9 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     }
     rec.bucket = target.bucket;
     rec.key = target.key;
-    const op = detectOperation(req.method, target, req.headers);
+    const op = await scoped(target.bucket, () => detectOperation(req.method, target, req.headers));
     rec.operation = op;
-    const call: S3Call = { requestId: req.requestId, method: req.method, target, headers: req.headers, auth, principal: auth.principal, body: req.body };
+    const call: S3Call = { requestId: req.requestId, method: req.method, target, headers: req.headers, auth, principal: auth.principal, body: req.body, protocol: req.protocol };
     if (op === 'ListBuckets' || op === 'CreateBucket') {
       authorize(auth.principal, op, null, target);
       if (auth.principal.kind !== 'anonymous') await deps.accountLimits.admit(auth.principal.accountId);
@@ -145,7 +158,11 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
   return async (req, route) => {
     if (route.kind === 'bucket' && route.via !== 'virtual') {
       const bucket = await findBucket(deps.db, route.bucket);
-      if (bucket && (route.via === 'website' || bucket.website)) {
+      // a website answers anonymous reads; preflights, and on a custom domain also signed requests and
+      // uploads (presigned PUTs, POST forms), are the bucket's S3 API as on its virtual host
+      const s3Request = req.method === 'OPTIONS' ||
+        (route.via !== 'website' && (!['GET', 'HEAD'].includes(req.method) || req.headers.has('authorization') || /[?&]X-Amz-(Signature|Credential)=/i.test(req.rawTarget)));
+      if (bucket && (route.via === 'website' || bucket.website) && !s3Request) {
         Object.assign(req.record, { operation: `Website${req.method}`, auth: 'anonymous', accountId: bucket.accountId, bucket: bucket.name, storageClass: bucket.storageClass });
         const res = await serveWebsite(
           deps,

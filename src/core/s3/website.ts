@@ -53,9 +53,10 @@ export async function serveWebsite(deps: ReadDeps, req: WebsiteRequest, bucket: 
       throw new S3Error('InvalidArgument', "Couldn't parse the specified URI.");
     }
     const requested = key;
+    // routing rules see the key as requested (`docs/` → `documents/`, not `documents/index.html`)
+    const early = matchRule(cfg, requested);
+    if (early) return ruleRedirect(early, requested, req);
     if (key === '' || key.endsWith('/')) key += cfg.indexSuffix;
-    const early = matchRule(cfg, key);
-    if (early) return ruleRedirect(early, key, req);
 
     const obj = await findObject(deps.db, bucket.id, key);
     if (obj) {
@@ -65,8 +66,8 @@ export async function serveWebsite(deps: ReadDeps, req: WebsiteRequest, bucket: 
     if (requested === key && (await findObject(deps.db, bucket.id, `${key}/${cfg.indexSuffix}`))) {
       return redirect(`/${requested.split('/').map(encodeURIComponent).join('/')}/`, 302);
     }
-    const onError = matchRule(cfg, key, 404);
-    if (onError) return ruleRedirect(onError, key, req);
+    const onError = matchRule(cfg, requested, 404);
+    if (onError) return ruleRedirect(onError, requested, req);
     if (cfg.errorKey) {
       const doc = await findObject(deps.db, bucket.id, cfg.errorKey);
       if (doc) return await objectResponse(deps, doc, bucket, new Headers(), { withBody: req.method === 'GET', status: 404 });

@@ -7,7 +7,7 @@ import { document, leaf } from '../../xml.ts';
 import { BodyDigests, incomingBody } from '../body.ts';
 import type { BucketCall } from '../call.ts';
 import { boundaryOf, readForm } from '../form-data.ts';
-import { objectHeadersFrom, quoteEtag } from '../headers.ts';
+import { headerValue, objectHeadersFrom, quoteEtag } from '../headers.ts';
 import { ingest } from '../ingest.ts';
 import { verifyPostPolicy } from '../post-policy.ts';
 import { unsupportedFeature } from '../operations.ts';
@@ -53,7 +53,7 @@ export function postObjectHandlers(deps: PostObjectDeps) {
       for (const [name, value] of fields) {
         const refusal = unsupportedFeature(name, value);
         if (refusal) throw refusal;
-        if (HEADER_FIELDS.includes(name) || name.startsWith('x-amz-meta-')) asHeaders.set(name, value);
+        if (HEADER_FIELDS.includes(name) || name.startsWith('x-amz-meta-')) asHeaders.set(name, headerValue(name, value));
       }
       if (!asHeaders.has('content-type') && file.contentType) asHeaders.set('content-type', file.contentType);
       checkStorageClass(asHeaders, call.bucket);
@@ -92,8 +92,10 @@ export function postObjectHandlers(deps: PostObjectDeps) {
         throw e;
       }
 
+      // the object's URL as the browser reached us: same scheme, same host, same addressing style
       const host = call.headers.get('host') ?? 'localhost';
-      const location = `http://${host}/${encodeURIComponent(call.bucket.name)}/${key.split('/').map(encodeURIComponent).join('/')}`;
+      const path = key.split('/').map(encodeURIComponent).join('/');
+      const location = `${call.protocol}://${host}${call.target.style === 'path' ? `/${encodeURIComponent(call.bucket.name)}` : ''}/${path}`;
       const out = new Headers({ etag: quoteEtag(obj.etag), location, 'x-qoima-object-id': obj.id });
       const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
       if (redirect) {

@@ -8,7 +8,7 @@ import type { Bucket } from '../../model/buckets.ts';
 import { findObject, spansOf, type StoredObject } from '../../model/objects.ts';
 import type { QueryParam } from '../../auth/sigv4.ts';
 import type { ObjectCall } from '../call.ts';
-import { conditionHeaders, evaluateConditions, parseRange } from '../conditions.ts';
+import { conditionHeaders, evaluateConditions, parseRange, rangeToHonour } from '../conditions.ts';
 import { applyOverrides, describeObject, httpDate, quoteEtag } from '../headers.ts';
 
 export interface ReadDeps {
@@ -45,9 +45,10 @@ export async function objectResponse(deps: ReadDeps, obj: StoredObject, bucket: 
   if (outcome === 'not-modified') {
     const h = new Headers({ etag: quoteEtag(obj.etag), 'last-modified': httpDate(obj.lastModified) });
     if (cacheControl) h.set('cache-control', cacheControl);
+    if (obj.expires) h.set('expires', obj.expires);
     return new Response(null, { status: 304, headers: h });
   }
-  const range = opts.status && opts.status !== 200 ? null : parseRange(reqHeaders.get('range'), obj.size);
+  const range = opts.status && opts.status !== 200 ? null : parseRange(rangeToHonour(reqHeaders, obj.etag, obj.lastModified), obj.size);
   if (range === 'unsatisfiable') {
     throw new S3Error('InvalidRange', undefined, {
       fields: { RangeRequested: reqHeaders.get('range') ?? '', ActualObjectSize: String(obj.size) },
