@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from './helpers/api.ts';
 import { type FakeDns, startFakeDns } from './helpers/dns.ts';
 import { hostRequest } from './helpers/http.ts';
-import { s3 } from './helpers/s3.ts';
+import { presign, s3 } from './helpers/s3.ts';
 import { type RunningServer, removeDir, startServer, tempDir } from './helpers/server.ts';
 
 let srv: RunningServer;
@@ -97,6 +97,11 @@ describe('custom domains', () => {
     const home = await hostRequest(srv.port, 'www.example.test', '/');
     expect(home.status).toBe(200);
     expect(home.body).toBe('<h1>media home</h1>');
+    // a presigned upload to the website's own domain reaches the bucket, not the website's 405
+    const link = new URL(await presign(`http://www.example.test:${srv.port}`, srv.creds, { method: 'PUT', path: '/uploads/new.txt', expiresIn: 300 }));
+    const put = await hostRequest(srv.port, link.host, link.pathname + link.search, { method: 'PUT', body: 'uploaded via the domain' });
+    expect(put.status).toBe(200);
+    expect((await hostRequest(srv.port, 'www.example.test', '/uploads/new.txt')).body).toBe('uploaded via the domain');
   });
 
   it('refuse names of the service itself and names taken by another bucket', async () => {
