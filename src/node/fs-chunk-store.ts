@@ -2,8 +2,8 @@
  * The chunk store on a local filesystem: `<root>/chunks/ab/cd/<sha256>`. A chunk is written to
  * `<root>/tmp`, its data flushed (fdatasync), then renamed into place, so it is whole or absent after a
  * crash. `sync` flushes the directories the chunks were renamed into, in parallel, once per upload
- * rather than once per chunk (each flush is a journal commit); a directory is flushed into its parents
- * when it is made. A full disk is StoreFullError (503), and nothing half-written stays behind. Reads
+ * rather than once per chunk (each flush is a journal commit), with the parents of directories made
+ * since the last sync. A full disk is StoreFullError (503), and nothing half-written stays behind. Reads
  * fetch a whole chunk at once.
  */
 import { constants } from 'node:fs';
@@ -25,6 +25,9 @@ export class FsChunkStore implements ChunkStore {
   private readonly chunksDir: string;
   private readonly tmpDir: string;
   private readonly knownDirs = new Set<string>();
+  /** Directories that gained a subdirectory not yet flushed, each with the number of its last change. */
+  private readonly newParents = new Map<string, number>();
+  private changes = 0;
 
   constructor(root: string, private readonly fsync = true) {
     this.chunksDir = join(root, 'chunks');
@@ -59,8 +62,11 @@ export class FsChunkStore implements ChunkStore {
   async put(hash: string, bytes: Uint8Array): Promise<void> {
     const dir = join(this.chunksDir, hash.slice(0, 2), hash.slice(2, 4));
     if (!this.knownDirs.has(dir)) {
-      // a directory made now must itself survive a power loss: flush the entries that name it
-      if (await mkdir(dir, { recursive: true }).catch(full(hash))) await Promise.all([dirname(dir), this.chunksDir].map((d) => this.syncDir(d)));
+      // a directory made now must itself survive a power loss: the entries that name it are flushed
+      // by the next sync, with the chunks' own directories
+      if (await mkdir(dir, { recursive: true }).catch(full(hash))) {
+        for (const p of [dirname(dir), this.chunksDir]) this.newParents.set(p, ++this.changes);
+      }
       this.knownDirs.add(dir);
     }
     const tmp = join(this.tmpDir, `${hash}.${randomBase32(8)}`);
@@ -90,9 +96,13 @@ export class FsChunkStore implements ChunkStore {
 
   async sync(hashes: Iterable<string>): Promise<void> {
     if (!this.fsync) return;
-    const dirs = new Set<string>();
+    // a new parent stays listed until a flush that began after its last change has finished: a sync
+    // running meanwhile flushes it too rather than trusting one still under way
+    const parents = [...this.newParents];
+    const dirs = new Set<string>(parents.map(([p]) => p));
     for (const h of hashes) dirs.add(join(this.chunksDir, h.slice(0, 2), h.slice(2, 4)));
     await Promise.all([...dirs].map((dir) => this.syncDir(dir)));
+    for (const [p, changes] of parents) if (this.newParents.get(p) === changes) this.newParents.delete(p);
   }
 
   async get(hash: string, sizeHint?: number): Promise<Uint8Array | null> {
