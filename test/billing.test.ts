@@ -216,6 +216,17 @@ describe('invoices', () => {
     expect(storage.amount).toBe(5120 * 800);
   });
 
+  it('counts the parts of unfinished multipart uploads as stored bytes', async () => {
+    const w = await world(start);
+    await w.client.execute({ sql: "INSERT INTO buckets (id, name, account_id, storage_class, created_at, byte_count) VALUES ('b1', 'std', ?, 'STANDARD', ?, 0)", args: [w.accountId, start] });
+    await w.client.execute({ sql: "INSERT INTO multipart_uploads (id, bucket_id, key, initiated_at, headers) VALUES ('u1', 'b1', 'big', ?, '{}')", args: [start] });
+    await w.client.execute({ sql: "INSERT INTO multipart_parts (upload_id, part_number, owner, size, etag, last_modified) VALUES ('u1', 1, 'prt_1', ?, 'e', ?)", args: [2 ** 30, start] });
+    for (let t = start; t < end; t += HOUR) await sampleStorage(w.db, t, HOUR);
+    await rollup(w);
+    const inv = await w.billing.invoice(w.accountId, MONTH);
+    expect(inv.lines.find((l) => l.item === 'Storage' && l.storageClass === 'STANDARD')).toMatchObject({ quantity: '1.000000', amount: 800 });
+  });
+
   it('is an estimate until the month is rolled up, then issued once and never rewritten', async () => {
     const w = await world(start - 10 * 86_400_000, { customerId: 'issued@example.kz' }); // its trial long over
     await w.client.execute({ sql: "INSERT INTO buckets (id, name, account_id, storage_class, created_at, byte_count) VALUES ('b1', 'std', ?, 'STANDARD', ?, ?)", args: [w.accountId, start, 2 ** 30] });

@@ -60,7 +60,11 @@ export async function sampleStorage(db: Db, now: number, intervalMs: number): Pr
       .select(
         db.select({
           hour: sql<number>`${hour}`.as('hour'), accountId: buckets.accountId, bucket: buckets.name, storageClass: buckets.storageClass,
-          byteSeconds: sql<number>`${buckets.byteCount} * ${sql.raw(String(Math.round(seconds)))}`.as('byte_seconds'),
+          // parts of unfinished multipart uploads take space too (they count against the byte quota)
+          // (spelled out: drizzle leaves columns in a select list unqualified, and `id` would bind inside)
+          byteSeconds: sql<number>`(${buckets.byteCount} + (SELECT coalesce(sum(p.size), 0) FROM multipart_parts p
+            JOIN multipart_uploads u ON u.id = p.upload_id WHERE u.bucket_id = buckets.id))
+            * ${sql.raw(String(Math.round(seconds)))}`.as('byte_seconds'),
           bytesIn: sql<number>`0`.as('bytes_in'), bytesOut: sql<number>`0`.as('bytes_out'), classA: sql<number>`0`.as('class_a'), classB: sql<number>`0`.as('class_b'),
         }).from(buckets).where(sql`true`), // without a WHERE, SQLite would read ON CONFLICT as a join
       )
