@@ -198,6 +198,18 @@ describe('invoices', () => {
     expect(csv).toContain(`Total,,,,,${inv.total}`);
   });
 
+  it('charges COLD retrieval for bytes copied out of COLD, whatever the destination row\'s class', async () => {
+    const w = await billedMonth({
+      more: (x) => x.client.execute({
+        sql: `INSERT INTO request_log (time, request_id, node_id, account_id, bucket, key, operation, status, bytes_in, bytes_out, duration_ms, auth, storage_class, retrieval_bytes)
+              VALUES (?, 'RC', 'n', ?, 'std', 'copy', 'CopyObject', 200, 0, 230, 1, 'root', 'STANDARD', ?)`,
+        args: [start + 15 * 86_400_000, x.accountId, 2 ** 30],
+      }).then(() => {}),
+    });
+    const inv = await w.billing.invoice(w.accountId, MONTH);
+    expect(inv.lines.find((l) => l.item === 'Retrieval' && l.storageClass === 'COLD')).toMatchObject({ quantity: '3.000', amount: 1500 });
+  });
+
   it('does not bill refused (403) requests: strangers knocking on a bucket cost its owner nothing', async () => {
     const w = await billedMonth({
       more: (x) => traffic(x, start + 20 * 86_400_000, 5000, 5000, { op: 'GetObject', bucket: 'cold', cls: 'COLD', status: 403, code: 'AccessDenied', bytesOut: 2 ** 20 }),

@@ -1,5 +1,7 @@
 /** The request log: one row per request, batched off the hot path; SIGTERM loses nothing, SIGKILL little. */
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
 import { createClient } from '@libsql/client';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -52,6 +54,27 @@ describe('what is logged', () => {
       expect(r.request_id).toMatch(/^[0-9A-F]{16}$/);
       expect(Number(r.duration_ms)).toBeGreaterThanOrEqual(0);
     }
+  });
+});
+
+describe('copies out of COLD', () => {
+  it('record the bytes taken out of COLD storage, for CopyObject and UploadPartCopy alike', async () => {
+    const srv = await start({ QOIMA_LOG_FLUSH_MS: '100' });
+    const client = s3(srv.endpoint, srv.creds);
+    await signedFetch(srv.endpoint, srv.creds, { method: 'PUT', path: '/archive', headers: { 'x-qoima-storage-class': 'COLD' } });
+    await client.send(new CreateBucketCommand({ Bucket: 'hot' }));
+    await client.send(new PutObjectCommand({ Bucket: 'archive', Key: 'old.bin', Body: 'x'.repeat(70_000) }));
+    await client.send(new CopyObjectCommand({ Bucket: 'hot', Key: 'copied.bin', CopySource: 'archive/old.bin' }));
+    await client.send(new CopyObjectCommand({ Bucket: 'archive', Key: 'still-cold.bin', CopySource: 'archive/old.bin' })); // stays in COLD
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'hot', Key: 'mp.bin' }));
+    await client.send(new UploadPartCopyCommand({ Bucket: 'hot', Key: 'mp.bin', UploadId, PartNumber: 1, CopySource: 'archive/old.bin', CopySourceRange: 'bytes=0-999' }));
+    await new Promise((r) => setTimeout(r, 400));
+    const log = await rows(srv.dataDir);
+    const retrieval = (op: string, bucket: string) => Number(log.find((r) => r.operation === op && r.bucket === bucket)!.retrieval_bytes);
+    expect(retrieval('CopyObject', 'hot')).toBe(70_000);
+    expect(retrieval('CopyObject', 'archive')).toBe(0);
+    expect(retrieval('UploadPartCopy', 'hot')).toBe(1000);
+    expect(retrieval('PutObject', 'archive')).toBe(0);
   });
 });
 

@@ -143,6 +143,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
         bytesIn: Number(c.req.header('content-length') ?? 0) || 0, bytesOut, durationMs: Date.now() - started,
         auth: record.auth ?? 'anonymous', keyId: record.keyId ?? null, clientIp: deps.getClientAddress?.(c) ?? null,
         userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null, storageClass: record.storageClass ?? null,
+        retrievalBytes: record.retrievalBytes ?? 0,
       }, waitUntil);
     // big bodies are counted as they stream (a download cut short is not billed in full); small ones by length
     const declared = Number(res.headers.get('content-length') ?? -1);

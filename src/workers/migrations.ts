@@ -12,6 +12,7 @@ import m0005 from '../../migrations/0005_keys_quotas.sql';
 import m0006 from '../../migrations/0006_request_log_billing.sql';
 import m0007 from '../../migrations/0007_console.sql';
 import m0008 from '../../migrations/0008_issued_invoices.sql';
+import m0009 from '../../migrations/0009_copy_retrieval.sql';
 import { type Journal, loadMigrations, type Migration } from '../core/db/migrate.ts';
 
 const BUNDLED: Record<string, string> = {
@@ -24,6 +25,7 @@ const BUNDLED: Record<string, string> = {
   '0006_request_log_billing': m0006,
   '0007_console': m0007,
   '0008_issued_invoices': m0008,
+  '0009_copy_retrieval': m0009,
 };
 
 export function bundledMigrations(): Promise<Migration[]> {

@@ -39,6 +39,8 @@ export interface Invoice {
 interface Totals {
   byteSeconds: number;
   bytesOut: number;
+  /** COLD bytes copied out (from rows of the destination's class). */
+  retrievalBytes: number;
   classA: number;
   classB: number;
 }
@@ -53,11 +55,12 @@ async function totals(db: Db, accountId: string, from: number, to: number): Prom
       bytesOut: sql<number>`total(${usageHourly.bytesOut})`,
       classA: sql<number>`coalesce(sum(${usageHourly.classA}), 0)`,
       classB: sql<number>`coalesce(sum(${usageHourly.classB}), 0)`,
+      retrievalBytes: sql<number>`total(${usageHourly.retrievalBytes})`,
     })
     .from(usageHourly)
     .where(and(eq(usageHourly.accountId, accountId), gte(usageHourly.hour, from), lt(usageHourly.hour, to)))
     .groupBy(usageHourly.storageClass);
-  return new Map(rows.map((r) => [r.storageClass, { byteSeconds: Number(r.byteSeconds), bytesOut: Number(r.bytesOut), classA: Number(r.classA), classB: Number(r.classB) }]));
+  return new Map(rows.map((r) => [r.storageClass, { byteSeconds: Number(r.byteSeconds), bytesOut: Number(r.bytesOut), retrievalBytes: Number(r.retrievalBytes), classA: Number(r.classA), classB: Number(r.classB) }]));
 }
 
 const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(3);
@@ -65,8 +68,10 @@ const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(3);
 function linesFor(t: Map<string, Totals>, prices: PriceList, secondsInMonth: number): Line[] {
   const lines: Line[] = [];
   let egress = 0;
+  const copiedOutOfCold = [...t.values()].reduce((n, u) => n + u.retrievalBytes, 0);
   for (const cls of ['STANDARD', 'COLD'] as const) {
-    const u = t.get(cls) ?? { byteSeconds: 0, bytesOut: 0, classA: 0, classB: 0 };
+    const u = t.get(cls) ?? { byteSeconds: 0, bytesOut: 0, retrievalBytes: 0, classA: 0, classB: 0 };
+    const retrieved = u.bytesOut + (cls === 'COLD' ? copiedOutOfCold : 0);
     egress += u.bytesOut;
     const storagePer = GIB * BigInt(secondsInMonth);
     lines.push(
@@ -75,7 +80,7 @@ function linesFor(t: Map<string, Totals>, prices: PriceList, secondsInMonth: num
       { item: 'Class B requests', storageClass: cls, quantity: String(u.classB), unit: 'requests', unitPrice: prices.classBPerMillion[cls], amount: charge(u.classB, prices.classBPerMillion[cls], 1_000_000n) },
     );
     if (prices.retrievalPerGiB[cls] > 0) {
-      lines.push({ item: 'Retrieval', storageClass: cls, quantity: gib(u.bytesOut), unit: 'GiB', unitPrice: prices.retrievalPerGiB[cls], amount: charge(u.bytesOut, prices.retrievalPerGiB[cls], GIB) });
+      lines.push({ item: 'Retrieval', storageClass: cls, quantity: gib(retrieved), unit: 'GiB', unitPrice: prices.retrievalPerGiB[cls], amount: charge(retrieved, prices.retrievalPerGiB[cls], GIB) });
     }
   }
   if (prices.egressPerGiB > 0) lines.push({ item: 'Egress', storageClass: null, quantity: gib(egress), unit: 'GiB', unitPrice: prices.egressPerGiB, amount: charge(egress, prices.egressPerGiB, GIB) });

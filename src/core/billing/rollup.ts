@@ -66,6 +66,7 @@ export async function sampleStorage(db: Db, now: number, intervalMs: number): Pr
             JOIN multipart_uploads u ON u.id = p.upload_id WHERE u.bucket_id = buckets.id))
             * ${sql.raw(String(Math.round(seconds)))}`.as('byte_seconds'),
           bytesIn: sql<number>`0`.as('bytes_in'), bytesOut: sql<number>`0`.as('bytes_out'), classA: sql<number>`0`.as('class_a'), classB: sql<number>`0`.as('class_b'),
+          retrievalBytes: sql<number>`0`.as('retrieval_bytes'),
         }).from(buckets).where(sql`true`), // without a WHERE, SQLite would read ON CONFLICT as a join
       )
       .onConflictDoUpdate({ target: [usageHourly.hour, usageHourly.accountId, usageHourly.bucket], set: { byteSeconds: sql`${usageHourly.byteSeconds} + excluded.byte_seconds` } }),
@@ -86,6 +87,7 @@ export async function rollupHour(db: Db, hour: number): Promise<boolean> {
           bytesOut: sql<number>`sum(${requestLog.bytesOut})`.as('bytes_out'),
           classA: sql<number>`sum(CASE WHEN ${inList(requestLog.operation, CLASS_A)} AND ${requestLog.status} < 500 THEN 1 ELSE 0 END)`.as('class_a'),
           classB: sql<number>`sum(CASE WHEN ${inList(requestLog.operation, CLASS_B)} AND ${requestLog.status} < 500 THEN 1 ELSE 0 END)`.as('class_b'),
+          retrievalBytes: sql<number>`sum(${requestLog.retrievalBytes})`.as('retrieval_bytes'),
         }).from(requestLog).where(and(inHour, BILLABLE)).groupBy(requestLog.accountId, sql`coalesce(${requestLog.bucket}, '')`),
       )
       .onConflictDoUpdate({
@@ -93,6 +95,7 @@ export async function rollupHour(db: Db, hour: number): Promise<boolean> {
         set: {
           bytesIn: sql`${usageHourly.bytesIn} + excluded.bytes_in`, bytesOut: sql`${usageHourly.bytesOut} + excluded.bytes_out`,
           classA: sql`${usageHourly.classA} + excluded.class_a`, classB: sql`${usageHourly.classB} + excluded.class_b`,
+          retrievalBytes: sql`${usageHourly.retrievalBytes} + excluded.retrieval_bytes`,
         },
       }),
     db.insert(slaIntervals)

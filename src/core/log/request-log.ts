@@ -37,7 +37,7 @@ export interface BatchingOptions {
 /** request_log's columns in the order `toTuple` writes them. */
 const COLUMNS = [
   'time', 'request_id', 'node_id', 'account_id', 'bucket', 'key', 'operation', 'status', 'error_code', 'bytes_in',
-  'bytes_out', 'duration_ms', 'auth', 'key_id', 'client_ip', 'user_agent', 'storage_class',
+  'bytes_out', 'duration_ms', 'auth', 'key_id', 'client_ip', 'user_agent', 'storage_class', 'retrieval_bytes',
 ] as const;
 
 type Tuple = unknown[];
@@ -46,6 +46,7 @@ function toTuple(r: LogEntry, nodeId: string): Tuple {
   return [
     r.time, r.requestId, nodeId, r.accountId ?? null, r.bucket ?? null, r.key ?? null, r.operation, r.status, r.errorCode ?? null,
     r.bytesIn, r.bytesOut, r.durationMs, r.auth, r.keyId ?? null, r.clientIp ?? null, r.userAgent ?? null, r.storageClass ?? null,
+    r.retrievalBytes ?? 0,
   ];
 }
 
@@ -187,6 +188,8 @@ export interface RequestRecord {
   auth?: string;
   keyId?: string | null;
   storageClass?: string | null;
+  /** Bytes a copy read out of a COLD bucket (billed as COLD retrieval). */
+  retrievalBytes?: number;
 }
 
 /** The `auth` column for a principal: root, key, presigned, bearer or anonymous. */

@@ -1,5 +1,6 @@
 /** What a handler receives: the resolved request, nothing more. Dependencies come via closures. */
 import type { Authenticated, Principal } from '../auth/authenticate.ts';
+import type { RequestRecord } from '../log/request-log.ts';
 import type { Bucket } from '../model/buckets.ts';
 import type { Target } from './target.ts';
 
@@ -14,6 +15,8 @@ export interface S3Call {
   body: ReadableStream<Uint8Array> | null;
   /** How the client reached us (links we hand back use the same). */
   protocol: 'http' | 'https';
+  /** This request's log row, for facts only a handler knows (bytes a copy read out of COLD). */
+  record: RequestRecord;
 }
 
 /** A call on a bucket that exists and that the principal may use. */

@@ -131,7 +131,7 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     rec.key = target.key;
     const op = await scoped(target.bucket, () => detectOperation(req.method, target, req.headers));
     rec.operation = op;
-    const call: S3Call = { requestId: req.requestId, method: req.method, target, headers: req.headers, auth, principal: auth.principal, body: req.body, protocol: req.protocol };
+    const call: S3Call = { requestId: req.requestId, method: req.method, target, headers: req.headers, auth, principal: auth.principal, body: req.body, protocol: req.protocol, record: req.record };
     if (op === 'ListBuckets' || op === 'CreateBucket') {
       authorize(auth.principal, op, null, target);
       if (auth.principal.kind !== 'anonymous') await deps.accountLimits.admit(auth.principal.accountId);

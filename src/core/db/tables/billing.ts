@@ -23,6 +23,8 @@ export const requestLog = sqliteTable(
     clientIp: text('client_ip'),
     userAgent: text('user_agent'),
     storageClass: text('storage_class'),
+    /** Bytes read out of COLD storage besides bytes_out: a copy from a COLD bucket. */
+    retrievalBytes: integer('retrieval_bytes').notNull().default(0),
   },
   (t) => [index('request_log_time').on(t.time), index('request_log_account_time').on(t.accountId, t.time)],
 );
@@ -40,6 +42,8 @@ export const usageHourly = sqliteTable(
     bytesOut: integer('bytes_out').notNull().default(0),
     classA: integer('class_a').notNull().default(0),
     classB: integer('class_b').notNull().default(0),
+    /** COLD bytes read by copies (priced as COLD retrieval whatever this row's class). */
+    retrievalBytes: integer('retrieval_bytes').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.hour, t.accountId, t.bucket] }), index('usage_hourly_account').on(t.accountId, t.hour)],
 );

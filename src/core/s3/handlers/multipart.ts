@@ -119,12 +119,12 @@ export function multipartHandlers(deps: WriteDeps) {
     async UploadPartCopy(call: ObjectCall): Promise<Response> {
       const partNumber = partNumberOf(call);
       const upload = await findUpload(deps.db, call.bucket.id, call.key, queryParam(call, 'uploadId')!);
-      let { object: source } = await copySource(deps.db, call);
+      let { bucket: sourceBucket, object: source } = await copySource(deps.db, call);
       let spans = source.inlineData ? [] : await spansOf(deps.db, source);
       for (let tries = 0; !spans; tries++) {
         // the source was overwritten since its row was read: copy what is there now
         if (tries === 3) throw new S3Error('ServiceUnavailable', 'The source object kept changing while it was read; try again.');
-        source = (await copySource(deps.db, call)).object;
+        ({ bucket: sourceBucket, object: source } = await copySource(deps.db, call));
         spans = source.inlineData ? [] : await spansOf(deps.db, source);
       }
       let start = 0;
@@ -146,6 +146,7 @@ export function multipartHandlers(deps: WriteDeps) {
       const incoming: IncomingBody = { chunks: stream, length: end - start, trailers: new Map() };
       const digests = new BodyDigests(new Headers(), deps.digests, uploadAlgorithm(upload));
       const { part, checksum } = await storePart(deps, call, upload, partNumber, incoming, digests);
+      if (sourceBucket.storageClass === 'COLD' && call.bucket.storageClass !== 'COLD') call.record.retrievalBytes = end - start;
       return xmlResponse(document(
         'CopyPartResult',
         leaf('LastModified', isoDate(part.lastModified)),

@@ -173,6 +173,8 @@ export function writeHandlers(deps: WriteDeps) {
         await reserved.release();
         throw e;
       }
+      // taking bytes out of COLD is a retrieval, even when the copy shares them rather than reading them
+      if (srcBucket.storageClass === 'COLD' && call.bucket.storageClass !== 'COLD') call.record.retrievalBytes = source.size;
       return xmlResponse(
         document(
           'CopyObjectResult',
