@@ -3,6 +3,7 @@
  * the database, digests, how to read the raw request target); nothing here imports a runtime.
  */
 import { Hono, type Context } from 'hono';
+import { isSigned } from './auth/authenticate.ts';
 import { ChunkCorruptError, ChunkMissingError, StoreFullError } from './block/store.ts';
 import { randomBytes, toBase64, toHex, utf8 } from './digests.ts';
 import { S3Error, isS3Error } from './errors.ts';
@@ -113,10 +114,6 @@ function counted(body: ReadableStream<Uint8Array>, done: (bytes: number, failed?
   }, { highWaterMark: 0 });
 }
 
-function isSigned(req: Request): boolean {
-  return req.headers.has('authorization') || /[?&]X-Amz-(Signature|Credential)=/i.test(req.url);
-}
-
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
   const s3 = s3Pipeline({ ...deps, verifyToken: (t) => deps.tokens.verify(t) });
@@ -196,7 +193,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const route = await routeHost(c.req.header('host') ?? null, deps.hosts);
     const own = route.kind === 'service' ? servicePath(rawTargetOf(c, deps.getRawTarget)) : null;
     // the console's pages; a signed S3 request for /console is S3's (and names no bucket that can exist)
-    if (under(own, '/console') && !isSigned(c.req.raw)) {
+    if (under(own, '/console') && !isSigned(c.req.raw.headers, c.req.url)) {
       return consoleUi.fetch(c.req.raw, { requestId: c.get('requestId'), record: c.get('record') });
     }
     if (own === '/.well-known/jwks.json' && c.req.method === 'GET') {

@@ -68,6 +68,11 @@ export interface AuthContext {
 }
 
 /** Refuses a key that is revoked, not valid yet, or expired (a minute of clock skew allowed). */
+/** Whether a request carries credentials (an Authorization header or a presigned query), before any check. */
+export function isSigned(headers: Headers, target: string): boolean {
+  return headers.has('authorization') || /[?&]X-Amz-(Signature|Credential)=/i.test(target);
+}
+
 export function checkKeyTimes(c: { revoked?: boolean; notBefore?: number; expiresAt?: number }, now: number): void {
   if (c.revoked) throw new S3Error('AccessDenied', 'Access Denied: the access key has been revoked.');
   if (c.notBefore !== undefined && c.notBefore > now + MAX_CLOCK_SKEW_SECONDS * 1000) throw new S3Error('AccessDenied', 'Access Denied: the access key is not valid yet.');

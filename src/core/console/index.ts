@@ -5,7 +5,7 @@
 import { type Context, Hono } from 'hono';
 import type { Credential } from '../auth/authenticate.ts';
 import type { Db } from '../db/index.ts';
-import { concatBytes } from '../digests.ts';
+import { readSmallBody } from '../s3/body.ts';
 import { S3Error, isS3Error } from '../errors.ts';
 import { type Session, rootKeyOf } from '../model/console-auth.ts';
 import type { AccountLimits } from '../s3/fairuse.ts';
@@ -185,25 +185,11 @@ const MAX_FORM = 1024 * 1024;
  * The request's body, refused as soon as it passes `limit` bytes, whatever Content-Length says (a
  * chunked body has none): nobody can make the console buffer more than that.
  */
-async function boundedBody(req: Request, limit: number): Promise<Uint8Array> {
-  const tooLarge = () => new S3Error('EntityTooLarge', 'This form is larger than the console accepts (1 MiB).');
+function boundedBody(req: Request, limit: number): Promise<Uint8Array> {
   const declared = req.headers.get('content-length');
-  if (declared !== null && !(Number(declared) <= limit)) throw tooLarge();
-  if (!req.body) return new Uint8Array();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    parts.push(value);
-  }
-  return concatBytes(parts, total);
+  if (!req.body) return Promise.resolve(new Uint8Array());
+  return readSmallBody({ chunks: req.body, length: declared === null ? null : Number(declared) }, limit,
+    () => new S3Error('EntityTooLarge', 'This form is larger than the console accepts (1 MiB).'));
 }
 
 function jsonOf(bytes: Uint8Array): Record<string, unknown> {

@@ -89,15 +89,18 @@ export async function listKeys(db: Db, accountId: string): Promise<KeyView[]> {
  */
 export async function revokeKey(db: Db, accountId: string, keyId: string): Promise<KeyView> {
   const now = Date.now();
-  const [row] = await db.update(accessKeys).set({ revokedAt: sql`coalesce(${accessKeys.revokedAt}, ${now})` })
-    .where(and(eq(accessKeys.id, keyId), eq(accessKeys.accountId, accountId))).returning();
+  // one batch: the key and its offspring are revoked together or not at all
+  const [[row]] = await db.batch([
+    db.update(accessKeys).set({ revokedAt: sql`coalesce(${accessKeys.revokedAt}, ${now})` })
+      .where(and(eq(accessKeys.id, keyId), eq(accessKeys.accountId, accountId))).returning(),
+    db.run(sql`
+      WITH RECURSIVE issued(id) AS (
+        SELECT id FROM access_keys WHERE created_by = ${keyId} AND account_id = ${accountId}
+        UNION SELECT k.id FROM access_keys k JOIN issued ON k.created_by = issued.id
+      )
+      UPDATE access_keys SET revoked_at = ${now} WHERE revoked_at IS NULL AND id IN (SELECT id FROM issued)`),
+  ]);
   if (!row) throw new S3Error('InvalidAccessKeyId', `No key ${keyId} in this account.`);
-  await db.run(sql`
-    WITH RECURSIVE issued(id) AS (
-      SELECT id FROM access_keys WHERE created_by = ${keyId} AND account_id = ${accountId}
-      UNION SELECT k.id FROM access_keys k JOIN issued ON k.created_by = issued.id
-    )
-    UPDATE access_keys SET revoked_at = ${now} WHERE revoked_at IS NULL AND id IN (SELECT id FROM issued)`);
   return keyView(row);
 }
 

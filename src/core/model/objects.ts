@@ -82,7 +82,7 @@ export async function findObject(db: Db, bucketId: string, key: string): Promise
   return (await stmt.get({ bucketId, key })) ?? null;
 }
 
-export async function chunkSpans(db: Db, objectId: string): Promise<ChunkSpan[]> {
+async function chunkSpans(db: Db, objectId: string): Promise<ChunkSpan[]> {
   const stmt = prepared(db, 'chunkSpans', (d) =>
     d.select({ hash: chunkRefs.hash, offset: chunkRefs.offset, size: chunkRefs.size, xxh64: chunks.xxh64 })
       .from(chunkRefs)

@@ -71,14 +71,21 @@ export function incomingBody(stream: ReadableStream<Uint8Array> | null, headers:
   return { chunks, length, trailers };
 }
 
-/** Reads a small body whole (XML documents); bodies over `limit` bytes are refused. */
-export async function readSmallBody(body: IncomingBody, limit: number): Promise<Uint8Array> {
-  if (body.length !== null && body.length > limit) throw new S3Error('MalformedXML', `The request body must be at most ${limit} bytes.`);
+/**
+ * Reads a small body whole (XML documents, forms); bodies over `limit` bytes are refused as soon as
+ * that shows, whether declared or not (a chunked body has no length).
+ */
+export async function readSmallBody(
+  body: Pick<IncomingBody, 'chunks' | 'length'>,
+  limit: number,
+  tooLarge = () => new S3Error('MalformedXML', `The request body must be at most ${limit} bytes.`),
+): Promise<Uint8Array> {
+  if (body.length !== null && body.length > limit) throw tooLarge();
   const parts: Uint8Array[] = [];
   let size = 0;
   for await (const p of body.chunks) {
     size += p.length;
-    if (size > limit) throw new S3Error('MalformedXML', `The request body must be at most ${limit} bytes.`);
+    if (size > limit) throw tooLarge();
     parts.push(p);
   }
   return concatBytes(parts, size);

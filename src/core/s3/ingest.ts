@@ -25,6 +25,16 @@ export interface Ingested {
   abort(): Promise<void>;
 }
 
+/** Runs `step`; if it fails, `undo` gives back what was taken before it (a quota reservation, staged chunks). */
+export async function orUndo<T>(undo: () => Promise<unknown>, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (e) {
+    await undo();
+    throw e;
+  }
+}
+
 export async function ingest(deps: BlockWriterDeps, incoming: IncomingBody, digests: BodyDigests, limits: IngestLimits): Promise<Ingested> {
   if (incoming.length !== null && incoming.length > limits.maxSize) {
     throw new S3Error('EntityTooLarge', undefined, { fields: { ProposedSize: String(incoming.length), MaxSizeAllowed: String(limits.maxSize) } });

@@ -3,7 +3,7 @@
  * website, custom domain) → resolve the target → authenticate → detect the operation → resolve and
  * authorize the bucket → run the operation's handler → add the bucket's CORS grant.
  */
-import { type Authenticated, type Credential, authenticate } from '../auth/authenticate.ts';
+import { type Authenticated, type Credential, authenticate, isSigned } from '../auth/authenticate.ts';
 import type { TokenClaims } from '../auth/tokens.ts';
 import type { ChunkStore } from '../block/store.ts';
 import type { Db } from '../db/index.ts';
@@ -161,7 +161,7 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
       // a website answers anonymous reads; preflights, and on a custom domain also signed requests and
       // uploads (presigned PUTs, POST forms), are the bucket's S3 API as on its virtual host
       const s3Request = req.method === 'OPTIONS' ||
-        (route.via !== 'website' && (!['GET', 'HEAD'].includes(req.method) || req.headers.has('authorization') || /[?&]X-Amz-(Signature|Credential)=/i.test(req.rawTarget)));
+        (route.via !== 'website' && (!['GET', 'HEAD'].includes(req.method) || isSigned(req.headers, req.rawTarget)));
       if (bucket && (route.via === 'website' || bucket.website) && !s3Request) {
         Object.assign(req.record, { operation: `Website${req.method}`, auth: 'anonymous', accountId: bucket.accountId, bucket: bucket.name, storageClass: bucket.storageClass });
         const res = await serveWebsite(

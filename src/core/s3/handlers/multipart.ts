@@ -13,7 +13,7 @@ import { children, document, leaf, parseXml, text } from '../../xml.ts';
 import { BodyDigests, type IncomingBody, incomingBody, readSmallBody } from '../body.ts';
 import { type ObjectCall, queryParam, xmlResponse } from '../call.ts';
 import { isoDate, objectHeadersFrom, quoteEtag } from '../headers.ts';
-import { ingest } from '../ingest.ts';
+import { ingest, orUndo } from '../ingest.ts';
 import { type WriteDeps, checkAcl, checkStorageClass, copySource, reserveFor, writeCondition } from './write.ts';
 
 const MiB = 1024 * 1024;
@@ -55,28 +55,18 @@ function objectChecksum(upload: Upload, parts: Part[], deps: WriteDeps): string 
 
 async function storePart(deps: WriteDeps, call: ObjectCall, upload: Upload, partNumber: number, incoming: IncomingBody, digests: BodyDigests) {
   const reserved = await reserveFor(deps, call.bucket, incoming.length ?? MAX_PART_SIZE);
-  try {
+  return orUndo(reserved.release, async () => {
     const body = await ingest(deps, incoming, digests, { ...deps.limits, inlineMax: -1, maxSize: MAX_PART_SIZE });
-    try {
-      return {
-        part: await commitPart(deps.db, upload, {
-          partNumber,
-          size: body.size,
-          etag: body.md5Hex,
-          checksumValue: body.checksum?.value ?? null,
-          staged: body.body.kind === 'staged' ? body.body : null,
-          reservationId: reserved.quota.reservationId,
-        }),
-        checksum: body.checksum,
-      };
-    } catch (e) {
-      await body.abort();
-      throw e;
-    }
-  } catch (e) {
-    await reserved.release();
-    throw e;
-  }
+    const part = await orUndo(body.abort, () => commitPart(deps.db, upload, {
+      partNumber,
+      size: body.size,
+      etag: body.md5Hex,
+      checksumValue: body.checksum?.value ?? null,
+      staged: body.body.kind === 'staged' ? body.body : null,
+      reservationId: reserved.quota.reservationId,
+    }));
+    return { part, checksum: body.checksum };
+  });
 }
 
 export function multipartHandlers(deps: WriteDeps) {

@@ -8,7 +8,7 @@ import { BodyDigests, incomingBody } from '../body.ts';
 import type { BucketCall } from '../call.ts';
 import { boundaryOf, readForm } from '../form-data.ts';
 import { headerValue, objectHeadersFrom, quoteEtag } from '../headers.ts';
-import { ingest } from '../ingest.ts';
+import { ingest, orUndo } from '../ingest.ts';
 import { verifyPostPolicy } from '../post-policy.ts';
 import { unsupportedFeature } from '../operations.ts';
 import { MAX_KEY_BYTES } from '../target.ts';
@@ -63,34 +63,25 @@ export function postObjectHandlers(deps: PostObjectDeps) {
       const max = Math.min(deps.limits.maxSize, policy.lengthRange?.max ?? Infinity);
       const declared = length === null ? null : Number(length);
       const reserved = await reserveFor(deps, call.bucket, Math.min(declared ?? max, max, (await deps.accountLimits.limits(call.bucket.accountId)).maxObjectSize));
-      let obj;
-      try {
-        let body;
-        try {
-          body = await ingest(deps, { chunks: file.body, length: null, trailers: new Map() }, new BodyDigests(new Headers(), deps.digests), { ...deps.limits, maxSize: max });
-        } catch (e) {
-          // refused while the file was still arriving: close the connection rather than read the rest
-          if (e instanceof S3Error && e.code === 'EntityTooLarge') throw new S3Error('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size of ${max} bytes.`, { headers: { connection: 'close' } });
-          throw e;
-        }
-        try {
+      const obj = await orUndo(reserved.release, async () => {
+        const body = await ingest(deps, { chunks: file.body, length: null, trailers: new Map() }, new BodyDigests(new Headers(), deps.digests), { ...deps.limits, maxSize: max })
+          .catch((e: unknown) => {
+            // refused while the file was still arriving: close the connection rather than read the rest
+            if (e instanceof S3Error && e.code === 'EntityTooLarge') throw new S3Error('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size of ${max} bytes.`, { headers: { connection: 'close' } });
+            throw e;
+          });
+        return orUndo(body.abort, async () => {
           if (policy.lengthRange && body.size < policy.lengthRange.min) {
             throw new S3Error('EntityTooSmall', `Your proposed upload is smaller than the minimum allowed size of ${policy.lengthRange.min} bytes.`);
           }
-          obj = await commitObject(deps.db, {
+          return commitObject(deps.db, {
             bucketId: call.bucket.id, key, headers,
             facts: { size: body.size, etag: body.md5Hex, checksumAlgorithm: null, checksumValue: null, checksumType: null, partsCount: null },
             body: body.body,
             quota: reserved.quota,
           });
-        } catch (e) {
-          await body.abort();
-          throw e;
-        }
-      } catch (e) {
-        await reserved.release();
-        throw e;
-      }
+        });
+      });
 
       // the object's URL as the browser reached us: same scheme, same host, same addressing style
       const host = call.headers.get('host') ?? 'localhost';

@@ -15,7 +15,7 @@ import { parseCannedAcl } from '../policy.ts';
 import { type BucketCall, type ObjectCall, xmlResponse } from '../call.ts';
 import { conditionHeaders, evaluateConditions } from '../conditions.ts';
 import { isoDate, objectHeadersFrom, quoteEtag } from '../headers.ts';
-import { type IngestLimits, ingest } from '../ingest.ts';
+import { type IngestLimits, ingest, orUndo } from '../ingest.ts';
 import { MAX_KEY_BYTES } from '../target.ts';
 import { requireObject } from './read.ts';
 
@@ -113,34 +113,25 @@ export function writeHandlers(deps: WriteDeps) {
       if (incoming.length === null) throw new S3Error('MissingContentLength');
       const digests = new BodyDigests(call.headers, deps.digests);
       const reserved = await reserveFor(deps, call.bucket, incoming.length);
-      let obj;
-      try {
+      const obj = await orUndo(reserved.release, async () => {
         const body = await ingest(deps, incoming, digests, deps.limits);
-        try {
-          obj = await commitObject(deps.db, {
-            bucketId: call.bucket.id,
-            key: call.key,
-            headers,
-            facts: {
-              size: body.size,
-              etag: body.md5Hex,
-              checksumAlgorithm: body.checksum?.algorithm ?? null,
-              checksumValue: body.checksum?.value ?? null,
-              checksumType: body.checksum ? 'FULL_OBJECT' : null,
-              partsCount: null,
-            },
-            body: body.body,
-            condition,
-            quota: reserved.quota,
-          });
-        } catch (e) {
-          await body.abort();
-          throw e;
-        }
-      } catch (e) {
-        await reserved.release();
-        throw e;
-      }
+        return orUndo(body.abort, () => commitObject(deps.db, {
+          bucketId: call.bucket.id,
+          key: call.key,
+          headers,
+          facts: {
+            size: body.size,
+            etag: body.md5Hex,
+            checksumAlgorithm: body.checksum?.algorithm ?? null,
+            checksumValue: body.checksum?.value ?? null,
+            checksumType: body.checksum ? 'FULL_OBJECT' : null,
+            partsCount: null,
+          },
+          body: body.body,
+          condition,
+          quota: reserved.quota,
+        }));
+      });
       const out = new Headers({ etag: quoteEtag(obj.etag), 'x-qoima-object-id': obj.id });
       if (obj.checksumAlgorithm && isChecksumAlgorithm(obj.checksumAlgorithm)) {
         out.set(checksumHeader(obj.checksumAlgorithm), obj.checksumValue!);
@@ -166,13 +157,8 @@ export function writeHandlers(deps: WriteDeps) {
       }
       const headers = directive === 'REPLACE' ? objectHeadersFrom(call.headers) : headersOf(source);
       const reserved = await reserveFor(deps, call.bucket, source.size);
-      let obj;
-      try {
-        obj = await copyObject(deps.db, source, { bucketId: call.bucket.id, key: call.key, headers, condition: writeCondition(call.headers), quota: reserved.quota });
-      } catch (e) {
-        await reserved.release();
-        throw e;
-      }
+      const obj = await orUndo(reserved.release, () =>
+        copyObject(deps.db, source, { bucketId: call.bucket.id, key: call.key, headers, condition: writeCondition(call.headers), quota: reserved.quota }));
       // taking bytes out of COLD is a retrieval, even when the copy shares them rather than reading them
       if (srcBucket.storageClass === 'COLD' && call.bucket.storageClass !== 'COLD') call.record.retrievalBytes = source.size;
       return xmlResponse(
