@@ -3,13 +3,12 @@ import {
   CreateBucketCommand, DeleteBucketCommand, PutBucketWebsiteCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { createClient } from '@libsql/client';
-import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from './helpers/api.ts';
+import { selfSignedCert } from './helpers/certs.ts';
 import { type FakeDns, startFakeDns } from './helpers/dns.ts';
 import { hostRequest } from './helpers/http.ts';
 import { presign, s3 } from './helpers/s3.ts';
@@ -22,16 +21,10 @@ let client: S3Client;
 let dns: FakeDns;
 let certDir: string;
 
-/** A self-signed certificate for `name` (EC P-256), valid `days` (negative: already expired). */
+/** A self-signed certificate for `name`, valid `days` (negative: already expired), as the API takes it. */
 async function makeCert(name: string, days = 30): Promise<{ certificatePem: string; privateKeyPem: string }> {
-  const key = join(certDir, `${name}-${days}.key`);
-  const cert = join(certDir, `${name}-${days}.crt`);
-  const csr = join(certDir, `${name}-${days}.csr`);
-  execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${name}`], { stdio: 'ignore' });
-  const ext = join(certDir, `${name}.ext`);
-  await import('node:fs/promises').then((fs) => fs.writeFile(ext, `subjectAltName=DNS:${name}\n`));
-  execFileSync('openssl', ['x509', '-req', '-in', csr, '-signkey', key, '-out', cert, '-days', String(days), '-extfile', ext], { stdio: 'ignore' });
-  return { certificatePem: await readFile(cert, 'utf8'), privateKeyPem: await readFile(key, 'utf8') };
+  const { certificatePem, privateKeyPem } = await selfSignedCert(certDir, [name], days);
+  return { certificatePem, privateKeyPem };
 }
 
 /** Attaches `host` to `bucket` as the account `as`, publishes its TXT record and verifies it. */
@@ -191,6 +184,15 @@ describe('certificates', () => {
       now = (await peerCertificate('a.example.test')).fingerprint;
     }
     expect(now).not.toBe(a.fingerprint);
+  });
+
+  it('a handshake for a name with no certificate (and none of the service\'s own) is refused and logged', async () => {
+    await expect(peerCertificate('nothing.example.test')).rejects.toThrow();
+    const deadline = Date.now() + 10_000;
+    while (!srv.output().includes('TLS handshake for nothing.example.test') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(srv.output()).toMatch(/TLS handshake for nothing\.example\.test from \S+ refused: no certificate/);
   });
 
   it('refuses a key that does not match, a certificate for another name, and an expired one', async () => {
