@@ -72,6 +72,23 @@ describe('header authentication', () => {
     await expect(eu.send(new GetObjectCommand({ Bucket: B, Key: 'hello.txt' }))).rejects.toMatchObject({ name: 'AuthorizationHeaderMalformed', $metadata: { httpStatusCode: 400 } });
   });
 
+  it('refuses a credential scope dated another day than the request, whether the date came as Date or x-amz-date', async () => {
+    const now = new Date();
+    const today = now.toISOString().slice(0, 10).replace(/-/g, '');
+    const viaDate = { date: now.toUTCString() };
+    const viaAmzDate = { 'x-amz-date': now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '') };
+    // the same hand-built signature with today's scope is accepted: only the scope's date differs below
+    expect((await signedWithScopeDate(srv.creds, today, viaDate)).status).toBe(200);
+    expect((await signedWithScopeDate(srv.creds, today, viaAmzDate)).status).toBe(200);
+    for (const dated of [viaDate, viaAmzDate]) {
+      const stale = await signedWithScopeDate(srv.creds, '20200101', dated);
+      expect(stale.status).toBe(400);
+      const text = await stale.text();
+      expect(text).toContain('<Code>AuthorizationHeaderMalformed</Code>');
+      expect(text).toContain('Invalid credential date');
+    }
+  });
+
   it('accepts UNSIGNED-PAYLOAD and a signed SHA-256 payload', async () => {
     expect((await signedFetch(srv.endpoint, srv.creds, { method: 'PUT', path: `/${B}/unsigned`, body: 'u', payloadHash: 'UNSIGNED-PAYLOAD' })).status).toBe(200);
     expect((await signedFetch(srv.endpoint, srv.creds, { method: 'PUT', path: `/${B}/signed`, body: 's' })).status).toBe(200);
@@ -153,6 +170,24 @@ function hmac(key: Buffer | string, data: string): Buffer {
 }
 const sha256hex = (d: Buffer | string) => createHash('sha256').update(d).digest('hex');
 const EMPTY = sha256hex('');
+
+/**
+ * A GET of hello.txt signed by hand with the credential scope dated `scopeDate`, the request's own date
+ * sent as `dated` (a Date header or x-amz-date): what a key derived for one day would sign.
+ */
+async function signedWithScopeDate(creds: Creds, scopeDate: string, dated: Record<string, string>): Promise<Response> {
+  const url = new URL(srv.endpoint);
+  const headers: Record<string, string> = { host: url.host, 'x-amz-content-sha256': EMPTY, ...dated };
+  const stamp = dated['x-amz-date'] ?? new Date(dated.date!).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const scope = `${scopeDate}/${REGION}/s3/aws4_request`;
+  const names = Object.keys(headers).sort();
+  const canonical = ['GET', `/${B}/hello.txt`, '', names.map((h) => `${h}:${headers[h]}\n`).join(''), names.join(';'), EMPTY].join('\n');
+  const toSign = ['AWS4-HMAC-SHA256', stamp, scope, sha256hex(canonical)].join('\n');
+  const kSigning = hmac(hmac(hmac(hmac(`AWS4${creds.secretAccessKey}`, scopeDate), REGION), 's3'), 'aws4_request');
+  const authorization = `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${hmac(kSigning, toSign).toString('hex')}`;
+  const { host: _host, ...sent } = headers;
+  return fetch(`${srv.endpoint}/${B}/hello.txt`, { headers: { ...sent, authorization } });
+}
 
 interface ChunkedOpts {
   mode: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' | 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER' | 'STREAMING-UNSIGNED-PAYLOAD-TRAILER';

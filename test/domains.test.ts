@@ -1,33 +1,51 @@
 /** Custom domains (ownership by DNS TXT, checked against a fake DNS server) and TLS certificates by SNI. */
-import { CreateBucketCommand, PutBucketWebsiteCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand, DeleteBucketCommand, PutBucketWebsiteCommand, PutObjectCommand, type S3Client,
+} from '@aws-sdk/client-s3';
 import { createClient } from '@libsql/client';
-import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from './helpers/api.ts';
+import { selfSignedCert } from './helpers/certs.ts';
 import { type FakeDns, startFakeDns } from './helpers/dns.ts';
 import { hostRequest } from './helpers/http.ts';
 import { presign, s3 } from './helpers/s3.ts';
-import { type RunningServer, removeDir, startServer, tempDir } from './helpers/server.ts';
+import { allMigrations, migratedDb } from './helpers/db.ts';
+import { type Creds, type RunningServer, admin, removeDir, startServer, tempDir } from './helpers/server.ts';
+import { migrate } from '../src/core/db/migrate.ts';
 
 let srv: RunningServer;
 let client: S3Client;
 let dns: FakeDns;
 let certDir: string;
 
-/** A self-signed certificate for `name` (EC P-256), valid `days` (negative: already expired). */
+/** A self-signed certificate for `name`, valid `days` (negative: already expired), as the API takes it. */
 async function makeCert(name: string, days = 30): Promise<{ certificatePem: string; privateKeyPem: string }> {
-  const key = join(certDir, `${name}-${days}.key`);
-  const cert = join(certDir, `${name}-${days}.crt`);
-  const csr = join(certDir, `${name}-${days}.csr`);
-  execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${name}`], { stdio: 'ignore' });
-  const ext = join(certDir, `${name}.ext`);
-  await import('node:fs/promises').then((fs) => fs.writeFile(ext, `subjectAltName=DNS:${name}\n`));
-  execFileSync('openssl', ['x509', '-req', '-in', csr, '-signkey', key, '-out', cert, '-days', String(days), '-extfile', ext], { stdio: 'ignore' });
-  return { certificatePem: await readFile(cert, 'utf8'), privateKeyPem: await readFile(key, 'utf8') };
+  const { certificatePem, privateKeyPem } = await selfSignedCert(certDir, [name], days);
+  return { certificatePem, privateKeyPem };
+}
+
+/** Attaches `host` to `bucket` as the account `as`, publishes its TXT record and verifies it. */
+async function verifiedDomain(as: Creds, bucket: string, host: string): Promise<void> {
+  const who = { endpoint: srv.endpoint, creds: as };
+  const attached = await api(who, 'POST', `/admin/buckets/${bucket}/domains`, { hostname: host });
+  expect(attached.status, await attached.clone().text()).toBe(201);
+  dns.txt.set(`_qoima-challenge.${host}`, [(await attached.json()).txtRecord.value]);
+  expect((await api(who, 'POST', `/admin/buckets/${bucket}/domains/${host}/verify`)).status).toBe(200);
+}
+
+/** How many rows of `table` name `hostname`, read from the server's database file. */
+async function rowsFor(table: 'domains' | 'certificates', hostname: string): Promise<number> {
+  const db = createClient({ url: `file:${join(srv.dataDir, 'qoima.db')}` });
+  try {
+    const sql = `SELECT count(*) AS n FROM ${table} WHERE hostname = ?`;
+    const r = await db.execute({ sql, args: [hostname] });
+    return Number(r.rows[0]!.n);
+  } finally {
+    db.close();
+  }
 }
 
 function peerCertificate(servername: string): Promise<{ subject: string; fingerprint: string }> {
@@ -168,6 +186,15 @@ describe('certificates', () => {
     expect(now).not.toBe(a.fingerprint);
   });
 
+  it('a handshake for a name with no certificate (and none of the service\'s own) is refused and logged', async () => {
+    await expect(peerCertificate('nothing.example.test')).rejects.toThrow();
+    const deadline = Date.now() + 10_000;
+    while (!srv.output().includes('TLS handshake for nothing.example.test') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(srv.output()).toMatch(/TLS handshake for nothing\.example\.test from \S+ refused: no certificate/);
+  });
+
   it('refuses a key that does not match, a certificate for another name, and an expired one', async () => {
     const a = await makeCert('a.example.test');
     const b = await makeCert('b.example.test');
@@ -189,6 +216,79 @@ describe('certificates', () => {
     for (const c of certificates) {
       expect(Date.parse(c.notAfter)).toBeGreaterThan(Date.now());
       expect(c.daysLeft).toBeGreaterThanOrEqual(29);
+    }
+  });
+});
+
+describe('deleting a bucket', () => {
+  it('releases its verified domains and deletes their certificates, for its owner and everyone else', async () => {
+    const other: Creds = JSON.parse(await admin(srv.dataDir, ['accounts', 'create', '--name', 'other', '--json']));
+    const otherClient = s3(srv.endpoint, other);
+    await client.send(new CreateBucketCommand({ Bucket: 'old-site' }));
+    await api(srv, 'PATCH', '/admin/buckets/old-site', { accessType: 'public-read' });
+    await verifiedDomain(srv.creds, 'old-site', 'blog.example.test');
+    await verifiedDomain(srv.creds, 'old-site', 'shop.old.example.test');
+    const cert = await makeCert('blog.example.test');
+    expect((await api(srv, 'PUT', '/admin/buckets/old-site/domains/blog.example.test/certificate', cert)).status).toBe(200);
+    // the host router has just looked the name up (and remembers it)
+    expect((await hostRequest(srv.port, 'blog.example.test', '/nothing-here')).body).toContain('NoSuchKey');
+
+    await client.send(new DeleteBucketCommand({ Bucket: 'old-site' }));
+    expect(await rowsFor('certificates', 'blog.example.test')).toBe(0);
+    // another customer takes the bucket name at once: the domain must not lead into their bucket
+    await otherClient.send(new CreateBucketCommand({ Bucket: 'old-site' }));
+    await otherClient.send(new PutObjectCommand({ Bucket: 'old-site', Key: 'secret.txt', Body: 'not for blog.example.test' }));
+    await api({ endpoint: srv.endpoint, creds: other }, 'PATCH', '/admin/buckets/old-site', { accessType: 'public-read' });
+    expect((await hostRequest(srv.port, 'blog.example.test', '/secret.txt')).body).not.toContain('not for blog.example.test');
+
+    // the owner attaches one name to another bucket, another customer the other name
+    await client.send(new CreateBucketCommand({ Bucket: 'new-site' }));
+    await verifiedDomain(srv.creds, 'new-site', 'blog.example.test');
+    await otherClient.send(new CreateBucketCommand({ Bucket: 'other-site' }));
+    await verifiedDomain(other, 'other-site', 'shop.old.example.test');
+
+    // the same through the JSON API (and so the console)
+    expect((await api(srv, 'DELETE', '/admin/buckets/new-site')).status).toBe(204);
+    expect(await rowsFor('domains', 'blog.example.test')).toBe(0);
+    await verifiedDomain(other, 'other-site', 'blog.example.test');
+  });
+
+  it('releases the domains and certificates of a deleted service (account) too', async () => {
+    const created = await admin(srv.dataDir, ['accounts', 'create', '--name', 'leaving', '--json']);
+    const gone: Creds & { accountId: string } = JSON.parse(created);
+    const as = { endpoint: srv.endpoint, creds: gone };
+    await s3(srv.endpoint, gone).send(new CreateBucketCommand({ Bucket: 'leaving-site' }));
+    await verifiedDomain(gone, 'leaving-site', 'leaving.example.test');
+    const cert = await makeCert('leaving.example.test');
+    expect((await api(as, 'PUT', '/admin/buckets/leaving-site/domains/leaving.example.test/certificate', cert)).status).toBe(200);
+    expect((await api(as, 'DELETE', '/admin/service', { confirm: gone.accountId })).status).toBe(204);
+    expect(await rowsFor('certificates', 'leaving.example.test')).toBe(0);
+    await client.send(new CreateBucketCommand({ Bucket: 'arriving-site' }));
+    await verifiedDomain(srv.creds, 'arriving-site', 'leaving.example.test');
+  });
+
+  it('a database from before the fix: the migration releases domains stranded by deleted buckets', async () => {
+    const dir = await tempDir('qoima-migration-');
+    try {
+      const all = await allMigrations();
+      const fix = all.findIndex((m) => m.tag.endsWith('_release_stranded_domains'));
+      expect(fix).toBeGreaterThan(0);
+      const { client: db } = await migratedDb(dir, all.slice(0, fix));
+      await db.execute(`INSERT INTO accounts (id, name, created_at) VALUES ('acct', 'a', 0)`);
+      await db.execute(`INSERT INTO buckets (id, account_id, name, created_at, storage_class, access_type)
+        VALUES ('b-live', 'acct', 'live', 0, 'STANDARD', 'private')`);
+      for (const [host, bucket] of [['kept.example.test', 'b-live'], ['stranded.example.test', 'b-deleted']] as const) {
+        await db.execute({ sql: `INSERT INTO domains (hostname, bucket_id, token, status, created_at) VALUES (?, ?, 't', 'verified', 0)`, args: [host, bucket] });
+        await db.execute({ sql: `INSERT INTO certificates (hostname, certificate_pem, key_sealed, not_before, not_after, subject, fingerprint, updated_at)
+          VALUES (?, 'pem', 'sealed', 0, 1, 's', 'f', 0)`, args: [host] });
+      }
+      await migrate(db, all);
+      for (const table of ['domains', 'certificates']) {
+        expect((await db.execute(`SELECT hostname FROM ${table}`)).rows.map((r) => r.hostname)).toEqual(['kept.example.test']);
+      }
+      db.close();
+    } finally {
+      await removeDir(dir);
     }
   });
 });

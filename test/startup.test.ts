@@ -64,6 +64,10 @@ describe('first start', () => {
   it('refuses bad settings with a message naming them', async () => {
     await expect(startServer({ env: { QOIMA_PORT: 'ninety' } })).rejects.toThrow(/QOIMA_PORT/);
     await expect(startServer({ args: ['--nonsense'] })).rejects.toThrow(/unknown option --nonsense/);
+    const half = { QOIMA_TLS_CERT: '/etc/hostname' };
+    await expect(startServer({ env: half })).rejects.toThrow(/QOIMA_TLS_CERT and QOIMA_TLS_KEY go together/);
+    const missing = { QOIMA_HTTPS_PORT: '0', QOIMA_TLS_CERT: '/no/such/cert.pem', QOIMA_TLS_KEY: '/no/such/key.pem' };
+    await expect(startServer({ env: missing })).rejects.toThrow(/QOIMA_TLS_CERT \/ QOIMA_TLS_KEY: .*no such file/);
   });
 
   it('honours --port and --region flags over the environment', async () => {

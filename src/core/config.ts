@@ -21,6 +21,9 @@ const schema = z.object({
   QOIMA_WEBSITE_DOMAINS: z.string().default('web.localhost'),
   /** Also serve HTTPS on this port, with the certificates attached to custom domains (SNI). */
   QOIMA_HTTPS_PORT: int(0, 65535).optional(),
+  /** PEM files: the service's own certificate, for names no attached domain's certificate matches. */
+  QOIMA_TLS_CERT: z.string().optional(),
+  QOIMA_TLS_KEY: z.string().optional(),
   /** DNS servers for domain ownership checks (host or host:port, comma-separated); default: the system's. */
   QOIMA_DNS_SERVERS: z.string().optional(),
   QOIMA_ROOT_ACCESS_KEY: z.string().optional(),
@@ -76,6 +79,8 @@ export interface Config {
   baseDomains: string[];
   websiteDomains: string[];
   httpsPort?: number;
+  /** The service's own certificate and key (PEM file paths), used when no domain's certificate matches. */
+  tls?: { certFile: string; keyFile: string };
   dnsServers: string[];
   rootAccessKey?: string;
   rootSecretKey?: string;
@@ -141,6 +146,9 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
   if ((s.QOIMA_ROOT_ACCESS_KEY === undefined) !== (s.QOIMA_ROOT_SECRET_KEY === undefined)) {
     throw new ConfigError('QOIMA_ROOT_ACCESS_KEY and QOIMA_ROOT_SECRET_KEY go together');
   }
+  if ((s.QOIMA_TLS_CERT === undefined) !== (s.QOIMA_TLS_KEY === undefined)) {
+    throw new ConfigError('QOIMA_TLS_CERT and QOIMA_TLS_KEY go together');
+  }
   const dataDir = s.QOIMA_DATA_DIR;
   return {
     host: s.QOIMA_HOST,
@@ -150,6 +158,8 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     baseDomains: list(s.QOIMA_DOMAINS).map((d) => d.toLowerCase()),
     websiteDomains: list(s.QOIMA_WEBSITE_DOMAINS).map((d) => d.toLowerCase()),
     httpsPort: s.QOIMA_HTTPS_PORT,
+    tls: s.QOIMA_TLS_CERT && s.QOIMA_TLS_KEY
+      ? { certFile: s.QOIMA_TLS_CERT, keyFile: s.QOIMA_TLS_KEY } : undefined,
     dnsServers: list(s.QOIMA_DNS_SERVERS ?? ''),
     rootAccessKey: s.QOIMA_ROOT_ACCESS_KEY,
     rootSecretKey: s.QOIMA_ROOT_SECRET_KEY,

@@ -1,16 +1,18 @@
 /**
  * Qoima on Node: reads settings, opens the data directory, serves the core app with @hono/node-server
- * over HTTP (and HTTPS with per-domain certificates when QOIMA_HTTPS_PORT is set).
+ * over HTTP (and HTTPS when QOIMA_HTTPS_PORT is set: per-domain certificates by SNI, else the
+ * service's own from QOIMA_TLS_CERT / QOIMA_TLS_KEY).
  * SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), then exit 0.
  */
-import { createServer as createHttpsServer } from 'node:https';
+import { type Server as HttpsServer, createServer as createHttpsServer } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { type HttpBindings, type ServerType, serve } from '@hono/node-server';
 import { requestLogWriter } from './bootstrap.ts';
 import { ConfigError, endpointOf, loadConfig } from './config.ts';
 import { txtLookup } from './dns.ts';
 import { openService } from './service.ts';
-import { sniCallback } from './tls.ts';
+import { logRefusedHandshakes, serviceCertificate, sniCallback } from './tls.ts';
 
 async function listen(server: ServerType): Promise<number> {
   await new Promise<void>((resolve, reject) => {
@@ -34,6 +36,7 @@ async function drain(server: ServerType, graceMs: number): Promise<boolean> {
 
 async function main(): Promise<void> {
   const cfg = loadConfig(process.env, process.argv.slice(2));
+  const own = cfg.httpsPort !== undefined ? await serviceCertificate(cfg.tls) : null;
   const service = await openService(cfg, {
     txtLookup: txtLookup(cfg.dnsServers),
     getRawTarget: (c) => (c.env as HttpBindings | undefined)?.incoming?.url,
@@ -48,7 +51,12 @@ async function main(): Promise<void> {
   const port = await listen(servers[0]!);
   let httpsPort: number | null = null;
   if (cfg.httpsPort !== undefined) {
-    const https = serve({ fetch: app.fetch, hostname: cfg.host, port: cfg.httpsPort, createServer: createHttpsServer, serverOptions: { ...serverOptions, SNICallback: sniCallback(db, box) } });
+    const tlsOptions = { ...own, SNICallback: sniCallback(db, box, own && createSecureContext(own)) };
+    const https = serve({
+      fetch: app.fetch, hostname: cfg.host, port: cfg.httpsPort, createServer: createHttpsServer,
+      serverOptions: { ...serverOptions, ...tlsOptions },
+    });
+    logRefusedHandshakes(https as HttpsServer, own !== null);
     servers.push(https);
     httpsPort = await listen(https);
   }

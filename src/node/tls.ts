@@ -1,10 +1,15 @@
 /**
  * TLS on Node: certificates inspected with node:crypto, and the SNI callback that picks a domain's
- * certificate for each handshake. Certificates are read from the database and kept for a few seconds,
- * so one attached or replaced through the API is served without a restart.
+ * certificate for each handshake, else the service's own (QOIMA_TLS_CERT / QOIMA_TLS_KEY, also for
+ * clients that send no name). Domains' certificates are read from the database and kept for a few
+ * seconds, so one attached or replaced through the API is served without a restart. A handshake
+ * refused for want of a certificate is logged (once a minute per name), never silent.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { type SecureContext, createSecureContext } from 'node:tls';
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:https';
+import { type SecureContext, type TLSSocket, createSecureContext } from 'node:tls';
+import { type Config, ConfigError } from '../core/config.ts';
 import type { Db } from '../core/db/index.ts';
 import { type CertificateInspector, certificateFor } from '../core/model/domains.ts';
 import type { SecretBox } from '../core/secretbox.ts';
@@ -24,7 +29,47 @@ export const inspectCertificate: CertificateInspector = (certificatePem, private
 
 const RECHECK_MS = 5_000;
 
-export function sniCallback(db: Db, box: SecretBox) {
+export interface PemPair {
+  cert: string;
+  key: string;
+}
+
+/** The service's own certificate, read at start-up; a missing file or a mismatched key stops start-up. */
+export async function serviceCertificate(files: Config['tls']): Promise<PemPair | null> {
+  if (!files) return null;
+  let pem: PemPair;
+  try {
+    pem = { cert: await readFile(files.certFile, 'utf8'), key: await readFile(files.keyFile, 'utf8') };
+    if (!inspectCertificate(pem.cert, pem.key).keyMatches) throw new Error('the key is not the certificate\'s');
+  } catch (e) {
+    throw new ConfigError(`QOIMA_TLS_CERT / QOIMA_TLS_KEY: ${(e as Error).message}`);
+  }
+  const notAfter = Date.parse(new X509Certificate(pem.cert).validTo);
+  if (notAfter < Date.now()) console.error(`qoima: QOIMA_TLS_CERT expired on ${new Date(notAfter).toISOString()}`);
+  return pem;
+}
+
+/** A handshake the SNI callback refused: no domain's certificate and no certificate of the service's own. */
+class NoCertificate extends Error {}
+
+/** Logs handshakes refused for want of a certificate; other failures (scanners, resets) stay quiet. */
+export function logRefusedHandshakes(server: Server, hasOwnCertificate: boolean): void {
+  const lastLogged = new Map<string, number>();
+  server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+    const name = (socket as TLSSocket & { servername?: string | false }).servername || null;
+    if (!(err instanceof NoCertificate) && (hasOwnCertificate || name !== null)) return;
+    const key = name ?? '';
+    if ((lastLogged.get(key) ?? 0) > Date.now() - 60_000) return;
+    if (lastLogged.size > 1000) lastLogged.clear();
+    lastLogged.set(key, Date.now());
+    const which = name ? `for ${name}` : 'without a server name';
+    console.error(`qoima: TLS handshake ${which} from ${socket.remoteAddress} refused: no certificate `
+      + '(attach one to the domain, or give the service its own: QOIMA_TLS_CERT and QOIMA_TLS_KEY)');
+  });
+}
+
+/** Picks a domain's certificate by SNI, else `own` (the service's certificate), else refuses the handshake. */
+export function sniCallback(db: Db, box: SecretBox, own: SecureContext | null) {
   const cache = new Map<string, { context: SecureContext | null; version: number; checkedAt: number }>();
   const lookup = async (servername: string): Promise<SecureContext | null> => {
     const host = servername.toLowerCase();
@@ -41,7 +86,11 @@ export function sniCallback(db: Db, box: SecretBox) {
   };
   return (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => {
     lookup(servername).then(
-      (ctx) => (ctx ? cb(null, ctx) : cb(new Error(`no certificate for ${servername}`))),
+      (ctx) => {
+        const chosen = ctx ?? own;
+        if (chosen) cb(null, chosen);
+        else cb(new NoCertificate(`no certificate for ${servername}`));
+      },
       (e: Error) => cb(e),
     );
   };

@@ -3,14 +3,20 @@ import { type Client, createClient } from '@libsql/client';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Db, openDb } from '../../src/core/db/index.ts';
-import { type Journal, loadMigrations, migrate } from '../../src/core/db/migrate.ts';
+import { type Journal, type Migration, loadMigrations, migrate } from '../../src/core/db/migrate.ts';
 import { ROOT } from './server.ts';
 
-export async function migratedDb(dir: string): Promise<{ client: Client; db: Db }> {
-  const client = createClient({ url: `file:${join(dir, 'test.db')}` });
-  await client.execute('PRAGMA journal_mode = WAL');
+/** The migrations in migrations/, in the journal's order. */
+export async function allMigrations(): Promise<Migration[]> {
   const mdir = join(ROOT, 'migrations');
   const journal = JSON.parse(await readFile(join(mdir, 'meta/_journal.json'), 'utf8')) as Journal;
-  await migrate(client, await loadMigrations(journal, (tag) => readFile(join(mdir, `${tag}.sql`), 'utf8')));
+  return loadMigrations(journal, (tag) => readFile(join(mdir, `${tag}.sql`), 'utf8'));
+}
+
+/** `only`: a database as it was before later migrations (to test what a migration repairs). */
+export async function migratedDb(dir: string, only?: Migration[]): Promise<{ client: Client; db: Db }> {
+  const client = createClient({ url: `file:${join(dir, 'test.db')}` });
+  await client.execute('PRAGMA journal_mode = WAL');
+  await migrate(client, only ?? (await allMigrations()));
   return { client, db: openDb(client) };
 }

@@ -17,6 +17,8 @@ import type { ApiRouter } from './router.ts';
 export interface BillingDeps {
   db: Db;
   billing: Billing;
+  /** Tells the host router a domain was released (the service that held it was deleted). */
+  domainChanged: (hostname: string) => void;
 }
 
 const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/);
@@ -78,7 +80,7 @@ export function billingRoutes(router: ApiRouter, deps: BillingDeps): void {
     const p = principalOf(c);
     if (p.kind !== 'root') throw new S3Error('AccessDenied', 'Only the root user can delete the service.');
     if (body.confirm !== p.accountId) throw new S3Error('InvalidArgument', 'To delete the service, send {"confirm": "<your account id>"}.');
-    await deleteAccount(deps.db, p.accountId);
+    (await deleteAccount(deps.db, p.accountId)).forEach(deps.domainChanged);
     return null;
   });
 }

@@ -97,7 +97,8 @@ export function bucketRoutes(router: ApiRouter, deps: ApiDeps): void {
 
   router.add({ method: 'delete', path: '/buckets/{name}', tag: 'buckets', status: 204, summary: 'Delete an empty bucket', response: z.null() },
     async ({ c, params }) => {
-      await deleteBucket(deps.db, await ownBucket(deps.db, principalOf(c), params.name!, 'admin'));
+      const bucket = await ownBucket(deps.db, principalOf(c), params.name!, 'admin');
+      (await deleteBucket(deps.db, bucket)).forEach(deps.domainChanged);
       return null;
     });
 

@@ -132,17 +132,21 @@ function parseHeaderAuth(auth: string, headers: Headers, region: string): Parsed
   }
   const { accessKeyId, scope } = parseCredential(credential, 'AuthorizationHeaderMalformed');
   checkRegion(scope, region, 'AuthorizationHeaderMalformed');
-  const amzDate = headers.get('x-amz-date') ?? '';
-  let time = parseAmzDate(amzDate);
-  if (time === null) {
-    const date = headers.get('date');
-    time = date ? Date.parse(date) : NaN;
-    if (Number.isNaN(time)) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header.');
+  // The request's date is x-amz-date, or the Date header when x-amz-date is absent (never a fallback
+  // from a bad x-amz-date); however it came, the key must have been derived for that day.
+  const amzHeader = headers.get('x-amz-date');
+  const dateHeader = headers.get('date');
+  const time = amzHeader !== null ? parseAmzDate(amzHeader) : dateHeader ? Date.parse(dateHeader) : null;
+  if (time === null || Number.isNaN(time)) {
+    throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header.');
   }
-  if (amzDate && amzDate.slice(0, 8) !== scope.date) {
-    throw new S3Error('AuthorizationHeaderMalformed', `The credential date '${scope.date}' does not match x-amz-date '${amzDate}'.`);
+  const amzDate = amzHeader ?? formatAmzDate(time);
+  if (amzDate.slice(0, 8) !== scope.date) {
+    const via = amzHeader !== null ? 'x-amz-date' : 'the Date header';
+    throw new S3Error('AuthorizationHeaderMalformed', 'The authorization header is malformed; Invalid credential date. '
+      + `Date is not the same as X-Amz-Date: the credential is for ${scope.date}, the request (${via}) for ${amzDate}.`);
   }
-  return { accessKeyId, scope, signedHeaders: signedHeaders.split(';'), signature, amzDate: amzDate || formatAmzDate(time), time };
+  return { accessKeyId, scope, signedHeaders: signedHeaders.split(';'), signature, amzDate, time };
 }
 
 function queryValue(query: QueryParam[], name: string): string | undefined {

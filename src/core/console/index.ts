@@ -21,7 +21,7 @@ import { settingsPages } from './pages/settings.tsx';
 import { keyPages } from './pages/keys.tsx';
 import { overviewPages } from './pages/overview.tsx';
 import { usagePages } from './pages/usage.tsx';
-import { checkCsrf, sessionFrom } from './session.ts';
+import { checkCsrf, origin, sessionFrom } from './session.ts';
 
 export interface ConsoleDeps {
   db: Db;
@@ -55,21 +55,6 @@ export interface Shown {
 }
 
 export type Render = (c: Context, s: SignedIn, shown: Shown) => Promise<Response>;
-
-/** Where the browser reached us (the Host it sent), or the URL's own origin when that Host is not a host. */
-export function origin(c: Context): string {
-  const url = new URL(c.req.url);
-  const host = c.req.header('host');
-  if (host) {
-    try {
-      const asSent = new URL(`${url.protocol}//${host}`);
-      if (asSent.host === host.toLowerCase()) return asSent.origin;
-    } catch {
-      // not a host name: fall through
-    }
-  }
-  return url.origin;
-}
 
 export function noticeOf(c: Context): string | null {
   return NOTICES[c.req.query('done') ?? ''] ?? null;

@@ -8,7 +8,11 @@ import type { Scope } from '../auth/scopes.ts';
 import { findKey } from './keys.ts';
 import type { QuotaLimits } from './quotas.ts';
 import type { Db } from '../db/index.ts';
-import { accessKeys, accounts, buckets, chunkRefs, consoleLogins, consoleSessions, credentials, domains, multipartParts, multipartUploads, objects, quotas } from '../db/schema.ts';
+import {
+  accessKeys, accounts, buckets, chunkRefs, consoleLogins, consoleSessions, credentials, multipartParts, multipartUploads, objects,
+  quotas,
+} from '../db/schema.ts';
+import { bucketRowAndDomains, releasedBy } from './buckets.ts';
 import { trialForNewService } from '../billing/trials.ts';
 import { randomBase32, randomBytes, toBase64Url } from '../digests.ts';
 import type { SecretBox } from '../secretbox.ts';
@@ -94,21 +98,23 @@ export async function listAccounts(db: Db): Promise<AccountSummary[]> {
 
 /**
  * Deletes the service: its objects, uploads and buckets go (their chunks are collected after the GC
- * delay), its root user and keys stop working. The account row stays, so its usage up to now is still
+ * delay), its domains are released with their certificates (returned: the hostnames), its root user
+ * and keys stop working. The account row stays, so its usage up to now is still
  * billed and its customer cannot have a second trial.
  */
-export async function deleteAccount(db: Db, accountId: string): Promise<void> {
+export async function deleteAccount(db: Db, accountId: string): Promise<string[]> {
   const owned = await db.select({ id: buckets.id }).from(buckets).where(eq(buckets.accountId, accountId));
+  const released: string[] = [];
   for (const { id } of owned) {
-    await db.batch([
+    const done = await db.batch([
       db.delete(chunkRefs).where(sql`${chunkRefs.owner} IN (SELECT ${objects.id} FROM ${objects} WHERE ${objects.bucketId} = ${id})`),
       db.delete(objects).where(eq(objects.bucketId, id)),
       db.delete(chunkRefs).where(sql`${chunkRefs.owner} IN (SELECT ${multipartParts.owner} FROM ${multipartParts} JOIN ${multipartUploads} ON ${multipartUploads.id} = ${multipartParts.uploadId} WHERE ${multipartUploads.bucketId} = ${id})`),
       db.delete(multipartParts).where(sql`${multipartParts.uploadId} IN (SELECT ${multipartUploads.id} FROM ${multipartUploads} WHERE ${multipartUploads.bucketId} = ${id})`),
       db.delete(multipartUploads).where(eq(multipartUploads.bucketId, id)),
-      db.delete(domains).where(eq(domains.bucketId, id)),
-      db.delete(buckets).where(eq(buckets.id, id)),
+      ...bucketRowAndDomains(db, id),
     ]);
+    released.push(...releasedBy(done));
   }
   await db.batch([
     db.delete(consoleSessions).where(eq(consoleSessions.accountId, accountId)),
@@ -117,6 +123,7 @@ export async function deleteAccount(db: Db, accountId: string): Promise<void> {
     db.update(accessKeys).set({ revokedAt: Date.now() }).where(and(eq(accessKeys.accountId, accountId), isNull(accessKeys.revokedAt))),
     db.update(accounts).set({ deletedAt: Date.now() }).where(eq(accounts.id, accountId)),
   ]);
+  return released;
 }
 
 export async function firstAccount(db: Db): Promise<{ id: string } | null> {

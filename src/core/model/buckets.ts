@@ -1,7 +1,9 @@
 /** Buckets: global names (as in S3), owned by one account, with a fixed storage class. */
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { type Db, guardIndex, prepared } from '../db/index.ts';
-import { buckets, chunkRefs, guards, multipartParts, multipartUploads, objects } from '../db/schema.ts';
+import {
+  buckets, certificates, chunkRefs, domains, guards, multipartParts, multipartUploads, objects,
+} from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 import { bucketCountGuard } from './quotas.ts';
@@ -106,21 +108,43 @@ export async function listBuckets(
 }
 
 /**
- * Deletes an empty bucket; refuses (atomically) when an object is in it. Its unfinished multipart
- * uploads go with it (as in S3), their parts' chunk references in the same batch.
+ * The last statements of a batch that deletes a bucket: its custom domains are released (anyone may
+ * attach the names again) and their certificates, private keys included, deleted along with the row.
+ * The batch's last result lists the hostnames released (releasedBy), for the host router to forget.
  */
-export async function deleteBucket(db: Db, bucket: Bucket): Promise<void> {
+export function bucketRowAndDomains(db: Db, bucketId: string) {
+  const hostnames = db.select({ hostname: domains.hostname }).from(domains)
+    .where(eq(domains.bucketId, bucketId));
+  return [
+    db.delete(certificates).where(inArray(certificates.hostname, hostnames)),
+    db.delete(buckets).where(eq(buckets.id, bucketId)),
+    db.delete(domains).where(eq(domains.bucketId, bucketId)).returning({ hostname: domains.hostname }),
+  ] as const;
+}
+
+/** The hostnames a batch that ends with bucketRowAndDomains released. */
+export function releasedBy(results: readonly unknown[]): string[] {
+  return (results[results.length - 1] as { hostname: string }[]).map((d) => d.hostname);
+}
+
+/**
+ * Deletes an empty bucket; refuses (atomically) when an object is in it. Its unfinished multipart
+ * uploads go with it (as in S3), their parts' chunk references in the same batch, and its domains
+ * and certificates. Returns the hostnames released.
+ */
+export async function deleteBucket(db: Db, bucket: Bucket): Promise<string[]> {
   const uploadsHere = sql`(SELECT ${multipartUploads.id} FROM ${multipartUploads} WHERE ${multipartUploads.bucketId} = ${bucket.id})`;
   try {
-    await db.batch([
+    const done = await db.batch([
       db.insert(guards).select(
         db.select({ reason: sql<string>`'BucketNotEmpty'`.as('reason') }).from(objects).where(eq(objects.bucketId, bucket.id)).limit(1),
       ),
       db.delete(chunkRefs).where(sql`${chunkRefs.owner} IN (SELECT ${multipartParts.owner} FROM ${multipartParts} WHERE ${multipartParts.uploadId} IN ${uploadsHere})`),
       db.delete(multipartParts).where(sql`${multipartParts.uploadId} IN ${uploadsHere}`),
       db.delete(multipartUploads).where(eq(multipartUploads.bucketId, bucket.id)),
-      db.delete(buckets).where(eq(buckets.id, bucket.id)),
+      ...bucketRowAndDomains(db, bucket.id),
     ]);
+    return releasedBy(done);
   } catch (e) {
     if (guardIndex(e) !== null) throw new S3Error('BucketNotEmpty', undefined, { fields: { BucketName: bucket.name } });
     throw e;

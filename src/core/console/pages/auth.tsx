@@ -6,9 +6,11 @@ import { type NewAccount, createAccount, deleteAccount } from '../../model/accou
 import { MIN_PASSWORD, checkLogin, endSession, normalizeEmail, checkPassword, setLogin, startSession } from '../../model/console-auth.ts';
 import { consoleLogins } from '../../db/schema.ts';
 import { eq } from 'drizzle-orm';
-import { type ConsoleApp, type ConsoleDeps, type Pages, done, formOf, messageOf, noticeOf, origin } from '../index.ts';
+import { type ConsoleApp, type ConsoleDeps, type Pages, done, formOf, messageOf, noticeOf } from '../index.ts';
 import { Layout, Secret } from '../layout.tsx';
-import { checkSameOrigin, clearSessionCookie, passOnce, sessionFrom, setSessionCookie, takeOnce } from '../session.ts';
+import {
+  checkSameOrigin, clearSessionCookie, origin, passOnce, sessionFrom, setSessionCookie, takeOnce,
+} from '../session.ts';
 
 const WINDOW_MS = 15 * 60_000;
 const MAX_TRACKED = 10_000;
@@ -142,8 +144,9 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
         await deleteAccount(deps.db, created.accountId);
         throw e;
       }
-      await setSessionCookie(c, deps.box, await startSession(deps.db, created.accountId));
-      await passOnce(c, deps.box, 'service', created);
+      const session = await startSession(deps.db, created.accountId);
+      await setSessionCookie(c, deps.box, session);
+      await passOnce(c, deps.box, session, 'service', created);
       return c.redirect('/console/welcome', 303);
     } catch (e) {
       const { message, status } = messageOf(e);
@@ -152,7 +155,8 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
   });
 
   app.get('/welcome', async (c) => {
-    const created = await takeOnce<NewAccount>(c, deps.box, 'service');
+    const session = await sessionFrom(c, deps.db, deps.box);
+    const created = session && (await takeOnce<NewAccount>(c, deps.box, session, 'service'));
     if (!created) return c.redirect('/console', 303);
     return c.html(
       <Layout title="Your service is ready" section={null}>

@@ -2,10 +2,10 @@
 import type { Context } from 'hono';
 import { S3Error } from '../../errors.ts';
 import type { SecretBox } from '../../secretbox.ts';
-import { passOnce, takeOnce } from '../session.ts';
+import { origin, passOnce, takeOnce } from '../session.ts';
 import { seg } from '../api-client.ts';
 import type { ConsoleApp, Pages, Shown, SignedIn } from '../index.ts';
-import { done, noticeOf, origin } from '../index.ts';
+import { done, noticeOf } from '../index.ts';
 import { Csrf, Layout, Secret, when } from '../layout.tsx';
 import type { BucketView } from './buckets.tsx';
 
@@ -87,7 +87,10 @@ export function keyPages(app: ConsoleApp, pages: Pages, box: SecretBox): void {
     );
   };
 
-  app.get('/keys', pages.page(async (c, s) => render(c, s, { notice: noticeOf(c), issued: (await takeOnce<IssuedKey>(c, box, 'key')) ?? undefined })));
+  app.get('/keys', pages.page(async (c, s) => {
+    const issued = (await takeOnce<IssuedKey>(c, box, s.session, 'key')) ?? undefined;
+    return render(c, s, { notice: noticeOf(c), issued });
+  }));
 
   app.post('/keys', pages.action(async (c, s, form) => {
     const actions = (form.actions ?? '').split(',').filter(Boolean);
@@ -95,7 +98,7 @@ export function keyPages(app: ConsoleApp, pages: Pages, box: SecretBox): void {
     const scope: Scope = { bucket: form.bucket || '*', actions };
     if (form.prefix?.trim()) scope.prefix = form.prefix.trim();
     const issued = await s.api.post<IssuedKey>('/keys', { name: (form.name ?? '').trim(), scopes: [scope], expiresInSeconds: Number(form.lifetime ?? 2592000) });
-    await passOnce(c, box, 'key', issued);
+    await passOnce(c, box, s.session, 'key', issued);
     return c.redirect('/console/keys', 303);
   }, render));
 

@@ -5,7 +5,8 @@
 import type { Context } from 'hono';
 import { seg } from '../api-client.ts';
 import type { ConsoleApp, Pages, Shown, SignedIn } from '../index.ts';
-import { done, noticeOf, origin } from '../index.ts';
+import { done, noticeOf } from '../index.ts';
+import { origin } from '../session.ts';
 import { Csrf, Layout, Secret, bytes, when } from '../layout.tsx';
 import { AccessPill, type BucketView } from './buckets.tsx';
 

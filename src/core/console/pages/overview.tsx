@@ -5,9 +5,9 @@ import { timingSafeEqual } from '../../digests.ts';
 import { S3Error } from '../../errors.ts';
 import { monthOf } from '../../billing/prices.ts';
 import type { ConsoleApp, ConsoleDeps, Pages, Shown, SignedIn } from '../index.ts';
-import { noticeOf, origin } from '../index.ts';
+import { noticeOf } from '../index.ts';
 import { Csrf, Layout, Meter, bytes, count, money, when } from '../layout.tsx';
-import { clearSessionCookie } from '../session.ts';
+import { clearSessionCookie, origin } from '../session.ts';
 
 export interface UsageView {
   quota: { maxBytes: number; maxBuckets: number; maxObjects: number; maxObjectSize: number; requestsPerSecond: number; bytesPerSecond: number };

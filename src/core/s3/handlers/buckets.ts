@@ -9,6 +9,7 @@ import { incomingBody, readSmallBody } from '../body.ts';
 import { mentionsBucket } from '../../auth/scopes.ts';
 import { accountOf } from '../access.ts';
 import type { AccountLimits } from '../fairuse.ts';
+import type { HostConfig } from '../hosts.ts';
 import { type BucketCall, type S3Call, queryParam, xmlResponse } from '../call.ts';
 import { isoDate } from '../headers.ts';
 
@@ -17,6 +18,7 @@ export interface BucketDeps {
   region: string;
   digests: Digests;
   accountLimits: AccountLimits;
+  hosts: Pick<HostConfig, 'forgetDomain'>;
 }
 
 const MAX_BUCKETS_PAGE = 10_000;
@@ -78,7 +80,8 @@ export function bucketHandlers(deps: BucketDeps) {
     },
 
     async DeleteBucket(call: BucketCall): Promise<Response> {
-      await deleteBucket(deps.db, call.bucket);
+      // the host router stops serving the bucket's domains at once (another bucket may take its name)
+      for (const hostname of await deleteBucket(deps.db, call.bucket)) deps.hosts.forgetDomain?.(hostname);
       return new Response(null, { status: 204 });
     },
 
