@@ -4,6 +4,7 @@
  * message naming the setting. Paths are returned as given: a runtime with a filesystem resolves them.
  */
 import { z } from 'zod';
+import type { S3ChunkStoreOptions } from './block/s3-store.ts';
 import type { QuotaLimits } from './model/quotas.ts';
 
 const MiB = 1024 * 1024;
@@ -42,6 +43,17 @@ const schema = z.object({
   QOIMA_HEARTBEAT_SECONDS: int(1).default(5),
   QOIMA_NODE_TIMEOUT_SECONDS: int(1).default(30),
   QOIMA_SHUTDOWN_GRACE_SECONDS: int(0).default(25),
+  /** Where chunks live: `fs`, the runtime's own store (files; R2 on Workers), or `s3`, a bucket. */
+  QOIMA_CHUNK_STORE: z.enum(['fs', 's3']).default('fs'),
+  QOIMA_CHUNK_S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).optional(),
+  QOIMA_CHUNK_S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name').optional(),
+  QOIMA_CHUNK_S3_REGION: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, dashes').default('us-east-1'),
+  QOIMA_CHUNK_S3_ACCESS_KEY_ID: z.string().optional(),
+  QOIMA_CHUNK_S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** `0`: virtual-hosted-style requests (`<bucket>.<endpoint host>`) instead of `<endpoint>/<bucket>`. */
+  QOIMA_CHUNK_S3_PATH_STYLE: z.enum(['0', '1']).default('1'),
+  /** Bytes of hot chunks a node keeps on local disk in front of an s3 chunk store; `0`: none. */
+  QOIMA_CHUNK_CACHE_BYTES: int(0).default(1024 ** 3),
   /** `0` skips fsync of chunk files (tests on tmpfs, benchmarks of the rest); never in production. */
   QOIMA_FSYNC: z.enum(['0', '1']).default('1'),
   /** `iss` of the access keys this service signs. */
@@ -71,6 +83,9 @@ const schema = z.object({
 
 export type Settings = z.infer<typeof schema>;
 
+/** Where chunks live: the runtime's own store, or a bucket of an S3 service with a local read cache. */
+export type ChunkStoreSettings = { kind: 'fs' } | { kind: 's3'; s3: S3ChunkStoreOptions; cacheBytes: number };
+
 export interface Config {
   host: string;
   port: number;
@@ -88,6 +103,7 @@ export interface Config {
   dbUrl?: string;
   dbAuthToken?: string;
   serverKey?: string;
+  chunkStore: ChunkStoreSettings;
   chunkSize: number;
   inlineMax: number;
   maxObjectSize: number;
@@ -151,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
   }
   const dataDir = s.QOIMA_DATA_DIR;
   return {
+    chunkStore: chunkStoreSettings(s),
     host: s.QOIMA_HOST,
     port: s.QOIMA_PORT,
     dataDir,
@@ -194,6 +211,22 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     consoleSignup: s.QOIMA_CONSOLE_SIGNUP === '1',
     pricesFile: s.QOIMA_PRICES_FILE,
   };
+}
+
+function chunkStoreSettings(s: Settings): ChunkStoreSettings {
+  if (s.QOIMA_CHUNK_STORE === 'fs') return { kind: 'fs' };
+  const endpoint = s.QOIMA_CHUNK_S3_ENDPOINT;
+  const bucket = s.QOIMA_CHUNK_S3_BUCKET;
+  const accessKeyId = s.QOIMA_CHUNK_S3_ACCESS_KEY_ID;
+  const secretAccessKey = s.QOIMA_CHUNK_S3_SECRET_ACCESS_KEY;
+  if (!endpoint || !bucket || !accessKeyId || !secretAccessKey) {
+    const names = ['ENDPOINT', 'BUCKET', 'ACCESS_KEY_ID', 'SECRET_ACCESS_KEY'] as const;
+    const missing = names.filter((n) => !s[`QOIMA_CHUNK_S3_${n}`]).map((n) => `QOIMA_CHUNK_S3_${n}`);
+    throw new ConfigError(`QOIMA_CHUNK_STORE=s3 needs ${missing.join(', ')}`);
+  }
+  const pathStyle = s.QOIMA_CHUNK_S3_PATH_STYLE === '1';
+  const s3 = { endpoint, bucket, region: s.QOIMA_CHUNK_S3_REGION, accessKeyId, secretAccessKey, pathStyle };
+  return { kind: 's3', s3, cacheBytes: s.QOIMA_CHUNK_CACHE_BYTES };
 }
 
 export function endpointOf(host: string, port: number): string {

@@ -4,12 +4,14 @@
  * crash. `sync` flushes the directories the chunks were renamed into, in parallel, once per upload
  * rather than once per chunk (each flush is a journal commit), with the parents of directories made
  * since the last sync. A full disk is StoreFullError (503), and nothing half-written stays behind. Reads
- * fetch a whole chunk at once.
+ * fetch a whole chunk at once. The same store, in a directory of its own and without fsync, holds a
+ * node's read cache of chunks kept in an S3 backend (core/block/cached-store.ts).
  */
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type ChunkStore, StoreFullError } from '../core/block/store.ts';
+import type { CacheStore } from '../core/block/cached-store.ts';
+import { StoreFullError } from '../core/block/store.ts';
 import { randomBase32 } from '../core/digests.ts';
 
 /** A full disk (or quota) becomes the core's StoreFullError; anything else is passed on. */
@@ -21,7 +23,7 @@ const full = (hash: string) => (e: unknown): never => {
 /** A chunk write never takes this long: older temporary files are leftovers of a crash. */
 const TMP_MAX_AGE_MS = 3600 * 1000;
 
-export class FsChunkStore implements ChunkStore {
+export class FsChunkStore implements CacheStore {
   private readonly chunksDir: string;
   private readonly tmpDir: string;
   private readonly knownDirs = new Set<string>();
@@ -142,6 +144,13 @@ export class FsChunkStore implements ChunkStore {
           if (/^[0-9a-f]{64}$/.test(name)) yield name;
         }
       }
+    }
+  }
+
+  async *sizes(): AsyncIterable<{ hash: string; size: number }> {
+    for await (const hash of this.list()) {
+      const s = await stat(this.path(hash)).catch(() => null);
+      if (s) yield { hash, size: s.size };
     }
   }
 }

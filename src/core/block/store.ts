@@ -45,6 +45,27 @@ export class StoreFullError extends Error {
   }
 }
 
+/**
+ * The chunk backend (an S3-compatible service) could not be reached, did not answer in time, or answered
+ * 5xx or 429, on every try within the call's deadline: the provider's trouble, never the client's.
+ * Answered `503 ServiceUnavailable` with `Retry-After: retryAfterSeconds` and logged; not `SlowDown`,
+ * which is the customer's own fair-use refusal and so does not count against availability.
+ */
+export class ChunkBackendUnavailableError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly hash: string | null,
+    /** The backend's own Retry-After when it sent one, else a second. */
+    readonly retryAfterSeconds: number,
+    /** What went wrong on the last try: `timed out`, `503 SlowDown`, a connection error. */
+    why: string,
+    options?: { cause: unknown },
+  ) {
+    super(`chunk backend unavailable for ${operation}${hash ? ` of chunk ${hash}` : ''}: ${why}`, options);
+    this.name = 'ChunkBackendUnavailableError';
+  }
+}
+
 export class ChunkCorruptError extends Error {
   constructor(readonly hash: string) {
     super(`chunk ${hash} does not match its hash`);
