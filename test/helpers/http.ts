@@ -1,4 +1,7 @@
-/** Plain HTTP requests with any Host header (fetch may not set Host): virtual hosts, websites, custom domains. */
+/**
+ * Plain HTTP requests with any Host header (fetch may not set Host) and from any local address:
+ * virtual hosts, websites, custom domains, several clients.
+ */
 import { request } from 'node:http';
 
 export interface HostResponse {

@@ -48,6 +48,8 @@ export function postObjectHandlers(deps: PostObjectDeps) {
       if (!allows(policy.credential.scopes, 'write', call.bucket.name, key)) {
         throw new S3Error('AccessDenied', `Access Denied: the key that signed this form may not write s3://${call.bucket.name}/${key}.`);
       }
+      // the form is the owner's from here: refusals before this point are the sender's address's
+      await call.admit();
 
       const asHeaders = new Headers();
       for (const [name, value] of fields) {
