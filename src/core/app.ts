@@ -117,8 +117,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     // (res.body last: on Node, reading it turns the adapter's lightweight response into a real one)
     if (c.req.method !== 'HEAD' && (declared < 0 || declared >= 65_536) && res.body) {
       c.res = new Response(counted(res.body, { done: log }), res);
-    }
-    else log(c.req.method === 'HEAD' ? 0 : Math.max(0, declared));
+    } else log(c.req.method === 'HEAD' ? 0 : Math.max(0, declared));
   });
 
   app.onError((err, c) => {

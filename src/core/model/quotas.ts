@@ -66,7 +66,8 @@ function quotaError(what: string, limit: number): S3Error {
 /** An upload past the account's largest object: `bytes` as declared, or unknown (still arriving). */
 function tooLarge(limits: QuotaLimits, bytes?: number): S3Error {
   const what = bytes === undefined ? 'This upload' : `An object of ${bytes} bytes`;
-  return new S3Error('QuotaExceeded', `${what} is larger than the largest your account may store (${limits.maxObjectSize} bytes).`);
+  const message = `${what} is larger than the largest your account may store (${limits.maxObjectSize} bytes).`;
+  return new S3Error('QuotaExceeded', message);
 }
 
 /** Reserves `bytes` for an upload, atomically against the byte quota; returns the reservation id. */
@@ -110,10 +111,14 @@ export class Reservation {
     private held: number,
   ) {}
 
-  /** Reserves `bytes` now; the reservation may grow up to `cap` (and never past the account's largest object). */
-  static async open(db: Db, opts: { accountId: string; nodeId: string; limits: QuotaLimits; bytes: number; cap: number }): Promise<Reservation> {
+  /** Reserves `bytes` now; it may grow up to `cap` (and never past the account's largest object). */
+  static async open(
+    db: Db,
+    opts: { accountId: string; nodeId: string; limits: QuotaLimits; bytes: number; cap: number },
+  ): Promise<Reservation> {
     const id = await reserveBytes(db, opts);
-    return new Reservation(db, id, opts.accountId, opts.limits, Math.min(opts.cap, opts.limits.maxObjectSize), opts.bytes);
+    const cap = Math.min(opts.cap, opts.limits.maxObjectSize);
+    return new Reservation(db, id, opts.accountId, opts.limits, cap, opts.bytes);
   }
 
   /** Bytes held now: an upload may keep this many without asking again. */
@@ -136,7 +141,8 @@ export class Reservation {
       this.held = row.bytes;
       return;
     }
-    const [still] = await this.db.select({ id: reservations.id }).from(reservations).where(eq(reservations.id, this.id));
+    const [still] = await this.db.select({ id: reservations.id }).from(reservations)
+      .where(eq(reservations.id, this.id));
     // swept as abandoned (this node was taken for dead): its staging went too, and so does the upload
     if (!still) throw new S3Error('RequestTimeout', 'The upload took so long that it was given up; send it again.');
     throw quotaError('stored bytes', this.limits.maxBytes);

@@ -169,7 +169,9 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
       // fair use is the bucket owner's: anonymous readers of a public bucket count against it too
       if (!authorizesItself(op)) await admit(bucket.accountId);
       const call: BucketCall = { ...base, bucket, admit: () => admit(bucket.accountId) };
-      const res = isObjectOperation(op) ? await handlers[op]({ ...call, key: target.key! }) : await handlers[op](call);
+      const res = isObjectOperation(op)
+        ? await handlers[op]({ ...call, key: target.key! })
+        : await handlers[op](call);
       if (target.style === 'path' && (op === 'GetObject' || op === 'HeadObject')) res.headers.set('content-security-policy', PATH_STYLE_SANDBOX);
       return { res: metered(req, res, bucket.accountId), bucket };
     } catch (e) {

@@ -71,11 +71,13 @@ export function postObjectHandlers(deps: PostObjectDeps) {
       const obj = await orUndo(reserved.release, async () => {
         const incoming = { chunks: file.body, length: null, trailers: new Map<string, string>() };
         const digests = new BodyDigests(new Headers(), deps.digests);
-        const body = await ingest(deps, incoming, digests, { ...deps.limits, maxSize: max }, reserved.reservation).catch((e: unknown) => {
+        const limits = { ...deps.limits, maxSize: max };
+        const body = await ingest(deps, incoming, digests, limits, reserved.reservation).catch((e: unknown) => {
           // refused while the file was still arriving: close the connection rather than read the rest
           const close = { headers: { connection: 'close' } };
           if (e instanceof S3Error && e.code === 'EntityTooLarge') {
-            throw new S3Error('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size of ${max} bytes.`, close);
+            const message = `Your proposed upload exceeds the maximum allowed size of ${max} bytes.`;
+            throw new S3Error('EntityTooLarge', message, close);
           }
           if (e instanceof S3Error && e.code === 'QuotaExceeded') throw new S3Error(e.code, e.message, close);
           throw e;

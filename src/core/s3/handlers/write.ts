@@ -36,9 +36,10 @@ export async function reserveFor(
   bytes: number,
   cap = bytes,
 ): Promise<{ quota: CommitQuota; reservation: Reservation; release: () => Promise<void> }> {
-  const limits = await deps.accountLimits.limits(bucket.accountId);
-  const reservation = await Reservation.open(deps.db, { accountId: bucket.accountId, bytes, cap, nodeId: deps.nodeId, limits });
-  const quota = { accountId: bucket.accountId, maxObjects: limits.maxObjects, reservationId: reservation.id };
+  const { accountId } = bucket;
+  const limits = await deps.accountLimits.limits(accountId);
+  const reservation = await Reservation.open(deps.db, { accountId, bytes, cap, nodeId: deps.nodeId, limits });
+  const quota = { accountId, maxObjects: limits.maxObjects, reservationId: reservation.id };
   return { quota, reservation, release: () => reservation.release() };
 }
 
