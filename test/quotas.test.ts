@@ -1,19 +1,19 @@
 /** Quotas (bytes, buckets, objects, largest object) and fair use (request rate, bandwidth). */
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, PutObjectCommand, type S3Client, UploadPartCommand,
+  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPERATOR_TOKEN, account as newAccount, operator as operatorAt } from './helpers/accounts.ts';
 import { api } from './helpers/api.ts';
-import { randomBytes, s3 } from './helpers/s3.ts';
+import { randomBytes } from './helpers/s3.ts';
 import { type RunningServer, admin, removeDir, startServer } from './helpers/server.ts';
 
-const OPERATOR = 'operator-token-for-tests-0123456789';
 let srv: RunningServer;
 
 beforeAll(async () => {
   srv = await startServer({
     env: {
-      QOIMA_OPERATOR_TOKEN: OPERATOR,
+      QOIMA_OPERATOR_TOKEN: OPERATOR_TOKEN,
       QOIMA_DEFAULT_MAX_BYTES: String(50 * 1024 * 1024), QOIMA_DEFAULT_MAX_BUCKETS: '20', QOIMA_DEFAULT_MAX_OBJECTS: '1000', QOIMA_DEFAULT_MAX_OBJECT_SIZE: String(40 * 1024 * 1024),
     },
   });
@@ -23,19 +23,8 @@ afterAll(async () => {
   await removeDir(srv.dataDir);
 });
 
-const operator = (method: string, path: string, body?: unknown) =>
-  fetch(`${srv.endpoint}/admin/operator${path}`, {
-    method, headers: { authorization: `Bearer ${OPERATOR}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
-  });
-
-/** A fresh account with its own quotas. */
-async function account(quota: Record<string, number>): Promise<{ id: string; client: S3Client; creds: { accessKeyId: string; secretAccessKey: string } }> {
-  const res = await operator('POST', '/accounts', { name: `acct-${Math.random()}` });
-  expect(res.status).toBe(201);
-  const a = await res.json();
-  expect((await operator('PATCH', `/accounts/${a.accountId}/quota`, quota)).status).toBe(200);
-  return { id: a.accountId, creds: a, client: s3(srv.endpoint, a) };
-}
+const operator = (method: string, path: string, body?: unknown) => operatorAt(srv.endpoint, method, path, body);
+const account = (quota: Parameters<typeof newAccount>[1]) => newAccount(srv.endpoint, quota);
 
 describe('operator API', () => {
   it('needs the operator token; account credentials do not open it', async () => {

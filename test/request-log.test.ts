@@ -6,6 +6,7 @@ import { createClient } from '@libsql/client';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { api } from './helpers/api.ts';
+import { logRows } from './helpers/db.ts';
 import { s3, signedFetch } from './helpers/s3.ts';
 import { type RunningServer, removeDir, startServer } from './helpers/server.ts';
 
@@ -14,14 +15,7 @@ afterAll(async () => {
   for (const d of dirs) await removeDir(d);
 });
 
-async function rows(dataDir: string, where = '1 = 1'): Promise<Record<string, unknown>[]> {
-  const c = createClient({ url: `file:${join(dataDir, 'qoima.db')}` });
-  try {
-    return (await c.execute(`SELECT * FROM request_log WHERE ${where} ORDER BY id`)).rows as unknown as Record<string, unknown>[];
-  } finally {
-    c.close();
-  }
-}
+const rows = logRows;
 
 async function start(env: Record<string, string>): Promise<RunningServer> {
   const srv = await startServer({ env });

@@ -12,6 +12,7 @@ import { decorate, rulesOf } from './s3/cors.ts';
 import { routeHost } from './s3/hosts.ts';
 import { BucketScopedError, type S3Deps, s3Pipeline } from './s3/pipeline.ts';
 import { consoleApp } from './console/index.ts';
+import { InboundMeter, counted } from './log/meter.ts';
 import { type RequestLog, type RequestRecord, type WaitUntil } from './log/request-log.ts';
 import { leaf, plainDocument } from './xml.ts';
 
@@ -25,6 +26,8 @@ export interface AppDeps extends Omit<S3Deps, 'verifyToken'>, Omit<ApiDeps, 'res
   requestLog: RequestLog;
   /** Whether anyone may create a service from the console's sign-in page (else the operator does). */
   consoleSignup?: boolean;
+  /** Failed console sign-ins and sign-ups one client address may have in a quarter hour (default 30). */
+  consoleFailuresPerAddress?: number;
   /** Work that may outlive the response (the log's write), where the runtime needs to be told. */
   waitUntil?: (c: Context) => WaitUntil | undefined;
   /** Where internal failures are reported (never to the client). */
@@ -77,42 +80,7 @@ function servicePath(rawTarget: string): string | null {
 
 const under = (path: string | null, base: string) => path !== null && (path === base || path.startsWith(`${base}/`));
 
-type Env = { Variables: { requestId: string; record: RequestRecord } };
-
-/**
- * Passes a body through, counting its bytes; `done` gets the count when it ends or is cut off, and
- * whether it failed on our side (a damaged chunk: a server error, whatever status went out first).
- */
-function counted(body: ReadableStream<Uint8Array>, done: (bytes: number, failed?: boolean) => void): ReadableStream<Uint8Array> {
-  let bytes = 0;
-  let reported = false;
-  const report = (failed?: boolean) => {
-    if (!reported) done(bytes, failed);
-    reported = true;
-  };
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done: end, value } = await reader.read();
-        if (end) {
-          report();
-          controller.close();
-          return;
-        }
-        bytes += value.length;
-        controller.enqueue(value);
-      } catch (e) {
-        report(true);
-        controller.error(e);
-      }
-    },
-    cancel(reason) {
-      report();
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
-}
+type Env = { Variables: { requestId: string; record: RequestRecord; bytesIn: InboundMeter } };
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
@@ -123,8 +91,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const started = Date.now();
     const requestId = newRequestId();
     const record: RequestRecord = { operation: `${c.req.method} (unrecognised)`, auth: 'anonymous' };
+    const bytesIn = new InboundMeter();
     c.set('requestId', requestId);
     c.set('record', record);
+    c.set('bytesIn', bytesIn);
     await next();
     c.res.headers.set('x-amz-request-id', requestId);
     c.res.headers.set('x-amz-id-2', toBase64(utf8(`qoima/${requestId}`)));
@@ -137,7 +107,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
         // hour it finished, which the hourly rollup has not closed yet
         time: Date.now(), requestId, accountId: record.accountId ?? null, bucket: record.bucket ?? null, key: record.key ?? null,
         operation: record.operation ?? c.req.method, status: failed ? 500 : res.status, errorCode: failed ? 'InternalError' : record.errorCode ?? null,
-        bytesIn: Number(c.req.header('content-length') ?? 0) || 0, bytesOut, durationMs: Date.now() - started,
+        bytesIn: bytesIn.bytes, bytesOut, durationMs: Date.now() - started,
         auth: record.auth ?? 'anonymous', keyId: record.keyId ?? null, clientIp: deps.getClientAddress?.(c) ?? null,
         userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null, storageClass: record.storageClass ?? null,
         retrievalBytes: record.retrievalBytes ?? 0,
@@ -145,8 +115,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
     // big bodies are counted as they stream (a download cut short is not billed in full); small ones by length
     const declared = Number(res.headers.get('content-length') ?? -1);
     // (res.body last: on Node, reading it turns the adapter's lightweight response into a real one)
-    if (c.req.method !== 'HEAD' && (declared < 0 || declared >= 65_536) && res.body) c.res = new Response(counted(res.body, log), res);
-    else log(c.req.method === 'HEAD' ? 0 : Math.max(0, declared));
+    if (c.req.method !== 'HEAD' && (declared < 0 || declared >= 65_536) && res.body) {
+      c.res = new Response(counted(res.body, { done: log }), res);
+    } else log(c.req.method === 'HEAD' ? 0 : Math.max(0, declared));
   });
 
   app.onError((err, c) => {
@@ -186,15 +157,27 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const consoleUi = consoleApp({
     db: deps.db, box: deps.box, lookupCredential: deps.lookupCredential, accountLimits: deps.accountLimits,
     trialDays: deps.billing.trialDays, signup: deps.consoleSignup ?? true,
+    failuresPerAddress: deps.consoleFailuresPerAddress ?? 30,
     api: async (req, env) => api.fetch(req, env),
   });
 
+  /** The request with its body counted as it is read (GET and HEAD have none, and go as they are). */
+  const withCountedBody = (c: Context<Env>): Request => {
+    const raw = c.req.raw;
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || !raw.body) return raw;
+    const body = c.get('bytesIn').wrap(raw.body);
+    const init = { method: raw.method, headers: raw.headers, body, duplex: 'half' };
+    return new Request(raw.url, init as RequestInit);
+  };
+
   app.all('*', async (c) => {
+    const clientAddress = deps.getClientAddress?.(c);
     const route = await routeHost(c.req.header('host') ?? null, deps.hosts);
     const own = route.kind === 'service' ? servicePath(rawTargetOf(c, deps.getRawTarget)) : null;
     // the console's pages; a signed S3 request for /console is S3's (and names no bucket that can exist)
     if (under(own, '/console') && !isSigned(c.req.raw.headers, c.req.url)) {
-      return consoleUi.fetch(c.req.raw, { requestId: c.get('requestId'), record: c.get('record') });
+      const env = { requestId: c.get('requestId'), record: c.get('record'), clientAddress };
+      return consoleUi.fetch(withCountedBody(c), env);
     }
     if (own === '/.well-known/jwks.json' && c.req.method === 'GET') {
       // public keys of the access-key signer: an edge worker verifies keys with these, no database
@@ -202,7 +185,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return c.json(await deps.tokens.jwks(), 200, { 'cache-control': 'public, max-age=300' });
     }
     if (under(own, '/admin')) {
-      return api.fetch(c.req.raw, { ...(c.env as object), requestId: c.get('requestId'), record: c.get('record') });
+      const env = { ...(c.env as object), requestId: c.get('requestId'), record: c.get('record'), clientAddress };
+      return api.fetch(withCountedBody(c), env);
     }
     return s3(
       {
@@ -211,7 +195,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
         rawTarget: rawTargetOf(c, deps.getRawTarget),
         headers: c.req.raw.headers,
         // GET and HEAD carry no body in S3; not touching it spares the Node adapter a full Request
-        body: c.req.method === 'GET' || c.req.method === 'HEAD' ? null : c.req.raw.body,
+        body: c.req.method === 'GET' || c.req.method === 'HEAD' || !c.req.raw.body
+          ? null
+          : c.get('bytesIn').wrap(c.req.raw.body),
+        bytesIn: c.get('bytesIn'),
+        clientAddress,
         protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
         record: c.get('record'),
       },

@@ -13,7 +13,7 @@ import type { Digests } from './digests.ts';
 import type { RequestLog } from './log/request-log.ts';
 import { CredentialCache } from './model/accounts.ts';
 import { bucketForDomain, type CertificateInspector, type TxtLookup } from './model/domains.ts';
-import { AccountLimits } from './s3/fairuse.ts';
+import { AccountLimits, ClientLimits } from './s3/fairuse.ts';
 import { cachedLookup } from './s3/hosts.ts';
 import type { SecretBox } from './secretbox.ts';
 
@@ -41,9 +41,11 @@ export function serviceApp(cfg: Config, parts: ServiceParts): ReturnType<typeof 
     ...parts,
     region: cfg.region,
     consoleSignup: cfg.consoleSignup,
+    consoleFailuresPerAddress: cfg.consoleFailuresPerAddress,
     hosts: { baseDomains: cfg.baseDomains, websiteDomains: cfg.websiteDomains, customDomain, forgetDomain: customDomain.forget },
     limits: { chunkSize: cfg.chunkSize, inlineMax: cfg.inlineMax, maxSize: cfg.maxObjectSize },
     lookupCredential: new CredentialCache({ db, box }).lookup,
     accountLimits: new AccountLimits(db, cfg.quotaDefaults),
+    clientLimits: new ClientLimits(cfg.clientRefusalsPerSecond),
   });
 }

@@ -66,6 +66,8 @@ const schema = z.object({
   QOIMA_DEFAULT_MAX_OBJECT_SIZE: int(0).default(5 * 1024 ** 4),
   QOIMA_DEFAULT_REQUESTS_PER_SECOND: int(1).default(2_000),
   QOIMA_DEFAULT_BYTES_PER_SECOND: int(1).default(1024 ** 3),
+  /** Requests one client address may have refused per second (bad signature, no access) before SlowDown. */
+  QOIMA_CLIENT_REFUSALS_PER_SECOND: int(1).default(50),
   /** `0` turns the request log off (the benchmark's baseline); never in production. */
   QOIMA_REQUEST_LOG: z.enum(['0', '1']).default('1'),
   QOIMA_LOG_FLUSH_MS: int(10).default(1000),
@@ -77,6 +79,8 @@ const schema = z.object({
   QOIMA_TRIAL_DAYS: int(0).default(3),
   /** `0`: services are created by the operator only, not from the console's sign-up page. */
   QOIMA_CONSOLE_SIGNUP: z.enum(['0', '1']).default('1'),
+  /** Failed console sign-ins and sign-ups one client address may have in a quarter hour. */
+  QOIMA_CONSOLE_FAILURES_PER_ADDRESS: int(1).default(30),
   /** A JSON price list (see core/billing/prices.ts); default: the built-in one. */
   QOIMA_PRICES_FILE: z.string().optional(),
 });
@@ -117,12 +121,14 @@ export interface Config {
   issuer: string;
   operatorToken?: string;
   quotaDefaults: QuotaLimits;
+  clientRefusalsPerSecond: number;
   requestLog: boolean;
   log: { flushMs: number; batchRows: number; maxQueue: number; retentionMs: number };
   probeMs: number;
   storageSampleMs: number;
   trialDays: number;
   consoleSignup: boolean;
+  consoleFailuresPerAddress: number;
   pricesFile?: string;
 }
 
@@ -203,12 +209,14 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
       requestsPerSecond: s.QOIMA_DEFAULT_REQUESTS_PER_SECOND,
       bytesPerSecond: s.QOIMA_DEFAULT_BYTES_PER_SECOND,
     },
+    clientRefusalsPerSecond: s.QOIMA_CLIENT_REFUSALS_PER_SECOND,
     requestLog: s.QOIMA_REQUEST_LOG === '1',
     log: { flushMs: s.QOIMA_LOG_FLUSH_MS, batchRows: s.QOIMA_LOG_BATCH_ROWS, maxQueue: s.QOIMA_LOG_QUEUE_MAX, retentionMs: s.QOIMA_LOG_RETENTION_DAYS * 86_400_000 },
     probeMs: s.QOIMA_PROBE_SECONDS * 1000,
     storageSampleMs: s.QOIMA_STORAGE_SAMPLE_SECONDS * 1000,
     trialDays: s.QOIMA_TRIAL_DAYS,
     consoleSignup: s.QOIMA_CONSOLE_SIGNUP === '1',
+    consoleFailuresPerAddress: s.QOIMA_CONSOLE_FAILURES_PER_ADDRESS,
     pricesFile: s.QOIMA_PRICES_FILE,
   };
 }

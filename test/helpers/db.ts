@@ -1,4 +1,4 @@
-/** A real libSQL file with every migration applied, for tests of the core without a server. */
+/** A real libSQL file with every migration applied, for tests of the core without a server; a server's request log. */
 import { type Client, createClient } from '@libsql/client';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,4 +19,14 @@ export async function migratedDb(dir: string, only?: Migration[]): Promise<{ cli
   await client.execute('PRAGMA journal_mode = WAL');
   await migrate(client, only ?? (await allMigrations()));
   return { client, db: openDb(client) };
+}
+
+/** Rows of a running server's request log (in its data directory), oldest first. */
+export async function logRows(dataDir: string, where = '1 = 1'): Promise<Record<string, unknown>[]> {
+  const c = createClient({ url: `file:${join(dataDir, 'qoima.db')}` });
+  try {
+    return (await c.execute(`SELECT * FROM request_log WHERE ${where} ORDER BY id`)).rows as unknown as Record<string, unknown>[];
+  } finally {
+    c.close();
+  }
 }

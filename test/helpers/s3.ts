@@ -27,8 +27,8 @@ export interface RawRequest {
   signingDate?: Date;
 }
 
-/** Builds a request signed with SigV4 in the Authorization header and sends it with fetch. */
-export async function signedFetch(endpoint: string, creds: Creds | null, r: RawRequest): Promise<Response> {
+/** A request signed with SigV4 in the Authorization header: its URL and the headers to send (no Host). */
+export async function signRequest(endpoint: string, creds: Creds | null, r: RawRequest): Promise<{ url: string; method: string; headers: Record<string, string> }> {
   const url = new URL(endpoint);
   const headers: Record<string, string> = { host: url.host, ...(r.headers ?? {}) };
   if (r.payloadHash) headers['x-amz-content-sha256'] = r.payloadHash;
@@ -46,8 +46,14 @@ export async function signedFetch(endpoint: string, creds: Creds | null, r: RawR
   const qs = new URLSearchParams(req.query as Record<string, string>).toString().replace(/\+/g, '%20');
   const sent: Record<string, string> = { ...(req.headers as Record<string, string>) };
   delete sent.host;
-  return fetch(`${url.origin}${req.path}${qs ? `?${qs}` : ''}`, {
-    method: req.method, headers: sent, body: r.body as BodyInit | undefined, ...(r.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+  return { url: `${url.origin}${req.path}${qs ? `?${qs}` : ''}`, method: req.method, headers: sent };
+}
+
+/** Builds a request signed with SigV4 in the Authorization header and sends it with fetch. */
+export async function signedFetch(endpoint: string, creds: Creds | null, r: RawRequest): Promise<Response> {
+  const { url, method, headers } = await signRequest(endpoint, creds, r);
+  return fetch(url, {
+    method, headers, body: r.body as BodyInit | undefined, ...(r.body instanceof ReadableStream ? { duplex: 'half' } : {}),
   } as RequestInit);
 }
 

@@ -14,7 +14,7 @@ import type { SecretBox } from '../secretbox.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { Billing } from '../billing/service.ts';
 import { timingSafeEqual } from '../digests.ts';
-import type { AccountLimits } from '../s3/fairuse.ts';
+import type { AccountLimits, ClientLimits } from '../s3/fairuse.ts';
 import { incomingBody, readSmallBody } from '../s3/body.ts';
 import { bucketRoutes } from './buckets.ts';
 import { domainRoutes } from './domains.ts';
@@ -40,6 +40,8 @@ export interface ApiDeps {
   domainChanged: (hostname: string) => void;
   tokens: TokenService;
   accountLimits: AccountLimits;
+  /** Refused requests per client address (an unsigned or badly signed call, a wrong operator token). */
+  clientLimits: ClientLimits;
   /** The operator's bearer token for /admin/operator/...; null: the operator API is off. */
   operatorToken: string | null;
   billing: Billing;
@@ -55,6 +57,8 @@ export interface InProcess {
   requestId?: string;
   record?: RequestRecord;
   principal?: AccountPrincipal;
+  /** The client's address, as the runtime knows it. */
+  clientAddress?: string;
 }
 
 export function principalOf(c: Context): AccountPrincipal {
@@ -96,12 +100,26 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
       c.set('payload', { kind: 'none' });
       return next();
     }
+    try {
+      deps.clientLimits.admit(env?.clientAddress);
+      await identify(c, record);
+    } catch (e) {
+      // a refusal nobody's account answers for: it counts against the address it came from
+      deps.clientLimits.refused(env?.clientAddress);
+      throw e;
+    }
+    return next();
+  });
+
+  /** Finds who signed the call (the operator by its token, or an account's principal); refuses anyone else. */
+  const identify = async (c: Context, record: RequestRecord): Promise<void> => {
+    const ctx = c as ApiContext;
     if (c.req.path.startsWith('/admin/operator/')) {
       const given = (c.req.header('authorization') ?? '').replace(/^Bearer\s+/i, '');
       if (!deps.operatorToken || !timingSafeEqual(given, deps.operatorToken)) throw new S3Error('AccessDenied', 'The operator API needs the operator token.');
       record.auth = 'operator';
-      c.set('payload', { kind: 'none' });
-      return next();
+      ctx.set('payload', { kind: 'none' });
+      return;
     }
     const raw = rawTargetOf(c);
     const q = raw.indexOf('?');
@@ -111,10 +129,9 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
     );
     if (auth.principal.kind === 'anonymous') throw new S3Error('AccessDenied', 'Sign API requests (SigV4, as for S3).');
     Object.assign(record, { auth: authKind(auth.principal), accountId: auth.principal.accountId, keyId: auth.principal.kind === 'key' ? auth.principal.accessKeyId : null });
-    c.set('principal', auth.principal);
-    c.set('payload', auth.payload);
-    return next();
-  });
+    ctx.set('principal', auth.principal);
+    ctx.set('payload', auth.payload);
+  };
 
   const readJson = async (c: Context): Promise<unknown> => {
     const bytes = await readSmallBody(incomingBody(c.req.raw.body, c.req.raw.headers, (c as ApiContext).get('payload'), deps.digests), MAX_JSON);

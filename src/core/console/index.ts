@@ -33,9 +33,12 @@ export interface ConsoleDeps {
   trialDays: number;
   /** Whether anyone may create a service from the sign-in page. */
   signup: boolean;
+  /** Failed sign-ins and sign-ups one client address may have in a quarter hour. */
+  failuresPerAddress: number;
 }
 
-export type ConsoleEnv = { requestId?: string; record?: RequestRecord };
+/** What the app hands the console with each request (`clientAddress`: as the runtime knows it). */
+export type ConsoleEnv = { requestId?: string; record?: RequestRecord; clientAddress?: string };
 export type ConsoleApp = Hono<{ Bindings: ConsoleEnv }>;
 
 /** A signed-in request: the session, and the API as the service's root user. */

@@ -2,11 +2,13 @@
  * Account quotas: stored bytes, buckets, objects, the largest object, and the fair-use rates. Each
  * account gets the operator's defaults when it is created; the operator may change them per account.
  *
- * Byte quota: an upload first reserves its declared size in one atomic statement that checks
- * used + reserved + new ≤ quota, so concurrent uploads cannot overshoot together; the commit that makes
- * the object visible deletes the reservation in the same batch (the object's bytes now count instead).
+ * Byte quota: an upload may only keep bytes it has reserved. It reserves its declared size (0 when it
+ * declared none) in one atomic statement that checks used + reserved + new ≤ quota, and a body that
+ * arrives past its reservation grows it, atomically against the same check, before the bytes are kept;
+ * so concurrent uploads cannot overshoot together, whatever they declared. The commit that makes the
+ * object visible deletes the reservation in the same batch (the object's bytes now count instead).
  */
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { type Db, guardIndex } from '../db/index.ts';
 import { buckets, guards, multipartParts, multipartUploads, nodes, quotas, reservations } from '../db/schema.ts';
@@ -61,11 +63,16 @@ function quotaError(what: string, limit: number): S3Error {
   return new S3Error('QuotaExceeded', `This would exceed your account's quota of ${limit} ${what}. Delete something, or ask for a larger quota.`);
 }
 
+/** An upload past the account's largest object: `bytes` as declared, or unknown (still arriving). */
+function tooLarge(limits: QuotaLimits, bytes?: number): S3Error {
+  const what = bytes === undefined ? 'This upload' : `An object of ${bytes} bytes`;
+  const message = `${what} is larger than the largest your account may store (${limits.maxObjectSize} bytes).`;
+  return new S3Error('QuotaExceeded', message);
+}
+
 /** Reserves `bytes` for an upload, atomically against the byte quota; returns the reservation id. */
 export async function reserveBytes(db: Db, opts: { accountId: string; bytes: number; nodeId: string; limits: QuotaLimits }): Promise<string> {
-  if (opts.bytes > opts.limits.maxObjectSize) {
-    throw new S3Error('QuotaExceeded', `An object of ${opts.bytes} bytes is larger than the largest your account may store (${opts.limits.maxObjectSize} bytes).`);
-  }
+  if (opts.bytes > opts.limits.maxObjectSize) throw tooLarge(opts.limits, opts.bytes);
   const id = `rsv_${randomBase32(20)}`;
   try {
     await db.batch([
@@ -86,6 +93,64 @@ export function settle(db: Db, reservationId: string): BatchItem<'sqlite'> {
 
 export async function release(db: Db, reservationId: string): Promise<void> {
   await db.delete(reservations).where(eq(reservations.id, reservationId));
+}
+
+/**
+ * The bytes an upload holds against its account's byte quota until its commit settles them. It grows
+ * as the body arrives past it (doubling, so a long body of unknown length costs a few dozen statements,
+ * not one per piece), up to `cap`, and takes less than it asked for — but never less than it needs —
+ * when the account is close to its quota, so uploads racing near the quota still fit where they can.
+ */
+export class Reservation {
+  private constructor(
+    private readonly db: Db,
+    readonly id: string,
+    private readonly accountId: string,
+    private readonly limits: QuotaLimits,
+    private readonly cap: number,
+    private held: number,
+  ) {}
+
+  /** Reserves `bytes` now; it may grow up to `cap` (and never past the account's largest object). */
+  static async open(
+    db: Db,
+    opts: { accountId: string; nodeId: string; limits: QuotaLimits; bytes: number; cap: number },
+  ): Promise<Reservation> {
+    const id = await reserveBytes(db, opts);
+    const cap = Math.min(opts.cap, opts.limits.maxObjectSize);
+    return new Reservation(db, id, opts.accountId, opts.limits, cap, opts.bytes);
+  }
+
+  /** Bytes held now: an upload may keep this many without asking again. */
+  get bytes(): number {
+    return this.held;
+  }
+
+  /** Makes sure `size` bytes are held; refuses (QuotaExceeded) past the largest object or the byte quota. */
+  async cover(size: number): Promise<void> {
+    if (size <= this.held) return;
+    if (size > this.limits.maxObjectSize) throw tooLarge(this.limits);
+    const need = size - this.held;
+    const want = Math.max(need, Math.min(this.cap, 2 * size) - this.held);
+    const used = usedBytes(this.accountId);
+    const [row] = await this.db.update(reservations)
+      .set({ bytes: sql`${reservations.bytes} + min(${want}, ${this.limits.maxBytes} - ${used})` })
+      .where(and(eq(reservations.id, this.id), sql`${used} + ${need} <= ${this.limits.maxBytes}`))
+      .returning({ bytes: reservations.bytes });
+    if (row) {
+      this.held = row.bytes;
+      return;
+    }
+    const [still] = await this.db.select({ id: reservations.id }).from(reservations)
+      .where(eq(reservations.id, this.id));
+    // swept as abandoned (this node was taken for dead): its staging went too, and so does the upload
+    if (!still) throw new S3Error('RequestTimeout', 'The upload took so long that it was given up; send it again.');
+    throw quotaError('stored bytes', this.limits.maxBytes);
+  }
+
+  release(): Promise<void> {
+    return release(this.db, this.id);
+  }
 }
 
 /** A batch statement failing with QuotaExceeded when one more object would pass the object quota. */

@@ -30,6 +30,13 @@ const NEEDS: Record<Operation, Action | 'bucket' | null> = {
   AbortMultipartUpload: 'write', ListParts: 'write',
 };
 
+/** Operations whose handler decides who may (a form by its signed policy, a preflight by the CORS rules). */
+const SELF_AUTHORIZING: ReadonlySet<Operation> = new Set(['PostObject', 'CorsPreflight']);
+
+export function authorizesItself(op: Operation): boolean {
+  return SELF_AUTHORIZING.has(op);
+}
+
 const PUBLIC_READ: ReadonlySet<Operation> = new Set(['GetObject', 'HeadObject']);
 const PUBLIC_LIST: ReadonlySet<Operation> = new Set(['ListObjects', 'ListObjectsV2']);
 

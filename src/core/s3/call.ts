@@ -17,6 +17,12 @@ export interface S3Call {
   protocol: 'http' | 'https';
   /** This request's log row, for facts only a handler knows (bytes a copy read out of COLD). */
   record: RequestRecord;
+  /**
+   * Takes the request on as the bucket owner's (its request rate, its bandwidth), or refuses it with
+   * SlowDown. The pipeline does so once it has authorized the request; a handler that authorizes for
+   * itself (forms, preflights) calls it once it has. Later calls do nothing.
+   */
+  admit: () => Promise<void>;
 }
 
 /** A call on a bucket that exists and that the principal may use. */

@@ -2,17 +2,24 @@
  * Taking in an object body: small bodies are kept whole for an inline row, larger ones are cut into
  * fixed-size chunks and handed to the block writer while they stream in. Memory stays at a few chunks
  * whatever the object size. Nothing becomes visible here; the caller commits or aborts.
+ *
+ * Every body is taken in against a quota reservation: a piece is kept only once the reservation covers
+ * it, so no door (PUT, form, part, copied part) can keep more than the account may store.
  */
 import { type BlockWriterDeps, StagingWriter } from '../block/writer.ts';
 import { S3Error } from '../errors.ts';
 import type { Body } from '../model/objects.ts';
+import type { Reservation } from '../model/quotas.ts';
 import type { BodyDigests, ComputedChecksum, IncomingBody } from './body.ts';
 
 export interface IngestLimits {
   chunkSize: number;
   /** Bodies up to this size are stored in the database row. */
   inlineMax: number;
-  /** Larger bodies are refused with EntityTooLarge, as soon as the excess arrives. */
+  /**
+   * Larger bodies are refused with EntityTooLarge, as soon as the excess arrives (the server's largest
+   * object, or a form's policy); the account's largest object is its reservation's to enforce.
+   */
   maxSize: number;
 }
 
@@ -35,7 +42,13 @@ export async function orUndo<T>(undo: () => Promise<unknown>, step: () => Promis
   }
 }
 
-export async function ingest(deps: BlockWriterDeps, incoming: IncomingBody, digests: BodyDigests, limits: IngestLimits): Promise<Ingested> {
+export async function ingest(
+  deps: BlockWriterDeps,
+  incoming: IncomingBody,
+  digests: BodyDigests,
+  limits: IngestLimits,
+  reservation: Pick<Reservation, 'bytes' | 'cover'>,
+): Promise<Ingested> {
   if (incoming.length !== null && incoming.length > limits.maxSize) {
     throw new S3Error('EntityTooLarge', undefined, { fields: { ProposedSize: String(incoming.length), MaxSizeAllowed: String(limits.maxSize) } });
   }
@@ -59,6 +72,7 @@ export async function ingest(deps: BlockWriterDeps, incoming: IncomingBody, dige
     for await (let piece of incoming.chunks) {
       size += piece.length;
       if (size > limits.maxSize) throw new S3Error('EntityTooLarge', undefined, { fields: { MaxSizeAllowed: String(limits.maxSize) } });
+      if (size > reservation.bytes) await reservation.cover(size);
       digests.update(piece);
       while (piece.length) {
         if (fill === buf.length) {

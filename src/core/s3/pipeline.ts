@@ -1,7 +1,13 @@
 /**
  * The S3 request pipeline, top to bottom: route the Host (service endpoint, virtual-hosted bucket,
  * website, custom domain) → resolve the target → authenticate → detect the operation → resolve and
- * authorize the bucket → run the operation's handler → add the bucket's CORS grant.
+ * authorize the bucket → admit it on the owner's fair use → run the operation's handler → add the
+ * bucket's CORS grant.
+ *
+ * Who pays: a request is the bucket owner's (its request rate, its bandwidth for every byte read and
+ * sent) only once it is authorized; forms and preflights, which authorize themselves, are admitted by
+ * their handler. Until then a refusal is charged to the client's address, which is turned away with
+ * SlowDown when it has too many.
  */
 import { type Authenticated, type Credential, authenticate, isSigned } from '../auth/authenticate.ts';
 import type { TokenClaims } from '../auth/tokens.ts';
@@ -10,7 +16,7 @@ import type { Db } from '../db/index.ts';
 import type { Digests } from '../digests.ts';
 import { S3Error, isS3Error } from '../errors.ts';
 import { type Bucket, findBucket } from '../model/buckets.ts';
-import { authorize } from './access.ts';
+import { accountOf, authorize, authorizesItself } from './access.ts';
 import type { BucketCall, ObjectCall, S3Call } from './call.ts';
 import { decorate, rulesOf } from './cors.ts';
 import { bucketConfigHandlers } from './handlers/bucket-config.ts';
@@ -22,8 +28,9 @@ import { postObjectHandlers } from './handlers/post-object.ts';
 import { readHandlers } from './handlers/read.ts';
 import { writeHandlers } from './handlers/write.ts';
 import type { HostConfig, HostRoute } from './hosts.ts';
-import type { AccountLimits } from './fairuse.ts';
+import type { AccountLimits, ClientLimits } from './fairuse.ts';
 import type { IngestLimits } from './ingest.ts';
+import type { InboundMeter } from '../log/meter.ts';
 import { type RequestRecord, authKind } from '../log/request-log.ts';
 import { type BucketOperation, OBJECT_OPERATIONS, type ObjectOperation, type Operation, detectOperation } from './operations.ts';
 import { resolveTarget } from './target.ts';
@@ -48,6 +55,7 @@ export interface S3Deps {
   lookupCredential: (accessKeyId: string) => Promise<Credential | null>;
   verifyToken?: (token: string) => Promise<TokenClaims>;
   accountLimits: AccountLimits;
+  clientLimits: ClientLimits;
 }
 
 export interface IncomingS3Request {
@@ -56,7 +64,11 @@ export interface IncomingS3Request {
   /** Path and query exactly as sent. */
   rawTarget: string;
   headers: Headers;
+  /** Counted by `bytesIn` as it is read. */
   body: ReadableStream<Uint8Array> | null;
+  bytesIn: InboundMeter;
+  /** The client's address as the runtime knows it. */
+  clientAddress: string | undefined;
   protocol: 'http' | 'https';
   /** Filled in as the request is understood, for its log row. */
   record: RequestRecord;
@@ -93,9 +105,10 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     ...multipartListHandlers(deps),
   };
 
-  /** Counts the bytes a request moves (body in, body out) against the account's bandwidth. */
-  const metered = (req: IncomingS3Request, res: Response, accountId: string | null): Response => {
-    if (accountId) deps.accountLimits.charge(accountId, Number(req.headers.get('content-length') ?? 0) + Number(res.headers.get('content-length') ?? 0));
+  /** Counts the bytes a response sends against the account's bandwidth (the body in counts as it is read). */
+  const metered = (req: IncomingS3Request, res: Response, accountId: string): Response => {
+    if (req.method === 'HEAD') return res;
+    deps.accountLimits.charge(accountId, Number(res.headers.get('content-length') ?? 0));
     return res;
   };
 
@@ -112,7 +125,11 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     }
   };
 
-  const run = async (req: IncomingS3Request, hostBucket: string | null): Promise<{ res: Response; bucket: Bucket | null }> => {
+  type Admit = (accountId: string) => Promise<void>;
+
+  type Outcome = { res: Response; bucket: Bucket | null };
+
+  const understood = async (req: IncomingS3Request, hostBucket: string | null, admit: Admit): Promise<Outcome> => {
     const target = resolveTarget(req.rawTarget, hostBucket);
     // a CORS preflight carries no credentials of its own (a presigned URL's query signs the real method)
     const auth: Authenticated = req.method === 'OPTIONS'
@@ -131,11 +148,16 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     rec.key = target.key;
     const op = await scoped(target.bucket, () => detectOperation(req.method, target, req.headers));
     rec.operation = op;
-    const call: S3Call = { requestId: req.requestId, method: req.method, target, headers: req.headers, auth, principal: auth.principal, body: req.body, protocol: req.protocol, record: req.record };
+    const base = {
+      requestId: req.requestId, method: req.method, target, headers: req.headers, auth, principal: auth.principal,
+      body: req.body, protocol: req.protocol, record: req.record,
+    };
     if (op === 'ListBuckets' || op === 'CreateBucket') {
       authorize(auth.principal, op, null, target);
-      if (auth.principal.kind !== 'anonymous') await deps.accountLimits.admit(auth.principal.accountId);
-      return { res: metered(req, await handlers[op](call), auth.principal.kind !== 'anonymous' ? auth.principal.accountId : null), bucket: null };
+      const { accountId } = accountOf(base);
+      await admit(accountId);
+      const res = await handlers[op]({ ...base, admit: () => admit(accountId) });
+      return { res: metered(req, res, accountId), bucket: null };
     }
     const bucket = await findBucket(deps.db, target.bucket!);
     if (!bucket) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: target.bucket! } });
@@ -143,14 +165,36 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     rec.accountId = bucket.accountId;
     rec.storageClass = bucket.storageClass;
     try {
-      // fair use is the bucket owner's: anonymous readers of a public bucket count against it too
-      await deps.accountLimits.admit(bucket.accountId);
       authorize(auth.principal, op, bucket, target);
-      const res = isObjectOperation(op) ? await handlers[op]({ ...call, bucket, key: target.key! }) : await handlers[op]({ ...call, bucket });
+      // fair use is the bucket owner's: anonymous readers of a public bucket count against it too
+      if (!authorizesItself(op)) await admit(bucket.accountId);
+      const call: BucketCall = { ...base, bucket, admit: () => admit(bucket.accountId) };
+      const res = isObjectOperation(op)
+        ? await handlers[op]({ ...call, key: target.key! })
+        : await handlers[op](call);
       if (target.style === 'path' && (op === 'GetObject' || op === 'HeadObject')) res.headers.set('content-security-policy', PATH_STYLE_SANDBOX);
       return { res: metered(req, res, bucket.accountId), bucket };
     } catch (e) {
       if (isS3Error(e) && op !== 'CorsPreflight') throw new BucketScopedError(e, bucket);
+      throw e;
+    }
+  };
+
+  const run = async (req: IncomingS3Request, hostBucket: string | null): Promise<Outcome> => {
+    let payer: string | null = null;
+    const admit: Admit = async (accountId) => {
+      if (payer !== null) return;
+      payer = accountId;
+      await deps.accountLimits.admit(accountId);
+      req.bytesIn.chargeTo((n) => deps.accountLimits.charge(accountId, n));
+    };
+    try {
+      deps.clientLimits.admit(req.clientAddress);
+      return await understood(req, hostBucket, admit);
+    } catch (e) {
+      // refused before an account took the request on: the refusal is its address's to pay for
+      const refusal = isS3Error(e) || e instanceof BucketScopedError;
+      if (payer === null && refusal) deps.clientLimits.refused(req.clientAddress);
       throw e;
     }
   };

@@ -1,7 +1,7 @@
 /** Signing in (console login or root keys), creating a service (root keys shown once), signing out. */
 import type { Context } from 'hono';
 import { timingSafeEqual } from '../../digests.ts';
-import { S3Error } from '../../errors.ts';
+import { S3Error, isS3Error } from '../../errors.ts';
 import { type NewAccount, createAccount, deleteAccount } from '../../model/accounts.ts';
 import { MIN_PASSWORD, checkLogin, endSession, normalizeEmail, checkPassword, setLogin, startSession } from '../../model/console-auth.ts';
 import { consoleLogins } from '../../db/schema.ts';
@@ -11,20 +11,26 @@ import { Layout, Secret } from '../layout.tsx';
 import {
   checkSameOrigin, clearSessionCookie, origin, passOnce, sessionFrom, setSessionCookie, takeOnce,
 } from '../session.ts';
+import { clientKey } from '../../s3/fairuse.ts';
 
 const WINDOW_MS = 15 * 60_000;
 const MAX_TRACKED = 10_000;
 
 /**
- * Failed sign-ins per e-mail or key id: ten in fifteen minutes, then a pause. Past MAX_TRACKED names,
+ * Failures per name in fifteen minutes, then a pause: failed sign-ins per e-mail or key id (ten), and
+ * failed sign-ins and sign-ups per client address (QOIMA_CONSOLE_FAILURES_PER_ADDRESS), so a guesser
+ * spreading over many logins, or probing which e-mails have one, is held too. Past MAX_TRACKED names,
  * those whose failures have all aged out go first, then the longest quiet: flooding it with junk names
  * cannot wipe the count of a name under attack.
  */
 class Attempts {
   private readonly failures = new Map<string, number[]>();
+  constructor(private readonly max: number, private readonly tooMany: string) {}
   check(id: string): void {
     const recent = (this.failures.get(id) ?? []).filter((t) => t > Date.now() - WINDOW_MS);
-    if (recent.length >= 10) throw new S3Error('SlowDown', 'Too many failed sign-ins; wait a few minutes and try again.');
+    if (recent.length >= this.max) {
+      throw new S3Error('SlowDown', `${this.tooMany}; wait a few minutes and try again.`);
+    }
   }
   fail(id: string): void {
     const now = Date.now();
@@ -45,7 +51,8 @@ class Attempts {
 const safeNext = (next: string | undefined) => (next && /^\/console(\/[\w\-./%]*)?$/.test(next) ? next : '/console');
 
 export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): void {
-  const attempts = new Attempts();
+  const attempts = new Attempts(10, 'Too many failed sign-ins');
+  const fromAddress = new Attempts(deps.failuresPerAddress, 'Too many failed attempts from your address');
 
   const signInPage = (c: Context, shown: { error?: string | null; notice?: string | null; status?: number; values?: Record<string, string> } = {}) =>
     c.html(
@@ -83,8 +90,10 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
   app.post('/sign-in', async (c) => {
     const form = await formOf(c);
     const who = (form.email || form.accessKeyId || '').trim().toLowerCase();
+    const address = clientKey(c.env?.clientAddress);
     try {
       checkSameOrigin(c);
+      fromAddress.check(address);
       attempts.check(who);
       let accountId: string | null = null;
       if (form.email !== undefined) accountId = await checkLogin(deps.db, form.email, form.password ?? '');
@@ -94,6 +103,7 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
       }
       if (!accountId) {
         attempts.fail(who);
+        fromAddress.fail(address);
         throw new S3Error('AccessDenied', form.email !== undefined ? 'That e-mail and password do not match.' : 'Those keys are not a root user\'s, or the secret does not match. (Access keys with scopes work with the API, not the console.)');
       }
       await setSessionCookie(c, deps.box, await startSession(deps.db, accountId));
@@ -128,8 +138,10 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
   app.post('/sign-up', async (c) => {
     if (!deps.signup) throw new S3Error('AccessDenied', 'New services are created by the operator here; ask them for an account.');
     const form = await formOf(c);
+    const address = clientKey(c.env?.clientAddress);
     try {
       checkSameOrigin(c);
+      fromAddress.check(address);
       const name = (form.name ?? '').trim();
       if (!name || name.length > 100) throw new S3Error('InvalidArgument', 'Give the service a name (up to 100 characters).');
       const email = normalizeEmail(form.email ?? '');
@@ -149,6 +161,7 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
       await passOnce(c, deps.box, session, 'service', created);
       return c.redirect('/console/welcome', 303);
     } catch (e) {
+      if (isS3Error(e) && e.code !== 'SlowDown') fromAddress.fail(address);
       const { message, status } = messageOf(e);
       return signUpPage(c, { error: message, status, values: { name: form.name ?? '', email: form.email ?? '' } });
     }

@@ -112,7 +112,9 @@ export function bucketConfigHandlers(deps: BucketConfigDeps) {
     },
 
     async CorsPreflight(call: BucketCall): Promise<Response> {
-      return preflight(rulesOf(call.bucket.cors), call.headers);
+      const res = preflight(rulesOf(call.bucket.cors), call.headers);
+      await call.admit();
+      return res;
     },
   };
 }

@@ -54,9 +54,10 @@ function objectChecksum(upload: Upload, parts: Part[], deps: WriteDeps): string 
 }
 
 async function storePart(deps: WriteDeps, call: ObjectCall, upload: Upload, partNumber: number, incoming: IncomingBody, digests: BodyDigests) {
-  const reserved = await reserveFor(deps, call.bucket, incoming.length ?? MAX_PART_SIZE);
+  const reserved = await reserveFor(deps, call.bucket, incoming.length ?? 0, MAX_PART_SIZE);
   return orUndo(reserved.release, async () => {
-    const body = await ingest(deps, incoming, digests, { ...deps.limits, inlineMax: -1, maxSize: MAX_PART_SIZE });
+    const limits = { ...deps.limits, inlineMax: -1, maxSize: MAX_PART_SIZE };
+    const body = await ingest(deps, incoming, digests, limits, reserved.reservation);
     const part = await orUndo(body.abort, () => commitPart(deps.db, upload, {
       partNumber,
       size: body.size,

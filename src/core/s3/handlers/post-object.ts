@@ -48,6 +48,8 @@ export function postObjectHandlers(deps: PostObjectDeps) {
       if (!allows(policy.credential.scopes, 'write', call.bucket.name, key)) {
         throw new S3Error('AccessDenied', `Access Denied: the key that signed this form may not write s3://${call.bucket.name}/${key}.`);
       }
+      // the form is the owner's from here: refusals before this point are the sender's address's
+      await call.admit();
 
       const asHeaders = new Headers();
       for (const [name, value] of fields) {
@@ -60,16 +62,26 @@ export function postObjectHandlers(deps: PostObjectDeps) {
       checkAcl(fields.get('acl') ?? null, call.bucket);
       const headers = objectHeadersFrom(asHeaders);
 
+      // the file may be as large as the server, the policy and the account allow; it is kept only as far
+      // as its reservation grows, which starts at the form's length (a bound on the file) when sent
       const max = Math.min(deps.limits.maxSize, policy.lengthRange?.max ?? Infinity);
-      const declared = length === null ? null : Number(length);
-      const reserved = await reserveFor(deps, call.bucket, Math.min(declared ?? max, max, (await deps.accountLimits.limits(call.bucket.accountId)).maxObjectSize));
+      const declared = length === null ? 0 : Number(length);
+      const { maxObjectSize } = await deps.accountLimits.limits(call.bucket.accountId);
+      const reserved = await reserveFor(deps, call.bucket, Math.min(declared, max, maxObjectSize), max);
       const obj = await orUndo(reserved.release, async () => {
-        const body = await ingest(deps, { chunks: file.body, length: null, trailers: new Map() }, new BodyDigests(new Headers(), deps.digests), { ...deps.limits, maxSize: max })
-          .catch((e: unknown) => {
-            // refused while the file was still arriving: close the connection rather than read the rest
-            if (e instanceof S3Error && e.code === 'EntityTooLarge') throw new S3Error('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size of ${max} bytes.`, { headers: { connection: 'close' } });
-            throw e;
-          });
+        const incoming = { chunks: file.body, length: null, trailers: new Map<string, string>() };
+        const digests = new BodyDigests(new Headers(), deps.digests);
+        const limits = { ...deps.limits, maxSize: max };
+        const body = await ingest(deps, incoming, digests, limits, reserved.reservation).catch((e: unknown) => {
+          // refused while the file was still arriving: close the connection rather than read the rest
+          const close = { headers: { connection: 'close' } };
+          if (e instanceof S3Error && e.code === 'EntityTooLarge') {
+            const message = `Your proposed upload exceeds the maximum allowed size of ${max} bytes.`;
+            throw new S3Error('EntityTooLarge', message, close);
+          }
+          if (e instanceof S3Error && e.code === 'QuotaExceeded') throw new S3Error(e.code, e.message, close);
+          throw e;
+        });
         return orUndo(body.abort, async () => {
           if (policy.lengthRange && body.size < policy.lengthRange.min) {
             throw new S3Error('EntityTooSmall', `Your proposed upload is smaller than the minimum allowed size of ${policy.lengthRange.min} bytes.`);

@@ -5,7 +5,7 @@ import type { Digests } from '../../digests.ts';
 import { S3Error, isS3Error } from '../../errors.ts';
 import { type Bucket, findBucket } from '../../model/buckets.ts';
 import { type CommitQuota, type StoredObject, type WriteCondition, commitObject, copyObject, deleteObject, headersOf } from '../../model/objects.ts';
-import { release, reserveBytes } from '../../model/quotas.ts';
+import { Reservation } from '../../model/quotas.ts';
 import type { AccountLimits } from '../fairuse.ts';
 import type { Db } from '../../db/index.ts';
 import { children, document, leaf, node, parseXml, text } from '../../xml.ts';
@@ -26,13 +26,21 @@ export interface WriteDeps extends BlockWriterDeps {
 }
 
 /**
- * Reserves `bytes` of the bucket owner's byte quota for an upload; the returned quota goes into the
- * commit (which settles the reservation). Call `release` if the commit does not happen.
+ * Reserves `bytes` of the bucket owner's byte quota for an upload, growing up to `cap` if more arrives;
+ * the returned quota goes into the commit (which settles the reservation). Release it if the commit
+ * does not happen.
  */
-export async function reserveFor(deps: WriteDeps, bucket: Bucket, bytes: number): Promise<{ quota: CommitQuota; release: () => Promise<void> }> {
-  const limits = await deps.accountLimits.limits(bucket.accountId);
-  const reservationId = await reserveBytes(deps.db, { accountId: bucket.accountId, bytes, nodeId: deps.nodeId, limits });
-  return { quota: { accountId: bucket.accountId, maxObjects: limits.maxObjects, reservationId }, release: () => release(deps.db, reservationId) };
+export async function reserveFor(
+  deps: WriteDeps,
+  bucket: Bucket,
+  bytes: number,
+  cap = bytes,
+): Promise<{ quota: CommitQuota; reservation: Reservation; release: () => Promise<void> }> {
+  const { accountId } = bucket;
+  const limits = await deps.accountLimits.limits(accountId);
+  const reservation = await Reservation.open(deps.db, { accountId, bytes, cap, nodeId: deps.nodeId, limits });
+  const quota = { accountId, maxObjects: limits.maxObjects, reservationId: reservation.id };
+  return { quota, reservation, release: () => reservation.release() };
 }
 
 /** Objects take their bucket's storage class; a request may restate it but never ask for another. */
@@ -114,7 +122,7 @@ export function writeHandlers(deps: WriteDeps) {
       const digests = new BodyDigests(call.headers, deps.digests);
       const reserved = await reserveFor(deps, call.bucket, incoming.length);
       const obj = await orUndo(reserved.release, async () => {
-        const body = await ingest(deps, incoming, digests, deps.limits);
+        const body = await ingest(deps, incoming, digests, deps.limits, reserved.reservation);
         return orUndo(body.abort, () => commitObject(deps.db, {
           bucketId: call.bucket.id,
           key: call.key,
