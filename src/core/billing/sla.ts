@@ -10,6 +10,7 @@
 import { and, eq, gt, gte, lt } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { accounts, outageReports, probeSlots, slaExclusions, slaIntervals } from '../db/schema.ts';
+import { type Ratio, ZERO, add, compare, floorDecimal, fromDecimal, ratio } from './exact.ts';
 import { type PriceList, charge, monthRange } from './prices.ts';
 import { SLOT } from './rollup.ts';
 
@@ -18,7 +19,10 @@ export type DowntimeCause = 'server-errors' | 'no-response' | 'reported-outage';
 export interface SlaReport {
   accountId: string;
   month: string;
-  /** Percent, rounded to 6 decimals. */
+  /**
+   * Percent, shown to 9 decimals rounded down (so it never reaches a tier the exact value does not);
+   * the tier is chosen from the exact value.
+   */
   availability: number;
   intervalsCounted: number;
   intervalsExcluded: number;
@@ -51,7 +55,8 @@ export async function slaReport(db: Db, accountId: string, month: string, prices
 
   let counted = 0;
   let excluded = 0;
-  let rateSum = 0;
+  // exact: the tier is chosen from this sum, and a rounded figure can cross a tier's boundary
+  let rateSum = ZERO;
   const downtime: SlaReport['downtime'] = [];
   let open: { from: number; to: number; causes: Set<DowntimeCause>; rates: number[] } | null = null;
   const close = () => {
@@ -67,29 +72,38 @@ export async function slaReport(db: Db, accountId: string, month: string, prices
     }
     counted++;
     const t = traffic.get(slot);
-    const errorRate = t && t.requests > 0 ? t.errors / t.requests : 0;
-    const noResponse = (probe.get(slot) ?? 0) / SLOT;
+    const errorRate = t && t.requests > 0 ? ratio(t.errors, t.requests) : ZERO;
+    const noResponse = ratio(probe.get(slot) ?? 0, SLOT);
     const covered = reports.reduce((ms, r) => ms + Math.max(0, Math.min(slotEnd, r.restoredAt ?? end) - Math.max(slot, r.reportedAt)), 0);
-    const reported = Math.min(1, covered / SLOT);
-    const rate = Math.max(errorRate, noResponse, reported);
-    rateSum += rate;
-    if (rate > 0) {
+    const reported = ratio(Math.min(SLOT, covered), SLOT);
+    const rate = [errorRate, noResponse, reported].reduce((a, b) => (compare(a, b) >= 0 ? a : b));
+    rateSum = add(rateSum, rate);
+    if (rate.num > 0n) {
       const causes: DowntimeCause[] = [];
-      if (errorRate > 0) causes.push('server-errors');
-      if (noResponse > 0) causes.push('no-response');
-      if (reported > 0) causes.push('reported-outage');
+      if (errorRate.num > 0n) causes.push('server-errors');
+      if (noResponse.num > 0n) causes.push('no-response');
+      if (reported.num > 0n) causes.push('reported-outage');
       if (!open) open = { from: slot, to: slotEnd, causes: new Set(), rates: [] };
       open.to = slotEnd;
       for (const c of causes) open.causes.add(c);
-      open.rates.push(rate);
+      open.rates.push(Number(rate.num) / Number(rate.den));
     } else close();
   }
   close();
 
-  const availability = counted ? Math.round((100 - (rateSum / counted) * 100) * 1e6) / 1e6 : 100;
-  const tier = prices.slaTiers.find((t) => availability >= t.min) ?? prices.slaTiers[prices.slaTiers.length - 1]!;
+  // availability = 100 − 100 × (sum of rates) / counted, exactly
+  const n = BigInt(counted);
+  const exact: Ratio = counted
+    ? { num: 100n * (n * rateSum.den - rateSum.num), den: n * rateSum.den }
+    : ratio(100, 1);
+  const tier = prices.slaTiers.find((t) => compare(exact, fromDecimal(t.min)) >= 0)
+    ?? prices.slaTiers[prices.slaTiers.length - 1]!;
   const credit = Math.min(monthCharges, charge(monthCharges, Math.round(tier.creditPercent * 100), 10_000n));
-  return { accountId, month, availability, intervalsCounted: counted, intervalsExcluded: excluded, downtime, exclusions: outside, tier, monthCharges, credit };
+  return {
+    accountId, month, availability: floorDecimal(exact, 9),
+    intervalsCounted: counted, intervalsExcluded: excluded,
+    downtime, exclusions: outside, tier, monthCharges, credit,
+  };
 }
 
 export function slaCsv(r: SlaReport): string {

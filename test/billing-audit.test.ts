@@ -1,0 +1,47 @@
+/**
+ * Invoices and SLA credits checked by hand: each scenario that an audit found wrong, with its
+ * arithmetic next to the expected numbers (UTC, default prices, tiyn). September 2026 has 30 days
+ * (8640 five-minute slots, 2 592 000 s), October 31 (8928 slots).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PRICES, type PriceList, monthRange } from '../src/core/billing/prices.ts';
+import { decideReport, reportOutage } from '../src/core/billing/reports.ts';
+import { HOUR, SLOT } from '../src/core/billing/rollup.ts';
+import { Billing } from '../src/core/billing/service.ts';
+import {
+  DAY, GiB, type World, beats, bucket, removeWorlds, rollupAt, rollupOptions, samples, traffic, world,
+} from './helpers/billing.ts';
+
+const SEP = monthRange('2026-09');
+const OCT = monthRange('2026-10');
+afterAll(removeWorlds);
+
+/** An outage report, confirmed: downtime from `from` to `to`. */
+async function outage(w: World, from: number, to: number) {
+  const r = await reportOutage(w.db, w.accountId, 'it is down', from);
+  await decideReport(w.db, r.id, { status: 'confirmed', restoredAt: to });
+}
+
+type Lines = { lines: { item: string; storageClass: string | null }[] };
+const line = (inv: Lines, item: string, cls: string | null) =>
+  inv.lines.find((l) => l.item === item && l.storageClass === cls);
+
+describe('availability', () => {
+  it('1. picks the tier from the exact availability, rounding only what is shown', async () => {
+    const w = await world(OCT.start, { beatsTo: OCT.end + 2 * HOUR });
+    const slot = (i: number) => OCT.start + i * SLOT;
+    // exactly 99.9%: 0.1% of 8928 slots = 8.928 slots = 8 failed outright + one with 928 errors in 1000
+    for (let i = 0; i < 8; i++) await traffic(w, slot(i), 1, 1);
+    await traffic(w, slot(8), 1000, 928);
+    await rollupAt(w.db, OCT.end + 3 * HOUR);
+    const exactly = await w.billing.sla(w.accountId, '2026-10');
+    expect(exactly).toMatchObject({ availability: 99.9, tier: { creditPercent: 0 } });
+    // + a confirmed 10 ms outage: 100 − (8.928 + 10/300 000) / 8928 × 100
+    //   = 99.9 − 0.000000373… = 99.899999626…%
+    await outage(w, slot(100), slot(100) + 10);
+    const r = await w.billing.sla(w.accountId, '2026-10');
+    expect(r.tier.creditPercent).toBe(5);
+    // shown to 9 decimals, rounded down: never above the exact figure the tier was chosen from
+    expect(r.availability).toBe(99.899999626);
+  });
+});
