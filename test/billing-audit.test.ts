@@ -45,3 +45,19 @@ describe('availability', () => {
     expect(r.availability).toBe(99.899999626);
   });
 });
+
+describe('metering', () => {
+  it('3. bills neither the requests nor the bytes of 5xx responses (no COLD retrieval, no egress)', async () => {
+    const w = await world(SEP.start, { beatsTo: SEP.end + 2 * HOUR });
+    await bucket(w, 'b1', 'cold', 'COLD', 0, SEP.start);
+    const at = SEP.start + 10 * DAY;
+    await traffic(w, at, 2, 0, { bucket: 'cold', cls: 'COLD', bytesOut: GiB }); // 2 GiB read
+    await traffic(w, at + HOUR, 1, 1, { bucket: 'cold', cls: 'COLD', bytesOut: GiB }); // cut off by a 500 after 1 GiB
+    await rollupAt(w.db, SEP.end + 3 * HOUR);
+    const billing = new Billing(w.db, { ...DEFAULT_PRICES, egressPerGiB: 100 }, 3);
+    const inv = await billing.invoice(w.accountId, '2026-09');
+    expect(line(inv, 'Retrieval', 'COLD')).toMatchObject({ quantity: '2.000', amount: 1000 }); // 2 GiB × 500
+    expect(line(inv, 'Egress', null)).toMatchObject({ quantity: '2.000', amount: 200 }); // 2 GiB × 100
+    expect(line(inv, 'Class B requests', 'COLD')).toMatchObject({ quantity: '2' });
+  });
+});

@@ -31,8 +31,12 @@ export const CLASS_B = [
  * NotImplemented (a feature asked for that we do not offer: the answer is right, nothing is down).
  */
 const SERVER_ERROR = sql`(${requestLog.status} >= 500 AND coalesce(${requestLog.errorCode}, '') NOT IN ('SlowDown', 'NotImplemented'))`;
-/** Refused requests (403) are not billed to the bucket's owner: strangers knocking cost them nothing. */
-const BILLABLE = sql`${requestLog.status} <> 403`;
+/**
+ * What is billed, wholly (the request, its bytes in and out, COLD retrieval): not server errors (5xx,
+ * even when a download was cut off after sending bytes), nor refused requests (403): strangers knocking
+ * on a bucket cost its owner nothing.
+ */
+const BILLABLE = sql`(${requestLog.status} < 500 AND ${requestLog.status} <> 403)`;
 const inList = (col: typeof requestLog.operation, list: string[]) => sql`(${col} IN (${sql.join(list.map((o) => sql`${o}`), sql`, `)}))`;
 
 /** Runs `stmts` unless `job` already ran for `slot`; true when it ran now. */
@@ -85,8 +89,8 @@ export async function rollupHour(db: Db, hour: number): Promise<boolean> {
           byteSeconds: sql<number>`0`.as('byte_seconds'),
           bytesIn: sql<number>`sum(${requestLog.bytesIn})`.as('bytes_in'),
           bytesOut: sql<number>`sum(${requestLog.bytesOut})`.as('bytes_out'),
-          classA: sql<number>`sum(CASE WHEN ${inList(requestLog.operation, CLASS_A)} AND ${requestLog.status} < 500 THEN 1 ELSE 0 END)`.as('class_a'),
-          classB: sql<number>`sum(CASE WHEN ${inList(requestLog.operation, CLASS_B)} AND ${requestLog.status} < 500 THEN 1 ELSE 0 END)`.as('class_b'),
+          classA: sql<number>`sum(CASE WHEN ${inList(requestLog.operation, CLASS_A)} THEN 1 ELSE 0 END)`.as('class_a'),
+          classB: sql<number>`sum(CASE WHEN ${inList(requestLog.operation, CLASS_B)} THEN 1 ELSE 0 END)`.as('class_b'),
           retrievalBytes: sql<number>`sum(${requestLog.retrievalBytes})`.as('retrieval_bytes'),
         }).from(requestLog).where(and(inHour, BILLABLE)).groupBy(requestLog.accountId, sql`coalesce(${requestLog.bucket}, '')`),
       )
