@@ -61,3 +61,20 @@ describe('metering', () => {
     expect(line(inv, 'Class B requests', 'COLD')).toMatchObject({ quantity: '2' });
   });
 });
+
+describe('the free trial', () => {
+  it('6. rounds the trial discount once, as one line of the invoice', async () => {
+    const w = await world(SEP.start, { customerId: 'rounding@example.kz', beatsTo: SEP.end + 2 * HOUR });
+    await traffic(w, SEP.start + DAY, 2, 0, { op: 'PutObject' }); // in the trial: 2 × 0.225 = 0.45
+    await traffic(w, SEP.start + DAY, 25, 0); // and 25 × 0.018 = 0.45
+    await traffic(w, SEP.start + 10 * DAY, 1000, 0, { op: 'PutObject' });
+    await traffic(w, SEP.start + 10 * DAY, 1000, 0);
+    await rollupAt(w.db, SEP.end + 3 * HOUR);
+    const inv = await w.billing.invoice(w.accountId, '2026-09');
+    // 1002 × 0.225 = 225.45 and 1025 × 0.018 = 18.45
+    expect(line(inv, 'Class A requests', 'STANDARD')).toMatchObject({ quantity: '1002', amount: 225 });
+    expect(line(inv, 'Class B requests', 'STANDARD')).toMatchObject({ quantity: '1025', amount: 18 });
+    expect(inv.trialDiscount).toBe(1); // 0.45 + 0.45 = 0.9 → 1 (not 0 + 0)
+    expect(inv.total).toBe(243 - 1);
+  });
+});

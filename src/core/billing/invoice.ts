@@ -7,7 +7,8 @@
 import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { usageHourly } from '../db/schema.ts';
-import { GIB, type PriceList, charge, monthRange, previousMonth } from './prices.ts';
+import { type Ratio, ZERO, add } from './exact.ts';
+import { GIB, type PriceList, exactCharge, monthRange, previousMonth, rounded } from './prices.ts';
 import type { SlaReport } from './sla.ts';
 import { trialOf } from './trials.ts';
 
@@ -65,42 +66,57 @@ async function totals(db: Db, accountId: string, from: number, to: number): Prom
 
 const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(3);
 
-function linesFor(t: Map<string, Totals>, prices: PriceList, secondsInMonth: number): Line[] {
+type Priced = { lines: Line[]; exact: Ratio };
+
+/** Line items per class (each rounded once) and their exact sum, for a discount rounded once as a whole. */
+function linesFor(t: Map<string, Totals>, prices: PriceList, secondsInMonth: number): Priced {
   const lines: Line[] = [];
+  let exact = ZERO;
+  /** A line charging `quantity × unitPrice / per`, showing the quantity as `shown`. */
+  const push = (item: string, storageClass: Line['storageClass'], unit: string, unitPrice: number,
+    quantity: number, per: bigint, shown: string) => {
+    const amount = exactCharge(quantity, unitPrice, per);
+    exact = add(exact, amount);
+    lines.push({ item, storageClass, quantity: shown, unit, unitPrice, amount: rounded(amount) });
+  };
+  const MILLION = 1_000_000n;
+  const storagePer = GIB * BigInt(secondsInMonth);
   let egress = 0;
   const copiedOutOfCold = [...t.values()].reduce((n, u) => n + u.retrievalBytes, 0);
   for (const cls of ['STANDARD', 'COLD'] as const) {
     const u = t.get(cls) ?? { byteSeconds: 0, bytesOut: 0, retrievalBytes: 0, classA: 0, classB: 0 };
     const retrieved = u.bytesOut + (cls === 'COLD' ? copiedOutOfCold : 0);
     egress += u.bytesOut;
-    const storagePer = GIB * BigInt(secondsInMonth);
-    lines.push(
-      { item: 'Storage', storageClass: cls, quantity: (u.byteSeconds / 2 ** 30 / secondsInMonth).toFixed(6), unit: 'GiB-month', unitPrice: prices.storagePerGiBMonth[cls], amount: charge(u.byteSeconds, prices.storagePerGiBMonth[cls], storagePer) },
-      { item: 'Class A requests', storageClass: cls, quantity: String(u.classA), unit: 'requests', unitPrice: prices.classAPerMillion[cls], amount: charge(u.classA, prices.classAPerMillion[cls], 1_000_000n) },
-      { item: 'Class B requests', storageClass: cls, quantity: String(u.classB), unit: 'requests', unitPrice: prices.classBPerMillion[cls], amount: charge(u.classB, prices.classBPerMillion[cls], 1_000_000n) },
-    );
-    if (prices.retrievalPerGiB[cls] > 0) {
-      lines.push({ item: 'Retrieval', storageClass: cls, quantity: gib(retrieved), unit: 'GiB', unitPrice: prices.retrievalPerGiB[cls], amount: charge(retrieved, prices.retrievalPerGiB[cls], GIB) });
-    }
+    const months = (u.byteSeconds / 2 ** 30 / secondsInMonth).toFixed(6);
+    push('Storage', cls, 'GiB-month', prices.storagePerGiBMonth[cls], u.byteSeconds, storagePer, months);
+    push('Class A requests', cls, 'requests', prices.classAPerMillion[cls], u.classA, MILLION, `${u.classA}`);
+    push('Class B requests', cls, 'requests', prices.classBPerMillion[cls], u.classB, MILLION, `${u.classB}`);
+    const retrieval = prices.retrievalPerGiB[cls];
+    if (retrieval > 0) push('Retrieval', cls, 'GiB', retrieval, retrieved, GIB, gib(retrieved));
   }
-  if (prices.egressPerGiB > 0) lines.push({ item: 'Egress', storageClass: null, quantity: gib(egress), unit: 'GiB', unitPrice: prices.egressPerGiB, amount: charge(egress, prices.egressPerGiB, GIB) });
-  return lines;
+  if (prices.egressPerGiB > 0) push('Egress', null, 'GiB', prices.egressPerGiB, egress, GIB, gib(egress));
+  return { lines, exact };
 }
 
 const sum = (lines: Line[]) => lines.reduce((n, l) => n + l.amount, 0);
 
-/** What a month costs before any SLA credit: line items and the trial's share of them. */
+/**
+ * What a month costs before any SLA credit: line items and the trial's share of them. The discount is
+ * one line of the invoice, so it is rounded once, from the exact charges of what the trial covered.
+ */
 export async function monthCharges(db: Db, accountId: string, month: string, prices: PriceList): Promise<{ lines: Line[]; subtotal: number; trialDiscount: number }> {
   const { start, end } = monthRange(month);
   const seconds = (end - start) / 1000;
-  const lines = linesFor(await totals(db, accountId, start, end), prices, seconds);
+  const { lines } = linesFor(await totals(db, accountId, start, end), prices, seconds);
   const trial = await trialOf(db, accountId);
   let trialDiscount = 0;
   if (trial && trial.status === 'granted') {
     // the hour the trial starts in, and every hour starting before it ends, are free
     const from = Math.max(start, Math.floor(trial.startsAt / 3_600_000) * 3_600_000);
     const to = Math.min(end, trial.endsAt);
-    if (to > from) trialDiscount = sum(linesFor(await totals(db, accountId, from, to), prices, seconds));
+    if (to > from) {
+      trialDiscount = rounded(linesFor(await totals(db, accountId, from, to), prices, seconds).exact);
+    }
   }
   return { lines, subtotal: sum(lines), trialDiscount: Math.min(trialDiscount, sum(lines)) };
 }
