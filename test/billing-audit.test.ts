@@ -44,6 +44,38 @@ describe('availability', () => {
     // shown to 9 decimals, rounded down: never above the exact figure the tier was chosen from
     expect(r.availability).toBe(99.899999626);
   });
+
+  it('2. counts the same outage reported twice once: the union of the confirmed intervals', async () => {
+    const w = await world(SEP.start, { beatsTo: SEP.end + 2 * HOUR });
+    const slot = (i: number) => SEP.start + i * SLOT;
+    // chat: 2592 s from slot 100 = 8.64 slots = 0.1% of 8640 → exactly 99.9% (slots 100..107, 192 s of slot 108)
+    await outage(w, slot(100), slot(100) + 2_592_000);
+    // phone: the same outage, 25.92 s inside chat's part of slot 108; added, they would make
+    // 8.64 + 0.0864 = 8.7264 slots → 99.899% → 5%
+    await outage(w, slot(108) + 100_000, slot(108) + 125_920);
+    // and server errors within the outage (half of slot 101's requests) are the same downtime, not more
+    await traffic(w, slot(101), 10, 5);
+    await rollupAt(w.db, SEP.end + 3 * HOUR);
+    const r = await w.billing.sla(w.accountId, '2026-09');
+    expect(r.availability).toBe(99.9);
+    expect(r.tier.creditPercent).toBe(0);
+  });
+
+  it('2. joins the prober\'s silence and reported outages within a slot, and takes server errors at most once', async () => {
+    const s = SEP.start + 300 * SLOT;
+    // beats stop at s and resume 120 s later: [s, s + 120 s) did not answer
+    const w = await world(SEP.start, { beatsTo: s + 1 });
+    await beats(w.client, s + 120_000, SEP.end + 2 * HOUR);
+    await outage(w, s + 60_000, s + 150_000); // overlaps the silence: [s, s + 150 s)
+    await outage(w, s + 180_000, s + 300_000); // the rest of the slot but 30 s: [s + 180 s, s + 300 s)
+    await traffic(w, s, 10, 5); // 50% server errors, within the same downtime
+    await rollupAt(w.db, SEP.end + 3 * HOUR);
+    const r = await w.billing.sla(w.accountId, '2026-09');
+    // union: 150 s + 120 s = 270 s = 0.9 of the slot (not max(0.4, 0.7, 0.5), nor their sum);
+    // 100 − 0.9 / 8640 × 100 = 99.989583333…%
+    expect(r.downtime).toEqual([{ from: new Date(s).toISOString(), to: new Date(s + SLOT).toISOString(), causes: ['server-errors', 'no-response', 'reported-outage'], averageErrorRate: 0.9 }]);
+    expect(r.availability).toBe(99.989583333);
+  });
 });
 
 describe('metering', () => {
@@ -60,9 +92,47 @@ describe('metering', () => {
     expect(line(inv, 'Egress', null)).toMatchObject({ quantity: '2.000', amount: 200 }); // 2 GiB × 100
     expect(line(inv, 'Class B requests', 'COLD')).toMatchObject({ quantity: '2' });
   });
+
+  it('4. keeps a bucket deleted and re-created with the other class in the same hour apart', async () => {
+    const w = await world(SEP.start, { beatsTo: SEP.end + 2 * HOUR });
+    const h = SEP.start + 10 * DAY;
+    // "photos" is STANDARD for the hour's first 30 minutes, then COLD: 1440 GiB × 1800 s each,
+    // = 1440 × 1800 / 2 592 000 = 1 GiB-month of each class
+    await bucket(w, 'b1', 'photos', 'STANDARD', 1440 * GiB, SEP.start);
+    await samples(w.db, h, h + 30 * 60_000, SLOT);
+    await w.client.execute("DELETE FROM buckets WHERE id = 'b1'");
+    await bucket(w, 'b2', 'photos', 'COLD', 1440 * GiB, h + 30 * 60_000);
+    await samples(w.db, h + 30 * 60_000, h + HOUR, SLOT);
+    await traffic(w, h + 10 * 60_000, 1000, 0, { bucket: 'photos', cls: 'STANDARD' });
+    await traffic(w, h + 40 * 60_000, 1024, 0, { bucket: 'photos', cls: 'COLD', bytesOut: 10 * 2 ** 20 }); // 10 GiB
+    await rollupAt(w.db, SEP.end + 3 * HOUR);
+    const inv = await w.billing.invoice(w.accountId, '2026-09');
+    expect(line(inv, 'Storage', 'STANDARD')).toMatchObject({ quantity: '1.000000', amount: 800 });
+    expect(line(inv, 'Class B requests', 'STANDARD')).toMatchObject({ quantity: '1000', amount: 18 }); // 1000 × 18 000 / 10^6
+    expect(line(inv, 'Storage', 'COLD')).toMatchObject({ quantity: '1.000000', amount: 300 });
+    expect(line(inv, 'Class B requests', 'COLD')).toMatchObject({ quantity: '1024', amount: 37 }); // 36.864
+    expect(line(inv, 'Retrieval', 'COLD')).toMatchObject({ quantity: '10.000', amount: 5000 }); // 10 GiB × 500
+    expect(inv.subtotal).toBe(800 + 18 + 300 + 37 + 5000);
+  });
 });
 
 describe('the free trial', () => {
+  it('5. ends to the second: usage after it in the same hour is billed, storage split at the instant', async () => {
+    const createdAt = SEP.start + 30 * 60_000;
+    const ends = createdAt + 3 * DAY; // Sep 4, 00:30
+    const w = await world(createdAt, { customerId: 'second@example.kz', beatsTo: SEP.end + 2 * HOUR });
+    await bucket(w, 'b1', 'std', 'STANDARD', GiB, SEP.start);
+    await samples(w.db, SEP.start, SEP.end); // 1 GiB all month: 800
+    await traffic(w, ends - 15 * 60_000, 1000, 0, { bucket: 'std' }); // in the trial: 1000 × 18 000 / 10^6 = 18
+    await traffic(w, ends + 15 * 60_000, 100_000, 0, { bucket: 'std', op: 'PutObject' }); // after: 100 000 × 0.225 = 22 500
+    await rollupAt(w.db, SEP.end + 3 * HOUR);
+    const inv = await w.billing.invoice(w.accountId, '2026-09');
+    expect(inv.subtotal).toBe(800 + 18 + 22_500);
+    // free: 72 of the 720 hours of storage (not the 73 hours that start before the end) and the 1000 reads
+    expect(inv.trialDiscount).toBe(80 + 18);
+    expect(inv.total).toBe(23_318 - 98);
+  });
+
   it('6. rounds the trial discount once, as one line of the invoice', async () => {
     const w = await world(SEP.start, { customerId: 'rounding@example.kz', beatsTo: SEP.end + 2 * HOUR });
     await traffic(w, SEP.start + DAY, 2, 0, { op: 'PutObject' }); // in the trial: 2 × 0.225 = 0.45

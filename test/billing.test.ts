@@ -109,7 +109,7 @@ describe('what does not count, and what does', () => {
     await rollup(w);
     // as if the probe part of those hours had failed after the traffic part went through
     await w.client.execute("DELETE FROM job_marks WHERE job = 'probe'");
-    await w.client.execute('DELETE FROM probe_slots');
+    await w.client.execute('DELETE FROM probe_gaps');
     expect((await w.billing.sla(w.accountId, MONTH)).downtime).toHaveLength(0);
     await rollup(w);
     const r = await w.billing.sla(w.accountId, MONTH);

@@ -46,7 +46,11 @@ interface Totals {
   classB: number;
 }
 
-async function totals(db: Db, accountId: string, from: number, to: number): Promise<Map<string, Totals>> {
+/** The month's usage per class; `trialOnly`: only what was used within the trial window. */
+async function totals(db: Db, accountId: string, month: string, trialOnly: boolean) {
+  const { start, end } = monthRange(month);
+  const { accountId: account, hour } = usageHourly;
+  const inMonth = and(eq(account, accountId), gte(hour, start), lt(hour, end));
   const rows = await db
     .select({
       storageClass: usageHourly.storageClass,
@@ -59,7 +63,7 @@ async function totals(db: Db, accountId: string, from: number, to: number): Prom
       retrievalBytes: sql<number>`total(${usageHourly.retrievalBytes})`,
     })
     .from(usageHourly)
-    .where(and(eq(usageHourly.accountId, accountId), gte(usageHourly.hour, from), lt(usageHourly.hour, to)))
+    .where(trialOnly ? and(inMonth, eq(usageHourly.inTrial, 1)) : inMonth)
     .groupBy(usageHourly.storageClass);
   return new Map(rows.map((r) => [r.storageClass, { byteSeconds: Number(r.byteSeconds), bytesOut: Number(r.bytesOut), retrievalBytes: Number(r.retrievalBytes), classA: Number(r.classA), classB: Number(r.classB) }]));
 }
@@ -107,18 +111,13 @@ const sum = (lines: Line[]) => lines.reduce((n, l) => n + l.amount, 0);
 export async function monthCharges(db: Db, accountId: string, month: string, prices: PriceList): Promise<{ lines: Line[]; subtotal: number; trialDiscount: number }> {
   const { start, end } = monthRange(month);
   const seconds = (end - start) / 1000;
-  const { lines } = linesFor(await totals(db, accountId, start, end), prices, seconds);
+  const { lines } = linesFor(await totals(db, accountId, month, false), prices, seconds);
+  const subtotal = sum(lines);
+  // what was used within the trial's window (metered apart, to the millisecond), while it stays granted
   const trial = await trialOf(db, accountId);
-  let trialDiscount = 0;
-  if (trial && trial.status === 'granted') {
-    // the hour the trial starts in, and every hour starting before it ends, are free
-    const from = Math.max(start, Math.floor(trial.startsAt / 3_600_000) * 3_600_000);
-    const to = Math.min(end, trial.endsAt);
-    if (to > from) {
-      trialDiscount = rounded(linesFor(await totals(db, accountId, from, to), prices, seconds).exact);
-    }
-  }
-  return { lines, subtotal: sum(lines), trialDiscount: Math.min(trialDiscount, sum(lines)) };
+  if (trial?.status !== 'granted') return { lines, subtotal, trialDiscount: 0 };
+  const free = rounded(linesFor(await totals(db, accountId, month, true), prices, seconds).exact);
+  return { lines, subtotal, trialDiscount: Math.min(free, subtotal) };
 }
 
 export async function invoice(

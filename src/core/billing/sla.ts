@@ -1,15 +1,16 @@
 /**
  * Availability of an account's service for a calendar month, as S3 computes it: 100% minus the average
- * of the five-minute error rates, where an interval's error rate is its share of server errors (5xx,
- * not the customer's own SlowDown), or the share of it the service did not answer (gaps in the prober's
- * heart-beats), or the share covered by a confirmed outage report — whichever is highest. Intervals in
+ * of the five-minute error rates, where an interval's error rate is the higher of its share of server
+ * errors (5xx, not the customer's own SlowDown) and the share of its time that was down: the union of
+ * the stretches the service did not answer (gaps in the prober's heart-beats) and of confirmed outage
+ * reports, so the same minutes reported twice, or reported and also silent, count once. Intervals in
  * planned maintenance, force majeure, or outside the account's life do not count. The tier gives a credit
  * (a share of that month's charges, capped at them), applied to the next month's invoice. For the month
  * in progress, the intervals so far.
  */
 import { and, eq, gt, gte, lt } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
-import { accounts, outageReports, probeSlots, slaExclusions, slaIntervals } from '../db/schema.ts';
+import { accounts, outageReports, probeGaps, slaExclusions, slaIntervals } from '../db/schema.ts';
 import { type Ratio, ZERO, add, compare, floorDecimal, fromDecimal, ratio } from './exact.ts';
 import { type PriceList, charge, monthRange } from './prices.ts';
 import { SLOT } from './rollup.ts';
@@ -35,6 +36,36 @@ export interface SlaReport {
 
 const iso = (t: number) => new Date(t).toISOString();
 
+interface Span { from: number; to: number; cause: 'no-response' | 'reported-outage' }
+
+/** The spans within [start, end), cut at five-minute boundaries, by slot. */
+function bySlot(spans: Span[], start: number, end: number): Map<number, Span[]> {
+  const out = new Map<number, Span[]>();
+  for (const s of spans) {
+    for (let t = Math.max(s.from, start); t < Math.min(s.to, end);) {
+      const slot = Math.floor(t / SLOT) * SLOT;
+      const to = Math.min(slot + SLOT, s.to, end);
+      out.set(slot, [...(out.get(slot) ?? []), { from: t, to, cause: s.cause }]);
+      t = to;
+    }
+  }
+  return out;
+}
+
+/** How long the spans cover, overlaps counted once. */
+function unionMs(spans: Span[]): number {
+  let total = 0;
+  let reach = -Infinity;
+  for (const s of [...spans].sort((a, b) => a.from - b.from)) {
+    const from = Math.max(s.from, reach);
+    if (s.to > from) {
+      total += s.to - from;
+      reach = s.to;
+    }
+  }
+  return total;
+}
+
 export async function slaReport(db: Db, accountId: string, month: string, prices: PriceList, monthCharges: number, now = Date.now()): Promise<SlaReport> {
   const { start, end } = monthRange(month);
   const until = Math.min(end, Math.ceil((now + 1) / SLOT) * SLOT); // a month in progress: the intervals so far
@@ -44,9 +75,13 @@ export async function slaReport(db: Db, accountId: string, month: string, prices
 
   const traffic = new Map((await db.select().from(slaIntervals)
     .where(and(eq(slaIntervals.accountId, accountId), gte(slaIntervals.slot, start), lt(slaIntervals.slot, end)))).map((r) => [r.slot, r]));
-  const probe = new Map((await db.select().from(probeSlots).where(and(gte(probeSlots.slot, start), lt(probeSlots.slot, end)))).map((r) => [r.slot, r.downMs]));
+  const gaps = await db.select().from(probeGaps).where(and(lt(probeGaps.from, end), gt(probeGaps.to, start)));
   const reports = await db.select().from(outageReports)
     .where(and(eq(outageReports.accountId, accountId), eq(outageReports.status, 'confirmed'), lt(outageReports.reportedAt, end)));
+  const down = bySlot([
+    ...gaps.map((g): Span => ({ from: g.from, to: g.to, cause: 'no-response' })),
+    ...reports.map((r): Span => ({ from: r.reportedAt, to: r.restoredAt ?? end, cause: 'reported-outage' })),
+  ], start, end);
   const exclusions = await db.select().from(slaExclusions).where(and(lt(slaExclusions.startsAt, end), gt(slaExclusions.endsAt, start)));
 
   const outside: SlaReport['exclusions'] = exclusions.map((x) => ({ from: iso(Math.max(x.startsAt, start)), to: iso(Math.min(x.endsAt, end)), kind: x.kind, reason: x.reason }));
@@ -73,16 +108,16 @@ export async function slaReport(db: Db, accountId: string, month: string, prices
     counted++;
     const t = traffic.get(slot);
     const errorRate = t && t.requests > 0 ? ratio(t.errors, t.requests) : ZERO;
-    const noResponse = ratio(probe.get(slot) ?? 0, SLOT);
-    const covered = reports.reduce((ms, r) => ms + Math.max(0, Math.min(slotEnd, r.restoredAt ?? end) - Math.max(slot, r.reportedAt)), 0);
-    const reported = ratio(Math.min(SLOT, covered), SLOT);
-    const rate = [errorRate, noResponse, reported].reduce((a, b) => (compare(a, b) >= 0 ? a : b));
+    const spans = down.get(slot) ?? [];
+    // errors and down time are two measures of the same failure: the worse one counts, not their sum
+    const downShare = ratio(unionMs(spans), SLOT);
+    const rate = compare(errorRate, downShare) >= 0 ? errorRate : downShare;
     rateSum = add(rateSum, rate);
     if (rate.num > 0n) {
       const causes: DowntimeCause[] = [];
       if (errorRate.num > 0n) causes.push('server-errors');
-      if (noResponse.num > 0n) causes.push('no-response');
-      if (reported.num > 0n) causes.push('reported-outage');
+      if (spans.some((x) => x.cause === 'no-response')) causes.push('no-response');
+      if (spans.some((x) => x.cause === 'reported-outage')) causes.push('reported-outage');
       if (!open) open = { from: slot, to: slotEnd, causes: new Set(), rates: [] };
       open.to = slotEnd;
       for (const c of causes) open.causes.add(c);
