@@ -4,6 +4,7 @@
  * (8640 five-minute slots, 2 592 000 s), October 31 (8928 slots).
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { invoiceCsv } from '../src/core/billing/invoice.ts';
 import { DEFAULT_PRICES, type PriceList, monthRange } from '../src/core/billing/prices.ts';
 import { decideReport, reportOutage } from '../src/core/billing/reports.ts';
 import { HOUR, SLOT } from '../src/core/billing/rollup.ts';
@@ -146,5 +147,39 @@ describe('the free trial', () => {
     expect(line(inv, 'Class B requests', 'STANDARD')).toMatchObject({ quantity: '1025', amount: 18 });
     expect(inv.trialDiscount).toBe(1); // 0.45 + 0.45 = 0.9 → 1 (not 0 + 0)
     expect(inv.total).toBe(243 - 1);
+  });
+});
+
+describe('closing a month', () => {
+  const dearer: PriceList = { ...DEFAULT_PRICES, storagePerGiBMonth: { STANDARD: 1600, COLD: 600 } };
+
+  /** September: 10 GiB STANDARD all month (10 × 800 = 8000) and 1000 slots of a confirmed outage. */
+  async function september() {
+    const w = await world(SEP.start, { beatsTo: OCT.end + 2 * HOUR });
+    await bucket(w, 'b1', 'std', 'STANDARD', 10 * GiB, SEP.start);
+    await samples(w.db, SEP.start, SEP.end);
+    // 100 − 1000 / 8640 × 100 = 88.43% → below 95% → 15%
+    await outage(w, SEP.start + 1000 * SLOT, SEP.start + 2000 * SLOT);
+    return w;
+  }
+
+  it('7. computes the SLA credit from the month\'s issued invoice, not from it re-priced', async () => {
+    const w = await september();
+    await rollupAt(w.db, SEP.end - 2 * HOUR);
+    // while September is not issued, October's estimate says its credit is an estimate too
+    const early = await w.billing.invoice(w.accountId, '2026-10');
+    expect(early.slaCredit).toMatchObject({ fromMonth: '2026-09', chargesFrom: 'estimate', percent: 15 });
+    expect(invoiceCsv(early)).toContain('of its estimate: 2026-09 is not issued yet');
+    await rollupAt(w.db, OCT.start + 3 * HOUR);
+    expect(await w.billing.invoice(w.accountId, '2026-09')).toMatchObject({ status: 'final', total: 8000 });
+    await samples(w.db, OCT.start, OCT.end); // October: 10 GiB all month
+    // prices double in October
+    const billing = new Billing(w.db, dearer, 3);
+    const oct = await billing.invoice(w.accountId, '2026-10');
+    expect(oct.subtotal).toBe(16_000); // 10 × 1600
+    // 15% of 8000 as issued, not of September re-priced (16 000)
+    expect(oct.slaCredit).toMatchObject({ fromMonth: '2026-09', chargesFrom: 'issued', percent: 15, amount: 1200 });
+    expect(oct.total).toBe(16_000 - 1200);
+    expect(await billing.sla(w.accountId, '2026-09')).toMatchObject({ monthCharges: 8000, credit: 1200 });
   });
 });

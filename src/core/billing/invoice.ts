@@ -9,7 +9,7 @@ import type { Db } from '../db/index.ts';
 import { usageHourly } from '../db/schema.ts';
 import { type Ratio, ZERO, add } from './exact.ts';
 import { GIB, type PriceList, exactCharge, monthRange, previousMonth, rounded } from './prices.ts';
-import type { SlaReport } from './sla.ts';
+import type { ChargesFrom, SlaReport } from './sla.ts';
 import { trialOf } from './trials.ts';
 
 export interface Line {
@@ -30,7 +30,14 @@ export interface Invoice {
   lines: Line[];
   subtotal: number;
   trialDiscount: number;
-  slaCredit: { fromMonth: string; availability: number; percent: number; amount: number };
+  /**
+   * The previous month's SLA credit: a share of that month's charges as issued (`chargesFrom: 'issued'`),
+   * or of its estimate while it is not issued yet (only an estimate can show that; absent on invoices
+   * issued before this was recorded).
+   */
+  slaCredit: {
+    fromMonth: string; availability: number; percent: number; amount: number; chargesFrom?: ChargesFrom;
+  };
   total: number;
   /** 'estimate' while the month is open (or not yet rolled up); 'final' once issued, never to change. */
   status: 'estimate' | 'final';
@@ -134,7 +141,10 @@ export async function invoice(
   return {
     accountId, month, currency: prices.currency, minorUnit: prices.currency === 'KZT' ? 'tiyn' : 'minor unit',
     lines, subtotal, trialDiscount,
-    slaCredit: { fromMonth: prev.month, availability: prev.availability, percent: prev.tier.creditPercent, amount: credit },
+    slaCredit: {
+      fromMonth: prev.month, availability: prev.availability, percent: prev.tier.creditPercent,
+      amount: credit, chargesFrom: prev.chargesFrom,
+    },
     total: afterTrial - credit,
     status: 'estimate',
     issuedAt: null,
@@ -147,7 +157,9 @@ export function invoiceCsv(inv: Invoice): string {
   for (const l of inv.lines) rows.push([l.item, l.storageClass, l.quantity, l.unit, l.unitPrice, l.amount]);
   rows.push(['Subtotal', null, null, null, null, inv.subtotal]);
   rows.push(['Free trial', null, null, null, null, -inv.trialDiscount]);
-  rows.push([`SLA credit (${inv.slaCredit.fromMonth}: ${inv.slaCredit.availability}% → ${inv.slaCredit.percent}%)`, null, null, null, null, -inv.slaCredit.amount]);
+  const { fromMonth, availability, percent, amount, chargesFrom } = inv.slaCredit;
+  const of = chargesFrom === 'estimate' ? `, of its estimate: ${fromMonth} is not issued yet` : '';
+  rows.push([`SLA credit (${fromMonth}: ${availability}% → ${percent}%${of})`, null, null, null, null, -amount]);
   rows.push(['Total', null, null, null, null, inv.total]);
   rows.push([inv.status === 'final' ? `Issued ${inv.issuedAt}` : 'Estimate: the month is not closed yet', null, null, null, null, null]);
   return rows.map((r) => r.map(esc).join(',')).join('\n') + '\n';

@@ -24,9 +24,15 @@ export class Billing {
     readonly trialDays: number,
   ) {}
 
+  /**
+   * The month's SLA report. Its credit is a share of the month's charges as issued (the prices then),
+   * never re-priced; while the month is not issued, of the same estimate its invoice shows.
+   */
   async sla(accountId: string, month: string): Promise<SlaReport> {
-    const c = await monthCharges(this.db, accountId, month, this.prices);
-    return slaReport(this.db, accountId, month, this.prices, c.subtotal - c.trialDiscount);
+    const issued = await issuedInvoice(this.db, accountId, month);
+    const c = issued ?? await monthCharges(this.db, accountId, month, this.prices);
+    const from = issued ? 'issued' : 'estimate';
+    return slaReport(this.db, accountId, month, this.prices, { amount: c.subtotal - c.trialDiscount, from });
   }
 
   /** The month's invoice: as issued once the month is closed and rolled up, else a running estimate. */

@@ -5,8 +5,8 @@
  * the stretches the service did not answer (gaps in the prober's heart-beats) and of confirmed outage
  * reports, so the same minutes reported twice, or reported and also silent, count once. Intervals in
  * planned maintenance, force majeure, or outside the account's life do not count. The tier gives a credit
- * (a share of that month's charges, capped at them), applied to the next month's invoice. For the month
- * in progress, the intervals so far.
+ * (a share of that month's charges as issued, capped at them), applied to the next month's invoice. For
+ * the month in progress, the intervals so far.
  */
 import { and, eq, gt, gte, lt } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
@@ -30,9 +30,14 @@ export interface SlaReport {
   downtime: { from: string; to: string; causes: DowntimeCause[]; averageErrorRate: number }[];
   exclusions: { from: string; to: string; kind: string; reason: string }[];
   tier: { min: number; creditPercent: number };
+  /** The month's charges after the trial: from its issued invoice, or its estimate while not issued. */
   monthCharges: number;
+  chargesFrom: ChargesFrom;
   credit: number;
 }
+
+/** Where a month's charges come from: its issued invoice, or (not issued yet) its running estimate. */
+export type ChargesFrom = 'issued' | 'estimate';
 
 const iso = (t: number) => new Date(t).toISOString();
 
@@ -66,7 +71,11 @@ function unionMs(spans: Span[]): number {
   return total;
 }
 
-export async function slaReport(db: Db, accountId: string, month: string, prices: PriceList, monthCharges: number, now = Date.now()): Promise<SlaReport> {
+export async function slaReport(
+  db: Db, accountId: string, month: string, prices: PriceList,
+  charges: { amount: number; from: ChargesFrom }, now = Date.now(),
+): Promise<SlaReport> {
+  const monthCharges = charges.amount;
   const { start, end } = monthRange(month);
   const until = Math.min(end, Math.ceil((now + 1) / SLOT) * SLOT); // a month in progress: the intervals so far
   const [acc] = await db.select({ createdAt: accounts.createdAt, deletedAt: accounts.deletedAt }).from(accounts).where(eq(accounts.id, accountId));
@@ -137,7 +146,7 @@ export async function slaReport(db: Db, accountId: string, month: string, prices
   return {
     accountId, month, availability: floorDecimal(exact, 9),
     intervalsCounted: counted, intervalsExcluded: excluded,
-    downtime, exclusions: outside, tier, monthCharges, credit,
+    downtime, exclusions: outside, tier, monthCharges, chargesFrom: charges.from, credit,
   };
 }
 
@@ -146,7 +155,7 @@ export function slaCsv(r: SlaReport): string {
     'field,value',
     `account,${r.accountId}`, `month,${r.month}`, `availability_percent,${r.availability}`, `intervals_counted,${r.intervalsCounted}`,
     `intervals_excluded,${r.intervalsExcluded}`, `tier_min_percent,${r.tier.min}`, `credit_percent,${r.tier.creditPercent}`,
-    `month_charges,${r.monthCharges}`, `credit,${r.credit}`,
+    `month_charges,${r.monthCharges}`, `charges_from,${r.chargesFrom}`, `credit,${r.credit}`,
     '', 'downtime_from,downtime_to,causes,average_error_rate',
     ...r.downtime.map((d) => `${d.from},${d.to},${d.causes.join(' ')},${d.averageErrorRate}`),
     '', 'excluded_from,excluded_to,kind,reason',
