@@ -182,4 +182,26 @@ describe('closing a month', () => {
     expect(oct.total).toBe(16_000 - 1200);
     expect(await billing.sla(w.accountId, '2026-09')).toMatchObject({ monthCharges: 8000, credit: 1200 });
   });
+
+  it('8. issues every invoice when its month is rolled up, whether anyone looks, once', async () => {
+    const w = await september();
+    // two nodes with different price lists run the metering job at once; one issues, neither rewrites
+    const other = new Billing(w.db, dearer, 3);
+    const closed = rollupOptions(OCT.start + 3 * HOUR);
+    await Promise.all([w.billing.rollup(closed), other.rollup(closed)]);
+    const issued = await w.billing.invoice(w.accountId, '2026-09');
+    expect(issued.status).toBe('final');
+    expect(await other.invoice(w.accountId, '2026-09')).toEqual(issued);
+    expect([8000, 16_000]).toContain(issued.total);
+    // a price change after the close, before anyone read the invoice, changes nothing
+    const w2 = await september();
+    await w2.billing.rollup(rollupOptions(OCT.start + 3 * HOUR));
+    const rows = await w2.client.execute('SELECT account_id, month FROM issued_invoices');
+    // issued though no one has read it
+    expect(rows.rows.map((r) => [r.account_id, r.month])).toEqual([[w2.accountId, '2026-09']]);
+    const later = new Billing(w2.db, dearer, 3);
+    await later.rollup(rollupOptions(OCT.start + 4 * HOUR));
+    const sep = await later.invoice(w2.accountId, '2026-09');
+    expect(sep).toMatchObject({ status: 'final', subtotal: 8000, total: 8000 });
+  });
 });

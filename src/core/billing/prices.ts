@@ -65,6 +65,10 @@ export function previousMonth(month: string): string {
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
+export function nextMonth(month: string): string {
+  return monthOf(monthRange(month).end);
+}
+
 export function monthOf(time: number): string {
   const d = new Date(time);
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;

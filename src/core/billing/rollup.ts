@@ -178,8 +178,18 @@ export async function rollupProbe(db: Db, hour: number, gapMs: number): Promise<
   return once(db, 'probe', hour, gaps.length ? write() : []);
 }
 
+export interface RollupOptions {
+  now: number;
+  /** How long after an hour ends its log rows are surely written. */
+  settleMs: number;
+  /** A longer silence of the prober is downtime. */
+  gapMs: number;
+  /** Log rows older than this are pruned (once rolled up). */
+  retentionMs: number;
+}
+
 /** Rolls up every finished hour after the last one done (or from the first account), then prunes old log rows. */
-export async function rollupAll(db: Db, opts: { now: number; settleMs: number; gapMs: number; retentionMs: number }): Promise<number> {
+export async function rollupAll(db: Db, opts: RollupOptions): Promise<number> {
   let done = 0;
   const last = Math.floor((opts.now - opts.settleMs) / HOUR) * HOUR - HOUR;
   // each job resumes after its own last hour: an hour whose probe rollup failed is redone even if

@@ -3,8 +3,9 @@ import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { buckets, requestLog } from '../db/schema.ts';
 import { type Invoice, invoice, monthCharges } from './invoice.ts';
-import { issue, issuedInvoice, monthRolledUp } from './issued.ts';
+import { issue, issueClosedMonths, issuedInvoice, monthRolledUp } from './issued.ts';
 import type { PriceList } from './prices.ts';
+import { type RollupOptions, rollupAll } from './rollup.ts';
 import { type SlaReport, slaReport } from './sla.ts';
 
 export interface UsageReport {
@@ -33,6 +34,16 @@ export class Billing {
     const c = issued ?? await monthCharges(this.db, accountId, month, this.prices);
     const from = issued ? 'issued' : 'estimate';
     return slaReport(this.db, accountId, month, this.prices, { amount: c.subtotal - c.trialDiscount, from });
+  }
+
+  /**
+   * The metering job (every node runs it every minute): rolls up the finished hours, then issues the
+   * invoices of every month now wholly rolled up. Returns what it did.
+   */
+  async rollup(opts: RollupOptions): Promise<{ hoursRolledUp: number; invoicesIssued: number }> {
+    const hoursRolledUp = await rollupAll(this.db, opts);
+    const invoicesIssued = await issueClosedMonths(this.db, (account, month) => this.invoice(account, month));
+    return { hoursRolledUp, invoicesIssued };
   }
 
   /** The month's invoice: as issued once the month is closed and rolled up, else a running estimate. */
