@@ -204,4 +204,12 @@ describe('closing a month', () => {
     const sep = await later.invoice(w2.accountId, '2026-09');
     expect(sep).toMatchObject({ status: 'final', subtotal: 8000, total: 8000 });
   });
+
+  it('8. issues the months in order, even when a reader gets to a closed month before the job', async () => {
+    const w = await world(SEP.start - 10 * DAY, { beatsTo: OCT.end + 2 * HOUR }); // since August 21st
+    await rollupAt(w.db, OCT.start + 3 * HOUR); // August and September rolled up, neither issued yet
+    const sep = await w.billing.invoice(w.accountId, '2026-09');
+    expect(sep).toMatchObject({ status: 'final', slaCredit: { fromMonth: '2026-08', chargesFrom: 'issued' } });
+    expect(await w.billing.invoice(w.accountId, '2026-08')).toMatchObject({ status: 'final' });
+  });
 });

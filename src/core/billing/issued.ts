@@ -26,6 +26,19 @@ export async function monthRolledUp(db: Db, month: string): Promise<boolean> {
   return jobs.has('traffic') && jobs.has('probe');
 }
 
+/** Accounts that existed during the month: each gets an invoice for it. */
+function aliveIn(month: string) {
+  const { start, end } = monthRange(month);
+  return and(lt(accounts.createdAt, end), or(isNull(accounts.deletedAt), gte(accounts.deletedAt, start)));
+}
+
+/** Whether the account gets an invoice for the month (it existed during it). */
+export async function invoicedFor(db: Db, accountId: string, month: string): Promise<boolean> {
+  const [row] = await db.select({ id: accounts.id }).from(accounts)
+    .where(and(eq(accounts.id, accountId), aliveIn(month)));
+  return row !== undefined;
+}
+
 /** Stores `estimate` as the month's issued invoice unless one is there already; returns the issued one. */
 export async function issue(db: Db, estimate: Invoice, now = Date.now()): Promise<Invoice> {
   const final: Invoice = { ...estimate, status: 'final', issuedAt: new Date(now).toISOString() };
@@ -48,17 +61,13 @@ export async function issueClosedMonths(
   let month = mark?.slot != null ? nextMonth(monthOf(Number(mark.slot))) : monthOf(await firstActivity(db));
   let issued = 0;
   while (await monthRolledUp(db, month)) {
-    const { start, end } = monthRange(month);
-    const alive = await db.select({ id: accounts.id }).from(accounts)
-      .where(and(
-        lt(accounts.createdAt, end), or(isNull(accounts.deletedAt), gte(accounts.deletedAt, start)),
-      ));
+    const alive = await db.select({ id: accounts.id }).from(accounts).where(aliveIn(month));
     for (const { id } of alive) {
       if (await issuedInvoice(db, id, month)) continue;
       await issueOne(id, month);
       issued++;
     }
-    await db.insert(jobMarks).values({ job: 'invoices', slot: start }).onConflictDoNothing();
+    await db.insert(jobMarks).values({ job: 'invoices', slot: monthRange(month).start }).onConflictDoNothing();
     month = nextMonth(month);
   }
   return issued;

@@ -3,8 +3,8 @@ import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { buckets, requestLog } from '../db/schema.ts';
 import { type Invoice, invoice, monthCharges } from './invoice.ts';
-import { issue, issueClosedMonths, issuedInvoice, monthRolledUp } from './issued.ts';
-import type { PriceList } from './prices.ts';
+import { invoicedFor, issue, issueClosedMonths, issuedInvoice, monthRolledUp } from './issued.ts';
+import { type PriceList, previousMonth } from './prices.ts';
 import { type RollupOptions, rollupAll } from './rollup.ts';
 import { type SlaReport, slaReport } from './sla.ts';
 
@@ -46,12 +46,19 @@ export class Billing {
     return { hoursRolledUp, invoicesIssued };
   }
 
-  /** The month's invoice: as issued once the month is closed and rolled up, else a running estimate. */
+  /**
+   * The month's invoice: as issued once the month is rolled up (by the metering job, or by the first
+   * reader to get there before it), else a running estimate.
+   */
   async invoice(accountId: string, month: string): Promise<Invoice> {
     const issued = await issuedInvoice(this.db, accountId, month);
     if (issued) return issued;
+    const closed = await monthRolledUp(this.db, month);
+    // months are issued in order: a month's SLA credit is a share of the month before as issued
+    const before = previousMonth(month);
+    if (closed && await invoicedFor(this.db, accountId, before)) await this.invoice(accountId, before);
     const estimate = await invoice(this.db, accountId, month, this.prices, (m) => this.sla(accountId, m));
-    return (await monthRolledUp(this.db, month)) ? issue(this.db, estimate) : estimate;
+    return closed ? issue(this.db, estimate) : estimate;
   }
 
   /** From the request log (within its retention) and the metadata now. */
