@@ -2,62 +2,27 @@
  * Metering, invoices, trials and SLA from synthetic request logs, on a real libSQL file: every SLA tier
  * boundary exactly, maintenance overlaps, customer reports, heart-beat gaps, a month with no traffic.
  */
-import type { Client } from '@libsql/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { invoiceCsv } from '../src/core/billing/invoice.ts';
 import { DEFAULT_PRICES, monthRange } from '../src/core/billing/prices.ts';
 import { decideReport, reportOutage } from '../src/core/billing/reports.ts';
-import { HOUR, SLOT, rollupAll, sampleStorage } from '../src/core/billing/rollup.ts';
+import { HOUR, SLOT, sampleStorage } from '../src/core/billing/rollup.ts';
 import { Billing } from '../src/core/billing/service.ts';
 import { addExclusion } from '../src/core/billing/sla.ts';
 import { grantTrial, refuseTrial, trialView } from '../src/core/billing/trials.ts';
-import type { Db } from '../src/core/db/index.ts';
 import { createAccount, deleteAccount } from '../src/core/model/accounts.ts';
 import { SecretBox } from '../src/core/secretbox.ts';
-import { migratedDb } from './helpers/db.ts';
-import { removeDir, tempDir } from './helpers/server.ts';
+import { QUOTA, type World, beats, removeWorlds, rollupAt, traffic, world as newWorld } from './helpers/billing.ts';
 
 const MONTH = '2026-09';
 const { start, end } = monthRange(MONTH); // 30 days
-const QUOTA = { maxBytes: 2 ** 50, maxBuckets: 100, maxObjects: 1e9, maxObjectSize: 2 ** 42, requestsPerSecond: 1000, bytesPerSecond: 2 ** 30 };
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await removeDir(d);
-});
-
-interface World { client: Client; db: Db; billing: Billing; accountId: string }
+afterAll(removeWorlds);
 
 /** A fresh database with one account created at `createdAt`, and prober beats every 30 s throughout. */
-async function world(createdAt: number, opts: { customerId?: string; beatsFrom?: number; beatsTo?: number } = {}): Promise<World> {
-  const dir = await tempDir('qoima-billing-');
-  dirs.push(dir);
-  const { client, db } = await migratedDb(dir);
-  const box = await SecretBox.create(new Uint8Array(32).fill(7));
-  const a = await createAccount({ db, box }, { name: 'billed', quota: QUOTA, customerId: opts.customerId, trialDays: 3 });
-  await client.execute({ sql: 'UPDATE accounts SET created_at = ? WHERE id = ?', args: [createdAt, a.accountId] });
-  await client.execute({ sql: 'UPDATE trials SET starts_at = ?, ends_at = ? WHERE account_id = ?', args: [createdAt, createdAt + 3 * 86_400_000, a.accountId] });
-  await beats(client, opts.beatsFrom ?? createdAt - HOUR, opts.beatsTo ?? end + 2 * HOUR);
-  return { client, db, billing: new Billing(db, DEFAULT_PRICES, 3), accountId: a.accountId };
-}
+const world = (createdAt: number, opts: { customerId?: string; beatsFrom?: number; beatsTo?: number } = {}) =>
+  newWorld(createdAt, { ...opts, beatsTo: opts.beatsTo ?? end + 2 * HOUR });
 
-async function beats(client: Client, from: number, to: number) {
-  await client.execute({
-    sql: `WITH RECURSIVE t(x) AS (SELECT ? UNION ALL SELECT x + 30000 FROM t WHERE x + 30000 < ?) INSERT INTO probe_beats (node_id, time) SELECT 'prober', x FROM t`,
-    args: [from, to],
-  });
-}
-
-/** `requests` log rows in the 5-minute slot starting at `slot`, `errors` of them answered 500. */
-async function traffic(w: World, slot: number, requests: number, errors: number, opts: { op?: string; status?: number; code?: string; bucket?: string; cls?: string; bytesOut?: number } = {}) {
-  await w.client.execute({
-    sql: `WITH RECURSIVE t(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM t WHERE i + 1 < ?)
-          INSERT INTO request_log (time, request_id, node_id, account_id, bucket, key, operation, status, error_code, bytes_in, bytes_out, duration_ms, auth, storage_class)
-          SELECT ? + i, 'R' || i, 'n', ?, ?, 'k', ?, CASE WHEN i < ? THEN ? ELSE 200 END, CASE WHEN i < ? THEN ? ELSE NULL END, 0, ?, 1, 'root', ? FROM t`,
-    args: [requests, slot + 1000, w.accountId, opts.bucket ?? 'b', opts.op ?? 'GetObject', errors, opts.status ?? 500, errors, opts.code ?? 'InternalError', opts.bytesOut ?? 0, opts.cls ?? 'STANDARD'],
-  });
-}
-
-const rollup = (w: World) => rollupAll(w.db, { now: end + 3 * HOUR, settleMs: 0, gapMs: 90_000, retentionMs: 10 * 365 * 86_400_000 });
+const rollup = (w: World) => rollupAt(w.db, end + 3 * HOUR);
 /** Slot i of the last 1000 five-minute slots of the month: the whole life of a `lastThousand` account. */
 const last = (i: number) => end - (1000 - i) * SLOT;
 const lastThousand = () => world(end - 1000 * SLOT);
@@ -144,7 +109,7 @@ describe('what does not count, and what does', () => {
     await rollup(w);
     // as if the probe part of those hours had failed after the traffic part went through
     await w.client.execute("DELETE FROM job_marks WHERE job = 'probe'");
-    await w.client.execute('DELETE FROM probe_slots');
+    await w.client.execute('DELETE FROM probe_gaps');
     expect((await w.billing.sla(w.accountId, MONTH)).downtime).toHaveLength(0);
     await rollup(w);
     const r = await w.billing.sla(w.accountId, MONTH);
@@ -164,8 +129,6 @@ describe('invoices', () => {
   /** An account with a STANDARD bucket of exactly 1 GiB all month and a COLD one read 2 GiB from. */
   async function billedMonth(opts: { customerId?: string; more?: (w: World) => Promise<void> } = {}) {
     const w = await world(start, opts);
-    const box = await SecretBox.create(new Uint8Array(32).fill(7));
-    void box;
     await w.client.execute({ sql: "INSERT INTO buckets (id, name, account_id, storage_class, created_at, byte_count) VALUES ('b1', 'std', ?, 'STANDARD', ?, ?)", args: [w.accountId, start, 2 ** 30] });
     await w.client.execute({ sql: "INSERT INTO buckets (id, name, account_id, storage_class, created_at, byte_count) VALUES ('b2', 'cold', ?, 'COLD', ?, 0)", args: [w.accountId, start] });
     for (let t = start; t < end; t += HOUR) await sampleStorage(w.db, t, HOUR);
@@ -243,7 +206,7 @@ describe('invoices', () => {
     const w = await world(start - 10 * 86_400_000, { customerId: 'issued@example.kz' }); // its trial long over
     await w.client.execute({ sql: "INSERT INTO buckets (id, name, account_id, storage_class, created_at, byte_count) VALUES ('b1', 'std', ?, 'STANDARD', ?, ?)", args: [w.accountId, start, 2 ** 30] });
     for (let t = start; t < end; t += HOUR) await sampleStorage(w.db, t, HOUR);
-    await rollupAll(w.db, { now: end - 2 * HOUR, settleMs: 0, gapMs: 90_000, retentionMs: 10 * 365 * 86_400_000 });
+    await rollupAt(w.db, end - 2 * HOUR);
     expect(await w.billing.invoice(w.accountId, MONTH)).toMatchObject({ status: 'estimate', issuedAt: null });
     await rollup(w); // the last hours too
     const issued = await w.billing.invoice(w.accountId, MONTH);
@@ -274,7 +237,7 @@ describe('invoices', () => {
     for (let i = 0; i < 89; i++) await traffic(w, aug.start + i * SLOT, 1, 1);
     await traffic(w, aug.start + 89 * SLOT, 100, 28);
     await w.client.execute("DELETE FROM job_marks WHERE job = 'traffic'");
-    await rollupAll(w.db, { now: end + 3 * HOUR, settleMs: 0, gapMs: 90_000, retentionMs: 10 * 365 * 86_400_000 });
+    await rollupAt(w.db, end + 3 * HOUR);
     const sla = await w.billing.sla(w.accountId, '2026-08');
     expect(sla.availability).toBeCloseTo(99.0, 6);
     expect(sla.credit).toBe(Math.round(sla.monthCharges * 0.05));

@@ -2,7 +2,7 @@
 import { invoiceCsv } from '../core/billing/invoice.ts';
 import { monthRange } from '../core/billing/prices.ts';
 import { decideReport, listReports } from '../core/billing/reports.ts';
-import { rollupAll, sampleStorage } from '../core/billing/rollup.ts';
+import { sampleStorage } from '../core/billing/rollup.ts';
 import { addExclusion, slaCsv } from '../core/billing/sla.ts';
 import { grantTrial, refuseTrial, trialView } from '../core/billing/trials.ts';
 import { type Args, type Command, UsageError, need, one } from './admin-commands.ts';
@@ -82,11 +82,11 @@ export const BILLING_COMMANDS: Record<string, Command> = {
   },
   'outages reject': { help: '--id ID [--note T]           reject a report', run: async (o, _c, a) => decideReport(o.db, need(a, '--id'), { status: 'rejected', note: one(a, '--note') }) },
   rollup: {
-    help: '[--now ISO]                        sample storage and roll up finished hours now',
+    help: '[--now ISO]                        sample storage, roll up finished hours, issue closed months',
     run: async (o, cfg, a) => {
       const now = one(a, '--now') ? time(need(a, '--now'), '--now') : Date.now();
       await sampleStorage(o.db, now, cfg.storageSampleMs);
-      return { hoursRolledUp: await rollupAll(o.db, rollupOptions(cfg, now)) };
+      return o.billing.rollup(rollupOptions(cfg, now));
     },
   },
 };

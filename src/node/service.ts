@@ -9,7 +9,7 @@ import type { createApp } from '../core/app.ts';
 import { serviceApp } from '../core/assemble.ts';
 import { heartbeat, leaveCluster } from '../core/block/gc.ts';
 import { probe } from '../core/billing/prober.ts';
-import { rollupAll, sampleStorage } from '../core/billing/rollup.ts';
+import { sampleStorage } from '../core/billing/rollup.ts';
 import type { Db } from '../core/db/index.ts';
 import { randomBase32 } from '../core/digests.ts';
 import { BatchingRequestLog, dbLogWriter, type LogWriter, noRequestLog } from '../core/log/request-log.ts';
@@ -76,7 +76,7 @@ export async function openService(cfg: Config, parts: EntryParts): Promise<Servi
       every(cfg.probeMs, 'probe', () => probe(db, nodeId)),
       every(Math.min(cfg.storageSampleMs, 60_000), 'metering', async () => {
         await sampleStorage(db, Date.now(), cfg.storageSampleMs);
-        await rollupAll(db, rollupOptions(cfg));
+        await billing.rollup(rollupOptions(cfg));
       }),
       every(cfg.gcIntervalMs, 'maintenance', async () => {
         await runMaintenance(db, store, maintenanceOptions(cfg));

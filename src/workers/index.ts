@@ -14,7 +14,7 @@ import { TokenService } from '../core/auth/tokens.ts';
 import { heartbeat } from '../core/block/gc.ts';
 import { probe } from '../core/billing/prober.ts';
 import { DEFAULT_PRICES, PriceList } from '../core/billing/prices.ts';
-import { rollupAll, sampleStorage } from '../core/billing/rollup.ts';
+import { sampleStorage } from '../core/billing/rollup.ts';
 import { Billing } from '../core/billing/service.ts';
 import { type Config, loadConfig, maintenanceOptions, rollupOptions } from '../core/config.ts';
 import { openDb } from '../core/db/index.ts';
@@ -75,11 +75,13 @@ async function setUp(env: Env): Promise<Isolate> {
   await heartbeat(db, nodeId);
   const store = new R2ChunkStore(env.CHUNKS);
   const requestLog = new BatchingRequestLog(dbLogWriter(db, nodeId), nodeId, { ...cfg.log, flushMs: 0, warn: (m) => console.error(m) });
+  const prices = env.QOIMA_PRICES ? PriceList.parse(JSON.parse(env.QOIMA_PRICES)) : DEFAULT_PRICES;
+  const billing = new Billing(db, prices, cfg.trialDays);
   const app = serviceApp(cfg, {
     db, box, store, tokens, requestLog, nodeId,
     digests: workersDigests,
     operatorToken: env.QOIMA_OPERATOR_TOKEN ?? null,
-    billing: new Billing(db, env.QOIMA_PRICES ? PriceList.parse(JSON.parse(env.QOIMA_PRICES)) : DEFAULT_PRICES, cfg.trialDays),
+    billing,
     txtLookup: dohTxtLookup(env.QOIMA_DOH_URL ?? 'https://cloudflare-dns.com/dns-query'),
     inspectCertificate: () => {
       throw new S3Error('NotImplemented', 'On Workers, TLS for custom domains is Cloudflare\'s: add the domain to the worker in the Cloudflare dashboard.');
@@ -98,7 +100,7 @@ async function setUp(env: Env): Promise<Isolate> {
     async jobs() {
       await probe(db, nodeId);
       await sampleStorage(db, Date.now(), cfg.storageSampleMs);
-      await rollupAll(db, rollupOptions(cfg));
+      await billing.rollup(rollupOptions(cfg));
       await runMaintenance(db, store, maintenanceOptions(cfg));
     },
   };

@@ -14,6 +14,7 @@ import m0007 from '../../migrations/0007_console.sql';
 import m0008 from '../../migrations/0008_issued_invoices.sql';
 import m0009 from '../../migrations/0009_copy_retrieval.sql';
 import m0010 from '../../migrations/0010_release_stranded_domains.sql';
+import m0011 from '../../migrations/0011_usage_by_class_and_trial.sql';
 import { type Journal, loadMigrations, type Migration } from '../core/db/migrate.ts';
 
 const BUNDLED: Record<string, string> = {
@@ -28,6 +29,7 @@ const BUNDLED: Record<string, string> = {
   '0008_issued_invoices': m0008,
   '0009_copy_retrieval': m0009,
   '0010_release_stranded_domains': m0010,
+  '0011_usage_by_class_and_trial': m0011,
 };
 
 export function bundledMigrations(): Promise<Migration[]> {

@@ -7,8 +7,9 @@
 import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { usageHourly } from '../db/schema.ts';
-import { GIB, type PriceList, charge, monthRange, previousMonth } from './prices.ts';
-import type { SlaReport } from './sla.ts';
+import { type Ratio, ZERO, add } from './exact.ts';
+import { GIB, type PriceList, exactCharge, monthRange, previousMonth, rounded } from './prices.ts';
+import type { ChargesFrom, SlaReport } from './sla.ts';
 import { trialOf } from './trials.ts';
 
 export interface Line {
@@ -29,7 +30,14 @@ export interface Invoice {
   lines: Line[];
   subtotal: number;
   trialDiscount: number;
-  slaCredit: { fromMonth: string; availability: number; percent: number; amount: number };
+  /**
+   * The previous month's SLA credit: a share of that month's charges as issued (`chargesFrom: 'issued'`),
+   * or of its estimate while it is not issued yet (only an estimate can show that; absent on invoices
+   * issued before this was recorded).
+   */
+  slaCredit: {
+    fromMonth: string; availability: number; percent: number; amount: number; chargesFrom?: ChargesFrom;
+  };
   total: number;
   /** 'estimate' while the month is open (or not yet rolled up); 'final' once issued, never to change. */
   status: 'estimate' | 'final';
@@ -45,7 +53,11 @@ interface Totals {
   classB: number;
 }
 
-async function totals(db: Db, accountId: string, from: number, to: number): Promise<Map<string, Totals>> {
+/** The month's usage per class; `trialOnly`: only what was used within the trial window. */
+async function totals(db: Db, accountId: string, month: string, trialOnly: boolean) {
+  const { start, end } = monthRange(month);
+  const { accountId: account, hour } = usageHourly;
+  const inMonth = and(eq(account, accountId), gte(hour, start), lt(hour, end));
   const rows = await db
     .select({
       storageClass: usageHourly.storageClass,
@@ -58,51 +70,61 @@ async function totals(db: Db, accountId: string, from: number, to: number): Prom
       retrievalBytes: sql<number>`total(${usageHourly.retrievalBytes})`,
     })
     .from(usageHourly)
-    .where(and(eq(usageHourly.accountId, accountId), gte(usageHourly.hour, from), lt(usageHourly.hour, to)))
+    .where(trialOnly ? and(inMonth, eq(usageHourly.inTrial, 1)) : inMonth)
     .groupBy(usageHourly.storageClass);
   return new Map(rows.map((r) => [r.storageClass, { byteSeconds: Number(r.byteSeconds), bytesOut: Number(r.bytesOut), retrievalBytes: Number(r.retrievalBytes), classA: Number(r.classA), classB: Number(r.classB) }]));
 }
 
 const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(3);
 
-function linesFor(t: Map<string, Totals>, prices: PriceList, secondsInMonth: number): Line[] {
+type Priced = { lines: Line[]; exact: Ratio };
+
+/** Line items per class (each rounded once) and their exact sum, for a discount rounded once as a whole. */
+function linesFor(t: Map<string, Totals>, prices: PriceList, secondsInMonth: number): Priced {
   const lines: Line[] = [];
+  let exact = ZERO;
+  /** A line charging `quantity × unitPrice / per`, showing the quantity as `shown`. */
+  const push = (item: string, storageClass: Line['storageClass'], unit: string, unitPrice: number,
+    quantity: number, per: bigint, shown: string) => {
+    const amount = exactCharge(quantity, unitPrice, per);
+    exact = add(exact, amount);
+    lines.push({ item, storageClass, quantity: shown, unit, unitPrice, amount: rounded(amount) });
+  };
+  const MILLION = 1_000_000n;
+  const storagePer = GIB * BigInt(secondsInMonth);
   let egress = 0;
   const copiedOutOfCold = [...t.values()].reduce((n, u) => n + u.retrievalBytes, 0);
   for (const cls of ['STANDARD', 'COLD'] as const) {
     const u = t.get(cls) ?? { byteSeconds: 0, bytesOut: 0, retrievalBytes: 0, classA: 0, classB: 0 };
     const retrieved = u.bytesOut + (cls === 'COLD' ? copiedOutOfCold : 0);
     egress += u.bytesOut;
-    const storagePer = GIB * BigInt(secondsInMonth);
-    lines.push(
-      { item: 'Storage', storageClass: cls, quantity: (u.byteSeconds / 2 ** 30 / secondsInMonth).toFixed(6), unit: 'GiB-month', unitPrice: prices.storagePerGiBMonth[cls], amount: charge(u.byteSeconds, prices.storagePerGiBMonth[cls], storagePer) },
-      { item: 'Class A requests', storageClass: cls, quantity: String(u.classA), unit: 'requests', unitPrice: prices.classAPerMillion[cls], amount: charge(u.classA, prices.classAPerMillion[cls], 1_000_000n) },
-      { item: 'Class B requests', storageClass: cls, quantity: String(u.classB), unit: 'requests', unitPrice: prices.classBPerMillion[cls], amount: charge(u.classB, prices.classBPerMillion[cls], 1_000_000n) },
-    );
-    if (prices.retrievalPerGiB[cls] > 0) {
-      lines.push({ item: 'Retrieval', storageClass: cls, quantity: gib(retrieved), unit: 'GiB', unitPrice: prices.retrievalPerGiB[cls], amount: charge(retrieved, prices.retrievalPerGiB[cls], GIB) });
-    }
+    const months = (u.byteSeconds / 2 ** 30 / secondsInMonth).toFixed(6);
+    push('Storage', cls, 'GiB-month', prices.storagePerGiBMonth[cls], u.byteSeconds, storagePer, months);
+    push('Class A requests', cls, 'requests', prices.classAPerMillion[cls], u.classA, MILLION, `${u.classA}`);
+    push('Class B requests', cls, 'requests', prices.classBPerMillion[cls], u.classB, MILLION, `${u.classB}`);
+    const retrieval = prices.retrievalPerGiB[cls];
+    if (retrieval > 0) push('Retrieval', cls, 'GiB', retrieval, retrieved, GIB, gib(retrieved));
   }
-  if (prices.egressPerGiB > 0) lines.push({ item: 'Egress', storageClass: null, quantity: gib(egress), unit: 'GiB', unitPrice: prices.egressPerGiB, amount: charge(egress, prices.egressPerGiB, GIB) });
-  return lines;
+  if (prices.egressPerGiB > 0) push('Egress', null, 'GiB', prices.egressPerGiB, egress, GIB, gib(egress));
+  return { lines, exact };
 }
 
 const sum = (lines: Line[]) => lines.reduce((n, l) => n + l.amount, 0);
 
-/** What a month costs before any SLA credit: line items and the trial's share of them. */
+/**
+ * What a month costs before any SLA credit: line items and the trial's share of them. The discount is
+ * one line of the invoice, so it is rounded once, from the exact charges of what the trial covered.
+ */
 export async function monthCharges(db: Db, accountId: string, month: string, prices: PriceList): Promise<{ lines: Line[]; subtotal: number; trialDiscount: number }> {
   const { start, end } = monthRange(month);
   const seconds = (end - start) / 1000;
-  const lines = linesFor(await totals(db, accountId, start, end), prices, seconds);
+  const { lines } = linesFor(await totals(db, accountId, month, false), prices, seconds);
+  const subtotal = sum(lines);
+  // what was used within the trial's window (metered apart, to the millisecond), while it stays granted
   const trial = await trialOf(db, accountId);
-  let trialDiscount = 0;
-  if (trial && trial.status === 'granted') {
-    // the hour the trial starts in, and every hour starting before it ends, are free
-    const from = Math.max(start, Math.floor(trial.startsAt / 3_600_000) * 3_600_000);
-    const to = Math.min(end, trial.endsAt);
-    if (to > from) trialDiscount = sum(linesFor(await totals(db, accountId, from, to), prices, seconds));
-  }
-  return { lines, subtotal: sum(lines), trialDiscount: Math.min(trialDiscount, sum(lines)) };
+  if (trial?.status !== 'granted') return { lines, subtotal, trialDiscount: 0 };
+  const free = rounded(linesFor(await totals(db, accountId, month, true), prices, seconds).exact);
+  return { lines, subtotal, trialDiscount: Math.min(free, subtotal) };
 }
 
 export async function invoice(
@@ -119,7 +141,10 @@ export async function invoice(
   return {
     accountId, month, currency: prices.currency, minorUnit: prices.currency === 'KZT' ? 'tiyn' : 'minor unit',
     lines, subtotal, trialDiscount,
-    slaCredit: { fromMonth: prev.month, availability: prev.availability, percent: prev.tier.creditPercent, amount: credit },
+    slaCredit: {
+      fromMonth: prev.month, availability: prev.availability, percent: prev.tier.creditPercent,
+      amount: credit, chargesFrom: prev.chargesFrom,
+    },
     total: afterTrial - credit,
     status: 'estimate',
     issuedAt: null,
@@ -132,7 +157,9 @@ export function invoiceCsv(inv: Invoice): string {
   for (const l of inv.lines) rows.push([l.item, l.storageClass, l.quantity, l.unit, l.unitPrice, l.amount]);
   rows.push(['Subtotal', null, null, null, null, inv.subtotal]);
   rows.push(['Free trial', null, null, null, null, -inv.trialDiscount]);
-  rows.push([`SLA credit (${inv.slaCredit.fromMonth}: ${inv.slaCredit.availability}% → ${inv.slaCredit.percent}%)`, null, null, null, null, -inv.slaCredit.amount]);
+  const { fromMonth, availability, percent, amount, chargesFrom } = inv.slaCredit;
+  const of = chargesFrom === 'estimate' ? `, of its estimate: ${fromMonth} is not issued yet` : '';
+  rows.push([`SLA credit (${fromMonth}: ${availability}% → ${percent}%${of})`, null, null, null, null, -amount]);
   rows.push(['Total', null, null, null, null, inv.total]);
   rows.push([inv.status === 'final' ? `Issued ${inv.issuedAt}` : 'Estimate: the month is not closed yet', null, null, null, null, null]);
   return rows.map((r) => r.map(esc).join(',')).join('\n') + '\n';

@@ -3,6 +3,7 @@
  * floats; every amount is computed with BigInt and rounded half up once, at the end of its line.
  */
 import { z } from 'zod';
+import { type Ratio, ratio } from './exact.ts';
 
 const perClass = z.object({ STANDARD: z.number().int().min(0), COLD: z.number().int().min(0) });
 
@@ -33,10 +34,20 @@ export function divRound(num: bigint, den: bigint): bigint {
 
 export const GIB = 1n << 30n;
 
+/** `quantity × price / per` in minor units, exactly: for summing charges before their one rounding. */
+export function exactCharge(quantity: number | bigint, price: number, per: bigint): Ratio {
+  // sums of very large quantities come back as REALs (SQL total()): whole, but maybe past 2^53
+  return ratio(BigInt(typeof quantity === 'number' ? Math.round(quantity) : quantity) * BigInt(price), per);
+}
+
+/** An exact amount rounded (half up) to whole minor units: once per line of an invoice. */
+export function rounded(amount: Ratio): number {
+  return Number(divRound(amount.num, amount.den));
+}
+
 /** `quantity × price / per`, in minor units, rounded once. */
 export function charge(quantity: number | bigint, price: number, per: bigint): number {
-  // sums of very large quantities come back as REALs (SQL total()): whole, but maybe past 2^53
-  return Number(divRound(BigInt(typeof quantity === 'number' ? Math.round(quantity) : quantity) * BigInt(price), per));
+  return rounded(exactCharge(quantity, price, per));
 }
 
 /** The calendar month `YYYY-MM` as [start, end) epoch ms in UTC. */
@@ -52,6 +63,10 @@ export function previousMonth(month: string): string {
   const { start } = monthRange(month);
   const d = new Date(start - 1);
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+export function nextMonth(month: string): string {
+  return monthOf(monthRange(month).end);
 }
 
 export function monthOf(time: number): string {

@@ -3,8 +3,9 @@ import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { buckets, requestLog } from '../db/schema.ts';
 import { type Invoice, invoice, monthCharges } from './invoice.ts';
-import { issue, issuedInvoice, monthRolledUp } from './issued.ts';
-import type { PriceList } from './prices.ts';
+import { invoicedFor, issue, issueClosedMonths, issuedInvoice, monthRolledUp } from './issued.ts';
+import { type PriceList, previousMonth } from './prices.ts';
+import { type RollupOptions, rollupAll } from './rollup.ts';
 import { type SlaReport, slaReport } from './sla.ts';
 
 export interface UsageReport {
@@ -24,17 +25,40 @@ export class Billing {
     readonly trialDays: number,
   ) {}
 
+  /**
+   * The month's SLA report. Its credit is a share of the month's charges as issued (the prices then),
+   * never re-priced; while the month is not issued, of the same estimate its invoice shows.
+   */
   async sla(accountId: string, month: string): Promise<SlaReport> {
-    const c = await monthCharges(this.db, accountId, month, this.prices);
-    return slaReport(this.db, accountId, month, this.prices, c.subtotal - c.trialDiscount);
+    const issued = await issuedInvoice(this.db, accountId, month);
+    const c = issued ?? await monthCharges(this.db, accountId, month, this.prices);
+    const from = issued ? 'issued' : 'estimate';
+    return slaReport(this.db, accountId, month, this.prices, { amount: c.subtotal - c.trialDiscount, from });
   }
 
-  /** The month's invoice: as issued once the month is closed and rolled up, else a running estimate. */
+  /**
+   * The metering job (every node runs it every minute): rolls up the finished hours, then issues the
+   * invoices of every month now wholly rolled up. Returns what it did.
+   */
+  async rollup(opts: RollupOptions): Promise<{ hoursRolledUp: number; invoicesIssued: number }> {
+    const hoursRolledUp = await rollupAll(this.db, opts);
+    const invoicesIssued = await issueClosedMonths(this.db, (account, month) => this.invoice(account, month));
+    return { hoursRolledUp, invoicesIssued };
+  }
+
+  /**
+   * The month's invoice: as issued once the month is rolled up (by the metering job, or by the first
+   * reader to get there before it), else a running estimate.
+   */
   async invoice(accountId: string, month: string): Promise<Invoice> {
     const issued = await issuedInvoice(this.db, accountId, month);
     if (issued) return issued;
+    const closed = await monthRolledUp(this.db, month);
+    // months are issued in order: a month's SLA credit is a share of the month before as issued
+    const before = previousMonth(month);
+    if (closed && await invoicedFor(this.db, accountId, before)) await this.invoice(accountId, before);
     const estimate = await invoice(this.db, accountId, month, this.prices, (m) => this.sla(accountId, m));
-    return (await monthRolledUp(this.db, month)) ? issue(this.db, estimate) : estimate;
+    return closed ? issue(this.db, estimate) : estimate;
   }
 
   /** From the request log (within its retention) and the metadata now. */

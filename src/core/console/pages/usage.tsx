@@ -76,7 +76,7 @@ export function usagePages(app: ConsoleApp, pages: Pages): void {
 
         <div class="card">
           <h2>{`Availability in ${month}`}</h2>
-          <p><strong>{`${sla.availability.toFixed(3)}%`}</strong> <span class="muted">{`promised 99.9%${inProgress ? ', month in progress' : ''}`}</span></p>
+          <p><strong>{`${sla.availability.toFixed(9).slice(0, -6)}%`}</strong> <span class="muted">{`promised 99.9%${inProgress ? ', month in progress' : ''}`}</span></p>
           <p>{sla.tier.creditPercent > 0 ? `Below the promise: a ${sla.tier.creditPercent}% credit (${money(sla.credit, invoice.currency)}) goes to the next invoice.` : 'Within the promise: no credit due.'}</p>
           {sla.downtime.length ? (
             <ul>{sla.downtime.map((d) => <li>{`${when(d.from)} – ${when(d.to)}: ${d.causes.join(', ')}`}</li>)}</ul>

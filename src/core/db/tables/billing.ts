@@ -29,6 +29,11 @@ export const requestLog = sqliteTable(
   (t) => [index('request_log_time').on(t.time), index('request_log_account_time').on(t.accountId, t.time)],
 );
 
+/**
+ * Usage per hour, account, bucket name, storage class and trial share. The class is part of the key
+ * because a bucket deleted and re-created with the other class in the same hour is two buckets with one
+ * name; `in_trial` because the hour in which a trial starts or ends is part free, part paid.
+ */
 export const usageHourly = sqliteTable(
   'usage_hourly',
   {
@@ -36,6 +41,12 @@ export const usageHourly = sqliteTable(
     accountId: text('account_id').notNull(),
     bucket: text('bucket').notNull(),
     storageClass: text('storage_class').notNull(),
+    /**
+     * 1: used within the account's granted trial window, as the trial stood when this was metered (to
+     * the millisecond: request times, storage samples split at the window's edges); the invoice frees
+     * it while the trial stays granted.
+     */
+    inTrial: integer('in_trial').notNull().default(0),
     /** Stored bytes × seconds, sampled from the metadata. */
     byteSeconds: integer('byte_seconds').notNull().default(0),
     bytesIn: integer('bytes_in').notNull().default(0),
@@ -45,7 +56,10 @@ export const usageHourly = sqliteTable(
     /** COLD bytes read by copies (priced as COLD retrieval whatever this row's class). */
     retrievalBytes: integer('retrieval_bytes').notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.hour, t.accountId, t.bucket] }), index('usage_hourly_account').on(t.accountId, t.hour)],
+  (t) => [
+    primaryKey({ columns: [t.hour, t.accountId, t.bucket, t.storageClass, t.inTrial] }),
+    index('usage_hourly_account').on(t.accountId, t.hour),
+  ],
 );
 
 export const slaIntervals = sqliteTable(
@@ -93,8 +107,15 @@ export const trials = sqliteTable('trials', {
 
 export const logDrops = sqliteTable('log_drops', { time: integer('time').notNull(), nodeId: text('node_id').notNull(), dropped: integer('dropped').notNull() });
 
-/** Per five minutes, how long the service did not answer (gaps in the prober's heart-beats). */
-export const probeSlots = sqliteTable('probe_slots', { slot: integer('slot').primaryKey(), downMs: integer('down_ms').notNull() });
+/**
+ * When the service did not answer: gaps in the prober's heart-beats, [from, to) in epoch ms, cut at
+ * hour boundaries (each hour's rollup writes its own). Kept as intervals, not per-slot totals, so that
+ * the SLA can join them with reported outages without counting the same minutes twice.
+ */
+export const probeGaps = sqliteTable('probe_gaps', {
+  from: integer('from_ms').primaryKey(),
+  to: integer('to_ms').notNull(),
+});
 
 /**
  * Invoices of closed months, as issued: once a month's hours are all rolled up its invoice is stored
