@@ -58,9 +58,20 @@ export async function passwordMatches(stored: string, password: string): Promise
   return timingSafeEqual(toBase64Url(await pbkdf2(password, saltBytes, Number(iter))), hash);
 }
 
+/** The longest address SMTP carries (RFC 5321's path limit less the angle brackets). */
+export const MAX_EMAIL = 254;
+
+/**
+ * The e-mail as it is stored: trimmed, lower-cased; something@domain.tld without spaces. The length is
+ * checked before the pattern, and the pattern cannot backtrack: `[^\s@.]*` stops at the domain's first
+ * dot after its first character, so each character is looked at once.
+ */
 export function normalizeEmail(email: string): string {
   const e = email.trim().toLowerCase();
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e) || e.length > 254) throw new S3Error('InvalidArgument', `"${email}" is not an e-mail address.`);
+  if (e.length > MAX_EMAIL || !/^[^\s@]+@[^\s@][^\s@.]*\.[^\s@]+$/.test(e)) {
+    const shown = email.length > 100 ? `${email.slice(0, 100)}…` : email;
+    throw new S3Error('InvalidArgument', `"${shown}" is not an e-mail address (at most ${MAX_EMAIL} characters).`);
+  }
   return e;
 }
 
