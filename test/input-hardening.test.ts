@@ -136,6 +136,16 @@ describe('every value that becomes a response header is checked on the way in', 
   });
 });
 
+describe('keys', () => {
+  it('a key with NUL is refused: the listing could not name it', async () => {
+    const put = await rawRequest(srv.endpoint, srv.creds, { method: 'PUT', path: `/${B}/nul%00key`, body: 'x' });
+    expect(put.status).toBe(400);
+    expect(await errorCode(put)).toBe('InvalidArgument');
+    const list = await rawRequest(srv.endpoint, srv.creds, { path: `/${B}`, query: { 'list-type': '2', prefix: 'nul' } });
+    expect(await list.text()).not.toContain('<Key>');
+  });
+});
+
 describe('signatures', () => {
   it('a header value with a Latin-1 no-break space is signed as SigV4 says (only spaces and tabs collapse)', async () => {
     // (sent as its Latin-1 byte, as boto3 sends metadata; the JS SDK's own non-ASCII handling is another matter)

@@ -68,7 +68,7 @@ export const MAX_EMAIL = 254;
  */
 export function normalizeEmail(email: string): string {
   const e = email.trim().toLowerCase();
-  if (e.length > MAX_EMAIL || !/^[^\s@]+@[^\s@][^\s@.]*\.[^\s@]+$/.test(e)) {
+  if (e.length > MAX_EMAIL || /[\x00-\x1f\x7f]/.test(e) || !/^[^\s@]+@[^\s@][^\s@.]*\.[^\s@]+$/.test(e)) {
     const shown = email.length > 100 ? `${email.slice(0, 100)}…` : email;
     throw new S3Error('InvalidArgument', `"${shown}" is not an e-mail address (at most ${MAX_EMAIL} characters).`);
   }

@@ -11,7 +11,7 @@ import { formHeaders, objectHeadersFrom, quoteEtag } from '../headers.ts';
 import { ingest, orUndo } from '../ingest.ts';
 import { verifyPostPolicy } from '../post-policy.ts';
 import { unsupportedFeature } from '../operations.ts';
-import { MAX_KEY_BYTES } from '../target.ts';
+import { MAX_KEY_BYTES, checkNewKey } from '../target.ts';
 import { type WriteDeps, checkAcl, checkStorageClass, reserveFor } from './write.ts';
 
 export interface PostObjectDeps extends WriteDeps {
@@ -61,6 +61,7 @@ export function postObjectHandlers(deps: PostObjectDeps) {
       if (keyField.length + (pieces.length - 1) * (filename.length - '${filename}'.length) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
       const key = pieces.join(filename);
       if (!key || new TextEncoder().encode(key).length > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
+      checkNewKey(key);
       if (!allows(policy.credential.scopes, 'write', call.bucket.name, key)) {
         throw new S3Error('AccessDenied', `Access Denied: the key that signed this form may not write s3://${call.bucket.name}/${key}.`);
       }
