@@ -136,6 +136,14 @@ describe('every value that becomes a response header is checked on the way in', 
   });
 });
 
+describe('limits', () => {
+  it('a JSON API body over 1 MiB is EntityTooLarge (it is no XML)', async () => {
+    const res = await api(srv, 'POST', '/admin/outages', { description: 'x'.repeat(1024 * 1024) });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe('EntityTooLarge');
+  });
+});
+
 describe('keys', () => {
   it('a key with NUL is refused: the listing could not name it', async () => {
     const put = await rawRequest(srv.endpoint, srv.creds, { method: 'PUT', path: `/${B}/nul%00key`, body: 'x' });
