@@ -111,7 +111,9 @@ describe('fuzz: browser upload forms', () => {
 
 describe('fuzz: the console', () => {
   it('e-mails and passwords on sign-up and sign-in', async () => {
-    const email = fc.oneof(hostileText(140_000), fc.tuple(hostileText(100), hostileText(100)).map(([a, b]) => `${a}@${b}.kz`));
+    // (up to 100 000 characters: even at 9 bytes each when urlencoded, the form stays under the console's 1 MiB,
+    // past which the server stops reading and closes the connection)
+    const email = fc.oneof(hostileText(100_000), fc.tuple(hostileText(100), hostileText(100)).map(([a, b]) => `${a}@${b}.kz`));
     await fuzz('e-mails and passwords', fc.tuple(fc.constantFrom('sign-up', 'sign-in'), email, hostileText(2000), hostileText(200)), 120, async ([page, address, password, name]) => {
       const form = new URLSearchParams({ name: wellFormed(name), email: wellFormed(address), password: wellFormed(password) });
       const { res } = await f.sane(`${page} with a hostile e-mail`, () => fetch(`${f.srv.endpoint}/console/${page}`, { method: 'POST', body: form, redirect: 'manual' }));
