@@ -102,6 +102,12 @@ describe('every value that becomes a response header is checked on the way in', 
     expect(await errorCode(res)).toBe('InvalidArgument');
   });
 
+  it('a presigned link cannot be made with a Content-Disposition no response could carry', async () => {
+    const res = await api(srv, 'POST', `/admin/buckets/${B}/presigned-url`, { key: 'a.txt', responseContentDisposition: 'attachment\x01' });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe('InvalidArgument');
+  });
+
   it("a bucket's default Cache-Control must be a header value", async () => {
     const res = await api(srv, 'PATCH', `/admin/buckets/${B}`, { defaultCacheControl: 'max-age=60\x01' });
     expect(res.status).toBe(400);

@@ -35,13 +35,18 @@ export function textAsLatin1(v: string): string {
   return out;
 }
 
+/** Whether text can become a header through `fieldValueOf` (it holds no control characters). */
+export function isFieldText(text: string): boolean {
+  return !CONTROL_CHAR.test(text);
+}
+
 /**
  * A value a client gave as text (a form field, a query parameter) as the header it becomes: text
  * beyond Latin-1 (a Cyrillic file name) as its UTF-8 bytes, which is what a client sending it raw puts
  * on the wire and what browsers read back. Control characters cannot be carried and are refused.
  */
 export function fieldValueOf(name: string, text: string): string {
-  if (CONTROL_CHAR.test(text)) {
+  if (!isFieldText(text)) {
     throw new S3Error('InvalidArgument', `${name} cannot contain control characters or line breaks.`, { fields: { ArgumentName: name } });
   }
   return textAsLatin1(text);
