@@ -7,8 +7,8 @@
  * The rule is RFC 9110's field-value characters: HTAB, SP, visible ASCII and obs-text (0x80-0xFF).
  * Node's ServerResponse refuses every other C0 control and DEL (ERR_INVALID_CHAR, a 500 after the
  * handler has run); fetch's Headers refuse NUL, CR, LF and anything past U+00FF (a TypeError);
- * hyper (Deno) refuses controls and DEL as well. Latin-1 high bytes pass everywhere, so they are
- * left alone (boto3 sends user metadata that way).
+ * Deno 2.9's HTTP/1 writer panics on a control character or DEL, taking the whole process down.
+ * Latin-1 high bytes pass everywhere, so they are left alone (boto3 sends user metadata that way).
  */
 import { S3Error } from './errors.ts';
 
