@@ -7,6 +7,7 @@ import { seg } from '../api-client.ts';
 import type { ConsoleApp, Pages, Shown, SignedIn } from '../index.ts';
 import { done, noticeOf, origin } from '../index.ts';
 import { Csrf, Layout, Secret, bytes, when } from '../layout.tsx';
+import { MAX_KEY_BYTES } from '../../s3/target.ts';
 import { AccessPill, type BucketView } from './buckets.tsx';
 
 interface Listing {
@@ -25,7 +26,11 @@ const here = (bucket: string, prefix: string) => `/console/buckets/${seg(bucket)
 export function objectPages(app: ConsoleApp, pages: Pages): void {
   const render = async (c: Context, s: SignedIn, shown: Shown & { link?: { key: string; url: string; expiresAt: string } }) => {
     const name = c.req.param('name')!;
-    const prefix = c.req.query('prefix') ?? shown.values?.prefix ?? '';
+    // a folder is a key's start, so it is no longer than a key: the crumbs below repeat each folder's
+    // whole path, which for a 16 KB prefix of slashes would be quadratic (megabytes of page, a stall)
+    const asked = c.req.query('prefix') ?? shown.values?.prefix ?? '';
+    const prefix = new TextEncoder().encode(asked).length > MAX_KEY_BYTES ? '' : asked;
+    if (prefix !== asked) shown = { ...shown, error: shown.error ?? `No folder has a name that long (keys are at most ${MAX_KEY_BYTES} bytes).` };
     const after = c.req.query('after') ?? '';
     const bucket = await s.api.get<BucketView>(`/buckets/${seg(name)}`);
     const list = await s.api.get<Listing>(`/buckets/${seg(name)}/objects?prefix=${encodeURIComponent(prefix)}&after=${encodeURIComponent(after)}&limit=200`);
