@@ -47,15 +47,17 @@ export function isFieldText(text: string): boolean {
  */
 export function fieldValueOf(name: string, text: string): string {
   if (!isFieldText(text)) {
-    throw new S3Error('InvalidArgument', `${name} cannot contain control characters or line breaks.`, { fields: { ArgumentName: name } });
+    const why = `${name} cannot contain control characters or line breaks.`;
+    throw new S3Error('InvalidArgument', why, { fields: { ArgumentName: name } });
   }
   return textAsLatin1(text);
 }
 
-/** Refuses a value that could not be sent back as a header (a request header on a runtime that lets it in). */
+/** Refuses a value no response could carry (a request header, on a runtime that lets one in). */
 export function checkFieldValue(name: string, value: string): string {
   if (!isFieldValue(value)) {
-    throw new S3Error('InvalidArgument', `${name} holds characters an HTTP header cannot carry.`, { fields: { ArgumentName: name } });
+    const why = `${name} holds characters an HTTP header cannot carry.`;
+    throw new S3Error('InvalidArgument', why, { fields: { ArgumentName: name } });
   }
   return value;
 }
@@ -73,5 +75,6 @@ export function storedFieldValue(v: string | null): string | null {
 
 /** A URL as a Location header: all but visible ASCII percent-encoded as UTF-8, as browsers send URLs. */
 export function locationValue(url: string): string {
-  return textAsLatin1(url).replace(/[^\x21-\x7e]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  const escape = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+  return textAsLatin1(url).replace(/[^\x21-\x7e]/g, escape);
 }

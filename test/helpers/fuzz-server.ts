@@ -29,11 +29,13 @@ export async function startFuzzServer(buckets: string[]): Promise<FuzzServer> {
   const srv = await startServer();
   const mine = s3(srv.endpoint, srv.creds);
   for (const b of buckets) await mine.send(new CreateBucketCommand({ Bucket: b }));
-  const made = JSON.parse(await admin(srv.dataDir, ['accounts', 'create', '--name', 'canary', '--json'])) as Creds;
+  const made = JSON.parse(await admin(srv.dataDir, ['accounts', 'create', '--name', 'canary',
+    '--json'])) as Creds;
   const other = { accessKeyId: made.accessKeyId, secretAccessKey: made.secretAccessKey };
   const theirs = s3(srv.endpoint, other);
   await theirs.send(new CreateBucketCommand({ Bucket: CANARY_BUCKET }));
-  await theirs.send(new PutObjectCommand({ Bucket: CANARY_BUCKET, Key: CANARY_KEY, Body: CANARY_BODY, ContentType: 'text/plain', Metadata: { owner: 'b' } }));
+  await theirs.send(new PutObjectCommand({ Bucket: CANARY_BUCKET, Key: CANARY_KEY, Body: CANARY_BODY,
+    ContentType: 'text/plain', Metadata: { owner: 'b' } }));
   const read = () => signedFetch(srv.endpoint, other, { path: `/${CANARY_BUCKET}/${CANARY_KEY}` });
   const first = await read();
   const etag = first.headers.get('etag');
@@ -42,7 +44,8 @@ export async function startFuzzServer(buckets: string[]): Promise<FuzzServer> {
   const checkCanary = async () => {
     const res = await read();
     expect(res.status, 'the other account\'s object can still be read').toBe(200);
-    expect([res.headers.get('etag'), res.headers.get('last-modified'), res.headers.get('x-amz-meta-owner')]).toEqual([etag, lastModified, 'b']);
+    expect([res.headers.get('etag'), res.headers.get('last-modified'),
+      res.headers.get('x-amz-meta-owner')]).toEqual([etag, lastModified, 'b']);
     expect(await res.text()).toBe(CANARY_BODY);
   };
   return {

@@ -29,12 +29,14 @@ async function probed<T>(endpoint: string, send: () => Promise<T>): Promise<{ re
  * measured again before it counts (up to three times): a super-linear input stalls every time, a
  * busy machine does not.
  */
-export async function withoutStall<T>(endpoint: string, send: () => Promise<T>, what = 'the request'): Promise<T> {
+export async function withoutStall<T>(endpoint: string, send: () => Promise<T>,
+  what = 'the request'): Promise<T> {
   const seen: number[] = [];
   for (let attempt = 0; attempt < 3; attempt++) {
     const { result, slowest } = await probed(endpoint, send);
     if (slowest <= PROBE_DEADLINE_MS) return result;
     seen.push(Math.round(slowest));
   }
-  throw new Error(`while ${what} was served, another request waited ${seen.join(', then ')} ms (limit ${PROBE_DEADLINE_MS} ms)`);
+  const waited = `${seen.join(', then ')} ms (limit ${PROBE_DEADLINE_MS} ms)`;
+  throw new Error(`while ${what} was served, another request waited ${waited}`);
 }

@@ -82,7 +82,8 @@ export function bucketRoutes(router: ApiRouter, deps: ApiDeps): void {
     body: z.object({
       accessType: z.enum(['private', 'public-read']).optional(),
       publicList: z.boolean().optional(),
-      defaultCacheControl: z.string().max(512).refine(isFieldValue, 'Cache-Control cannot hold control characters or text beyond Latin-1')
+      defaultCacheControl: z.string().max(512)
+        .refine(isFieldValue, 'Cache-Control cannot hold control characters or text beyond Latin-1')
         .nullable().optional(),
       storageClass: z.string().optional(),
     }).strict(),
@@ -131,7 +132,8 @@ export function bucketRoutes(router: ApiRouter, deps: ApiDeps): void {
       method: z.enum(['GET', 'HEAD', 'PUT', 'DELETE']).default('GET'),
       expiresInSeconds: expiresIn.default(3600),
       // (the link would answer every GET with InvalidArgument: refused now instead)
-      responseContentDisposition: z.string().refine(isFieldText, 'Content-Disposition cannot hold control characters').optional(),
+      responseContentDisposition: z.string()
+        .refine(isFieldText, 'Content-Disposition cannot hold control characters').optional(),
     }),
     response: z.object({ url: z.string(), expiresAt: z.string() }),
   }, async ({ c, params, body }) => {

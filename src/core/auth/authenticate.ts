@@ -224,7 +224,8 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
 
   const parsed = auth ? parseHeaderAuth(auth, req.headers, ctx.region) : parsePresigned(req.query, ctx.region);
   if (!parsed.signedHeaders.every(isFieldName)) {
-    throw new S3Error(auth ? 'AuthorizationHeaderMalformed' : 'AuthorizationQueryParametersError', 'SignedHeaders must be a list of header names.');
+    const code = auth ? 'AuthorizationHeaderMalformed' : 'AuthorizationQueryParametersError';
+    throw new S3Error(code, 'SignedHeaders must be a list of header names.');
   }
   if (!parsed.signedHeaders.includes('host')) {
     throw new S3Error(auth ? 'AuthorizationHeaderMalformed' : 'AuthorizationQueryParametersError', 'The host header must be signed.');

@@ -66,7 +66,9 @@ export function canonicalUri(rawPath: string): string {
  */
 function trimAll(value: string): string {
   const collapsed = value.replace(/[ \t]+/g, ' ');
-  return collapsed.slice(collapsed.startsWith(' ') ? 1 : 0, collapsed.endsWith(' ') && collapsed.length > 1 ? -1 : undefined);
+  const start = collapsed.startsWith(' ') ? 1 : 0;
+  const end = collapsed.endsWith(' ') ? collapsed.length - 1 : collapsed.length;
+  return collapsed.slice(start, Math.max(start, end));
 }
 
 export function canonicalHeaders(headers: Headers, signed: string[]): string {

@@ -68,9 +68,11 @@ export const MAX_EMAIL = 254;
  */
 export function normalizeEmail(email: string): string {
   const e = email.trim().toLowerCase();
-  if (e.length > MAX_EMAIL || /[\x00-\x1f\x7f]/.test(e) || !/^[^\s@]+@[^\s@][^\s@.]*\.[^\s@]+$/.test(e)) {
+  const shaped = /^[^\s@]+@[^\s@][^\s@.]*\.[^\s@]+$/;
+  if (e.length > MAX_EMAIL || /[\x00-\x1f\x7f]/.test(e) || !shaped.test(e)) {
     const shown = email.length > 100 ? `${email.slice(0, 100)}…` : email;
-    throw new S3Error('InvalidArgument', `"${shown}" is not an e-mail address (at most ${MAX_EMAIL} characters).`);
+    const why = `"${shown}" is not an e-mail address (of at most ${MAX_EMAIL} characters).`;
+    throw new S3Error('InvalidArgument', why);
   }
   return e;
 }

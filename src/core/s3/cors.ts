@@ -54,7 +54,10 @@ export function checkCorsRules(rules: CorsRule[]): CorsRule[] {
     }
     // echoed in Access-Control-Expose-Headers: header names, or no response could carry them
     for (const h of rule.exposeHeaders) {
-      if (!isFieldName(h)) throw new S3Error('InvalidArgument', `ExposeHeader "${h.slice(0, 100)}" is not a header name.`, { fields: { ArgumentName: 'ExposeHeader' } });
+      if (!isFieldName(h)) {
+        const why = `ExposeHeader "${h.slice(0, 100)}" is not a header name.`;
+        throw new S3Error('InvalidArgument', why, { fields: { ArgumentName: 'ExposeHeader' } });
+      }
     }
   }
   if (rules.length === 0 || rules.length > 100) throw new S3Error('MalformedXML', 'A CORS configuration has 1 to 100 rules.');

@@ -64,11 +64,14 @@ export function formHeaders(fields: Map<string, string>, fileContentType: string
   for (const [name, value] of fields) {
     if (!FORM_FIELDS.includes(name) && !name.startsWith('x-amz-meta-')) continue;
     if (!isFieldName(name)) {
-      throw new S3Error('InvalidArgument', `"${name.slice(0, 100)}" cannot be the name of a metadata header.`, { fields: { ArgumentName: 'x-amz-meta-*' } });
+      const why = `"${name.slice(0, 100)}" cannot be the name of a metadata header.`;
+      throw new S3Error('InvalidArgument', why, { fields: { ArgumentName: 'x-amz-meta-*' } });
     }
     out.set(name, fieldValueOf(name, value));
   }
-  if (!out.has('content-type') && fileContentType) out.set('content-type', fieldValueOf('Content-Type', fileContentType));
+  if (!out.has('content-type') && fileContentType) {
+    out.set('content-type', fieldValueOf('Content-Type', fileContentType));
+  }
   return out;
 }
 

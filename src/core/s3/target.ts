@@ -22,7 +22,10 @@ export const MAX_KEY_BYTES = 1024;
  * a listing's next page would start from again.
  */
 export function checkNewKey(key: string): void {
-  if (key.includes('\0')) throw new S3Error('InvalidArgument', 'An object key cannot contain the NUL character.', { fields: { ArgumentName: 'key' } });
+  if (key.includes('\0')) {
+    const why = 'An object key cannot contain the NUL character.';
+    throw new S3Error('InvalidArgument', why, { fields: { ArgumentName: 'key' } });
+  }
 }
 
 function decode(raw: string): string {

@@ -31,7 +31,10 @@ function protocolOf(v: string | undefined): 'http' | 'https' | undefined {
 /** A HostName goes into Location headers: a host (ASCII; an IDN in its xn-- form), maybe with a port. */
 function hostNameOf(v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
-  if (!/^[A-Za-z0-9._~:[\]-]{1,300}$/.test(v)) throw new S3Error('InvalidArgument', `"${v.slice(0, 300)}" is not a host name.`, { fields: { ArgumentName: 'HostName' } });
+  if (!/^[A-Za-z0-9._~:[\]-]{1,300}$/.test(v)) {
+    const why = `"${v.slice(0, 300)}" is not a host name.`;
+    throw new S3Error('InvalidArgument', why, { fields: { ArgumentName: 'HostName' } });
+  }
   return v;
 }
 

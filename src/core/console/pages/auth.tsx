@@ -3,7 +3,9 @@ import type { Context } from 'hono';
 import { timingSafeEqual } from '../../digests.ts';
 import { S3Error } from '../../errors.ts';
 import { type NewAccount, createAccount, deleteAccount } from '../../model/accounts.ts';
-import { MAX_EMAIL, MIN_PASSWORD, checkLogin, endSession, normalizeEmail, checkPassword, setLogin, startSession } from '../../model/console-auth.ts';
+import {
+  MAX_EMAIL, MIN_PASSWORD, checkLogin, endSession, normalizeEmail, checkPassword, setLogin, startSession,
+} from '../../model/console-auth.ts';
 import { consoleLogins } from '../../db/schema.ts';
 import { eq } from 'drizzle-orm';
 import { type ConsoleApp, type ConsoleDeps, type Pages, done, formOf, messageOf, noticeOf, origin } from '../index.ts';

@@ -58,7 +58,8 @@ export function postObjectHandlers(deps: PostObjectDeps) {
       // measured before it is built: a 20 KB key field of ${filename}s times an 8 KB name is megabytes
       // (UTF-16 units never outnumber UTF-8 bytes, so a key longer in units is too long in bytes)
       const pieces = keyField.split('${filename}');
-      if (keyField.length + (pieces.length - 1) * (filename.length - '${filename}'.length) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
+      const projected = keyField.length + (pieces.length - 1) * (filename.length - '${filename}'.length);
+      if (projected > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
       const key = pieces.join(filename);
       if (!key || new TextEncoder().encode(key).length > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
       checkNewKey(key);
@@ -103,7 +104,8 @@ export function postObjectHandlers(deps: PostObjectDeps) {
       const path = key.split('/').map(encodeURIComponent).join('/');
       const location = `${call.protocol}://${host}${call.target.style === 'path' ? `/${encodeURIComponent(call.bucket.name)}` : ''}/${path}`;
       const out = new Headers({ etag: quoteEtag(obj.etag), location, 'x-qoima-object-id': obj.id });
-      const redirect = successUrl(fields.get('success_action_redirect') ?? fields.get('redirect') ?? '', call.bucket.name, key, obj.etag);
+      const asked = fields.get('success_action_redirect') ?? fields.get('redirect') ?? '';
+      const redirect = successUrl(asked, call.bucket.name, key, obj.etag);
       if (redirect) {
         out.set('location', redirect);
         return new Response(null, { status: 303, headers: out });
