@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from './helpers/api.ts';
 import { fuzz, hostileText } from './helpers/fuzz.ts';
-import { CANARY_BUCKET, type FuzzServer, startFuzzServer } from './helpers/fuzz-server.ts';
+import { CANARY_BUCKET, type FuzzServer, KNOWN, startFuzzServer } from './helpers/fuzz-server.ts';
 import { hostRequest } from './helpers/http.ts';
 import { withoutStall } from './helpers/probe.ts';
 import { rawRequest, wellFormed } from './helpers/raw-http.ts';
@@ -20,8 +20,6 @@ let n = 0;
 
 beforeAll(async () => {
   f = await startFuzzServer([B]);
-  await rawRequest(f.srv.endpoint, f.srv.creds, { method: 'PUT', path: `/${B}/known.txt`,
-    body: 'known bytes' });
   await api(f.srv, 'PATCH', `/admin/buckets/${B}`, { accessType: 'public-read' });
 });
 afterAll(() => f?.stop());
@@ -29,12 +27,12 @@ afterAll(() => f?.stop());
 /** The bucket still serves its object: plainly, to a browser of another site, and as a website. */
 async function stillServed(): Promise<void> {
   const plain = await f.sane('GET after a configuration change', () => rawRequest(f.srv.endpoint,
-    f.srv.creds, { path: `/${B}/known.txt` }));
+    f.srv.creds, { path: `/${B}/${KNOWN.key}` }));
   expect(plain.res.status).toBe(200);
-  await f.sane('GET from another site', () => rawRequest(f.srv.endpoint, null, { path: `/${B}/known.txt`,
+  await f.sane('GET from another site', () => rawRequest(f.srv.endpoint, null, { path: `/${B}/${KNOWN.key}`,
     headers: { origin: 'https://app.example' } }));
   await f.sane('a CORS preflight', () => rawRequest(f.srv.endpoint, null, {
-    method: 'OPTIONS', path: `/${B}/known.txt`, headers: { origin: 'https://app.example',
+    method: 'OPTIONS', path: `/${B}/${KNOWN.key}`, headers: { origin: 'https://app.example',
       'access-control-request-method': 'GET', 'access-control-request-headers': 'x-a' },
   }));
   for (const path of ['/known.txt', '/', '/missing/', '/known.txt?x=%zz']) {
@@ -135,7 +133,7 @@ describe('fuzz: request bodies', () => {
       const { res } = await f.sane(what, () =>
         rawRequest(f.srv.endpoint, f.srv.creds, { ...target, headers: { 'content-md5': md5 }, body }));
       if (res.status < 300 && 'delete' in target.query) await rawRequest(f.srv.endpoint, f.srv.creds,
-        { method: 'PUT', path: `/${B}/known.txt`, body: 'known bytes' });
+        { method: 'PUT', path: `/${B}/${KNOWN.key}`, body: KNOWN.body });
       if (res.status < 300 && target.path === '/fuzz-new-bucket') await rawRequest(f.srv.endpoint,
         f.srv.creds, { method: 'DELETE', path: '/fuzz-new-bucket' });
       const configured = target.path === `/${B}` && ('cors' in target.query || 'website' in target.query);

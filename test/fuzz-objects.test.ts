@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodedPiece, fuzz, headerText, hostileText, tokenText } from './helpers/fuzz.ts';
-import { CANARY_BUCKET, type FuzzServer, startFuzzServer } from './helpers/fuzz-server.ts';
+import { CANARY_BUCKET, type FuzzServer, KNOWN, startFuzzServer } from './helpers/fuzz-server.ts';
 import { rawRequest } from './helpers/raw-http.ts';
 
 const B = 'fuzz-objects';
@@ -16,8 +16,6 @@ let n = 0;
 
 beforeAll(async () => {
   f = await startFuzzServer([B]);
-  await rawRequest(f.srv.endpoint, f.srv.creds, { method: 'PUT', path: `/${B}/known.txt`,
-    body: 'known bytes' });
 });
 afterAll(() => f?.stop());
 
@@ -99,16 +97,16 @@ describe('fuzz: the S3 object API', () => {
       'location', 'versioning', 'tagging', 'X-Amz-Expires', 'x-id', 'delete');
     const param = fc.tuple(fc.oneof({ weight: 4, arbitrary: names }, { weight: 1,
       arbitrary: hostileText(40) }), hostileText(4000));
-    const target = fc.constantFrom(`/${B}`, `/${B}/`, `/${B}/known.txt`, '/', `/${CANARY_BUCKET}`,
+    const target = fc.constantFrom(`/${B}`, `/${B}/`, `/${B}/${KNOWN.key}`, '/', `/${CANARY_BUCKET}`,
       `/${CANARY_BUCKET}/secret.txt`);
     await fuzz('query parameters', fc.tuple(target, fc.array(param, { minLength: 1, maxLength: 3 }),
       fc.constantFrom('GET', 'HEAD', 'DELETE', 'POST'), fc.boolean()), 400, async ([path, params, method,
       signed]) => {
         await send('hostile query parameters', signed ? 'mine' : 'none', { method, path,
           query: Object.fromEntries(params) });
-        if (method === 'DELETE' && path === `/${B}/known.txt`) {
-          await rawRequest(f.srv.endpoint, f.srv.creds, { method: 'PUT', path: `/${B}/known.txt`,
-            body: 'known bytes' });
+        if (method === 'DELETE' && path === `/${B}/${KNOWN.key}`) {
+          await rawRequest(f.srv.endpoint, f.srv.creds, { method: 'PUT', path: `/${B}/${KNOWN.key}`,
+            body: KNOWN.body });
         }
       });
   });
@@ -121,14 +119,14 @@ describe('fuzz: the S3 object API', () => {
       'if-unmodified-since', 'x-amz-checksum-mode');
     await fuzz('range and conditions', fc.array(fc.tuple(names, value), { minLength: 1, maxLength: 4 }),
       400, async (pairs) => {
-      const { res, body } = await send('hostile Range and conditions', 'mine', { path: `/${B}/known.txt`,
+      const { res, body } = await send('hostile Range and conditions', 'mine', { path: `/${B}/${KNOWN.key}`,
         headers: Object.fromEntries(pairs) });
       expect([200, 206, 304, 400, 412, 416],
         `${JSON.stringify(pairs)} → ${res.status} ${body}`).toContain(res.status);
-      if (res.status === 200) expect(body).toBe('known bytes');
+      if (res.status === 200) expect(body).toBe(KNOWN.body);
       if (res.status === 206) {
         const [, start, end] = /^bytes (\d+)-(\d+)\/11$/.exec(res.headers.get('content-range') ?? '') ?? [];
-        expect(body).toBe('known bytes'.slice(Number(start), Number(end) + 1));
+        expect(body).toBe(KNOWN.body.slice(Number(start), Number(end) + 1));
       }
     });
   });

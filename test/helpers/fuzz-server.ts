@@ -11,6 +11,8 @@ import { s3, signedFetch } from './s3.ts';
 import { type Creds, type RunningServer, admin, removeDir, startServer } from './server.ts';
 
 export const CANARY_BUCKET = 'canary-of-b';
+/** Each of the first account's buckets starts with this object. */
+export const KNOWN = { key: 'known.txt', body: 'known bytes' };
 const CANARY_KEY = 'secret.txt';
 const CANARY_BODY = 'the other account\'s bytes';
 
@@ -28,7 +30,10 @@ export interface FuzzServer {
 export async function startFuzzServer(buckets: string[]): Promise<FuzzServer> {
   const srv = await startServer();
   const mine = s3(srv.endpoint, srv.creds);
-  for (const b of buckets) await mine.send(new CreateBucketCommand({ Bucket: b }));
+  for (const b of buckets) {
+    await mine.send(new CreateBucketCommand({ Bucket: b }));
+    await mine.send(new PutObjectCommand({ Bucket: b, Key: KNOWN.key, Body: KNOWN.body }));
+  }
   const made = JSON.parse(await admin(srv.dataDir, ['accounts', 'create', '--name', 'canary',
     '--json'])) as Creds;
   const other = { accessKeyId: made.accessKeyId, secretAccessKey: made.secretAccessKey };
