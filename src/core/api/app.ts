@@ -134,7 +134,10 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
   };
 
   const readJson = async (c: Context): Promise<unknown> => {
-    const bytes = await readSmallBody(incomingBody(c.req.raw.body, c.req.raw.headers, (c as ApiContext).get('payload'), deps.digests), MAX_JSON);
+    const payload = (c as ApiContext).get('payload');
+    const incoming = incomingBody(c.req.raw.body, c.req.raw.headers, payload, deps.digests);
+    const bytes = await readSmallBody(incoming, MAX_JSON,
+      () => new S3Error('EntityTooLarge', `The request body must be at most ${MAX_JSON} bytes (1 MiB).`));
     if (bytes.length === 0) return {};
     try {
       return JSON.parse(new TextDecoder().decode(bytes));

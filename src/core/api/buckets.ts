@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { presignUrl } from '../auth/presign.ts';
 import type { Db } from '../db/index.ts';
 import { S3Error } from '../errors.ts';
+import { isFieldText, isFieldValue } from '../http-fields.ts';
 import {
   type Bucket, STORAGE_CLASSES, createBucket, deleteBucket, findBucket, listBuckets, updateBucket,
 } from '../model/buckets.ts';
@@ -81,7 +82,9 @@ export function bucketRoutes(router: ApiRouter, deps: ApiDeps): void {
     body: z.object({
       accessType: z.enum(['private', 'public-read']).optional(),
       publicList: z.boolean().optional(),
-      defaultCacheControl: z.string().max(512).nullable().optional(),
+      defaultCacheControl: z.string().max(512)
+        .refine(isFieldValue, 'Cache-Control cannot hold control characters or text beyond Latin-1')
+        .nullable().optional(),
       storageClass: z.string().optional(),
     }).strict(),
     response: BucketView,
@@ -129,7 +132,9 @@ export function bucketRoutes(router: ApiRouter, deps: ApiDeps): void {
       key: z.string().min(1).max(1024),
       method: z.enum(['GET', 'HEAD', 'PUT', 'DELETE']).default('GET'),
       expiresInSeconds: expiresIn.default(3600),
-      responseContentDisposition: z.string().optional(),
+      // (the link would answer every GET with InvalidArgument: refused now instead)
+      responseContentDisposition: z.string()
+        .refine(isFieldText, 'Content-Disposition cannot hold control characters').optional(),
     }),
     response: z.object({ url: z.string(), expiresAt: z.string() }),
   }, async ({ c, params, body }) => {

@@ -3,6 +3,7 @@
  * Produces the principal and how the body must be verified; it never reads the body itself.
  */
 import { S3Error } from '../errors.ts';
+import { isFieldName } from '../http-fields.ts';
 import { type Digests, timingSafeEqual } from '../digests.ts';
 import type { ChunkSigning } from './chunked.ts';
 import type { Scope as KeyScope } from './scopes.ts';
@@ -226,6 +227,10 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
   if (!auth && !presigned) return { principal: { kind: 'anonymous' }, payload: { kind: 'none' } };
 
   const parsed = auth ? parseHeaderAuth(auth, req.headers, ctx.region) : parsePresigned(req.query, ctx.region);
+  if (!parsed.signedHeaders.every(isFieldName)) {
+    const code = auth ? 'AuthorizationHeaderMalformed' : 'AuthorizationQueryParametersError';
+    throw new S3Error(code, 'SignedHeaders must be a list of header names.');
+  }
   if (!parsed.signedHeaders.includes('host')) {
     throw new S3Error(auth ? 'AuthorizationHeaderMalformed' : 'AuthorizationQueryParametersError', 'The host header must be signed.');
   }

@@ -60,8 +60,19 @@ export function canonicalUri(rawPath: string): string {
     .join('/');
 }
 
+/**
+ * SigV4's Trimall: runs of spaces and tabs become one space, none at either end. Only those: a Latin-1
+ * no-break space (0xA0) is part of the value for the SDKs, though JavaScript's \s would take it.
+ */
+function trimAll(value: string): string {
+  const collapsed = value.replace(/[ \t]+/g, ' ');
+  const start = collapsed.startsWith(' ') ? 1 : 0;
+  const end = collapsed.endsWith(' ') ? collapsed.length - 1 : collapsed.length;
+  return collapsed.slice(start, Math.max(start, end));
+}
+
 export function canonicalHeaders(headers: Headers, signed: string[]): string {
-  return signed.map((name) => `${name}:${(headers.get(name) ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  return signed.map((name) => `${name}:${trimAll(headers.get(name) ?? '')}\n`).join('');
 }
 
 export interface CanonicalRequestParts {

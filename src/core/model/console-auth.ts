@@ -58,9 +58,22 @@ export async function passwordMatches(stored: string, password: string): Promise
   return timingSafeEqual(toBase64Url(await pbkdf2(password, saltBytes, Number(iter))), hash);
 }
 
+/** The longest address SMTP carries (RFC 5321's path limit less the angle brackets). */
+export const MAX_EMAIL = 254;
+
+/**
+ * The e-mail as it is stored: trimmed, lower-cased; something@domain.tld without spaces. The length is
+ * checked before the pattern, and the pattern cannot backtrack: `[^\s@.]*` stops at the domain's first
+ * dot after its first character, so each character is looked at once.
+ */
 export function normalizeEmail(email: string): string {
   const e = email.trim().toLowerCase();
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e) || e.length > 254) throw new S3Error('InvalidArgument', `"${email}" is not an e-mail address.`);
+  const shaped = /^[^\s@]+@[^\s@][^\s@.]*\.[^\s@]+$/;
+  if (e.length > MAX_EMAIL || /[\x00-\x1f\x7f]/.test(e) || !shaped.test(e)) {
+    const shown = email.length > 100 ? `${email.slice(0, 100)}…` : email;
+    const why = `"${shown}" is not an e-mail address (of at most ${MAX_EMAIL} characters).`;
+    throw new S3Error('InvalidArgument', why);
+  }
   return e;
 }
 

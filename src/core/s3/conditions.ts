@@ -12,17 +12,19 @@ export interface ByteRange {
  */
 export function parseRange(header: string | null, size: number): ByteRange | null | 'unsatisfiable' {
   if (header === null) return null;
-  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
-  if (!m || (m[1] === '' && m[2] === '')) return null;
-  if (m[1] === '') {
+  // no two quantifiers may take the same spaces (`\s*(\d*)\s*` would try every split of a run of
+  // them: quadratic in a 16 KB header), hence the trim and the optional groups that start with a digit
+  const m = /^bytes\s*=\s*(?:(\d+)\s*)?-\s*(\d+)?$/i.exec(header.trim());
+  if (!m || (m[1] === undefined && m[2] === undefined)) return null;
+  if (m[1] === undefined) {
     const n = Number(m[2]);
     if (n === 0 || size === 0) return 'unsatisfiable';
     return { start: Math.max(0, size - n), end: size - 1 };
   }
   const start = Number(m[1]);
-  if (m[2] !== '' && Number(m[2]) < start) return null;
+  if (m[2] !== undefined && Number(m[2]) < start) return null;
   if (start >= size) return 'unsatisfiable';
-  return { start, end: m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1) };
+  return { start, end: m[2] === undefined ? size - 1 : Math.min(Number(m[2]), size - 1) };
 }
 
 function etagList(value: string): string[] {

@@ -4,6 +4,7 @@
  * case-sensitive for origins (with at most one `*` wildcard) and case-insensitive for headers.
  */
 import { S3Error } from '../errors.ts';
+import { isFieldName, storedFieldValue } from '../http-fields.ts';
 import { children, document, leaf, node, parseXml, text } from '../xml.ts';
 
 export interface CorsRule {
@@ -51,6 +52,13 @@ export function checkCorsRules(rules: CorsRule[]): CorsRule[] {
     for (const o of [...rule.allowedOrigins, ...rule.allowedHeaders]) {
       if ((o.match(/\*/g) ?? []).length > 1) throw new S3Error('InvalidRequest', `AllowedOrigin/AllowedHeader "${o}" can not have more than one wildcard.`);
     }
+    // echoed in Access-Control-Expose-Headers: header names, or no response could carry them
+    for (const h of rule.exposeHeaders) {
+      if (!isFieldName(h)) {
+        const why = `ExposeHeader "${h.slice(0, 100)}" is not a header name.`;
+        throw new S3Error('InvalidArgument', why, { fields: { ArgumentName: 'ExposeHeader' } });
+      }
+    }
   }
   if (rules.length === 0 || rules.length > 100) throw new S3Error('MalformedXML', 'A CORS configuration has 1 to 100 rules.');
   return rules;
@@ -96,6 +104,11 @@ function allowOrigin(rule: CorsRule, origin: string): string {
   return rule.allowedOrigins.length === 1 && rule.allowedOrigins[0] === '*' ? '*' : origin;
 }
 
+/** Access-Control-Expose-Headers, if any (rules stored before names were checked may hold none). */
+function exposed(rule: CorsRule): string | null {
+  return rule.exposeHeaders.length ? storedFieldValue(rule.exposeHeaders.join(', ')) : null;
+}
+
 /** Answers an OPTIONS preflight (S3: 200 with the grant, 403 AccessForbidden without). */
 export function preflight(rules: CorsRule[] | null, headers: Headers): Response {
   const origin = headers.get('origin');
@@ -111,7 +124,8 @@ export function preflight(rules: CorsRule[] | null, headers: Headers): Response 
     vary: CORS_VARY,
   });
   if (requested.length) out.set('access-control-allow-headers', requested.join(', '));
-  if (rule.exposeHeaders.length) out.set('access-control-expose-headers', rule.exposeHeaders.join(', '));
+  const expose = exposed(rule);
+  if (expose) out.set('access-control-expose-headers', expose);
   if (rule.maxAgeSeconds !== undefined) out.set('access-control-max-age', String(rule.maxAgeSeconds));
   if (allowOrigin(rule, origin) !== '*') out.set('access-control-allow-credentials', 'true');
   return new Response(null, { status: 200, headers: out });
@@ -126,7 +140,8 @@ export function decorate(res: Response, rules: CorsRule[] | null, origin: string
   if (!rule) return res;
   res.headers.set('access-control-allow-origin', allowOrigin(rule, origin));
   res.headers.set('access-control-allow-methods', rule.allowedMethods.join(', '));
-  if (rule.exposeHeaders.length) res.headers.set('access-control-expose-headers', rule.exposeHeaders.join(', '));
+  const expose = exposed(rule);
+  if (expose) res.headers.set('access-control-expose-headers', expose);
   if (rule.maxAgeSeconds !== undefined) res.headers.set('access-control-max-age', String(rule.maxAgeSeconds));
   if (allowOrigin(rule, origin) !== '*') res.headers.set('access-control-allow-credentials', 'true');
   return res;

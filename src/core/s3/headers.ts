@@ -2,6 +2,7 @@
 import { S3Error } from '../errors.ts';
 import type { ObjectHeaders, StoredObject } from '../model/objects.ts';
 import { checksumHeader, isChecksumAlgorithm } from '../checksums.ts';
+import { checkFieldValue, fieldValueOf, isFieldName, storedFieldValue } from '../http-fields.ts';
 
 /** S3's limit on user metadata: names and values of x-amz-meta-* together. */
 export const MAX_USER_META_BYTES = 2048;
@@ -15,6 +16,9 @@ const STANDARD: [keyof Omit<ObjectHeaders, 'userMeta'>, string][] = [
   ['expires', 'expires'],
 ];
 
+/** Form fields that become object headers, as PutObject takes them from request headers. */
+const FORM_FIELDS = [...STANDARD.map(([, name]) => name), 'x-amz-storage-class'];
+
 /** Content-Encoding without the `aws-chunked` transfer framing (that is not the object's encoding). */
 function storedEncoding(value: string | null): string | null {
   if (value === null) return null;
@@ -22,18 +26,26 @@ function storedEncoding(value: string | null): string | null {
   return rest.length ? rest.join(', ') : null;
 }
 
+/**
+ * The object headers a request carries (PutObject, CopyObject with REPLACE, CreateMultipartUpload,
+ * POST forms through `formHeaders`). Every value is one we can send back on GET: whichever runtime
+ * let the request in, a value no response could carry is refused here, never stored.
+ */
 export function objectHeadersFrom(headers: Headers): ObjectHeaders {
   const out: ObjectHeaders = {
     contentType: null, cacheControl: null, contentDisposition: null, contentEncoding: null,
     contentLanguage: null, expires: null, userMeta: {},
   };
-  for (const [field, name] of STANDARD) out[field] = headers.get(name);
+  for (const [field, name] of STANDARD) {
+    const value = headers.get(name);
+    out[field] = value === null ? null : checkFieldValue(name, value);
+  }
   out.contentEncoding = storedEncoding(out.contentEncoding);
   let metaBytes = 0;
   headers.forEach((value, name) => {
     if (!name.startsWith('x-amz-meta-')) return;
     const short = name.slice('x-amz-meta-'.length);
-    out.userMeta[short] = value;
+    out.userMeta[short] = checkFieldValue(name, value);
     metaBytes += new TextEncoder().encode(short + value).length;
   });
   if (metaBytes > MAX_USER_META_BYTES) {
@@ -43,13 +55,24 @@ export function objectHeadersFrom(headers: Headers): ObjectHeaders {
 }
 
 /**
- * A value as an HTTP header carries it: text beyond Latin-1 (a Cyrillic file name in a form field or a
- * response-content-disposition) as its UTF-8 bytes, which is what a client sending it raw puts on the
- * wire and what browsers read back; line breaks cannot be carried and are refused.
+ * The object headers of a POST form's fields (names lower-cased), as PutObject takes them from request
+ * headers; the file part's own Content-Type counts when no field names one. Form text beyond Latin-1
+ * goes out as its UTF-8 bytes; a field name no header could have is refused.
  */
-export function headerValue(name: string, v: string): string {
-  if (/[\r\n\0]/.test(v)) throw new S3Error('InvalidArgument', `${name} cannot contain line breaks.`, { fields: { ArgumentName: name } });
-  return /[^\x00-\xff]/.test(v) ? String.fromCharCode(...new TextEncoder().encode(v)) : v;
+export function formHeaders(fields: Map<string, string>, fileContentType: string | null): Headers {
+  const out = new Headers();
+  for (const [name, value] of fields) {
+    if (!FORM_FIELDS.includes(name) && !name.startsWith('x-amz-meta-')) continue;
+    if (!isFieldName(name)) {
+      const why = `"${name.slice(0, 100)}" cannot be the name of a metadata header.`;
+      throw new S3Error('InvalidArgument', why, { fields: { ArgumentName: 'x-amz-meta-*' } });
+    }
+    out.set(name, fieldValueOf(name, value));
+  }
+  if (!out.has('content-type') && fileContentType) {
+    out.set('content-type', fieldValueOf('Content-Type', fileContentType));
+  }
+  return out;
 }
 
 export function httpDate(ms: number): string {
@@ -72,16 +95,20 @@ export interface DescribeOptions {
 /** The headers GET and HEAD answer with (before range and response-* overrides). */
 export function describeObject(o: StoredObject, opts: DescribeOptions): Headers {
   const h = new Headers();
-  h.set('content-type', o.contentType ?? 'application/octet-stream');
+  h.set('content-type', storedFieldValue(o.contentType) ?? 'application/octet-stream');
   for (const [field, name] of STANDARD) {
-    if (field !== 'contentType' && o[field] !== null) h.set(name, o[field]!);
+    const value = storedFieldValue(o[field]);
+    if (field !== 'contentType' && value !== null) h.set(name, value);
   }
   h.set('etag', quoteEtag(o.etag));
   h.set('last-modified', httpDate(o.lastModified));
   h.set('accept-ranges', 'bytes');
   h.set('x-amz-storage-class', opts.storageClass);
   h.set('x-qoima-object-id', o.id);
-  for (const [k, v] of Object.entries(JSON.parse(o.userMeta) as Record<string, string>)) h.set(`x-amz-meta-${k}`, v);
+  for (const [k, v] of Object.entries(JSON.parse(o.userMeta) as Record<string, string>)) {
+    const value = storedFieldValue(v);
+    if (isFieldName(`x-amz-meta-${k}`) && value !== null) h.set(`x-amz-meta-${k}`, value);
+  }
   if (o.partsCount !== null) h.set('x-amz-mp-parts-count', String(o.partsCount));
   if (opts.withChecksum && o.checksumAlgorithm && o.checksumValue && isChecksumAlgorithm(o.checksumAlgorithm)) {
     h.set(checksumHeader(o.checksumAlgorithm), o.checksumValue);
@@ -105,6 +132,6 @@ export function applyOverrides(h: Headers, query: { name: string; value: string 
     const p = query.find((q) => q.name === param);
     if (!p) continue;
     if (!signed) throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
-    h.set(header, headerValue(param, p.value));
+    h.set(header, fieldValueOf(param, p.value));
   }
 }

@@ -16,6 +16,18 @@ export interface Target {
 
 export const MAX_KEY_BYTES = 1024;
 
+/**
+ * A key a new object may have. NUL is refused: the database keeps it, but text read back through the
+ * libSQL driver stops at it, so a listing would name a key ("a" for "a\0b") that no GET finds and that
+ * a listing's next page would start from again.
+ */
+export function checkNewKey(key: string): void {
+  if (key.includes('\0')) {
+    const why = 'An object key cannot contain the NUL character.';
+    throw new S3Error('InvalidArgument', why, { fields: { ArgumentName: 'key' } });
+  }
+}
+
 function decode(raw: string): string {
   try {
     return decodeURIComponent(raw);

@@ -28,13 +28,34 @@ function protocolOf(v: string | undefined): 'http' | 'https' | undefined {
   return v;
 }
 
+/** A HostName goes into Location headers: a host (ASCII; an IDN in its xn-- form), maybe with a port. */
+function hostNameOf(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[A-Za-z0-9._~:[\]-]{1,300}$/.test(v)) {
+    const why = `"${v.slice(0, 300)}" is not a host name.`;
+    throw new S3Error('InvalidArgument', why, { fields: { ArgumentName: 'HostName' } });
+  }
+  return v;
+}
+
+/** A key the redirect's path is made of (percent-encoded as UTF-8, so it must be whole Unicode text). */
+function keyTextOf(name: string, v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  try {
+    encodeURIComponent(v);
+  } catch {
+    throw new S3Error('InvalidArgument', `${name} is not valid text.`, { fields: { ArgumentName: name } });
+  }
+  return v;
+}
+
 function redirectOf(r: XmlValue | undefined): Redirect {
   const code = text(r, 'HttpRedirectCode');
   const out: Redirect = {
     protocol: protocolOf(text(r, 'Protocol')),
-    hostName: text(r, 'HostName'),
-    replaceKeyPrefixWith: text(r, 'ReplaceKeyPrefixWith'),
-    replaceKeyWith: text(r, 'ReplaceKeyWith'),
+    hostName: hostNameOf(text(r, 'HostName')),
+    replaceKeyPrefixWith: keyTextOf('ReplaceKeyPrefixWith', text(r, 'ReplaceKeyPrefixWith')),
+    replaceKeyWith: keyTextOf('ReplaceKeyWith', text(r, 'ReplaceKeyWith')),
     httpRedirectCode: code === undefined ? undefined : Number(code),
   };
   if (out.replaceKeyPrefixWith !== undefined && out.replaceKeyWith !== undefined) {
@@ -54,6 +75,7 @@ export function parseWebsiteXml(xml: string): WebsiteConfig {
   if (redirectAll !== undefined) {
     const hostName = text(redirectAll, 'HostName');
     if (!hostName) throw new S3Error('MalformedXML', 'RedirectAllRequestsTo needs a HostName.');
+    hostNameOf(hostName);
     if (children(doc, 'IndexDocument').length || children(doc, 'RoutingRules').length) {
       throw new S3Error('InvalidArgument', 'RedirectAllRequestsTo cannot be combined with other website settings.');
     }

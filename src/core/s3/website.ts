@@ -5,6 +5,7 @@
  * the bucket must be public-read.
  */
 import { S3Error, isS3Error } from '../errors.ts';
+import { locationValue } from '../http-fields.ts';
 import type { Bucket } from '../model/buckets.ts';
 import { findObject } from '../model/objects.ts';
 import type { RequestRecord } from '../log/request-log.ts';
@@ -32,7 +33,7 @@ export function htmlError(e: S3Error, requestId: string, key?: string): Response
 }
 
 function redirect(location: string, code: number): Response {
-  return new Response(null, { status: code, headers: { location } });
+  return new Response(null, { status: code, headers: { location: locationValue(location) } });
 }
 
 function ruleRedirect(rule: RoutingRule, key: string, req: WebsiteRequest): Response {

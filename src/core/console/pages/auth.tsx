@@ -3,7 +3,9 @@ import type { Context } from 'hono';
 import { timingSafeEqual } from '../../digests.ts';
 import { S3Error, isS3Error } from '../../errors.ts';
 import { type NewAccount, createAccount, deleteAccount } from '../../model/accounts.ts';
-import { MIN_PASSWORD, checkLogin, endSession, normalizeEmail, checkPassword, setLogin, startSession } from '../../model/console-auth.ts';
+import {
+  MAX_EMAIL, MIN_PASSWORD, checkLogin, endSession, normalizeEmail, checkPassword, setLogin, startSession,
+} from '../../model/console-auth.ts';
 import { consoleLogins } from '../../db/schema.ts';
 import { eq } from 'drizzle-orm';
 import { type ConsoleApp, type ConsoleDeps, type Pages, done, formOf, messageOf, noticeOf } from '../index.ts';
@@ -89,7 +91,8 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
 
   app.post('/sign-in', async (c) => {
     const form = await formOf(c);
-    const who = (form.email || form.accessKeyId || '').trim().toLowerCase();
+    // bounded: the failure counts are kept per name, and a form may carry a megabyte of one
+    const who = (form.email || form.accessKeyId || '').trim().toLowerCase().slice(0, MAX_EMAIL + 1);
     const address = clientKey(c.env?.clientAddress);
     try {
       checkSameOrigin(c);

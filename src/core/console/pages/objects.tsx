@@ -8,6 +8,7 @@ import type { ConsoleApp, Pages, Shown, SignedIn } from '../index.ts';
 import { done, noticeOf } from '../index.ts';
 import { origin } from '../session.ts';
 import { Csrf, Layout, Secret, bytes, when } from '../layout.tsx';
+import { MAX_KEY_BYTES } from '../../s3/target.ts';
 import { AccessPill, type BucketView } from './buckets.tsx';
 
 interface Listing {
@@ -21,12 +22,24 @@ const EXPIRIES: [string, string][] = [['900', '15 minutes'], ['3600', '1 hour'],
 /** A key in a URL path: each segment encoded, the slashes kept. */
 export const keyPath = (key: string) => key.split('/').map(encodeURIComponent).join('/');
 
-const here = (bucket: string, prefix: string) => `/console/buckets/${seg(bucket)}${prefix ? `?prefix=${encodeURIComponent(prefix)}` : ''}`;
+/** A folder is a key's start, so no longer than a key: a longer prefix a form sent names no folder. */
+const folder = (prefix: string) => (new TextEncoder().encode(prefix).length > MAX_KEY_BYTES ? '' : prefix);
+
+/** The page of a folder (a bounded URL, whatever prefix a form sent). */
+const here = (bucket: string, prefix: string) => {
+  const f = folder(prefix);
+  return `/console/buckets/${seg(bucket)}${f ? `?prefix=${encodeURIComponent(f)}` : ''}`;
+};
 
 export function objectPages(app: ConsoleApp, pages: Pages): void {
   const render = async (c: Context, s: SignedIn, shown: Shown & { link?: { key: string; url: string; expiresAt: string } }) => {
     const name = c.req.param('name')!;
-    const prefix = c.req.query('prefix') ?? shown.values?.prefix ?? '';
+    // bounded: the crumbs below repeat each folder's whole path, which for a 16 KB prefix of slashes
+    // would be quadratic (megabytes of page, a stall)
+    const asked = c.req.query('prefix') ?? shown.values?.prefix ?? '';
+    const prefix = folder(asked);
+    const tooLong = `No folder has a name that long (keys are at most ${MAX_KEY_BYTES} bytes).`;
+    if (prefix !== asked) shown = { ...shown, error: shown.error ?? tooLong };
     const after = c.req.query('after') ?? '';
     const bucket = await s.api.get<BucketView>(`/buckets/${seg(name)}`);
     const list = await s.api.get<Listing>(`/buckets/${seg(name)}/objects?prefix=${encodeURIComponent(prefix)}&after=${encodeURIComponent(after)}&limit=200`);
@@ -118,7 +131,8 @@ export function objectPages(app: ConsoleApp, pages: Pages): void {
 
   app.post('/buckets/:name/access', pages.action(async (c, s, form) => {
     await s.api.patch(`/buckets/${seg(c.req.param('name')!)}`, { accessType: form.accessType === 'public-read' ? 'public-read' : 'private' });
-    const back = form.back?.startsWith('/console/') ? form.back : `/console/buckets/${seg(c.req.param('name')!)}`;
+    const ours = form.back?.startsWith('/console/') && form.back.length <= 2 * MAX_KEY_BYTES;
+    const back = ours ? form.back! : `/console/buckets/${seg(c.req.param('name')!)}`;
     return done(c, back, 'access-changed');
   }, render));
 

@@ -10,6 +10,7 @@ import {
 } from '../../model/multipart.ts';
 import { spansOf } from '../../model/objects.ts';
 import { children, document, leaf, parseXml, text } from '../../xml.ts';
+import { checkNewKey } from '../target.ts';
 import { BodyDigests, type IncomingBody, incomingBody, readSmallBody } from '../body.ts';
 import { type ObjectCall, queryParam, xmlResponse } from '../call.ts';
 import { isoDate, objectHeadersFrom, quoteEtag } from '../headers.ts';
@@ -73,6 +74,7 @@ async function storePart(deps: WriteDeps, call: ObjectCall, upload: Upload, part
 export function multipartHandlers(deps: WriteDeps) {
   return {
     async CreateMultipartUpload(call: ObjectCall): Promise<Response> {
+      checkNewKey(call.key);
       checkStorageClass(call.headers, call.bucket);
       checkAcl(call.headers.get('x-amz-acl'), call.bucket);
       const headers = objectHeadersFrom(call.headers);

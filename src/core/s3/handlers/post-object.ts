@@ -7,11 +7,11 @@ import { document, leaf } from '../../xml.ts';
 import { BodyDigests, incomingBody } from '../body.ts';
 import type { BucketCall } from '../call.ts';
 import { boundaryOf, readForm } from '../form-data.ts';
-import { headerValue, objectHeadersFrom, quoteEtag } from '../headers.ts';
+import { formHeaders, objectHeadersFrom, quoteEtag } from '../headers.ts';
 import { ingest, orUndo } from '../ingest.ts';
 import { verifyPostPolicy } from '../post-policy.ts';
 import { unsupportedFeature } from '../operations.ts';
-import { MAX_KEY_BYTES } from '../target.ts';
+import { MAX_KEY_BYTES, checkNewKey } from '../target.ts';
 import { type WriteDeps, checkAcl, checkStorageClass, reserveFor } from './write.ts';
 
 export interface PostObjectDeps extends WriteDeps {
@@ -19,12 +19,24 @@ export interface PostObjectDeps extends WriteDeps {
   lookupCredential: (accessKeyId: string) => Promise<Credential | null>;
 }
 
-/** Form fields that become object headers, as PutObject takes them from request headers. */
-const HEADER_FIELDS = ['content-type', 'cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires', 'x-amz-storage-class'];
-
-function successUrl(base: string, bucket: string, key: string, etag: string): string {
+/**
+ * Where success_action_redirect sends the browser, with bucket, key and ETag added; null when the
+ * field is not an http(s) URL, which S3 treats as if the field were absent. (Parsed, the URL is
+ * ASCII: text beyond it is percent-encoded, so it can always be a Location header.)
+ */
+function successUrl(redirect: string, bucket: string, key: string, etag: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(redirect);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  const fragment = url.hash;
+  url.hash = '';
+  const base = url.href;
   const q = `bucket=${encodeURIComponent(bucket)}&key=${encodeURIComponent(key)}&etag=${encodeURIComponent(quoteEtag(etag))}`;
-  return base + (base.includes('?') ? '&' : '?') + q;
+  return `${base}${base.includes('?') ? '&' : '?'}${q}${fragment}`;
 }
 
 export function postObjectHandlers(deps: PostObjectDeps) {
@@ -43,21 +55,25 @@ export function postObjectHandlers(deps: PostObjectDeps) {
       const keyField = fields.get('key');
       if (!keyField) throw new S3Error('InvalidArgument', "Bucket POST must contain a field named 'key'.", { fields: { ArgumentName: 'key' } });
       const filename = file.filename.split(/[\\/]/).pop() ?? '';
-      const key = keyField.replaceAll('${filename}', filename);
+      // measured before it is built: a 20 KB key field of ${filename}s times an 8 KB name is megabytes
+      // (UTF-16 units never outnumber UTF-8 bytes, so a key longer in units is too long in bytes)
+      const pieces = keyField.split('${filename}');
+      const projected = keyField.length + (pieces.length - 1) * (filename.length - '${filename}'.length);
+      if (projected > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
+      const key = pieces.join(filename);
       if (!key || new TextEncoder().encode(key).length > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
+      checkNewKey(key);
       if (!allows(policy.credential.scopes, 'write', call.bucket.name, key)) {
         throw new S3Error('AccessDenied', `Access Denied: the key that signed this form may not write s3://${call.bucket.name}/${key}.`);
       }
       // the form is the owner's from here: refusals before this point are the sender's address's
       await call.admit();
 
-      const asHeaders = new Headers();
       for (const [name, value] of fields) {
         const refusal = unsupportedFeature(name, value);
         if (refusal) throw refusal;
-        if (HEADER_FIELDS.includes(name) || name.startsWith('x-amz-meta-')) asHeaders.set(name, headerValue(name, value));
       }
-      if (!asHeaders.has('content-type') && file.contentType) asHeaders.set('content-type', file.contentType);
+      const asHeaders = formHeaders(fields, file.contentType);
       checkStorageClass(asHeaders, call.bucket);
       checkAcl(fields.get('acl') ?? null, call.bucket);
       const headers = objectHeadersFrom(asHeaders);
@@ -100,9 +116,10 @@ export function postObjectHandlers(deps: PostObjectDeps) {
       const path = key.split('/').map(encodeURIComponent).join('/');
       const location = `${call.protocol}://${host}${call.target.style === 'path' ? `/${encodeURIComponent(call.bucket.name)}` : ''}/${path}`;
       const out = new Headers({ etag: quoteEtag(obj.etag), location, 'x-qoima-object-id': obj.id });
-      const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
+      const asked = fields.get('success_action_redirect') ?? fields.get('redirect') ?? '';
+      const redirect = successUrl(asked, call.bucket.name, key, obj.etag);
       if (redirect) {
-        out.set('location', successUrl(redirect, call.bucket.name, key, obj.etag));
+        out.set('location', redirect);
         return new Response(null, { status: 303, headers: out });
       }
       const status = fields.get('success_action_status');

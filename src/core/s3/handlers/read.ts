@@ -10,6 +10,7 @@ import type { QueryParam } from '../../auth/sigv4.ts';
 import type { ObjectCall } from '../call.ts';
 import { conditionHeaders, evaluateConditions, parseRange, rangeToHonour } from '../conditions.ts';
 import { applyOverrides, describeObject, httpDate, quoteEtag } from '../headers.ts';
+import { storedFieldValue } from '../../http-fields.ts';
 
 export interface ReadDeps {
   db: Db;
@@ -39,13 +40,15 @@ export interface ObjectResponseOptions {
  * every header a CDN needs (ETag, Last-Modified, Cache-Control or the bucket's default, Accept-Ranges).
  */
 export async function objectResponse(deps: ReadDeps, obj: StoredObject, bucket: Bucket, reqHeaders: Headers, opts: ObjectResponseOptions): Promise<Response> {
-  const cacheControl = obj.cacheControl ?? bucket.defaultCacheControl;
+  // (stored values pass storedFieldValue: rows written before values were checked on the way in)
+  const cacheControl = storedFieldValue(obj.cacheControl ?? bucket.defaultCacheControl);
+  const expires = storedFieldValue(obj.expires);
   const outcome = evaluateConditions(conditionHeaders(reqHeaders), obj.etag, obj.lastModified);
   if (outcome === 'precondition-failed') throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Match or If-Unmodified-Since' } });
   if (outcome === 'not-modified') {
     const h = new Headers({ etag: quoteEtag(obj.etag), 'last-modified': httpDate(obj.lastModified) });
     if (cacheControl) h.set('cache-control', cacheControl);
-    if (obj.expires) h.set('expires', obj.expires);
+    if (expires) h.set('expires', expires);
     return new Response(null, { status: 304, headers: h });
   }
   const range = opts.status && opts.status !== 200 ? null : parseRange(rangeToHonour(reqHeaders, obj.etag, obj.lastModified), obj.size);

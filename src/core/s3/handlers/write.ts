@@ -16,7 +16,7 @@ import { type BucketCall, type ObjectCall, xmlResponse } from '../call.ts';
 import { conditionHeaders, evaluateConditions } from '../conditions.ts';
 import { isoDate, objectHeadersFrom, quoteEtag } from '../headers.ts';
 import { type IngestLimits, ingest, orUndo } from '../ingest.ts';
-import { MAX_KEY_BYTES } from '../target.ts';
+import { MAX_KEY_BYTES, checkNewKey } from '../target.ts';
 import { requireObject } from './read.ts';
 
 export interface WriteDeps extends BlockWriterDeps {
@@ -113,6 +113,7 @@ export async function copySource(db: Db, call: ObjectCall): Promise<{ bucket: Bu
 export function writeHandlers(deps: WriteDeps) {
   return {
     async PutObject(call: ObjectCall): Promise<Response> {
+      checkNewKey(call.key);
       checkStorageClass(call.headers, call.bucket);
       checkAcl(call.headers.get('x-amz-acl'), call.bucket);
       const headers = objectHeadersFrom(call.headers);
@@ -149,6 +150,7 @@ export function writeHandlers(deps: WriteDeps) {
     },
 
     async CopyObject(call: ObjectCall): Promise<Response> {
+      checkNewKey(call.key);
       const { bucket: srcBucket, object: source } = await copySource(deps.db, call);
       checkStorageClass(call.headers, call.bucket);
       const directive = (call.headers.get('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
