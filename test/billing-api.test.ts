@@ -20,9 +20,12 @@ afterAll(async () => {
 
 const operator = (method: string, path: string, body?: unknown) =>
   fetch(`${srv.endpoint}/admin/operator${path}`, {
-    method, headers: { authorization: `Bearer ${OPERATOR}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+    method,
+    headers: { authorization: `Bearer ${OPERATOR}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
   });
-const cli = async (...args: string[]) => JSON.parse(await admin(srv.dataDir, [...args, '--json'], { QOIMA_OPERATOR_TOKEN: OPERATOR }));
+const cli = async (...args: string[]) =>
+  JSON.parse(await admin(srv.dataDir, [...args, '--json'], { QOIMA_OPERATOR_TOKEN: OPERATOR }));
 
 async function customer(customerId: string) {
   const res = await operator('POST', '/accounts', { name: `${customerId}'s service`, customerId });
@@ -39,7 +42,9 @@ describe('the account sees', () => {
     expect(Date.parse(trial.endsAt) - Date.parse(trial.startsAt)).toBe(3 * 86_400_000);
     const inv = await (await api(c.as, 'GET', `/admin/invoices/${month}`)).json();
     expect(inv).toMatchObject({ accountId: c.accountId, month, currency: 'KZT', minorUnit: 'tiyn' });
-    expect(inv.lines.map((l: { item: string }) => l.item)).toEqual(expect.arrayContaining(['Storage', 'Class A requests', 'Class B requests', 'Retrieval']));
+    expect(inv.lines.map((l: { item: string }) => l.item)).toEqual(
+      expect.arrayContaining(['Storage', 'Class A requests', 'Class B requests', 'Retrieval']),
+    );
     const csv = await api(c.as, 'GET', `/admin/invoices/${month}?format=csv`);
     expect(csv.headers.get('content-type')).toContain('text/csv');
     expect(await csv.text()).toMatch(/^item,storage_class,quantity,unit,unit_price_tiyn,amount_tiyn\n/);
@@ -50,9 +55,18 @@ describe('the account sees', () => {
 
   it('reports an outage; the operator confirms it and it counts as downtime', async () => {
     const c = await customer('reporter@example.kz');
-    const report = await (await api(c.as, 'POST', '/admin/outages', { description: 'uploads time out' })).json();
+    const report = await (
+      await api(c.as, 'POST', '/admin/outages', { description: 'uploads time out' })
+    ).json();
     expect(report.status).toBe('pending');
-    const confirmed = await cli('outages', 'confirm', '--id', report.id, '--restored-at', new Date(report.reportedAt + 1000).toISOString());
+    const confirmed = await cli(
+      'outages',
+      'confirm',
+      '--id',
+      report.id,
+      '--restored-at',
+      new Date(report.reportedAt + 1000).toISOString(),
+    );
     expect(confirmed.status).toBe('confirmed');
     const sla = await cli('sla', '--account', c.accountId, '--month', month);
     expect(sla.downtime.some((d: { causes: string[] }) => d.causes.includes('reported-outage'))).toBe(true);
@@ -68,7 +82,9 @@ describe('the account sees', () => {
     expect((await api(c.as, 'DELETE', '/admin/service', { confirm: 'wrong' })).status).toBe(400);
     expect((await api(c.as, 'DELETE', '/admin/service', { confirm: c.accountId })).status).toBe(204);
     await new Promise((r) => setTimeout(r, 2_200)); // credential cache
-    await expect(client.send(new ListBucketsCommand({}))).rejects.toMatchObject({ name: 'InvalidAccessKeyId' });
+    await expect(client.send(new ListBucketsCommand({}))).rejects.toMatchObject({
+      name: 'InvalidAccessKeyId',
+    });
     const again = await customer('repeat@example.kz');
     expect((await (await api(again.as, 'GET', '/admin/trial')).json()).status).toBe('none');
     // the bucket name is free again
@@ -81,19 +97,53 @@ describe('the operator', () => {
     const c = await customer('busy@example.kz');
     const client = s3(srv.endpoint, c);
     await client.send(new CreateBucketCommand({ Bucket: 'busy-bucket' }));
-    for (let i = 0; i < 3; i++) await client.send(new PutObjectCommand({ Bucket: 'busy-bucket', Key: `k${i}`, Body: 'hello' }));
+    for (let i = 0; i < 3; i++)
+      await client.send(new PutObjectCommand({ Bucket: 'busy-bucket', Key: `k${i}`, Body: 'hello' }));
     await new Promise((r) => setTimeout(r, 400));
-    const usage = await cli('usage', '--account', c.accountId, '--from', new Date(Date.now() - 3_600_000).toISOString());
-    expect(usage.requests).toEqual(expect.arrayContaining([{ operation: 'PutObject', status: 200, count: 3 }, { operation: 'CreateBucket', status: 200, count: 1 }]));
+    const usage = await cli(
+      'usage',
+      '--account',
+      c.accountId,
+      '--from',
+      new Date(Date.now() - 3_600_000).toISOString(),
+    );
+    expect(usage.requests).toEqual(
+      expect.arrayContaining([
+        { operation: 'PutObject', status: 200, count: 3 },
+        { operation: 'CreateBucket', status: 200, count: 1 },
+      ]),
+    );
     expect(usage.bytesIn).toBeGreaterThanOrEqual(15);
     expect(usage.storedBytes).toEqual({ STANDARD: 15, COLD: 0 });
     const from = new Date(Date.now() + 2 * 86_400_000).toISOString();
     const to = new Date(Date.now() + 2 * 86_400_000 + 3_600_000).toISOString();
     const m = await cli('maintenance', 'add', '--from', from, '--to', to, '--reason', 'kernel upgrade');
     expect(m).toMatchObject({ kind: 'maintenance', reason: 'kernel upgrade' });
-    await expect(admin(srv.dataDir, ['maintenance', 'add', '--from', new Date(Date.now() - 86_400_000).toISOString(), '--to', to, '--reason', 'oops'])).rejects.toThrow(/in advance/);
+    await expect(
+      admin(srv.dataDir, [
+        'maintenance',
+        'add',
+        '--from',
+        new Date(Date.now() - 86_400_000).toISOString(),
+        '--to',
+        to,
+        '--reason',
+        'oops',
+      ]),
+    ).rejects.toThrow(/in advance/);
     // an outage under way cannot be relabelled as planned
-    await expect(admin(srv.dataDir, ['maintenance', 'add', '--from', new Date(Date.now() + 600_000).toISOString(), '--to', to, '--reason', 'now'])).rejects.toThrow(/24 hours in advance/);
+    await expect(
+      admin(srv.dataDir, [
+        'maintenance',
+        'add',
+        '--from',
+        new Date(Date.now() + 600_000).toISOString(),
+        '--to',
+        to,
+        '--reason',
+        'now',
+      ]),
+    ).rejects.toThrow(/24 hours in advance/);
   });
 
   it('shows, grants and refuses trials; runs rollups; exports invoices and SLA as CSV', async () => {

@@ -10,7 +10,17 @@ import { decideReport, reportOutage } from '../src/core/billing/reports.ts';
 import { HOUR, SLOT } from '../src/core/billing/rollup.ts';
 import { Billing } from '../src/core/billing/service.ts';
 import {
-  DAY, GiB, type World, beats, bucket, removeWorlds, rollupAt, rollupOptions, samples, traffic, world,
+  DAY,
+  GiB,
+  type World,
+  beats,
+  bucket,
+  removeWorlds,
+  rollupAt,
+  rollupOptions,
+  samples,
+  traffic,
+  world,
 } from './helpers/billing.ts';
 
 const SEP = monthRange('2026-09');
@@ -62,7 +72,7 @@ describe('availability', () => {
     expect(r.tier.creditPercent).toBe(0);
   });
 
-  it('2. joins the prober\'s silence and reported outages within a slot, and takes server errors at most once', async () => {
+  it("2. joins the prober's silence and reported outages within a slot, and takes server errors at most once", async () => {
     const s = SEP.start + 300 * SLOT;
     // beats stop at s and resume 120 s later: [s, s + 120 s) did not answer
     const w = await world(SEP.start, { beatsTo: s + 1 });
@@ -74,7 +84,14 @@ describe('availability', () => {
     const r = await w.billing.sla(w.accountId, '2026-09');
     // union: 150 s + 120 s = 270 s = 0.9 of the slot (not max(0.4, 0.7, 0.5), nor their sum);
     // 100 − 0.9 / 8640 × 100 = 99.989583333…%
-    expect(r.downtime).toEqual([{ from: new Date(s).toISOString(), to: new Date(s + SLOT).toISOString(), causes: ['server-errors', 'no-response', 'reported-outage'], averageErrorRate: 0.9 }]);
+    expect(r.downtime).toEqual([
+      {
+        from: new Date(s).toISOString(),
+        to: new Date(s + SLOT).toISOString(),
+        causes: ['server-errors', 'no-response', 'reported-outage'],
+        averageErrorRate: 0.9,
+      },
+    ]);
     expect(r.availability).toBe(99.989583333);
   });
 });
@@ -163,7 +180,7 @@ describe('closing a month', () => {
     return w;
   }
 
-  it('7. computes the SLA credit from the month\'s issued invoice, not from it re-priced', async () => {
+  it("7. computes the SLA credit from the month's issued invoice, not from it re-priced", async () => {
     const w = await september();
     await rollupAt(w.db, SEP.end - 2 * HOUR);
     // while September is not issued, October's estimate says its credit is an estimate too
@@ -178,7 +195,12 @@ describe('closing a month', () => {
     const oct = await billing.invoice(w.accountId, '2026-10');
     expect(oct.subtotal).toBe(16_000); // 10 × 1600
     // 15% of 8000 as issued, not of September re-priced (16 000)
-    expect(oct.slaCredit).toMatchObject({ fromMonth: '2026-09', chargesFrom: 'issued', percent: 15, amount: 1200 });
+    expect(oct.slaCredit).toMatchObject({
+      fromMonth: '2026-09',
+      chargesFrom: 'issued',
+      percent: 15,
+      amount: 1200,
+    });
     expect(oct.total).toBe(16_000 - 1200);
     expect(await billing.sla(w.accountId, '2026-09')).toMatchObject({ monthCharges: 8000, credit: 1200 });
   });
@@ -209,7 +231,10 @@ describe('closing a month', () => {
     const w = await world(SEP.start - 10 * DAY, { beatsTo: OCT.end + 2 * HOUR }); // since August 21st
     await rollupAt(w.db, OCT.start + 3 * HOUR); // August and September rolled up, neither issued yet
     const sep = await w.billing.invoice(w.accountId, '2026-09');
-    expect(sep).toMatchObject({ status: 'final', slaCredit: { fromMonth: '2026-08', chargesFrom: 'issued' } });
+    expect(sep).toMatchObject({
+      status: 'final',
+      slaCredit: { fromMonth: '2026-08', chargesFrom: 'issued' },
+    });
     expect(await w.billing.invoice(w.accountId, '2026-08')).toMatchObject({ status: 'final' });
   });
 });

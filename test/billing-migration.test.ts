@@ -20,21 +20,30 @@ afterAll(async () => {
   for (const d of dirs) await removeDir(d);
 });
 
-it('0011 keeps the trial share of hours rolled up before it, and the prober\'s downtime', async () => {
+it("0011 keeps the trial share of hours rolled up before it, and the prober's downtime", async () => {
   const dir = await tempDir('qoima-migration-');
   dirs.push(dir);
   const client = createClient({ url: `file:${join(dir, 'test.db')}` });
   const mdir = join(ROOT, 'migrations');
   const journal = JSON.parse(await readFile(join(mdir, 'meta/_journal.json'), 'utf8')) as Journal;
   const all = await loadMigrations(journal, (tag) => readFile(join(mdir, `${tag}.sql`), 'utf8'));
-  await migrate(client, all.filter((m) => m.tag < '0011'));
+  await migrate(
+    client,
+    all.filter((m) => m.tag < '0011'),
+  );
 
   const { start } = monthRange('2026-09');
   const db = openDb(client);
   const box = await SecretBox.create(new Uint8Array(32).fill(7));
-  const a = await createAccount({ db, box }, { name: 'old', quota: QUOTA, customerId: 'old@example.kz', trialDays: 3 });
+  const a = await createAccount(
+    { db, box },
+    { name: 'old', quota: QUOTA, customerId: 'old@example.kz', trialDays: 3 },
+  );
   const trialStart = start + 30 * 60_000;
-  await client.execute({ sql: 'UPDATE trials SET starts_at = ?, ends_at = ? WHERE account_id = ?', args: [trialStart, trialStart + 3 * DAY, a.accountId] });
+  await client.execute({
+    sql: 'UPDATE trials SET starts_at = ?, ends_at = ? WHERE account_id = ?',
+    args: [trialStart, trialStart + 3 * DAY, a.accountId],
+  });
   // before 0011 an hour was free when it started in the trial, or was the hour the trial started in
   for (const h of [0, 72, 73]) {
     await client.execute({
@@ -42,13 +51,25 @@ it('0011 keeps the trial share of hours rolled up before it, and the prober\'s d
       args: [start + h * HOUR, a.accountId],
     });
   }
-  await client.execute({ sql: 'INSERT INTO probe_slots (slot, down_ms) VALUES (?, 120000)', args: [start + 10 * SLOT] });
+  await client.execute({
+    sql: 'INSERT INTO probe_slots (slot, down_ms) VALUES (?, 120000)',
+    args: [start + 10 * SLOT],
+  });
 
   expect(await migrate(client, all)).toEqual(['0011_usage_by_class_and_trial']);
-  const usage = await client.execute('SELECT hour, in_trial, byte_seconds, class_a FROM usage_hourly ORDER BY hour');
-  expect(usage.rows.map((r) => [(Number(r.hour) - start) / HOUR, r.in_trial, r.byte_seconds, r.class_a]))
-    .toEqual([[0, 1, 100, 7], [72, 1, 100, 7], [73, 0, 100, 7]]);
+  const usage = await client.execute(
+    'SELECT hour, in_trial, byte_seconds, class_a FROM usage_hourly ORDER BY hour',
+  );
+  expect(
+    usage.rows.map((r) => [(Number(r.hour) - start) / HOUR, r.in_trial, r.byte_seconds, r.class_a]),
+  ).toEqual([
+    [0, 1, 100, 7],
+    [72, 1, 100, 7],
+    [73, 0, 100, 7],
+  ]);
   const gaps = await client.execute('SELECT from_ms, to_ms FROM probe_gaps');
-  expect(gaps.rows.map((r) => [r.from_ms, r.to_ms])).toEqual([[start + 10 * SLOT, start + 10 * SLOT + 120_000]]);
+  expect(gaps.rows.map((r) => [r.from_ms, r.to_ms])).toEqual([
+    [start + 10 * SLOT, start + 10 * SLOT + 120_000],
+  ]);
   client.close();
 });

@@ -3,7 +3,14 @@
  * forms, CORS on refusals, preflights and uploads on website hosts, routing rules on folders, the
  * Location a form upload answers with.
  */
-import { CreateBucketCommand, GetObjectCommand, PutBucketCorsCommand, PutBucketWebsiteCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  PutBucketCorsCommand,
+  PutBucketWebsiteCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from './helpers/api.ts';
@@ -20,7 +27,21 @@ beforeAll(async () => {
   srv = await startServer();
   client = s3(srv.endpoint, srv.creds);
   await client.send(new CreateBucketCommand({ Bucket: B }));
-  await client.send(new PutBucketCorsCommand({ Bucket: B, CORSConfiguration: { CORSRules: [{ AllowedOrigins: [ORIGIN], AllowedMethods: ['GET', 'PUT', 'POST'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'] }] } }));
+  await client.send(
+    new PutBucketCorsCommand({
+      Bucket: B,
+      CORSConfiguration: {
+        CORSRules: [
+          {
+            AllowedOrigins: [ORIGIN],
+            AllowedMethods: ['GET', 'PUT', 'POST'],
+            AllowedHeaders: ['*'],
+            ExposeHeaders: ['ETag'],
+          },
+        ],
+      },
+    }),
+  );
 });
 afterAll(async () => {
   await srv.stop();
@@ -30,7 +51,9 @@ afterAll(async () => {
 describe('downloads', () => {
   it('a resumed download of a changed object gets the whole new object, not a spliced tail (If-Range)', async () => {
     await client.send(new PutObjectCommand({ Bucket: B, Key: 'big.bin', Body: 'A'.repeat(1000) }));
-    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: B, Key: 'big.bin' }), { expiresIn: 300 });
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: B, Key: 'big.bin' }), {
+      expiresIn: 300,
+    });
     const first = await fetch(url, { headers: { range: 'bytes=0-99' } });
     const etag = first.headers.get('etag')!;
     const lastModified = first.headers.get('last-modified')!;
@@ -48,7 +71,15 @@ describe('downloads', () => {
 
   it('a presigned link may name the file in any script (response-content-disposition)', async () => {
     await client.send(new PutObjectCommand({ Bucket: B, Key: 'report.pdf', Body: '%PDF' }));
-    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: B, Key: 'report.pdf', ResponseContentDisposition: 'attachment; filename="Отчёт 2026.pdf"' }), { expiresIn: 300 });
+    const url = await getSignedUrl(
+      client,
+      new GetObjectCommand({
+        Bucket: B,
+        Key: 'report.pdf',
+        ResponseContentDisposition: 'attachment; filename="Отчёт 2026.pdf"',
+      }),
+      { expiresIn: 300 },
+    );
     const res = await fetch(url);
     expect(res.status).toBe(200);
     const raw = res.headers.get('content-disposition')!;
@@ -57,8 +88,14 @@ describe('downloads', () => {
 });
 
 describe('browser forms', () => {
-  it('store non-Latin metadata from a form and answer with the object\'s URL as the browser reached us', async () => {
-    const form = await (await api(srv, 'POST', `/admin/buckets/${B}/presigned-post`, { keyPrefix: 'forms/', fields: { 'x-amz-meta-title': 'Қойма' }, successActionStatus: '201' })).json();
+  it("store non-Latin metadata from a form and answer with the object's URL as the browser reached us", async () => {
+    const form = await (
+      await api(srv, 'POST', `/admin/buckets/${B}/presigned-post`, {
+        keyPrefix: 'forms/',
+        fields: { 'x-amz-meta-title': 'Қойма' },
+        successActionStatus: '201',
+      })
+    ).json();
     const fd = new FormData();
     for (const [k, v] of Object.entries(form.fields as Record<string, string>)) fd.append(k, v);
     fd.append('file', new Blob(['hello']), 'hello.txt');
@@ -71,8 +108,10 @@ describe('browser forms', () => {
 });
 
 describe('CORS on refusals', () => {
-  it('an expired or tampered link is refused with the bucket\'s CORS grant, so the page can read why', async () => {
-    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: B, Key: 'big.bin' }), { expiresIn: 300 });
+  it("an expired or tampered link is refused with the bucket's CORS grant, so the page can read why", async () => {
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: B, Key: 'big.bin' }), {
+      expiresIn: 300,
+    });
     const tampered = url.replace(/X-Amz-Signature=[0-9a-f]+/, `X-Amz-Signature=${'0'.repeat(64)}`);
     const res = await fetch(tampered, { headers: { origin: ORIGIN } });
     expect(res.status).toBe(403);
@@ -85,18 +124,48 @@ describe('websites', () => {
   beforeAll(async () => {
     await client.send(new CreateBucketCommand({ Bucket: 'www' }));
     await api(srv, 'PATCH', '/admin/buckets/www', { accessType: 'public-read' });
-    await client.send(new PutObjectCommand({ Bucket: 'www', Key: 'index.html', Body: 'home', ContentType: 'text/html' }));
-    await client.send(new PutObjectCommand({ Bucket: 'www', Key: 'documents/index.html', Body: 'docs', ContentType: 'text/html' }));
-    await client.send(new PutBucketCorsCommand({ Bucket: 'www', CORSConfiguration: { CORSRules: [{ AllowedOrigins: [ORIGIN], AllowedMethods: ['GET'], AllowedHeaders: ['*'] }] } }));
-    await client.send(new PutBucketWebsiteCommand({
-      Bucket: 'www',
-      WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' }, RoutingRules: [{ Condition: { KeyPrefixEquals: 'docs/' }, Redirect: { ReplaceKeyPrefixWith: 'documents/' } }] },
-    }));
+    await client.send(
+      new PutObjectCommand({ Bucket: 'www', Key: 'index.html', Body: 'home', ContentType: 'text/html' }),
+    );
+    await client.send(
+      new PutObjectCommand({
+        Bucket: 'www',
+        Key: 'documents/index.html',
+        Body: 'docs',
+        ContentType: 'text/html',
+      }),
+    );
+    await client.send(
+      new PutBucketCorsCommand({
+        Bucket: 'www',
+        CORSConfiguration: {
+          CORSRules: [{ AllowedOrigins: [ORIGIN], AllowedMethods: ['GET'], AllowedHeaders: ['*'] }],
+        },
+      }),
+    );
+    await client.send(
+      new PutBucketWebsiteCommand({
+        Bucket: 'www',
+        WebsiteConfiguration: {
+          IndexDocument: { Suffix: 'index.html' },
+          RoutingRules: [
+            { Condition: { KeyPrefixEquals: 'docs/' }, Redirect: { ReplaceKeyPrefixWith: 'documents/' } },
+          ],
+        },
+      }),
+    );
   });
   const site = () => `www.web.localhost:${srv.port}`;
 
   it('answer CORS preflights instead of 405', async () => {
-    const res = await hostRequest(srv.port, site(), '/index.html', { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-custom' } });
+    const res = await hostRequest(srv.port, site(), '/index.html', {
+      method: 'OPTIONS',
+      headers: {
+        origin: ORIGIN,
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'x-custom',
+      },
+    });
     expect(res.status).toBe(200);
     expect(res.headers['access-control-allow-origin']).toBe(ORIGIN);
   });
@@ -108,7 +177,15 @@ describe('websites', () => {
   });
 
   it('refuse per-object website redirects they would not honour (501), storing nothing', async () => {
-    await expect(client.send(new PutObjectCommand({ Bucket: 'www', Key: 'moved.html', Body: 'x', WebsiteRedirectLocation: '/index.html' })))
-      .rejects.toMatchObject({ $metadata: { httpStatusCode: 501 } });
+    await expect(
+      client.send(
+        new PutObjectCommand({
+          Bucket: 'www',
+          Key: 'moved.html',
+          Body: 'x',
+          WebsiteRedirectLocation: '/index.html',
+        }),
+      ),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 501 } });
   });
 });

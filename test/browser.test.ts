@@ -3,7 +3,13 @@
  * through a classic POST form and through a presigned PUT (CORS), then opens the public link; and a
  * static website with index and 404 pages is browsed.
  */
-import { CreateBucketCommand, PutBucketCorsCommand, PutBucketWebsiteCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  PutBucketCorsCommand,
+  PutBucketWebsiteCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
@@ -21,8 +27,14 @@ let appOrigin = '';
 let fileDir = '';
 
 /** The customer's web app: its backend asks Qoima's API for an upload form and a presigned PUT URL. */
-function appPage(qoima: string, form: { url: string; fields: Record<string, string> }, putUrl: string): string {
-  const hidden = Object.entries(form.fields).map(([k, v]) => `<input type="hidden" name="${k}" value="${v.replace(/"/g, '&quot;')}">`).join('\n');
+function appPage(
+  qoima: string,
+  form: { url: string; fields: Record<string, string> },
+  putUrl: string,
+): string {
+  const hidden = Object.entries(form.fields)
+    .map(([k, v]) => `<input type="hidden" name="${k}" value="${v.replace(/"/g, '&quot;')}">`)
+    .join('\n');
   return `<!doctype html><html><body>
 <h1>Upload</h1>
 <form id="form" action="${form.url}" method="post" enctype="multipart/form-data">
@@ -63,14 +75,35 @@ beforeAll(async () => {
 
   await client.send(new CreateBucketCommand({ Bucket: 'uploads' }));
   await api(srv, 'PATCH', '/admin/buckets/uploads', { accessType: 'public-read' });
-  await client.send(new PutBucketCorsCommand({
-    Bucket: 'uploads',
-    CORSConfiguration: { CORSRules: [{ AllowedOrigins: [appOrigin], AllowedMethods: ['GET', 'PUT', 'POST'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'] }] },
-  }));
-  const form = await (await api(srv, 'POST', '/admin/buckets/uploads/presigned-post', {
-    keyPrefix: 'forms/', maxSize: 5 * 1024 * 1024, successActionRedirect: `${appOrigin}/done`,
-  })).json();
-  const { url: putUrl } = await (await api(srv, 'POST', '/admin/buckets/uploads/presigned-url', { key: 'via-put.txt', method: 'PUT', expiresInSeconds: 600 })).json();
+  await client.send(
+    new PutBucketCorsCommand({
+      Bucket: 'uploads',
+      CORSConfiguration: {
+        CORSRules: [
+          {
+            AllowedOrigins: [appOrigin],
+            AllowedMethods: ['GET', 'PUT', 'POST'],
+            AllowedHeaders: ['*'],
+            ExposeHeaders: ['ETag'],
+          },
+        ],
+      },
+    }),
+  );
+  const form = await (
+    await api(srv, 'POST', '/admin/buckets/uploads/presigned-post', {
+      keyPrefix: 'forms/',
+      maxSize: 5 * 1024 * 1024,
+      successActionRedirect: `${appOrigin}/done`,
+    })
+  ).json();
+  const { url: putUrl } = await (
+    await api(srv, 'POST', '/admin/buckets/uploads/presigned-url', {
+      key: 'via-put.txt',
+      method: 'PUT',
+      expiresInSeconds: 600,
+    })
+  ).json();
   const page = appPage(srv.endpoint, form, putUrl);
   app.on('request', (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(page));
 }, 60_000);
@@ -110,7 +143,9 @@ describe('uploads from a page on another origin', () => {
     await page.setInputFiles('#putfile', path);
     await page.click('#put');
     await page.waitForFunction(() => document.getElementById('status')!.textContent!.startsWith('put'));
-    expect(await page.textContent('#status')).toMatch(/^put 200 etag "[0-9a-f]{32}" read back: written by fetch$/);
+    expect(await page.textContent('#status')).toMatch(
+      /^put 200 etag "[0-9a-f]{32}" read back: written by fetch$/,
+    );
     const stored = await signedFetch(srv.endpoint, srv.creds, { path: '/uploads/via-put.txt' });
     expect(await stored.text()).toBe('written by fetch');
     await page.close();
@@ -120,12 +155,23 @@ describe('uploads from a page on another origin', () => {
 describe('a static website in the browser', () => {
   it('serves the index page, follows links into folders, and shows the 404 page for missing paths', async () => {
     await client.send(new CreateBucketCommand({ Bucket: 'docs-site' }));
-    const put = (Key: string, Body: string) => client.send(new PutObjectCommand({ Bucket: 'docs-site', Key, Body, ContentType: 'text/html; charset=utf-8' }));
-    await put('index.html', '<!doctype html><title>Home</title><h1>Welcome</h1><a id="guide" href="/guide">Guide</a> <a id="lost" href="/nope">Lost</a>');
+    const put = (Key: string, Body: string) =>
+      client.send(
+        new PutObjectCommand({ Bucket: 'docs-site', Key, Body, ContentType: 'text/html; charset=utf-8' }),
+      );
+    await put(
+      'index.html',
+      '<!doctype html><title>Home</title><h1>Welcome</h1><a id="guide" href="/guide">Guide</a> <a id="lost" href="/nope">Lost</a>',
+    );
     await put('guide/index.html', '<!doctype html><title>Guide</title><h1>The guide</h1>');
     await put('404.html', '<!doctype html><title>Missing</title><h1>Page not found</h1>');
     await api(srv, 'PATCH', '/admin/buckets/docs-site', { accessType: 'public-read' });
-    await client.send(new PutBucketWebsiteCommand({ Bucket: 'docs-site', WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' }, ErrorDocument: { Key: '404.html' } } }));
+    await client.send(
+      new PutBucketWebsiteCommand({
+        Bucket: 'docs-site',
+        WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' }, ErrorDocument: { Key: '404.html' } },
+      }),
+    );
 
     const site = `http://docs-site.web.localhost:${srv.port}`;
     const page = await browser.newPage();

@@ -5,7 +5,10 @@
  * ChunkBackendUnavailableError within the call's deadline and recovery after it, and the settings.
  */
 import {
-  CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, type S3Client,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
@@ -99,14 +102,16 @@ describe('S3ChunkStore on Ceph RGW', () => {
     const before = await collect(store.list());
     const made: string[] = [];
     const queue = Array.from({ length: 1100 }, (_, i) => i);
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-        const bytes = new TextEncoder().encode(`listing chunk ${i} ${Math.random()}`);
-        const hash = await chunkHash(bytes);
-        await store.put(hash, bytes);
-        made.push(hash);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+          const bytes = new TextEncoder().encode(`listing chunk ${i} ${Math.random()}`);
+          const hash = await chunkHash(bytes);
+          await store.put(hash, bytes);
+          made.push(hash);
+        }
+      }),
+    );
     await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'chunks/not-a-chunk', Body: 'x' }));
     await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'elsewhere/readme', Body: 'x' }));
     const listed = await collect(store.list());
@@ -151,7 +156,7 @@ describe('S3ChunkStore on Ceph RGW', () => {
     }
   });
 
-  it('a chunk damaged in the backend fails the reader\'s check, whatever its length', async () => {
+  it("a chunk damaged in the backend fails the reader's check, whatever its length", async () => {
     const { hash, bytes } = await chunk(10_000);
     await store.put(hash, bytes);
     const flipped = bytes.slice();
@@ -191,7 +196,7 @@ describe('the read cache in front of the backend', () => {
     expect(await local.has(c!.hash)).toBe(false);
   });
 
-  it('drops a damaged or cut-short local copy and serves the backend\'s good chunk instead', async () => {
+  it("drops a damaged or cut-short local copy and serves the backend's good chunk instead", async () => {
     const local = await localCache();
     const cache = await CachedChunkStore.open(store, local, 10 * SIZE);
     const x = await chunk(SIZE);
@@ -245,7 +250,10 @@ describe('a backend outage', () => {
 
   async function unavailable(what: () => Promise<unknown>): Promise<ChunkBackendUnavailableError> {
     const started = Date.now();
-    const e = await what().then(() => null, (err: unknown) => err);
+    const e = await what().then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(ChunkBackendUnavailableError);
     expect(Date.now() - started).toBeLessThan(BOUND_MS);
     return e as ChunkBackendUnavailableError;
@@ -293,7 +301,7 @@ describe('a backend outage', () => {
     expect(same(await quick.get(x.hash, x.bytes.length), x.bytes)).toBe(true);
   });
 
-  it('an outage shorter than a call\'s deadline is ridden out', async () => {
+  it("an outage shorter than a call's deadline is ridden out", async () => {
     const patient = new S3ChunkStore({ ...options, timeoutMs: 20_000, attempts: 50 });
     const x = await chunk();
     await patient.put(x.hash, x.bytes);
@@ -307,8 +315,8 @@ describe('a backend outage', () => {
 describe('settings', () => {
   it('QOIMA_CHUNK_STORE=s3 names every missing or malformed setting', () => {
     expect(() => loadConfig({ QOIMA_CHUNK_STORE: 's3' })).toThrow(
-      'QOIMA_CHUNK_STORE=s3 needs QOIMA_CHUNK_S3_ENDPOINT, QOIMA_CHUNK_S3_BUCKET, '
-        + 'QOIMA_CHUNK_S3_ACCESS_KEY_ID, QOIMA_CHUNK_S3_SECRET_ACCESS_KEY',
+      'QOIMA_CHUNK_STORE=s3 needs QOIMA_CHUNK_S3_ENDPOINT, QOIMA_CHUNK_S3_BUCKET, ' +
+        'QOIMA_CHUNK_S3_ACCESS_KEY_ID, QOIMA_CHUNK_S3_SECRET_ACCESS_KEY',
     );
     expect(() => loadConfig({ QOIMA_CHUNK_STORE: 'nfs' })).toThrow(/QOIMA_CHUNK_STORE/);
     expect(() => loadConfig({ QOIMA_CHUNK_S3_ENDPOINT: 'ftp://a.b' })).toThrow(/QOIMA_CHUNK_S3_ENDPOINT/);

@@ -1,5 +1,12 @@
 /** The chunk store seen from outside: deduplication, inline objects, GC, corruption, reads during overwrite. */
-import { CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
@@ -54,7 +61,9 @@ describe('deduplication and inline objects (GC delay 0)', () => {
   let srv: RunningServer;
   let client: S3Client;
   beforeAll(async () => {
-    srv = await startServer({ env: { ...ONE_MIB_CHUNKS, QOIMA_GC_DELAY_SECONDS: '0', QOIMA_GC_INTERVAL_SECONDS: '3600' } });
+    srv = await startServer({
+      env: { ...ONE_MIB_CHUNKS, QOIMA_GC_DELAY_SECONDS: '0', QOIMA_GC_INTERVAL_SECONDS: '3600' },
+    });
     client = s3(srv.endpoint, srv.creds);
     await client.send(new CreateBucketCommand({ Bucket: 'dedup' }));
   });
@@ -192,8 +201,14 @@ describe('reads racing writes', () => {
 
   it('concurrent writers to one key end with exactly one complete winner', async () => {
     const bodies = Array.from({ length: 6 }, () => randomBytes(2 * MiB + 7));
-    await Promise.all(bodies.map((Body) => client.send(new PutObjectCommand({ Bucket: 'race', Key: 'contended', Body }))));
-    const got = Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: 'race', Key: 'contended' }))).Body!.transformToByteArray());
+    await Promise.all(
+      bodies.map((Body) => client.send(new PutObjectCommand({ Bucket: 'race', Key: 'contended', Body }))),
+    );
+    const got = Buffer.from(
+      await (
+        await client.send(new GetObjectCommand({ Bucket: 'race', Key: 'contended' }))
+      ).Body!.transformToByteArray(),
+    );
     expect(bodies.filter((b) => Buffer.compare(Buffer.from(b), got) === 0).length).toBe(1);
   });
 });
@@ -218,7 +233,11 @@ describe('scrub', () => {
       await unlink(chunkPath(srv.dataDir, b.subarray(0, MiB)));
 
       await expect(admin(srv.dataDir, ['scrub', '--json'])).rejects.toThrow(/exited 1/);
-      const report = JSON.parse(await admin(srv.dataDir, ['scrub', '--repair', '--json']).catch((e: Error) => e.message.slice(e.message.indexOf('{'))));
+      const report = JSON.parse(
+        await admin(srv.dataDir, ['scrub', '--repair', '--json']).catch((e: Error) =>
+          e.message.slice(e.message.indexOf('{')),
+        ),
+      );
       expect(report.corrupt).toHaveLength(1);
       expect(report.corrupt[0].objects.sort()).toEqual(['scrubbed/copy-of-a.jpg', 'scrubbed/photos/a.jpg']);
       expect(report.missing).toHaveLength(1);
@@ -247,7 +266,9 @@ describe('scrub', () => {
       await db.execute('UPDATE chunks SET refcount = refcount + 5');
       db.close();
       const stray = join(srv.dataDir, 'chunks', 'ff', 'ff', 'f'.repeat(64));
-      await import('node:fs/promises').then((fs) => fs.mkdir(join(srv.dataDir, 'chunks', 'ff', 'ff'), { recursive: true }));
+      await import('node:fs/promises').then((fs) =>
+        fs.mkdir(join(srv.dataDir, 'chunks', 'ff', 'ff'), { recursive: true }),
+      );
       await writeFile(stray, 'stray');
       const found = JSON.parse(await admin(srv.dataDir, ['scrub', '--repair', '--json']));
       expect(found.refcountsFixed).toEqual([expect.objectContaining({ recorded: 6, actual: 1 })]);

@@ -8,15 +8,29 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, type RunningServer, removeDir, startServer } from './helpers/server.ts';
 
-const candidates = [process.env.QOIMA_CLIENTS_SH, resolve(ROOT, '../shared/clients/clients.sh'), '/work/shared/clients/clients.sh'].filter(Boolean) as string[];
+const candidates = [
+  process.env.QOIMA_CLIENTS_SH,
+  resolve(ROOT, '../shared/clients/clients.sh'),
+  '/work/shared/clients/clients.sh',
+].filter(Boolean) as string[];
 
 async function findScript(): Promise<string | null> {
-  for (const c of candidates) if (await access(c).then(() => true, () => false)) return c;
+  for (const c of candidates)
+    if (
+      await access(c).then(
+        () => true,
+        () => false,
+      )
+    )
+      return c;
   return null;
 }
 
 const script = await findScript();
-if (!script) console.warn(`clients.test: no clients.sh found (looked at ${candidates.join(', ')}); set QOIMA_CLIENTS_SH`);
+if (!script)
+  console.warn(
+    `clients.test: no clients.sh found (looked at ${candidates.join(', ')}); set QOIMA_CLIENTS_SH`,
+  );
 
 describe.skipIf(!script)('aws-cli, rclone and s3cmd (clients.sh)', () => {
   let srv: RunningServer;
@@ -30,7 +44,11 @@ describe.skipIf(!script)('aws-cli, rclone and s3cmd (clients.sh)', () => {
 
   it('passes every step', async () => {
     const out = await new Promise<string>((resolveOut) => {
-      const p = spawn('bash', [script!, '127.0.0.1', String(srv.port), srv.creds.accessKeyId, srv.creds.secretAccessKey], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(
+        'bash',
+        [script!, '127.0.0.1', String(srv.port), srv.creds.accessKeyId, srv.creds.secretAccessKey],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let text = '';
       p.stdout.on('data', (d: Buffer) => (text += d.toString()));
       p.stderr.on('data', (d: Buffer) => (text += d.toString()));

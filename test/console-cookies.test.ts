@@ -29,7 +29,10 @@ beforeAll(async () => {
   const tls = await selfSignedCert(certDir, [DOMAIN, `*.${DOMAIN}`]);
   srv = await startServer({
     env: {
-      QOIMA_DOMAINS: DOMAIN, QOIMA_HTTPS_PORT: '0', QOIMA_TLS_CERT: tls.certificateFile, QOIMA_TLS_KEY: tls.privateKeyFile,
+      QOIMA_DOMAINS: DOMAIN,
+      QOIMA_HTTPS_PORT: '0',
+      QOIMA_TLS_CERT: tls.certificateFile,
+      QOIMA_TLS_KEY: tls.privateKeyFile,
     },
   });
   await s3(srv.endpoint, srv.creds).send(new CreateBucketCommand({ Bucket: 'victim-files' }));
@@ -52,11 +55,22 @@ afterAll(async () => {
 /** Signs in at `origin` outside any browser, as the tosser would: the cookie it gets (name=value). */
 function consoleCookie(origin: string, creds: Creds): Promise<string> {
   const url = new URL(origin);
-  const body = new URLSearchParams({ accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey }).toString();
+  const body = new URLSearchParams({
+    accessKeyId: creds.accessKeyId,
+    secretAccessKey: creds.secretAccessKey,
+  }).toString();
   const options = {
-    host: '127.0.0.1', port: url.port, path: '/console/sign-in', method: 'POST', rejectUnauthorized: false,
+    host: '127.0.0.1',
+    port: url.port,
+    path: '/console/sign-in',
+    method: 'POST',
+    rejectUnauthorized: false,
     ...(url.protocol === 'https:' ? { servername: url.hostname } : {}),
-    headers: { host: url.host, 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) },
+    headers: {
+      host: url.host,
+      'content-type': 'application/x-www-form-urlencoded',
+      'content-length': String(body.length),
+    },
   };
   return new Promise((resolve, reject) => {
     const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(options, (res) => {
@@ -73,7 +87,12 @@ function consoleCookie(origin: string, creds: Creds): Promise<string> {
 async function tosserPage(cookies: string[]): Promise<void> {
   const lines = cookies.map((line) => `document.cookie = ${JSON.stringify(line)};`).join('\n');
   const html = `<!doctype html><title>tossing</title><script>\n${lines}\ndocument.title = 'tossed';\n</script>`;
-  const put = new PutObjectCommand({ Bucket: 'tosser', Key: 'index.html', Body: html, ContentType: 'text/html' });
+  const put = new PutObjectCommand({
+    Bucket: 'tosser',
+    Key: 'index.html',
+    Body: html,
+    ContentType: 'text/html',
+  });
   await s3(srv.endpoint, tosser).send(put);
 }
 
@@ -99,8 +118,8 @@ async function bucketsPage(page: Page, origin: string): Promise<string> {
   return (await page.textContent('body')) ?? '';
 }
 
-describe('a customer\'s page on a bucket\'s virtual host', () => {
-  it('over HTTPS cannot set or shadow the console\'s __Host- session cookie', async () => {
+describe("a customer's page on a bucket's virtual host", () => {
+  it("over HTTPS cannot set or shadow the console's __Host- session cookie", async () => {
     const origin = `https://${DOMAIN}:${srv.httpsPort}`;
     const theirs = await consoleCookie(origin, tosser);
     expect(theirs).toMatch(/^__Host-qoima_console=/);
@@ -122,7 +141,9 @@ describe('a customer\'s page on a bucket\'s virtual host', () => {
     expect(page.url()).toBe(`${origin}/console/buckets`); // still signed in, as themselves
     expect(shown).toContain('victim-files');
     const session = (await context.cookies()).filter((c) => c.name === '__Host-qoima_console');
-    expect(session).toEqual([expect.objectContaining({ domain: DOMAIN, path: '/', secure: true, httpOnly: true })]);
+    expect(session).toEqual([
+      expect.objectContaining({ domain: DOMAIN, path: '/', secure: true, httpOnly: true }),
+    ]);
     await context.close();
   }, 60_000);
 
@@ -130,12 +151,16 @@ describe('a customer\'s page on a bucket\'s virtual host', () => {
     const origin = `http://${DOMAIN}:${srv.port}`;
     const theirs = await consoleCookie(origin, tosser);
     expect(theirs).toMatch(/^qoima_console=/);
-    await tosserPage([`${theirs}; domain=${DOMAIN}; path=/console/`, `${theirs}; domain=${DOMAIN}; path=/console`]);
+    await tosserPage([
+      `${theirs}; domain=${DOMAIN}; path=/console/`,
+      `${theirs}; domain=${DOMAIN}; path=/console`,
+    ]);
     const context = await browser.newContext();
     const page = await context.newPage();
     await signIn(page, origin);
     await visitTosser(page, origin, `http://tosser.${DOMAIN}:${srv.port}`);
-    const tossed = async () => (await context.cookies()).filter((c) => c.name === 'qoima_console' && c.domain !== DOMAIN);
+    const tossed = async () =>
+      (await context.cookies()).filter((c) => c.name === 'qoima_console' && c.domain !== DOMAIN);
     expect(await tossed()).toHaveLength(2);
     const shown = await bucketsPage(page, origin);
     expect(shown).not.toContain('tosser-files');
@@ -149,24 +174,33 @@ describe('a customer\'s page on a bucket\'s virtual host', () => {
   }, 60_000);
 });
 
-describe('the service\'s own certificate (QOIMA_TLS_CERT / QOIMA_TLS_KEY)', () => {
+describe("the service's own certificate (QOIMA_TLS_CERT / QOIMA_TLS_KEY)", () => {
   /** The certificate's name the server presents for `servername` (undefined: the client sends none). */
-  const presented = (servername?: string) => new Promise<string>((resolve, reject) => {
-    const sock = connect({ host: '127.0.0.1', port: srv.httpsPort!, servername, rejectUnauthorized: false }, () => {
-      resolve(sock.getPeerCertificate().subject.CN as string);
-      sock.end();
+  const presented = (servername?: string) =>
+    new Promise<string>((resolve, reject) => {
+      const sock = connect(
+        { host: '127.0.0.1', port: srv.httpsPort!, servername, rejectUnauthorized: false },
+        () => {
+          resolve(sock.getPeerCertificate().subject.CN as string);
+          sock.end();
+        },
+      );
+      sock.on('error', reject);
     });
-    sock.on('error', reject);
-  });
 
-  it('serves the console over HTTPS at an address and at any name no domain\'s certificate covers', async () => {
+  it("serves the console over HTTPS at an address and at any name no domain's certificate covers", async () => {
     expect(await presented()).toBe(DOMAIN);
     expect(await presented('console.elsewhere.test')).toBe(DOMAIN);
     const status = await new Promise<number>((resolve, reject) => {
-      httpsRequest({ host: '127.0.0.1', port: srv.httpsPort!, path: '/console/sign-in', rejectUnauthorized: false }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on('error', reject).end();
+      httpsRequest(
+        { host: '127.0.0.1', port: srv.httpsPort!, path: '/console/sign-in', rejectUnauthorized: false },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      )
+        .on('error', reject)
+        .end();
     });
     expect(status).toBe(200);
   });
@@ -177,7 +211,9 @@ describe('console cookies are sealed for where and to whom they were issued', ()
     const cookie = await consoleCookie(srv.endpoint, srv.creds);
     const home = await hostRequest(srv.port, `127.0.0.1:${srv.port}`, '/console', { headers: { cookie } });
     expect(home.status).toBe(200);
-    const elsewhere = await hostRequest(srv.port, `localhost:${srv.port}`, '/console', { headers: { cookie } });
+    const elsewhere = await hostRequest(srv.port, `localhost:${srv.port}`, '/console', {
+      headers: { cookie },
+    });
     expect(elsewhere.status).toBe(303);
     expect(elsewhere.headers.location).toContain('/console/sign-in');
   });
@@ -190,16 +226,29 @@ describe('console cookies are sealed for where and to whom they were issued', ()
     };
     const them = await signedIn(tosser);
     const issue = await fetch(`${srv.endpoint}/console/keys`, {
-      method: 'POST', redirect: 'manual', headers: { cookie: them.cookie },
-      body: new URLSearchParams({ _csrf: them.csrf, name: 'planted', bucket: 'tosser-files', actions: 'write' }),
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: them.cookie },
+      body: new URLSearchParams({
+        _csrf: them.csrf,
+        name: 'planted',
+        bucket: 'tosser-files',
+        actions: 'write',
+      }),
     });
     expect(issue.status).toBe(303);
-    const once = issue.headers.getSetCookie().find((c) => c.startsWith('qoima_once_key='))!.split(';')[0]!;
-    const { keys } = await (await api({ endpoint: srv.endpoint, creds: tosser }, 'GET', '/admin/keys')).json();
+    const once = issue.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('qoima_once_key='))!
+      .split(';')[0]!;
+    const { keys } = await (
+      await api({ endpoint: srv.endpoint, creds: tosser }, 'GET', '/admin/keys')
+    ).json();
     const planted = keys[0].keyId as string;
 
     const victim = await signedIn(srv.creds);
-    const keysPage = async (cookie: string) => (await fetch(`${srv.endpoint}/console/keys`, { headers: { cookie } })).text();
+    const keysPage = async (cookie: string) =>
+      (await fetch(`${srv.endpoint}/console/keys`, { headers: { cookie } })).text();
     expect(await keysPage(`${victim.cookie}; ${once}`)).not.toContain(planted);
     expect(await keysPage(`${them.cookie}; ${once}`)).toContain(planted); // the cookie itself was genuine
   });

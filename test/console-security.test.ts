@@ -4,7 +4,14 @@
  * oversized chunked forms are refused, other sites cannot sign people out, junk form values change
  * nothing.
  */
-import { CreateBucketCommand, GetBucketCorsCommand, PutBucketAclCommand, PutBucketCorsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetBucketCorsCommand,
+  PutBucketAclCommand,
+  PutBucketCorsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { request } from 'node:http';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +36,11 @@ afterAll(async () => {
 });
 
 async function session(): Promise<{ cookie: string; csrf: string }> {
-  const res = await fetch(`${srv.endpoint}/console/sign-in`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ ...srv.creds }) });
+  const res = await fetch(`${srv.endpoint}/console/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    body: new URLSearchParams({ ...srv.creds }),
+  });
   expect(res.status).toBe(303);
   const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
   return { cookie, csrf: await csrfOf(cookie) };
@@ -40,7 +51,8 @@ async function csrfOf(cookie: string): Promise<string> {
   return /name="csrf-token" content="([^"]+)"/.exec(page)![1]!;
 }
 
-const signedIn = async (cookie: string) => (await fetch(`${srv.endpoint}/console`, { redirect: 'manual', headers: { cookie } })).status === 200;
+const signedIn = async (cookie: string) =>
+  (await fetch(`${srv.endpoint}/console`, { redirect: 'manual', headers: { cookie } })).status === 200;
 
 /** A GET with an explicit Host header (virtual-hosted style). */
 function headersWithHost(host: string, path: string): Promise<Record<string, unknown>> {
@@ -48,12 +60,14 @@ function headersWithHost(host: string, path: string): Promise<Record<string, unk
     request({ host: '127.0.0.1', port: srv.port, path, headers: { host } }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.headers));
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
-describe('a customer\'s HTML', () => {
-  it('served path-style from the console\'s origin runs sandboxed: it cannot read the console or act in it', async () => {
+describe("a customer's HTML", () => {
+  it("served path-style from the console's origin runs sandboxed: it cannot read the console or act in it", async () => {
     await client.send(new CreateBucketCommand({ Bucket: 'pages' }));
     await client.send(new PutBucketAclCommand({ Bucket: 'pages', ACL: 'public-read' }));
     const evil = `<!doctype html><title>waiting</title><script>
@@ -66,7 +80,9 @@ describe('a customer\'s HTML', () => {
         document.title = verdict + ' from ' + self.origin;
       })();
     </script>`;
-    await client.send(new PutObjectCommand({ Bucket: 'pages', Key: 'evil.html', Body: evil, ContentType: 'text/html' }));
+    await client.send(
+      new PutObjectCommand({ Bucket: 'pages', Key: 'evil.html', Body: evil, ContentType: 'text/html' }),
+    );
 
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -96,7 +112,12 @@ describe('the console login', () => {
     const a = await session();
     const b = await session();
     const setLogin = (s: { cookie: string; csrf: string }, fields: Record<string, string>) =>
-      fetch(`${srv.endpoint}/console/login`, { method: 'POST', redirect: 'manual', headers: { cookie: s.cookie }, body: new URLSearchParams({ _csrf: s.csrf, ...fields }) });
+      fetch(`${srv.endpoint}/console/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: s.cookie },
+        body: new URLSearchParams({ _csrf: s.csrf, ...fields }),
+      });
 
     // no login yet: the first one is set from any session; the other session is signed out
     expect((await setLogin(a, { email: 'owner@example.kz', password: 'first password' })).status).toBe(303);
@@ -108,17 +129,40 @@ describe('the console login', () => {
     const without = await setLogin(c, { email: 'thief@example.kz', password: 'stolen password' });
     expect(without.status).toBe(403);
     expect(await without.text()).toContain('login is unchanged');
-    expect((await setLogin(c, { email: 'thief@example.kz', password: 'stolen password', current: 'wrong guess!' })).status).toBe(403);
+    expect(
+      (await setLogin(c, { email: 'thief@example.kz', password: 'stolen password', current: 'wrong guess!' }))
+        .status,
+    ).toBe(403);
     const signIn = (email: string, password: string) =>
-      fetch(`${srv.endpoint}/console/sign-in`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ email, password }) });
+      fetch(`${srv.endpoint}/console/sign-in`, {
+        method: 'POST',
+        redirect: 'manual',
+        body: new URLSearchParams({ email, password }),
+      });
     expect((await signIn('thief@example.kz', 'stolen password')).status).not.toBe(303);
 
     // the current password, or the root user's secret, proves it
-    expect((await setLogin(c, { email: 'owner@example.kz', password: 'second password', current: 'first password' })).status).toBe(303);
+    expect(
+      (
+        await setLogin(c, {
+          email: 'owner@example.kz',
+          password: 'second password',
+          current: 'first password',
+        })
+      ).status,
+    ).toBe(303);
     expect(await signedIn(a.cookie)).toBe(false);
     expect(await signedIn(c.cookie)).toBe(true);
     expect((await signIn('owner@example.kz', 'second password')).status).toBe(303);
-    expect((await setLogin(c, { email: 'owner@example.kz', password: 'third password', current: srv.creds.secretAccessKey })).status).toBe(303);
+    expect(
+      (
+        await setLogin(c, {
+          email: 'owner@example.kz',
+          password: 'third password',
+          current: srv.creds.secretAccessKey,
+        })
+      ).status,
+    ).toBe(303);
     expect((await signIn('owner@example.kz', 'third password')).status).toBe(303);
   });
 });
@@ -134,7 +178,10 @@ describe('requests the console refuses', () => {
       },
     });
     const res = await fetch(`${srv.endpoint}/console/sign-in`, {
-      method: 'POST', body, duplex: 'half', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      body,
+      duplex: 'half',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
     } as RequestInit).catch(() => null);
     if (res) {
       expect(res.status).toBe(400);
@@ -145,28 +192,57 @@ describe('requests the console refuses', () => {
   });
 
   it('a flood of sign-in attempts is answered (refused or told to slow down), and the owner still gets in', async () => {
-    const statuses = await Promise.all(Array.from({ length: 150 }, (_, i) =>
-      fetch(`${srv.endpoint}/console/sign-in`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ email: `guess${i}@example.kz`, password: 'not the password' }) })
-        .then(async (r) => (await r.text(), r.status))));
+    const statuses = await Promise.all(
+      Array.from({ length: 150 }, (_, i) =>
+        fetch(`${srv.endpoint}/console/sign-in`, {
+          method: 'POST',
+          redirect: 'manual',
+          body: new URLSearchParams({ email: `guess${i}@example.kz`, password: 'not the password' }),
+        }).then(async (r) => (await r.text(), r.status)),
+      ),
+    );
     for (const st of statuses) expect([403, 503]).toContain(st);
     await session();
   });
 
   it('another site cannot sign a customer out', async () => {
     const { cookie } = await session();
-    const res = await fetch(`${srv.endpoint}/console/sign-out`, { method: 'POST', redirect: 'manual', headers: { cookie, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } });
+    const res = await fetch(`${srv.endpoint}/console/sign-out`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    });
     expect(res.status).toBe(403);
     expect(await signedIn(cookie)).toBe(true);
-    expect((await fetch(`${srv.endpoint}/console/sign-out`, { method: 'POST', redirect: 'manual', headers: { cookie } })).status).toBe(303);
+    expect(
+      (
+        await fetch(`${srv.endpoint}/console/sign-out`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { cookie },
+        })
+      ).status,
+    ).toBe(303);
     expect(await signedIn(cookie)).toBe(false);
   });
 
   it('removing a CORS rule that is not there says so and removes nothing', async () => {
     await client.send(new CreateBucketCommand({ Bucket: 'cors-junk' }));
-    await client.send(new PutBucketCorsCommand({ Bucket: 'cors-junk', CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['https://a.example'], AllowedMethods: ['GET'] }] } }));
+    await client.send(
+      new PutBucketCorsCommand({
+        Bucket: 'cors-junk',
+        CORSConfiguration: {
+          CORSRules: [{ AllowedOrigins: ['https://a.example'], AllowedMethods: ['GET'] }],
+        },
+      }),
+    );
     const { cookie, csrf } = await session();
     for (const removeRule of ['', 'first', '7', '-1']) {
-      const res = await fetch(`${srv.endpoint}/console/buckets/cors-junk/settings/cors`, { method: 'POST', headers: { cookie }, body: new URLSearchParams({ _csrf: csrf, removeRule }) });
+      const res = await fetch(`${srv.endpoint}/console/buckets/cors-junk/settings/cors`, {
+        method: 'POST',
+        headers: { cookie },
+        body: new URLSearchParams({ _csrf: csrf, removeRule }),
+      });
       expect(res.status).toBe(400);
       expect(await res.text()).toContain('no longer there');
     }
@@ -176,10 +252,20 @@ describe('requests the console refuses', () => {
   it('a Host header that is not a host gets an answer, not a server error', async () => {
     const { cookie } = await session();
     const status = await new Promise<number>((resolve, reject) => {
-      request({ host: '127.0.0.1', port: srv.port, path: '/console/buckets', headers: { host: 'bad host^', cookie } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on('error', reject).end();
+      request(
+        {
+          host: '127.0.0.1',
+          port: srv.port,
+          path: '/console/buckets',
+          headers: { host: 'bad host^', cookie },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      )
+        .on('error', reject)
+        .end();
     });
     expect(status).toBeLessThan(500);
   });

@@ -4,7 +4,13 @@
  * revoke a key, see the requests counted in usage), a new customer creating a service, and what the
  * console refuses. Screenshots of the main pages go to test/screenshots/.
  */
-import { CreateBucketCommand, GetBucketCorsCommand, GetBucketWebsiteCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetBucketCorsCommand,
+  GetBucketWebsiteCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -40,16 +46,24 @@ afterAll(async () => {
   dns?.close();
 });
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
 /** Every form control has a name a screen reader can say. */
 async function unlabelled(page: Page): Promise<string[]> {
   return page.$$eval('input:not([type=hidden]), select, textarea, button', (els) =>
-    els.filter((el) => {
-      const id = el.getAttribute('id');
-      const labelled = (id && document.querySelector(`label[for="${id}"]`)) || el.closest('label') || el.getAttribute('aria-label') || (el.tagName === 'BUTTON' && el.textContent!.trim());
-      return !labelled;
-    }).map((el) => el.outerHTML.slice(0, 80)));
+    els
+      .filter((el) => {
+        const id = el.getAttribute('id');
+        const labelled =
+          (id && document.querySelector(`label[for="${id}"]`)) ||
+          el.closest('label') ||
+          el.getAttribute('aria-label') ||
+          (el.tagName === 'BUTTON' && el.textContent!.trim());
+        return !labelled;
+      })
+      .map((el) => el.outerHTML.slice(0, 80)),
+  );
 }
 
 async function signIn(page: Page, creds: { accessKeyId: string; secretAccessKey: string }) {
@@ -74,7 +88,9 @@ describe('a customer in the console', () => {
     await shot(page, '01-sign-in');
     expect(await unlabelled(page)).toEqual([]);
     await signIn(page, srv.creds);
-    await expect(page.textContent('main')).resolves.toContain(srv.creds.accessKeyId.length ? 'Your service' : '');
+    await expect(page.textContent('main')).resolves.toContain(
+      srv.creds.accessKeyId.length ? 'Your service' : '',
+    );
     await shot(page, '02-overview');
 
     // create a bucket: the page says the class is for good
@@ -93,8 +109,20 @@ describe('a customer in the console', () => {
     const seen: number[] = [];
     await page.exposeFunction('reportProgress', (v: number) => seen.push(v));
     await page.evaluate(() => {
-      new MutationObserver(() => document.querySelectorAll('#uploads progress').forEach((p) => (window as unknown as { reportProgress: (v: number) => void }).reportProgress((p as HTMLProgressElement).value)))
-        .observe(document.getElementById('uploads')!, { subtree: true, attributes: true, childList: true, characterData: true });
+      new MutationObserver(() =>
+        document
+          .querySelectorAll('#uploads progress')
+          .forEach((p) =>
+            (window as unknown as { reportProgress: (v: number) => void }).reportProgress(
+              (p as HTMLProgressElement).value,
+            ),
+          ),
+      ).observe(document.getElementById('uploads')!, {
+        subtree: true,
+        attributes: true,
+        childList: true,
+        characterData: true,
+      });
     });
     await page.setInputFiles('#file-input', big);
     await page.waitForSelector('#uploads li[data-state=done]', { timeout: 60_000 });
@@ -107,14 +135,18 @@ describe('a customer in the console', () => {
     await page.evaluate(() => {
       const dt = new DataTransfer();
       dt.items.add(new File(['dropped on the page'], 'dropped.txt', { type: 'text/plain' }));
-      document.getElementById('dropzone')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      document
+        .getElementById('dropzone')!
+        .dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     });
     await page.waitForSelector('#uploads li:nth-child(2)[data-state=done]');
     await page.waitForSelector('#objects >> text=dropped.txt');
     await shot(page, '03-bucket-uploaded');
 
     // what arrived is byte for byte what was sent
-    const stored = await s3(srv.endpoint, srv.creds).send(new GetObjectCommand({ Bucket: 'journey', Key: 'video.bin' }));
+    const stored = await s3(srv.endpoint, srv.creds).send(
+      new GetObjectCommand({ Bucket: 'journey', Key: 'video.bin' }),
+    );
     const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
     expect(sha(await stored.Body!.transformToByteArray())).toBe(sha(body));
 
@@ -147,7 +179,10 @@ describe('a customer in the console', () => {
     await page.fill('#key-name', 'journey reader');
     await page.selectOption('#key-bucket', 'journey');
     await page.click('button:has-text("Issue the key")');
-    const [keyId, secret] = await page.$$eval('[role=alert] .secret-box code', (els) => [els[1]!.textContent!, els[2]!.textContent!]);
+    const [keyId, secret] = await page.$$eval('[role=alert] .secret-box code', (els) => [
+      els[1]!.textContent!,
+      els[2]!.textContent!,
+    ]);
     const reader = s3(srv.endpoint, { accessKeyId: keyId!, secretAccessKey: secret! });
     expect((await reader.send(new ListObjectsV2Command({ Bucket: 'journey' }))).KeyCount).toBe(2);
     await shot(page, '06-keys');
@@ -158,8 +193,12 @@ describe('a customer in the console', () => {
     await page.click('tr:has-text("journey reader") button:has-text("Revoke")');
     await page.waitForSelector('text=The key was revoked');
     await new Promise((r) => setTimeout(r, 2500));
-    expect(((await (await api(srv, 'GET', '/admin/keys')).json()) as { keys: unknown[] }).keys).toHaveLength(1); // a reload issued nothing
-    await expect(reader.send(new ListObjectsV2Command({ Bucket: 'journey' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+    expect(((await (await api(srv, 'GET', '/admin/keys')).json()) as { keys: unknown[] }).keys).toHaveLength(
+      1,
+    ); // a reload issued nothing
+    await expect(reader.send(new ListObjectsV2Command({ Bucket: 'journey' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 403 },
+    });
 
     // usage counts the requests, the public download among them
     await page.click('nav >> text=Usage & billing');
@@ -177,9 +216,18 @@ describe('a customer in the console', () => {
 
     // phone-sized: nothing wider than the screen
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const path of ['/console', '/console/buckets', '/console/buckets/journey', '/console/keys', '/console/usage']) {
+    for (const path of [
+      '/console',
+      '/console/buckets',
+      '/console/buckets/journey',
+      '/console/keys',
+      '/console/usage',
+    ]) {
       await page.goto(`${srv.endpoint}${path}`);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), path).toBe(true);
+      expect(
+        await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),
+        path,
+      ).toBe(true);
     }
     await shot(page, '08-usage-phone');
     await page.goto(`${srv.endpoint}/console/buckets/journey`);
@@ -193,7 +241,10 @@ describe('a customer in the console', () => {
     const cookie = (await context.cookies()).find((c) => c.name === 'qoima_console')!;
     await page.click('button:has-text("Sign out")');
     await page.waitForURL(/sign-in/);
-    const replay = await fetch(`${srv.endpoint}/console/buckets`, { headers: { cookie: `qoima_console=${cookie.value}` }, redirect: 'manual' });
+    const replay = await fetch(`${srv.endpoint}/console/buckets`, {
+      headers: { cookie: `qoima_console=${cookie.value}` },
+      redirect: 'manual',
+    });
     expect(replay.status).toBe(303);
     expect(problems).toEqual([]);
     await context.close();
@@ -213,19 +264,29 @@ describe('bucket settings in the console', () => {
     await page.click('button:has-text("Save website settings")');
     await page.waitForSelector('text=The website settings were saved.');
     const website = await s3(srv.endpoint, srv.creds).send(new GetBucketWebsiteCommand({ Bucket: 'site' }));
-    expect(website).toMatchObject({ IndexDocument: { Suffix: 'index.html' }, ErrorDocument: { Key: '404.html' } });
+    expect(website).toMatchObject({
+      IndexDocument: { Suffix: 'index.html' },
+      ErrorDocument: { Key: '404.html' },
+    });
 
     await page.fill('#origins', 'https://app.example.kz');
     await page.check('input[name=methods][value=PUT]');
     await page.click('button:has-text("Add the rule")');
     await page.waitForSelector('text=The CORS rules were saved.');
     const cors = await s3(srv.endpoint, srv.creds).send(new GetBucketCorsCommand({ Bucket: 'site' }));
-    expect(cors.CORSRules).toEqual([expect.objectContaining({ AllowedOrigins: ['https://app.example.kz'], AllowedMethods: ['GET', 'HEAD', 'PUT'] })]);
+    expect(cors.CORSRules).toEqual([
+      expect.objectContaining({
+        AllowedOrigins: ['https://app.example.kz'],
+        AllowedMethods: ['GET', 'HEAD', 'PUT'],
+      }),
+    ]);
 
     await page.fill('#hostname', 'files.example.kz');
     await page.click('button:has-text("Attach")');
     await page.waitForSelector('text=publish the TXT record');
-    const [txtName, txtValue] = await page.$$eval('.secret-box code', (els) => els.map((e) => e.textContent!));
+    const [txtName, txtValue] = await page.$$eval('.secret-box code', (els) =>
+      els.map((e) => e.textContent!),
+    );
     expect(txtName).toBe('_qoima-challenge.files.example.kz');
     await page.click('button:has-text("Verify now")');
     expect(await page.textContent('[role=alert]')).toMatch(/TXT/); // not published yet: said in words
@@ -239,8 +300,30 @@ describe('bucket settings in the console', () => {
     const crt = join(certDir, 'c.pem');
     const ext = join(certDir, 'ext');
     await writeFile(ext, 'subjectAltName=DNS:files.example.kz\n');
-    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=files.example.kz'], { stdio: 'ignore' });
-    execFileSync('openssl', ['x509', '-req', '-in', csr, '-signkey', key, '-out', crt, '-days', '30', '-extfile', ext], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        csr,
+        '-subj',
+        '/CN=files.example.kz',
+      ],
+      { stdio: 'ignore' },
+    );
+    execFileSync(
+      'openssl',
+      ['x509', '-req', '-in', csr, '-signkey', key, '-out', crt, '-days', '30', '-extfile', ext],
+      { stdio: 'ignore' },
+    );
     await page.click('summary:has-text("Attach a certificate")');
     await page.fill('textarea[name=certificatePem]', await readFile(crt, 'utf8'));
     await page.fill('textarea[name=privateKeyPem]', await readFile(key, 'utf8'));
@@ -265,12 +348,17 @@ describe('a new customer', () => {
     await page.click('button:has-text("Create the service")');
     await page.waitForURL(/\/console\/welcome/);
     await shot(page, '10-service-created');
-    const [endpoint, keyId, secret] = await page.$$eval('.secret-box code', (els) => els.map((e) => e.textContent!));
+    const [endpoint, keyId, secret] = await page.$$eval('.secret-box code', (els) =>
+      els.map((e) => e.textContent!),
+    );
     expect(endpoint).toBe(srv.endpoint);
     expect(await page.$$('button[data-copy]')).toHaveLength(3);
     const root = s3(srv.endpoint, { accessKeyId: keyId!, secretAccessKey: secret! });
     await root.send(new CreateBucketCommand({ Bucket: 'aigerim-photos' }));
-    expect((await root.send(new ListObjectsV2Command({ Bucket: 'journey' })).catch((e) => e)).$metadata.httpStatusCode).toBe(403); // another customer's bucket
+    expect(
+      (await root.send(new ListObjectsV2Command({ Bucket: 'journey' })).catch((e) => e)).$metadata
+        .httpStatusCode,
+    ).toBe(403); // another customer's bucket
     await page.reload(); // shown once: a reload shows them no more
     expect(await page.textContent('body')).not.toContain(secret!);
 
@@ -290,7 +378,10 @@ describe('a new customer', () => {
     await page.waitForURL(`${srv.endpoint}/console`);
 
     // the same e-mail cannot make a second service
-    const again = await fetch(`${srv.endpoint}/console/sign-up`, { method: 'POST', body: new URLSearchParams({ name: 'x', email: 'aigerim@example.kz', password: 'another password' }) });
+    const again = await fetch(`${srv.endpoint}/console/sign-up`, {
+      method: 'POST',
+      body: new URLSearchParams({ name: 'x', email: 'aigerim@example.kz', password: 'another password' }),
+    });
     expect(again.status).toBe(409);
     expect(await again.text()).toContain('already signs in');
 
@@ -304,14 +395,20 @@ describe('a new customer', () => {
     await page.click('button:has-text("Delete the service")');
     await page.waitForURL(/sign-in\?done=service-deleted/);
     await new Promise((r) => setTimeout(r, 2500)); // credentials are cached for up to two seconds
-    await expect(root.send(new ListObjectsV2Command({ Bucket: 'anything' }))).rejects.toMatchObject({ name: 'InvalidAccessKeyId' });
+    await expect(root.send(new ListObjectsV2Command({ Bucket: 'anything' }))).rejects.toMatchObject({
+      name: 'InvalidAccessKeyId',
+    });
     await context.close();
   }, 120_000);
 });
 
 describe('what the console refuses', () => {
   async function session(): Promise<{ cookie: string; csrf: string }> {
-    const res = await fetch(`${srv.endpoint}/console/sign-in`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ ...srv.creds }) });
+    const res = await fetch(`${srv.endpoint}/console/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ ...srv.creds }),
+    });
     expect(res.status).toBe(303);
     const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
     const page = await (await fetch(`${srv.endpoint}/console/buckets`, { headers: { cookie } })).text();
@@ -321,10 +418,19 @@ describe('what the console refuses', () => {
   it('a form without the CSRF token, or sent from another site, changes nothing', async () => {
     const { cookie, csrf } = await session();
     const post = (body: Record<string, string>, headers: Record<string, string> = {}) =>
-      fetch(`${srv.endpoint}/console/buckets`, { method: 'POST', redirect: 'manual', headers: { cookie, ...headers }, body: new URLSearchParams(body) });
+      fetch(`${srv.endpoint}/console/buckets`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, ...headers },
+        body: new URLSearchParams(body),
+      });
     expect((await post({ name: 'csrf-one' })).status).toBe(403);
-    expect((await post({ name: 'csrf-two', _csrf: csrf }, { origin: 'https://evil.example' })).status).toBe(403);
-    expect((await post({ name: 'csrf-three', _csrf: csrf }, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await post({ name: 'csrf-two', _csrf: csrf }, { origin: 'https://evil.example' })).status).toBe(
+      403,
+    );
+    expect((await post({ name: 'csrf-three', _csrf: csrf }, { 'sec-fetch-site': 'cross-site' })).status).toBe(
+      403,
+    );
     const list = await (await fetch(`${srv.endpoint}/console/buckets`, { headers: { cookie } })).text();
     for (const name of ['csrf-one', 'csrf-two', 'csrf-three']) expect(list).not.toContain(name);
     expect((await post({ name: 'csrf-ok', _csrf: csrf })).status).toBe(303);
@@ -332,13 +438,21 @@ describe('what the console refuses', () => {
 
   it('bad input is answered in words on the page, with the status S3 would use', async () => {
     const { cookie, csrf } = await session();
-    const res = await fetch(`${srv.endpoint}/console/buckets`, { method: 'POST', headers: { cookie }, body: new URLSearchParams({ name: 'Bad_Name', _csrf: csrf }) });
+    const res = await fetch(`${srv.endpoint}/console/buckets`, {
+      method: 'POST',
+      headers: { cookie },
+      body: new URLSearchParams({ name: 'Bad_Name', _csrf: csrf }),
+    });
     expect(res.status).toBe(400);
     const html = await res.text();
     expect(html).toContain('role="alert"');
     expect(html).toMatch(/bucket name/i);
     expect(html).toContain('value="Bad_Name"'); // what was typed stays
-    const taken = await fetch(`${srv.endpoint}/console/buckets`, { method: 'POST', headers: { cookie }, body: new URLSearchParams({ name: 'journey', _csrf: csrf }) });
+    const taken = await fetch(`${srv.endpoint}/console/buckets`, {
+      method: 'POST',
+      headers: { cookie },
+      body: new URLSearchParams({ name: 'journey', _csrf: csrf }),
+    });
     expect(taken.status).toBe(409);
     const missing = await fetch(`${srv.endpoint}/console/buckets/no-such-bucket`, { headers: { cookie } });
     expect(missing.status).toBe(404);
@@ -346,7 +460,10 @@ describe('what the console refuses', () => {
   });
 
   it('a forged or foreign cookie is no session', async () => {
-    const res = await fetch(`${srv.endpoint}/console/keys`, { redirect: 'manual', headers: { cookie: 'qoima_console=v1.AAAA.BBBB' } });
+    const res = await fetch(`${srv.endpoint}/console/keys`, {
+      redirect: 'manual',
+      headers: { cookie: 'qoima_console=v1.AAAA.BBBB' },
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toContain('/console/sign-in');
   });
@@ -354,8 +471,13 @@ describe('what the console refuses', () => {
   it('with sign-up turned off, only the operator creates services', async () => {
     const closed = await startServer({ env: { QOIMA_CONSOLE_SIGNUP: '0' } });
     try {
-      expect(await (await fetch(`${closed.endpoint}/console/sign-in`)).text()).not.toContain('Create your service');
-      const res = await fetch(`${closed.endpoint}/console/sign-up`, { method: 'POST', body: new URLSearchParams({ name: 'x', email: 'x@example.kz', password: 'long enough pw' }) });
+      expect(await (await fetch(`${closed.endpoint}/console/sign-in`)).text()).not.toContain(
+        'Create your service',
+      );
+      const res = await fetch(`${closed.endpoint}/console/sign-up`, {
+        method: 'POST',
+        body: new URLSearchParams({ name: 'x', email: 'x@example.kz', password: 'long enough pw' }),
+      });
       expect(res.status).toBe(403);
     } finally {
       await closed.stop();

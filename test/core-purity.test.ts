@@ -43,7 +43,9 @@ describe('the runtime entries', () => {
   });
 
   it('the worker bundles every migration in the journal', async () => {
-    const journal = JSON.parse(await readFile(join(ROOT, 'migrations/meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+    const journal = JSON.parse(await readFile(join(ROOT, 'migrations/meta/_journal.json'), 'utf8')) as {
+      entries: { tag: string }[];
+    };
     const bundled = await readFile(join(ROOT, 'src/workers/migrations.ts'), 'utf8');
     for (const { tag } of journal.entries) {
       expect(bundled).toContain(`'../../migrations/${tag}.sql'`);
@@ -51,4 +53,3 @@ describe('the runtime entries', () => {
     }
   });
 });
-

@@ -7,8 +7,15 @@
  * Also: SIGTERM lets in-flight requests finish, within a bounded grace period.
  */
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand,
-  ListObjectsV2Command, PutObjectCommand, type S3Client, UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
@@ -57,23 +64,40 @@ async function workload(client: S3Client, model: Model, worker: number, stop: { 
     let ok: boolean;
     if (dice < 3) {
       const body = randomBytes(rnd(8000));
-      ok = await model.write(key, sha(body), () => client.send(new PutObjectCommand({ Bucket: 'crash', Key: key, Body: body })));
+      ok = await model.write(key, sha(body), () =>
+        client.send(new PutObjectCommand({ Bucket: 'crash', Key: key, Body: body })),
+      );
     } else if (dice < 6) {
       const body = randomBytes(MiB + rnd(2 * MiB));
-      ok = await model.write(key, sha(body), () => client.send(new PutObjectCommand({ Bucket: 'crash', Key: key, Body: body })));
+      ok = await model.write(key, sha(body), () =>
+        client.send(new PutObjectCommand({ Bucket: 'crash', Key: key, Body: body })),
+      );
     } else if (dice < 8) {
       const parts = [randomBytes(5 * MiB), randomBytes(1 + rnd(MiB))];
       ok = await model.write(key, sha(Buffer.concat(parts)), async () => {
-        const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'crash', Key: key }));
+        const { UploadId } = await client.send(
+          new CreateMultipartUploadCommand({ Bucket: 'crash', Key: key }),
+        );
         const done = [];
         for (const [i, Body] of parts.entries()) {
-          const r = await client.send(new UploadPartCommand({ Bucket: 'crash', Key: key, UploadId, PartNumber: i + 1, Body }));
+          const r = await client.send(
+            new UploadPartCommand({ Bucket: 'crash', Key: key, UploadId, PartNumber: i + 1, Body }),
+          );
           done.push({ PartNumber: i + 1, ETag: r.ETag });
         }
-        await client.send(new CompleteMultipartUploadCommand({ Bucket: 'crash', Key: key, UploadId, MultipartUpload: { Parts: done } }));
+        await client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: 'crash',
+            Key: key,
+            UploadId,
+            MultipartUpload: { Parts: done },
+          }),
+        );
       });
     } else {
-      ok = await model.write(key, ABSENT, () => client.send(new DeleteObjectCommand({ Bucket: 'crash', Key: key })));
+      ok = await model.write(key, ABSENT, () =>
+        client.send(new DeleteObjectCommand({ Bucket: 'crash', Key: key })),
+      );
     }
     if (!ok && stop.now) return;
   }
@@ -81,7 +105,7 @@ async function workload(client: S3Client, model: Model, worker: number, stop: { 
 
 async function verify(client: S3Client, model: Model) {
   const listed = new Map<string, number>();
-  for (let token: string | undefined; ;) {
+  for (let token: string | undefined; ; ) {
     const page = await client.send(new ListObjectsV2Command({ Bucket: 'crash', ContinuationToken: token }));
     for (const o of page.Contents ?? []) listed.set(o.Key!, o.Size!);
     token = page.NextContinuationToken;
@@ -105,7 +129,9 @@ async function verify(client: S3Client, model: Model) {
 }
 
 async function chunkFiles(dataDir: string) {
-  return (await readdir(join(dataDir, 'chunks'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;
+  return (await readdir(join(dataDir, 'chunks'), { recursive: true, withFileTypes: true })).filter((e) =>
+    e.isFile(),
+  ).length;
 }
 
 describe('SIGKILL at random moments', () => {
@@ -133,7 +159,11 @@ describe('SIGKILL at random moments', () => {
 
     // after every crash: uploads left hanging are aborted, interrupted bodies dropped, garbage collected
     await new Promise((r) => setTimeout(r, 1500));
-    const gcEnv = { QOIMA_GC_DELAY_SECONDS: '0', QOIMA_NODE_TIMEOUT_SECONDS: '1', QOIMA_MULTIPART_MAX_AGE_SECONDS: '0' };
+    const gcEnv = {
+      QOIMA_GC_DELAY_SECONDS: '0',
+      QOIMA_NODE_TIMEOUT_SECONDS: '1',
+      QOIMA_MULTIPART_MAX_AGE_SECONDS: '0',
+    };
     await admin(dataDir, ['gc', '--json'], gcEnv);
     const report = JSON.parse(await admin(dataDir, ['scrub', '--json']));
     expect(report.corrupt).toEqual([]);
@@ -177,7 +207,11 @@ describe('SIGTERM', () => {
     dirs.push(srv.dataDir);
     const client = s3(srv.endpoint, srv.creds);
     await client.send(new CreateBucketCommand({ Bucket: 'drain' }));
-    const url = await presign(srv.endpoint, srv.creds, { method: 'PUT', path: '/drain/slow.bin', expiresIn: 60 });
+    const url = await presign(srv.endpoint, srv.creds, {
+      method: 'PUT',
+      path: '/drain/slow.bin',
+      expiresIn: 60,
+    });
     const upload = slowPut(url, 2 * MiB, 1500);
     await new Promise((r) => setTimeout(r, 300));
     srv.proc.kill('SIGTERM');
@@ -186,7 +220,9 @@ describe('SIGTERM', () => {
     expect(await upload).toBe(200);
     expect(await waitForExit(srv.proc)).toBe(0);
     const again = await startServer({ dataDir: srv.dataDir });
-    const got = await s3(again.endpoint, again.creds).send(new GetObjectCommand({ Bucket: 'drain', Key: 'slow.bin' }));
+    const got = await s3(again.endpoint, again.creds).send(
+      new GetObjectCommand({ Bucket: 'drain', Key: 'slow.bin' }),
+    );
     expect(got.ContentLength).toBe(2 * MiB);
     await again.stop();
   });
@@ -195,7 +231,11 @@ describe('SIGTERM', () => {
     const srv = await startServer({ env: { QOIMA_SHUTDOWN_GRACE_SECONDS: '1' } });
     dirs.push(srv.dataDir);
     await s3(srv.endpoint, srv.creds).send(new CreateBucketCommand({ Bucket: 'drain' }));
-    const url = await presign(srv.endpoint, srv.creds, { method: 'PUT', path: '/drain/endless.bin', expiresIn: 60 });
+    const url = await presign(srv.endpoint, srv.creds, {
+      method: 'PUT',
+      path: '/drain/endless.bin',
+      expiresIn: 60,
+    });
     const upload = slowPut(url, 2 * MiB, 20_000).catch(() => 'cut off');
     await new Promise((r) => setTimeout(r, 300));
     const t0 = Date.now();
@@ -204,7 +244,9 @@ describe('SIGTERM', () => {
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(await upload).toBe('cut off');
     const again = await startServer({ dataDir: srv.dataDir });
-    await expect(s3(again.endpoint, again.creds).send(new GetObjectCommand({ Bucket: 'drain', Key: 'endless.bin' }))).rejects.toMatchObject({ name: 'NoSuchKey' });
+    await expect(
+      s3(again.endpoint, again.creds).send(new GetObjectCommand({ Bucket: 'drain', Key: 'endless.bin' })),
+    ).rejects.toMatchObject({ name: 'NoSuchKey' });
     await again.stop();
   });
 });

@@ -1,6 +1,10 @@
 /** Custom domains (ownership by DNS TXT, checked against a fake DNS server) and TLS certificates by SNI. */
 import {
-  CreateBucketCommand, DeleteBucketCommand, PutBucketWebsiteCommand, PutObjectCommand, type S3Client,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  PutBucketWebsiteCommand,
+  PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { createClient } from '@libsql/client';
 import { join } from 'node:path';
@@ -50,11 +54,14 @@ async function rowsFor(table: 'domains' | 'certificates', hostname: string): Pro
 
 function peerCertificate(servername: string): Promise<{ subject: string; fingerprint: string }> {
   return new Promise((resolve, reject) => {
-    const sock = connect({ host: '127.0.0.1', port: srv.httpsPort!, servername, rejectUnauthorized: false }, () => {
-      const c = sock.getPeerCertificate();
-      resolve({ subject: c.subject.CN as string, fingerprint: c.fingerprint256 });
-      sock.end();
-    });
+    const sock = connect(
+      { host: '127.0.0.1', port: srv.httpsPort!, servername, rejectUnauthorized: false },
+      () => {
+        const c = sock.getPeerCertificate();
+        resolve({ subject: c.subject.CN as string, fingerprint: c.fingerprint256 });
+        sock.end();
+      },
+    );
     sock.on('error', reject);
   });
 }
@@ -65,8 +72,17 @@ beforeAll(async () => {
   srv = await startServer({ env: { QOIMA_DNS_SERVERS: `127.0.0.1:${dns.port}`, QOIMA_HTTPS_PORT: '0' } });
   client = s3(srv.endpoint, srv.creds);
   await client.send(new CreateBucketCommand({ Bucket: 'media' }));
-  await client.send(new PutObjectCommand({ Bucket: 'media', Key: 'cat.jpg', Body: 'meow', ContentType: 'image/jpeg' }));
-  await client.send(new PutObjectCommand({ Bucket: 'media', Key: 'index.html', Body: '<h1>media home</h1>', ContentType: 'text/html' }));
+  await client.send(
+    new PutObjectCommand({ Bucket: 'media', Key: 'cat.jpg', Body: 'meow', ContentType: 'image/jpeg' }),
+  );
+  await client.send(
+    new PutObjectCommand({
+      Bucket: 'media',
+      Key: 'index.html',
+      Body: '<h1>media home</h1>',
+      ContentType: 'text/html',
+    }),
+  );
   await api(srv, 'PATCH', '/admin/buckets/media', { accessType: 'public-read' });
 });
 afterAll(async () => {
@@ -78,10 +94,17 @@ afterAll(async () => {
 
 describe('custom domains', () => {
   it('serve a bucket only after the TXT ownership check passes, and stop when detached', async () => {
-    const attached = await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: 'Files.Example.Test' });
+    const attached = await api(srv, 'POST', '/admin/buckets/media/domains', {
+      hostname: 'Files.Example.Test',
+    });
     expect(attached.status).toBe(201);
     const d = await attached.json();
-    expect(d).toMatchObject({ hostname: 'files.example.test', bucket: 'media', status: 'pending', txtRecord: { name: '_qoima-challenge.files.example.test' } });
+    expect(d).toMatchObject({
+      hostname: 'files.example.test',
+      bucket: 'media',
+      status: 'pending',
+      txtRecord: { name: '_qoima-challenge.files.example.test' },
+    });
     expect(d.txtRecord.value).toMatch(/^qoima-verify-/);
 
     const notYet = await hostRequest(srv.port, 'files.example.test', '/cat.jpg'); // not served yet: a plain endpoint path
@@ -108,25 +131,49 @@ describe('custom domains', () => {
   });
 
   it('apply the website rules when the bucket is a website', async () => {
-    const d = await (await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: 'www.example.test' })).json();
+    const d = await (
+      await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: 'www.example.test' })
+    ).json();
     dns.txt.set('_qoima-challenge.www.example.test', [d.txtRecord.value]);
     await api(srv, 'POST', '/admin/buckets/media/domains/www.example.test/verify');
-    await client.send(new PutBucketWebsiteCommand({ Bucket: 'media', WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' } } }));
+    await client.send(
+      new PutBucketWebsiteCommand({
+        Bucket: 'media',
+        WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' } },
+      }),
+    );
     const home = await hostRequest(srv.port, 'www.example.test', '/');
     expect(home.status).toBe(200);
     expect(home.body).toBe('<h1>media home</h1>');
     // a presigned upload to the website's own domain reaches the bucket, not the website's 405
-    const link = new URL(await presign(`http://www.example.test:${srv.port}`, srv.creds, { method: 'PUT', path: '/uploads/new.txt', expiresIn: 300 }));
-    const put = await hostRequest(srv.port, link.host, link.pathname + link.search, { method: 'PUT', body: 'uploaded via the domain' });
+    const link = new URL(
+      await presign(`http://www.example.test:${srv.port}`, srv.creds, {
+        method: 'PUT',
+        path: '/uploads/new.txt',
+        expiresIn: 300,
+      }),
+    );
+    const put = await hostRequest(srv.port, link.host, link.pathname + link.search, {
+      method: 'PUT',
+      body: 'uploaded via the domain',
+    });
     expect(put.status).toBe(200);
-    expect((await hostRequest(srv.port, 'www.example.test', '/uploads/new.txt')).body).toBe('uploaded via the domain');
+    expect((await hostRequest(srv.port, 'www.example.test', '/uploads/new.txt')).body).toBe(
+      'uploaded via the domain',
+    );
   });
 
   it('refuse names of the service itself and names taken by another bucket', async () => {
-    expect((await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: 'media.localhost' })).status).toBe(400);
-    expect((await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: 'not a name' })).status).toBe(400);
+    expect(
+      (await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: 'media.localhost' })).status,
+    ).toBe(400);
+    expect((await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: 'not a name' })).status).toBe(
+      400,
+    );
     await client.send(new CreateBucketCommand({ Bucket: 'other-media' }));
-    expect((await api(srv, 'POST', '/admin/buckets/other-media/domains', { hostname: 'www.example.test' })).status).toBe(409);
+    expect(
+      (await api(srv, 'POST', '/admin/buckets/other-media/domains', { hostname: 'www.example.test' })).status,
+    ).toBe(409);
   });
 });
 
@@ -134,31 +181,47 @@ describe('an unverified claim', () => {
   it('holds a domain against other buckets for 48 hours, then gives way to the next claimant', async () => {
     await client.send(new CreateBucketCommand({ Bucket: 'squatter' }));
     await client.send(new CreateBucketCommand({ Bucket: 'rightful' }));
-    expect((await api(srv, 'POST', '/admin/buckets/squatter/domains', { hostname: 'shop.example.test' })).status).toBe(201);
+    expect(
+      (await api(srv, 'POST', '/admin/buckets/squatter/domains', { hostname: 'shop.example.test' })).status,
+    ).toBe(201);
     const held = await api(srv, 'POST', '/admin/buckets/rightful/domains', { hostname: 'shop.example.test' });
     expect(held.status).toBe(409);
     expect((await held.json()).error.message).toContain('give way after 48 hours');
 
     const db = createClient({ url: `file:${join(srv.dataDir, 'qoima.db')}` });
-    await db.execute({ sql: 'UPDATE domains SET created_at = ? WHERE hostname = ?', args: [Date.now() - 49 * 3_600_000, 'shop.example.test'] });
+    await db.execute({
+      sql: 'UPDATE domains SET created_at = ? WHERE hostname = ?',
+      args: [Date.now() - 49 * 3_600_000, 'shop.example.test'],
+    });
     db.close();
-    const claimed = await api(srv, 'POST', '/admin/buckets/rightful/domains', { hostname: 'shop.example.test' });
+    const claimed = await api(srv, 'POST', '/admin/buckets/rightful/domains', {
+      hostname: 'shop.example.test',
+    });
     expect(claimed.status).toBe(201);
     const d = await claimed.json();
     expect(d).toMatchObject({ bucket: 'rightful', status: 'pending' });
     dns.txt.set('_qoima-challenge.shop.example.test', [d.txtRecord.value]);
-    expect((await api(srv, 'POST', '/admin/buckets/rightful/domains/shop.example.test/verify')).status).toBe(200);
-    expect((await api(srv, 'POST', '/admin/buckets/squatter/domains', { hostname: 'shop.example.test' })).status).toBe(409); // verified: held for good
+    expect((await api(srv, 'POST', '/admin/buckets/rightful/domains/shop.example.test/verify')).status).toBe(
+      200,
+    );
+    expect(
+      (await api(srv, 'POST', '/admin/buckets/squatter/domains', { hostname: 'shop.example.test' })).status,
+    ).toBe(409); // verified: held for good
   });
 });
 
 describe('certificates', () => {
-  it('HTTPS picks each domain\'s certificate by SNI, and picks up a replacement without a restart', async () => {
+  it("HTTPS picks each domain's certificate by SNI, and picks up a replacement without a restart", async () => {
     for (const host of ['a.example.test', 'b.example.test']) {
       const d = await (await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: host })).json();
       dns.txt.set(`_qoima-challenge.${host}`, [d.txtRecord.value]);
       await api(srv, 'POST', `/admin/buckets/media/domains/${host}/verify`);
-      const res = await api(srv, 'PUT', `/admin/buckets/media/domains/${host}/certificate`, await makeCert(host));
+      const res = await api(
+        srv,
+        'PUT',
+        `/admin/buckets/media/domains/${host}/certificate`,
+        await makeCert(host),
+      );
       expect(res.status, await res.clone().text()).toBe(200);
     }
     const a = await peerCertificate('a.example.test');
@@ -169,15 +232,32 @@ describe('certificates', () => {
 
     // an HTTPS request on the domain is served from the bucket
     const body = await new Promise<string>((resolve, reject) => {
-      httpsRequest({ host: '127.0.0.1', port: srv.httpsPort!, path: '/cat.jpg', servername: 'a.example.test', headers: { host: 'a.example.test' }, rejectUnauthorized: false }, (res) => {
-        let out = '';
-        res.on('data', (d) => (out += d));
-        res.on('end', () => resolve(out));
-      }).on('error', reject).end();
+      httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: srv.httpsPort!,
+          path: '/cat.jpg',
+          servername: 'a.example.test',
+          headers: { host: 'a.example.test' },
+          rejectUnauthorized: false,
+        },
+        (res) => {
+          let out = '';
+          res.on('data', (d) => (out += d));
+          res.on('end', () => resolve(out));
+        },
+      )
+        .on('error', reject)
+        .end();
     });
     expect(body).toBe('meow');
 
-    await api(srv, 'PUT', '/admin/buckets/media/domains/a.example.test/certificate', await makeCert('a.example.test', 60));
+    await api(
+      srv,
+      'PUT',
+      '/admin/buckets/media/domains/a.example.test/certificate',
+      await makeCert('a.example.test', 60),
+    );
     let now = a.fingerprint;
     for (let i = 0; i < 40 && now === a.fingerprint; i++) {
       await new Promise((r) => setTimeout(r, 250));
@@ -186,7 +266,7 @@ describe('certificates', () => {
     expect(now).not.toBe(a.fingerprint);
   });
 
-  it('a handshake for a name with no certificate (and none of the service\'s own) is refused and logged', async () => {
+  it("a handshake for a name with no certificate (and none of the service's own) is refused and logged", async () => {
     await expect(peerCertificate('nothing.example.test')).rejects.toThrow();
     const deadline = Date.now() + 10_000;
     while (!srv.output().includes('TLS handshake for nothing.example.test') && Date.now() < deadline) {
@@ -198,8 +278,12 @@ describe('certificates', () => {
   it('refuses a key that does not match, a certificate for another name, and an expired one', async () => {
     const a = await makeCert('a.example.test');
     const b = await makeCert('b.example.test');
-    const put = (host: string, body: object) => api(srv, 'PUT', `/admin/buckets/media/domains/${host}/certificate`, body);
-    const mismatch = await put('a.example.test', { certificatePem: a.certificatePem, privateKeyPem: b.privateKeyPem });
+    const put = (host: string, body: object) =>
+      api(srv, 'PUT', `/admin/buckets/media/domains/${host}/certificate`, body);
+    const mismatch = await put('a.example.test', {
+      certificatePem: a.certificatePem,
+      privateKeyPem: b.privateKeyPem,
+    });
     expect(mismatch.status).toBe(400);
     expect((await mismatch.json()).error.message).toContain('does not belong');
     const otherName = await put('a.example.test', b);
@@ -212,7 +296,10 @@ describe('certificates', () => {
 
   it('lists certificates with their expiry dates', async () => {
     const { certificates } = await (await api(srv, 'GET', '/admin/certificates')).json();
-    expect(certificates.map((c: { hostname: string }) => c.hostname).sort()).toEqual(['a.example.test', 'b.example.test']);
+    expect(certificates.map((c: { hostname: string }) => c.hostname).sort()).toEqual([
+      'a.example.test',
+      'b.example.test',
+    ]);
     for (const c of certificates) {
       expect(Date.parse(c.notAfter)).toBeGreaterThan(Date.now());
       expect(c.daysLeft).toBeGreaterThanOrEqual(29);
@@ -222,14 +309,18 @@ describe('certificates', () => {
 
 describe('deleting a bucket', () => {
   it('releases its verified domains and deletes their certificates, for its owner and everyone else', async () => {
-    const other: Creds = JSON.parse(await admin(srv.dataDir, ['accounts', 'create', '--name', 'other', '--json']));
+    const other: Creds = JSON.parse(
+      await admin(srv.dataDir, ['accounts', 'create', '--name', 'other', '--json']),
+    );
     const otherClient = s3(srv.endpoint, other);
     await client.send(new CreateBucketCommand({ Bucket: 'old-site' }));
     await api(srv, 'PATCH', '/admin/buckets/old-site', { accessType: 'public-read' });
     await verifiedDomain(srv.creds, 'old-site', 'blog.example.test');
     await verifiedDomain(srv.creds, 'old-site', 'shop.old.example.test');
     const cert = await makeCert('blog.example.test');
-    expect((await api(srv, 'PUT', '/admin/buckets/old-site/domains/blog.example.test/certificate', cert)).status).toBe(200);
+    expect(
+      (await api(srv, 'PUT', '/admin/buckets/old-site/domains/blog.example.test/certificate', cert)).status,
+    ).toBe(200);
     // the host router has just looked the name up (and remembers it)
     expect((await hostRequest(srv.port, 'blog.example.test', '/nothing-here')).body).toContain('NoSuchKey');
 
@@ -237,9 +328,15 @@ describe('deleting a bucket', () => {
     expect(await rowsFor('certificates', 'blog.example.test')).toBe(0);
     // another customer takes the bucket name at once: the domain must not lead into their bucket
     await otherClient.send(new CreateBucketCommand({ Bucket: 'old-site' }));
-    await otherClient.send(new PutObjectCommand({ Bucket: 'old-site', Key: 'secret.txt', Body: 'not for blog.example.test' }));
-    await api({ endpoint: srv.endpoint, creds: other }, 'PATCH', '/admin/buckets/old-site', { accessType: 'public-read' });
-    expect((await hostRequest(srv.port, 'blog.example.test', '/secret.txt')).body).not.toContain('not for blog.example.test');
+    await otherClient.send(
+      new PutObjectCommand({ Bucket: 'old-site', Key: 'secret.txt', Body: 'not for blog.example.test' }),
+    );
+    await api({ endpoint: srv.endpoint, creds: other }, 'PATCH', '/admin/buckets/old-site', {
+      accessType: 'public-read',
+    });
+    expect((await hostRequest(srv.port, 'blog.example.test', '/secret.txt')).body).not.toContain(
+      'not for blog.example.test',
+    );
 
     // the owner attaches one name to another bucket, another customer the other name
     await client.send(new CreateBucketCommand({ Bucket: 'new-site' }));
@@ -260,7 +357,10 @@ describe('deleting a bucket', () => {
     await s3(srv.endpoint, gone).send(new CreateBucketCommand({ Bucket: 'leaving-site' }));
     await verifiedDomain(gone, 'leaving-site', 'leaving.example.test');
     const cert = await makeCert('leaving.example.test');
-    expect((await api(as, 'PUT', '/admin/buckets/leaving-site/domains/leaving.example.test/certificate', cert)).status).toBe(200);
+    expect(
+      (await api(as, 'PUT', '/admin/buckets/leaving-site/domains/leaving.example.test/certificate', cert))
+        .status,
+    ).toBe(200);
     expect((await api(as, 'DELETE', '/admin/service', { confirm: gone.accountId })).status).toBe(204);
     expect(await rowsFor('certificates', 'leaving.example.test')).toBe(0);
     await client.send(new CreateBucketCommand({ Bucket: 'arriving-site' }));
@@ -277,14 +377,25 @@ describe('deleting a bucket', () => {
       await db.execute(`INSERT INTO accounts (id, name, created_at) VALUES ('acct', 'a', 0)`);
       await db.execute(`INSERT INTO buckets (id, account_id, name, created_at, storage_class, access_type)
         VALUES ('b-live', 'acct', 'live', 0, 'STANDARD', 'private')`);
-      for (const [host, bucket] of [['kept.example.test', 'b-live'], ['stranded.example.test', 'b-deleted']] as const) {
-        await db.execute({ sql: `INSERT INTO domains (hostname, bucket_id, token, status, created_at) VALUES (?, ?, 't', 'verified', 0)`, args: [host, bucket] });
-        await db.execute({ sql: `INSERT INTO certificates (hostname, certificate_pem, key_sealed, not_before, not_after, subject, fingerprint, updated_at)
-          VALUES (?, 'pem', 'sealed', 0, 1, 's', 'f', 0)`, args: [host] });
+      for (const [host, bucket] of [
+        ['kept.example.test', 'b-live'],
+        ['stranded.example.test', 'b-deleted'],
+      ] as const) {
+        await db.execute({
+          sql: `INSERT INTO domains (hostname, bucket_id, token, status, created_at) VALUES (?, ?, 't', 'verified', 0)`,
+          args: [host, bucket],
+        });
+        await db.execute({
+          sql: `INSERT INTO certificates (hostname, certificate_pem, key_sealed, not_before, not_after, subject, fingerprint, updated_at)
+          VALUES (?, 'pem', 'sealed', 0, 1, 's', 'f', 0)`,
+          args: [host],
+        });
       }
       await migrate(db, all);
       for (const table of ['domains', 'certificates']) {
-        expect((await db.execute(`SELECT hostname FROM ${table}`)).rows.map((r) => r.hostname)).toEqual(['kept.example.test']);
+        expect((await db.execute(`SELECT hostname FROM ${table}`)).rows.map((r) => r.hostname)).toEqual([
+          'kept.example.test',
+        ]);
       }
       db.close();
     } finally {

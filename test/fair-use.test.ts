@@ -19,8 +19,10 @@ let srv: RunningServer;
 beforeAll(async () => {
   srv = await startServer({
     env: {
-      QOIMA_OPERATOR_TOKEN: OPERATOR_TOKEN, QOIMA_LOG_FLUSH_MS: '100',
-      QOIMA_CLIENT_REFUSALS_PER_SECOND: '5', QOIMA_CONSOLE_FAILURES_PER_ADDRESS: '5',
+      QOIMA_OPERATOR_TOKEN: OPERATOR_TOKEN,
+      QOIMA_LOG_FLUSH_MS: '100',
+      QOIMA_CLIENT_REFUSALS_PER_SECOND: '5',
+      QOIMA_CONSOLE_FAILURES_PER_ADDRESS: '5',
     },
   });
 });
@@ -40,18 +42,32 @@ async function from(address: string, creds: Creds | null, r: RawRequest) {
 function forgedForm(address: string, bucket: string, keyId: string) {
   const boundary = 'forged-form-boundary';
   const fields: Record<string, string> = {
-    key: 'planted.txt', policy: btoa('{"expiration":"2099-01-01T00:00:00Z","conditions":[]}'), 'x-amz-algorithm': 'AWS4-HMAC-SHA256',
-    'x-amz-credential': `${keyId}/20260101/us-east-1/s3/aws4_request`, 'x-amz-date': '20260101T000000Z', 'x-amz-signature': '0'.repeat(64),
+    key: 'planted.txt',
+    policy: btoa('{"expiration":"2099-01-01T00:00:00Z","conditions":[]}'),
+    'x-amz-algorithm': 'AWS4-HMAC-SHA256',
+    'x-amz-credential': `${keyId}/20260101/us-east-1/s3/aws4_request`,
+    'x-amz-date': '20260101T000000Z',
+    'x-amz-signature': '0'.repeat(64),
   };
-  const parts = Object.entries(fields).map(([k, v]) => `--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
+  const parts = Object.entries(fields).map(
+    ([k, v]) => `--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`,
+  );
   const body = `${parts.join('')}--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="x.txt"\r\n\r\nplanted\r\n--${boundary}--\r\n`;
   return hostRequest(srv.port, new URL(srv.endpoint).host, `/${bucket}`, {
-    method: 'POST', body, localAddress: address, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    method: 'POST',
+    body,
+    localAddress: address,
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
   });
 }
 
 /** Asks until `ok` (or the deadline), `everyMs` apart. */
-async function until<T>(what: () => Promise<T>, ok: (v: T) => boolean, everyMs = 100, seconds = 15): Promise<T> {
+async function until<T>(
+  what: () => Promise<T>,
+  ok: (v: T) => boolean,
+  everyMs = 100,
+  seconds = 15,
+): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const v = await what();
@@ -84,7 +100,9 @@ describe('refused requests', () => {
     await owner.client.send(new PutObjectCommand({ Bucket: 'shared', Key: 'a.txt', Body: 'public' }));
     await owner.client.send(new PutBucketAclCommand({ Bucket: 'shared', ACL: 'public-read' }));
     await owner.setQuota({ requestsPerSecond: 2 });
-    const reads = await Promise.all(Array.from({ length: 12 }, () => from('127.0.0.4', null, { path: '/shared/a.txt' })));
+    const reads = await Promise.all(
+      Array.from({ length: 12 }, () => from('127.0.0.4', null, { path: '/shared/a.txt' })),
+    );
     expect(reads.filter((r) => r.status === 200).length).toBeGreaterThan(0);
     const slow = reads.filter((r) => r.status === 503);
     expect(slow.length).toBeGreaterThan(0);
@@ -108,22 +126,34 @@ describe('refused requests', () => {
     expect(Number(slowed!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     // even the owner's keys are slowed at that address, while the owner elsewhere is served
     expect((await from('127.0.0.5', owner.creds, { path: '/flooded/a.txt' })).status).toBe(503);
-    expect((await from('127.0.0.5', owner.creds, { path: '/admin/buckets' })).body).toContain('"code":"SlowDown"');
+    expect((await from('127.0.0.5', owner.creds, { path: '/admin/buckets' })).body).toContain(
+      '"code":"SlowDown"',
+    );
     expect((await from('127.0.0.6', owner.creds, { path: '/flooded/a.txt' })).status).toBe(200);
     // and the address is let in again once it slows down (here: to the Retry-After of 1 s the answers carry)
-    const later = await until(() => from('127.0.0.5', owner.creds, { path: '/flooded/a.txt' }), (r) => r.status !== 503, 1000);
+    const later = await until(
+      () => from('127.0.0.5', owner.creds, { path: '/flooded/a.txt' }),
+      (r) => r.status !== 503,
+      1000,
+    );
     expect(later.status).toBe(200);
   });
 });
 
 describe('console sign-in', () => {
   it('failed sign-ins are limited per client address too, across logins; the owner elsewhere still gets in', async () => {
-    const signIn = (address: string, fields: Record<string, string>) => hostRequest(srv.port, new URL(srv.endpoint).host, '/console/sign-in', {
-      method: 'POST', localAddress: address,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString(),
-    });
+    const signIn = (address: string, fields: Record<string, string>) =>
+      hostRequest(srv.port, new URL(srv.endpoint).host, '/console/sign-in', {
+        method: 'POST',
+        localAddress: address,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      });
     // five wrong passwords for five logins: each login is far from its own limit of ten
-    for (let i = 0; i < 5; i++) expect((await signIn('127.0.0.8', { email: `guess${i}@example.kz`, password: 'not the password' })).status).toBe(403);
+    for (let i = 0; i < 5; i++)
+      expect(
+        (await signIn('127.0.0.8', { email: `guess${i}@example.kz`, password: 'not the password' })).status,
+      ).toBe(403);
     const held = await signIn('127.0.0.8', { ...srv.creds });
     expect(held.status).toBe(503);
     expect(held.body).toContain('Too many failed attempts from your address');
@@ -137,13 +167,22 @@ describe('uploads without Content-Length', () => {
     await a.client.send(new CreateBucketCommand({ Bucket: 'streamed' }));
     await a.setQuota({ bytesPerSecond: 1000 });
     // a stream body of known length: the SDK sends it aws-chunked (STREAMING-UNSIGNED-PAYLOAD-TRAILER), chunked
-    const put = (key: string) => a.client.send(new PutObjectCommand({
-      Bucket: 'streamed', Key: key, Body: Readable.from([Buffer.from(randomBytes(20_000))]), ContentLength: 20_000,
-    }));
+    const put = (key: string) =>
+      a.client.send(
+        new PutObjectCommand({
+          Bucket: 'streamed',
+          Key: key,
+          Body: Readable.from([Buffer.from(randomBytes(20_000))]),
+          ContentLength: 20_000,
+        }),
+      );
     await put('one');
     await expect(put('two')).rejects.toMatchObject({ name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
     await expect(put('three')).rejects.toMatchObject({ name: 'SlowDown' });
-    const rows = await until(() => logRows(srv.dataDir, `account_id = '${a.id}' AND operation = 'PutObject'`), (r) => r.length === 3);
+    const rows = await until(
+      () => logRows(srv.dataDir, `account_id = '${a.id}' AND operation = 'PutObject'`),
+      (r) => r.length === 3,
+    );
     expect(rows.map((r) => r.status)).toEqual([200, 503, 503]);
     expect(Number(rows[0]!.bytes_in)).toBeGreaterThanOrEqual(20_000);
   });

@@ -26,18 +26,33 @@ afterAll(() => f?.stop());
 
 /** The bucket still serves its object: plainly, to a browser of another site, and as a website. */
 async function stillServed(): Promise<void> {
-  const plain = await f.sane('GET after a configuration change', () => rawRequest(f.srv.endpoint,
-    f.srv.creds, { path: `/${B}/${KNOWN.key}` }));
+  const plain = await f.sane('GET after a configuration change', () =>
+    rawRequest(f.srv.endpoint, f.srv.creds, { path: `/${B}/${KNOWN.key}` }),
+  );
   expect(plain.res.status).toBe(200);
-  await f.sane('GET from another site', () => rawRequest(f.srv.endpoint, null, { path: `/${B}/${KNOWN.key}`,
-    headers: { origin: 'https://app.example' } }));
-  await f.sane('a CORS preflight', () => rawRequest(f.srv.endpoint, null, {
-    method: 'OPTIONS', path: `/${B}/${KNOWN.key}`, headers: { origin: 'https://app.example',
-      'access-control-request-method': 'GET', 'access-control-request-headers': 'x-a' },
-  }));
+  await f.sane('GET from another site', () =>
+    rawRequest(f.srv.endpoint, null, {
+      path: `/${B}/${KNOWN.key}`,
+      headers: { origin: 'https://app.example' },
+    }),
+  );
+  await f.sane('a CORS preflight', () =>
+    rawRequest(f.srv.endpoint, null, {
+      method: 'OPTIONS',
+      path: `/${B}/${KNOWN.key}`,
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'x-a',
+      },
+    }),
+  );
   for (const path of ['/known.txt', '/', '/missing/', '/known.txt?x=%zz']) {
-    const site = await withoutStall(f.srv.endpoint, () => hostRequest(f.srv.port, `${B}.web.localhost`,
-      path), 'a website request');
+    const site = await withoutStall(
+      f.srv.endpoint,
+      () => hostRequest(f.srv.port, `${B}.web.localhost`, path),
+      'a website request',
+    );
     expect(site.status, `website ${path} → ${site.status} ${site.body.slice(0, 300)}`).toBeLessThan(500);
   }
   // nothing granted anyone the other account's bucket
@@ -45,74 +60,170 @@ async function stillServed(): Promise<void> {
 }
 
 /** XML built from S3's vocabulary with hostile text, and raw XML trouble. */
-const NAMES = ['CORSConfiguration', 'CORSRule', 'AllowedOrigin', 'AllowedMethod', 'AllowedHeader',
-  'ExposeHeader', 'MaxAgeSeconds', 'ID', 'WebsiteConfiguration', 'IndexDocument', 'Suffix', 'ErrorDocument',
-  'Key', 'RedirectAllRequestsTo', 'HostName', 'Protocol', 'RoutingRules', 'RoutingRule', 'Condition',
-  'KeyPrefixEquals', 'HttpErrorCodeReturnedEquals', 'Redirect', 'ReplaceKeyWith', 'ReplaceKeyPrefixWith',
-  'HttpRedirectCode', 'Delete', 'Object', 'Quiet', 'VersionId', 'CompleteMultipartUpload', 'Part',
-  'PartNumber', 'ETag', 'ChecksumCRC32', 'CreateBucketConfiguration', 'LocationConstraint',
-  'AccessControlPolicy', 'Owner', 'AccessControlList', 'Grant', 'Grantee', 'Permission', 'Status'];
+const NAMES = [
+  'CORSConfiguration',
+  'CORSRule',
+  'AllowedOrigin',
+  'AllowedMethod',
+  'AllowedHeader',
+  'ExposeHeader',
+  'MaxAgeSeconds',
+  'ID',
+  'WebsiteConfiguration',
+  'IndexDocument',
+  'Suffix',
+  'ErrorDocument',
+  'Key',
+  'RedirectAllRequestsTo',
+  'HostName',
+  'Protocol',
+  'RoutingRules',
+  'RoutingRule',
+  'Condition',
+  'KeyPrefixEquals',
+  'HttpErrorCodeReturnedEquals',
+  'Redirect',
+  'ReplaceKeyWith',
+  'ReplaceKeyPrefixWith',
+  'HttpRedirectCode',
+  'Delete',
+  'Object',
+  'Quiet',
+  'VersionId',
+  'CompleteMultipartUpload',
+  'Part',
+  'PartNumber',
+  'ETag',
+  'ChecksumCRC32',
+  'CreateBucketConfiguration',
+  'LocationConstraint',
+  'AccessControlPolicy',
+  'Owner',
+  'AccessControlList',
+  'Grant',
+  'Grantee',
+  'Permission',
+  'Status',
+];
 const xmlTree: fc.Arbitrary<string> = fc.letrec<{ node: string }>((tie) => ({
-  node: fc.oneof({ depthSize: 'small', withCrossShrink: true },
+  node: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
     hostileText(3000).map((t) => wellFormed(t).replace(/[<&]/g, (c) => (c === '<' ? '&lt;' : '&amp;'))),
-    fc.tuple(fc.constantFrom(...NAMES), fc.array(tie('node'), { maxLength: 4 })).map(([name,
-    kids]) => `<${name}>${kids.join('')}</${name}>`), fc.constantFrom('<![CDATA[x]]>', '&#0;', '&#xD800;',
-    '&#x1F600;', '&lt;', '&unknown;', '<?pi x?>', '<!-- c -->', '<a:b xmlns:a="x">y</a:b>', '<A x="1"/>'),
+    fc
+      .tuple(fc.constantFrom(...NAMES), fc.array(tie('node'), { maxLength: 4 }))
+      .map(([name, kids]) => `<${name}>${kids.join('')}</${name}>`),
+    fc.constantFrom(
+      '<![CDATA[x]]>',
+      '&#0;',
+      '&#xD800;',
+      '&#x1F600;',
+      '&lt;',
+      '&unknown;',
+      '<?pi x?>',
+      '<!-- c -->',
+      '<a:b xmlns:a="x">y</a:b>',
+      '<A x="1"/>',
+    ),
   ),
 })).node;
 /** Mostly the valid value, sometimes hostile text: documents that get past the first check. */
-const mix = (...valid: string[]) => fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...valid) },
-  { weight: 1, arbitrary: hostileText(3000) })
-  .map((t) => wellFormed(t).replace(/[<&]/g, (c) => (c === '<' ? '&lt;' : '&amp;')));
+const mix = (...valid: string[]) =>
+  fc
+    .oneof({ weight: 6, arbitrary: fc.constantFrom(...valid) }, { weight: 1, arbitrary: hostileText(3000) })
+    .map((t) => wellFormed(t).replace(/[<&]/g, (c) => (c === '<' ? '&lt;' : '&amp;')));
 const el = (name: string, value: fc.Arbitrary<string>) => value.map((v) => `<${name}>${v}</${name}>`);
-const some = (a: fc.Arbitrary<string>, max = 3) => fc.array(a, { minLength: 1,
-  maxLength: max }).map((xs) => xs.join(''));
-const corsRule = fc.tuple(some(el('AllowedOrigin', mix('*', 'https://app.example', 'https://*.example'))),
-  some(el('AllowedMethod', mix('GET', 'PUT', 'HEAD'))), fc.oneof(fc.constant(''), some(el('AllowedHeader',
-  mix('*', 'x-a', 'content-type')))), fc.oneof(fc.constant(''), some(el('ExposeHeader', mix('ETag',
-  'x-amz-meta-a')))), fc.oneof(fc.constant(''), el('MaxAgeSeconds', mix('0', '3000',
-  '99999999999999999999'))))
+const some = (a: fc.Arbitrary<string>, max = 3) =>
+  fc.array(a, { minLength: 1, maxLength: max }).map((xs) => xs.join(''));
+const corsRule = fc
+  .tuple(
+    some(el('AllowedOrigin', mix('*', 'https://app.example', 'https://*.example'))),
+    some(el('AllowedMethod', mix('GET', 'PUT', 'HEAD'))),
+    fc.oneof(fc.constant(''), some(el('AllowedHeader', mix('*', 'x-a', 'content-type')))),
+    fc.oneof(fc.constant(''), some(el('ExposeHeader', mix('ETag', 'x-amz-meta-a')))),
+    fc.oneof(fc.constant(''), el('MaxAgeSeconds', mix('0', '3000', '99999999999999999999'))),
+  )
   .map((parts) => `<CORSRule>${parts.join('')}</CORSRule>`);
-const redirect = fc.tuple(fc.option(el('Protocol', mix('http', 'https'))), fc.option(el('HostName',
-  mix('example.com', 'a.b:8080'))), fc.option(el('ReplaceKeyPrefixWith', mix('docs/', ''))),
-  fc.option(el('ReplaceKeyWith', mix('index.html'))), fc.option(el('HttpRedirectCode', mix('301', '302'))))
+const redirect = fc
+  .tuple(
+    fc.option(el('Protocol', mix('http', 'https'))),
+    fc.option(el('HostName', mix('example.com', 'a.b:8080'))),
+    fc.option(el('ReplaceKeyPrefixWith', mix('docs/', ''))),
+    fc.option(el('ReplaceKeyWith', mix('index.html'))),
+    fc.option(el('HttpRedirectCode', mix('301', '302'))),
+  )
   .map((parts) => `<Redirect>${parts.filter(Boolean).join('')}</Redirect>`);
-const rule = fc.tuple(fc.option(fc.tuple(fc.option(el('KeyPrefixEquals', mix('docs/', ''))),
-  fc.option(el('HttpErrorCodeReturnedEquals', mix('404', '403'))))
-  .map(([a, b]) => `<Condition>${a ?? ''}${b ?? ''}</Condition>`)), redirect).map(([c,
-    r]) => `<RoutingRule>${c ?? ''}${r}</RoutingRule>`);
+const rule = fc
+  .tuple(
+    fc.option(
+      fc
+        .tuple(
+          fc.option(el('KeyPrefixEquals', mix('docs/', ''))),
+          fc.option(el('HttpErrorCodeReturnedEquals', mix('404', '403'))),
+        )
+        .map(([a, b]) => `<Condition>${a ?? ''}${b ?? ''}</Condition>`),
+    ),
+    redirect,
+  )
+  .map(([c, r]) => `<RoutingRule>${c ?? ''}${r}</RoutingRule>`);
 const TEMPLATES: Record<string, fc.Arbitrary<string>> = {
   cors: some(corsRule).map((r) => `<CORSConfiguration>${r}</CORSConfiguration>`),
   website: fc.oneof(
-    fc.tuple(el('IndexDocument', el('Suffix', mix('index.html'))), fc.option(el('ErrorDocument', el('Key',
-      mix('404.html')))), fc.option(some(rule).map((r) => `<RoutingRules>${r}</RoutingRules>`)))
+    fc
+      .tuple(
+        el('IndexDocument', el('Suffix', mix('index.html'))),
+        fc.option(el('ErrorDocument', el('Key', mix('404.html')))),
+        fc.option(some(rule).map((r) => `<RoutingRules>${r}</RoutingRules>`)),
+      )
       .map((parts) => `<WebsiteConfiguration>${parts.filter(Boolean).join('')}</WebsiteConfiguration>`),
-    fc.tuple(el('HostName', mix('example.com')), fc.option(el('Protocol', mix('https'))))
+    fc
+      .tuple(el('HostName', mix('example.com')), fc.option(el('Protocol', mix('https'))))
       .map(([h, p]) => `<RedirectAllRequestsTo>${h}${p ?? ''}</RedirectAllRequestsTo>`)
-      .map((r) => `<WebsiteConfiguration>${r}</WebsiteConfiguration>`)),
-  delete: fc.tuple(fc.option(el('Quiet', mix('true', 'false'))), some(el('Object', el('Key',
-    mix('known.txt', 'gone.txt', '../canary-of-b/secret.txt'))), 5))
+      .map((r) => `<WebsiteConfiguration>${r}</WebsiteConfiguration>`),
+  ),
+  delete: fc
+    .tuple(
+      fc.option(el('Quiet', mix('true', 'false'))),
+      some(el('Object', el('Key', mix('known.txt', 'gone.txt', '../canary-of-b/secret.txt'))), 5),
+    )
     .map(([q, o]) => `<Delete>${q ?? ''}${o}</Delete>`),
-  uploadId: some(fc.tuple(el('PartNumber', mix('1', '2', '0', '10001')), el('ETag', mix('"abc"',
-    'x'))).map(([a, b]) => `<Part>${a}${b}</Part>`), 4)
-    .map((p) => `<CompleteMultipartUpload>${p}</CompleteMultipartUpload>`),
-  '': el('LocationConstraint', mix('us-east-1', 'eu-west-1',
-    '')).map((l) => `<CreateBucketConfiguration>${l}</CreateBucketConfiguration>`),
+  uploadId: some(
+    fc
+      .tuple(el('PartNumber', mix('1', '2', '0', '10001')), el('ETag', mix('"abc"', 'x')))
+      .map(([a, b]) => `<Part>${a}${b}</Part>`),
+    4,
+  ).map((p) => `<CompleteMultipartUpload>${p}</CompleteMultipartUpload>`),
+  '': el('LocationConstraint', mix('us-east-1', 'eu-west-1', '')).map(
+    (l) => `<CreateBucketConfiguration>${l}</CreateBucketConfiguration>`,
+  ),
 };
-const xmlFor = (target: string) => fc.oneof(
-  { weight: 6, arbitrary: TEMPLATES[target] ?? xmlTree },
-  { weight: 2, arbitrary: xmlTree },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...NAMES), fc.integer({ min: 100,
-    max: 5000 })).map(([name, depth]) => `<${name}>`.repeat(depth)) },
-  { weight: 1, arbitrary: hostileText(20_000) },
-  { weight: 1, arbitrary: fc.constantFrom('<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>',
-    '<?xml version="1.0" encoding="UTF-16"?><a/>', '') },
-);
+const xmlFor = (target: string) =>
+  fc.oneof(
+    { weight: 6, arbitrary: TEMPLATES[target] ?? xmlTree },
+    { weight: 2, arbitrary: xmlTree },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom(...NAMES), fc.integer({ min: 100, max: 5000 }))
+        .map(([name, depth]) => `<${name}>`.repeat(depth)),
+    },
+    { weight: 1, arbitrary: hostileText(20_000) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>',
+        '<?xml version="1.0" encoding="UTF-16"?><a/>',
+        '',
+      ),
+    },
+  );
 
 describe('fuzz: request bodies', () => {
   it('XML documents: CORS, website, DeleteObjects, CompleteMultipartUpload, CreateBucket, ACL', async () => {
-    const start = await rawRequest(f.srv.endpoint, f.srv.creds, { method: 'POST',
-      path: `/${B}/multipart.bin`, query: { uploads: '' } });
+    const start = await rawRequest(f.srv.endpoint, f.srv.creds, {
+      method: 'POST',
+      path: `/${B}/multipart.bin`,
+      query: { uploads: '' },
+    });
     const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(await start.text())![1]!;
     const targets = fc.constantFrom<{ method: string; path: string; query: Record<string, string> }>(
       { method: 'PUT', path: `/${B}`, query: { cors: '' } },
@@ -124,128 +235,296 @@ describe('fuzz: request bodies', () => {
       { method: 'PUT', path: `/${B}`, query: { versioning: '' } },
       { method: 'PUT', path: `/${CANARY_BUCKET}`, query: { cors: '' } },
     );
-    const cases = targets.chain((t) => fc.tuple(fc.constant(t), xmlFor(Object.keys(t.query)[0] ?? ''),
-      fc.boolean()));
+    const cases = targets.chain((t) =>
+      fc.tuple(fc.constant(t), xmlFor(Object.keys(t.query)[0] ?? ''), fc.boolean()),
+    );
     await fuzz('xml bodies', cases, 300, async ([target, xml, declared]) => {
       const body = declared ? `<?xml version="1.0" encoding="UTF-8"?>${xml}` : xml;
       const md5 = createHash('md5').update(body).digest('base64');
       const what = `an XML body for ${target.method} ${target.path}?${Object.keys(target.query).join('')}`;
       const { res } = await f.sane(what, () =>
-        rawRequest(f.srv.endpoint, f.srv.creds, { ...target, headers: { 'content-md5': md5 }, body }));
-      if (res.status < 300 && 'delete' in target.query) await rawRequest(f.srv.endpoint, f.srv.creds,
-        { method: 'PUT', path: `/${B}/${KNOWN.key}`, body: KNOWN.body });
-      if (res.status < 300 && target.path === '/fuzz-new-bucket') await rawRequest(f.srv.endpoint,
-        f.srv.creds, { method: 'DELETE', path: '/fuzz-new-bucket' });
+        rawRequest(f.srv.endpoint, f.srv.creds, { ...target, headers: { 'content-md5': md5 }, body }),
+      );
+      if (res.status < 300 && 'delete' in target.query)
+        await rawRequest(f.srv.endpoint, f.srv.creds, {
+          method: 'PUT',
+          path: `/${B}/${KNOWN.key}`,
+          body: KNOWN.body,
+        });
+      if (res.status < 300 && target.path === '/fuzz-new-bucket')
+        await rawRequest(f.srv.endpoint, f.srv.creds, { method: 'DELETE', path: '/fuzz-new-bucket' });
       const configured = target.path === `/${B}` && ('cors' in target.query || 'website' in target.query);
       if (res.status < 300 && configured) await stillServed();
     });
   });
 
   it('bucket policies: any JSON is judged cleanly and never grants another bucket', async () => {
-    const str = fc.oneof(hostileText(300), fc.constantFrom('*', 's3:GetObject', 's3:ListBucket', 's3:*',
-      `arn:aws:s3:::${B}/*`, `arn:aws:s3:::${B}`, `arn:aws:s3:::${CANARY_BUCKET}/*`, 'arn:aws:s3:::*',
-      'Allow', 'Deny', '2012-10-17'));
-    const value: fc.Arbitrary<unknown> = fc.oneof(str, fc.array(str, { maxLength: 3 }), fc.dictionary(str,
-      str, { maxKeys: 2 }), fc.integer(), fc.constant(null));
-    const statement = fc.record({ Sid: value, Effect: value, Principal: value, Action: value,
-      Resource: value, Condition: value }, { requiredKeys: [] });
+    const str = fc.oneof(
+      hostileText(300),
+      fc.constantFrom(
+        '*',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:*',
+        `arn:aws:s3:::${B}/*`,
+        `arn:aws:s3:::${B}`,
+        `arn:aws:s3:::${CANARY_BUCKET}/*`,
+        'arn:aws:s3:::*',
+        'Allow',
+        'Deny',
+        '2012-10-17',
+      ),
+    );
+    const value: fc.Arbitrary<unknown> = fc.oneof(
+      str,
+      fc.array(str, { maxLength: 3 }),
+      fc.dictionary(str, str, { maxKeys: 2 }),
+      fc.integer(),
+      fc.constant(null),
+    );
+    const statement = fc.record(
+      { Sid: value, Effect: value, Principal: value, Action: value, Resource: value, Condition: value },
+      { requiredKeys: [] },
+    );
     const resource = fc.oneof(
       fc.constantFrom(`arn:aws:s3:::${B}/*`, `arn:aws:s3:::${B}`, `arn:aws:s3:::${CANARY_BUCKET}/*`),
-      hostileText(300).map((t) => `arn:aws:s3:::${B}/${t}`));
+      hostileText(300).map((t) => `arn:aws:s3:::${B}/${t}`),
+    );
     const principal = fc.constantFrom('"*"', '{"AWS":"*"}', '{"AWS":["*"]}');
-    const publicRead = fc.tuple(fc.constantFrom('Allow', 'Deny'), principal,
-      fc.constantFrom('"s3:GetObject"', '["s3:GetObject"]', '"s3:ListBucket"', '"s3:*"'), resource)
-      .map(([effect, who, action, r]) => `{"Effect":"${effect}","Principal":${who},"Action":${action},`
-        + `"Resource":${JSON.stringify(wellFormed(r))}}`)
+    const publicRead = fc
+      .tuple(
+        fc.constantFrom('Allow', 'Deny'),
+        principal,
+        fc.constantFrom('"s3:GetObject"', '["s3:GetObject"]', '"s3:ListBucket"', '"s3:*"'),
+        resource,
+      )
+      .map(
+        ([effect, who, action, r]) =>
+          `{"Effect":"${effect}","Principal":${who},"Action":${action},` +
+          `"Resource":${JSON.stringify(wellFormed(r))}}`,
+      )
       .map((statement) => `{"Version":"2012-10-17","Statement":[${statement}]}`);
     const policy = fc.oneof(
       { weight: 3, arbitrary: publicRead },
-      fc.record({ Version: value, Statement: fc.oneof(fc.array(statement, { maxLength: 3 }), statement,
-        value) }, { requiredKeys: [] }).map((p) => JSON.stringify(p)),
+      fc
+        .record(
+          { Version: value, Statement: fc.oneof(fc.array(statement, { maxLength: 3 }), statement, value) },
+          { requiredKeys: [] },
+        )
+        .map((p) => JSON.stringify(p)),
       fc.jsonValue().map((v) => JSON.stringify(v)),
       hostileText(20_000),
     );
     await fuzz('bucket policies', policy, 250, async (doc) => {
-      const { res } = await f.sane('a bucket policy', () => rawRequest(f.srv.endpoint, f.srv.creds,
-        { method: 'PUT', path: `/${B}`, query: { policy: '' }, body: wellFormed(doc) }));
+      const { res } = await f.sane('a bucket policy', () =>
+        rawRequest(f.srv.endpoint, f.srv.creds, {
+          method: 'PUT',
+          path: `/${B}`,
+          query: { policy: '' },
+          body: wellFormed(doc),
+        }),
+      );
       if (res.status >= 300) return;
-      await f.sane('GetBucketPolicy', () => rawRequest(f.srv.endpoint, f.srv.creds, { path: `/${B}`,
-        query: { policy: '' } }));
-      await f.sane('GetBucketPolicyStatus', () => rawRequest(f.srv.endpoint, f.srv.creds, { path: `/${B}`,
-        query: { policyStatus: '' } }));
+      await f.sane('GetBucketPolicy', () =>
+        rawRequest(f.srv.endpoint, f.srv.creds, { path: `/${B}`, query: { policy: '' } }),
+      );
+      await f.sane('GetBucketPolicyStatus', () =>
+        rawRequest(f.srv.endpoint, f.srv.creds, { path: `/${B}`, query: { policyStatus: '' } }),
+      );
       await stillServed();
     });
   });
 
   it('the JSON API: any body on any route of the customer API', async () => {
-    const ROUTES: [string, string][] = [['POST', '/buckets'], ['PATCH', `/buckets/${B}`], ['PUT',
-      `/buckets/${B}/cors`], ['PUT', `/buckets/${B}/website`], ['POST', `/buckets/${B}/presigned-url`],
-      ['POST', `/buckets/${B}/presigned-post`], ['POST', '/keys'], ['POST', `/buckets/${B}/domains`],
-      ['PUT', `/buckets/${B}/domains/files.example.com/certificate`], ['POST', '/outages'], ['GET',
-      `/buckets/${B}/objects`], ['GET', '/usage/daily/x'], ['PATCH', `/buckets/${CANARY_BUCKET}`], ['PUT',
-      `/buckets/${CANARY_BUCKET}/cors`], ['DELETE', `/buckets/${B}/objects`], ['GET', '/invoices/2026-13']];
-    const FIELDS = ['name', 'storageClass', 'accessType', 'publicList', 'defaultCacheControl', 'rules',
-      'allowedOrigins', 'allowedMethods', 'exposeHeaders', 'maxAgeSeconds', 'indexDocument',
-      'errorDocument', 'key', 'keyPrefix', 'method', 'expiresInSeconds', 'responseContentDisposition',
-      'maxSize', 'minSize', 'contentTypePrefix', 'successActionStatus', 'successActionRedirect', 'fields',
-      'scopes', 'bucket', 'prefix', 'actions', 'hostname', 'certificatePem', 'privateKeyPem', 'from', 'to',
-      'description'];
-    const leaf: fc.Arbitrary<unknown> = fc.oneof(hostileText(2000).map(wellFormed), fc.integer(),
-      fc.double(), fc.boolean(), fc.constant(null), fc.constantFrom('GET', 'PUT', 'public-read', 'STANDARD',
-      'COLD', 'read', 'write', '*'));
-    const value = fc.oneof(leaf, fc.array(leaf, { maxLength: 3 }),
+    const ROUTES: [string, string][] = [
+      ['POST', '/buckets'],
+      ['PATCH', `/buckets/${B}`],
+      ['PUT', `/buckets/${B}/cors`],
+      ['PUT', `/buckets/${B}/website`],
+      ['POST', `/buckets/${B}/presigned-url`],
+      ['POST', `/buckets/${B}/presigned-post`],
+      ['POST', '/keys'],
+      ['POST', `/buckets/${B}/domains`],
+      ['PUT', `/buckets/${B}/domains/files.example.com/certificate`],
+      ['POST', '/outages'],
+      ['GET', `/buckets/${B}/objects`],
+      ['GET', '/usage/daily/x'],
+      ['PATCH', `/buckets/${CANARY_BUCKET}`],
+      ['PUT', `/buckets/${CANARY_BUCKET}/cors`],
+      ['DELETE', `/buckets/${B}/objects`],
+      ['GET', '/invoices/2026-13'],
+    ];
+    const FIELDS = [
+      'name',
+      'storageClass',
+      'accessType',
+      'publicList',
+      'defaultCacheControl',
+      'rules',
+      'allowedOrigins',
+      'allowedMethods',
+      'exposeHeaders',
+      'maxAgeSeconds',
+      'indexDocument',
+      'errorDocument',
+      'key',
+      'keyPrefix',
+      'method',
+      'expiresInSeconds',
+      'responseContentDisposition',
+      'maxSize',
+      'minSize',
+      'contentTypePrefix',
+      'successActionStatus',
+      'successActionRedirect',
+      'fields',
+      'scopes',
+      'bucket',
+      'prefix',
+      'actions',
+      'hostname',
+      'certificatePem',
+      'privateKeyPem',
+      'from',
+      'to',
+      'description',
+    ];
+    const leaf: fc.Arbitrary<unknown> = fc.oneof(
+      hostileText(2000).map(wellFormed),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constantFrom('GET', 'PUT', 'public-read', 'STANDARD', 'COLD', 'read', 'write', '*'),
+    );
+    const value = fc.oneof(
+      leaf,
+      fc.array(leaf, { maxLength: 3 }),
       fc.dictionary(hostileText(30).map(wellFormed), leaf, { maxKeys: 3 }),
-      fc.array(fc.dictionary(fc.constantFrom(...FIELDS), fc.oneof(leaf, fc.array(leaf, { maxLength: 3 })),
-      { maxKeys: 4 }), { maxLength: 2 }));
+      fc.array(
+        fc.dictionary(fc.constantFrom(...FIELDS), fc.oneof(leaf, fc.array(leaf, { maxLength: 3 })), {
+          maxKeys: 4,
+        }),
+        { maxLength: 2 },
+      ),
+    );
     // per route, a body that is mostly valid (so the handler runs), with hostile leaves
-    const j = (...valid: unknown[]) => fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...valid) },
-      { weight: 1, arbitrary: leaf });
-    const scope = fc.record({ bucket: j(B, '*', CANARY_BUCKET), prefix: j('', 'a/'),
-      actions: fc.array(j('read', 'write', 'list', 'delete', 'admin'), { minLength: 1, maxLength: 3 }) });
+    const j = (...valid: unknown[]) =>
+      fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...valid) }, { weight: 1, arbitrary: leaf });
+    const scope = fc.record({
+      bucket: j(B, '*', CANARY_BUCKET),
+      prefix: j('', 'a/'),
+      actions: fc.array(j('read', 'write', 'list', 'delete', 'admin'), { minLength: 1, maxLength: 3 }),
+    });
     const VALID: Record<string, fc.Arbitrary<unknown>> = {
-      '/buckets': fc.record({ name: j('fuzz-made-bucket', 'x'), storageClass: j('STANDARD', 'COLD'),
-        accessType: j('private', 'public-read') }, { requiredKeys: ['name'] }),
-      [`/buckets/${B}`]: fc.record({ accessType: j('public-read'), publicList: j(false, true),
-        defaultCacheControl: j('public, max-age=60', null) }, { requiredKeys: [] }),
-      [`/buckets/${B}/cors`]: fc.record({ rules: fc.array(fc.record({ allowedOrigins: fc.array(j('*',
-        'https://app.example'), { minLength: 1, maxLength: 2 }), allowedMethods: fc.array(j('GET', 'PUT'),
-        { minLength: 1, maxLength: 2 }), allowedHeaders: fc.array(j('*', 'x-a'), { maxLength: 2 }),
-        exposeHeaders: fc.array(j('ETag', 'x-amz-meta-a'), { maxLength: 2 }), maxAgeSeconds: j(60, 0) },
-        { requiredKeys: ['allowedOrigins', 'allowedMethods'] }), { maxLength: 2 }) }),
-      [`/buckets/${B}/website`]: fc.record({ indexDocument: j('index.html'), errorDocument: j('404.html') },
-        { requiredKeys: ['indexDocument'] }),
-      [`/buckets/${B}/presigned-url`]: fc.record({ key: j('known.txt', 'new.txt'), method: j('GET', 'HEAD',
-        'PUT', 'DELETE'), expiresInSeconds: j(60, 3600),
-        responseContentDisposition: j('attachment; filename="a.txt"') }, { requiredKeys: ['key'] }),
-      [`/buckets/${B}/presigned-post`]: fc.record({ key: j('up/${filename}'), keyPrefix: j('up/'),
-        maxSize: j(100), successActionRedirect: j('https://app.example/done'),
-        fields: fc.dictionary(j('Content-Type', 'x-amz-meta-a', 'Cache-Control').map(String),
-        j('text/plain', 'v').map(String), { maxKeys: 2 }) }, { requiredKeys: [] }),
-      '/keys': fc.record({ name: j('fuzz key'), scopes: fc.array(scope, { minLength: 1, maxLength: 2 }),
-        expiresInSeconds: j(3600) }, { requiredKeys: ['name', 'scopes'] }),
-      [`/buckets/${B}/domains`]: fc.record({ hostname: j('files.example.com', 'a.localhost',
-        'fuzz-bodies.localhost') }),
+      '/buckets': fc.record(
+        {
+          name: j('fuzz-made-bucket', 'x'),
+          storageClass: j('STANDARD', 'COLD'),
+          accessType: j('private', 'public-read'),
+        },
+        { requiredKeys: ['name'] },
+      ),
+      [`/buckets/${B}`]: fc.record(
+        {
+          accessType: j('public-read'),
+          publicList: j(false, true),
+          defaultCacheControl: j('public, max-age=60', null),
+        },
+        { requiredKeys: [] },
+      ),
+      [`/buckets/${B}/cors`]: fc.record({
+        rules: fc.array(
+          fc.record(
+            {
+              allowedOrigins: fc.array(j('*', 'https://app.example'), { minLength: 1, maxLength: 2 }),
+              allowedMethods: fc.array(j('GET', 'PUT'), { minLength: 1, maxLength: 2 }),
+              allowedHeaders: fc.array(j('*', 'x-a'), { maxLength: 2 }),
+              exposeHeaders: fc.array(j('ETag', 'x-amz-meta-a'), { maxLength: 2 }),
+              maxAgeSeconds: j(60, 0),
+            },
+            { requiredKeys: ['allowedOrigins', 'allowedMethods'] },
+          ),
+          { maxLength: 2 },
+        ),
+      }),
+      [`/buckets/${B}/website`]: fc.record(
+        { indexDocument: j('index.html'), errorDocument: j('404.html') },
+        { requiredKeys: ['indexDocument'] },
+      ),
+      [`/buckets/${B}/presigned-url`]: fc.record(
+        {
+          key: j('known.txt', 'new.txt'),
+          method: j('GET', 'HEAD', 'PUT', 'DELETE'),
+          expiresInSeconds: j(60, 3600),
+          responseContentDisposition: j('attachment; filename="a.txt"'),
+        },
+        { requiredKeys: ['key'] },
+      ),
+      [`/buckets/${B}/presigned-post`]: fc.record(
+        {
+          key: j('up/${filename}'),
+          keyPrefix: j('up/'),
+          maxSize: j(100),
+          successActionRedirect: j('https://app.example/done'),
+          fields: fc.dictionary(
+            j('Content-Type', 'x-amz-meta-a', 'Cache-Control').map(String),
+            j('text/plain', 'v').map(String),
+            { maxKeys: 2 },
+          ),
+        },
+        { requiredKeys: [] },
+      ),
+      '/keys': fc.record(
+        {
+          name: j('fuzz key'),
+          scopes: fc.array(scope, { minLength: 1, maxLength: 2 }),
+          expiresInSeconds: j(3600),
+        },
+        { requiredKeys: ['name', 'scopes'] },
+      ),
+      [`/buckets/${B}/domains`]: fc.record({
+        hostname: j('files.example.com', 'a.localhost', 'fuzz-bodies.localhost'),
+      }),
       '/outages': fc.record({ description: j('it was down') }),
     };
-    const bodyFor = (path: string) => fc.oneof({ weight: 5, arbitrary: VALID[path] ?? fc.constant({}) },
-      { weight: 2, arbitrary: fc.dictionary(fc.constantFrom(...FIELDS), value, { maxKeys: 5 }) },
-      { weight: 1, arbitrary: fc.jsonValue() });
-    const query = fc.dictionary(fc.constantFrom('prefix', 'after', 'limit', 'delimiter', 'key', 'format'),
-      hostileText(300).map(wellFormed), { maxKeys: 2 });
-    const cases = fc.constantFrom(...ROUTES).chain((route) => fc.tuple(fc.constant(route),
-      bodyFor(route[1]), query));
+    const bodyFor = (path: string) =>
+      fc.oneof(
+        { weight: 5, arbitrary: VALID[path] ?? fc.constant({}) },
+        { weight: 2, arbitrary: fc.dictionary(fc.constantFrom(...FIELDS), value, { maxKeys: 5 }) },
+        { weight: 1, arbitrary: fc.jsonValue() },
+      );
+    const query = fc.dictionary(
+      fc.constantFrom('prefix', 'after', 'limit', 'delimiter', 'key', 'format'),
+      hostileText(300).map(wellFormed),
+      { maxKeys: 2 },
+    );
+    const cases = fc
+      .constantFrom(...ROUTES)
+      .chain((route) => fc.tuple(fc.constant(route), bodyFor(route[1]), query));
     await fuzz('json api', cases, 350, async ([[method, path], json, q]) => {
       const qs = new URLSearchParams(q as Record<string, string>).toString();
-      const { res, body: text } = await f.sane(`the JSON API ${method} ${path}`, () => api(f.srv, method,
-        `/admin${path}${qs ? `?${qs}` : ''}`, method === 'GET' || method === 'DELETE' ? undefined : json));
+      const { res, body: text } = await f.sane(`the JSON API ${method} ${path}`, () =>
+        api(
+          f.srv,
+          method,
+          `/admin${path}${qs ? `?${qs}` : ''}`,
+          method === 'GET' || method === 'DELETE' ? undefined : json,
+        ),
+      );
       if (res.status >= 300) return;
       if (path.endsWith('/presigned-url')) {
         const { url } = JSON.parse(text) as { url: string };
-        await f.sane('following a presigned URL', () => fetch(url,
-          { method: (json as { method?: string }).method === 'HEAD' ? 'HEAD' : 'GET' }));
+        await f.sane('following a presigned URL', () =>
+          fetch(url, { method: (json as { method?: string }).method === 'HEAD' ? 'HEAD' : 'GET' }),
+        );
       }
-      if (path === '/buckets') await api(f.srv, 'DELETE',
-        `/admin/buckets/${encodeURIComponent(String((json as { name?: unknown }).name))}`);
+      if (path === '/buckets')
+        await api(
+          f.srv,
+          'DELETE',
+          `/admin/buckets/${encodeURIComponent(String((json as { name?: unknown }).name))}`,
+        );
       if (method === 'PATCH' || method === 'PUT') await stillServed();
       n++;
     });

@@ -3,8 +3,12 @@
  * suite): nothing a client sends may stall the event loop, answer 500, or store a value that a later
  * GET cannot send back as a header; and rows stored before those checks are still served.
  */
-import { CreateBucketCommand, PutBucketCorsCommand, PutObjectCommand,
-  type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  PutBucketCorsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { type Client, createClient } from '@libsql/client';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,10 +44,12 @@ const get = (key: string, query?: Record<string, string>, headers?: Record<strin
 
 describe('no input makes the event loop work super-linearly', () => {
   it('the sign-up e-mail made to backtrack is refused at once, other requests served meanwhile', async () => {
-    const signUp = (email: string) => fetch(`${srv.endpoint}/console/sign-up`, {
-      method: 'POST', redirect: 'manual', body: new URLSearchParams({ name: 'x', email,
-        password: 'long enough password' }),
-    });
+    const signUp = (email: string) =>
+      fetch(`${srv.endpoint}/console/sign-up`, {
+        method: 'POST',
+        redirect: 'manual',
+        body: new URLSearchParams({ name: 'x', email, password: 'long enough password' }),
+      });
     expect((await signUp('not an address')).status).toBe(400); // (the console's code warmed up first)
     const email = `a@${'a.'.repeat(64000)}@`;
     const res = await withoutStall(srv.endpoint, () => signUp(email), 'a sign-up with a 128 KB e-mail');
@@ -52,36 +58,57 @@ describe('no input makes the event loop work super-linearly', () => {
   });
 
   it("the console's folder crumbs stay bounded however many slashes a prefix has", async () => {
-    const signIn = await fetch(`${srv.endpoint}/console/sign-in`, { method: 'POST', redirect: 'manual',
-      body: new URLSearchParams({ ...srv.creds }) });
+    const signIn = await fetch(`${srv.endpoint}/console/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ ...srv.creds }),
+    });
     const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
-    const csrf = /name="csrf-token" content="([^"]+)"/.exec(await (await fetch(`${srv.endpoint}/console`,
-      { headers: { cookie } })).text())![1]!;
+    const csrf = /name="csrf-token" content="([^"]+)"/.exec(
+      await (await fetch(`${srv.endpoint}/console`, { headers: { cookie } })).text(),
+    )![1]!;
     // deleting a key that is not there shows the folder page again, with the prefix the form carried
-    const res = await withoutStall(srv.endpoint,
-      () => fetch(`${srv.endpoint}/console/buckets/${B}/delete-object`, {
-      method: 'POST', headers: { cookie }, body: new URLSearchParams({ _csrf: csrf, key: '',
-        prefix: ' /'.repeat(3000) }),
-    }), 'a folder page for a prefix of 3000 slashes');
+    const res = await withoutStall(
+      srv.endpoint,
+      () =>
+        fetch(`${srv.endpoint}/console/buckets/${B}/delete-object`, {
+          method: 'POST',
+          headers: { cookie },
+          body: new URLSearchParams({ _csrf: csrf, key: '', prefix: ' /'.repeat(3000) }),
+        }),
+      'a folder page for a prefix of 3000 slashes',
+    );
     expect(res.status).toBe(400); // (the refusal to delete, on the bucket's page)
     expect((await res.text()).length).toBeLessThan(200_000); // not megabytes of crumbs
     // and the page a form returns to stays a URL a client can read
     await client.send(new PutObjectCommand({ Bucket: B, Key: 'gone.txt', Body: 'x' }));
     const deleted = await fetch(`${srv.endpoint}/console/buckets/${B}/delete-object`, {
-      method: 'POST', redirect: 'manual', headers: { cookie },
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie },
       body: new URLSearchParams({ _csrf: csrf, key: 'gone.txt', prefix: '\0'.repeat(20_000) }),
     });
-    expect([deleted.status, deleted.headers.get('location')]).toEqual([303, `/console/buckets/${B}?done=object-deleted`]);
+    expect([deleted.status, deleted.headers.get('location')]).toEqual([
+      303,
+      `/console/buckets/${B}?done=object-deleted`,
+    ]);
     const deep = encodeURIComponent('a/'.repeat(2000));
     const page = await fetch(`${srv.endpoint}/console/buckets/${B}?prefix=${deep}`, { headers: { cookie } });
     expect(await page.text()).toContain('No folder has a name that long');
   });
 
   it('Range headers made of spaces are read in one pass, even many at once', async () => {
-    const ranges = [`bytes=1-${' '.repeat(15000)}x`, `bytes=${' '.repeat(15000)}x`,
-      `bytes=1${' '.repeat(15000)}x`];
-    const answers = await withoutStall(srv.endpoint, () => Promise.all(Array.from({ length: 12 }, (_,
-      i) => get('a.txt', undefined, { range: ranges[i % 3]! }))), 'twelve 15 KB Range headers');
+    const ranges = [
+      `bytes=1-${' '.repeat(15000)}x`,
+      `bytes=${' '.repeat(15000)}x`,
+      `bytes=1${' '.repeat(15000)}x`,
+    ];
+    const answers = await withoutStall(
+      srv.endpoint,
+      () =>
+        Promise.all(Array.from({ length: 12 }, (_, i) => get('a.txt', undefined, { range: ranges[i % 3]! }))),
+      'twelve 15 KB Range headers',
+    );
     for (const res of answers) {
       expect(res.status).toBe(200); // not a single byte range: the whole object, as S3 does
       expect(await res.text()).toBe('hello');
@@ -90,8 +117,7 @@ describe('no input makes the event loop work super-linearly', () => {
 });
 
 describe('every value that becomes a response header is checked on the way in', () => {
-  it("a form file part's Content-Type beyond Latin-1 is stored as its UTF-8 bytes, as a form field's is",
-    async () => {
+  it("a form file part's Content-Type beyond Latin-1 is stored as its UTF-8 bytes, as a form field's is", async () => {
     const form = await uploadForm(srv, B, { keyPrefix: 'forms/' });
     const res = await postForm(form, { filename: 'latin.txt', headers: ['Content-Type: text/Ā'] });
     expect(res.status).toBe(204);
@@ -100,8 +126,7 @@ describe('every value that becomes a response header is checked on the way in', 
     expect(back.headers.get('content-type')).toBe('text/\u00c4\u0080'); // the bytes C4 80, read as Latin-1
   });
 
-  it("a form file part's Content-Type with a control character is refused, and nothing is stored",
-    async () => {
+  it("a form file part's Content-Type with a control character is refused, and nothing is stored", async () => {
     const form = await uploadForm(srv, B, { keyPrefix: 'forms/' });
     const res = await postForm(form, { filename: 'control.txt', headers: ['Content-Type: text/plain\x01'] });
     expect(res.status).toBe(400);
@@ -120,15 +145,19 @@ describe('every value that becomes a response header is checked on the way in', 
     const form = await uploadForm(srv, B, { keyPrefix: 'forms/' });
     const redirect = await postForm({ url: form.url, fields: { ...form.fields } }, { filename: 'r.txt' }, []);
     expect(redirect.status).toBe(204);
-    const policy = await uploadForm(srv, B, { keyPrefix: 'forms/',
-      fields: { success_action_redirect: 'https://app.example/готово\x01/x' } });
+    const policy = await uploadForm(srv, B, {
+      keyPrefix: 'forms/',
+      fields: { success_action_redirect: 'https://app.example/готово\x01/x' },
+    });
     const res = await postForm(policy, { filename: 'r.txt' });
     expect(res.status).toBe(303);
-    const encoded = 'https://app.example/%D0%B3%D0%BE%D1%82%D0%BE%D0%B2%D0%BE%01/x'
-      + '?bucket=hostile&key=forms%2Fr.txt&';
+    const encoded =
+      'https://app.example/%D0%B3%D0%BE%D1%82%D0%BE%D0%B2%D0%BE%01/x' + '?bucket=hostile&key=forms%2Fr.txt&';
     expect(res.headers.get('location')!.startsWith(encoded)).toBe(true);
-    const notUrl = await postForm(await uploadForm(srv, B, { keyPrefix: 'forms/',
-      fields: { success_action_redirect: 'not a url' } }), { filename: 'r.txt' });
+    const notUrl = await postForm(
+      await uploadForm(srv, B, { keyPrefix: 'forms/', fields: { success_action_redirect: 'not a url' } }),
+      { filename: 'r.txt' },
+    );
     expect(notUrl.status).toBe(204);
   });
 
@@ -139,8 +168,10 @@ describe('every value that becomes a response header is checked on the way in', 
   });
 
   it('a presigned link cannot be made with a Content-Disposition no response could carry', async () => {
-    const res = await api(srv, 'POST', `/admin/buckets/${B}/presigned-url`, { key: 'a.txt',
-      responseContentDisposition: 'attachment\x01' });
+    const res = await api(srv, 'POST', `/admin/buckets/${B}/presigned-url`, {
+      key: 'a.txt',
+      responseContentDisposition: 'attachment\x01',
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).error.code).toBe('InvalidArgument');
   });
@@ -153,15 +184,25 @@ describe('every value that becomes a response header is checked on the way in', 
   });
 
   it('CORS ExposeHeader must be header names; website HostName must be a host', async () => {
-    await expect(client.send(new PutBucketCorsCommand({
-      Bucket: B, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'],
-        ExposeHeaders: ['x-Ā'] }] },
-    }))).rejects.toMatchObject({ name: 'InvalidArgument' });
-    const website = (host: string) => signedFetch(srv.endpoint, srv.creds, {
-      method: 'PUT', path: `/${B}`, query: { website: '' },
-      body: `<WebsiteConfiguration><RedirectAllRequestsTo><HostName>${host}</HostName></RedirectAllRequestsTo>`
-        + '</WebsiteConfiguration>',
-    });
+    await expect(
+      client.send(
+        new PutBucketCorsCommand({
+          Bucket: B,
+          CORSConfiguration: {
+            CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'], ExposeHeaders: ['x-Ā'] }],
+          },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidArgument' });
+    const website = (host: string) =>
+      signedFetch(srv.endpoint, srv.creds, {
+        method: 'PUT',
+        path: `/${B}`,
+        query: { website: '' },
+        body:
+          `<WebsiteConfiguration><RedirectAllRequestsTo><HostName>${host}</HostName></RedirectAllRequestsTo>` +
+          '</WebsiteConfiguration>',
+      });
     const bad = await website('example.com/\x01');
     expect(bad.status).toBe(400);
     expect(await errorCode(bad)).toBe('InvalidArgument');
@@ -169,11 +210,15 @@ describe('every value that becomes a response header is checked on the way in', 
   });
 
   it('SignedHeaders naming no possible header is a malformed authorization, not a server error', async () => {
-    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const amzDate = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
     const credential = `${srv.creds.accessKeyId}/${amzDate.slice(0, 8)}/us-east-1/s3/aws4_request`;
     const res = await fetch(`${srv.endpoint}/${B}/a.txt`, {
       headers: {
-        'x-amz-date': amzDate, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+        'x-amz-date': amzDate,
+        'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
         authorization: `AWS4-HMAC-SHA256 Credential=${credential}, SignedHeaders=host;two words, Signature=${'0'.repeat(64)}`,
       },
     });
@@ -186,8 +231,9 @@ describe('limits', () => {
   it('a JSON API body over 1 MiB is EntityTooLarge (it is no XML)', async () => {
     // (on a connection of its own: the server stops reading at the limit and closes it)
     const res = await rawRequest(srv.endpoint, srv.creds, {
-      method: 'POST', path: '/admin/outages', headers: { 'content-type': 'application/json',
-        connection: 'close' },
+      method: 'POST',
+      path: '/admin/outages',
+      headers: { 'content-type': 'application/json', connection: 'close' },
       body: JSON.stringify({ description: 'x'.repeat(1024 * 1024) }),
     });
     expect(res.status).toBe(400);
@@ -197,23 +243,31 @@ describe('limits', () => {
 
 describe('keys', () => {
   it('a key with NUL is refused: the listing could not name it', async () => {
-    const put = await rawRequest(srv.endpoint, srv.creds, { method: 'PUT', path: `/${B}/nul%00key`,
-      body: 'x' });
+    const put = await rawRequest(srv.endpoint, srv.creds, {
+      method: 'PUT',
+      path: `/${B}/nul%00key`,
+      body: 'x',
+    });
     expect(put.status).toBe(400);
     expect(await errorCode(put)).toBe('InvalidArgument');
-    const list = await rawRequest(srv.endpoint, srv.creds, { path: `/${B}`, query: { 'list-type': '2',
-      prefix: 'nul' } });
+    const list = await rawRequest(srv.endpoint, srv.creds, {
+      path: `/${B}`,
+      query: { 'list-type': '2', prefix: 'nul' },
+    });
     expect(await list.text()).not.toContain('<Key>');
   });
 });
 
 describe('signatures', () => {
-  it('a header value with a Latin-1 no-break space is signed as SigV4 says (only spaces and tabs collapse)',
-    async () => {
+  it('a header value with a Latin-1 no-break space is signed as SigV4 says (only spaces and tabs collapse)', async () => {
     // (sent as its Latin-1 byte, as boto3 sends metadata; the JS SDK's own non-ASCII handling is another
     // matter)
-    const put = await rawRequest(srv.endpoint, srv.creds, { method: 'PUT', path: `/${B}/nbsp.txt`,
-      headers: { 'x-amz-meta-note': 'a\u00a0b  c' }, body: 'x' });
+    const put = await rawRequest(srv.endpoint, srv.creds, {
+      method: 'PUT',
+      path: `/${B}/nbsp.txt`,
+      headers: { 'x-amz-meta-note': 'a\u00a0b  c' },
+      body: 'x',
+    });
     expect(put.status).toBe(200);
     expect((await get('nbsp.txt')).headers.get('x-amz-meta-note')).toBe('a\u00a0b  c');
   });
@@ -224,8 +278,13 @@ describe('values stored before those checks are served, not a 500', () => {
     await client.send(new PutObjectCommand({ Bucket: B, Key: 'old.txt', Body: 'old bytes' }));
     await db.execute({
       sql: 'UPDATE objects SET content_type = ?, cache_control = ?, expires = ?, user_meta = ? WHERE key = ?',
-      args: ['text/plain\x01', 'max-age=60\x7f', 'Ā', JSON.stringify({ ok: 'fine', bad: 'b\x01',
-        'two words': 'x', wide: 'Ā' }), 'old.txt'],
+      args: [
+        'text/plain\x01',
+        'max-age=60\x7f',
+        'Ā',
+        JSON.stringify({ ok: 'fine', bad: 'b\x01', 'two words': 'x', wide: 'Ā' }),
+        'old.txt',
+      ],
     });
     for (const method of ['GET', 'HEAD']) {
       const res = await signedFetch(srv.endpoint, srv.creds, { method, path: `/${B}/old.txt` });
@@ -241,8 +300,14 @@ describe('values stored before those checks are served, not a 500', () => {
   });
 
   it('stored CORS rules with an ExposeHeader no header can carry still grant, without it', async () => {
-    const rules = [{ allowedOrigins: ['https://app.example'], allowedMethods: ['GET'], allowedHeaders: [],
-      exposeHeaders: ['x-a\x01'] }];
+    const rules = [
+      {
+        allowedOrigins: ['https://app.example'],
+        allowedMethods: ['GET'],
+        allowedHeaders: [],
+        exposeHeaders: ['x-a\x01'],
+      },
+    ];
     await db.execute({ sql: 'UPDATE buckets SET cors = ? WHERE name = ?', args: [JSON.stringify(rules), B] });
     const res = await get('a.txt', undefined, { origin: 'https://app.example' });
     expect(res.status).toBe(200);
@@ -251,8 +316,10 @@ describe('values stored before those checks are served, not a 500', () => {
   });
 
   it("a website's stored redirect host that no header can carry goes out percent-encoded", async () => {
-    await db.execute({ sql: 'UPDATE buckets SET website = ? WHERE name = ?',
-      args: [JSON.stringify({ redirectAll: { hostName: 'bad host\x01Ā' }, routingRules: [] }), B] });
+    await db.execute({
+      sql: 'UPDATE buckets SET website = ? WHERE name = ?',
+      args: [JSON.stringify({ redirectAll: { hostName: 'bad host\x01Ā' }, routingRules: [] }), B],
+    });
     const res = await hostRequest(srv.port, `${B}.web.localhost`, '/page.html');
     expect(res.status).toBe(301);
     expect(res.headers.location).toBe('http://bad%20host%01%C4%80/page.html');

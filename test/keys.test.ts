@@ -3,7 +3,15 @@
  * bucket, prefix, action or account, and for expired, revoked, tampered, wrong-algorithm and
  * wrong-audience tokens. Tokens are checked through Bearer and through SigV4 key pairs alike.
  */
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutBucketCorsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutBucketCorsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { createClient } from '@libsql/client';
 import { SignJWT, createLocalJWKSet, importJWK, jwtVerify, type JWK } from 'jose';
 import { readFile } from 'node:fs/promises';
@@ -18,16 +26,34 @@ import { type RunningServer, admin, removeDir, startServer } from './helpers/ser
 let srv: RunningServer;
 let root: S3Client;
 
-interface IssuedKey { keyId: string; accessKeyId: string; secretAccessKey: string; token: string; scopes: unknown[] }
+interface IssuedKey {
+  keyId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  token: string;
+  scopes: unknown[];
+}
 
-async function issue(scopes: { bucket: string; prefix?: string; actions: string[] }[], as: { endpoint: string; creds: { accessKeyId: string; secretAccessKey: string } } = srv, extra: object = {}): Promise<IssuedKey> {
-  const res = await api(as, 'POST', '/admin/keys', { name: 'test key', scopes, expiresInSeconds: 3600, ...extra });
+async function issue(
+  scopes: { bucket: string; prefix?: string; actions: string[] }[],
+  as: { endpoint: string; creds: { accessKeyId: string; secretAccessKey: string } } = srv,
+  extra: object = {},
+): Promise<IssuedKey> {
+  const res = await api(as, 'POST', '/admin/keys', {
+    name: 'test key',
+    scopes,
+    expiresInSeconds: 3600,
+    ...extra,
+  });
   expect(res.status, await res.clone().text()).toBe(201);
   return res.json();
 }
 
 const bearer = (token: string, path: string, init: RequestInit = {}) =>
-  fetch(`${srv.endpoint}${path}`, { ...init, headers: { ...(init.headers ?? {}), authorization: `Bearer ${token}` } });
+  fetch(`${srv.endpoint}${path}`, {
+    ...init,
+    headers: { ...(init.headers ?? {}), authorization: `Bearer ${token}` },
+  });
 
 async function expectDenied(p: Promise<Response>, why?: RegExp) {
   const res = await p;
@@ -40,19 +66,30 @@ async function expectDenied(p: Promise<Response>, why?: RegExp) {
 /** The service's current signing key, read from its data directory (to forge tokens in tests). */
 async function signingKey(): Promise<{ kid: string; privateKey: CryptoKey | Uint8Array; publicJwk: JWK }> {
   const client = createClient({ url: `file:${join(srv.dataDir, 'qoima.db')}` });
-  const box = await SecretBox.create(Buffer.from((await readFile(join(srv.dataDir, 'server.key'), 'utf8')).trim(), 'base64'));
-  const row = (await client.execute('SELECT kid, public_jwk, private_jwk_sealed FROM signing_keys WHERE retired_at IS NULL')).rows[0]!;
+  const box = await SecretBox.create(
+    Buffer.from((await readFile(join(srv.dataDir, 'server.key'), 'utf8')).trim(), 'base64'),
+  );
+  const row = (
+    await client.execute(
+      'SELECT kid, public_jwk, private_jwk_sealed FROM signing_keys WHERE retired_at IS NULL',
+    )
+  ).rows[0]!;
   client.close();
   const kid = String(row.kid);
   const privateJwk = JSON.parse(await box.open(String(row.private_jwk_sealed), `jwk:${kid}`)) as JWK;
-  return { kid, privateKey: await importJWK(privateJwk, 'ES256'), publicJwk: JSON.parse(String(row.public_jwk)) as JWK };
+  return {
+    kid,
+    privateKey: await importJWK(privateJwk, 'ES256'),
+    publicJwk: JSON.parse(String(row.public_jwk)) as JWK,
+  };
 }
 
 beforeAll(async () => {
   srv = await startServer();
   root = s3(srv.endpoint, srv.creds);
   for (const b of ['photos', 'logs']) await root.send(new CreateBucketCommand({ Bucket: b }));
-  for (const k of ['public/a.jpg', 'private/b.jpg']) await root.send(new PutObjectCommand({ Bucket: 'photos', Key: k, Body: k }));
+  for (const k of ['public/a.jpg', 'private/b.jpg'])
+    await root.send(new PutObjectCommand({ Bucket: 'photos', Key: k, Body: k }));
   await root.send(new PutObjectCommand({ Bucket: 'logs', Key: 'l.txt', Body: 'log' }));
 });
 afterAll(async () => {
@@ -70,35 +107,68 @@ describe('scopes, through Bearer tokens and SigV4 key pairs alike', () => {
     await expectDenied(bearer(key.token, '/photos/public/a.jpg', { method: 'DELETE' }), /may not delete/);
     await expectDenied(bearer(key.token, '/logs/l.txt'), /may not read s3:\/\/logs/);
     const sdk = s3(srv.endpoint, key);
-    expect(await (await sdk.send(new GetObjectCommand({ Bucket: 'photos', Key: 'private/b.jpg' }))).Body!.transformToString()).toBe('private/b.jpg');
-    await expect(sdk.send(new PutObjectCommand({ Bucket: 'photos', Key: 'x', Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' });
-    await expect(sdk.send(new GetObjectCommand({ Bucket: 'logs', Key: 'l.txt' }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    expect(
+      await (
+        await sdk.send(new GetObjectCommand({ Bucket: 'photos', Key: 'private/b.jpg' }))
+      ).Body!.transformToString(),
+    ).toBe('private/b.jpg');
+    await expect(
+      sdk.send(new PutObjectCommand({ Bucket: 'photos', Key: 'x', Body: 'x' })),
+    ).rejects.toMatchObject({ name: 'AccessDenied' });
+    await expect(sdk.send(new GetObjectCommand({ Bucket: 'logs', Key: 'l.txt' }))).rejects.toMatchObject({
+      name: 'AccessDenied',
+    });
   });
 
   it('a prefix scope stops at the prefix, for objects and for listings', async () => {
     const key = await issue([{ bucket: 'photos', prefix: 'public/', actions: ['read', 'list'] }]);
     const sdk = s3(srv.endpoint, key);
-    expect((await sdk.send(new GetObjectCommand({ Bucket: 'photos', Key: 'public/a.jpg' }))).$metadata.httpStatusCode).toBe(200);
-    await expect(sdk.send(new GetObjectCommand({ Bucket: 'photos', Key: 'private/b.jpg' }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    expect(
+      (await sdk.send(new GetObjectCommand({ Bucket: 'photos', Key: 'public/a.jpg' }))).$metadata
+        .httpStatusCode,
+    ).toBe(200);
+    await expect(
+      sdk.send(new GetObjectCommand({ Bucket: 'photos', Key: 'private/b.jpg' })),
+    ).rejects.toMatchObject({ name: 'AccessDenied' });
     const listed = await sdk.send(new ListObjectsV2Command({ Bucket: 'photos', Prefix: 'public/' }));
     expect(listed.Contents?.map((c) => c.Key)).toEqual(['public/a.jpg']);
-    await expect(sdk.send(new ListObjectsV2Command({ Bucket: 'photos' }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    await expect(sdk.send(new ListObjectsV2Command({ Bucket: 'photos' }))).rejects.toMatchObject({
+      name: 'AccessDenied',
+    });
   });
 
   it('write, delete and admin are separate actions', async () => {
-    const writer = s3(srv.endpoint, await issue([{ bucket: 'photos', prefix: 'uploads/', actions: ['write'] }]));
+    const writer = s3(
+      srv.endpoint,
+      await issue([{ bucket: 'photos', prefix: 'uploads/', actions: ['write'] }]),
+    );
     await writer.send(new PutObjectCommand({ Bucket: 'photos', Key: 'uploads/1.jpg', Body: 'one' }));
-    await expect(writer.send(new PutObjectCommand({ Bucket: 'photos', Key: 'elsewhere.jpg', Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' });
-    await expect(writer.send(new DeleteObjectCommand({ Bucket: 'photos', Key: 'uploads/1.jpg' }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    await expect(
+      writer.send(new PutObjectCommand({ Bucket: 'photos', Key: 'elsewhere.jpg', Body: 'x' })),
+    ).rejects.toMatchObject({ name: 'AccessDenied' });
+    await expect(
+      writer.send(new DeleteObjectCommand({ Bucket: 'photos', Key: 'uploads/1.jpg' })),
+    ).rejects.toMatchObject({ name: 'AccessDenied' });
     const deleter = s3(srv.endpoint, await issue([{ bucket: 'photos', actions: ['delete'] }]));
     await deleter.send(new DeleteObjectCommand({ Bucket: 'photos', Key: 'uploads/1.jpg' }));
-    const cors = { Bucket: 'photos', CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }] } };
-    await expect(deleter.send(new PutBucketCorsCommand(cors))).rejects.toMatchObject({ name: 'AccessDenied' });
-    await s3(srv.endpoint, await issue([{ bucket: 'photos', actions: ['admin'] }])).send(new PutBucketCorsCommand(cors));
+    const cors = {
+      Bucket: 'photos',
+      CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }] },
+    };
+    await expect(deleter.send(new PutBucketCorsCommand(cors))).rejects.toMatchObject({
+      name: 'AccessDenied',
+    });
+    await s3(srv.endpoint, await issue([{ bucket: 'photos', actions: ['admin'] }])).send(
+      new PutBucketCorsCommand(cors),
+    );
   });
 
   it('admin is for whole buckets: it cannot be confined to a prefix (which would let it open the whole bucket)', async () => {
-    const res = await api(srv, 'POST', '/admin/keys', { name: 'prefixed admin', scopes: [{ bucket: 'photos', prefix: 'public/', actions: ['admin', 'read'] }], expiresInSeconds: 3600 });
+    const res = await api(srv, 'POST', '/admin/keys', {
+      name: 'prefixed admin',
+      scopes: [{ bucket: 'photos', prefix: 'public/', actions: ['admin', 'read'] }],
+      expiresInSeconds: 3600,
+    });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('without a key prefix');
   });
@@ -110,7 +180,9 @@ describe('scopes, through Bearer tokens and SigV4 key pairs alike', () => {
     await s3other.send(new PutObjectCommand({ Bucket: 'their-bucket', Key: 't.txt', Body: 't' }));
     const mine = await issue([{ bucket: '*', actions: ['read', 'list', 'write', 'delete', 'admin'] }]);
     await expectDenied(bearer(mine.token, '/their-bucket/t.txt'));
-    await expect(s3(srv.endpoint, mine).send(new GetObjectCommand({ Bucket: 'their-bucket', Key: 't.txt' }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    await expect(
+      s3(srv.endpoint, mine).send(new GetObjectCommand({ Bucket: 'their-bucket', Key: 't.txt' })),
+    ).rejects.toMatchObject({ name: 'AccessDenied' });
   });
 });
 
@@ -131,19 +203,34 @@ describe('refusals of the token itself', () => {
     expect(status).toBe(403);
     expect(Date.now() - t0).toBeLessThan(5_000);
     await new Promise((r) => setTimeout(r, 2_500));
-    await expect(sdk.send(new GetObjectCommand({ Bucket: 'photos', Key: 'public/a.jpg' }))).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringMatching(/revoked/) });
+    await expect(
+      sdk.send(new GetObjectCommand({ Bucket: 'photos', Key: 'public/a.jpg' })),
+    ).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringMatching(/revoked/) });
   });
 
   it('revoking a key revokes the keys issued through it, on down; its siblings stay', async () => {
     const adminKey = await issue([{ bucket: '*', actions: ['admin', 'read'] }]);
     const asAdmin = { endpoint: srv.endpoint, creds: adminKey };
-    const child = await issue([{ bucket: '*', actions: ['admin', 'read'] }], asAdmin, { expiresInSeconds: 1800 });
-    const grandchild = await issue([{ bucket: 'photos', actions: ['read'] }], { endpoint: srv.endpoint, creds: child }, { expiresInSeconds: 900 });
+    const child = await issue([{ bucket: '*', actions: ['admin', 'read'] }], asAdmin, {
+      expiresInSeconds: 1800,
+    });
+    const grandchild = await issue(
+      [{ bucket: 'photos', actions: ['read'] }],
+      { endpoint: srv.endpoint, creds: child },
+      { expiresInSeconds: 900 },
+    );
     const sibling = await issue([{ bucket: 'photos', actions: ['read'] }]);
     await api(srv, 'DELETE', `/admin/keys/${adminKey.keyId}`);
-    const listed = (await (await api(srv, 'GET', '/admin/keys')).json()) as { keys: { keyId: string; status: string }[] };
+    const listed = (await (await api(srv, 'GET', '/admin/keys')).json()) as {
+      keys: { keyId: string; status: string }[];
+    };
     const status = (id: string) => listed.keys.find((k) => k.keyId === id)?.status;
-    expect([status(adminKey.keyId), status(child.keyId), status(grandchild.keyId), status(sibling.keyId)]).toEqual(['revoked', 'revoked', 'revoked', 'active']);
+    expect([
+      status(adminKey.keyId),
+      status(child.keyId),
+      status(grandchild.keyId),
+      status(sibling.keyId),
+    ]).toEqual(['revoked', 'revoked', 'revoked', 'active']);
     await new Promise((r) => setTimeout(r, 2_500));
     await expectDenied(bearer(grandchild.token, '/photos/public/a.jpg'), /revoked/);
     expect((await bearer(sibling.token, '/photos/public/a.jpg')).status).toBe(200);
@@ -153,15 +240,26 @@ describe('refusals of the token itself', () => {
     const { kid, privateKey } = await signingKey();
     const now = Math.floor(Date.now() / 1000);
     const expired = await new SignJWT({ scp: [{ bucket: 'photos', actions: ['read'] }] })
-      .setProtectedHeader({ alg: 'ES256', kid }).setIssuer('qoima').setAudience('qoima').setSubject((await accountId())).setJti('QAEXPIRED')
-      .setIssuedAt(now - 7200).setExpirationTime(now - 120).sign(privateKey);
+      .setProtectedHeader({ alg: 'ES256', kid })
+      .setIssuer('qoima')
+      .setAudience('qoima')
+      .setSubject(await accountId())
+      .setJti('QAEXPIRED')
+      .setIssuedAt(now - 7200)
+      .setExpirationTime(now - 120)
+      .sign(privateKey);
     await expectDenied(bearer(expired, '/photos/public/a.jpg'), /expired/);
     const key = await issue([{ bucket: 'photos', actions: ['read'] }]);
     const client = createClient({ url: `file:${join(srv.dataDir, 'qoima.db')}` });
-    await client.execute({ sql: 'UPDATE access_keys SET expires_at = ? WHERE id = ?', args: [Date.now() - 120_000, key.keyId] });
+    await client.execute({
+      sql: 'UPDATE access_keys SET expires_at = ? WHERE id = ?',
+      args: [Date.now() - 120_000, key.keyId],
+    });
     client.close();
     await new Promise((r) => setTimeout(r, 2_500));
-    await expect(s3(srv.endpoint, key).send(new GetObjectCommand({ Bucket: 'photos', Key: 'public/a.jpg' }))).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringMatching(/expired/) });
+    await expect(
+      s3(srv.endpoint, key).send(new GetObjectCommand({ Bucket: 'photos', Key: 'public/a.jpg' })),
+    ).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringMatching(/expired/) });
   });
 
   it('tampered claims, alg none, an HMAC made with the public key, wrong audience or issuer: all refused', async () => {
@@ -174,13 +272,29 @@ describe('refusals of the token itself', () => {
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${p}.`;
     await expectDenied(bearer(none, '/photos/public/a.jpg'));
     const { kid, privateKey, publicJwk } = await signingKey();
-    const hs = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid }).sign(new TextEncoder().encode(JSON.stringify(publicJwk)));
+    const hs = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', kid })
+      .sign(new TextEncoder().encode(JSON.stringify(publicJwk)));
     await expectDenied(bearer(hs, '/photos/public/a.jpg'));
     const acc = await accountId();
-    const forge = (aud: string, iss: string) => new SignJWT({ scp: [{ bucket: 'photos', actions: ['read'] }] })
-      .setProtectedHeader({ alg: 'ES256', kid }).setIssuer(iss).setAudience(aud).setSubject(acc).setJti('QAFORGED').setIssuedAt().setExpirationTime('1h').sign(privateKey);
-    await expectDenied(bearer(await forge('someone-else', 'qoima'), '/photos/public/a.jpg'), /not valid here/);
-    await expectDenied(bearer(await forge('qoima', 'https://evil.example'), '/photos/public/a.jpg'), /not valid here/);
+    const forge = (aud: string, iss: string) =>
+      new SignJWT({ scp: [{ bucket: 'photos', actions: ['read'] }] })
+        .setProtectedHeader({ alg: 'ES256', kid })
+        .setIssuer(iss)
+        .setAudience(aud)
+        .setSubject(acc)
+        .setJti('QAFORGED')
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(privateKey);
+    await expectDenied(
+      bearer(await forge('someone-else', 'qoima'), '/photos/public/a.jpg'),
+      /not valid here/,
+    );
+    await expectDenied(
+      bearer(await forge('qoima', 'https://evil.example'), '/photos/public/a.jpg'),
+      /not valid here/,
+    );
     // and the genuine one still works
     expect((await bearer(await forge('qoima', 'qoima'), '/photos/public/a.jpg')).status).toBe(200);
   });
@@ -195,7 +309,11 @@ describe('verification at the edge, and signing key rotation', () => {
   it('a key verifies against /.well-known/jwks.json with no database', async () => {
     const key = await issue([{ bucket: 'photos', actions: ['read'] }]);
     const jwks = await (await fetch(`${srv.endpoint}/.well-known/jwks.json`)).json();
-    const { payload, protectedHeader } = await jwtVerify(key.token, createLocalJWKSet(jwks), { issuer: 'qoima', audience: 'qoima', algorithms: ['ES256'] });
+    const { payload, protectedHeader } = await jwtVerify(key.token, createLocalJWKSet(jwks), {
+      issuer: 'qoima',
+      audience: 'qoima',
+      algorithms: ['ES256'],
+    });
     expect(payload).toMatchObject({ jti: key.keyId, scp: [{ bucket: 'photos', actions: ['read'] }] });
     expect(jwks.keys.map((k: JWK) => k.kid)).toContain(protectedHeader.kid);
     expect(jwks.keys[0].d).toBeUndefined(); // no private part
@@ -210,12 +328,20 @@ describe('verification at the edge, and signing key rotation', () => {
     expect((await bearer(before.token, '/photos/public/a.jpg')).status).toBe(200);
     const after = await issue([{ bucket: 'photos', actions: ['read'] }]);
     expect(JSON.parse(Buffer.from(after.token.split('.')[0]!, 'base64url').toString()).kid).toBe(rotated.kid);
-    let kids = (await (await fetch(`${srv.endpoint}/.well-known/jwks.json`)).json()).keys.map((k: JWK) => k.kid);
+    let kids = (await (await fetch(`${srv.endpoint}/.well-known/jwks.json`)).json()).keys.map(
+      (k: JWK) => k.kid,
+    );
     expect(kids).toEqual(expect.arrayContaining([oldKid, rotated.kid]));
     // once every key signed with the old one has expired, rotating again drops it
     const client = createClient({ url: `file:${join(srv.dataDir, 'qoima.db')}` });
-    await client.execute({ sql: 'UPDATE access_keys SET expires_at = ? WHERE signing_kid = ?', args: [Date.now() - 1000, oldKid] });
-    await client.execute({ sql: 'UPDATE signing_keys SET drop_after = ? WHERE kid = ?', args: [Date.now() - 1000, oldKid] });
+    await client.execute({
+      sql: 'UPDATE access_keys SET expires_at = ? WHERE signing_kid = ?',
+      args: [Date.now() - 1000, oldKid],
+    });
+    await client.execute({
+      sql: 'UPDATE signing_keys SET drop_after = ? WHERE kid = ?',
+      args: [Date.now() - 1000, oldKid],
+    });
     client.close();
     await admin(srv.dataDir, ['signing-key', 'rotate', '--json']);
     kids = (await (await fetch(`${srv.endpoint}/.well-known/jwks.json`)).json()).keys.map((k: JWK) => k.kid);
@@ -229,25 +355,62 @@ describe('managing keys', () => {
   it('only root or a *:admin key manages keys, and never hands out more than it has', async () => {
     const reader = await issue([{ bucket: 'photos', actions: ['read'] }]);
     const asReader = { endpoint: srv.endpoint, creds: reader };
-    expect((await api(asReader, 'POST', '/admin/keys', { name: 'x', scopes: [{ bucket: 'photos', actions: ['read'] }] })).status).toBe(403);
+    expect(
+      (
+        await api(asReader, 'POST', '/admin/keys', {
+          name: 'x',
+          scopes: [{ bucket: 'photos', actions: ['read'] }],
+        })
+      ).status,
+    ).toBe(403);
     expect((await api(asReader, 'GET', '/admin/keys')).status).toBe(403);
     const adminKey = await issue([{ bucket: '*', actions: ['admin', 'read'] }]);
     const asAdmin = { endpoint: srv.endpoint, creds: adminKey };
     await issue([{ bucket: 'photos', actions: ['read'] }], asAdmin, { expiresInSeconds: 1800 });
-    const broader = await api(asAdmin, 'POST', '/admin/keys', { name: 'x', scopes: [{ bucket: 'photos', actions: ['write'] }], expiresInSeconds: 1800 });
+    const broader = await api(asAdmin, 'POST', '/admin/keys', {
+      name: 'x',
+      scopes: [{ bucket: 'photos', actions: ['write'] }],
+      expiresInSeconds: 1800,
+    });
     expect(broader.status).toBe(403);
     expect((await broader.json()).error.message).toContain('more than the key that creates it');
-    const longer = await api(asAdmin, 'POST', '/admin/keys', { name: 'x', scopes: [{ bucket: 'photos', actions: ['read'] }], expiresInSeconds: 7200 });
+    const longer = await api(asAdmin, 'POST', '/admin/keys', {
+      name: 'x',
+      scopes: [{ bucket: 'photos', actions: ['read'] }],
+      expiresInSeconds: 7200,
+    });
     expect(longer.status).toBe(403);
   });
 
   it('the admin CLI issues, lists and revokes keys', async () => {
     const acc = await accountId();
-    const created = JSON.parse(await admin(srv.dataDir, ['keys', 'create', '--account', acc, '--name', 'ci', '--scope', 'logs:read,list', '--scope', 'photos/public/:read', '--expires', '7d', '--json']));
-    expect(created.scopes).toEqual([{ bucket: 'logs', actions: ['read', 'list'] }, { bucket: 'photos', prefix: 'public/', actions: ['read'] }]);
+    const created = JSON.parse(
+      await admin(srv.dataDir, [
+        'keys',
+        'create',
+        '--account',
+        acc,
+        '--name',
+        'ci',
+        '--scope',
+        'logs:read,list',
+        '--scope',
+        'photos/public/:read',
+        '--expires',
+        '7d',
+        '--json',
+      ]),
+    );
+    expect(created.scopes).toEqual([
+      { bucket: 'logs', actions: ['read', 'list'] },
+      { bucket: 'photos', prefix: 'public/', actions: ['read'] },
+    ]);
     expect((await bearer(created.token, '/logs/l.txt')).status).toBe(200);
     const list = JSON.parse(await admin(srv.dataDir, ['keys', 'list', '--account', acc, '--json']));
-    expect(list.find((k: { keyId: string }) => k.keyId === created.keyId)).toMatchObject({ name: 'ci', status: 'active' });
+    expect(list.find((k: { keyId: string }) => k.keyId === created.keyId)).toMatchObject({
+      name: 'ci',
+      status: 'active',
+    });
     expect(JSON.stringify(list)).not.toContain(created.secretAccessKey);
     await admin(srv.dataDir, ['keys', 'revoke', '--account', acc, '--key', created.keyId]);
     await new Promise((r) => setTimeout(r, 2_500));

@@ -1,6 +1,11 @@
 /** ListObjectsV2 and ListObjects v1: prefixes, delimiters, pagination, URL encoding. */
 import {
-  CreateBucketCommand, ListObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client, paginateListObjectsV2,
+  CreateBucketCommand,
+  ListObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+  paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, s3, signedFetch } from './helpers/s3.ts';
@@ -10,8 +15,21 @@ let srv: RunningServer;
 let client: S3Client;
 const B = 'listing';
 const KEYS = [
-  'a.txt', 'b/1.txt', 'b/2.txt', 'b/c/3.txt', 'b/c/4.txt', 'b/d/5.txt', 'b0', 'c/x', 'photos/2025/jan/1.jpg',
-  'photos/2025/feb/2.jpg', 'photos/2026/mar/3.jpg', 'space key', 'plus+key', 'ünï/кк', 'z',
+  'a.txt',
+  'b/1.txt',
+  'b/2.txt',
+  'b/c/3.txt',
+  'b/c/4.txt',
+  'b/d/5.txt',
+  'b0',
+  'c/x',
+  'photos/2025/jan/1.jpg',
+  'photos/2025/feb/2.jpg',
+  'photos/2026/mar/3.jpg',
+  'space key',
+  'plus+key',
+  'ünï/кк',
+  'z',
 ];
 
 beforeAll(async () => {
@@ -21,7 +39,17 @@ beforeAll(async () => {
   await Promise.all(KEYS.map((Key) => client.send(new PutObjectCommand({ Bucket: B, Key, Body: Key }))));
   await client.send(new CreateBucketCommand({ Bucket: 'many' }));
   for (let i = 0; i < 2100; i += 100) {
-    await Promise.all(Array.from({ length: 100 }, (_, j) => client.send(new PutObjectCommand({ Bucket: 'many', Key: `dir${(i + j) % 7}/k${String(i + j).padStart(5, '0')}`, Body: 'x' }))));
+    await Promise.all(
+      Array.from({ length: 100 }, (_, j) =>
+        client.send(
+          new PutObjectCommand({
+            Bucket: 'many',
+            Key: `dir${(i + j) % 7}/k${String(i + j).padStart(5, '0')}`,
+            Body: 'x',
+          }),
+        ),
+      ),
+    );
   }
 });
 afterAll(async () => {
@@ -56,7 +84,9 @@ describe('ListObjectsV2', () => {
     const b = await client.send(new ListObjectsV2Command({ Bucket: B, Delimiter: '/', Prefix: 'b/' }));
     expect(b.Contents?.map((c) => c.Key)).toEqual(['b/1.txt', 'b/2.txt']);
     expect(b.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['b/c/', 'b/d/']);
-    const photos = await client.send(new ListObjectsV2Command({ Bucket: B, Delimiter: '/', Prefix: 'photos/2025/' }));
+    const photos = await client.send(
+      new ListObjectsV2Command({ Bucket: B, Delimiter: '/', Prefix: 'photos/2025/' }),
+    );
     expect(photos.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['photos/2025/feb/', 'photos/2025/jan/']);
   });
 
@@ -65,8 +95,13 @@ describe('ListObjectsV2', () => {
     let token: string | undefined;
     let pages = 0;
     do {
-      const r = await client.send(new ListObjectsV2Command({ Bucket: B, Delimiter: '/', MaxKeys: 2, ContinuationToken: token }));
-      const page = [...(r.Contents ?? []).map((c) => c.Key!), ...(r.CommonPrefixes ?? []).map((p) => p.Prefix!)];
+      const r = await client.send(
+        new ListObjectsV2Command({ Bucket: B, Delimiter: '/', MaxKeys: 2, ContinuationToken: token }),
+      );
+      const page = [
+        ...(r.Contents ?? []).map((c) => c.Key!),
+        ...(r.CommonPrefixes ?? []).map((p) => p.Prefix!),
+      ];
       expect(page.length).toBeLessThanOrEqual(2);
       expect(r.KeyCount).toBe(page.length);
       seen.push(...page);
@@ -74,7 +109,9 @@ describe('ListObjectsV2', () => {
       expect(Boolean(token)).toBe(r.IsTruncated);
       pages++;
     } while (token);
-    expect(seen.sort()).toEqual(['a.txt', 'b/', 'b0', 'c/', 'photos/', 'plus+key', 'space key', 'z', 'ünï/'].sort());
+    expect(seen.sort()).toEqual(
+      ['a.txt', 'b/', 'b0', 'c/', 'photos/', 'plus+key', 'space key', 'z', 'ünï/'].sort(),
+    );
     expect(pages).toBe(5);
   });
 
@@ -85,31 +122,58 @@ describe('ListObjectsV2', () => {
   });
 
   it('URL-encodes keys and prefixes with encoding-type=url', async () => {
-    const res = await signedFetch(srv.endpoint, srv.creds, { path: `/${B}`, query: { 'list-type': '2', prefix: 's', 'encoding-type': 'url' } });
+    const res = await signedFetch(srv.endpoint, srv.creds, {
+      path: `/${B}`,
+      query: { 'list-type': '2', prefix: 's', 'encoding-type': 'url' },
+    });
     const xml = await res.text();
     expect(xml).toContain('<Key>space%20key</Key>');
     expect(xml).toContain('<EncodingType>url</EncodingType>');
-    const plus = await signedFetch(srv.endpoint, srv.creds, { path: `/${B}`, query: { 'list-type': '2', prefix: 'plus', 'encoding-type': 'url' } });
+    const plus = await signedFetch(srv.endpoint, srv.creds, {
+      path: `/${B}`,
+      query: { 'list-type': '2', prefix: 'plus', 'encoding-type': 'url' },
+    });
     expect(await plus.text()).toContain('<Key>plus%2Bkey</Key>');
   });
 
   it('walks 2100 keys in pages of 1000 with the SDK paginator, and by folder with a delimiter', async () => {
     const keys: string[] = [];
-    for await (const page of paginateListObjectsV2({ client }, { Bucket: 'many' })) keys.push(...(page.Contents ?? []).map((c) => c.Key!));
+    for await (const page of paginateListObjectsV2({ client }, { Bucket: 'many' }))
+      keys.push(...(page.Contents ?? []).map((c) => c.Key!));
     expect(keys.length).toBe(2100);
     expect(new Set(keys).size).toBe(2100);
     const folders = await client.send(new ListObjectsV2Command({ Bucket: 'many', Delimiter: '/' }));
-    expect(folders.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['dir0/', 'dir1/', 'dir2/', 'dir3/', 'dir4/', 'dir5/', 'dir6/']);
+    expect(folders.CommonPrefixes?.map((p) => p.Prefix)).toEqual([
+      'dir0/',
+      'dir1/',
+      'dir2/',
+      'dir3/',
+      'dir4/',
+      'dir5/',
+      'dir6/',
+    ]);
     expect(folders.Contents ?? []).toEqual([]);
     const dir3: string[] = [];
-    for await (const page of paginateListObjectsV2({ client, pageSize: 70 }, { Bucket: 'many', Prefix: 'dir3/', Delimiter: '/' })) dir3.push(...(page.Contents ?? []).map((c) => c.Key!));
+    for await (const page of paginateListObjectsV2(
+      { client, pageSize: 70 },
+      { Bucket: 'many', Prefix: 'dir3/', Delimiter: '/' },
+    ))
+      dir3.push(...(page.Contents ?? []).map((c) => c.Key!));
     expect(dir3.length).toBe(300);
   });
 
   it('refuses bad max-keys, encoding-type and continuation tokens with InvalidArgument', async () => {
-    const bad: Record<string, string>[] = [{ 'max-keys': '-1' }, { 'max-keys': 'ten' }, { 'encoding-type': 'base64' }, { 'continuation-token': '!!!' }];
+    const bad: Record<string, string>[] = [
+      { 'max-keys': '-1' },
+      { 'max-keys': 'ten' },
+      { 'encoding-type': 'base64' },
+      { 'continuation-token': '!!!' },
+    ];
     for (const query of bad) {
-      const res = await signedFetch(srv.endpoint, srv.creds, { path: `/${B}`, query: { 'list-type': '2', ...query } });
+      const res = await signedFetch(srv.endpoint, srv.creds, {
+        path: `/${B}`,
+        query: { 'list-type': '2', ...query },
+      });
       expect(res.status).toBe(400);
       expect(await errorCode(res)).toBe('InvalidArgument');
     }
@@ -127,12 +191,18 @@ describe('ListObjects (v1)', () => {
     const p1 = await client.send(new ListObjectsCommand({ Bucket: B, MaxKeys: 3 }));
     expect(p1.Contents?.map((c) => c.Key)).toEqual(sorted.slice(0, 3));
     expect(p1.IsTruncated).toBe(true);
-    const p2 = await client.send(new ListObjectsCommand({ Bucket: B, MaxKeys: 3, Marker: p1.Contents![2]!.Key }));
+    const p2 = await client.send(
+      new ListObjectsCommand({ Bucket: B, MaxKeys: 3, Marker: p1.Contents![2]!.Key }),
+    );
     expect(p2.Contents?.map((c) => c.Key)).toEqual(sorted.slice(3, 6));
     const d1 = await client.send(new ListObjectsCommand({ Bucket: B, MaxKeys: 2, Delimiter: '/' }));
     expect(d1.NextMarker).toBe('b/');
-    const d2 = await client.send(new ListObjectsCommand({ Bucket: B, MaxKeys: 2, Delimiter: '/', Marker: d1.NextMarker }));
-    expect([...(d2.Contents ?? []).map((c) => c.Key), ...(d2.CommonPrefixes ?? []).map((p) => p.Prefix)].sort()).toEqual(['b0', 'c/']);
+    const d2 = await client.send(
+      new ListObjectsCommand({ Bucket: B, MaxKeys: 2, Delimiter: '/', Marker: d1.NextMarker }),
+    );
+    expect(
+      [...(d2.Contents ?? []).map((c) => c.Key), ...(d2.CommonPrefixes ?? []).map((p) => p.Prefix)].sort(),
+    ).toEqual(['b0', 'c/']);
     expect(p1.Contents?.[0]?.Owner?.ID).toBeTruthy();
   });
 });

@@ -3,8 +3,17 @@
  * directory serve the same buckets consistently, whichever node a request reaches.
  */
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketCommand, GetObjectCommand,
-  HeadBucketCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand, type S3Client, UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,18 +62,31 @@ describe('two Node processes on one sqld and one chunk directory', () => {
   it('an object written through one is read through the other, byte for byte', async () => {
     await viaA.send(new CreateBucketCommand({ Bucket: 'shared' }));
     const body = randomBytes(6 * 1024 * 1024 + 7); // more than one chunk
-    await viaA.send(new PutObjectCommand({ Bucket: 'shared', Key: 'photo.jpg', Body: body, ContentType: 'image/jpeg' }));
+    await viaA.send(
+      new PutObjectCommand({ Bucket: 'shared', Key: 'photo.jpg', Body: body, ContentType: 'image/jpeg' }),
+    );
     expect((await bytesOf(viaB, 'shared', 'photo.jpg')).equals(Buffer.from(body))).toBe(true);
-    expect(await viaB.send(new HeadObjectCommand({ Bucket: 'shared', Key: 'photo.jpg' }))).toMatchObject({ ContentType: 'image/jpeg', ContentLength: body.length });
+    expect(await viaB.send(new HeadObjectCommand({ Bucket: 'shared', Key: 'photo.jpg' }))).toMatchObject({
+      ContentType: 'image/jpeg',
+      ContentLength: body.length,
+    });
   });
 
   it('a bucket deleted on one is gone on the other at once', async () => {
     await viaA.send(new CreateBucketCommand({ Bucket: 'short-lived' }));
-    expect((await viaB.send(new HeadBucketCommand({ Bucket: 'short-lived' }))).$metadata.httpStatusCode).toBe(200);
+    expect((await viaB.send(new HeadBucketCommand({ Bucket: 'short-lived' }))).$metadata.httpStatusCode).toBe(
+      200,
+    );
     await viaB.send(new DeleteBucketCommand({ Bucket: 'short-lived' }));
-    await expect(viaA.send(new HeadBucketCommand({ Bucket: 'short-lived' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
-    expect((await viaA.send(new ListBucketsCommand({}))).Buckets?.map((x) => x.Name)).not.toContain('short-lived');
-    await expect(viaA.send(new PutObjectCommand({ Bucket: 'short-lived', Key: 'x', Body: 'x' }))).rejects.toMatchObject({ name: 'NoSuchBucket' });
+    await expect(viaA.send(new HeadBucketCommand({ Bucket: 'short-lived' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
+    expect((await viaA.send(new ListBucketsCommand({}))).Buckets?.map((x) => x.Name)).not.toContain(
+      'short-lived',
+    );
+    await expect(
+      viaA.send(new PutObjectCommand({ Bucket: 'short-lived', Key: 'x', Body: 'x' })),
+    ).rejects.toMatchObject({ name: 'NoSuchBucket' });
   });
 
   it('concurrent writers to one key through both nodes end with one complete winner', async () => {
@@ -89,24 +111,46 @@ describe('two Node processes on one sqld and one chunk directory', () => {
   it('a multipart upload can be started on one node, fed through both and completed on the other', async () => {
     const part1 = randomBytes(5 * 1024 * 1024);
     const part2 = randomBytes(1024);
-    const { UploadId } = await viaA.send(new CreateMultipartUploadCommand({ Bucket: 'shared', Key: 'assembled.bin' }));
-    const p1 = await viaA.send(new UploadPartCommand({ Bucket: 'shared', Key: 'assembled.bin', UploadId, PartNumber: 1, Body: part1 }));
-    const p2 = await viaB.send(new UploadPartCommand({ Bucket: 'shared', Key: 'assembled.bin', UploadId, PartNumber: 2, Body: part2 }));
-    await viaB.send(new CompleteMultipartUploadCommand({
-      Bucket: 'shared', Key: 'assembled.bin', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: p2.ETag }] },
-    }));
+    const { UploadId } = await viaA.send(
+      new CreateMultipartUploadCommand({ Bucket: 'shared', Key: 'assembled.bin' }),
+    );
+    const p1 = await viaA.send(
+      new UploadPartCommand({ Bucket: 'shared', Key: 'assembled.bin', UploadId, PartNumber: 1, Body: part1 }),
+    );
+    const p2 = await viaB.send(
+      new UploadPartCommand({ Bucket: 'shared', Key: 'assembled.bin', UploadId, PartNumber: 2, Body: part2 }),
+    );
+    await viaB.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'shared',
+        Key: 'assembled.bin',
+        UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: p1.ETag },
+            { PartNumber: 2, ETag: p2.ETag },
+          ],
+        },
+      }),
+    );
     expect((await bytesOf(viaA, 'shared', 'assembled.bin')).equals(Buffer.concat([part1, part2]))).toBe(true);
   });
 
   it('an access key issued on one node works on the other, and its revocation reaches it within seconds', async () => {
-    const res = await api(a, 'POST', '/admin/keys', { name: 'roaming', scopes: [{ bucket: 'shared', actions: ['read'] }], expiresInSeconds: 3600 });
+    const res = await api(a, 'POST', '/admin/keys', {
+      name: 'roaming',
+      scopes: [{ bucket: 'shared', actions: ['read'] }],
+      expiresInSeconds: 3600,
+    });
     expect(res.status).toBe(201);
     const key = (await res.json()) as { accessKeyId: string; secretAccessKey: string };
     const keyViaB = s3(b.endpoint, key);
     expect((await bytesOf(keyViaB, 'shared', 'photo.jpg')).length).toBeGreaterThan(0);
     expect((await api(b, 'DELETE', `/admin/keys/${key.accessKeyId}`)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 2500)); // the credential cache's lifetime
-    await expect(s3(a.endpoint, key).send(new GetObjectCommand({ Bucket: 'shared', Key: 'photo.jpg' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+    await expect(
+      s3(a.endpoint, key).send(new GetObjectCommand({ Bucket: 'shared', Key: 'photo.jpg' })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
   });
 });
 
@@ -116,7 +160,9 @@ describe('nodes starting together on a fresh database', () => {
     const dirs = [await tempDir(), await tempDir(), await tempDir()];
     // separate directories here, so each node's credentials file tells whether it created the account
     const env = { QOIMA_DB_URL: db.url, QOIMA_SERVER_KEY: Buffer.alloc(32, 7).toString('base64') };
-    const nodes = await Promise.all(dirs.map((dataDir) => startServer({ dataDir, env, credentialsOptional: true })));
+    const nodes = await Promise.all(
+      dirs.map((dataDir) => startServer({ dataDir, env, credentialsOptional: true })),
+    );
     try {
       const creators = nodes.filter((n) => n.creds.accessKeyId !== '');
       expect(creators).toHaveLength(1);
@@ -126,7 +172,9 @@ describe('nodes starting together on a fresh database', () => {
       }
       const { createClient } = await import('@libsql/client');
       const c = createClient({ url: db.url });
-      expect(Number((await c.execute('SELECT count(*) AS n FROM accounts WHERE deleted_at IS NULL')).rows[0]!.n)).toBe(1);
+      expect(
+        Number((await c.execute('SELECT count(*) AS n FROM accounts WHERE deleted_at IS NULL')).rows[0]!.n),
+      ).toBe(1);
       c.close();
     } finally {
       for (const n of nodes) await n.stop();

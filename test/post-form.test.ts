@@ -1,5 +1,11 @@
 /** Browser upload forms (S3 POST policy), sent as raw multipart/form-data. */
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
@@ -33,7 +39,16 @@ async function formFor(body: Record<string, unknown>): Promise<Form> {
   return res.json();
 }
 
-function post(form: Form, file: Uint8Array | string, opts: { filename?: string; extra?: Record<string, string>; after?: Record<string, string>; omitFile?: boolean } = {}): Promise<Response> {
+function post(
+  form: Form,
+  file: Uint8Array | string,
+  opts: {
+    filename?: string;
+    extra?: Record<string, string>;
+    after?: Record<string, string>;
+    omitFile?: boolean;
+  } = {},
+): Promise<Response> {
   const fd = new FormData();
   for (const [k, v] of Object.entries({ ...form.fields, ...(opts.extra ?? {}) })) fd.append(k, v);
   if (!opts.omitFile) fd.append('file', new Blob([file as BlobPart]), opts.filename ?? 'photo.jpg');
@@ -42,12 +57,18 @@ function post(form: Form, file: Uint8Array | string, opts: { filename?: string; 
 }
 
 async function keys(prefix: string): Promise<string[]> {
-  return ((await client.send(new ListObjectsV2Command({ Bucket: B, Prefix: prefix }))).Contents ?? []).map((c) => c.Key!);
+  return ((await client.send(new ListObjectsV2Command({ Bucket: B, Prefix: prefix }))).Contents ?? []).map(
+    (c) => c.Key!,
+  );
 }
 
 describe('POST policy uploads', () => {
   it('uploads a file under a key prefix, substituting ${filename}, and answers 204 by default', async () => {
-    const form = await formFor({ keyPrefix: 'uploads/', maxSize: 1024 * 1024, fields: { 'Content-Type': 'image/jpeg' } });
+    const form = await formFor({
+      keyPrefix: 'uploads/',
+      maxSize: 1024 * 1024,
+      fields: { 'Content-Type': 'image/jpeg' },
+    });
     expect(form.url).toBe(`${srv.endpoint}/${B}`);
     const res = await post(form, 'jpeg bytes', { filename: 'holiday.jpg' });
     expect(res.status).toBe(204);
@@ -65,17 +86,33 @@ describe('POST policy uploads', () => {
     expect(xml).toMatch(/<ETag>&quot;[0-9a-f]{32}&quot;<\/ETag>/);
     const ok = await post(await formFor({ key: 'status/200.txt', successActionStatus: '200' }), 'x');
     expect(ok.status).toBe(200);
-    const redirected = await post(await formFor({ key: 'status/redirect.txt', successActionRedirect: 'https://app.example.com/done?from=form' }), 'x');
+    const redirected = await post(
+      await formFor({
+        key: 'status/redirect.txt',
+        successActionRedirect: 'https://app.example.com/done?from=form',
+      }),
+      'x',
+    );
     expect(redirected.status).toBe(303);
     const location = new URL(redirected.headers.get('location')!);
     expect(location.origin + location.pathname).toBe('https://app.example.com/done');
-    expect(Object.fromEntries(location.searchParams)).toEqual({ from: 'form', bucket: B, key: 'status/redirect.txt', etag: `"${createHash('md5').update('x').digest('hex')}"` });
+    expect(Object.fromEntries(location.searchParams)).toEqual({
+      from: 'form',
+      bucket: B,
+      key: 'status/redirect.txt',
+      etag: `"${createHash('md5').update('x').digest('hex')}"`,
+    });
   });
 
   it('works with forms made by @aws-sdk/s3-presigned-post (x-amz-meta-* and Content-Type conditions)', async () => {
     const { url, fields } = await createPresignedPost(client, {
-      Bucket: B, Key: 'sdk/${filename}', Expires: 300,
-      Conditions: [['content-length-range', 0, 10_000], ['starts-with', '$Content-Type', 'text/']],
+      Bucket: B,
+      Key: 'sdk/${filename}',
+      Expires: 300,
+      Conditions: [
+        ['content-length-range', 0, 10_000],
+        ['starts-with', '$Content-Type', 'text/'],
+      ],
       Fields: { 'x-amz-meta-uploader': 'browser', 'Content-Type': 'text/plain' },
     });
     const res = await post({ url, fields }, 'from the sdk form', { filename: 'note.txt' });
@@ -85,9 +122,13 @@ describe('POST policy uploads', () => {
   });
 
   it('ignores fields after the file (as S3)', async () => {
-    const res = await post(await formFor({ key: 'after/file.txt' }), 'body', { after: { 'x-amz-meta-late': 'ignored' } });
+    const res = await post(await formFor({ key: 'after/file.txt' }), 'body', {
+      after: { 'x-amz-meta-late': 'ignored' },
+    });
     expect(res.status).toBe(204);
-    expect((await client.send(new HeadObjectCommand({ Bucket: B, Key: 'after/file.txt' }))).Metadata).toEqual({});
+    expect((await client.send(new HeadObjectCommand({ Bucket: B, Key: 'after/file.txt' }))).Metadata).toEqual(
+      {},
+    );
   });
 });
 
@@ -106,17 +147,30 @@ describe('every condition is enforced, and nothing is kept when one fails', () =
   it('stops reading an oversized upload as soon as it passes the limit', async () => {
     const form = await formFor({ key: 'stream/huge.bin', maxSize: 1024 * 1024 });
     const boundary = 'qoimaboundary123';
-    const head = Object.entries(form.fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('')
-      + `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+    const head =
+      Object.entries(form.fields)
+        .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+        .join('') +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
     const total = 200 * 1024 * 1024; // 200 MiB, sent at most 2 MiB every 20 ms: ~2 s if fully read
     const started = Date.now();
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${form.url}`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(Buffer.byteLength(head) + total + boundary.length + 8) } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-        clearInterval(timer);
-        req.destroy();
-      });
+      const req = request(
+        `${form.url}`,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': `multipart/form-data; boundary=${boundary}`,
+            'content-length': String(Buffer.byteLength(head) + total + boundary.length + 8),
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+          clearInterval(timer);
+          req.destroy();
+        },
+      );
       req.on('error', (e) => (Date.now() - started < 100 ? reject(e) : undefined));
       req.write(head);
       let sent = 0;
@@ -151,7 +205,10 @@ describe('every condition is enforced, and nothing is kept when one fails', () =
   });
 
   it('refuses a form asking for server-side encryption or tags (501), storing nothing', async () => {
-    for (const [i, fields] of [{ 'x-amz-server-side-encryption': 'AES256' }, { tagging: '<Tagging><TagSet/></Tagging>' }].entries()) {
+    for (const [i, fields] of [
+      { 'x-amz-server-side-encryption': 'AES256' },
+      { tagging: '<Tagging><TagSet/></Tagging>' },
+    ].entries()) {
       const res = await post(await formFor({ key: `unsupported/${i}.txt`, fields }), 'x');
       expect(res.status).toBe(501);
       expect(await errorCode(res)).toBe('NotImplemented');
@@ -167,22 +224,32 @@ describe('every condition is enforced, and nothing is kept when one fails', () =
     expect(await late.text()).toContain('Policy expired');
     const form = await formFor({ keyPrefix: 'tamper/', maxSize: 10 });
     const policy = JSON.parse(Buffer.from(form.fields.policy!, 'base64').toString());
-    policy.conditions = policy.conditions.map((c: unknown) => (Array.isArray(c) && c[0] === 'content-length-range' ? ['content-length-range', 0, 10 ** 9] : c));
-    const forged = await post({ ...form, fields: { ...form.fields, policy: Buffer.from(JSON.stringify(policy)).toString('base64') } }, randomBytes(100));
+    policy.conditions = policy.conditions.map((c: unknown) =>
+      Array.isArray(c) && c[0] === 'content-length-range' ? ['content-length-range', 0, 10 ** 9] : c,
+    );
+    const forged = await post(
+      { ...form, fields: { ...form.fields, policy: Buffer.from(JSON.stringify(policy)).toString('base64') } },
+      randomBytes(100),
+    );
     expect(forged.status).toBe(403);
     expect(await errorCode(forged)).toBe('SignatureDoesNotMatch');
-    const badSig = await post({ ...form, fields: { ...form.fields, 'x-amz-signature': '0'.repeat(64) } }, 'x');
+    const badSig = await post(
+      { ...form, fields: { ...form.fields, 'x-amz-signature': '0'.repeat(64) } },
+      'x',
+    );
     expect(await errorCode(badSig)).toBe('SignatureDoesNotMatch');
     expect(await keys('tamper/')).toEqual([]);
   });
 
-  it('a form signed by one account cannot upload into another account\'s bucket', async () => {
+  it("a form signed by one account cannot upload into another account's bucket", async () => {
     const { admin } = await import('./helpers/server.ts');
     const other = JSON.parse(await admin(srv.dataDir, ['accounts', 'create', '--name', 'mallory', '--json']));
     const them = s3(srv.endpoint, other);
     const { url, fields } = await createPresignedPost(them, { Bucket: B, Key: 'stolen.txt', Expires: 60 });
     const res = await post({ url, fields }, 'x');
     expect(res.status).toBe(403);
-    await expect(client.send(new GetObjectCommand({ Bucket: B, Key: 'stolen.txt' }))).rejects.toMatchObject({ name: 'NoSuchKey' });
+    await expect(client.send(new GetObjectCommand({ Bucket: B, Key: 'stolen.txt' }))).rejects.toMatchObject({
+      name: 'NoSuchKey',
+    });
   });
 });

@@ -1,7 +1,15 @@
 /** Public links: access types through policies, ACLs and the API; presigned URLs from the SDK presigner. */
 import {
-  CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketAclCommand, GetBucketPolicyCommand, GetBucketPolicyStatusCommand,
-  GetObjectCommand, PutBucketAclCommand, PutBucketPolicyCommand, PutObjectCommand, type S3Client,
+  CreateBucketCommand,
+  DeleteBucketPolicyCommand,
+  GetBucketAclCommand,
+  GetBucketPolicyCommand,
+  GetBucketPolicyStatusCommand,
+  GetObjectCommand,
+  PutBucketAclCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { request } from 'node:http';
@@ -18,7 +26,15 @@ beforeAll(async () => {
   client = s3(srv.endpoint, srv.creds);
   for (const b of ['pub', 'priv']) {
     await client.send(new CreateBucketCommand({ Bucket: b }));
-    await client.send(new PutObjectCommand({ Bucket: b, Key: 'cat.jpg', Body: 'meow', ContentType: 'image/jpeg', CacheControl: 'public, max-age=60' }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: b,
+        Key: 'cat.jpg',
+        Body: 'meow',
+        ContentType: 'image/jpeg',
+        CacheControl: 'public, max-age=60',
+      }),
+    );
   }
 });
 afterAll(async () => {
@@ -29,20 +45,34 @@ afterAll(async () => {
 const anon = (path: string, init: RequestInit = {}) => fetch(`${srv.endpoint}${path}`, init);
 
 /** A GET with an explicit Host header (virtual-hosted style and custom domains). */
-function getWithHost(host: string, path: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function getWithHost(
+  host: string,
+  path: string,
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     request({ host: '127.0.0.1', port: srv.port, path, headers: { host } }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
-const PUBLIC_READ = (bucket: string) => JSON.stringify({
-  Version: '2012-10-17',
-  Statement: [{ Sid: 'PublicRead', Effect: 'Allow', Principal: '*', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/*`] }],
-});
+const PUBLIC_READ = (bucket: string) =>
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'PublicRead',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: ['s3:GetObject'],
+        Resource: [`arn:aws:s3:::${bucket}/*`],
+      },
+    ],
+  });
 
 describe('access type', () => {
   it('private buckets refuse anonymous reads; a public-read policy opens object reads, takes effect on the next request', async () => {
@@ -63,8 +93,12 @@ describe('access type', () => {
   it('anonymous listing and every anonymous write stay refused on a public-read bucket', async () => {
     await client.send(new PutBucketPolicyCommand({ Bucket: 'pub', Policy: PUBLIC_READ('pub') }));
     for (const [path, init] of [
-      ['/pub', {}], ['/pub?list-type=2', {}], ['/pub/new.txt', { method: 'PUT', body: 'x' }], ['/pub/cat.jpg', { method: 'DELETE' }],
-      ['/pub/new.bin?uploads', { method: 'POST' }], ['/', {}],
+      ['/pub', {}],
+      ['/pub?list-type=2', {}],
+      ['/pub/new.txt', { method: 'PUT', body: 'x' }],
+      ['/pub/cat.jpg', { method: 'DELETE' }],
+      ['/pub/new.bin?uploads', { method: 'POST' }],
+      ['/', {}],
     ] as [string, RequestInit][]) {
       const res = await anon(path, init);
       expect(res.status, `${init.method ?? 'GET'} ${path}`).toBe(403);
@@ -72,13 +106,23 @@ describe('access type', () => {
   });
 
   it('anonymous listing works once explicitly enabled (s3:ListBucket for everyone)', async () => {
-    await client.send(new PutBucketPolicyCommand({
-      Bucket: 'pub',
-      Policy: JSON.stringify({ Version: '2012-10-17', Statement: [
-        { Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::pub/*' },
-        { Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::pub' },
-      ] }),
-    }));
+    await client.send(
+      new PutBucketPolicyCommand({
+        Bucket: 'pub',
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: '*' },
+              Action: 's3:GetObject',
+              Resource: 'arn:aws:s3:::pub/*',
+            },
+            { Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::pub' },
+          ],
+        }),
+      }),
+    );
     const res = await anon('/pub?list-type=2');
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('<Key>cat.jpg</Key>');
@@ -91,17 +135,41 @@ describe('access type', () => {
     const bad = [
       { Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: 'arn:aws:s3:::priv/*' },
       { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::priv/*' },
-      { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123:user/x' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::priv/*' },
+      {
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::123:user/x' },
+        Action: 's3:GetObject',
+        Resource: 'arn:aws:s3:::priv/*',
+      },
       { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::priv/public/*' },
-      { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::priv/*', Condition: { IpAddress: { 'aws:SourceIp': '1.2.3.4/32' } } },
+      {
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 's3:GetObject',
+        Resource: 'arn:aws:s3:::priv/*',
+        Condition: { IpAddress: { 'aws:SourceIp': '1.2.3.4/32' } },
+      },
     ];
     for (const st of bad) {
-      await expect(client.send(new PutBucketPolicyCommand({ Bucket: 'priv', Policy: JSON.stringify({ Version: '2012-10-17', Statement: [st] }) })))
-        .rejects.toMatchObject({ $metadata: { httpStatusCode: 501 }, message: expect.stringMatching(/cannot be honoured/) });
+      await expect(
+        client.send(
+          new PutBucketPolicyCommand({
+            Bucket: 'priv',
+            Policy: JSON.stringify({ Version: '2012-10-17', Statement: [st] }),
+          }),
+        ),
+      ).rejects.toMatchObject({
+        $metadata: { httpStatusCode: 501 },
+        message: expect.stringMatching(/cannot be honoured/),
+      });
     }
-    await expect(client.send(new PutBucketPolicyCommand({ Bucket: 'priv', Policy: '{not json' }))).rejects.toMatchObject({ name: 'MalformedPolicy' });
+    await expect(
+      client.send(new PutBucketPolicyCommand({ Bucket: 'priv', Policy: '{not json' })),
+    ).rejects.toMatchObject({ name: 'MalformedPolicy' });
     expect((await anon('/priv/cat.jpg')).status).toBe(403);
-    await expect(client.send(new GetBucketPolicyCommand({ Bucket: 'priv' }))).rejects.toMatchObject({ name: 'NoSuchBucketPolicy' });
+    await expect(client.send(new GetBucketPolicyCommand({ Bucket: 'priv' }))).rejects.toMatchObject({
+      name: 'NoSuchBucketPolicy',
+    });
   });
 
   it('PutBucketAcl public-read / private switches the access type; GetBucketAcl shows the AllUsers grant', async () => {
@@ -110,12 +178,20 @@ describe('access type', () => {
     await client.send(new PutBucketAclCommand({ Bucket: 'acl-bucket', ACL: 'public-read' }));
     expect((await anon('/acl-bucket/a.txt')).status).toBe(200);
     const acl = await client.send(new GetBucketAclCommand({ Bucket: 'acl-bucket' }));
-    expect(acl.Grants?.some((g) => g.Grantee?.URI?.endsWith('/AllUsers') && g.Permission === 'READ')).toBe(true);
+    expect(acl.Grants?.some((g) => g.Grantee?.URI?.endsWith('/AllUsers') && g.Permission === 'READ')).toBe(
+      true,
+    );
     await client.send(new PutBucketAclCommand({ Bucket: 'acl-bucket', ACL: 'private' }));
     expect((await anon('/acl-bucket/a.txt')).status).toBe(403);
-    await expect(client.send(new PutBucketAclCommand({ Bucket: 'acl-bucket', ACL: 'public-read-write' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 501 } });
+    await expect(
+      client.send(new PutBucketAclCommand({ Bucket: 'acl-bucket', ACL: 'public-read-write' })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 501 } });
     // object ACLs follow the bucket: asking for another is refused, not ignored
-    await expect(client.send(new PutObjectCommand({ Bucket: 'acl-bucket', Key: 'b.txt', Body: 'b', ACL: 'public-read' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 501 } });
+    await expect(
+      client.send(
+        new PutObjectCommand({ Bucket: 'acl-bucket', Key: 'b.txt', Body: 'b', ACL: 'public-read' }),
+      ),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 501 } });
   });
 
   it('buckets can be created public-read (x-amz-acl) and switched through the API', async () => {
@@ -128,7 +204,10 @@ describe('access type', () => {
     expect((await anon('/born-public/x')).status).toBe(403);
     const refused = await api(srv, 'PATCH', '/admin/buckets/born-public', { storageClass: 'COLD' });
     expect(refused.status).toBe(400);
-    expect((await refused.json()).error).toMatchObject({ code: 'InvalidStorageClass', message: expect.stringMatching(/cannot be changed/) });
+    expect((await refused.json()).error).toMatchObject({
+      code: 'InvalidStorageClass',
+      message: expect.stringMatching(/cannot be changed/),
+    });
   });
 
   it('anonymous reads work virtual-hosted-style too', async () => {
@@ -151,8 +230,12 @@ describe('access type', () => {
     expect(await part.text()).toBe('eo');
     expect((await anon('/pub/cat.jpg', { method: 'HEAD' })).headers.get('content-length')).toBe('4');
     await client.send(new PutObjectCommand({ Bucket: 'pub', Key: 'no-cc.txt', Body: 'plain' }));
-    await api(srv, 'PATCH', '/admin/buckets/pub', { defaultCacheControl: 'public, max-age=86400, immutable' });
-    expect((await anon('/pub/no-cc.txt')).headers.get('cache-control')).toBe('public, max-age=86400, immutable');
+    await api(srv, 'PATCH', '/admin/buckets/pub', {
+      defaultCacheControl: 'public, max-age=86400, immutable',
+    });
+    expect((await anon('/pub/no-cc.txt')).headers.get('cache-control')).toBe(
+      'public, max-age=86400, immutable',
+    );
     expect((await anon('/pub/cat.jpg')).headers.get('cache-control')).toBe('public, max-age=60');
   });
 
@@ -165,18 +248,32 @@ describe('access type', () => {
 
 describe('presigned URLs from @aws-sdk/s3-request-presigner', () => {
   it('GET with response-content-disposition, HEAD, PUT and DELETE', async () => {
-    const get = await getSignedUrl(client, new GetObjectCommand({ Bucket: 'priv', Key: 'cat.jpg', ResponseContentDisposition: 'attachment; filename="kitty.jpg"' }), { expiresIn: 60 });
+    const get = await getSignedUrl(
+      client,
+      new GetObjectCommand({
+        Bucket: 'priv',
+        Key: 'cat.jpg',
+        ResponseContentDisposition: 'attachment; filename="kitty.jpg"',
+      }),
+      { expiresIn: 60 },
+    );
     const res = await fetch(get);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="kitty.jpg"');
-    const put = await getSignedUrl(client, new PutObjectCommand({ Bucket: 'priv', Key: 'via-url.txt' }), { expiresIn: 60 });
+    const put = await getSignedUrl(client, new PutObjectCommand({ Bucket: 'priv', Key: 'via-url.txt' }), {
+      expiresIn: 60,
+    });
     expect((await fetch(put, { method: 'PUT', body: 'hello' })).status).toBe(200);
     const check = await signedFetch(srv.endpoint, srv.creds, { path: '/priv/via-url.txt' });
     expect(await check.text()).toBe('hello');
   });
 
   it('the API hands out presigned URLs too', async () => {
-    const res = await api(srv, 'POST', '/admin/buckets/priv/presigned-url', { key: 'cat.jpg', expiresInSeconds: 120, responseContentDisposition: 'inline' });
+    const res = await api(srv, 'POST', '/admin/buckets/priv/presigned-url', {
+      key: 'cat.jpg',
+      expiresInSeconds: 120,
+      responseContentDisposition: 'inline',
+    });
     const { url, expiresAt } = await res.json();
     expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
     const got = await fetch(url);
@@ -185,14 +282,24 @@ describe('presigned URLs from @aws-sdk/s3-request-presigner', () => {
   });
 
   it('a URL used after its expiry, or with any signed part changed, is refused', async () => {
-    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: 'priv', Key: 'cat.jpg' }), { expiresIn: 1 });
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: 'priv', Key: 'cat.jpg' }), {
+      expiresIn: 1,
+    });
     expect((await fetch(url)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 2100));
     const late = await fetch(url);
     expect(late.status).toBe(403);
     expect(await late.text()).toContain('Request has expired');
-    const fresh = await getSignedUrl(client, new GetObjectCommand({ Bucket: 'priv', Key: 'cat.jpg', ResponseContentType: 'text/plain' }), { expiresIn: 60 });
-    for (const tampered of [fresh.replace('cat.jpg', 'dog.jpg'), fresh.replace('text%2Fplain', 'text%2Fhtml'), fresh.replace('/priv/', '/pub/')]) {
+    const fresh = await getSignedUrl(
+      client,
+      new GetObjectCommand({ Bucket: 'priv', Key: 'cat.jpg', ResponseContentType: 'text/plain' }),
+      { expiresIn: 60 },
+    );
+    for (const tampered of [
+      fresh.replace('cat.jpg', 'dog.jpg'),
+      fresh.replace('text%2Fplain', 'text%2Fhtml'),
+      fresh.replace('/priv/', '/pub/'),
+    ]) {
       expect((await fetch(tampered)).status).toBe(403);
     }
   });
@@ -202,9 +309,15 @@ describe('accounts stay apart', () => {
   it('another account cannot change access, read policies or ACLs of your bucket', async () => {
     const other = JSON.parse(await admin(srv.dataDir, ['accounts', 'create', '--name', 'other', '--json']));
     const them = s3(srv.endpoint, other);
-    await expect(them.send(new PutBucketPolicyCommand({ Bucket: 'priv', Policy: PUBLIC_READ('priv') }))).rejects.toMatchObject({ name: 'AccessDenied' });
-    await expect(them.send(new GetBucketAclCommand({ Bucket: 'priv' }))).rejects.toMatchObject({ name: 'AccessDenied' });
-    const res = await api({ ...srv, creds: other }, 'PATCH', '/admin/buckets/priv', { accessType: 'public-read' });
+    await expect(
+      them.send(new PutBucketPolicyCommand({ Bucket: 'priv', Policy: PUBLIC_READ('priv') })),
+    ).rejects.toMatchObject({ name: 'AccessDenied' });
+    await expect(them.send(new GetBucketAclCommand({ Bucket: 'priv' }))).rejects.toMatchObject({
+      name: 'AccessDenied',
+    });
+    const res = await api({ ...srv, creds: other }, 'PATCH', '/admin/buckets/priv', {
+      accessType: 'public-read',
+    });
     expect(res.status).toBe(403);
     expect((await anon('/priv/cat.jpg')).status).toBe(403);
   });

@@ -4,8 +4,17 @@
  * deleting a bucket with unfinished uploads.
  */
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketCommand,
-  GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client, UploadPartCommand, UploadPartCopyCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { createClient } from '@libsql/client';
 import { createHash } from 'node:crypto';
@@ -39,8 +48,12 @@ describe('reading while the key changes', () => {
     let stop = false;
     const writer = (async () => {
       for (let i = 1; !stop; i++) {
-        if (i % 7 === 0) await client.send(new PutObjectCommand({ Bucket: 'races', Key: 'hot', Body: versions[0] })); // never absent for long
-        else await client.send(new PutObjectCommand({ Bucket: 'races', Key: 'hot', Body: versions[i % versions.length] }));
+        if (i % 7 === 0)
+          await client.send(new PutObjectCommand({ Bucket: 'races', Key: 'hot', Body: versions[0] })); // never absent for long
+        else
+          await client.send(
+            new PutObjectCommand({ Bucket: 'races', Key: 'hot', Body: versions[i % versions.length] }),
+          );
       }
     })();
     let reads = 0;
@@ -61,7 +74,9 @@ describe('reading while the key changes', () => {
 
 describe('an upload given up while it streams', () => {
   it('is refused (RequestTimeout) and commits nothing, instead of an object with holes', async () => {
-    const url = new URL(await presign(srv.endpoint, srv.creds, { method: 'PUT', path: '/races/given-up', expiresIn: 60 }));
+    const url = new URL(
+      await presign(srv.endpoint, srv.creds, { method: 'PUT', path: '/races/given-up', expiresIn: 60 }),
+    );
     const total = 6 * MiB;
     const piece = randomBytes(MiB);
     const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -78,7 +93,10 @@ describe('an upload given up while it streams', () => {
             await new Promise((r) => setTimeout(r, 500)); // two chunks are staged by now
             // what the collector does to the stagings of a node it takes for dead
             const db = createClient({ url: `file:${join(srv.dataDir, 'qoima.db')}` });
-            await db.batch(['DELETE FROM chunk_refs WHERE owner IN (SELECT id FROM stagings)', 'DELETE FROM stagings'], 'write');
+            await db.batch(
+              ['DELETE FROM chunk_refs WHERE owner IN (SELECT id FROM stagings)', 'DELETE FROM stagings'],
+              'write',
+            );
             db.close();
           }
         }
@@ -88,24 +106,61 @@ describe('an upload given up while it streams', () => {
     const { status, body } = await answer;
     expect(status).toBe(400);
     expect(body).toContain('<Code>RequestTimeout</Code>');
-    await expect(client.send(new HeadObjectCommand({ Bucket: 'races', Key: 'given-up' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    await expect(
+      client.send(new HeadObjectCommand({ Bucket: 'races', Key: 'given-up' })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   });
 });
 
 describe('multipart edges', () => {
   it('takes an empty part, and an empty part copied from an empty object', async () => {
     await client.send(new PutObjectCommand({ Bucket: 'races', Key: 'empty-source', Body: '' }));
-    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'races', Key: 'empty-mp' }));
-    const p1 = await client.send(new UploadPartCommand({ Bucket: 'races', Key: 'empty-mp', UploadId, PartNumber: 1, Body: '' }));
-    const p2 = await client.send(new UploadPartCopyCommand({ Bucket: 'races', Key: 'empty-mp', UploadId, PartNumber: 2, CopySource: 'races/empty-source' }));
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: 'races', Key: 'empty-mp' }),
+    );
+    const p1 = await client.send(
+      new UploadPartCommand({ Bucket: 'races', Key: 'empty-mp', UploadId, PartNumber: 1, Body: '' }),
+    );
+    const p2 = await client.send(
+      new UploadPartCopyCommand({
+        Bucket: 'races',
+        Key: 'empty-mp',
+        UploadId,
+        PartNumber: 2,
+        CopySource: 'races/empty-source',
+      }),
+    );
     expect(p1.ETag).toBe(`"${createHash('md5').update('').digest('hex')}"`);
     expect(p2.CopyPartResult!.ETag).toBe(p1.ETag);
-    await expect(client.send(new CompleteMultipartUploadCommand({
-      Bucket: 'races', Key: 'empty-mp', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: p2.CopyPartResult!.ETag }] },
-    }))).rejects.toMatchObject({ name: 'EntityTooSmall' }); // as S3: every part but the last is at least 5 MiB
-    const { UploadId: one } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'races', Key: 'empty-one' }));
-    const only = await client.send(new UploadPartCommand({ Bucket: 'races', Key: 'empty-one', UploadId: one, PartNumber: 1, Body: '' }));
-    await client.send(new CompleteMultipartUploadCommand({ Bucket: 'races', Key: 'empty-one', UploadId: one, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: only.ETag }] } }));
+    await expect(
+      client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'races',
+          Key: 'empty-mp',
+          UploadId,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: p1.ETag },
+              { PartNumber: 2, ETag: p2.CopyPartResult!.ETag },
+            ],
+          },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'EntityTooSmall' }); // as S3: every part but the last is at least 5 MiB
+    const { UploadId: one } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: 'races', Key: 'empty-one' }),
+    );
+    const only = await client.send(
+      new UploadPartCommand({ Bucket: 'races', Key: 'empty-one', UploadId: one, PartNumber: 1, Body: '' }),
+    );
+    await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'races',
+        Key: 'empty-one',
+        UploadId: one,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: only.ETag }] },
+      }),
+    );
     const got = await client.send(new GetObjectCommand({ Bucket: 'races', Key: 'empty-one' }));
     expect(got.ContentLength).toBe(0);
     await client.send(new AbortMultipartUploadCommand({ Bucket: 'races', Key: 'empty-mp', UploadId }));
@@ -113,13 +168,26 @@ describe('multipart edges', () => {
 
   it('deleting a bucket takes its unfinished uploads with it, releasing their chunks', async () => {
     await client.send(new CreateBucketCommand({ Bucket: 'races-gone' }));
-    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'races-gone', Key: 'big' }));
-    await client.send(new UploadPartCommand({ Bucket: 'races-gone', Key: 'big', UploadId, PartNumber: 1, Body: randomBytes(5 * MiB) }));
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: 'races-gone', Key: 'big' }),
+    );
+    await client.send(
+      new UploadPartCommand({
+        Bucket: 'races-gone',
+        Key: 'big',
+        UploadId,
+        PartNumber: 1,
+        Body: randomBytes(5 * MiB),
+      }),
+    );
     await client.send(new DeleteBucketCommand({ Bucket: 'races-gone' }));
     const report = JSON.parse(await admin(srv.dataDir, ['scrub', '--json']));
     expect(report.refcountsFixed).toEqual([]);
     const db = createClient({ url: `file:${join(srv.dataDir, 'qoima.db')}` });
-    const left = await db.execute({ sql: 'SELECT count(*) AS n FROM multipart_uploads WHERE id = ?', args: [UploadId!] });
+    const left = await db.execute({
+      sql: 'SELECT count(*) AS n FROM multipart_uploads WHERE id = ?',
+      args: [UploadId!],
+    });
     db.close();
     expect(Number(left.rows[0]!.n)).toBe(0);
   });

@@ -1,5 +1,11 @@
 /** Reads: ranges (206/416), conditional requests (304/412), response-* overrides. */
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, presign, randomBytes, s3, signedFetch } from './helpers/s3.ts';
 import { type RunningServer, removeDir, startServer } from './helpers/server.ts';
@@ -17,7 +23,9 @@ beforeAll(async () => {
   client = s3(srv.endpoint, srv.creds);
   await client.send(new CreateBucketCommand({ Bucket: B }));
   await client.send(new PutObjectCommand({ Bucket: B, Key: 'big', Body: big }));
-  await client.send(new PutObjectCommand({ Bucket: B, Key: 'small', Body: small, ContentType: 'text/plain' }));
+  await client.send(
+    new PutObjectCommand({ Bucket: B, Key: 'small', Body: small, ContentType: 'text/plain' }),
+  );
   await client.send(new PutObjectCommand({ Bucket: B, Key: 'empty', Body: new Uint8Array() }));
   const head = await client.send(new HeadObjectCommand({ Bucket: B, Key: 'small' }));
   etag = head.ETag!;
@@ -34,7 +42,12 @@ const get = (key: string, headers: Record<string, string> = {}, query: Record<st
 describe('ranges', () => {
   const cases: [string, string, number, number][] = [
     ['first byte', 'bytes=0-0', 0, 0],
-    ['a middle slice across chunk boundaries', `bytes=${1024 * 1024 - 10}-${2 * 1024 * 1024 + 10}`, 1024 * 1024 - 10, 2 * 1024 * 1024 + 10],
+    [
+      'a middle slice across chunk boundaries',
+      `bytes=${1024 * 1024 - 10}-${2 * 1024 * 1024 + 10}`,
+      1024 * 1024 - 10,
+      2 * 1024 * 1024 + 10,
+    ],
     ['open-ended', `bytes=${big.length - 100}-`, big.length - 100, big.length - 1],
     ['suffix', 'bytes=-500', big.length - 500, big.length - 1],
     ['suffix longer than the object', `bytes=-${big.length + 10}`, 0, big.length - 1],
@@ -46,7 +59,9 @@ describe('ranges', () => {
       expect(res.status).toBe(206);
       expect(res.headers.get('content-range')).toBe(`bytes ${start}-${end}/${big.length}`);
       expect(res.headers.get('content-length')).toBe(String(end - start + 1));
-      expect(Buffer.compare(Buffer.from(await res.arrayBuffer()), Buffer.from(big.subarray(start, end + 1)))).toBe(0);
+      expect(
+        Buffer.compare(Buffer.from(await res.arrayBuffer()), Buffer.from(big.subarray(start, end + 1))),
+      ).toBe(0);
     });
   }
 
@@ -76,7 +91,9 @@ describe('ranges', () => {
   it('the SDK gets a range too', async () => {
     const r = await client.send(new GetObjectCommand({ Bucket: B, Key: 'big', Range: 'bytes=100-199' }));
     expect(r.ContentRange).toBe(`bytes 100-199/${big.length}`);
-    expect(Buffer.compare(Buffer.from(await r.Body!.transformToByteArray()), Buffer.from(big.subarray(100, 200)))).toBe(0);
+    expect(
+      Buffer.compare(Buffer.from(await r.Body!.transformToByteArray()), Buffer.from(big.subarray(100, 200))),
+    ).toBe(0);
   });
 });
 
@@ -114,26 +131,47 @@ describe('conditional requests', () => {
   it('combines as S3 does: If-Match true wins over If-Unmodified-Since false; If-None-Match false wins over If-Modified-Since', async () => {
     expect((await get('small', { 'if-match': etag, 'if-unmodified-since': past })).status).toBe(200);
     expect((await get('small', { 'if-none-match': etag, 'if-modified-since': past })).status).toBe(304);
-    expect((await get('small', { 'if-none-match': '"other"', 'if-modified-since': future })).status).toBe(200);
+    expect((await get('small', { 'if-none-match': '"other"', 'if-modified-since': future })).status).toBe(
+      200,
+    );
   });
 
   it('applies to HEAD too', async () => {
-    const res = await signedFetch(srv.endpoint, srv.creds, { method: 'HEAD', path: `/${B}/small`, headers: { 'if-none-match': etag } });
+    const res = await signedFetch(srv.endpoint, srv.creds, {
+      method: 'HEAD',
+      path: `/${B}/small`,
+      headers: { 'if-none-match': etag },
+    });
     expect(res.status).toBe(304);
   });
 });
 
 describe('response-* overrides', () => {
   it('override the response headers of a signed GET (the SDK and presigned URLs)', async () => {
-    const r = await client.send(new GetObjectCommand({
-      Bucket: B, Key: 'small', ResponseContentType: 'application/x-custom', ResponseContentDisposition: 'attachment; filename="x.txt"',
-      ResponseCacheControl: 'no-store', ResponseContentLanguage: 'ru', ResponseContentEncoding: 'identity', ResponseExpires: new Date('2031-01-01T00:00:00Z'),
-    }));
+    const r = await client.send(
+      new GetObjectCommand({
+        Bucket: B,
+        Key: 'small',
+        ResponseContentType: 'application/x-custom',
+        ResponseContentDisposition: 'attachment; filename="x.txt"',
+        ResponseCacheControl: 'no-store',
+        ResponseContentLanguage: 'ru',
+        ResponseContentEncoding: 'identity',
+        ResponseExpires: new Date('2031-01-01T00:00:00Z'),
+      }),
+    );
     expect(r).toMatchObject({
-      ContentType: 'application/x-custom', ContentDisposition: 'attachment; filename="x.txt"', CacheControl: 'no-store',
-      ContentLanguage: 'ru', ContentEncoding: 'identity',
+      ContentType: 'application/x-custom',
+      ContentDisposition: 'attachment; filename="x.txt"',
+      CacheControl: 'no-store',
+      ContentLanguage: 'ru',
+      ContentEncoding: 'identity',
     });
-    const url = await presign(srv.endpoint, srv.creds, { path: `/${B}/small`, expiresIn: 60, query: { 'response-content-disposition': 'attachment; filename="download.txt"' } });
+    const url = await presign(srv.endpoint, srv.creds, {
+      path: `/${B}/small`,
+      expiresIn: 60,
+      query: { 'response-content-disposition': 'attachment; filename="download.txt"' },
+    });
     const res = await fetch(url);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="download.txt"');

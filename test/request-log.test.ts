@@ -1,6 +1,11 @@
 /** The request log: one row per request, batched off the hot path; SIGTERM loses nothing, SIGKILL little. */
 import {
-  CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, UploadPartCopyCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { createClient } from '@libsql/client';
 import { join } from 'node:path';
@@ -38,10 +43,22 @@ describe('what is logged', () => {
     const find = (op: string, status: number) => log.find((r) => r.operation === op && r.status === status);
     const accountId = find('CreateBucket', 200)!.account_id;
     expect(accountId).toMatch(/^acc/);
-    expect(find('PutObject', 200)).toMatchObject({ bucket: 'logged', key: 'a.txt', auth: 'root', storage_class: 'STANDARD', account_id: accountId });
+    expect(find('PutObject', 200)).toMatchObject({
+      bucket: 'logged',
+      key: 'a.txt',
+      auth: 'root',
+      storage_class: 'STANDARD',
+      account_id: accountId,
+    });
     expect(Number(find('PutObject', 200)!.bytes_in)).toBeGreaterThanOrEqual(11);
     expect(find('GetObject', 200)).toMatchObject({ bytes_out: 11, error_code: null });
-    expect(find('GetObject', 403)).toMatchObject({ auth: 'anonymous', error_code: 'AccessDenied', user_agent: 'curious-browser/1.0', client_ip: '127.0.0.1', account_id: accountId });
+    expect(find('GetObject', 403)).toMatchObject({
+      auth: 'anonymous',
+      error_code: 'AccessDenied',
+      user_agent: 'curious-browser/1.0',
+      client_ip: '127.0.0.1',
+      account_id: accountId,
+    });
     expect(find('GetObject', 404)).toMatchObject({ error_code: 'NoSuchKey' });
     expect(find('API GET /admin/buckets', 200)).toMatchObject({ account_id: accountId, auth: 'root' });
     for (const r of log) {
@@ -55,16 +72,36 @@ describe('copies out of COLD', () => {
   it('record the bytes taken out of COLD storage, for CopyObject and UploadPartCopy alike', async () => {
     const srv = await start({ QOIMA_LOG_FLUSH_MS: '100' });
     const client = s3(srv.endpoint, srv.creds);
-    await signedFetch(srv.endpoint, srv.creds, { method: 'PUT', path: '/archive', headers: { 'x-qoima-storage-class': 'COLD' } });
+    await signedFetch(srv.endpoint, srv.creds, {
+      method: 'PUT',
+      path: '/archive',
+      headers: { 'x-qoima-storage-class': 'COLD' },
+    });
     await client.send(new CreateBucketCommand({ Bucket: 'hot' }));
     await client.send(new PutObjectCommand({ Bucket: 'archive', Key: 'old.bin', Body: 'x'.repeat(70_000) }));
-    await client.send(new CopyObjectCommand({ Bucket: 'hot', Key: 'copied.bin', CopySource: 'archive/old.bin' }));
-    await client.send(new CopyObjectCommand({ Bucket: 'archive', Key: 'still-cold.bin', CopySource: 'archive/old.bin' })); // stays in COLD
-    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'hot', Key: 'mp.bin' }));
-    await client.send(new UploadPartCopyCommand({ Bucket: 'hot', Key: 'mp.bin', UploadId, PartNumber: 1, CopySource: 'archive/old.bin', CopySourceRange: 'bytes=0-999' }));
+    await client.send(
+      new CopyObjectCommand({ Bucket: 'hot', Key: 'copied.bin', CopySource: 'archive/old.bin' }),
+    );
+    await client.send(
+      new CopyObjectCommand({ Bucket: 'archive', Key: 'still-cold.bin', CopySource: 'archive/old.bin' }),
+    ); // stays in COLD
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: 'hot', Key: 'mp.bin' }),
+    );
+    await client.send(
+      new UploadPartCopyCommand({
+        Bucket: 'hot',
+        Key: 'mp.bin',
+        UploadId,
+        PartNumber: 1,
+        CopySource: 'archive/old.bin',
+        CopySourceRange: 'bytes=0-999',
+      }),
+    );
     await new Promise((r) => setTimeout(r, 400));
     const log = await rows(srv.dataDir);
-    const retrieval = (op: string, bucket: string) => Number(log.find((r) => r.operation === op && r.bucket === bucket)!.retrieval_bytes);
+    const retrieval = (op: string, bucket: string) =>
+      Number(log.find((r) => r.operation === op && r.bucket === bucket)!.retrieval_bytes);
     expect(retrieval('CopyObject', 'hot')).toBe(70_000);
     expect(retrieval('CopyObject', 'archive')).toBe(0);
     expect(retrieval('UploadPartCopy', 'hot')).toBe(1000);
@@ -77,7 +114,8 @@ describe('durability of the log', () => {
     const srv = await start({ QOIMA_LOG_FLUSH_MS: '600000', QOIMA_LOG_BATCH_ROWS: '100000' });
     const client = s3(srv.endpoint, srv.creds);
     await client.send(new CreateBucketCommand({ Bucket: 'drain-log' }));
-    for (let i = 0; i < 50; i++) await signedFetch(srv.endpoint, srv.creds, { path: '/drain-log', query: { 'list-type': '2' } });
+    for (let i = 0; i < 50; i++)
+      await signedFetch(srv.endpoint, srv.creds, { path: '/drain-log', query: { 'list-type': '2' } });
     expect(await rows(srv.dataDir)).toHaveLength(0); // still queued
     expect(await srv.stop()).toBe(0);
     expect((await rows(srv.dataDir, "operation = 'ListObjectsV2'")).length).toBe(50);
@@ -86,9 +124,14 @@ describe('durability of the log', () => {
   it('SIGKILL loses at most what arrived since the last flush', async () => {
     const srv = await start({ QOIMA_LOG_FLUSH_MS: '300' });
     await s3(srv.endpoint, srv.creds).send(new CreateBucketCommand({ Bucket: 'kill-log' }));
-    for (let i = 0; i < 40; i++) await signedFetch(srv.endpoint, srv.creds, { path: '/kill-log', query: { 'list-type': '2' } });
+    for (let i = 0; i < 40; i++)
+      await signedFetch(srv.endpoint, srv.creds, { path: '/kill-log', query: { 'list-type': '2' } });
     await new Promise((r) => setTimeout(r, 700)); // two flush intervals
-    for (let i = 0; i < 20; i++) await signedFetch(srv.endpoint, srv.creds, { path: '/kill-log', query: { 'list-type': '2', 'max-keys': '1' } });
+    for (let i = 0; i < 20; i++)
+      await signedFetch(srv.endpoint, srv.creds, {
+        path: '/kill-log',
+        query: { 'list-type': '2', 'max-keys': '1' },
+      });
     await srv.kill();
     const logged = await rows(srv.dataDir, "operation = 'ListObjectsV2'");
     expect(logged.length).toBeGreaterThanOrEqual(40);
@@ -103,7 +146,10 @@ describe('durability of the log', () => {
     const db = createClient({ url: `file:${join(srv.dataDir, 'qoima.db')}` });
     await db.execute('ALTER TABLE request_log RENAME TO request_log_away');
     for (let i = 0; i < 50; i++) {
-      const res = await signedFetch(srv.endpoint, srv.creds, { path: '/outage-log', query: { 'list-type': '2' } });
+      const res = await signedFetch(srv.endpoint, srv.creds, {
+        path: '/outage-log',
+        query: { 'list-type': '2' },
+      });
       expect(res.status).toBe(200);
     }
     await new Promise((r) => setTimeout(r, 400));

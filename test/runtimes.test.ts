@@ -25,7 +25,11 @@ for (const runtime of ['node', 'deno', 'workers'] as const satisfies Runtime[]) 
     coreS3Cases(() => srv);
 
     it('serves the console: sign in with the root keys, see the buckets', async () => {
-      const signIn = await fetch(`${srv.endpoint}/console/sign-in`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ ...srv.creds }) });
+      const signIn = await fetch(`${srv.endpoint}/console/sign-in`, {
+        method: 'POST',
+        redirect: 'manual',
+        body: new URLSearchParams({ ...srv.creds }),
+      });
       expect(signIn.status).toBe(303);
       const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
       const page = await fetch(`${srv.endpoint}/console/buckets`, { headers: { cookie } });
@@ -39,8 +43,14 @@ for (const runtime of ['node', 'deno', 'workers'] as const satisfies Runtime[]) 
       it('leaves TLS certificates to Cloudflare: attaching one says so', async () => {
         const c = s3(srv.endpoint, srv.creds);
         await c.send(new CreateBucketCommand({ Bucket: 'rt-domains' }));
-        expect((await api(srv, 'POST', '/admin/buckets/rt-domains/domains', { hostname: 'files.example.com' })).status).toBe(201);
-        const res = await api(srv, 'PUT', '/admin/buckets/rt-domains/domains/files.example.com/certificate', { certificatePem: 'x', privateKeyPem: 'y' });
+        expect(
+          (await api(srv, 'POST', '/admin/buckets/rt-domains/domains', { hostname: 'files.example.com' }))
+            .status,
+        ).toBe(201);
+        const res = await api(srv, 'PUT', '/admin/buckets/rt-domains/domains/files.example.com/certificate', {
+          certificatePem: 'x',
+          privateKeyPem: 'y',
+        });
         expect(res.status).toBe(501);
         expect(JSON.stringify(await res.json())).toMatch(/Cloudflare/);
       });
@@ -49,9 +59,15 @@ for (const runtime of ['node', 'deno', 'workers'] as const satisfies Runtime[]) 
         const sqldPort = /libSQL server on port (\d+)/.exec(srv.output())![1];
         const db = createClient({ url: `http://127.0.0.1:${sqldPort}` });
         try {
-          const rows = (await db.execute("SELECT operation, status, auth FROM request_log WHERE bucket = 'rt-presign'")).rows;
-          expect(rows).toContainEqual(expect.objectContaining({ operation: 'GetObject', status: 200, auth: 'presigned' }));
-          expect(rows).toContainEqual(expect.objectContaining({ operation: 'GetObject', status: 403, auth: 'anonymous' }));
+          const rows = (
+            await db.execute("SELECT operation, status, auth FROM request_log WHERE bucket = 'rt-presign'")
+          ).rows;
+          expect(rows).toContainEqual(
+            expect.objectContaining({ operation: 'GetObject', status: 200, auth: 'presigned' }),
+          );
+          expect(rows).toContainEqual(
+            expect.objectContaining({ operation: 'GetObject', status: 403, auth: 'anonymous' }),
+          );
         } finally {
           db.close();
         }

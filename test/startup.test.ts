@@ -21,7 +21,11 @@ describe('first start', () => {
     const file = join(dataDir, 'root-credentials.json');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const saved = JSON.parse(await readFile(file, 'utf8'));
-    expect(saved).toEqual({ endpoint: first.endpoint, accessKeyId: first.creds.accessKeyId, secretAccessKey: first.creds.secretAccessKey });
+    expect(saved).toEqual({
+      endpoint: first.endpoint,
+      accessKeyId: first.creds.accessKeyId,
+      secretAccessKey: first.creds.secretAccessKey,
+    });
     await s3(first.endpoint, first.creds).send(new CreateBucketCommand({ Bucket: 'kept-bucket' }));
     expect(await first.stop()).toBe(0);
     expect(first.output()).toMatch(/stopped/);
@@ -56,8 +60,12 @@ describe('first start', () => {
     // changing the preset rotates the first root user's key
     const env2 = { QOIMA_ROOT_ACCESS_KEY: 'rootkey2', QOIMA_ROOT_SECRET_KEY: 'another-secret' };
     const again = await startServer({ dataDir, env: env2 });
-    await s3(again.endpoint, { accessKeyId: 'rootkey2', secretAccessKey: 'another-secret' }).send(new ListBucketsCommand({}));
-    await expect(s3(again.endpoint, srv.creds).send(new ListBucketsCommand({}))).rejects.toMatchObject({ name: 'InvalidAccessKeyId' });
+    await s3(again.endpoint, { accessKeyId: 'rootkey2', secretAccessKey: 'another-secret' }).send(
+      new ListBucketsCommand({}),
+    );
+    await expect(s3(again.endpoint, srv.creds).send(new ListBucketsCommand({}))).rejects.toMatchObject({
+      name: 'InvalidAccessKeyId',
+    });
     await again.stop();
   });
 
@@ -66,8 +74,14 @@ describe('first start', () => {
     await expect(startServer({ args: ['--nonsense'] })).rejects.toThrow(/unknown option --nonsense/);
     const half = { QOIMA_TLS_CERT: '/etc/hostname' };
     await expect(startServer({ env: half })).rejects.toThrow(/QOIMA_TLS_CERT and QOIMA_TLS_KEY go together/);
-    const missing = { QOIMA_HTTPS_PORT: '0', QOIMA_TLS_CERT: '/no/such/cert.pem', QOIMA_TLS_KEY: '/no/such/key.pem' };
-    await expect(startServer({ env: missing })).rejects.toThrow(/QOIMA_TLS_CERT \/ QOIMA_TLS_KEY: .*no such file/);
+    const missing = {
+      QOIMA_HTTPS_PORT: '0',
+      QOIMA_TLS_CERT: '/no/such/cert.pem',
+      QOIMA_TLS_KEY: '/no/such/key.pem',
+    };
+    await expect(startServer({ env: missing })).rejects.toThrow(
+      /QOIMA_TLS_CERT \/ QOIMA_TLS_KEY: .*no such file/,
+    );
   });
 
   it('honours --port and --region flags over the environment', async () => {
@@ -75,7 +89,12 @@ describe('first start', () => {
     dirs.push(srv.dataDir);
     expect(srv.output()).toContain('region kz-ala-1');
     const client = s3(srv.endpoint, srv.creds, { region: 'kz-ala-1' });
-    await client.send(new CreateBucketCommand({ Bucket: 'regional', CreateBucketConfiguration: { LocationConstraint: 'kz-ala-1' as BucketLocationConstraint } }));
+    await client.send(
+      new CreateBucketCommand({
+        Bucket: 'regional',
+        CreateBucketConfiguration: { LocationConstraint: 'kz-ala-1' as BucketLocationConstraint },
+      }),
+    );
     await srv.stop();
   });
 });
@@ -84,9 +103,14 @@ describe('admin CLI', () => {
   it('creates and lists accounts while the server runs; each new root user works at once', async () => {
     const srv = await startServer();
     dirs.push(srv.dataDir);
-    const created = JSON.parse(await admin(srv.dataDir, ['accounts', 'create', '--name', 'Acme LLP', '--json']));
+    const created = JSON.parse(
+      await admin(srv.dataDir, ['accounts', 'create', '--name', 'Acme LLP', '--json']),
+    );
     expect(Object.keys(created).sort()).toEqual(['accessKeyId', 'accountId', 'secretAccessKey']);
-    const acme = s3(srv.endpoint, { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey });
+    const acme = s3(srv.endpoint, {
+      accessKeyId: created.accessKeyId,
+      secretAccessKey: created.secretAccessKey,
+    });
     await acme.send(new CreateBucketCommand({ Bucket: 'acme-files' }));
     const list = JSON.parse(await admin(srv.dataDir, ['accounts', 'list', '--json']));
     expect(list.map((a: { name: string }) => a.name)).toEqual(['root', 'Acme LLP']);
@@ -97,6 +121,8 @@ describe('admin CLI', () => {
   it('explains its usage on a wrong command', async () => {
     const dataDir = await tempDir();
     dirs.push(dataDir);
-    await expect(admin(dataDir, ['accounts', 'frobnicate'])).rejects.toThrow(/unknown command "accounts frobnicate"[\s\S]*usage/);
+    await expect(admin(dataDir, ['accounts', 'frobnicate'])).rejects.toThrow(
+      /unknown command "accounts frobnicate"[\s\S]*usage/,
+    );
   });
 });

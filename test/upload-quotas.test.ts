@@ -5,8 +5,15 @@
  * After every refusal nothing is kept and no reservation is left behind.
  */
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand,
-  ListObjectsV2Command, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +44,11 @@ async function formFor(a: TestAccount, bucket: string, body: Record<string, unkn
 }
 
 /** The form as a browser encodes it: the multipart body and its content type. */
-async function encoded(form: Form, file: Uint8Array, filename: string): Promise<{ body: Uint8Array; type: string }> {
+async function encoded(
+  form: Form,
+  file: Uint8Array,
+  filename: string,
+): Promise<{ body: Uint8Array; type: string }> {
   const fd = new FormData();
   for (const [k, v] of Object.entries(form.fields)) fd.append(k, v);
   fd.append('file', new Blob([file as BlobPart]), filename);
@@ -50,7 +61,12 @@ async function encoded(form: Form, file: Uint8Array, filename: string): Promise<
  * refused while its file arrives gets its answer and a closed connection: a client still sending may
  * see only the closed connection (null here).
  */
-async function post(form: Form, file: Uint8Array, filename: string, chunked = false): Promise<Response | null> {
+async function post(
+  form: Form,
+  file: Uint8Array,
+  filename: string,
+  chunked = false,
+): Promise<Response | null> {
   const { body, type } = await encoded(form, file, filename);
   const stream = new ReadableStream<Uint8Array>({
     start(c) {
@@ -59,11 +75,12 @@ async function post(form: Form, file: Uint8Array, filename: string, chunked = fa
     },
   });
   const sent = chunked ? { body: stream, duplex: 'half' } : { body: body as BodyInit };
-  return fetch(form.url, { method: 'POST', headers: { 'content-type': type }, ...sent } as RequestInit)
-    .catch((e: Error) => {
+  return fetch(form.url, { method: 'POST', headers: { 'content-type': type }, ...sent } as RequestInit).catch(
+    (e: Error) => {
       if (/EPIPE|ECONNRESET|other side closed/.test(String(e.cause ?? e))) return null;
       throw e;
-    });
+    },
+  );
 }
 
 /** A form refused for the account's quota (or cut off while it was still being sent). */
@@ -82,7 +99,9 @@ async function expectWithin(a: TestAccount, maxBytes: number): Promise<{ bytes: 
 }
 
 async function keys(a: TestAccount, bucket: string): Promise<string[]> {
-  return ((await a.client.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((c) => c.Key!).sort();
+  return ((await a.client.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [])
+    .map((c) => c.Key!)
+    .sort();
 }
 
 describe('browser upload forms', () => {
@@ -114,7 +133,9 @@ describe('browser upload forms', () => {
       const bucket = chunked ? 'form-race-chunked' : 'form-race';
       await a.client.send(new CreateBucketCommand({ Bucket: bucket }));
       const form = await formFor(a, bucket, { keyPrefix: 'up/' });
-      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => post(form, randomBytes(6000), `f${i}.bin`, chunked)));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => post(form, randomBytes(6000), `f${i}.bin`, chunked)),
+      );
       const ok = results.filter((r) => r?.status === 204).length;
       expect(ok).toBeGreaterThanOrEqual(1);
       expect(ok).toBeLessThanOrEqual(3);
@@ -128,16 +149,28 @@ describe('browser upload forms', () => {
 describe('PUT', () => {
   /** A PutObject with a stream body: the SDK sends it aws-chunked, without Content-Length. */
   const streamed = (a: TestAccount, bucket: string, key: string, size: number) =>
-    a.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Readable.from([Buffer.from(randomBytes(size))]), ContentLength: size }));
+    a.client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: Readable.from([Buffer.from(randomBytes(size))]),
+        ContentLength: size,
+      }),
+    );
 
   it('aws-chunked uploads without Content-Length hold the largest object and the byte quota, also in parallel', async () => {
     const a = await account(srv.endpoint, { maxObjectSize: 10_000, maxBytes: 20_000 });
     await a.client.send(new CreateBucketCommand({ Bucket: 'put-chunked' }));
-    await expect(streamed(a, 'put-chunked', 'too-big', 12_000)).rejects.toMatchObject({ name: 'QuotaExceeded' });
-    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => streamed(a, 'put-chunked', `k${i}`, 8000)));
+    await expect(streamed(a, 'put-chunked', 'too-big', 12_000)).rejects.toMatchObject({
+      name: 'QuotaExceeded',
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => streamed(a, 'put-chunked', `k${i}`, 8000)),
+    );
     const ok = results.filter((r) => r.status === 'fulfilled').length;
     expect(ok).toBe(2);
-    for (const r of results) if (r.status === 'rejected') expect((r.reason as Error).name).toBe('QuotaExceeded');
+    for (const r of results)
+      if (r.status === 'rejected') expect((r.reason as Error).name).toBe('QuotaExceeded');
     expect(await expectWithin(a, 20_000)).toEqual({ bytes: 16_000, objects: 2 });
   });
 
@@ -153,11 +186,22 @@ describe('PUT', () => {
       out.set(tail, head.length + data.length);
       return out;
     };
-    const send = (key: string, decoded: string | null) => signedFetch(srv.endpoint, a.creds, {
-      method: 'PUT', path: `/put-lies/${key}`, payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
-      headers: { 'content-encoding': 'aws-chunked', ...(decoded === null ? {} : { 'x-amz-decoded-content-length': decoded }) },
-      body: new ReadableStream({ start(c) { c.enqueue(frame(randomBytes(5000))); c.close(); } }),
-    });
+    const send = (key: string, decoded: string | null) =>
+      signedFetch(srv.endpoint, a.creds, {
+        method: 'PUT',
+        path: `/put-lies/${key}`,
+        payloadHash: 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+        headers: {
+          'content-encoding': 'aws-chunked',
+          ...(decoded === null ? {} : { 'x-amz-decoded-content-length': decoded }),
+        },
+        body: new ReadableStream({
+          start(c) {
+            c.enqueue(frame(randomBytes(5000)));
+            c.close();
+          },
+        }),
+      });
     const lying = await send('lying', '500');
     expect(lying.status).toBe(400);
     const unknown = await send('unknown', null);
@@ -175,17 +219,51 @@ describe('multipart uploads and copies', () => {
     await c.send(new PutObjectCommand({ Bucket: 'mp-copies', Key: 'src', Body: randomBytes(800) }));
     await c.send(new CopyObjectCommand({ Bucket: 'mp-copies', Key: 'copy1', CopySource: 'mp-copies/src' }));
     // two copies race for the room of one (800 + 800 used, 3000 allowed)
-    const copies = await Promise.allSettled(['copy2', 'copy3'].map((k) => c.send(new CopyObjectCommand({ Bucket: 'mp-copies', Key: k, CopySource: 'mp-copies/src' }))));
+    const copies = await Promise.allSettled(
+      ['copy2', 'copy3'].map((k) =>
+        c.send(new CopyObjectCommand({ Bucket: 'mp-copies', Key: k, CopySource: 'mp-copies/src' })),
+      ),
+    );
     expect(copies.filter((r) => r.status === 'fulfilled').length).toBe(1);
-    for (const r of copies) if (r.status === 'rejected') expect((r.reason as Error).name).toBe('QuotaExceeded');
+    for (const r of copies)
+      if (r.status === 'rejected') expect((r.reason as Error).name).toBe('QuotaExceeded');
     expect(await expectWithin(a, 3000)).toEqual({ bytes: 2400, objects: 3 });
 
     const { UploadId } = await c.send(new CreateMultipartUploadCommand({ Bucket: 'mp-copies', Key: 'mp' }));
-    await expect(c.send(new UploadPartCommand({ Bucket: 'mp-copies', Key: 'mp', UploadId, PartNumber: 1, Body: randomBytes(1200) })))
-      .rejects.toMatchObject({ name: 'QuotaExceeded', message: expect.stringMatching(/larger than the largest/) });
-    await c.send(new UploadPartCommand({ Bucket: 'mp-copies', Key: 'mp', UploadId, PartNumber: 1, Body: randomBytes(500) }));
-    await expect(c.send(new UploadPartCopyCommand({ Bucket: 'mp-copies', Key: 'mp', UploadId, PartNumber: 2, CopySource: 'mp-copies/src' })))
-      .rejects.toMatchObject({ name: 'QuotaExceeded' });
+    await expect(
+      c.send(
+        new UploadPartCommand({
+          Bucket: 'mp-copies',
+          Key: 'mp',
+          UploadId,
+          PartNumber: 1,
+          Body: randomBytes(1200),
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'QuotaExceeded',
+      message: expect.stringMatching(/larger than the largest/),
+    });
+    await c.send(
+      new UploadPartCommand({
+        Bucket: 'mp-copies',
+        Key: 'mp',
+        UploadId,
+        PartNumber: 1,
+        Body: randomBytes(500),
+      }),
+    );
+    await expect(
+      c.send(
+        new UploadPartCopyCommand({
+          Bucket: 'mp-copies',
+          Key: 'mp',
+          UploadId,
+          PartNumber: 2,
+          CopySource: 'mp-copies/src',
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'QuotaExceeded' });
     expect((await a.usage()).usage.uploadBytes).toBe(500);
     await c.send(new AbortMultipartUploadCommand({ Bucket: 'mp-copies', Key: 'mp', UploadId }));
     expect(await expectWithin(a, 3000)).toEqual({ bytes: 2400, objects: 3 });
@@ -196,12 +274,42 @@ describe('multipart uploads and copies', () => {
     const a = await account(srv.endpoint, { maxObjectSize: 6 * MiB, maxBytes: 20 * MiB });
     const c = a.client;
     await c.send(new CreateBucketCommand({ Bucket: 'mp-complete' }));
-    const { UploadId } = await c.send(new CreateMultipartUploadCommand({ Bucket: 'mp-complete', Key: 'big' }));
-    const p1 = await c.send(new UploadPartCommand({ Bucket: 'mp-complete', Key: 'big', UploadId, PartNumber: 1, Body: randomBytes(5 * MiB) }));
-    const p2 = await c.send(new UploadPartCommand({ Bucket: 'mp-complete', Key: 'big', UploadId, PartNumber: 2, Body: randomBytes(2 * MiB) }));
-    await expect(c.send(new CompleteMultipartUploadCommand({
-      Bucket: 'mp-complete', Key: 'big', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: p2.ETag }] },
-    }))).rejects.toMatchObject({ name: 'QuotaExceeded' });
+    const { UploadId } = await c.send(
+      new CreateMultipartUploadCommand({ Bucket: 'mp-complete', Key: 'big' }),
+    );
+    const p1 = await c.send(
+      new UploadPartCommand({
+        Bucket: 'mp-complete',
+        Key: 'big',
+        UploadId,
+        PartNumber: 1,
+        Body: randomBytes(5 * MiB),
+      }),
+    );
+    const p2 = await c.send(
+      new UploadPartCommand({
+        Bucket: 'mp-complete',
+        Key: 'big',
+        UploadId,
+        PartNumber: 2,
+        Body: randomBytes(2 * MiB),
+      }),
+    );
+    await expect(
+      c.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'mp-complete',
+          Key: 'big',
+          UploadId,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: p1.ETag },
+              { PartNumber: 2, ETag: p2.ETag },
+            ],
+          },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'QuotaExceeded' });
     expect((await a.usage()).usage).toMatchObject({ bytes: 0, uploadBytes: 7 * MiB, reservedBytes: 0 });
     await c.send(new AbortMultipartUploadCommand({ Bucket: 'mp-complete', Key: 'big', UploadId }));
     expect(await expectWithin(a, 20 * MiB)).toEqual({ bytes: 0, objects: 0 });

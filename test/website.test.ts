@@ -1,5 +1,12 @@
 /** Static websites: index and error documents, folder redirects, routing rules, HTML errors. */
-import { CreateBucketCommand, DeleteBucketWebsiteCommand, GetBucketWebsiteCommand, PutBucketWebsiteCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteBucketWebsiteCommand,
+  GetBucketWebsiteCommand,
+  PutBucketWebsiteCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from './helpers/api.ts';
 import { hostRequest } from './helpers/http.ts';
@@ -9,30 +16,40 @@ import { type RunningServer, removeDir, startServer } from './helpers/server.ts'
 let srv: RunningServer;
 let client: S3Client;
 const site = () => `site.web.localhost:${srv.port}`;
-const get = (path: string, opts: { method?: string; headers?: Record<string, string> } = {}) => hostRequest(srv.port, site(), path, opts);
+const get = (path: string, opts: { method?: string; headers?: Record<string, string> } = {}) =>
+  hostRequest(srv.port, site(), path, opts);
 
 beforeAll(async () => {
   srv = await startServer();
   client = s3(srv.endpoint, srv.creds);
   await client.send(new CreateBucketCommand({ Bucket: 'site' }));
-  const put = (Key: string, Body: string) => client.send(new PutObjectCommand({ Bucket: 'site', Key, Body, ContentType: 'text/html' }));
+  const put = (Key: string, Body: string) =>
+    client.send(new PutObjectCommand({ Bucket: 'site', Key, Body, ContentType: 'text/html' }));
   await put('index.html', '<h1>home</h1>');
   await put('docs/index.html', '<h1>docs</h1>');
   await put('docs/guide.html', '<h1>guide</h1>');
   await put('404.html', '<h1>not here</h1>');
   await put('new/page.html', '<h1>new page</h1>');
   await api(srv, 'PATCH', '/admin/buckets/site', { accessType: 'public-read' });
-  await client.send(new PutBucketWebsiteCommand({
-    Bucket: 'site',
-    WebsiteConfiguration: {
-      IndexDocument: { Suffix: 'index.html' },
-      ErrorDocument: { Key: '404.html' },
-      RoutingRules: [
-        { Condition: { KeyPrefixEquals: 'old/' }, Redirect: { ReplaceKeyPrefixWith: 'new/', HttpRedirectCode: '301' } },
-        { Condition: { KeyPrefixEquals: 'blog/', HttpErrorCodeReturnedEquals: '404' }, Redirect: { HostName: 'blog.example.com', Protocol: 'https' } },
-      ],
-    },
-  }));
+  await client.send(
+    new PutBucketWebsiteCommand({
+      Bucket: 'site',
+      WebsiteConfiguration: {
+        IndexDocument: { Suffix: 'index.html' },
+        ErrorDocument: { Key: '404.html' },
+        RoutingRules: [
+          {
+            Condition: { KeyPrefixEquals: 'old/' },
+            Redirect: { ReplaceKeyPrefixWith: 'new/', HttpRedirectCode: '301' },
+          },
+          {
+            Condition: { KeyPrefixEquals: 'blog/', HttpErrorCodeReturnedEquals: '404' },
+            Redirect: { HostName: 'blog.example.com', Protocol: 'https' },
+          },
+        ],
+      },
+    }),
+  );
 });
 afterAll(async () => {
   await srv.stop();
@@ -100,7 +117,12 @@ describe('serving', () => {
 
   it('needs the bucket to be public-read, and a website configuration', async () => {
     await client.send(new CreateBucketCommand({ Bucket: 'hidden-site' }));
-    await client.send(new PutBucketWebsiteCommand({ Bucket: 'hidden-site', WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' } } }));
+    await client.send(
+      new PutBucketWebsiteCommand({
+        Bucket: 'hidden-site',
+        WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' } },
+      }),
+    );
     const hidden = await hostRequest(srv.port, `hidden-site.web.localhost:${srv.port}`, '/');
     expect(hidden.status).toBe(403);
     expect(hidden.body).toContain('<h1>403 Forbidden</h1>');
@@ -116,11 +138,18 @@ describe('serving', () => {
 
   it('RedirectAllRequestsTo sends every path to another host', async () => {
     await client.send(new CreateBucketCommand({ Bucket: 'old-site' }));
-    await client.send(new PutBucketWebsiteCommand({ Bucket: 'old-site', WebsiteConfiguration: { RedirectAllRequestsTo: { HostName: 'www.example.com', Protocol: 'https' } } }));
+    await client.send(
+      new PutBucketWebsiteCommand({
+        Bucket: 'old-site',
+        WebsiteConfiguration: { RedirectAllRequestsTo: { HostName: 'www.example.com', Protocol: 'https' } },
+      }),
+    );
     const r = await hostRequest(srv.port, `old-site.web.localhost:${srv.port}`, '/about?x=1');
     expect(r.status).toBe(301);
     expect(r.headers.location).toBe('https://www.example.com/about?x=1');
     await client.send(new DeleteBucketWebsiteCommand({ Bucket: 'old-site' }));
-    await expect(client.send(new GetBucketWebsiteCommand({ Bucket: 'old-site' }))).rejects.toMatchObject({ name: 'NoSuchWebsiteConfiguration' });
+    await expect(client.send(new GetBucketWebsiteCommand({ Bucket: 'old-site' }))).rejects.toMatchObject({
+      name: 'NoSuchWebsiteConfiguration',
+    });
   });
 });

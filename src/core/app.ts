@@ -19,7 +19,9 @@ import { leaf, plainDocument } from './xml.ts';
 /** How an adapter hands over the request target exactly as sent (URL parsers normalise `..`). */
 export type GetRawTarget = (c: Context) => string | undefined;
 
-export interface AppDeps extends Omit<S3Deps, 'verifyToken'>, Omit<ApiDeps, 'reservedDomains' | 'domainChanged'> {
+export interface AppDeps
+  extends Omit<S3Deps, 'verifyToken'>,
+    Omit<ApiDeps, 'reservedDomains' | 'domainChanged'> {
   getRawTarget?: GetRawTarget;
   /** The client's address, as the runtime knows it (hono's conninfo). */
   getClientAddress?: (c: Context) => string | undefined;
@@ -78,7 +80,8 @@ function servicePath(rawTarget: string): string | null {
   return path;
 }
 
-const under = (path: string | null, base: string) => path !== null && (path === base || path.startsWith(`${base}/`));
+const under = (path: string | null, base: string) =>
+  path !== null && (path === base || path.startsWith(`${base}/`));
 
 type Env = { Variables: { requestId: string; record: RequestRecord; bytesIn: InboundMeter } };
 
@@ -102,16 +105,30 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const res = c.res;
     const waitUntil = deps.waitUntil?.(c);
     const log = (bytesOut: number, failed?: boolean) =>
-      deps.requestLog.record({
-        // when it ended (it began durationMs before): a transfer that crosses an hour is billed in the
-        // hour it finished, which the hourly rollup has not closed yet
-        time: Date.now(), requestId, accountId: record.accountId ?? null, bucket: record.bucket ?? null, key: record.key ?? null,
-        operation: record.operation ?? c.req.method, status: failed ? 500 : res.status, errorCode: failed ? 'InternalError' : record.errorCode ?? null,
-        bytesIn: bytesIn.bytes, bytesOut, durationMs: Date.now() - started,
-        auth: record.auth ?? 'anonymous', keyId: record.keyId ?? null, clientIp: deps.getClientAddress?.(c) ?? null,
-        userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null, storageClass: record.storageClass ?? null,
-        retrievalBytes: record.retrievalBytes ?? 0,
-      }, waitUntil);
+      deps.requestLog.record(
+        {
+          // when it ended (it began durationMs before): a transfer that crosses an hour is billed in the
+          // hour it finished, which the hourly rollup has not closed yet
+          time: Date.now(),
+          requestId,
+          accountId: record.accountId ?? null,
+          bucket: record.bucket ?? null,
+          key: record.key ?? null,
+          operation: record.operation ?? c.req.method,
+          status: failed ? 500 : res.status,
+          errorCode: failed ? 'InternalError' : (record.errorCode ?? null),
+          bytesIn: bytesIn.bytes,
+          bytesOut,
+          durationMs: Date.now() - started,
+          auth: record.auth ?? 'anonymous',
+          keyId: record.keyId ?? null,
+          clientIp: deps.getClientAddress?.(c) ?? null,
+          userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null,
+          storageClass: record.storageClass ?? null,
+          retrievalBytes: record.retrievalBytes ?? 0,
+        },
+        waitUntil,
+      );
     // big bodies are counted as they stream (a download cut short is not billed in full); small ones by length
     const declared = Number(res.headers.get('content-length') ?? -1);
     // (res.body last: on Node, reading it turns the adapter's lightweight response into a real one)
@@ -133,9 +150,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (isS3Error(err)) e = err;
     else if (err instanceof StoreFullError) {
       logError(`qoima: storage full: ${err.message}`, err);
-      e = new S3Error('ServiceUnavailable', 'The service is out of storage space right now; try again later.');
+      e = new S3Error(
+        'ServiceUnavailable',
+        'The service is out of storage space right now; try again later.',
+      );
     } else {
-      if (err instanceof ChunkCorruptError || err instanceof ChunkMissingError) logError(`qoima: data integrity: ${err.message}`, err);
+      if (err instanceof ChunkCorruptError || err instanceof ChunkMissingError)
+        logError(`qoima: data integrity: ${err.message}`, err);
       else logError(`qoima: internal error on ${c.req.method} ${c.req.path} (request ${requestId})`, err);
       e = new S3Error('InternalError');
     }
@@ -155,8 +176,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
   );
 
   const consoleUi = consoleApp({
-    db: deps.db, box: deps.box, lookupCredential: deps.lookupCredential, accountLimits: deps.accountLimits,
-    trialDays: deps.billing.trialDays, signup: deps.consoleSignup ?? true,
+    db: deps.db,
+    box: deps.box,
+    lookupCredential: deps.lookupCredential,
+    accountLimits: deps.accountLimits,
+    trialDays: deps.billing.trialDays,
+    signup: deps.consoleSignup ?? true,
     failuresPerAddress: deps.consoleFailuresPerAddress ?? 30,
     api: async (req, env) => api.fetch(req, env),
   });
@@ -185,7 +210,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return c.json(await deps.tokens.jwks(), 200, { 'cache-control': 'public, max-age=300' });
     }
     if (under(own, '/admin')) {
-      const env = { ...(c.env as object), requestId: c.get('requestId'), record: c.get('record'), clientAddress };
+      const env = {
+        ...(c.env as object),
+        requestId: c.get('requestId'),
+        record: c.get('record'),
+        clientAddress,
+      };
       return api.fetch(withCountedBody(c), env);
     }
     return s3(
@@ -195,9 +225,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
         rawTarget: rawTargetOf(c, deps.getRawTarget),
         headers: c.req.raw.headers,
         // GET and HEAD carry no body in S3; not touching it spares the Node adapter a full Request
-        body: c.req.method === 'GET' || c.req.method === 'HEAD' || !c.req.raw.body
-          ? null
-          : c.get('bytesIn').wrap(c.req.raw.body),
+        body:
+          c.req.method === 'GET' || c.req.method === 'HEAD' || !c.req.raw.body
+            ? null
+            : c.get('bytesIn').wrap(c.req.raw.body),
         bytesIn: c.get('bytesIn'),
         clientAddress,
         protocol: c.req.url.startsWith('https:') ? 'https' : 'http',

@@ -42,7 +42,12 @@ export function serviceApp(cfg: Config, parts: ServiceParts): ReturnType<typeof 
     region: cfg.region,
     consoleSignup: cfg.consoleSignup,
     consoleFailuresPerAddress: cfg.consoleFailuresPerAddress,
-    hosts: { baseDomains: cfg.baseDomains, websiteDomains: cfg.websiteDomains, customDomain, forgetDomain: customDomain.forget },
+    hosts: {
+      baseDomains: cfg.baseDomains,
+      websiteDomains: cfg.websiteDomains,
+      customDomain,
+      forgetDomain: customDomain.forget,
+    },
     limits: { chunkSize: cfg.chunkSize, inlineMax: cfg.inlineMax, maxSize: cfg.maxObjectSize },
     lookupCredential: new CredentialCache({ db, box }).lookup,
     accountLimits: new AccountLimits(db, cfg.quotaDefaults),

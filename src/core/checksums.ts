@@ -43,8 +43,14 @@ function crc32Update(t: Int32Array, crc: number, d: Uint8Array): number {
   for (; i + 8 <= len; i += 8) {
     const a = c ^ (d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24));
     c =
-      t[1792 + (a & 0xff)]! ^ t[1536 + ((a >>> 8) & 0xff)]! ^ t[1280 + ((a >>> 16) & 0xff)]! ^ t[1024 + (a >>> 24)]! ^
-      t[768 + d[i + 4]!]! ^ t[512 + d[i + 5]!]! ^ t[256 + d[i + 6]!]! ^ t[d[i + 7]!]!;
+      t[1792 + (a & 0xff)]! ^
+      t[1536 + ((a >>> 8) & 0xff)]! ^
+      t[1280 + ((a >>> 16) & 0xff)]! ^
+      t[1024 + (a >>> 24)]! ^
+      t[768 + d[i + 4]!]! ^
+      t[512 + d[i + 5]!]! ^
+      t[256 + d[i + 6]!]! ^
+      t[d[i + 7]!]!;
   }
   for (; i < len; i++) c = t[(c ^ d[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
@@ -111,17 +117,26 @@ class Crc64NvmeHasher implements Hasher {
 
 export function createChecksum(alg: ChecksumAlgorithm, digests: Digests): Hasher {
   switch (alg) {
-    case 'CRC32': return new Crc32Hasher(CRC32_TABLES);
-    case 'CRC32C': return new Crc32Hasher(CRC32C_TABLES);
-    case 'CRC64NVME': return new Crc64NvmeHasher();
-    case 'SHA1': return digests.createHash('sha1');
-    case 'SHA256': return digests.createHash('sha256');
+    case 'CRC32':
+      return new Crc32Hasher(CRC32_TABLES);
+    case 'CRC32C':
+      return new Crc32Hasher(CRC32C_TABLES);
+    case 'CRC64NVME':
+      return new Crc64NvmeHasher();
+    case 'SHA1':
+      return digests.createHash('sha1');
+    case 'SHA256':
+      return digests.createHash('sha256');
   }
 }
 
 /** Length in bytes of each algorithm's digest, to validate a client-sent base64 value. */
 export const CHECKSUM_LENGTH: Record<ChecksumAlgorithm, number> = {
-  CRC32: 4, CRC32C: 4, CRC64NVME: 8, SHA1: 20, SHA256: 32,
+  CRC32: 4,
+  CRC32C: 4,
+  CRC64NVME: 8,
+  SHA1: 20,
+  SHA256: 32,
 };
 
 // ---- multipart: checksums of a whole object from its parts' checksums ----
@@ -166,7 +181,12 @@ function gf2Square(mat: bigint[]): bigint[] {
  * CRC of A‖B from crc(A), crc(B) and |B| (zlib's crc32_combine, for any reflected CRC whose init and
  * final xor are all ones, which CRC32, CRC32C and CRC64/NVME all are).
  */
-export function combineCrc(alg: ChecksumAlgorithm, crcA: Uint8Array, crcB: Uint8Array, lengthB: number): Uint8Array {
+export function combineCrc(
+  alg: ChecksumAlgorithm,
+  crcA: Uint8Array,
+  crcB: Uint8Array,
+  lengthB: number,
+): Uint8Array {
   const p = CRC_PARAMS[alg];
   if (!p) throw new Error(`${alg} is not a CRC`);
   let crc = toBig(crcA);

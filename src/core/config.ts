@@ -15,7 +15,10 @@ const schema = z.object({
   QOIMA_HOST: z.string().min(1).default('127.0.0.1'),
   QOIMA_PORT: int(0, 65535).default(9000),
   QOIMA_DATA_DIR: z.string().min(1).default('./storage'),
-  QOIMA_REGION: z.string().regex(/^[a-z0-9-]+$/, 'letters, digits and dashes').default('us-east-1'),
+  QOIMA_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'letters, digits and dashes')
+    .default('us-east-1'),
   /** Base domains for virtual-hosted-style requests: `<bucket>.<domain>`. */
   QOIMA_DOMAINS: z.string().default('localhost'),
   /** Base domains for static websites: `<bucket>.<website domain>`. */
@@ -46,8 +49,14 @@ const schema = z.object({
   /** Where chunks live: `fs`, the runtime's own store (files; R2 on Workers), or `s3`, a bucket. */
   QOIMA_CHUNK_STORE: z.enum(['fs', 's3']).default('fs'),
   QOIMA_CHUNK_S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).optional(),
-  QOIMA_CHUNK_S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name').optional(),
-  QOIMA_CHUNK_S3_REGION: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, dashes').default('us-east-1'),
+  QOIMA_CHUNK_S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name')
+    .optional(),
+  QOIMA_CHUNK_S3_REGION: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, dashes')
+    .default('us-east-1'),
   QOIMA_CHUNK_S3_ACCESS_KEY_ID: z.string().optional(),
   QOIMA_CHUNK_S3_SECRET_ACCESS_KEY: z.string().optional(),
   /** `0`: virtual-hosted-style requests (`<bucket>.<endpoint host>`) instead of `<endpoint>/<bucket>`. */
@@ -132,7 +141,11 @@ export interface Config {
   pricesFile?: string;
 }
 
-const list = (v: string) => v.split(',').map((d) => d.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
 
 const FLAGS: Record<string, keyof Settings> = {
   '--host': 'QOIMA_HOST',
@@ -159,7 +172,9 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     if (value === undefined) throw new ConfigError(`option ${flag} needs a value`);
     merged[name] = value;
   }
-  const picked = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, merged[k] === '' ? undefined : merged[k]]));
+  const picked = Object.fromEntries(
+    Object.keys(schema.shape).map((k) => [k, merged[k] === '' ? undefined : merged[k]]),
+  );
   const parsed = schema.safeParse(picked);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
@@ -181,8 +196,10 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     baseDomains: list(s.QOIMA_DOMAINS).map((d) => d.toLowerCase()),
     websiteDomains: list(s.QOIMA_WEBSITE_DOMAINS).map((d) => d.toLowerCase()),
     httpsPort: s.QOIMA_HTTPS_PORT,
-    tls: s.QOIMA_TLS_CERT && s.QOIMA_TLS_KEY
-      ? { certFile: s.QOIMA_TLS_CERT, keyFile: s.QOIMA_TLS_KEY } : undefined,
+    tls:
+      s.QOIMA_TLS_CERT && s.QOIMA_TLS_KEY
+        ? { certFile: s.QOIMA_TLS_CERT, keyFile: s.QOIMA_TLS_KEY }
+        : undefined,
     dnsServers: list(s.QOIMA_DNS_SERVERS ?? ''),
     rootAccessKey: s.QOIMA_ROOT_ACCESS_KEY,
     rootSecretKey: s.QOIMA_ROOT_SECRET_KEY,
@@ -211,7 +228,12 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     },
     clientRefusalsPerSecond: s.QOIMA_CLIENT_REFUSALS_PER_SECOND,
     requestLog: s.QOIMA_REQUEST_LOG === '1',
-    log: { flushMs: s.QOIMA_LOG_FLUSH_MS, batchRows: s.QOIMA_LOG_BATCH_ROWS, maxQueue: s.QOIMA_LOG_QUEUE_MAX, retentionMs: s.QOIMA_LOG_RETENTION_DAYS * 86_400_000 },
+    log: {
+      flushMs: s.QOIMA_LOG_FLUSH_MS,
+      batchRows: s.QOIMA_LOG_BATCH_ROWS,
+      maxQueue: s.QOIMA_LOG_QUEUE_MAX,
+      retentionMs: s.QOIMA_LOG_RETENTION_DAYS * 86_400_000,
+    },
     probeMs: s.QOIMA_PROBE_SECONDS * 1000,
     storageSampleMs: s.QOIMA_STORAGE_SAMPLE_SECONDS * 1000,
     trialDays: s.QOIMA_TRIAL_DAYS,
@@ -244,10 +266,19 @@ export function endpointOf(host: string, port: number): string {
 
 /** The housekeeping settings, as the core's maintenance wants them. */
 export function maintenanceOptions(cfg: Config) {
-  return { delayMs: cfg.gcDelayMs, nodeTimeoutMs: cfg.nodeTimeoutMs, multipartMaxAgeMs: cfg.multipartMaxAgeMs };
+  return {
+    delayMs: cfg.gcDelayMs,
+    nodeTimeoutMs: cfg.nodeTimeoutMs,
+    multipartMaxAgeMs: cfg.multipartMaxAgeMs,
+  };
 }
 
 /** The rollup settings: an hour is rolled up once its log rows have surely been flushed. */
 export function rollupOptions(cfg: Config, now = Date.now()) {
-  return { now, settleMs: cfg.log.flushMs + 60_000, gapMs: Math.max(3 * cfg.probeMs, 90_000), retentionMs: cfg.log.retentionMs };
+  return {
+    now,
+    settleMs: cfg.log.flushMs + 60_000,
+    gapMs: Math.max(3 * cfg.probeMs, 90_000),
+    retentionMs: cfg.log.retentionMs,
+  };
 }

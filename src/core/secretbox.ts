@@ -15,7 +15,10 @@ export class SecretBox {
 
   static async create(rawKey: Uint8Array): Promise<SecretBox> {
     if (rawKey.length !== 32) throw new Error('the server key must be 32 bytes');
-    const key = await crypto.subtle.importKey('raw', rawKey as BufferSource, 'AES-GCM', false, ['encrypt', 'decrypt']);
+    const key = await crypto.subtle.importKey('raw', rawKey as BufferSource, 'AES-GCM', false, [
+      'encrypt',
+      'decrypt',
+    ]);
     return new SecretBox(key);
   }
 

@@ -9,12 +9,18 @@ const DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
 export function escapeXml(value: string): string {
   return value.replace(/[&<>"'\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (ch) => {
     switch (ch) {
-      case '&': return '&amp;';
-      case '<': return '&lt;';
-      case '>': return '&gt;';
-      case '"': return '&quot;';
-      case "'": return '&apos;';
-      default: return `&#x${ch.charCodeAt(0).toString(16)};`;
+      case '&':
+        return '&amp;';
+      case '<':
+        return '&lt;';
+      case '>':
+        return '&gt;';
+      case '"':
+        return '&quot;';
+      case "'":
+        return '&apos;';
+      default:
+        return `&#x${ch.charCodeAt(0).toString(16)};`;
     }
   });
 }
@@ -53,7 +59,9 @@ const parser = new XMLParser({
 });
 
 export type XmlValue = string | XmlObject | XmlValue[];
-export interface XmlObject { [name: string]: XmlValue }
+export interface XmlObject {
+  [name: string]: XmlValue;
+}
 
 /** Parses a request body; anything not well-formed (or using DTDs) is MalformedXML. */
 export function parseXml(text: string): XmlObject {
@@ -81,6 +89,7 @@ export function text(parent: XmlValue | undefined, name: string): string | undef
   if (first === undefined) return undefined;
   if (typeof first === 'string') return first;
   if (typeof first === 'object' && !Array.isArray(first) && Object.keys(first).length === 0) return '';
-  if (typeof first === 'object' && !Array.isArray(first) && typeof first['#text'] === 'string') return first['#text'];
+  if (typeof first === 'object' && !Array.isArray(first) && typeof first['#text'] === 'string')
+    return first['#text'];
   throw new S3Error('MalformedXML', `<${name}> must hold text.`);
 }

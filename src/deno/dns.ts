@@ -5,7 +5,12 @@ import type { TxtLookup } from '../core/model/domains.ts';
 export function txtLookup(servers: string[] = []): TxtLookup {
   const first = servers[0];
   const at = first?.lastIndexOf(':') ?? -1;
-  const nameServer = first === undefined ? undefined : at > 0 ? { ipAddr: first.slice(0, at), port: Number(first.slice(at + 1)) } : { ipAddr: first, port: 53 };
+  const nameServer =
+    first === undefined
+      ? undefined
+      : at > 0
+        ? { ipAddr: first.slice(0, at), port: Number(first.slice(at + 1)) }
+        : { ipAddr: first, port: 53 };
   return async (name) => {
     try {
       const records = await Deno.resolveDns(name, 'TXT', nameServer ? { nameServer } : {});

@@ -35,7 +35,9 @@ async function main(): Promise<void> {
   Deno.addSignalListener('SIGTERM', () => void stop('SIGTERM'));
   Deno.addSignalListener('SIGINT', () => void stop('SIGINT'));
 
-  console.log(`qoima: ready on ${endpoint} (region ${cfg.region}, data in ${cfg.dataDir}, on Deno ${Deno.version.deno})`);
+  console.log(
+    `qoima: ready on ${endpoint} (region ${cfg.region}, data in ${cfg.dataDir}, on Deno ${Deno.version.deno})`,
+  );
 }
 
 main().catch((e: unknown) => {

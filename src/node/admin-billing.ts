@@ -25,10 +25,17 @@ function month(a: Args): string {
 }
 
 const exclusion = (kind: 'maintenance' | 'force-majeure'): Command => ({
-  help: '--from ISO --to ISO --reason TEXT  ' + (kind === 'maintenance' ? 'record planned maintenance (in advance)' : 'record force majeure'),
+  help:
+    '--from ISO --to ISO --reason TEXT  ' +
+    (kind === 'maintenance' ? 'record planned maintenance (in advance)' : 'record force majeure'),
   run: async (o, _c, a) => {
     try {
-      return await addExclusion(o.db, { kind, startsAt: time(need(a, '--from'), '--from'), endsAt: time(need(a, '--to'), '--to'), reason: need(a, '--reason') });
+      return await addExclusion(o.db, {
+        kind,
+        startsAt: time(need(a, '--from'), '--from'),
+        endsAt: time(need(a, '--to'), '--to'),
+        reason: need(a, '--reason'),
+      });
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
@@ -45,7 +52,7 @@ export const BILLING_COMMANDS: Record<string, Command> = {
     },
   },
   invoice: {
-    help: '--account ID --month YYYY-MM [--csv]  the month\'s invoice (amounts in tiyn)',
+    help: "--account ID --month YYYY-MM [--csv]  the month's invoice (amounts in tiyn)",
     run: async (o, _c, a) => {
       const inv = await o.billing.invoice(need(a, '--account'), month(a));
       return a.options.has('--csv') ? invoiceCsv(inv) : inv;
@@ -60,27 +67,42 @@ export const BILLING_COMMANDS: Record<string, Command> = {
   },
   'maintenance add': exclusion('maintenance'),
   'force-majeure add': exclusion('force-majeure'),
-  trial: { help: '--account ID                       the trial: status, end, what happens after', run: async (o, _c, a) => trialView(o.db, need(a, '--account')) },
+  trial: {
+    help: '--account ID                       the trial: status, end, what happens after',
+    run: async (o, _c, a) => trialView(o.db, need(a, '--account')),
+  },
   'trial grant': {
-    help: '--account ID                 grant the customer\'s trial, from now',
+    help: "--account ID                 grant the customer's trial, from now",
     run: async (o, _c, a) => {
       await grantTrial(o.db, need(a, '--account'), o.billing.trialDays);
       return trialView(o.db, need(a, '--account'));
     },
   },
   'trial refuse': {
-    help: '--account ID                refuse the customer\'s trial',
+    help: "--account ID                refuse the customer's trial",
     run: async (o, _c, a) => {
       await refuseTrial(o.db, need(a, '--account'));
       return trialView(o.db, need(a, '--account'));
     },
   },
-  'outages list': { help: '                              every outage report', run: async (o) => listReports(o.db) },
+  'outages list': {
+    help: '                              every outage report',
+    run: async (o) => listReports(o.db),
+  },
   'outages confirm': {
     help: '--id ID --restored-at ISO [--note T]   confirm a report (downtime until the restoration)',
-    run: async (o, _c, a) => decideReport(o.db, need(a, '--id'), { status: 'confirmed', restoredAt: time(need(a, '--restored-at'), '--restored-at'), note: one(a, '--note') }),
+    run: async (o, _c, a) =>
+      decideReport(o.db, need(a, '--id'), {
+        status: 'confirmed',
+        restoredAt: time(need(a, '--restored-at'), '--restored-at'),
+        note: one(a, '--note'),
+      }),
   },
-  'outages reject': { help: '--id ID [--note T]           reject a report', run: async (o, _c, a) => decideReport(o.db, need(a, '--id'), { status: 'rejected', note: one(a, '--note') }) },
+  'outages reject': {
+    help: '--id ID [--note T]           reject a report',
+    run: async (o, _c, a) =>
+      decideReport(o.db, need(a, '--id'), { status: 'rejected', note: one(a, '--note') }),
+  },
   rollup: {
     help: '[--now ISO]                        sample storage, roll up finished hours, issue closed months',
     run: async (o, cfg, a) => {

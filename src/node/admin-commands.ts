@@ -29,7 +29,8 @@ export function parseExpiry(text: string, now = Date.now()): number {
   const m = /^(\d+)([smhd])$/.exec(text);
   if (m) return now + Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as 's']!;
   const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new UsageError(`--expires takes a duration (30d, 12h) or an ISO date, not "${text}"`);
+  if (Number.isNaN(t))
+    throw new UsageError(`--expires takes a duration (30d, 12h) or an ISO date, not "${text}"`);
   return t;
 }
 
@@ -39,8 +40,12 @@ function asRoot(accountId: string): AccountPrincipal {
 }
 
 const QUOTA_FLAGS: Record<string, keyof QuotaLimits> = {
-  '--max-bytes': 'maxBytes', '--max-buckets': 'maxBuckets', '--max-objects': 'maxObjects', '--max-object-size': 'maxObjectSize',
-  '--requests-per-second': 'requestsPerSecond', '--bytes-per-second': 'bytesPerSecond',
+  '--max-bytes': 'maxBytes',
+  '--max-buckets': 'maxBuckets',
+  '--max-objects': 'maxObjects',
+  '--max-object-size': 'maxObjectSize',
+  '--requests-per-second': 'requestsPerSecond',
+  '--bytes-per-second': 'bytesPerSecond',
 };
 
 export interface Command {
@@ -53,7 +58,12 @@ export const COMMANDS: Record<string, Command> = {
   'accounts create': {
     help: '--name NAME [--customer BIN|IIN|EMAIL]   create an account with its root user, the default quotas and, for a new customer, the trial',
     run: async (o, cfg, a) => {
-      const acc = await createAccount(o, { name: need(a, '--name').trim(), customerId: one(a, '--customer'), quota: cfg.quotaDefaults, trialDays: cfg.trialDays });
+      const acc = await createAccount(o, {
+        name: need(a, '--name').trim(),
+        customerId: one(a, '--customer'),
+        quota: cfg.quotaDefaults,
+        trialDays: cfg.trialDays,
+      });
       return { accountId: acc.accountId, accessKeyId: acc.accessKeyId, secretAccessKey: acc.secretAccessKey };
     },
   },
@@ -64,7 +74,10 @@ export const COMMANDS: Record<string, Command> = {
       return { deleted: need(a, '--account') };
     },
   },
-  'accounts list': { help: '                                  list accounts', run: async (o) => listAccounts(o.db) },
+  'accounts list': {
+    help: '                                  list accounts',
+    run: async (o) => listAccounts(o.db),
+  },
   'keys create': {
     help: '--account ID --name N --scope B[/P]:ACTIONS [--scope ...] [--expires 30d|ISO]   issue an access key',
     run: async (o, _cfg, a) => {
@@ -75,16 +88,35 @@ export const COMMANDS: Record<string, Command> = {
           throw new UsageError((e as Error).message);
         }
       });
-      if (!scopes.length) throw new UsageError('keys create needs at least one --scope BUCKET[/PREFIX]:read,write,list,delete,admin');
-      return createKey(o, asRoot(need(a, '--account')), { name: need(a, '--name'), scopes, expiresAt: parseExpiry(one(a, '--expires') ?? '30d') });
+      if (!scopes.length)
+        throw new UsageError(
+          'keys create needs at least one --scope BUCKET[/PREFIX]:read,write,list,delete,admin',
+        );
+      return createKey(o, asRoot(need(a, '--account')), {
+        name: need(a, '--name'),
+        scopes,
+        expiresAt: parseExpiry(one(a, '--expires') ?? '30d'),
+      });
     },
   },
-  'keys list': { help: '--account ID                        list an account\'s keys', run: async (o, _c, a) => listKeys(o.db, need(a, '--account')) },
-  'keys revoke': { help: '--account ID --key KEYID          revoke a key', run: async (o, _c, a) => revokeKey(o.db, need(a, '--account'), need(a, '--key')) },
-  'signing-key rotate': { help: '                               sign new keys with a new key pair', run: async (o) => o.tokens.rotate() },
+  'keys list': {
+    help: "--account ID                        list an account's keys",
+    run: async (o, _c, a) => listKeys(o.db, need(a, '--account')),
+  },
+  'keys revoke': {
+    help: '--account ID --key KEYID          revoke a key',
+    run: async (o, _c, a) => revokeKey(o.db, need(a, '--account'), need(a, '--key')),
+  },
+  'signing-key rotate': {
+    help: '                               sign new keys with a new key pair',
+    run: async (o) => o.tokens.rotate(),
+  },
   'quotas show': {
-    help: '--account ID                      an account\'s quotas and usage',
-    run: async (o, cfg, a) => ({ quota: await quotaOf(o.db, need(a, '--account'), cfg.quotaDefaults), usage: await usageOf(o.db, need(a, '--account')) }),
+    help: "--account ID                      an account's quotas and usage",
+    run: async (o, cfg, a) => ({
+      quota: await quotaOf(o.db, need(a, '--account'), cfg.quotaDefaults),
+      usage: await usageOf(o.db, need(a, '--account')),
+    }),
   },
   'quotas set': {
     help: `--account ID [${Object.keys(QUOTA_FLAGS).join(' N] [')} N]   change quotas`,
@@ -101,7 +133,10 @@ export const COMMANDS: Record<string, Command> = {
       return limits;
     },
   },
-  gc: { help: '                                  abort abandoned uploads, drop unreferenced chunks', run: async (o, cfg) => runMaintenance(o.db, o.store, maintenanceOptions(cfg)) },
+  gc: {
+    help: '                                  abort abandoned uploads, drop unreferenced chunks',
+    run: async (o, cfg) => runMaintenance(o.db, o.store, maintenanceOptions(cfg)),
+  },
   scrub: {
     help: '[--repair]                        re-hash every chunk, check reference counts; exit 1 on damaged data',
     run: async (o, _cfg, a) => {

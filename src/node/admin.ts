@@ -36,9 +36,22 @@ function parseArgs(argv: string[]): Args & { configArgs: string[] } {
 
 /** Plain text for people: one `key: value` per line, lists one item per line. */
 function human(value: unknown, indent = ''): string {
-  if (Array.isArray(value)) return value.length ? value.map((v) => (typeof v === 'object' && v ? `${indent}-\n${human(v, indent + '  ')}` : `${indent}- ${String(v)}`)).join('\n') : `${indent}(none)`;
+  if (Array.isArray(value))
+    return value.length
+      ? value
+          .map((v) =>
+            typeof v === 'object' && v ? `${indent}-\n${human(v, indent + '  ')}` : `${indent}- ${String(v)}`,
+          )
+          .join('\n')
+      : `${indent}(none)`;
   if (value && typeof value === 'object') {
-    return Object.entries(value).map(([k, v]) => (v && typeof v === 'object' ? `${indent}${k}:\n${human(v, indent + '  ')}` : `${indent}${k}: ${String(v)}`)).join('\n');
+    return Object.entries(value)
+      .map(([k, v]) =>
+        v && typeof v === 'object'
+          ? `${indent}${k}:\n${human(v, indent + '  ')}`
+          : `${indent}${k}: ${String(v)}`,
+      )
+      .join('\n');
   }
   return `${indent}${String(value)}`;
 }
@@ -67,7 +80,8 @@ async function run(argv: string[]): Promise<void> {
 run(process.argv.slice(2)).catch((e: unknown) => {
   if (e instanceof UsageError) console.error(`admin: ${e.message}\n${usage()}`);
   else if (e instanceof ConfigError) console.error(`admin: configuration: ${e.message}`);
-  else if (e instanceof Error && e.name === 'S3Error') console.error(`admin: ${(e as Error & { code: string }).code}: ${e.message}`);
+  else if (e instanceof Error && e.name === 'S3Error')
+    console.error(`admin: ${(e as Error & { code: string }).code}: ${e.message}`);
   else console.error('admin:', e);
   process.exit(2);
 });

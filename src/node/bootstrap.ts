@@ -35,7 +35,10 @@ export interface Opened {
 async function priceList(cfg: Config): Promise<PriceList> {
   if (!cfg.pricesFile) return DEFAULT_PRICES;
   const parsed = PriceList.safeParse(JSON.parse(await readFile(cfg.pricesFile, 'utf8')));
-  if (!parsed.success) throw new ConfigError(`QOIMA_PRICES_FILE: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new ConfigError(
+      `QOIMA_PRICES_FILE: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }
 
@@ -80,22 +83,39 @@ async function openClient(cfg: Config): Promise<Client> {
  * log-thread.ts); on a libSQL server, the shared client, whose calls are network round trips anyway.
  */
 export function requestLogWriter(cfg: Config, db: Db, nodeId: string): LogWriter {
-  return cfg.dbUrl.startsWith('file:') ? threadLogWriter({ path: cfg.dbUrl.slice('file:'.length), nodeId }) : dbLogWriter(db, nodeId);
+  return cfg.dbUrl.startsWith('file:')
+    ? threadLogWriter({ path: cfg.dbUrl.slice('file:'.length), nodeId })
+    : dbLogWriter(db, nodeId);
 }
 
 export async function openDataDir(cfg: Config): Promise<Opened> {
   await mkdir(cfg.dataDir, { recursive: true });
   const box = await SecretBox.create(await serverKey(cfg));
   const client = await openClient(cfg);
-  const journal = JSON.parse(await readFile(new URL('meta/_journal.json', MIGRATIONS_DIR), 'utf8')) as Journal;
-  await migrate(client, await loadMigrations(journal, (tag) => readFile(new URL(`${tag}.sql`, MIGRATIONS_DIR), 'utf8')));
+  const journal = JSON.parse(
+    await readFile(new URL('meta/_journal.json', MIGRATIONS_DIR), 'utf8'),
+  ) as Journal;
+  await migrate(
+    client,
+    await loadMigrations(journal, (tag) => readFile(new URL(`${tag}.sql`, MIGRATIONS_DIR), 'utf8')),
+  );
   const store = new FsChunkStore(cfg.dataDir, cfg.fsync);
   await store.init();
   const db = openDb(client);
   const tokens = new TokenService(db, box, cfg.issuer);
   await tokens.ensureKey();
-  const operatorToken = cfg.operatorToken ?? (await secretFile(join(cfg.dataDir, 'operator-token'), () => toBase64Url(randomBytes(32))));
-  return { client, db, box, store, tokens, operatorToken, billing: new Billing(db, await priceList(cfg), cfg.trialDays) };
+  const operatorToken =
+    cfg.operatorToken ??
+    (await secretFile(join(cfg.dataDir, 'operator-token'), () => toBase64Url(randomBytes(32))));
+  return {
+    client,
+    db,
+    box,
+    store,
+    tokens,
+    operatorToken,
+    billing: new Billing(db, await priceList(cfg), cfg.trialDays),
+  };
 }
 
 export interface RootCredentials {
@@ -109,8 +129,15 @@ export interface RootCredentials {
  * QOIMA_ROOT_* on later starts. Returns the credentials when they were created or changed (to be
  * shown once), null when nothing changed.
  */
-export async function ensureFirstAccount(deps: AccountDeps, cfg: Config, endpoint: string): Promise<RootCredentials | null> {
-  const preset = cfg.rootAccessKey && cfg.rootSecretKey ? { accessKeyId: cfg.rootAccessKey, secretAccessKey: cfg.rootSecretKey } : null;
+export async function ensureFirstAccount(
+  deps: AccountDeps,
+  cfg: Config,
+  endpoint: string,
+): Promise<RootCredentials | null> {
+  const preset =
+    cfg.rootAccessKey && cfg.rootSecretKey
+      ? { accessKeyId: cfg.rootAccessKey, secretAccessKey: cfg.rootSecretKey }
+      : null;
   if (preset) {
     const problem = checkPresetCredentials(preset.accessKeyId, preset.secretAccessKey);
     if (problem) throw new ConfigError(`QOIMA_ROOT_ACCESS_KEY/QOIMA_ROOT_SECRET_KEY: ${problem}`);

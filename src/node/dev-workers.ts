@@ -27,7 +27,12 @@ async function freePort(): Promise<number> {
 }
 
 /** Resolves when `pattern` shows in the process's output; rejects if it exits first. */
-function waitFor(proc: ChildProcess, pattern: RegExp, what: string, log: () => string): Promise<RegExpExecArray> {
+function waitFor(
+  proc: ChildProcess,
+  pattern: RegExp,
+  what: string,
+  log: () => string,
+): Promise<RegExpExecArray> {
   return new Promise((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`${what} did not start in 120 s:\n${log()}`)), 120_000);
     const check = () => {
@@ -73,25 +78,55 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop(0));
   process.on('SIGINT', () => stop(0));
 
-  const sqld = run('sqld', ['--db-path', join(dir, 'sqld', 'data.sqld'), '--http-listen-addr', `127.0.0.1:${sqldPort}`, '--no-welcome'], process.env);
+  const sqld = run(
+    'sqld',
+    [
+      '--db-path',
+      join(dir, 'sqld', 'data.sqld'),
+      '--http-listen-addr',
+      `127.0.0.1:${sqldPort}`,
+      '--no-welcome',
+    ],
+    process.env,
+  );
   children.push(sqld.proc);
   await waitFor(sqld.proc, /listening for incoming user HTTP/i, 'sqld', sqld.log);
 
   const vars: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('QOIMA_') && v !== undefined && v !== '') vars[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (k.startsWith('QOIMA_') && v !== undefined && v !== '') vars[k] = v;
   for (const k of ['QOIMA_HOST', 'QOIMA_PORT', 'QOIMA_DATA_DIR', 'QOIMA_FSYNC']) delete vars[k];
   vars.QOIMA_DB_URL ??= `http://127.0.0.1:${sqldPort}`;
   vars.QOIMA_SERVER_KEY ??= await secretFile(join(dir, 'server.key'), () => toBase64(randomBytes(32)));
-  vars.QOIMA_OPERATOR_TOKEN ??= await secretFile(join(dir, 'operator-token'), () => toBase64Url(randomBytes(32)));
+  vars.QOIMA_OPERATOR_TOKEN ??= await secretFile(join(dir, 'operator-token'), () =>
+    toBase64Url(randomBytes(32)),
+  );
   vars.QOIMA_ROOT_ACCESS_KEY ??= await secretFile(join(dir, 'root-access-key'), newAccessKeyId);
   vars.QOIMA_ROOT_SECRET_KEY ??= await secretFile(join(dir, 'root-secret-key'), newSecretAccessKey);
 
   const inspector = await freePort();
   const wrangler = run(
     'wrangler',
-    ['dev', '--ip', host, '--port', String(port), '--inspector-port', String(inspector), '--persist-to', join(dir, 'wrangler'), '--show-interactive-dev-session=false',
-      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
-    { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_LOG_PATH: join(dir, 'logs') },
+    [
+      'dev',
+      '--ip',
+      host,
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(inspector),
+      '--persist-to',
+      join(dir, 'wrangler'),
+      '--show-interactive-dev-session=false',
+      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+    ],
+    {
+      ...process.env,
+      CI: 'true',
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      WRANGLER_LOG_PATH: join(dir, 'logs'),
+    },
   );
   children.push(wrangler.proc);
   wrangler.proc.once('exit', (code) => {
@@ -104,13 +139,26 @@ async function main(): Promise<void> {
   for (let i = 0; ; i++) {
     const res = await fetch(`${endpoint}/`).catch(() => null);
     if (res && res.status !== 503) break;
-    if (i > 100) throw new Error(`the worker does not come up:\n${res ? await res.text() : ''}\n${wrangler.log().slice(-4000)}`);
+    if (i > 100)
+      throw new Error(
+        `the worker does not come up:\n${res ? await res.text() : ''}\n${wrangler.log().slice(-4000)}`,
+      );
     await new Promise((r) => setTimeout(r, 300));
   }
-  const creds = { endpoint, accessKeyId: vars.QOIMA_ROOT_ACCESS_KEY, secretAccessKey: vars.QOIMA_ROOT_SECRET_KEY };
-  await writeFile(join(dataDir, 'root-credentials.json'), JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
-  console.log(`qoima: root user: access key id ${creds.accessKeyId} (secret in ${join(dataDir, 'root-credentials.json')})`);
-  console.log(`qoima: ready on ${endpoint} (Workers under wrangler dev, libSQL server on port ${sqldPort}, state in ${dir})`);
+  const creds = {
+    endpoint,
+    accessKeyId: vars.QOIMA_ROOT_ACCESS_KEY,
+    secretAccessKey: vars.QOIMA_ROOT_SECRET_KEY,
+  };
+  await writeFile(join(dataDir, 'root-credentials.json'), JSON.stringify(creds, null, 2) + '\n', {
+    mode: 0o600,
+  });
+  console.log(
+    `qoima: root user: access key id ${creds.accessKeyId} (secret in ${join(dataDir, 'root-credentials.json')})`,
+  );
+  console.log(
+    `qoima: ready on ${endpoint} (Workers under wrangler dev, libSQL server on port ${sqldPort}, state in ${dir})`,
+  );
   // pass on what the worker logs
   wrangler.proc.stdout!.pipe(process.stdout);
   wrangler.proc.stderr!.pipe(process.stderr);

@@ -15,10 +15,12 @@ import { StoreFullError } from '../core/block/store.ts';
 import { randomBase32 } from '../core/digests.ts';
 
 /** A full disk (or quota) becomes the core's StoreFullError; anything else is passed on. */
-const full = (hash: string) => (e: unknown): never => {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  throw code === 'ENOSPC' || code === 'EDQUOT' ? new StoreFullError(hash, { cause: e }) : e;
-};
+const full =
+  (hash: string) =>
+  (e: unknown): never => {
+    const code = (e as NodeJS.ErrnoException)?.code;
+    throw code === 'ENOSPC' || code === 'EDQUOT' ? new StoreFullError(hash, { cause: e }) : e;
+  };
 
 /** A chunk write never takes this long: older temporary files are leftovers of a crash. */
 const TMP_MAX_AGE_MS = 3600 * 1000;
@@ -31,7 +33,10 @@ export class FsChunkStore implements CacheStore {
   private readonly newParents = new Map<string, number>();
   private changes = 0;
 
-  constructor(root: string, private readonly fsync = true) {
+  constructor(
+    root: string,
+    private readonly fsync = true,
+  ) {
     this.chunksDir = join(root, 'chunks');
     this.tmpDir = join(root, 'tmp');
   }
@@ -72,7 +77,9 @@ export class FsChunkStore implements CacheStore {
       this.knownDirs.add(dir);
     }
     const tmp = join(this.tmpDir, `${hash}.${randomBase32(8)}`);
-    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600).catch(full(hash));
+    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600).catch(
+      full(hash),
+    );
     try {
       let off = 0;
       while (off < bytes.length) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;

@@ -11,7 +11,16 @@
  * transaction gets a connection of its own, as in @libsql/client.
  */
 import Database from 'libsql';
-import type { Client, InArgs, InStatement, InValue, ResultSet, Row, Transaction, TransactionMode } from '@libsql/client';
+import type {
+  Client,
+  InArgs,
+  InStatement,
+  InValue,
+  ResultSet,
+  Row,
+  Transaction,
+  TransactionMode,
+} from '@libsql/client';
 
 type Engine = InstanceType<typeof Database>;
 type EngineStatement = ReturnType<Engine['prepare']>;
@@ -51,8 +60,20 @@ function argsOf(args: InArgs | undefined): unknown[] | Record<string, unknown> {
   return out;
 }
 
-function resultSet(columns: string[], rows: Row[], rowsAffected: number, lastInsertRowid: bigint | undefined): ResultSet {
-  return { columns, columnTypes: columns.map(() => ''), rows, rowsAffected, lastInsertRowid, toJSON: () => ({ columns, rows, rowsAffected }) };
+function resultSet(
+  columns: string[],
+  rows: Row[],
+  rowsAffected: number,
+  lastInsertRowid: bigint | undefined,
+): ResultSet {
+  return {
+    columns,
+    columnTypes: columns.map(() => ''),
+    rows,
+    rowsAffected,
+    lastInsertRowid,
+    toJSON: () => ({ columns, rows, rowsAffected }),
+  };
 }
 
 class Connection {
@@ -82,7 +103,8 @@ class Connection {
     if (columns) {
       const rows = (s.all(args) as unknown[][]).map((values) => {
         const row = values as unknown as Row & Record<string, unknown>;
-        for (let i = 0; i < columns.length; i++) if (!(columns[i]! in row)) row[columns[i]!] = values[i] as Row[number];
+        for (let i = 0; i < columns.length; i++)
+          if (!(columns[i]! in row)) row[columns[i]!] = values[i] as Row[number];
         return row;
       });
       return resultSet(columns, rows, 0, undefined);
@@ -132,7 +154,10 @@ export class LocalClient implements Client {
     return this.conn.execute(typeof stmtOrSql === 'string' && args ? { sql: stmtOrSql, args } : stmtOrSql);
   }
 
-  async batch(stmts: Array<InStatement | [string, InArgs?]>, mode: TransactionMode = 'deferred'): Promise<ResultSet[]> {
+  async batch(
+    stmts: Array<InStatement | [string, InArgs?]>,
+    mode: TransactionMode = 'deferred',
+  ): Promise<ResultSet[]> {
     return this.conn.batch(normalize(stmts), mode);
   }
 

@@ -15,7 +15,10 @@ type Reply = { id: number; error?: string };
 
 export function threadLogWriter(data: LogThreadData): LogWriter {
   // the same extension as this module: .ts under tsx (tests), .js once built
-  const url = new URL(`./log-worker${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url);
+  const url = new URL(
+    `./log-worker${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`,
+    import.meta.url,
+  );
   const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   let worker: Worker | null = null;
   let seq = 0;
@@ -28,7 +31,10 @@ export function threadLogWriter(data: LogThreadData): LogWriter {
   const start = (): Worker => {
     // Node 20 does not hand --import hooks to workers, so under tsx the worker registers tsx itself
     const w = url.pathname.endsWith('.ts')
-      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData: data })
+      ? new Worker(
+          `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`,
+          { eval: true, workerData: data },
+        )
       : new Worker(url, { workerData: data });
     w.unref();
     w.on('message', (m: Reply) => {

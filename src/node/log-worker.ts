@@ -23,7 +23,8 @@ parentPort!.on('message', (m: { id: number; rows: string; drops: number } | { cl
   chain = chain.then(() =>
     writer.write(m.rows, m.drops).then(
       () => parentPort!.postMessage({ id: m.id }),
-      (e: unknown) => parentPort!.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) }),
+      (e: unknown) =>
+        parentPort!.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) }),
     ),
   );
 });

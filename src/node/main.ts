@@ -28,7 +28,10 @@ async function drain(server: ServerType, graceMs: number): Promise<boolean> {
   const http = server as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
   http.closeIdleConnections?.();
   const idleSweep = setInterval(() => http.closeIdleConnections?.(), 100);
-  const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
+  const timedOut = await Promise.race([
+    closed.then(() => false),
+    new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref()),
+  ]);
   clearInterval(idleSweep);
   if (timedOut) http.closeAllConnections?.();
   return timedOut;
@@ -47,13 +50,18 @@ async function main(): Promise<void> {
 
   // multi-GiB uploads take longer than Node's default 5-minute request timeout
   const serverOptions = { requestTimeout: 0, keepAliveTimeout: 65_000 };
-  const servers: ServerType[] = [serve({ fetch: app.fetch, hostname: cfg.host, port: cfg.port, serverOptions })];
+  const servers: ServerType[] = [
+    serve({ fetch: app.fetch, hostname: cfg.host, port: cfg.port, serverOptions }),
+  ];
   const port = await listen(servers[0]!);
   let httpsPort: number | null = null;
   if (cfg.httpsPort !== undefined) {
     const tlsOptions = { ...own, SNICallback: sniCallback(db, box, own && createSecureContext(own)) };
     const https = serve({
-      fetch: app.fetch, hostname: cfg.host, port: cfg.httpsPort, createServer: createHttpsServer,
+      fetch: app.fetch,
+      hostname: cfg.host,
+      port: cfg.httpsPort,
+      createServer: createHttpsServer,
       serverOptions: { ...serverOptions, ...tlsOptions },
     });
     logRefusedHandshakes(https as HttpsServer, own !== null);
@@ -66,7 +74,9 @@ async function main(): Promise<void> {
 
   await service.startJobs();
   const stop = async (signal: string) => {
-    await service.shutdown(signal, async () => (await Promise.all(servers.map((s) => drain(s, cfg.shutdownGraceMs)))).some(Boolean));
+    await service.shutdown(signal, async () =>
+      (await Promise.all(servers.map((s) => drain(s, cfg.shutdownGraceMs)))).some(Boolean),
+    );
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

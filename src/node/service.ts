@@ -55,11 +55,21 @@ export async function openService(cfg: Config, parts: EntryParts): Promise<Servi
   const nodeId = `node_${randomBase32(12)}`;
   await heartbeat(db, nodeId);
   const requestLog = cfg.requestLog
-    ? new BatchingRequestLog((parts.logWriter ?? dbLogWriter)(db, nodeId), nodeId, { ...cfg.log, warn: (m) => console.error(m) })
+    ? new BatchingRequestLog((parts.logWriter ?? dbLogWriter)(db, nodeId), nodeId, {
+        ...cfg.log,
+        warn: (m) => console.error(m),
+      })
     : noRequestLog;
 
   const app = serviceApp(cfg, {
-    db, box, store, tokens, billing, requestLog, nodeId, operatorToken,
+    db,
+    box,
+    store,
+    tokens,
+    billing,
+    requestLog,
+    nodeId,
+    operatorToken,
     digests: nodeDigests,
     txtLookup: parts.txtLookup,
     inspectCertificate,
@@ -69,7 +79,8 @@ export async function openService(cfg: Config, parts: EntryParts): Promise<Servi
 
   let timers: ReturnType<typeof setInterval>[] = [];
   const startJobs = async () => {
-    const every = (ms: number, what: string, job: () => Promise<unknown>) => setInterval(() => void job().catch((e) => console.error(`qoima: ${what} failed`, e)), ms);
+    const every = (ms: number, what: string, job: () => Promise<unknown>) =>
+      setInterval(() => void job().catch((e) => console.error(`qoima: ${what} failed`, e)), ms);
     await probe(db, nodeId);
     timers = [
       every(cfg.heartbeatMs, 'heartbeat', () => heartbeat(db, nodeId)),
@@ -100,7 +111,9 @@ export async function openService(cfg: Config, parts: EntryParts): Promise<Servi
   const firstAccount = async (endpoint: string) => {
     const created = await ensureFirstAccount({ db, box }, cfg, endpoint);
     if (!created) return;
-    console.log(`qoima: root user of the first account (also in ${cfg.dataDir}/root-credentials.json, mode 0600):`);
+    console.log(
+      `qoima: root user of the first account (also in ${cfg.dataDir}/root-credentials.json, mode 0600):`,
+    );
     console.log(`qoima:   access key id:     ${created.accessKeyId}`);
     console.log(`qoima:   secret access key: ${created.secretAccessKey}`);
   };

@@ -40,12 +40,14 @@ export async function serviceCertificate(files: Config['tls']): Promise<PemPair 
   let pem: PemPair;
   try {
     pem = { cert: await readFile(files.certFile, 'utf8'), key: await readFile(files.keyFile, 'utf8') };
-    if (!inspectCertificate(pem.cert, pem.key).keyMatches) throw new Error('the key is not the certificate\'s');
+    if (!inspectCertificate(pem.cert, pem.key).keyMatches)
+      throw new Error("the key is not the certificate's");
   } catch (e) {
     throw new ConfigError(`QOIMA_TLS_CERT / QOIMA_TLS_KEY: ${(e as Error).message}`);
   }
   const notAfter = Date.parse(new X509Certificate(pem.cert).validTo);
-  if (notAfter < Date.now()) console.error(`qoima: QOIMA_TLS_CERT expired on ${new Date(notAfter).toISOString()}`);
+  if (notAfter < Date.now())
+    console.error(`qoima: QOIMA_TLS_CERT expired on ${new Date(notAfter).toISOString()}`);
   return pem;
 }
 
@@ -63,8 +65,10 @@ export function logRefusedHandshakes(server: Server, hasOwnCertificate: boolean)
     if (lastLogged.size > 1000) lastLogged.clear();
     lastLogged.set(key, Date.now());
     const which = name ? `for ${name}` : 'without a server name';
-    console.error(`qoima: TLS handshake ${which} from ${socket.remoteAddress} refused: no certificate `
-      + '(attach one to the domain, or give the service its own: QOIMA_TLS_CERT and QOIMA_TLS_KEY)');
+    console.error(
+      `qoima: TLS handshake ${which} from ${socket.remoteAddress} refused: no certificate ` +
+        '(attach one to the domain, or give the service its own: QOIMA_TLS_CERT and QOIMA_TLS_KEY)',
+    );
   });
 }
 

@@ -58,7 +58,9 @@ interface Isolate {
 let isolate: Promise<Isolate> | null = null;
 
 async function setUp(env: Env): Promise<Isolate> {
-  const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const vars = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
   const cfg: Config = loadConfig(vars);
   if (!cfg.dbUrl) throw new Error('QOIMA_DB_URL is not set: on Workers metadata lives on a libSQL server');
   const rawKey = fromBase64(cfg.serverKey ?? '');
@@ -69,22 +71,37 @@ async function setUp(env: Env): Promise<Isolate> {
   const box = await SecretBox.create(rawKey);
   const tokens = new TokenService(db, box, cfg.issuer);
   await tokens.ensureKey();
-  const preset = cfg.rootAccessKey && cfg.rootSecretKey ? { accessKeyId: cfg.rootAccessKey, secretAccessKey: cfg.rootSecretKey } : null;
+  const preset =
+    cfg.rootAccessKey && cfg.rootSecretKey
+      ? { accessKeyId: cfg.rootAccessKey, secretAccessKey: cfg.rootSecretKey }
+      : null;
   await ensureRootAccount({ db, box }, preset, cfg.quotaDefaults);
   const nodeId = `worker_${randomBase32(12)}`;
   await heartbeat(db, nodeId);
   const store = new R2ChunkStore(env.CHUNKS);
-  const requestLog = new BatchingRequestLog(dbLogWriter(db, nodeId), nodeId, { ...cfg.log, flushMs: 0, warn: (m) => console.error(m) });
+  const requestLog = new BatchingRequestLog(dbLogWriter(db, nodeId), nodeId, {
+    ...cfg.log,
+    flushMs: 0,
+    warn: (m) => console.error(m),
+  });
   const prices = env.QOIMA_PRICES ? PriceList.parse(JSON.parse(env.QOIMA_PRICES)) : DEFAULT_PRICES;
   const billing = new Billing(db, prices, cfg.trialDays);
   const app = serviceApp(cfg, {
-    db, box, store, tokens, requestLog, nodeId,
+    db,
+    box,
+    store,
+    tokens,
+    requestLog,
+    nodeId,
     digests: workersDigests,
     operatorToken: env.QOIMA_OPERATOR_TOKEN ?? null,
     billing,
     txtLookup: dohTxtLookup(env.QOIMA_DOH_URL ?? 'https://cloudflare-dns.com/dns-query'),
     inspectCertificate: () => {
-      throw new S3Error('NotImplemented', 'On Workers, TLS for custom domains is Cloudflare\'s: add the domain to the worker in the Cloudflare dashboard.');
+      throw new S3Error(
+        'NotImplemented',
+        "On Workers, TLS for custom domains is Cloudflare's: add the domain to the worker in the Cloudflare dashboard.",
+      );
     },
     getClientAddress: (c) => c.req.header('cf-connecting-ip'),
     waitUntil: (c) => (work) => c.executionCtx.waitUntil(work),
@@ -121,7 +138,12 @@ export default {
       it = await isolateFor(env);
     } catch (e) {
       console.error('qoima: cannot start', e);
-      return errorResponse(new S3Error('ServiceUnavailable', 'The service is starting or misconfigured; try again shortly.'), request.method, new URL(request.url).pathname, crypto.randomUUID());
+      return errorResponse(
+        new S3Error('ServiceUnavailable', 'The service is starting or misconfigured; try again shortly.'),
+        request.method,
+        new URL(request.url).pathname,
+        crypto.randomUUID(),
+      );
     }
     it.beat(ctx);
     return it.app.fetch(request, env, ctx);

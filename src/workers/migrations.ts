@@ -35,7 +35,8 @@ const BUNDLED: Record<string, string> = {
 export function bundledMigrations(): Promise<Migration[]> {
   return loadMigrations(journal as Journal, async (tag) => {
     const sql = BUNDLED[tag];
-    if (sql === undefined) throw new Error(`migration ${tag} is not bundled: add it to src/workers/migrations.ts`);
+    if (sql === undefined)
+      throw new Error(`migration ${tag} is not bundled: add it to src/workers/migrations.ts`);
     return sql;
   });
 }

@@ -39,9 +39,17 @@ function have(cmd: string): boolean {
 function ensureTools() {
   const missing = ['nginx', 'wrk'].filter((c) => !have(c) && !(c === 'nginx' && have('/usr/sbin/nginx')));
   if (!missing.length) return;
-  if (process.getuid?.() !== 0) throw new Error(`bench needs ${missing.join(' and ')} (apt-get install ${missing.join(' ')})`);
+  if (process.getuid?.() !== 0)
+    throw new Error(`bench needs ${missing.join(' and ')} (apt-get install ${missing.join(' ')})`);
   console.error(`bench: installing ${missing.join(', ')} with apt-get ...`);
-  execFileSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`], { stdio: 'inherit' });
+  execFileSync(
+    'sh',
+    [
+      '-c',
+      `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`,
+    ],
+    { stdio: 'inherit' },
+  );
 }
 
 async function freePort(): Promise<number> {
@@ -68,16 +76,25 @@ async function randomFile(path: string, bytes: number) {
   );
 }
 
-async function startQoima(dataDir: string, port: number, extraEnv: Record<string, string> = {}): Promise<{ proc: ChildProcess; endpoint: string }> {
+async function startQoima(
+  dataDir: string,
+  port: number,
+  extraEnv: Record<string, string> = {},
+): Promise<{ proc: ChildProcess; endpoint: string }> {
   // the compiled server, as `npm start` runs it (npm run bench builds it first)
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server under load
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const proc = spawn(process.execPath, [...nodeArgs, 'dist/node/main.js'], {
     cwd: ROOT,
     env: {
-      ...process.env, QOIMA_PORT: String(port), QOIMA_DATA_DIR: dataDir, QOIMA_ROOT_ACCESS_KEY: CREDS.accessKeyId, QOIMA_ROOT_SECRET_KEY: CREDS.secretAccessKey,
+      ...process.env,
+      QOIMA_PORT: String(port),
+      QOIMA_DATA_DIR: dataDir,
+      QOIMA_ROOT_ACCESS_KEY: CREDS.accessKeyId,
+      QOIMA_ROOT_SECRET_KEY: CREDS.secretAccessKey,
       // the benchmark measures the server, not the fair-use limits
-      QOIMA_DEFAULT_REQUESTS_PER_SECOND: '10000000', QOIMA_DEFAULT_BYTES_PER_SECOND: String(1024 ** 4),
+      QOIMA_DEFAULT_REQUESTS_PER_SECOND: '10000000',
+      QOIMA_DEFAULT_BYTES_PER_SECOND: String(1024 ** 4),
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -97,7 +114,9 @@ async function startQoima(dataDir: string, port: number, extraEnv: Record<string
 async function startNginx(dir: string, root: string): Promise<{ proc: ChildProcess; endpoint: string }> {
   const port = await freePort();
   const conf = join(dir, 'nginx.conf');
-  await writeFile(conf, `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes auto;
+  await writeFile(
+    conf,
+    `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes auto;
 pid ${dir}/nginx.pid;
 error_log ${dir}/nginx-error.log;
 events { worker_connections 1024; }
@@ -109,12 +128,21 @@ http {
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
   server { listen 127.0.0.1:${port}; root ${root}; }
 }
-`);
+`,
+  );
   const bin = have('nginx') ? 'nginx' : '/usr/sbin/nginx';
-  const proc = spawn(bin, ['-c', conf, '-p', dir, '-g', 'daemon off;'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const proc = spawn(bin, ['-c', conf, '-p', dir, '-g', 'daemon off;'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
-    if (await fetch(`${endpoint}/`).then(() => true, () => false)) break;
+    if (
+      await fetch(`${endpoint}/`).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 50));
   }
   return { proc, endpoint };
@@ -127,7 +155,11 @@ interface WrkResult {
 
 function wrk(url: string, connections: number, seconds = SECONDS): WrkResult {
   const threads = Math.min(2, connections);
-  const out = execFileSync('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', url], { encoding: 'utf8' });
+  const out = execFileSync(
+    'wrk',
+    ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', url],
+    { encoding: 'utf8' },
+  );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const m = /Transfer\/sec:\s+([\d.]+)(B|KB|MB|GB)/.exec(out);
   const unit = { B: 1, KB: 1024, MB: MiB, GB: 1024 * MiB }[(m?.[2] ?? 'B') as 'B'];
@@ -174,7 +206,9 @@ async function getToNull(url: string): Promise<number> {
     request(url, (r) => {
       r.on('data', (d: Buffer) => (n += d.length));
       r.on('end', () => res());
-    }).on('error', rej).end();
+    })
+      .on('error', rej)
+      .end();
   });
   return n / ((performance.now() - t0) / 1000);
 }
@@ -197,7 +231,13 @@ async function main() {
   const procs: ChildProcess[] = [];
   try {
     console.error('bench: writing test files ...');
-    const files = { small: join(www, '4k.bin'), mid: join(www, '1m.bin'), big: join(www, '256m.bin'), put: join(work, '1g.bin'), huge: join(work, '2g.bin') };
+    const files = {
+      small: join(www, '4k.bin'),
+      mid: join(www, '1m.bin'),
+      big: join(www, '256m.bin'),
+      put: join(work, '1g.bin'),
+      huge: join(work, '2g.bin'),
+    };
     await randomFile(files.small, 4096);
     await randomFile(files.mid, MiB);
     await randomFile(files.big, 256 * MiB);
@@ -209,26 +249,62 @@ async function main() {
     procs.push(q.proc);
     const n = await startNginx(work, www);
     procs.push(n.proc);
-    const s3 = new S3Client({ endpoint: q.endpoint, region: 'us-east-1', credentials: CREDS, forcePathStyle: true });
+    const s3 = new S3Client({
+      endpoint: q.endpoint,
+      region: 'us-east-1',
+      credentials: CREDS,
+      forcePathStyle: true,
+    });
     await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
-    const url = (cmd: GetObjectCommand | PutObjectCommand) => getSignedUrl(s3, cmd, { expiresIn: 7 * 24 * 3600 });
-    for (const [key, path] of [['4k.bin', files.small], ['1m.bin', files.mid], ['256m.bin', files.big]] as const) {
+    const url = (cmd: GetObjectCommand | PutObjectCommand) =>
+      getSignedUrl(s3, cmd, { expiresIn: 7 * 24 * 3600 });
+    for (const [key, path] of [
+      ['4k.bin', files.small],
+      ['1m.bin', files.mid],
+      ['256m.bin', files.big],
+    ] as const) {
       await putFile(await url(new PutObjectCommand({ Bucket: 'bench', Key: key })), path);
     }
     const qurl = async (key: string) => url(new GetObjectCommand({ Bucket: 'bench', Key: key }));
 
     const rows: string[][] = [];
-    const row = (what: string, ours: string, base: string, ratio: number | null, goal: string, ok: boolean | null) =>
-      rows.push([what, ours, base, ratio === null ? '' : `${ratio.toFixed(2)}×`, goal, ok === null ? '' : ok ? 'met' : 'MISSED']);
+    const row = (
+      what: string,
+      ours: string,
+      base: string,
+      ratio: number | null,
+      goal: string,
+      ok: boolean | null,
+    ) =>
+      rows.push([
+        what,
+        ours,
+        base,
+        ratio === null ? '' : `${ratio.toFixed(2)}×`,
+        goal,
+        ok === null ? '' : ok ? 'met' : 'MISSED',
+      ]);
 
-    for (const [label, key, goal] of wanted('get-large') ? ([['1 MiB', '1m.bin', null], ['256 MiB', '256m.bin', 0.8]] as const) : []) {
+    for (const [label, key, goal] of wanted('get-large')
+      ? ([
+          ['1 MiB', '1m.bin', null],
+          ['256 MiB', '256m.bin', 0.8],
+        ] as const)
+      : []) {
       for (const clients of [1, 16]) {
         console.error(`bench: GET ${label}, ${clients} client(s) ...`);
         const seconds = key === '256m.bin' ? Math.max(SECONDS, 8) : SECONDS;
         const ours = wrk(await qurl(key), clients, seconds).bytesPerSec;
         const base = wrk(`${n.endpoint}/${key}`, clients, seconds).bytesPerSec;
         const ratio = ours / base;
-        row(`GET ${label}, ${clients} client${clients > 1 ? 's' : ''}`, fmtRate(ours), `nginx ${fmtRate(base)}`, ratio, goal ? `≥ ${goal}× nginx` : '', goal ? ratio >= goal : null);
+        row(
+          `GET ${label}, ${clients} client${clients > 1 ? 's' : ''}`,
+          fmtRate(ours),
+          `nginx ${fmtRate(base)}`,
+          ratio,
+          goal ? `≥ ${goal}× nginx` : '',
+          goal ? ratio >= goal : null,
+        );
       }
     }
 
@@ -236,7 +312,14 @@ async function main() {
       console.error('bench: GET 4 KiB, 64 connections ...');
       const ours4k = wrk(await qurl('4k.bin'), 64).requestsPerSec;
       const base4k = wrk(`${n.endpoint}/4k.bin`, 64).requestsPerSec;
-      row('GET 4 KiB, 64 connections', fmtRps(ours4k), `nginx ${fmtRps(base4k)}`, ours4k / base4k, '≥ 0.5× nginx', ours4k / base4k >= 0.5);
+      row(
+        'GET 4 KiB, 64 connections',
+        fmtRps(ours4k),
+        `nginx ${fmtRps(base4k)}`,
+        ours4k / base4k,
+        '≥ 0.5× nginx',
+        ours4k / base4k >= 0.5,
+      );
     }
 
     if (wanted('log')) {
@@ -244,8 +327,15 @@ async function main() {
       const quietPort = await freePort();
       const quiet = await startQoima(join(work, 'qoima-data'), quietPort, { QOIMA_REQUEST_LOG: '0' });
       procs.push(quiet.proc);
-      const quietS3 = new S3Client({ endpoint: quiet.endpoint, region: 'us-east-1', credentials: CREDS, forcePathStyle: true });
-      const quietUrl = await getSignedUrl(quietS3, new GetObjectCommand({ Bucket: 'bench', Key: '4k.bin' }), { expiresIn: 3600 });
+      const quietS3 = new S3Client({
+        endpoint: quiet.endpoint,
+        region: 'us-east-1',
+        credentials: CREDS,
+        forcePathStyle: true,
+      });
+      const quietUrl = await getSignedUrl(quietS3, new GetObjectCommand({ Bucket: 'bench', Key: '4k.bin' }), {
+        expiresIn: 3600,
+      });
       const loggedUrl = await qurl('4k.bin');
       // alternated, three rounds each, so drift on a shared machine falls on both sides alike
       let quiet4k = 0;
@@ -255,14 +345,31 @@ async function main() {
         logged4k += wrk(loggedUrl, 64).requestsPerSec / 3;
       }
       quiet.proc.kill('SIGTERM');
-      row('GET 4 KiB, request log on', fmtRps(logged4k), `log off ${fmtRps(quiet4k)}`, logged4k / quiet4k, '≥ 0.95× log off', logged4k / quiet4k >= 0.95);
+      row(
+        'GET 4 KiB, request log on',
+        fmtRps(logged4k),
+        `log off ${fmtRps(quiet4k)}`,
+        logged4k / quiet4k,
+        '≥ 0.95× log off',
+        logged4k / quiet4k >= 0.95,
+      );
     }
 
     if (wanted('put')) {
       console.error('bench: PUT 1 GiB ...');
       const sumSpeed = sha256sumSpeed(files.put, 1024 * MiB);
-      const putSpeed = await putFile(await url(new PutObjectCommand({ Bucket: 'bench', Key: '1g.bin' })), files.put);
-      row('PUT 1 GiB', fmtRate(putSpeed), `sha256sum ${fmtRate(sumSpeed)}`, putSpeed / sumSpeed, '≥ 0.7× sha256sum', putSpeed / sumSpeed >= 0.7);
+      const putSpeed = await putFile(
+        await url(new PutObjectCommand({ Bucket: 'bench', Key: '1g.bin' })),
+        files.put,
+      );
+      row(
+        'PUT 1 GiB',
+        fmtRate(putSpeed),
+        `sha256sum ${fmtRate(sumSpeed)}`,
+        putSpeed / sumSpeed,
+        '≥ 0.7× sha256sum',
+        putSpeed / sumSpeed >= 0.7,
+      );
     }
 
     if (wanted('rss')) {
@@ -275,10 +382,15 @@ async function main() {
         procs.push(q.proc);
       };
       await restart();
-      const rssPut = await peakRss(q.proc.pid!, async () => putFile(await url(new PutObjectCommand({ Bucket: 'bench', Key: '2g.bin' })), files.huge));
+      const rssPut = await peakRss(q.proc.pid!, async () =>
+        putFile(await url(new PutObjectCommand({ Bucket: 'bench', Key: '2g.bin' })), files.huge),
+      );
       await restart();
       const rssGet = await peakRss(q.proc.pid!, async () => getToNull(await qurl('2g.bin')));
-      for (const [what, v] of [['peak RSS, 2 GiB PUT', rssPut], ['peak RSS, 2 GiB GET', rssGet]] as const) {
+      for (const [what, v] of [
+        ['peak RSS, 2 GiB PUT', rssPut],
+        ['peak RSS, 2 GiB GET', rssGet],
+      ] as const) {
         row(what, `${(v / MiB).toFixed(0)} MiB`, '', null, '< 256 MiB', v < 256 * MiB);
       }
     }

@@ -11,7 +11,10 @@ export const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789';
 export function operator(endpoint: string, method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${endpoint}/admin/operator${path}`, {
     method,
-    headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${OPERATOR_TOKEN}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
 }

@@ -2,7 +2,12 @@
 import { signedFetch } from './s3.ts';
 import type { Creds } from './server.ts';
 
-export function api(srv: { endpoint: string; creds: Creds }, method: string, path: string, body?: unknown): Promise<Response> {
+export function api(
+  srv: { endpoint: string; creds: Creds },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Response> {
   const [p, q] = path.split('?') as [string, string | undefined];
   return signedFetch(srv.endpoint, srv.creds, {
     method,

@@ -190,16 +190,32 @@ export async function startCeph(opts: CephOptions = {}): Promise<RunningCeph> {
     if (id !== '0') throw new Error(`ceph: expected osd.0, got ${id}`);
     await cli('ceph-osd', ['--mkfs', '-i', '0', '--osd-uuid', osdUuid]);
     const osd = daemon('osd.0', 'ceph-osd', ['-i', '0']);
-    await until('the OSD did not come up', deadline, async () => {
-      const stat = JSON.parse(await cli('ceph', ['osd', 'stat', '-f', 'json'])) as { num_up_osds: number };
-      return stat.num_up_osds === 1;
-    }, logs, osd);
+    await until(
+      'the OSD did not come up',
+      deadline,
+      async () => {
+        const stat = JSON.parse(await cli('ceph', ['osd', 'stat', '-f', 'json'])) as { num_up_osds: number };
+        return stat.num_up_osds === 1;
+      },
+      logs,
+      osd,
+    );
     // radosgw makes its pools and default zone on first start, which takes most of the boot time
     await startGateway(deadline);
     const accessKeyId = `QCEPH${randomBytes(8).toString('hex').toUpperCase()}`;
     const secretAccessKey = randomBytes(24).toString('base64url');
-    await cli('radosgw-admin', ['user', 'create', '--uid', 'qoima', '--display-name', 'qoima',
-      '--access-key', accessKeyId, '--secret', secretAccessKey]);
+    await cli('radosgw-admin', [
+      'user',
+      'create',
+      '--uid',
+      'qoima',
+      '--display-name',
+      'qoima',
+      '--access-key',
+      accessKeyId,
+      '--secret',
+      secretAccessKey,
+    ]);
     return {
       endpoint,
       region: 'us-east-1',

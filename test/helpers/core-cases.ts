@@ -39,15 +39,30 @@ export function coreS3Cases(server: () => RunningServer): void {
     const c = client();
     await c.send(new CreateBucketCommand({ Bucket: 'rt-buckets' }));
     expect((await c.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name)).toContain('rt-buckets');
-    expect((await c.send(new HeadBucketCommand({ Bucket: 'rt-buckets' }))).$metadata.httpStatusCode).toBe(200);
-    expect((await c.send(new GetBucketLocationCommand({ Bucket: 'rt-buckets' }))).$metadata.httpStatusCode).toBe(200);
-    expect(await errorOf(c.send(new CreateBucketCommand({ Bucket: 'rt-buckets' })))).toMatchObject({ name: 'BucketAlreadyOwnedByYou', status: 409 });
-    expect(await errorOf(c.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })))).toMatchObject({ name: 'InvalidBucketName', status: 400 });
+    expect((await c.send(new HeadBucketCommand({ Bucket: 'rt-buckets' }))).$metadata.httpStatusCode).toBe(
+      200,
+    );
+    expect(
+      (await c.send(new GetBucketLocationCommand({ Bucket: 'rt-buckets' }))).$metadata.httpStatusCode,
+    ).toBe(200);
+    expect(await errorOf(c.send(new CreateBucketCommand({ Bucket: 'rt-buckets' })))).toMatchObject({
+      name: 'BucketAlreadyOwnedByYou',
+      status: 409,
+    });
+    expect(await errorOf(c.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })))).toMatchObject({
+      name: 'InvalidBucketName',
+      status: 400,
+    });
     await c.send(new PutObjectCommand({ Bucket: 'rt-buckets', Key: 'x', Body: 'x' }));
-    expect(await errorOf(c.send(new DeleteBucketCommand({ Bucket: 'rt-buckets' })))).toMatchObject({ name: 'BucketNotEmpty', status: 409 });
+    expect(await errorOf(c.send(new DeleteBucketCommand({ Bucket: 'rt-buckets' })))).toMatchObject({
+      name: 'BucketNotEmpty',
+      status: 409,
+    });
     await c.send(new DeleteObjectCommand({ Bucket: 'rt-buckets', Key: 'x' }));
     await c.send(new DeleteBucketCommand({ Bucket: 'rt-buckets' }));
-    expect(await errorOf(c.send(new HeadBucketCommand({ Bucket: 'rt-buckets' })))).toMatchObject({ status: 404 });
+    expect(await errorOf(c.send(new HeadBucketCommand({ Bucket: 'rt-buckets' })))).toMatchObject({
+      status: 404,
+    });
   });
 
   it('puts, gets, heads and deletes objects byte for byte, with their metadata', async () => {
@@ -55,17 +70,34 @@ export function coreS3Cases(server: () => RunningServer): void {
     await c.send(new CreateBucketCommand({ Bucket: 'rt-objects' }));
     // larger than a chunk (4 MiB), so it is stored as several
     const body = new Uint8Array(randomBytes(9 * 1024 * 1024 + 123));
-    const put = await c.send(new PutObjectCommand({ Bucket: 'rt-objects', Key: 'dir/big.bin', Body: body, ContentType: 'application/x-test', Metadata: { owner: 'tests' } }));
+    const put = await c.send(
+      new PutObjectCommand({
+        Bucket: 'rt-objects',
+        Key: 'dir/big.bin',
+        Body: body,
+        ContentType: 'application/x-test',
+        Metadata: { owner: 'tests' },
+      }),
+    );
     const head = await c.send(new HeadObjectCommand({ Bucket: 'rt-objects', Key: 'dir/big.bin' }));
-    expect(head).toMatchObject({ ContentLength: body.length, ContentType: 'application/x-test', ETag: put.ETag, Metadata: { owner: 'tests' } });
+    expect(head).toMatchObject({
+      ContentLength: body.length,
+      ContentType: 'application/x-test',
+      ETag: put.ETag,
+      Metadata: { owner: 'tests' },
+    });
     const got = await c.send(new GetObjectCommand({ Bucket: 'rt-objects', Key: 'dir/big.bin' }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.from(body))).toBe(true);
     await c.send(new PutObjectCommand({ Bucket: 'rt-objects', Key: 'small.txt', Body: 'hello, runtime' }));
     const small = await c.send(new GetObjectCommand({ Bucket: 'rt-objects', Key: 'small.txt' }));
     expect(await small.Body!.transformToString()).toBe('hello, runtime');
     await c.send(new DeleteObjectCommand({ Bucket: 'rt-objects', Key: 'dir/big.bin' }));
-    expect(await errorOf(c.send(new GetObjectCommand({ Bucket: 'rt-objects', Key: 'dir/big.bin' })))).toMatchObject({ name: 'NoSuchKey', status: 404 });
-    expect(await errorOf(c.send(new GetObjectCommand({ Bucket: 'rt-no-such-bucket', Key: 'a' })))).toMatchObject({ name: 'NoSuchBucket', status: 404 });
+    expect(
+      await errorOf(c.send(new GetObjectCommand({ Bucket: 'rt-objects', Key: 'dir/big.bin' }))),
+    ).toMatchObject({ name: 'NoSuchKey', status: 404 });
+    expect(
+      await errorOf(c.send(new GetObjectCommand({ Bucket: 'rt-no-such-bucket', Key: 'a' }))),
+    ).toMatchObject({ name: 'NoSuchBucket', status: 404 });
   });
 
   it('lists with prefix, delimiter and continuation', async () => {
@@ -79,7 +111,14 @@ export function coreS3Cases(server: () => RunningServer): void {
     const page1 = await c.send(new ListObjectsV2Command({ Bucket: 'rt-list', Prefix: 'a/', MaxKeys: 2 }));
     expect(page1.Contents?.map((o) => o.Key)).toEqual(['a/1', 'a/2']);
     expect(page1.IsTruncated).toBe(true);
-    const page2 = await c.send(new ListObjectsV2Command({ Bucket: 'rt-list', Prefix: 'a/', MaxKeys: 2, ContinuationToken: page1.NextContinuationToken }));
+    const page2 = await c.send(
+      new ListObjectsV2Command({
+        Bucket: 'rt-list',
+        Prefix: 'a/',
+        MaxKeys: 2,
+        ContinuationToken: page1.NextContinuationToken,
+      }),
+    );
     expect(page2.Contents?.map((o) => o.Key)).toEqual(['a/3']);
     expect(page2.IsTruncated).toBe(false);
   });
@@ -88,20 +127,30 @@ export function coreS3Cases(server: () => RunningServer): void {
     const c = client();
     await c.send(new CreateBucketCommand({ Bucket: 'rt-range' }));
     await c.send(new PutObjectCommand({ Bucket: 'rt-range', Key: 'digits', Body: '0123456789' }));
-    const part = await c.send(new GetObjectCommand({ Bucket: 'rt-range', Key: 'digits', Range: 'bytes=2-5' }));
+    const part = await c.send(
+      new GetObjectCommand({ Bucket: 'rt-range', Key: 'digits', Range: 'bytes=2-5' }),
+    );
     expect(part.$metadata.httpStatusCode).toBe(206);
     expect(part.ContentRange).toBe('bytes 2-5/10');
     expect(await part.Body!.transformToString()).toBe('2345');
     const tail = await c.send(new GetObjectCommand({ Bucket: 'rt-range', Key: 'digits', Range: 'bytes=-3' }));
     expect(await tail.Body!.transformToString()).toBe('789');
-    expect(await errorOf(c.send(new GetObjectCommand({ Bucket: 'rt-range', Key: 'digits', Range: 'bytes=20-30' })))).toMatchObject({ name: 'InvalidRange', status: 416 });
+    expect(
+      await errorOf(
+        c.send(new GetObjectCommand({ Bucket: 'rt-range', Key: 'digits', Range: 'bytes=20-30' })),
+      ),
+    ).toMatchObject({ name: 'InvalidRange', status: 416 });
   });
 
   it('serves a presigned GET to a plain HTTP client, and refuses it once tampered with', async () => {
     const c = client();
     await c.send(new CreateBucketCommand({ Bucket: 'rt-presign' }));
-    await c.send(new PutObjectCommand({ Bucket: 'rt-presign', Key: 'file name.txt', Body: 'shared by link' }));
-    const url = await getSignedUrl(c, new GetObjectCommand({ Bucket: 'rt-presign', Key: 'file name.txt' }), { expiresIn: 300 });
+    await c.send(
+      new PutObjectCommand({ Bucket: 'rt-presign', Key: 'file name.txt', Body: 'shared by link' }),
+    );
+    const url = await getSignedUrl(c, new GetObjectCommand({ Bucket: 'rt-presign', Key: 'file name.txt' }), {
+      expiresIn: 300,
+    });
     const res = await fetch(url);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('shared by link');

@@ -25,7 +25,8 @@ export async function migratedDb(dir: string, only?: Migration[]): Promise<{ cli
 export async function logRows(dataDir: string, where = '1 = 1'): Promise<Record<string, unknown>[]> {
   const c = createClient({ url: `file:${join(dataDir, 'qoima.db')}` });
   try {
-    return (await c.execute(`SELECT * FROM request_log WHERE ${where} ORDER BY id`)).rows as unknown as Record<string, unknown>[];
+    return (await c.execute(`SELECT * FROM request_log WHERE ${where} ORDER BY id`))
+      .rows as unknown as Record<string, unknown>[];
   } finally {
     c.close();
   }

@@ -27,7 +27,7 @@ export async function startFakeDns(): Promise<FakeDns> {
     const [name, end] = readName(msg, 12);
     const qtype = msg.readUInt16BE(end);
     const question = msg.subarray(12, end + 4);
-    const records = qtype === 16 ? txt.get(name) ?? [] : [];
+    const records = qtype === 16 ? (txt.get(name) ?? []) : [];
     const header = Buffer.alloc(12);
     msg.copy(header, 0, 0, 2); // id
     header.writeUInt16BE(0x8400 | (records.length || txt.has(name) ? 0 : 3), 2); // response, authoritative, NXDOMAIN when unknown

@@ -11,8 +11,11 @@ export interface UploadForm {
 }
 
 /** The fields of an upload form for `bucket` (POST /admin/buckets/{b}/presigned-post). */
-export async function uploadForm(srv: { endpoint: string; creds: Creds }, bucket: string,
-  body: Record<string, unknown>): Promise<UploadForm> {
+export async function uploadForm(
+  srv: { endpoint: string; creds: Creds },
+  bucket: string,
+  body: Record<string, unknown>,
+): Promise<UploadForm> {
   const res = await api(srv, 'POST', `/admin/buckets/${bucket}/presigned-post`, body);
   if (res.status !== 200) throw new Error(`presigned-post answered ${res.status}: ${await res.text()}`);
   return res.json() as Promise<UploadForm>;
@@ -26,8 +29,11 @@ export interface FilePart {
 }
 
 /** A multipart/form-data body: the fields in order, then the file part; UTF-8 throughout. */
-export function multipart(fields: [string, string][], file: FilePart,
-  boundary = 'qoimaFormBoundary7MA4YWxk'): { body: Uint8Array; contentType: string } {
+export function multipart(
+  fields: [string, string][],
+  file: FilePart,
+  boundary = 'qoimaFormBoundary7MA4YWxk',
+): { body: Uint8Array; contentType: string } {
   let text = '';
   const part = (disposition: string) => `--${boundary}\r\nContent-Disposition: form-data; ${disposition}\r\n`;
   for (const [name, value] of fields) text += `${part(`name="${name}"`)}\r\n${value}\r\n`;
@@ -38,9 +44,16 @@ export function multipart(fields: [string, string][], file: FilePart,
 }
 
 /** Posts `form` with extra fields and the file part as given. */
-export function postForm(form: UploadForm, file: FilePart = {}, extra: [string,
-  string][] = []): Promise<Response> {
+export function postForm(
+  form: UploadForm,
+  file: FilePart = {},
+  extra: [string, string][] = [],
+): Promise<Response> {
   const { body, contentType } = multipart([...Object.entries(form.fields), ...extra], file);
-  return fetch(form.url, { method: 'POST', body: body as BodyInit, headers: { 'content-type': contentType },
-    redirect: 'manual' });
+  return fetch(form.url, {
+    method: 'POST',
+    body: body as BodyInit,
+    headers: { 'content-type': contentType },
+    redirect: 'manual',
+  });
 }

@@ -14,7 +14,7 @@ export const CANARY_BUCKET = 'canary-of-b';
 /** Each of the first account's buckets starts with this object. */
 export const KNOWN = { key: 'known.txt', body: 'known bytes' };
 const CANARY_KEY = 'secret.txt';
-const CANARY_BODY = 'the other account\'s bytes';
+const CANARY_BODY = "the other account's bytes";
 
 export interface FuzzServer {
   srv: RunningServer;
@@ -34,13 +34,21 @@ export async function startFuzzServer(buckets: string[]): Promise<FuzzServer> {
     await mine.send(new CreateBucketCommand({ Bucket: b }));
     await mine.send(new PutObjectCommand({ Bucket: b, Key: KNOWN.key, Body: KNOWN.body }));
   }
-  const made = JSON.parse(await admin(srv.dataDir, ['accounts', 'create', '--name', 'canary',
-    '--json'])) as Creds;
+  const made = JSON.parse(
+    await admin(srv.dataDir, ['accounts', 'create', '--name', 'canary', '--json']),
+  ) as Creds;
   const other = { accessKeyId: made.accessKeyId, secretAccessKey: made.secretAccessKey };
   const theirs = s3(srv.endpoint, other);
   await theirs.send(new CreateBucketCommand({ Bucket: CANARY_BUCKET }));
-  await theirs.send(new PutObjectCommand({ Bucket: CANARY_BUCKET, Key: CANARY_KEY, Body: CANARY_BODY,
-    ContentType: 'text/plain', Metadata: { owner: 'b' } }));
+  await theirs.send(
+    new PutObjectCommand({
+      Bucket: CANARY_BUCKET,
+      Key: CANARY_KEY,
+      Body: CANARY_BODY,
+      ContentType: 'text/plain',
+      Metadata: { owner: 'b' },
+    }),
+  );
   const read = () => signedFetch(srv.endpoint, other, { path: `/${CANARY_BUCKET}/${CANARY_KEY}` });
   const first = await read();
   const etag = first.headers.get('etag');
@@ -48,9 +56,12 @@ export async function startFuzzServer(buckets: string[]): Promise<FuzzServer> {
   await first.arrayBuffer();
   const checkCanary = async () => {
     const res = await read();
-    expect(res.status, 'the other account\'s object can still be read').toBe(200);
-    expect([res.headers.get('etag'), res.headers.get('last-modified'),
-      res.headers.get('x-amz-meta-owner')]).toEqual([etag, lastModified, 'b']);
+    expect(res.status, "the other account's object can still be read").toBe(200);
+    expect([
+      res.headers.get('etag'),
+      res.headers.get('last-modified'),
+      res.headers.get('x-amz-meta-owner'),
+    ]).toEqual([etag, lastModified, 'b']);
     expect(await res.text()).toBe(CANARY_BODY);
   };
   return {

@@ -13,39 +13,123 @@ const SCALE = Number(process.env.QOIMA_FUZZ_RUNS ?? 1);
  * fc.assert with the suite's seed; on failure the seed, fast-check's replay path and the
  * counterexample are printed (fast-check's message carries them too).
  */
-export async function fuzz<T>(name: string, arb: fc.Arbitrary<T>, numRuns: number,
-  check: (value: T) => Promise<void>): Promise<void> {
+export async function fuzz<T>(
+  name: string,
+  arb: fc.Arbitrary<T>,
+  numRuns: number,
+  check: (value: T) => Promise<void>,
+): Promise<void> {
   try {
-    await fc.assert(fc.asyncProperty(arb, check), { seed: FUZZ_SEED, numRuns: Math.max(1,
-      Math.round(numRuns * SCALE)) });
+    await fc.assert(fc.asyncProperty(arb, check), {
+      seed: FUZZ_SEED,
+      numRuns: Math.max(1, Math.round(numRuns * SCALE)),
+    });
   } catch (e) {
     const replay = `QOIMA_FUZZ_SEED=${FUZZ_SEED} npx vitest run <this file>`;
-    console.error(`fuzz "${name}" failed with seed ${FUZZ_SEED} (replay: ${replay})\n${String(e).slice(0, 4000)}`);
+    console.error(
+      `fuzz "${name}" failed with seed ${FUZZ_SEED} (replay: ${replay})\n${String(e).slice(0, 4000)}`,
+    );
     throw e;
   }
 }
 
 /** Characters that break parsers: controls, Latin-1 high bytes, beyond Latin-1, lone surrogates, syntax. */
 const NASTY_CHARS = [
-  '\0', '\x01', '\x07', '\b', '\t', '\n', '\v', '\f', '\r', '\x1b', '\x7f', '\x80', '\x85', '\xa0', '\xe9',
-    '\xff',
-  'Ā', 'я', '€', '\u2028', '\ufeff', '\uffff', '\ud800', '\udfff', '😀',
-  ' ', '%', '+', '&', '=', '?', '/', '\\', '"', "'", '<', '>', '$', '{', '}', '*', ',', ';', ':', '@', '.',
-    '#', '-', '[', ']',
+  '\0',
+  '\x01',
+  '\x07',
+  '\b',
+  '\t',
+  '\n',
+  '\v',
+  '\f',
+  '\r',
+  '\x1b',
+  '\x7f',
+  '\x80',
+  '\x85',
+  '\xa0',
+  '\xe9',
+  '\xff',
+  'Ā',
+  'я',
+  '€',
+  '\u2028',
+  '\ufeff',
+  '\uffff',
+  '\ud800',
+  '\udfff',
+  '😀',
+  ' ',
+  '%',
+  '+',
+  '&',
+  '=',
+  '?',
+  '/',
+  '\\',
+  '"',
+  "'",
+  '<',
+  '>',
+  '$',
+  '{',
+  '}',
+  '*',
+  ',',
+  ';',
+  ':',
+  '@',
+  '.',
+  '#',
+  '-',
+  '[',
+  ']',
 ];
 
 const nastyChar = fc.constantFrom(...NASTY_CHARS);
-const anyChar = fc.oneof({ weight: 3, arbitrary: fc.string({ minLength: 1, maxLength: 1 }) }, { weight: 2,
-  arbitrary: nastyChar });
+const anyChar = fc.oneof(
+  { weight: 3, arbitrary: fc.string({ minLength: 1, maxLength: 1 }) },
+  { weight: 2, arbitrary: nastyChar },
+);
 
 /** Values known to trip servers. */
 const KNOWN = [
-  '', ' ', '.', '..', '../..', '/', '//', '%', '%zz', '%00', '%ED%A0%80', '%C0%AF', '${filename}', '*',
-    'null', 'undefined',
-  '__proto__', 'constructor', 'a@b.c', 'bytes=0-0', 'bytes=-1', '"etag"', 'W/"x"', '1e999', '-1',
-    '99999999999999999999',
-  'NaN', '<a>', '&amp;', '&#0;', '&#xD800;', ']]>', '\r\nx-injected: 1', 'Mon, 01 Jan 2024 00:00:00 GMT',
-    'text/plain; charset=utf-8',
+  '',
+  ' ',
+  '.',
+  '..',
+  '../..',
+  '/',
+  '//',
+  '%',
+  '%zz',
+  '%00',
+  '%ED%A0%80',
+  '%C0%AF',
+  '${filename}',
+  '*',
+  'null',
+  'undefined',
+  '__proto__',
+  'constructor',
+  'a@b.c',
+  'bytes=0-0',
+  'bytes=-1',
+  '"etag"',
+  'W/"x"',
+  '1e999',
+  '-1',
+  '99999999999999999999',
+  'NaN',
+  '<a>',
+  '&amp;',
+  '&#0;',
+  '&#xD800;',
+  ']]>',
+  '\r\nx-injected: 1',
+  'Mon, 01 Jan 2024 00:00:00 GMT',
+  'text/plain; charset=utf-8',
 ];
 
 /**
@@ -53,11 +137,16 @@ const KNOWN = [
  * (what makes a backtracking pattern or a quadratic loop show its cost).
  */
 export function hostileText(max = 16_000): fc.Arbitrary<string> {
-  const runs = fc.tuple(fc.string({ unit: anyChar, maxLength: 3 }), fc.string({ unit: anyChar, minLength: 1,
-    maxLength: 4 }), fc.integer({ min: 64, max: Math.max(64, max) }), fc.string({ unit: anyChar,
-    maxLength: 3 }))
-    .map(([pre, pattern, n, post]) => (pre + pattern.repeat(Math.ceil(n / pattern.length)) + post).slice(0,
-      max));
+  const runs = fc
+    .tuple(
+      fc.string({ unit: anyChar, maxLength: 3 }),
+      fc.string({ unit: anyChar, minLength: 1, maxLength: 4 }),
+      fc.integer({ min: 64, max: Math.max(64, max) }),
+      fc.string({ unit: anyChar, maxLength: 3 }),
+    )
+    .map(([pre, pattern, n, post]) =>
+      (pre + pattern.repeat(Math.ceil(n / pattern.length)) + post).slice(0, max),
+    );
   return fc.oneof(
     { weight: 4, arbitrary: fc.string({ unit: anyChar, maxLength: 40 }) },
     { weight: 2, arbitrary: fc.constantFrom(...KNOWN) },
@@ -74,8 +163,11 @@ export function headerText(max = 8_000): fc.Arbitrary<string> {
 }
 
 /** A header name (token) for x-amz-meta-* and friends. */
-export const tokenText = fc.string({ unit: fc.constantFrom(...'abcxyz0129-_.!#$%&\'*+^`|~'), minLength: 1,
-  maxLength: 20 });
+export const tokenText = fc.string({
+  unit: fc.constantFrom(..."abcxyz0129-_.!#$%&'*+^`|~"),
+  minLength: 1,
+  maxLength: 20,
+});
 
 /** A request target's piece as a client would send it: percent-encoded UTF-8 (or raw junk escapes). */
 export function encodedPiece(text: string): string {
@@ -102,8 +194,8 @@ export async function expectSane(res: Response, context: string): Promise<string
   if (res.status >= 400 && body !== '') {
     const type = res.headers.get('content-type') ?? '';
     if (type.includes('xml')) expect(body, where).toMatch(/<Error><Code>[A-Za-z]+<\/Code><Message>/);
-    else if (type.includes('json')) expect(JSON.parse(body).error?.code ?? JSON.parse(body).error?.message,
-      where).toBeTruthy();
+    else if (type.includes('json'))
+      expect(JSON.parse(body).error?.code ?? JSON.parse(body).error?.message, where).toBeTruthy();
     else expect(type, where).toMatch(/html/);
   }
   return body;

@@ -29,8 +29,11 @@ async function probed<T>(endpoint: string, send: () => Promise<T>): Promise<{ re
  * measured again before it counts (up to three times): a super-linear input stalls every time, a
  * busy machine does not.
  */
-export async function withoutStall<T>(endpoint: string, send: () => Promise<T>,
-  what = 'the request'): Promise<T> {
+export async function withoutStall<T>(
+  endpoint: string,
+  send: () => Promise<T>,
+  what = 'the request',
+): Promise<T> {
   const seen: number[] = [];
   for (let attempt = 0; attempt < 3; attempt++) {
     const { result, slowest } = await probed(endpoint, send);

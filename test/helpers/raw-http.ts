@@ -26,33 +26,48 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
 
 export async function rawRequest(endpoint: string, creds: Creds | null, r: RawSend): Promise<Response> {
   const url = new URL(endpoint);
-  const query = Object.fromEntries(Object.entries(r.query ?? {}).map(([k, v]) => [wellFormed(k),
-    wellFormed(v)]));
+  const query = Object.fromEntries(
+    Object.entries(r.query ?? {}).map(([k, v]) => [wellFormed(k), wellFormed(v)]),
+  );
   let req = new HttpRequest({
-    method: r.method ?? 'GET', protocol: url.protocol, hostname: url.hostname, port: Number(url.port),
-      path: r.path, query,
-    headers: { host: url.host, ...(r.headers ?? {}) }, body: r.body,
+    method: r.method ?? 'GET',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: r.path,
+    query,
+    headers: { host: url.host, ...(r.headers ?? {}) },
+    body: r.body,
   });
   if (creds) req = (await signer(creds).sign(req)) as HttpRequest;
   const qs = Object.entries(req.query as Record<string, string>)
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join('&');
   const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body ? Buffer.from(r.body) : undefined;
   const headers: Record<string, string> = { ...(req.headers as Record<string, string>) };
   if (body) headers['content-length'] = String(body.length);
   return new Promise((resolve, reject) => {
-    const out = request({ host: url.hostname, port: url.port, method: req.method,
-      path: `${r.path}${qs ? `?${qs}` : ''}`, headers }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => {
-        const h = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k,
-          Array.isArray(v) ? v.join(', ') : v);
-        const status = res.statusCode ?? 0;
-        resolve(new Response(NULL_BODY.has(status) ? null : Buffer.concat(parts), { status, headers: h }));
-      });
-      res.on('error', reject);
-    });
+    const out = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: req.method,
+        path: `${r.path}${qs ? `?${qs}` : ''}`,
+        headers,
+      },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d: Buffer) => parts.push(d));
+        res.on('end', () => {
+          const h = new Headers();
+          for (const [k, v] of Object.entries(res.headers))
+            if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+          const status = res.statusCode ?? 0;
+          resolve(new Response(NULL_BODY.has(status) ? null : Buffer.concat(parts), { status, headers: h }));
+        });
+        res.on('error', reject);
+      },
+    );
     out.on('error', reject);
     out.end(body);
   });

@@ -9,11 +9,25 @@ import type { Creds } from './server.ts';
 export const REGION = 'us-east-1';
 
 export function s3(endpoint: string, creds: Creds, extra: Partial<S3ClientConfig> = {}): S3Client {
-  return new S3Client({ endpoint, region: REGION, credentials: creds, forcePathStyle: true, maxAttempts: 1, ...extra });
+  return new S3Client({
+    endpoint,
+    region: REGION,
+    credentials: creds,
+    forcePathStyle: true,
+    maxAttempts: 1,
+    ...extra,
+  });
 }
 
 export function signer(creds: Creds): SignatureV4 {
-  return new SignatureV4({ credentials: creds, region: REGION, service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false, applyChecksum: true });
+  return new SignatureV4({
+    credentials: creds,
+    region: REGION,
+    service: 's3',
+    sha256: Hash.bind(null, 'sha256'),
+    uriEscapePath: false,
+    applyChecksum: true,
+  });
 }
 
 export interface RawRequest {
@@ -28,7 +42,11 @@ export interface RawRequest {
 }
 
 /** A request signed with SigV4 in the Authorization header: its URL and the headers to send (no Host). */
-export async function signRequest(endpoint: string, creds: Creds | null, r: RawRequest): Promise<{ url: string; method: string; headers: Record<string, string> }> {
+export async function signRequest(
+  endpoint: string,
+  creds: Creds | null,
+  r: RawRequest,
+): Promise<{ url: string; method: string; headers: Record<string, string> }> {
   const url = new URL(endpoint);
   const headers: Record<string, string> = { host: url.host, ...(r.headers ?? {}) };
   if (r.payloadHash) headers['x-amz-content-sha256'] = r.payloadHash;
@@ -53,7 +71,10 @@ export async function signRequest(endpoint: string, creds: Creds | null, r: RawR
 export async function signedFetch(endpoint: string, creds: Creds | null, r: RawRequest): Promise<Response> {
   const { url, method, headers } = await signRequest(endpoint, creds, r);
   return fetch(url, {
-    method, headers, body: r.body as BodyInit | undefined, ...(r.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+    method,
+    headers,
+    body: r.body as BodyInit | undefined,
+    ...(r.body instanceof ReadableStream ? { duplex: 'half' } : {}),
   } as RequestInit);
 }
 
@@ -61,16 +82,34 @@ export async function signedFetch(endpoint: string, creds: Creds | null, r: RawR
 export async function presign(
   endpoint: string,
   creds: Creds,
-  r: { method?: string; path: string; expiresIn: number; signingDate?: Date; query?: Record<string, string>; headers?: Record<string, string> },
+  r: {
+    method?: string;
+    path: string;
+    expiresIn: number;
+    signingDate?: Date;
+    query?: Record<string, string>;
+    headers?: Record<string, string>;
+  },
 ): Promise<string> {
   const url = new URL(endpoint);
   const req = new HttpRequest({
-    method: r.method ?? 'GET', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: r.path, query: r.query ?? {},
+    method: r.method ?? 'GET',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: r.path,
+    query: r.query ?? {},
     headers: { host: url.host, ...(r.headers ?? {}) },
   });
-  const presigner = new S3RequestPresigner({ credentials: creds, region: REGION, sha256: Hash.bind(null, 'sha256') });
+  const presigner = new S3RequestPresigner({
+    credentials: creds,
+    region: REGION,
+    sha256: Hash.bind(null, 'sha256'),
+  });
   const signed = await presigner.presign(req, { expiresIn: r.expiresIn, signingDate: r.signingDate });
-  const qs = Object.entries(signed.query as Record<string, string>).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+  const qs = Object.entries(signed.query as Record<string, string>)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join('&');
   return `${url.origin}${signed.path}?${qs}`;
 }
 

@@ -32,7 +32,9 @@ export interface RunningServer {
 
 /** Tests drive the server hard (and are refused often, from one address); the fair-use limits get their own tests. */
 const TEST_LIMITS = {
-  QOIMA_DEFAULT_REQUESTS_PER_SECOND: '1000000', QOIMA_DEFAULT_BYTES_PER_SECOND: String(1024 ** 4), QOIMA_CLIENT_REFUSALS_PER_SECOND: '1000000',
+  QOIMA_DEFAULT_REQUESTS_PER_SECOND: '1000000',
+  QOIMA_DEFAULT_BYTES_PER_SECOND: String(1024 ** 4),
+  QOIMA_CLIENT_REFUSALS_PER_SECOND: '1000000',
   QOIMA_CONSOLE_FAILURES_PER_ADDRESS: '1000000',
 };
 
@@ -41,7 +43,20 @@ export type Runtime = 'node' | 'deno' | 'workers';
 /** How each runtime's server is started (the npm scripts' commands). */
 const COMMANDS: Record<Runtime, (args: string[]) => [string, string[]]> = {
   node: (args) => [process.execPath, ['--import', 'tsx', 'src/node/main.ts', ...args]],
-  deno: (args) => [join(ROOT, 'node_modules/.bin/deno'), ['run', '--allow-net', '--allow-read', '--allow-write', '--allow-env', '--allow-ffi', '--allow-sys', 'src/deno/main.ts', ...args]],
+  deno: (args) => [
+    join(ROOT, 'node_modules/.bin/deno'),
+    [
+      'run',
+      '--allow-net',
+      '--allow-read',
+      '--allow-write',
+      '--allow-env',
+      '--allow-ffi',
+      '--allow-sys',
+      'src/deno/main.ts',
+      ...args,
+    ],
+  ],
   workers: (args) => [process.execPath, ['--import', 'tsx', 'src/node/dev-workers.ts', ...args]],
 };
 
@@ -82,7 +97,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const endpoint = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), opts.runtime === 'workers' ? 150_000 : 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start:\n${out}`)),
+      opts.runtime === 'workers' ? 150_000 : 30_000,
+    );
     const check = () => {
       const m = /ready on (http:\/\/\S+)/.exec(out);
       if (m) {
@@ -96,10 +114,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       reject(new Error(`server exited (${code}) before it was ready:\n${out}`));
     });
   });
-  const saved = await readFile(join(dataDir, 'root-credentials.json'), 'utf8').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT' && opts.credentialsOptional) return '{"accessKeyId": "", "secretAccessKey": ""}';
-    throw e;
-  });
+  const saved = await readFile(join(dataDir, 'root-credentials.json'), 'utf8').catch(
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' && opts.credentialsOptional)
+        return '{"accessKeyId": "", "secretAccessKey": ""}';
+      throw e;
+    },
+  );
   const creds = JSON.parse(saved) as Creds;
   const https = /https on port (\d+)/.exec(out);
   return {
@@ -126,7 +147,11 @@ export async function removeDir(dir: string): Promise<void> {
 }
 
 /** Runs the admin CLI on a data directory; resolves with stdout (rejects on a non-zero exit). */
-export async function admin(dataDir: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+export async function admin(
+  dataDir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<string> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/node/admin.ts', ...args], {
     cwd: ROOT,
     env: { ...process.env, QOIMA_DATA_DIR: dataDir, ...TEST_LIMITS, ...env },

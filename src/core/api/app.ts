@@ -4,7 +4,12 @@
  * `curl --aws-sigv4` works); errors are JSON with the S3 error code and status.
  */
 import { Hono, type Context } from 'hono';
-import { type AccountPrincipal, type Credential, type PayloadCheck, authenticate } from '../auth/authenticate.ts';
+import {
+  type AccountPrincipal,
+  type Credential,
+  type PayloadCheck,
+  authenticate,
+} from '../auth/authenticate.ts';
 import { parseQuery } from '../auth/sigv4.ts';
 import type { Db } from '../db/index.ts';
 import type { Digests } from '../digests.ts';
@@ -86,7 +91,18 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
     if (record) record.errorCode = e.code;
     return c.json({ error: { code: e.code, message: e.message, requestId } }, e.status as 400);
   });
-  app.notFound((c) => c.json({ error: { code: 'NoSuchKey', message: `No API route ${c.req.method} ${c.req.path}.`, requestId: c.get('requestId') ?? '' } }, 404));
+  app.notFound((c) =>
+    c.json(
+      {
+        error: {
+          code: 'NoSuchKey',
+          message: `No API route ${c.req.method} ${c.req.path}.`,
+          requestId: c.get('requestId') ?? '',
+        },
+      },
+      404,
+    ),
+  );
 
   app.use('*', async (c, next) => {
     const env = c.env as InProcess | undefined;
@@ -116,7 +132,8 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
     const ctx = c as ApiContext;
     if (c.req.path.startsWith('/admin/operator/')) {
       const given = (c.req.header('authorization') ?? '').replace(/^Bearer\s+/i, '');
-      if (!deps.operatorToken || !timingSafeEqual(given, deps.operatorToken)) throw new S3Error('AccessDenied', 'The operator API needs the operator token.');
+      if (!deps.operatorToken || !timingSafeEqual(given, deps.operatorToken))
+        throw new S3Error('AccessDenied', 'The operator API needs the operator token.');
       record.auth = 'operator';
       ctx.set('payload', { kind: 'none' });
       return;
@@ -124,11 +141,26 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
     const raw = rawTargetOf(c);
     const q = raw.indexOf('?');
     const auth = await authenticate(
-      { method: c.req.method, rawPath: q >= 0 ? raw.slice(0, q) : raw, query: parseQuery(q >= 0 ? raw.slice(q + 1) : ''), headers: c.req.raw.headers },
-      { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential, verifyToken: (t) => deps.tokens.verify(t) },
+      {
+        method: c.req.method,
+        rawPath: q >= 0 ? raw.slice(0, q) : raw,
+        query: parseQuery(q >= 0 ? raw.slice(q + 1) : ''),
+        headers: c.req.raw.headers,
+      },
+      {
+        digests: deps.digests,
+        region: deps.region,
+        lookup: deps.lookupCredential,
+        verifyToken: (t) => deps.tokens.verify(t),
+      },
     );
-    if (auth.principal.kind === 'anonymous') throw new S3Error('AccessDenied', 'Sign API requests (SigV4, as for S3).');
-    Object.assign(record, { auth: authKind(auth.principal), accountId: auth.principal.accountId, keyId: auth.principal.kind === 'key' ? auth.principal.accessKeyId : null });
+    if (auth.principal.kind === 'anonymous')
+      throw new S3Error('AccessDenied', 'Sign API requests (SigV4, as for S3).');
+    Object.assign(record, {
+      auth: authKind(auth.principal),
+      accountId: auth.principal.accountId,
+      keyId: auth.principal.kind === 'key' ? auth.principal.accessKeyId : null,
+    });
     ctx.set('principal', auth.principal);
     ctx.set('payload', auth.payload);
   };
@@ -136,8 +168,11 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
   const readJson = async (c: Context): Promise<unknown> => {
     const payload = (c as ApiContext).get('payload');
     const incoming = incomingBody(c.req.raw.body, c.req.raw.headers, payload, deps.digests);
-    const bytes = await readSmallBody(incoming, MAX_JSON,
-      () => new S3Error('EntityTooLarge', `The request body must be at most ${MAX_JSON} bytes (1 MiB).`));
+    const bytes = await readSmallBody(
+      incoming,
+      MAX_JSON,
+      () => new S3Error('EntityTooLarge', `The request body must be at most ${MAX_JSON} bytes (1 MiB).`),
+    );
     if (bytes.length === 0) return {};
     try {
       return JSON.parse(new TextDecoder().decode(bytes));
@@ -157,7 +192,8 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
   const doc = router.openapi({
     title: 'Qoima API',
     version: '1',
-    description: 'Manage buckets, browser upload forms, custom domains and certificates. The object data itself goes through the S3 API on the same endpoint.',
+    description:
+      'Manage buckets, browser upload forms, custom domains and certificates. The object data itself goes through the S3 API on the same endpoint.',
   });
   app.get('/openapi.json', (c) => c.json(doc as object));
   return app;

@@ -122,7 +122,8 @@ export async function* decodeAwsChunked(
     const size = parseInt(sizeText.trim(), 16);
     const sigExt = exts.find((e) => e.trim().startsWith('chunk-signature='));
     const chunkSig = sigExt?.trim().slice('chunk-signature='.length);
-    if (signing && !chunkSig) throw new S3Error('SignatureDoesNotMatch', 'A chunk of the streamed body carries no signature.');
+    if (signing && !chunkSig)
+      throw new S3Error('SignatureDoesNotMatch', 'A chunk of the streamed body carries no signature.');
     const hasher = signing ? signing.digests.createHash('sha256') : null;
     let left = size;
     while (left > 0) {
@@ -134,9 +135,17 @@ export async function* decodeAwsChunked(
       }
     }
     if (signing && hasher && chunkSig !== undefined) {
-      const toSign = [`${ALGORITHM}-PAYLOAD`, signing.amzDate, scopeString(signing.scope), prevSignature, EMPTY_SHA256, toHex(hasher.digest())].join('\n');
+      const toSign = [
+        `${ALGORITHM}-PAYLOAD`,
+        signing.amzDate,
+        scopeString(signing.scope),
+        prevSignature,
+        EMPTY_SHA256,
+        toHex(hasher.digest()),
+      ].join('\n');
       const expected = sign(signing.digests, signing.key, toSign);
-      if (!timingSafeEqual(expected, chunkSig)) throw new S3Error('SignatureDoesNotMatch', 'A chunk signature of the streamed body does not match.');
+      if (!timingSafeEqual(expected, chunkSig))
+        throw new S3Error('SignatureDoesNotMatch', 'A chunk signature of the streamed body does not match.');
       prevSignature = expected;
     }
     if (size === 0) break;
@@ -167,12 +176,22 @@ export async function* decodeAwsChunked(
     }
   }
   if (signing?.signedTrailer) {
-    if (!trailerSignature) throw new S3Error('SignatureDoesNotMatch', 'The trailer of the streamed body carries no signature.');
+    if (!trailerSignature)
+      throw new S3Error('SignatureDoesNotMatch', 'The trailer of the streamed body carries no signature.');
     const h = signing.digests.createHash('sha256');
     h.update(trailerText);
-    const toSign = [`${ALGORITHM}-TRAILER`, signing.amzDate, scopeString(signing.scope), prevSignature, toHex(h.digest())].join('\n');
+    const toSign = [
+      `${ALGORITHM}-TRAILER`,
+      signing.amzDate,
+      scopeString(signing.scope),
+      prevSignature,
+      toHex(h.digest()),
+    ].join('\n');
     if (!timingSafeEqual(sign(signing.digests, signing.key, toSign), trailerSignature)) {
-      throw new S3Error('SignatureDoesNotMatch', 'The trailer signature of the streamed body does not match.');
+      throw new S3Error(
+        'SignatureDoesNotMatch',
+        'The trailer signature of the streamed body does not match.',
+      );
     }
   }
   // read the source to its end: nothing may follow, and a check wrapped around it (a signed payload

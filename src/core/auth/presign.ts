@@ -1,7 +1,15 @@
 /** Making SigV4 presigned URLs (the server side of what `aws s3 presign` does), for the API and console. */
 import type { Digests } from '../digests.ts';
 import {
-  ALGORITHM, type QueryParam, canonicalRequest, cachedSigningKey, formatAmzDate, scopeString, sign, stringToSign, uriEncode,
+  ALGORITHM,
+  type QueryParam,
+  canonicalRequest,
+  cachedSigningKey,
+  formatAmzDate,
+  scopeString,
+  sign,
+  stringToSign,
+  uriEncode,
 } from './sigv4.ts';
 
 export interface PresignRequest {
@@ -34,9 +42,20 @@ export function presignUrl(
   ];
   const rawPath = `/${uriEncode(r.bucket)}/${uriEncode(r.key, true)}`;
   const canonical = canonicalRequest({
-    method: r.method, rawPath, query, headers: new Headers({ host: url.host }), signedHeaders: ['host'], payloadHash: 'UNSIGNED-PAYLOAD',
+    method: r.method,
+    rawPath,
+    query,
+    headers: new Headers({ host: url.host }),
+    signedHeaders: ['host'],
+    payloadHash: 'UNSIGNED-PAYLOAD',
   });
-  const signature = sign(digests, cachedSigningKey(digests, cred.secret, scope), stringToSign(digests, amzDate, scope, canonical));
-  const qs = [...query, { name: 'X-Amz-Signature', value: signature }].map((p) => `${uriEncode(p.name)}=${uriEncode(p.value)}`).join('&');
+  const signature = sign(
+    digests,
+    cachedSigningKey(digests, cred.secret, scope),
+    stringToSign(digests, amzDate, scope, canonical),
+  );
+  const qs = [...query, { name: 'X-Amz-Signature', value: signature }]
+    .map((p) => `${uriEncode(p.name)}=${uriEncode(p.value)}`)
+    .join('&');
   return `${url.protocol}//${url.host}${rawPath}?${qs}`;
 }

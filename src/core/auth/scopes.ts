@@ -28,7 +28,10 @@ export function parseScopeText(text: string): Scope {
   const slash = target.indexOf('/');
   const bucket = slash < 0 ? target : target.slice(0, slash);
   const prefix = slash < 0 ? undefined : target.slice(slash + 1);
-  const actions = text.slice(colon + 1).split(',').map((a) => a.trim());
+  const actions = text
+    .slice(colon + 1)
+    .split(',')
+    .map((a) => a.trim());
   const parsed = Scope.safeParse({ bucket, prefix: prefix || undefined, actions });
   if (!parsed.success) throw new Error(`bad scope "${text}": actions are ${ACTIONS.join(', ')}`);
   return parsed.data;
@@ -47,13 +50,21 @@ const coversBucket = (s: Scope, bucket: string) => s.bucket === '*' || s.bucket 
  */
 export function allows(scopes: Scope[] | null, action: Action, bucket: string, key?: string): boolean {
   if (scopes === null) return true;
-  return scopes.some((s) => coversBucket(s, bucket) && s.actions.includes(action) && (key === undefined ? !s.prefix : !s.prefix || key.startsWith(s.prefix)));
+  return scopes.some(
+    (s) =>
+      coversBucket(s, bucket) &&
+      s.actions.includes(action) &&
+      (key === undefined ? !s.prefix : !s.prefix || key.startsWith(s.prefix)),
+  );
 }
 
 /** Listing under `prefix` needs a list scope whose own prefix the listing stays inside. */
 export function allowsListing(scopes: Scope[] | null, bucket: string, prefix: string): boolean {
   if (scopes === null) return true;
-  return scopes.some((s) => coversBucket(s, bucket) && s.actions.includes('list') && (!s.prefix || prefix.startsWith(s.prefix)));
+  return scopes.some(
+    (s) =>
+      coversBucket(s, bucket) && s.actions.includes('list') && (!s.prefix || prefix.startsWith(s.prefix)),
+  );
 }
 
 /** Whether `bucket` appears in any scope (so ListBuckets may show it). */
@@ -66,8 +77,11 @@ export function isWithin(child: Scope[], parent: Scope[] | null): boolean {
   if (parent === null) return true;
   return child.every((c) =>
     c.actions.every((a) =>
-      parent.some((p) =>
-        (p.bucket === '*' || p.bucket === c.bucket) && p.actions.includes(a) && (!p.prefix || (c.prefix ?? '').startsWith(p.prefix)),
+      parent.some(
+        (p) =>
+          (p.bucket === '*' || p.bucket === c.bucket) &&
+          p.actions.includes(a) &&
+          (!p.prefix || (c.prefix ?? '').startsWith(p.prefix)),
       ),
     ),
   );

@@ -27,7 +27,13 @@ export interface TokenClaims {
   expiresAt: number;
 }
 
-const Payload = z.object({ sub: z.string(), jti: z.string(), scp: z.array(Scope), exp: z.number(), nbf: z.number().optional() });
+const Payload = z.object({
+  sub: z.string(),
+  jti: z.string(),
+  scp: z.array(Scope),
+  exp: z.number(),
+  nbf: z.number().optional(),
+});
 
 interface KeyRow {
   kid: string;
@@ -35,7 +41,11 @@ interface KeyRow {
 }
 
 export class TokenService {
-  private keys: { at: number; verify: Map<string, KeyRow>; current: { kid: string; privateJwk: JWK } | null } = { at: 0, verify: new Map(), current: null };
+  private keys: {
+    at: number;
+    verify: Map<string, KeyRow>;
+    current: { kid: string; privateJwk: JWK } | null;
+  } = { at: 0, verify: new Map(), current: null };
   private revoked: { at: number; ids: Set<string> } = { at: 0, ids: new Set() };
 
   constructor(
@@ -47,7 +57,11 @@ export class TokenService {
 
   /** Makes sure a current signing key exists (the first start creates one). */
   async ensureKey(): Promise<void> {
-    const [current] = await this.db.select({ kid: signingKeys.kid }).from(signingKeys).where(isNull(signingKeys.retiredAt)).limit(1);
+    const [current] = await this.db
+      .select({ kid: signingKeys.kid })
+      .from(signingKeys)
+      .where(isNull(signingKeys.retiredAt))
+      .limit(1);
     if (!current) await this.addKey();
   }
 
@@ -57,7 +71,11 @@ export class TokenService {
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: JWT_ALG, use: 'sig' };
     const privateJwk = await exportJWK(privateKey);
     await this.db.insert(signingKeys).values({
-      kid, alg: JWT_ALG, publicJwk: JSON.stringify(publicJwk), privateJwkSealed: await this.box.seal(JSON.stringify(privateJwk), `jwk:${kid}`), createdAt: Date.now(),
+      kid,
+      alg: JWT_ALG,
+      publicJwk: JSON.stringify(publicJwk),
+      privateJwkSealed: await this.box.seal(JSON.stringify(privateJwk), `jwk:${kid}`),
+      createdAt: Date.now(),
     });
     this.keys.at = 0;
     return kid;
@@ -65,14 +83,25 @@ export class TokenService {
 
   /** A new current key; the old one verifies until the last key it signed expires, then leaves the JWKS. */
   async rotate(): Promise<{ kid: string; retired: string[] }> {
-    const old = await this.db.select({ kid: signingKeys.kid }).from(signingKeys).where(isNull(signingKeys.retiredAt));
+    const old = await this.db
+      .select({ kid: signingKeys.kid })
+      .from(signingKeys)
+      .where(isNull(signingKeys.retiredAt));
     const kid = await this.addKey();
     for (const { kid: oldKid } of old) {
-      const [last] = await this.db.select({ until: max(accessKeys.expiresAt) }).from(accessKeys).where(eq(accessKeys.signingKid, oldKid));
-      await this.db.update(signingKeys).set({ retiredAt: Date.now(), dropAfter: Math.max(Date.now(), last?.until ?? 0) }).where(eq(signingKeys.kid, oldKid));
+      const [last] = await this.db
+        .select({ until: max(accessKeys.expiresAt) })
+        .from(accessKeys)
+        .where(eq(accessKeys.signingKid, oldKid));
+      await this.db
+        .update(signingKeys)
+        .set({ retiredAt: Date.now(), dropAfter: Math.max(Date.now(), last?.until ?? 0) })
+        .where(eq(signingKeys.kid, oldKid));
     }
     // keys whose last token has expired are no longer needed for anything
-    await this.db.delete(signingKeys).where(and(isNotNull(signingKeys.dropAfter), lt(signingKeys.dropAfter, Date.now())));
+    await this.db
+      .delete(signingKeys)
+      .where(and(isNotNull(signingKeys.dropAfter), lt(signingKeys.dropAfter, Date.now())));
     this.keys.at = 0;
     return { kid, retired: old.map((o) => o.kid) };
   }
@@ -80,12 +109,20 @@ export class TokenService {
   private async loadKeys() {
     if (Date.now() - this.keys.at < this.cacheMs) return this.keys;
     const now = Date.now();
-    const rows = await this.db.select().from(signingKeys).where(or(isNull(signingKeys.dropAfter), gt(signingKeys.dropAfter, now))).orderBy(desc(signingKeys.createdAt));
+    const rows = await this.db
+      .select()
+      .from(signingKeys)
+      .where(or(isNull(signingKeys.dropAfter), gt(signingKeys.dropAfter, now)))
+      .orderBy(desc(signingKeys.createdAt));
     const verify = new Map<string, KeyRow>();
     let current: { kid: string; privateJwk: JWK } | null = null;
     for (const r of rows) {
       verify.set(r.kid, { kid: r.kid, publicKey: await importJWK(JSON.parse(r.publicJwk) as JWK, JWT_ALG) });
-      if (!r.retiredAt && !current) current = { kid: r.kid, privateJwk: JSON.parse(await this.box.open(r.privateJwkSealed, `jwk:${r.kid}`)) as JWK };
+      if (!r.retiredAt && !current)
+        current = {
+          kid: r.kid,
+          privateJwk: JSON.parse(await this.box.open(r.privateJwkSealed, `jwk:${r.kid}`)) as JWK,
+        };
     }
     this.keys = { at: now, verify, current };
     return this.keys;
@@ -94,7 +131,10 @@ export class TokenService {
   /** The public keys, for /.well-known/jwks.json. */
   async jwks(): Promise<{ keys: JWK[] }> {
     const now = Date.now();
-    const rows = await this.db.select({ jwk: signingKeys.publicJwk }).from(signingKeys).where(or(isNull(signingKeys.dropAfter), gt(signingKeys.dropAfter, now)));
+    const rows = await this.db
+      .select({ jwk: signingKeys.publicJwk })
+      .from(signingKeys)
+      .where(or(isNull(signingKeys.dropAfter), gt(signingKeys.dropAfter, now)));
     return { keys: rows.map((r) => JSON.parse(r.jwk) as JWK) };
   }
 
@@ -117,7 +157,10 @@ export class TokenService {
 
   private async revokedIds(): Promise<Set<string>> {
     if (Date.now() - this.revoked.at < this.cacheMs) return this.revoked.ids;
-    const rows = await this.db.select({ id: accessKeys.id }).from(accessKeys).where(and(isNotNull(accessKeys.revokedAt), gt(accessKeys.expiresAt, Date.now())));
+    const rows = await this.db
+      .select({ id: accessKeys.id })
+      .from(accessKeys)
+      .where(and(isNotNull(accessKeys.revokedAt), gt(accessKeys.expiresAt, Date.now())));
     this.revoked = { at: Date.now(), ids: new Set(rows.map((r) => r.id)) };
     return this.revoked.ids;
   }
@@ -134,19 +177,36 @@ export class TokenService {
           if (!k) throw new Error('unknown signing key');
           return k.publicKey;
         },
-        { algorithms: [JWT_ALG], issuer: this.issuer, audience: AUDIENCE, clockTolerance: MAX_CLOCK_SKEW_SECONDS, requiredClaims: ['exp', 'jti', 'sub'] },
+        {
+          algorithms: [JWT_ALG],
+          issuer: this.issuer,
+          audience: AUDIENCE,
+          clockTolerance: MAX_CLOCK_SKEW_SECONDS,
+          requiredClaims: ['exp', 'jti', 'sub'],
+        },
       ));
     } catch (e) {
       const code = (e as { code?: string }).code ?? '';
-      const why = code === 'ERR_JWT_EXPIRED' ? 'the access key has expired'
-        : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `the access key is not valid here (${(e as Error).message})`
-        : code === 'ERR_JOSE_ALG_NOT_ALLOWED' ? 'the access key is signed with an algorithm that is not accepted'
-        : 'the access key is not a valid token';
+      const why =
+        code === 'ERR_JWT_EXPIRED'
+          ? 'the access key has expired'
+          : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED'
+            ? `the access key is not valid here (${(e as Error).message})`
+            : code === 'ERR_JOSE_ALG_NOT_ALLOWED'
+              ? 'the access key is signed with an algorithm that is not accepted'
+              : 'the access key is not a valid token';
       throw new S3Error('AccessDenied', `Access Denied: ${why}.`);
     }
     const p = Payload.safeParse(payload);
     if (!p.success) throw new S3Error('AccessDenied', 'Access Denied: the access key is not a valid token.');
-    if ((await this.revokedIds()).has(p.data.jti)) throw new S3Error('AccessDenied', 'Access Denied: the access key has been revoked.');
-    return { accountId: p.data.sub, keyId: p.data.jti, scopes: p.data.scp, notBefore: (p.data.nbf ?? 0) * 1000, expiresAt: p.data.exp * 1000 };
+    if ((await this.revokedIds()).has(p.data.jti))
+      throw new S3Error('AccessDenied', 'Access Denied: the access key has been revoked.');
+    return {
+      accountId: p.data.sub,
+      keyId: p.data.jti,
+      scopes: p.data.scp,
+      notBefore: (p.data.nbf ?? 0) * 1000,
+      expiresAt: p.data.exp * 1000,
+    };
   }
 }

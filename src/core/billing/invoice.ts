@@ -36,7 +36,11 @@ export interface Invoice {
    * issued before this was recorded).
    */
   slaCredit: {
-    fromMonth: string; availability: number; percent: number; amount: number; chargesFrom?: ChargesFrom;
+    fromMonth: string;
+    availability: number;
+    percent: number;
+    amount: number;
+    chargesFrom?: ChargesFrom;
   };
   total: number;
   /** 'estimate' while the month is open (or not yet rolled up); 'final' once issued, never to change. */
@@ -72,7 +76,18 @@ async function totals(db: Db, accountId: string, month: string, trialOnly: boole
     .from(usageHourly)
     .where(trialOnly ? and(inMonth, eq(usageHourly.inTrial, 1)) : inMonth)
     .groupBy(usageHourly.storageClass);
-  return new Map(rows.map((r) => [r.storageClass, { byteSeconds: Number(r.byteSeconds), bytesOut: Number(r.bytesOut), retrievalBytes: Number(r.retrievalBytes), classA: Number(r.classA), classB: Number(r.classB) }]));
+  return new Map(
+    rows.map((r) => [
+      r.storageClass,
+      {
+        byteSeconds: Number(r.byteSeconds),
+        bytesOut: Number(r.bytesOut),
+        retrievalBytes: Number(r.retrievalBytes),
+        classA: Number(r.classA),
+        classB: Number(r.classB),
+      },
+    ]),
+  );
 }
 
 const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(3);
@@ -84,8 +99,15 @@ function linesFor(t: Map<string, Totals>, prices: PriceList, secondsInMonth: num
   const lines: Line[] = [];
   let exact = ZERO;
   /** A line charging `quantity × unitPrice / per`, showing the quantity as `shown`. */
-  const push = (item: string, storageClass: Line['storageClass'], unit: string, unitPrice: number,
-    quantity: number, per: bigint, shown: string) => {
+  const push = (
+    item: string,
+    storageClass: Line['storageClass'],
+    unit: string,
+    unitPrice: number,
+    quantity: number,
+    per: bigint,
+    shown: string,
+  ) => {
     const amount = exactCharge(quantity, unitPrice, per);
     exact = add(exact, amount);
     lines.push({ item, storageClass, quantity: shown, unit, unitPrice, amount: rounded(amount) });
@@ -115,7 +137,12 @@ const sum = (lines: Line[]) => lines.reduce((n, l) => n + l.amount, 0);
  * What a month costs before any SLA credit: line items and the trial's share of them. The discount is
  * one line of the invoice, so it is rounded once, from the exact charges of what the trial covered.
  */
-export async function monthCharges(db: Db, accountId: string, month: string, prices: PriceList): Promise<{ lines: Line[]; subtotal: number; trialDiscount: number }> {
+export async function monthCharges(
+  db: Db,
+  accountId: string,
+  month: string,
+  prices: PriceList,
+): Promise<{ lines: Line[]; subtotal: number; trialDiscount: number }> {
   const { start, end } = monthRange(month);
   const seconds = (end - start) / 1000;
   const { lines } = linesFor(await totals(db, accountId, month, false), prices, seconds);
@@ -139,11 +166,19 @@ export async function invoice(
   const afterTrial = subtotal - trialDiscount;
   const credit = Math.min(prev.credit, afterTrial);
   return {
-    accountId, month, currency: prices.currency, minorUnit: prices.currency === 'KZT' ? 'tiyn' : 'minor unit',
-    lines, subtotal, trialDiscount,
+    accountId,
+    month,
+    currency: prices.currency,
+    minorUnit: prices.currency === 'KZT' ? 'tiyn' : 'minor unit',
+    lines,
+    subtotal,
+    trialDiscount,
     slaCredit: {
-      fromMonth: prev.month, availability: prev.availability, percent: prev.tier.creditPercent,
-      amount: credit, chargesFrom: prev.chargesFrom,
+      fromMonth: prev.month,
+      availability: prev.availability,
+      percent: prev.tier.creditPercent,
+      amount: credit,
+      chargesFrom: prev.chargesFrom,
     },
     total: afterTrial - credit,
     status: 'estimate',
@@ -152,15 +187,32 @@ export async function invoice(
 }
 
 export function invoiceCsv(inv: Invoice): string {
-  const esc = (v: string | number | null) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v ?? ''));
-  const rows: (string | number | null)[][] = [['item', 'storage_class', 'quantity', 'unit', `unit_price_${inv.minorUnit}`, `amount_${inv.minorUnit}`]];
+  const esc = (v: string | number | null) =>
+    typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v ?? '');
+  const rows: (string | number | null)[][] = [
+    ['item', 'storage_class', 'quantity', 'unit', `unit_price_${inv.minorUnit}`, `amount_${inv.minorUnit}`],
+  ];
   for (const l of inv.lines) rows.push([l.item, l.storageClass, l.quantity, l.unit, l.unitPrice, l.amount]);
   rows.push(['Subtotal', null, null, null, null, inv.subtotal]);
   rows.push(['Free trial', null, null, null, null, -inv.trialDiscount]);
   const { fromMonth, availability, percent, amount, chargesFrom } = inv.slaCredit;
   const of = chargesFrom === 'estimate' ? `, of its estimate: ${fromMonth} is not issued yet` : '';
-  rows.push([`SLA credit (${fromMonth}: ${availability}% → ${percent}%${of})`, null, null, null, null, -amount]);
+  rows.push([
+    `SLA credit (${fromMonth}: ${availability}% → ${percent}%${of})`,
+    null,
+    null,
+    null,
+    null,
+    -amount,
+  ]);
   rows.push(['Total', null, null, null, null, inv.total]);
-  rows.push([inv.status === 'final' ? `Issued ${inv.issuedAt}` : 'Estimate: the month is not closed yet', null, null, null, null, null]);
+  rows.push([
+    inv.status === 'final' ? `Issued ${inv.issuedAt}` : 'Estimate: the month is not closed yet',
+    null,
+    null,
+    null,
+    null,
+    null,
+  ]);
   return rows.map((r) => r.map(esc).join(',')).join('\n') + '\n';
 }

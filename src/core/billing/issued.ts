@@ -13,8 +13,11 @@ import { monthOf, monthRange, nextMonth } from './prices.ts';
 import { HOUR, firstActivity } from './rollup.ts';
 
 export async function issuedInvoice(db: Db, accountId: string, month: string): Promise<Invoice | null> {
-  const [row] = await db.select({ body: issuedInvoices.body }).from(issuedInvoices)
-    .where(and(eq(issuedInvoices.accountId, accountId), eq(issuedInvoices.month, month))).limit(1);
+  const [row] = await db
+    .select({ body: issuedInvoices.body })
+    .from(issuedInvoices)
+    .where(and(eq(issuedInvoices.accountId, accountId), eq(issuedInvoices.month, month)))
+    .limit(1);
   return row ? (JSON.parse(row.body) as Invoice) : null;
 }
 
@@ -34,7 +37,9 @@ function aliveIn(month: string) {
 
 /** Whether the account gets an invoice for the month (it existed during it). */
 export async function invoicedFor(db: Db, accountId: string, month: string): Promise<boolean> {
-  const [row] = await db.select({ id: accounts.id }).from(accounts)
+  const [row] = await db
+    .select({ id: accounts.id })
+    .from(accounts)
     .where(and(eq(accounts.id, accountId), aliveIn(month)));
   return row !== undefined;
 }
@@ -42,7 +47,10 @@ export async function invoicedFor(db: Db, accountId: string, month: string): Pro
 /** Stores `estimate` as the month's issued invoice unless one is there already; returns the issued one. */
 export async function issue(db: Db, estimate: Invoice, now = Date.now()): Promise<Invoice> {
   const final: Invoice = { ...estimate, status: 'final', issuedAt: new Date(now).toISOString() };
-  await db.insert(issuedInvoices).values({ accountId: final.accountId, month: final.month, issuedAt: now, body: JSON.stringify(final) }).onConflictDoNothing();
+  await db
+    .insert(issuedInvoices)
+    .values({ accountId: final.accountId, month: final.month, issuedAt: now, body: JSON.stringify(final) })
+    .onConflictDoNothing();
   return (await issuedInvoice(db, final.accountId, final.month)) ?? final;
 }
 
@@ -53,9 +61,12 @@ export async function issue(db: Db, estimate: Invoice, now = Date.now()): Promis
  * node that stops halfway leaves the rest to the next run.
  */
 export async function issueClosedMonths(
-  db: Db, issueOne: (accountId: string, month: string) => Promise<unknown>,
+  db: Db,
+  issueOne: (accountId: string, month: string) => Promise<unknown>,
 ): Promise<number> {
-  const [mark] = await db.select({ slot: sql<number | null>`max(${jobMarks.slot})` }).from(jobMarks)
+  const [mark] = await db
+    .select({ slot: sql<number | null>`max(${jobMarks.slot})` })
+    .from(jobMarks)
     .where(eq(jobMarks.job, 'invoices'));
   // the month after the last one done (its mark is the month's start), or the first account's
   let month = mark?.slot != null ? nextMonth(monthOf(Number(mark.slot))) : monthOf(await firstActivity(db));
@@ -67,7 +78,10 @@ export async function issueClosedMonths(
       await issueOne(id, month);
       issued++;
     }
-    await db.insert(jobMarks).values({ job: 'invoices', slot: monthRange(month).start }).onConflictDoNothing();
+    await db
+      .insert(jobMarks)
+      .values({ job: 'invoices', slot: monthRange(month).start })
+      .onConflictDoNothing();
     month = nextMonth(month);
   }
   return issued;

@@ -20,8 +20,14 @@ export const PriceList = z.object({
   /** Per GiB sent to clients, whatever the class. */
   egressPerGiB: z.number().int().min(0).default(0),
   /** SLA credit tiers, checked from the first: availability (percent) at least `min` → `creditPercent`. */
-  slaTiers: z.array(z.object({ min: z.number().min(0).max(100), creditPercent: z.number().min(0).max(100) }))
-    .default([{ min: 99.9, creditPercent: 0 }, { min: 99.0, creditPercent: 5 }, { min: 95.0, creditPercent: 10 }, { min: 0, creditPercent: 15 }]),
+  slaTiers: z
+    .array(z.object({ min: z.number().min(0).max(100), creditPercent: z.number().min(0).max(100) }))
+    .default([
+      { min: 99.9, creditPercent: 0 },
+      { min: 99.0, creditPercent: 5 },
+      { min: 95.0, creditPercent: 10 },
+      { min: 0, creditPercent: 15 },
+    ]),
 });
 export type PriceList = z.infer<typeof PriceList>;
 

@@ -10,21 +10,39 @@ import { S3Error } from '../errors.ts';
 
 export type OutageReport = typeof outageReports.$inferSelect;
 
-export async function reportOutage(db: Db, accountId: string, description: string, now = Date.now()): Promise<OutageReport> {
-  const row: OutageReport = { id: `out_${randomBase32(16)}`, accountId, reportedAt: now, description, status: 'pending', restoredAt: null, decidedAt: null, note: null };
+export async function reportOutage(
+  db: Db,
+  accountId: string,
+  description: string,
+  now = Date.now(),
+): Promise<OutageReport> {
+  const row: OutageReport = {
+    id: `out_${randomBase32(16)}`,
+    accountId,
+    reportedAt: now,
+    description,
+    status: 'pending',
+    restoredAt: null,
+    decidedAt: null,
+    note: null,
+  };
   await db.insert(outageReports).values(row);
   return row;
 }
 
 export async function listReports(db: Db, accountId?: string): Promise<OutageReport[]> {
   const q = db.select().from(outageReports);
-  return (accountId ? q.where(eq(outageReports.accountId, accountId)) : q).orderBy(desc(outageReports.reportedAt));
+  return (accountId ? q.where(eq(outageReports.accountId, accountId)) : q).orderBy(
+    desc(outageReports.reportedAt),
+  );
 }
 
 export async function decideReport(
   db: Db,
   id: string,
-  decision: { status: 'confirmed'; restoredAt: number; note?: string } | { status: 'rejected'; note?: string },
+  decision:
+    | { status: 'confirmed'; restoredAt: number; note?: string }
+    | { status: 'rejected'; note?: string },
   now = Date.now(),
 ): Promise<OutageReport> {
   const [current] = await db.select().from(outageReports).where(eq(outageReports.id, id));
@@ -32,8 +50,15 @@ export async function decideReport(
   if (decision.status === 'confirmed' && decision.restoredAt < current.reportedAt) {
     throw new S3Error('InvalidArgument', 'Service cannot have been restored before the outage was reported.');
   }
-  const [row] = await db.update(outageReports)
-    .set({ status: decision.status, restoredAt: decision.status === 'confirmed' ? decision.restoredAt : null, decidedAt: now, note: decision.note ?? null })
-    .where(and(eq(outageReports.id, id))).returning();
+  const [row] = await db
+    .update(outageReports)
+    .set({
+      status: decision.status,
+      restoredAt: decision.status === 'confirmed' ? decision.restoredAt : null,
+      decidedAt: now,
+      note: decision.note ?? null,
+    })
+    .where(and(eq(outageReports.id, id)))
+    .returning();
   return row!;
 }

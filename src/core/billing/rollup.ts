@@ -14,7 +14,16 @@
 import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import { type Db, guardIndex } from '../db/index.ts';
 import {
-  accounts, buckets, guards, jobMarks, probeBeats, probeGaps, requestLog, slaIntervals, trials, usageHourly,
+  accounts,
+  buckets,
+  guards,
+  jobMarks,
+  probeBeats,
+  probeGaps,
+  requestLog,
+  slaIntervals,
+  trials,
+  usageHourly,
 } from '../db/schema.ts';
 
 export const HOUR = 3_600_000;
@@ -22,13 +31,39 @@ export const SLOT = 300_000;
 
 /** Class A: writes and lists. Class B: reads. Deletes, aborts and preflights are free. */
 export const CLASS_A = [
-  'PutObject', 'CopyObject', 'PostObject', 'CreateMultipartUpload', 'UploadPart', 'UploadPartCopy', 'CompleteMultipartUpload',
-  'ListObjects', 'ListObjectsV2', 'ListMultipartUploads', 'ListParts', 'ListBuckets', 'CreateBucket',
-  'PutBucketPolicy', 'PutBucketAcl', 'PutBucketCors', 'PutBucketWebsite', 'PutObjectAcl',
+  'PutObject',
+  'CopyObject',
+  'PostObject',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'UploadPartCopy',
+  'CompleteMultipartUpload',
+  'ListObjects',
+  'ListObjectsV2',
+  'ListMultipartUploads',
+  'ListParts',
+  'ListBuckets',
+  'CreateBucket',
+  'PutBucketPolicy',
+  'PutBucketAcl',
+  'PutBucketCors',
+  'PutBucketWebsite',
+  'PutObjectAcl',
 ];
 export const CLASS_B = [
-  'GetObject', 'HeadObject', 'HeadBucket', 'GetBucketLocation', 'GetBucketVersioning', 'GetBucketPolicy', 'GetBucketPolicyStatus',
-  'GetBucketAcl', 'GetBucketCors', 'GetBucketWebsite', 'GetObjectAcl', 'WebsiteGET', 'WebsiteHEAD',
+  'GetObject',
+  'HeadObject',
+  'HeadBucket',
+  'GetBucketLocation',
+  'GetBucketVersioning',
+  'GetBucketPolicy',
+  'GetBucketPolicyStatus',
+  'GetBucketAcl',
+  'GetBucketCors',
+  'GetBucketWebsite',
+  'GetObjectAcl',
+  'WebsiteGET',
+  'WebsiteHEAD',
 ];
 
 /**
@@ -42,13 +77,27 @@ const SERVER_ERROR = sql`(${requestLog.status} >= 500 AND coalesce(${requestLog.
  * on a bucket cost its owner nothing.
  */
 const BILLABLE = sql`(${requestLog.status} < 500 AND ${requestLog.status} <> 403)`;
-const inList = (col: typeof requestLog.operation, list: string[]) => sql`(${col} IN (${sql.join(list.map((o) => sql`${o}`), sql`, `)}))`;
+const inList = (col: typeof requestLog.operation, list: string[]) =>
+  sql`(${col} IN (${sql.join(
+    list.map((o) => sql`${o}`),
+    sql`, `,
+  )}))`;
 
 /** Runs `stmts` unless `job` already ran for `slot`; true when it ran now. */
-async function once(db: Db, job: string, slot: number, stmts: Parameters<Db['batch']>[0][number][]): Promise<boolean> {
+async function once(
+  db: Db,
+  job: string,
+  slot: number,
+  stmts: Parameters<Db['batch']>[0][number][],
+): Promise<boolean> {
   try {
     await db.batch([
-      db.insert(guards).select(db.select({ reason: sql<string>`'done'`.as('reason') }).from(jobMarks).where(and(eq(jobMarks.job, job), eq(jobMarks.slot, slot)))),
+      db.insert(guards).select(
+        db
+          .select({ reason: sql<string>`'done'`.as('reason') })
+          .from(jobMarks)
+          .where(and(eq(jobMarks.job, job), eq(jobMarks.slot, slot))),
+      ),
       db.insert(jobMarks).values({ job, slot }),
       ...stmts,
     ]);
@@ -67,12 +116,18 @@ const int = (n: number) => {
 
 /** The key of usage_hourly, for upserts. */
 const USAGE_KEY = [
-  usageHourly.hour, usageHourly.accountId, usageHourly.bucket, usageHourly.storageClass, usageHourly.inTrial,
+  usageHourly.hour,
+  usageHourly.accountId,
+  usageHourly.bucket,
+  usageHourly.storageClass,
+  usageHourly.inTrial,
 ];
 
 /** Joined after `accounts`: the account's granted trial (as trialOf() finds it), else nulls. */
 const grantedTrial = and(
-  eq(trials.customerId, accounts.customerId), eq(trials.accountId, accounts.id), eq(trials.status, 'granted'),
+  eq(trials.customerId, accounts.customerId),
+  eq(trials.accountId, accounts.id),
+  eq(trials.status, 'granted'),
 );
 
 /**
@@ -91,24 +146,36 @@ export async function sampleStorage(db: Db, now: number, intervalMs: number): Pr
     min(${int(slot + intervalMs)}, ${trials.endsAt}) - max(${int(slot)}, ${trials.startsAt})), 0)`;
   // bytes × ms / 1000 without passing 2^63 (bytes × whole seconds, then the rest of a second)
   const trialPart = sql`(${bytes} * (${trialMs} / 1000) + ${bytes} * (${trialMs} % 1000) / 1000)`;
-  const part = (inTrial: 0 | 1) => db.insert(usageHourly)
-    .select(
-      db.select({
-        hour: sql<number>`${int(hour)}`.as('hour'),
-        accountId: buckets.accountId, bucket: buckets.name, storageClass: buckets.storageClass,
-        inTrial: sql<number>`${int(inTrial)}`.as('in_trial'),
-        byteSeconds: (inTrial ? trialPart : sql`${bytes} * ${int(seconds)} - ${trialPart}`).as('byte_seconds'),
-        bytesIn: sql<number>`0`.as('bytes_in'), bytesOut: sql<number>`0`.as('bytes_out'),
-        classA: sql<number>`0`.as('class_a'), classB: sql<number>`0`.as('class_b'),
-        retrievalBytes: sql<number>`0`.as('retrieval_bytes'),
-      }).from(buckets).leftJoin(accounts, eq(accounts.id, buckets.accountId)).leftJoin(trials, grantedTrial)
-        // a WHERE is needed anyway: without one, SQLite would read ON CONFLICT as a join
-        .where(inTrial ? sql`${trialMs} > 0` : sql`${trialMs} < ${int(intervalMs)}`),
-    )
-    .onConflictDoUpdate({
-      target: USAGE_KEY,
-      set: { byteSeconds: sql`${usageHourly.byteSeconds} + excluded.byte_seconds` },
-    });
+  const part = (inTrial: 0 | 1) =>
+    db
+      .insert(usageHourly)
+      .select(
+        db
+          .select({
+            hour: sql<number>`${int(hour)}`.as('hour'),
+            accountId: buckets.accountId,
+            bucket: buckets.name,
+            storageClass: buckets.storageClass,
+            inTrial: sql<number>`${int(inTrial)}`.as('in_trial'),
+            byteSeconds: (inTrial ? trialPart : sql`${bytes} * ${int(seconds)} - ${trialPart}`).as(
+              'byte_seconds',
+            ),
+            bytesIn: sql<number>`0`.as('bytes_in'),
+            bytesOut: sql<number>`0`.as('bytes_out'),
+            classA: sql<number>`0`.as('class_a'),
+            classB: sql<number>`0`.as('class_b'),
+            retrievalBytes: sql<number>`0`.as('retrieval_bytes'),
+          })
+          .from(buckets)
+          .leftJoin(accounts, eq(accounts.id, buckets.accountId))
+          .leftJoin(trials, grantedTrial)
+          // a WHERE is needed anyway: without one, SQLite would read ON CONFLICT as a join
+          .where(inTrial ? sql`${trialMs} > 0` : sql`${trialMs} < ${int(intervalMs)}`),
+      )
+      .onConflictDoUpdate({
+        target: USAGE_KEY,
+        set: { byteSeconds: sql`${usageHourly.byteSeconds} + excluded.byte_seconds` },
+      });
   return once(db, 'storage', slot, [part(0), part(1)]);
 }
 
@@ -117,45 +184,77 @@ export async function sampleStorage(db: Db, now: number, intervalMs: number): Pr
  * name, class and trial share (a request is in the trial if it ended within the window).
  */
 export async function rollupHour(db: Db, hour: number): Promise<boolean> {
-  const inHour = and(gte(requestLog.time, hour), lt(requestLog.time, hour + HOUR), sql`${requestLog.accountId} IS NOT NULL`);
+  const inHour = and(
+    gte(requestLog.time, hour),
+    lt(requestLog.time, hour + HOUR),
+    sql`${requestLog.accountId} IS NOT NULL`,
+  );
   const bucket = sql<string>`coalesce(${requestLog.bucket}, '')`;
   const storageClass = sql<string>`coalesce(${requestLog.storageClass}, 'STANDARD')`;
   const { time } = requestLog;
   const inTrial = sql<number>`(CASE WHEN ${time} >= ${trials.startsAt} AND ${time} < ${trials.endsAt} THEN 1 ELSE 0 END)`;
   return once(db, 'traffic', hour, [
-    db.insert(usageHourly)
+    db
+      .insert(usageHourly)
       .select(
-        db.select({
-          hour: sql<number>`${int(hour)}`.as('hour'),
-          accountId: sql<string>`${requestLog.accountId}`.as('account_id'), bucket: bucket.as('bucket'),
-          storageClass: storageClass.as('storage_class'), inTrial: inTrial.as('in_trial'),
-          byteSeconds: sql<number>`0`.as('byte_seconds'),
-          bytesIn: sql<number>`sum(${requestLog.bytesIn})`.as('bytes_in'),
-          bytesOut: sql<number>`sum(${requestLog.bytesOut})`.as('bytes_out'),
-          classA: sql<number>`sum(CASE WHEN ${inList(requestLog.operation, CLASS_A)} THEN 1 ELSE 0 END)`.as('class_a'),
-          classB: sql<number>`sum(CASE WHEN ${inList(requestLog.operation, CLASS_B)} THEN 1 ELSE 0 END)`.as('class_b'),
-          retrievalBytes: sql<number>`sum(${requestLog.retrievalBytes})`.as('retrieval_bytes'),
-        }).from(requestLog)
-          .leftJoin(accounts, eq(accounts.id, requestLog.accountId)).leftJoin(trials, grantedTrial)
-          .where(and(inHour, BILLABLE)).groupBy(requestLog.accountId, bucket, storageClass, inTrial),
+        db
+          .select({
+            hour: sql<number>`${int(hour)}`.as('hour'),
+            accountId: sql<string>`${requestLog.accountId}`.as('account_id'),
+            bucket: bucket.as('bucket'),
+            storageClass: storageClass.as('storage_class'),
+            inTrial: inTrial.as('in_trial'),
+            byteSeconds: sql<number>`0`.as('byte_seconds'),
+            bytesIn: sql<number>`sum(${requestLog.bytesIn})`.as('bytes_in'),
+            bytesOut: sql<number>`sum(${requestLog.bytesOut})`.as('bytes_out'),
+            classA: sql<number>`sum(CASE WHEN ${inList(requestLog.operation, CLASS_A)} THEN 1 ELSE 0 END)`.as(
+              'class_a',
+            ),
+            classB: sql<number>`sum(CASE WHEN ${inList(requestLog.operation, CLASS_B)} THEN 1 ELSE 0 END)`.as(
+              'class_b',
+            ),
+            retrievalBytes: sql<number>`sum(${requestLog.retrievalBytes})`.as('retrieval_bytes'),
+          })
+          .from(requestLog)
+          .leftJoin(accounts, eq(accounts.id, requestLog.accountId))
+          .leftJoin(trials, grantedTrial)
+          .where(and(inHour, BILLABLE))
+          .groupBy(requestLog.accountId, bucket, storageClass, inTrial),
       )
       .onConflictDoUpdate({
         target: USAGE_KEY,
         set: {
-          bytesIn: sql`${usageHourly.bytesIn} + excluded.bytes_in`, bytesOut: sql`${usageHourly.bytesOut} + excluded.bytes_out`,
-          classA: sql`${usageHourly.classA} + excluded.class_a`, classB: sql`${usageHourly.classB} + excluded.class_b`,
+          bytesIn: sql`${usageHourly.bytesIn} + excluded.bytes_in`,
+          bytesOut: sql`${usageHourly.bytesOut} + excluded.bytes_out`,
+          classA: sql`${usageHourly.classA} + excluded.class_a`,
+          classB: sql`${usageHourly.classB} + excluded.class_b`,
           retrievalBytes: sql`${usageHourly.retrievalBytes} + excluded.retrieval_bytes`,
         },
       }),
-    db.insert(slaIntervals)
+    db
+      .insert(slaIntervals)
       .select(
-        db.select({
-          // constants inlined: a bound JS number is a REAL to SQLite, and REAL division would not floor
-          slot: sql<number>`(${requestLog.time} / ${sql.raw(String(SLOT))}) * ${sql.raw(String(SLOT))}`.as('slot'), accountId: sql<string>`${requestLog.accountId}`.as('account_id'),
-          requests: sql<number>`count(*)`.as('requests'), errors: sql<number>`sum(CASE WHEN ${SERVER_ERROR} THEN 1 ELSE 0 END)`.as('errors'),
-        }).from(requestLog).where(inHour).groupBy(sql`(${requestLog.time} / ${sql.raw(String(SLOT))})`, requestLog.accountId),
+        db
+          .select({
+            // constants inlined: a bound JS number is a REAL to SQLite, and REAL division would not floor
+            slot: sql<number>`(${requestLog.time} / ${sql.raw(String(SLOT))}) * ${sql.raw(String(SLOT))}`.as(
+              'slot',
+            ),
+            accountId: sql<string>`${requestLog.accountId}`.as('account_id'),
+            requests: sql<number>`count(*)`.as('requests'),
+            errors: sql<number>`sum(CASE WHEN ${SERVER_ERROR} THEN 1 ELSE 0 END)`.as('errors'),
+          })
+          .from(requestLog)
+          .where(inHour)
+          .groupBy(sql`(${requestLog.time} / ${sql.raw(String(SLOT))})`, requestLog.accountId),
       )
-      .onConflictDoUpdate({ target: [slaIntervals.slot, slaIntervals.accountId], set: { requests: sql`${slaIntervals.requests} + excluded.requests`, errors: sql`${slaIntervals.errors} + excluded.errors` } }),
+      .onConflictDoUpdate({
+        target: [slaIntervals.slot, slaIntervals.accountId],
+        set: {
+          requests: sql`${slaIntervals.requests} + excluded.requests`,
+          errors: sql`${slaIntervals.errors} + excluded.errors`,
+        },
+      }),
   ]);
 }
 
@@ -164,8 +263,11 @@ export async function rollupHour(db: Db, hour: number): Promise<boolean> {
  * service did not answer: any stretch longer than `gapMs` without a beat from any node.
  */
 export async function rollupProbe(db: Db, hour: number, gapMs: number): Promise<boolean> {
-  const beats = await db.select({ time: probeBeats.time }).from(probeBeats)
-    .where(and(gte(probeBeats.time, hour - gapMs), lt(probeBeats.time, hour + HOUR + gapMs))).orderBy(probeBeats.time);
+  const beats = await db
+    .select({ time: probeBeats.time })
+    .from(probeBeats)
+    .where(and(gte(probeBeats.time, hour - gapMs), lt(probeBeats.time, hour + HOUR + gapMs)))
+    .orderBy(probeBeats.time);
   const gaps: { from: number; to: number }[] = [];
   // no beat at all around the hour means no node was up: all of it is down
   const times = [hour - gapMs, ...beats.map((b) => b.time), hour + HOUR + gapMs];
@@ -196,7 +298,10 @@ export async function rollupAll(db: Db, opts: RollupOptions): Promise<number> {
   // its traffic rollup went through (once() skips whichever part is already done)
   const first = Math.floor((await firstActivity(db)) / HOUR) * HOUR;
   const nextOf = async (job: string) => {
-    const [mark] = await db.select({ slot: sql<number | null>`max(${jobMarks.slot})` }).from(jobMarks).where(eq(jobMarks.job, job));
+    const [mark] = await db
+      .select({ slot: sql<number | null>`max(${jobMarks.slot})` })
+      .from(jobMarks)
+      .where(eq(jobMarks.job, job));
     return mark?.slot != null ? Number(mark.slot) + HOUR : first;
   };
   const from = Math.min(await nextOf('traffic'), await nextOf('probe'));

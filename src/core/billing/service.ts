@@ -31,7 +31,7 @@ export class Billing {
    */
   async sla(accountId: string, month: string): Promise<SlaReport> {
     const issued = await issuedInvoice(this.db, accountId, month);
-    const c = issued ?? await monthCharges(this.db, accountId, month, this.prices);
+    const c = issued ?? (await monthCharges(this.db, accountId, month, this.prices));
     const from = issued ? 'issued' : 'estimate';
     return slaReport(this.db, accountId, month, this.prices, { amount: c.subtotal - c.trialDiscount, from });
   }
@@ -56,25 +56,46 @@ export class Billing {
     const closed = await monthRolledUp(this.db, month);
     // months are issued in order: a month's SLA credit is a share of the month before as issued
     const before = previousMonth(month);
-    if (closed && await invoicedFor(this.db, accountId, before)) await this.invoice(accountId, before);
+    if (closed && (await invoicedFor(this.db, accountId, before))) await this.invoice(accountId, before);
     const estimate = await invoice(this.db, accountId, month, this.prices, (m) => this.sla(accountId, m));
     return closed ? issue(this.db, estimate) : estimate;
   }
 
   /** From the request log (within its retention) and the metadata now. */
   async usage(accountId: string, from: number, to: number): Promise<UsageReport> {
-    const inRange = and(eq(requestLog.accountId, accountId), gte(requestLog.time, from), lt(requestLog.time, to));
+    const inRange = and(
+      eq(requestLog.accountId, accountId),
+      gte(requestLog.time, from),
+      lt(requestLog.time, to),
+    );
     const requests = await this.db
       .select({ operation: requestLog.operation, status: requestLog.status, count: sql<number>`count(*)` })
-      .from(requestLog).where(inRange).groupBy(requestLog.operation, requestLog.status).orderBy(requestLog.operation, requestLog.status);
-    const [bytes] = await this.db.select({ in: sql<number>`coalesce(sum(${requestLog.bytesIn}), 0)`, out: sql<number>`coalesce(sum(${requestLog.bytesOut}), 0)` }).from(requestLog).where(inRange);
-    const stored = await this.db.select({ cls: buckets.storageClass, bytes: sql<number>`coalesce(sum(${buckets.byteCount}), 0)` })
-      .from(buckets).where(eq(buckets.accountId, accountId)).groupBy(buckets.storageClass);
+      .from(requestLog)
+      .where(inRange)
+      .groupBy(requestLog.operation, requestLog.status)
+      .orderBy(requestLog.operation, requestLog.status);
+    const [bytes] = await this.db
+      .select({
+        in: sql<number>`coalesce(sum(${requestLog.bytesIn}), 0)`,
+        out: sql<number>`coalesce(sum(${requestLog.bytesOut}), 0)`,
+      })
+      .from(requestLog)
+      .where(inRange);
+    const stored = await this.db
+      .select({ cls: buckets.storageClass, bytes: sql<number>`coalesce(sum(${buckets.byteCount}), 0)` })
+      .from(buckets)
+      .where(eq(buckets.accountId, accountId))
+      .groupBy(buckets.storageClass);
     const byClass = { STANDARD: 0, COLD: 0 };
     for (const s of stored) byClass[s.cls] = Number(s.bytes);
     return {
-      accountId, from: new Date(from).toISOString(), to: new Date(to).toISOString(),
-      requests: requests.map((r) => ({ ...r, count: Number(r.count) })), bytesIn: Number(bytes?.in ?? 0), bytesOut: Number(bytes?.out ?? 0), storedBytes: byClass,
+      accountId,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      requests: requests.map((r) => ({ ...r, count: Number(r.count) })),
+      bytesIn: Number(bytes?.in ?? 0),
+      bytesOut: Number(bytes?.out ?? 0),
+      storedBytes: byClass,
     };
   }
 }

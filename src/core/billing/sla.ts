@@ -41,13 +41,17 @@ export type ChargesFrom = 'issued' | 'estimate';
 
 const iso = (t: number) => new Date(t).toISOString();
 
-interface Span { from: number; to: number; cause: 'no-response' | 'reported-outage' }
+interface Span {
+  from: number;
+  to: number;
+  cause: 'no-response' | 'reported-outage';
+}
 
 /** The spans within [start, end), cut at five-minute boundaries, by slot. */
 function bySlot(spans: Span[], start: number, end: number): Map<number, Span[]> {
   const out = new Map<number, Span[]>();
   for (const s of spans) {
-    for (let t = Math.max(s.from, start); t < Math.min(s.to, end);) {
+    for (let t = Math.max(s.from, start); t < Math.min(s.to, end); ) {
       const slot = Math.floor(t / SLOT) * SLOT;
       const to = Math.min(slot + SLOT, s.to, end);
       out.set(slot, [...(out.get(slot) ?? []), { from: t, to, cause: s.cause }]);
@@ -72,30 +76,86 @@ function unionMs(spans: Span[]): number {
 }
 
 export async function slaReport(
-  db: Db, accountId: string, month: string, prices: PriceList,
-  charges: { amount: number; from: ChargesFrom }, now = Date.now(),
+  db: Db,
+  accountId: string,
+  month: string,
+  prices: PriceList,
+  charges: { amount: number; from: ChargesFrom },
+  now = Date.now(),
 ): Promise<SlaReport> {
   const monthCharges = charges.amount;
   const { start, end } = monthRange(month);
   const until = Math.min(end, Math.ceil((now + 1) / SLOT) * SLOT); // a month in progress: the intervals so far
-  const [acc] = await db.select({ createdAt: accounts.createdAt, deletedAt: accounts.deletedAt }).from(accounts).where(eq(accounts.id, accountId));
+  const [acc] = await db
+    .select({ createdAt: accounts.createdAt, deletedAt: accounts.deletedAt })
+    .from(accounts)
+    .where(eq(accounts.id, accountId));
   const lifeFrom = acc?.createdAt ?? end;
   const lifeTo = acc?.deletedAt ?? Infinity;
 
-  const traffic = new Map((await db.select().from(slaIntervals)
-    .where(and(eq(slaIntervals.accountId, accountId), gte(slaIntervals.slot, start), lt(slaIntervals.slot, end)))).map((r) => [r.slot, r]));
-  const gaps = await db.select().from(probeGaps).where(and(lt(probeGaps.from, end), gt(probeGaps.to, start)));
-  const reports = await db.select().from(outageReports)
-    .where(and(eq(outageReports.accountId, accountId), eq(outageReports.status, 'confirmed'), lt(outageReports.reportedAt, end)));
-  const down = bySlot([
-    ...gaps.map((g): Span => ({ from: g.from, to: g.to, cause: 'no-response' })),
-    ...reports.map((r): Span => ({ from: r.reportedAt, to: r.restoredAt ?? end, cause: 'reported-outage' })),
-  ], start, end);
-  const exclusions = await db.select().from(slaExclusions).where(and(lt(slaExclusions.startsAt, end), gt(slaExclusions.endsAt, start)));
+  const traffic = new Map(
+    (
+      await db
+        .select()
+        .from(slaIntervals)
+        .where(
+          and(
+            eq(slaIntervals.accountId, accountId),
+            gte(slaIntervals.slot, start),
+            lt(slaIntervals.slot, end),
+          ),
+        )
+    ).map((r) => [r.slot, r]),
+  );
+  const gaps = await db
+    .select()
+    .from(probeGaps)
+    .where(and(lt(probeGaps.from, end), gt(probeGaps.to, start)));
+  const reports = await db
+    .select()
+    .from(outageReports)
+    .where(
+      and(
+        eq(outageReports.accountId, accountId),
+        eq(outageReports.status, 'confirmed'),
+        lt(outageReports.reportedAt, end),
+      ),
+    );
+  const down = bySlot(
+    [
+      ...gaps.map((g): Span => ({ from: g.from, to: g.to, cause: 'no-response' })),
+      ...reports.map(
+        (r): Span => ({ from: r.reportedAt, to: r.restoredAt ?? end, cause: 'reported-outage' }),
+      ),
+    ],
+    start,
+    end,
+  );
+  const exclusions = await db
+    .select()
+    .from(slaExclusions)
+    .where(and(lt(slaExclusions.startsAt, end), gt(slaExclusions.endsAt, start)));
 
-  const outside: SlaReport['exclusions'] = exclusions.map((x) => ({ from: iso(Math.max(x.startsAt, start)), to: iso(Math.min(x.endsAt, end)), kind: x.kind, reason: x.reason }));
-  if (lifeFrom > start) outside.push({ from: iso(start), to: iso(Math.min(lifeFrom, end)), kind: 'not-in-service', reason: 'the service did not exist yet' });
-  if (lifeTo < end) outside.push({ from: iso(Math.max(lifeTo, start)), to: iso(end), kind: 'not-in-service', reason: 'the service was deleted' });
+  const outside: SlaReport['exclusions'] = exclusions.map((x) => ({
+    from: iso(Math.max(x.startsAt, start)),
+    to: iso(Math.min(x.endsAt, end)),
+    kind: x.kind,
+    reason: x.reason,
+  }));
+  if (lifeFrom > start)
+    outside.push({
+      from: iso(start),
+      to: iso(Math.min(lifeFrom, end)),
+      kind: 'not-in-service',
+      reason: 'the service did not exist yet',
+    });
+  if (lifeTo < end)
+    outside.push({
+      from: iso(Math.max(lifeTo, start)),
+      to: iso(end),
+      kind: 'not-in-service',
+      reason: 'the service was deleted',
+    });
 
   let counted = 0;
   let excluded = 0;
@@ -104,12 +164,22 @@ export async function slaReport(
   const downtime: SlaReport['downtime'] = [];
   let open: { from: number; to: number; causes: Set<DowntimeCause>; rates: number[] } | null = null;
   const close = () => {
-    if (open) downtime.push({ from: iso(open.from), to: iso(open.to), causes: [...open.causes], averageErrorRate: open.rates.reduce((a, b) => a + b, 0) / open.rates.length });
+    if (open)
+      downtime.push({
+        from: iso(open.from),
+        to: iso(open.to),
+        causes: [...open.causes],
+        averageErrorRate: open.rates.reduce((a, b) => a + b, 0) / open.rates.length,
+      });
     open = null;
   };
   for (let slot = start; slot < until; slot += SLOT) {
     const slotEnd = slot + SLOT;
-    if (slotEnd <= lifeFrom || slot >= lifeTo || exclusions.some((x) => x.startsAt < slotEnd && x.endsAt > slot)) {
+    if (
+      slotEnd <= lifeFrom ||
+      slot >= lifeTo ||
+      exclusions.some((x) => x.startsAt < slotEnd && x.endsAt > slot)
+    ) {
       excluded++;
       close();
       continue;
@@ -140,25 +210,43 @@ export async function slaReport(
   const exact: Ratio = counted
     ? { num: 100n * (n * rateSum.den - rateSum.num), den: n * rateSum.den }
     : ratio(100, 1);
-  const tier = prices.slaTiers.find((t) => compare(exact, fromDecimal(t.min)) >= 0)
-    ?? prices.slaTiers[prices.slaTiers.length - 1]!;
+  const tier =
+    prices.slaTiers.find((t) => compare(exact, fromDecimal(t.min)) >= 0) ??
+    prices.slaTiers[prices.slaTiers.length - 1]!;
   const credit = Math.min(monthCharges, charge(monthCharges, Math.round(tier.creditPercent * 100), 10_000n));
   return {
-    accountId, month, availability: floorDecimal(exact, 9),
-    intervalsCounted: counted, intervalsExcluded: excluded,
-    downtime, exclusions: outside, tier, monthCharges, chargesFrom: charges.from, credit,
+    accountId,
+    month,
+    availability: floorDecimal(exact, 9),
+    intervalsCounted: counted,
+    intervalsExcluded: excluded,
+    downtime,
+    exclusions: outside,
+    tier,
+    monthCharges,
+    chargesFrom: charges.from,
+    credit,
   };
 }
 
 export function slaCsv(r: SlaReport): string {
   const lines = [
     'field,value',
-    `account,${r.accountId}`, `month,${r.month}`, `availability_percent,${r.availability}`, `intervals_counted,${r.intervalsCounted}`,
-    `intervals_excluded,${r.intervalsExcluded}`, `tier_min_percent,${r.tier.min}`, `credit_percent,${r.tier.creditPercent}`,
-    `month_charges,${r.monthCharges}`, `charges_from,${r.chargesFrom}`, `credit,${r.credit}`,
-    '', 'downtime_from,downtime_to,causes,average_error_rate',
+    `account,${r.accountId}`,
+    `month,${r.month}`,
+    `availability_percent,${r.availability}`,
+    `intervals_counted,${r.intervalsCounted}`,
+    `intervals_excluded,${r.intervalsExcluded}`,
+    `tier_min_percent,${r.tier.min}`,
+    `credit_percent,${r.tier.creditPercent}`,
+    `month_charges,${r.monthCharges}`,
+    `charges_from,${r.chargesFrom}`,
+    `credit,${r.credit}`,
+    '',
+    'downtime_from,downtime_to,causes,average_error_rate',
     ...r.downtime.map((d) => `${d.from},${d.to},${d.causes.join(' ')},${d.averageErrorRate}`),
-    '', 'excluded_from,excluded_to,kind,reason',
+    '',
+    'excluded_from,excluded_to,kind,reason',
     ...r.exclusions.map((x) => `${x.from},${x.to},${x.kind},"${x.reason.replace(/"/g, '""')}"`),
   ];
   return lines.join('\n') + '\n';
@@ -168,17 +256,29 @@ export function slaCsv(r: SlaReport): string {
 export const MAINTENANCE_NOTICE_MS = 24 * 3_600_000;
 
 /** Operator: record planned maintenance (at least a day in advance) or force majeure. */
-export async function addExclusion(db: Db, x: { kind: 'maintenance' | 'force-majeure'; startsAt: number; endsAt: number; reason: string }, now = Date.now()) {
+export async function addExclusion(
+  db: Db,
+  x: { kind: 'maintenance' | 'force-majeure'; startsAt: number; endsAt: number; reason: string },
+  now = Date.now(),
+) {
   if (!(x.endsAt > x.startsAt)) throw new Error('the end must come after the start');
   if (x.kind === 'maintenance' && x.startsAt < now + MAINTENANCE_NOTICE_MS) {
-    throw new Error('planned maintenance is announced at least 24 hours in advance; for anything sooner or past, record force majeure (or let it count)');
+    throw new Error(
+      'planned maintenance is announced at least 24 hours in advance; for anything sooner or past, record force majeure (or let it count)',
+    );
   }
-  const row = { id: `exc_${now.toString(36)}${Math.random().toString(36).slice(2, 8)}`, createdAt: now, ...x };
+  const row = {
+    id: `exc_${now.toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+    createdAt: now,
+    ...x,
+  };
   await db.insert(slaExclusions).values(row);
   return row;
 }
 
 export async function listExclusions(db: Db, from: number, to: number) {
-  return db.select().from(slaExclusions).where(and(lt(slaExclusions.startsAt, to), gt(slaExclusions.endsAt, from)));
+  return db
+    .select()
+    .from(slaExclusions)
+    .where(and(lt(slaExclusions.startsAt, to), gt(slaExclusions.endsAt, from)));
 }
-

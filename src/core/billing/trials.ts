@@ -21,41 +21,97 @@ export interface TrialView {
 }
 
 /** The statement that starts a customer's trial with a new service, unless the customer had one. */
-export function trialForNewService(db: Db, customerId: string, accountId: string, now: number, days: number): BatchItem<'sqlite'> {
-  return db.insert(trials).values({ customerId, accountId, startsAt: now, endsAt: now + days * 86_400_000, status: 'granted' }).onConflictDoNothing();
+export function trialForNewService(
+  db: Db,
+  customerId: string,
+  accountId: string,
+  now: number,
+  days: number,
+): BatchItem<'sqlite'> {
+  return db
+    .insert(trials)
+    .values({ customerId, accountId, startsAt: now, endsAt: now + days * 86_400_000, status: 'granted' })
+    .onConflictDoNothing();
 }
 
 /** The trial that applies to this account's usage (the one it was created with), if any. */
 export async function trialOf(db: Db, accountId: string): Promise<Trial | null> {
-  const [acc] = await db.select({ customerId: accounts.customerId }).from(accounts).where(eq(accounts.id, accountId));
+  const [acc] = await db
+    .select({ customerId: accounts.customerId })
+    .from(accounts)
+    .where(eq(accounts.id, accountId));
   if (!acc?.customerId) return null;
   const [t] = await db.select().from(trials).where(eq(trials.customerId, acc.customerId));
   return t && t.accountId === accountId ? t : null;
 }
 
 export async function trialView(db: Db, accountId: string, now = Date.now()): Promise<TrialView> {
-  const [acc] = await db.select({ customerId: accounts.customerId }).from(accounts).where(eq(accounts.id, accountId));
+  const [acc] = await db
+    .select({ customerId: accounts.customerId })
+    .from(accounts)
+    .where(eq(accounts.id, accountId));
   const t = await trialOf(db, accountId);
   const iso = (x: number) => new Date(x).toISOString();
-  const paid = 'When the trial ends the service continues as paid, billed monthly for what it uses, unless you delete it before.';
-  if (!t) return { customerId: acc?.customerId ?? null, status: 'none', startsAt: null, endsAt: null, afterTrial: 'This service has no free trial (a customer has one trial, with their first service): it is billed for what it uses.' };
-  if (t.status === 'refused') return { customerId: t.customerId, status: 'refused', startsAt: null, endsAt: null, afterTrial: 'The free trial was not granted: the service is billed for what it uses.' };
-  return { customerId: t.customerId, status: now < t.endsAt ? 'active' : 'ended', startsAt: iso(t.startsAt), endsAt: iso(t.endsAt), afterTrial: paid };
+  const paid =
+    'When the trial ends the service continues as paid, billed monthly for what it uses, unless you delete it before.';
+  if (!t)
+    return {
+      customerId: acc?.customerId ?? null,
+      status: 'none',
+      startsAt: null,
+      endsAt: null,
+      afterTrial:
+        'This service has no free trial (a customer has one trial, with their first service): it is billed for what it uses.',
+    };
+  if (t.status === 'refused')
+    return {
+      customerId: t.customerId,
+      status: 'refused',
+      startsAt: null,
+      endsAt: null,
+      afterTrial: 'The free trial was not granted: the service is billed for what it uses.',
+    };
+  return {
+    customerId: t.customerId,
+    status: now < t.endsAt ? 'active' : 'ended',
+    startsAt: iso(t.startsAt),
+    endsAt: iso(t.endsAt),
+    afterTrial: paid,
+  };
 }
 
 /** Operator: (re)grant a customer's trial on one of their accounts, from now. */
 export async function grantTrial(db: Db, accountId: string, days: number, now = Date.now()): Promise<void> {
-  const [acc] = await db.select({ customerId: accounts.customerId }).from(accounts).where(eq(accounts.id, accountId));
+  const [acc] = await db
+    .select({ customerId: accounts.customerId })
+    .from(accounts)
+    .where(eq(accounts.id, accountId));
   if (!acc) throw new S3Error('InvalidArgument', `No account ${accountId}.`);
-  if (!acc.customerId) throw new S3Error('InvalidArgument', 'The account has no customer identity (BIN/IIN or e-mail); set one first.');
-  const row = { customerId: acc.customerId, accountId, startsAt: now, endsAt: now + days * 86_400_000, status: 'granted' as const };
+  if (!acc.customerId)
+    throw new S3Error(
+      'InvalidArgument',
+      'The account has no customer identity (BIN/IIN or e-mail); set one first.',
+    );
+  const row = {
+    customerId: acc.customerId,
+    accountId,
+    startsAt: now,
+    endsAt: now + days * 86_400_000,
+    status: 'granted' as const,
+  };
   await db.insert(trials).values(row).onConflictDoUpdate({ target: trials.customerId, set: row });
 }
 
 /** Operator: refuse a customer's trial (what was free is billed). */
 export async function refuseTrial(db: Db, accountId: string): Promise<void> {
-  const [acc] = await db.select({ customerId: accounts.customerId }).from(accounts).where(eq(accounts.id, accountId));
+  const [acc] = await db
+    .select({ customerId: accounts.customerId })
+    .from(accounts)
+    .where(eq(accounts.id, accountId));
   if (!acc?.customerId) throw new S3Error('InvalidArgument', 'The account has no customer identity.');
   const row = { customerId: acc.customerId, accountId, startsAt: 0, endsAt: 0, status: 'refused' as const };
-  await db.insert(trials).values(row).onConflictDoUpdate({ target: trials.customerId, set: { status: 'refused' } });
+  await db
+    .insert(trials)
+    .values(row)
+    .onConflictDoUpdate({ target: trials.customerId, set: { status: 'refused' } });
 }

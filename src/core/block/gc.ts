@@ -38,13 +38,20 @@ export async function sweepAbandonedStagings(db: Db, nodeTimeoutMs: number): Pro
     .leftJoin(nodes, eq(nodes.id, stagings.nodeId))
     .where(or(isNull(nodes.id), lt(nodes.heartbeatAt, staleBefore)));
   for (const { id } of abandoned) {
-    await db.batch([db.delete(chunkRefs).where(eq(chunkRefs.owner, id)), db.delete(stagings).where(eq(stagings.id, id))]);
+    await db.batch([
+      db.delete(chunkRefs).where(eq(chunkRefs.owner, id)),
+      db.delete(stagings).where(eq(stagings.id, id)),
+    ]);
   }
   await db.delete(nodes).where(lt(nodes.heartbeatAt, staleBefore));
   return abandoned.length;
 }
 
-export async function collectChunks(db: Db, store: ChunkStore, opts: GcOptions): Promise<Pick<GcReport, 'chunksDeleted' | 'bytesFreed'>> {
+export async function collectChunks(
+  db: Db,
+  store: ChunkStore,
+  opts: GcOptions,
+): Promise<Pick<GcReport, 'chunksDeleted' | 'bytesFreed'>> {
   const leaseMs = opts.leaseMs ?? 30_000;
   const batchSize = opts.batchSize ?? 500;
   let chunksDeleted = 0;
@@ -59,11 +66,19 @@ export async function collectChunks(db: Db, store: ChunkStore, opts: GcOptions):
       lte(chunks.zeroSince, cutoff),
       or(isNull(chunks.gcLease), lt(chunks.gcLease, now)),
     );
-    const candidates = await db.select({ hash: chunks.hash, size: chunks.size }).from(chunks).where(collectable).limit(batchSize);
+    const candidates = await db
+      .select({ hash: chunks.hash, size: chunks.size })
+      .from(chunks)
+      .where(collectable)
+      .limit(batchSize);
     if (candidates.length === 0) break;
     for (const { hash, size } of candidates) {
       const lease = Date.now() + leaseMs;
-      const taken = await db.update(chunks).set({ gcLease: lease }).where(and(eq(chunks.hash, hash), collectable)).returning({ hash: chunks.hash });
+      const taken = await db
+        .update(chunks)
+        .set({ gcLease: lease })
+        .where(and(eq(chunks.hash, hash), collectable))
+        .returning({ hash: chunks.hash });
       if (taken.length === 0) continue;
       if (Date.now() > lease - leaseMs / 2) continue; // paused since taking it: too close to its end to start
       await store.delete(hash);

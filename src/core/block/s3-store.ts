@@ -53,7 +53,11 @@ const MAX_BACKOFF_MS = 1_000;
 
 /** A failure worth another try: the backend is down, slow, overloaded, or the bytes were hurt on the way. */
 class Transient extends Error {
-  constructor(message: string, readonly retryAfterSeconds?: number, options?: { cause: unknown }) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+    options?: { cause: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -143,9 +147,10 @@ export class S3ChunkStore implements ChunkStore {
     });
     const url = new URL(opts.endpoint);
     const path = url.pathname.replace(/\/+$/, '');
-    this.base = opts.pathStyle === false
-      ? `${url.protocol}//${opts.bucket}.${url.host}${path}/`
-      : `${url.protocol}//${url.host}${path}/${opts.bucket}/`;
+    this.base =
+      opts.pathStyle === false
+        ? `${url.protocol}//${opts.bucket}.${url.host}${path}/`
+        : `${url.protocol}//${url.host}${path}/${opts.bucket}/`;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.attempts = opts.attempts ?? 6;
   }

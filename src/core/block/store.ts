@@ -39,7 +39,10 @@ export class ChunkMissingError extends Error {
 
 /** The store has no room for a chunk (a full disk): the service's trouble, answered 503 and logged. */
 export class StoreFullError extends Error {
-  constructor(readonly hash: string, options?: { cause: unknown }) {
+  constructor(
+    readonly hash: string,
+    options?: { cause: unknown },
+  ) {
     super(`no room to store chunk ${hash}`, options);
     this.name = 'StoreFullError';
   }

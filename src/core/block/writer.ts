@@ -131,13 +131,20 @@ export class StagingWriter {
     if (beat) lastBeat.set(this.deps.nodeId, now);
     const [, , lease, staging] = await db.batch([
       db.insert(chunkRefs).values({ owner: this.stagingId, idx, offset, size: bytes.length, hash }),
-      db.update(chunks).set({ xxh64 }).where(and(eq(chunks.hash, hash), isNull(chunks.xxh64))),
+      db
+        .update(chunks)
+        .set({ xxh64 })
+        .where(and(eq(chunks.hash, hash), isNull(chunks.xxh64))),
       db.select({ gcLease: chunks.gcLease }).from(chunks).where(eq(chunks.hash, hash)),
       db.select({ id: stagings.id }).from(stagings).where(eq(stagings.id, this.stagingId)),
       ...(beat ? [heartbeatStatement(db, this.deps.nodeId, now)] : []),
     ]);
     // the collector took this node for dead and dropped the staging: stop now (abort drops this ref)
-    if (!staging.length) throw new S3Error('RequestTimeout', 'The upload took so long that its parts were given up; send it again.');
+    if (!staging.length)
+      throw new S3Error(
+        'RequestTimeout',
+        'The upload took so long that its parts were given up; send it again.',
+      );
     const leaseUntil = lease[0]?.gcLease ?? null;
     if (leaseUntil !== null) {
       const wait = leaseUntil + LEASE_MARGIN_MS - Date.now();

@@ -8,7 +8,11 @@ import type { InProcess } from '../api/app.ts';
 export type ApiFetch = (request: Request, env: InProcess) => Promise<Response>;
 
 export class ApiError extends Error {
-  constructor(readonly code: string, message: string, readonly status: number) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
     this.name = 'ApiError';
   }
@@ -27,16 +31,28 @@ export class ApiClient {
     const res = await this.raw(method, path, body);
     if (res.status === 204) return null as T;
     const data = (await res.json()) as T & { error?: { code: string; message: string } };
-    if (!res.ok) throw new ApiError(data.error?.code ?? 'InternalError', data.error?.message ?? `HTTP ${res.status}`, res.status);
+    if (!res.ok)
+      throw new ApiError(
+        data.error?.code ?? 'InternalError',
+        data.error?.message ?? `HTTP ${res.status}`,
+        res.status,
+      );
     return data;
   }
 
   /** The API's own response (CSV downloads). */
   raw(method: string, path: string, body?: unknown): Promise<Response> {
-    const init: RequestInit = { method, headers: body === undefined ? {} : { 'content-type': 'application/json' } };
+    const init: RequestInit = {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    };
     if (body !== undefined) init.body = JSON.stringify(body);
     // the API's record is not this request's log row: the console request has its own
-    return this.fetchApi(new Request(`${this.origin}/admin${path}`, init), { principal: this.principal, requestId: this.requestId, record: {} });
+    return this.fetchApi(new Request(`${this.origin}/admin${path}`, init), {
+      principal: this.principal,
+      requestId: this.requestId,
+      record: {},
+    });
   }
 
   get = <T>(path: string) => this.call<T>('GET', path);

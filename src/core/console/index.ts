@@ -63,7 +63,8 @@ export function noticeOf(c: Context): string | null {
   return NOTICES[c.req.query('done') ?? ''] ?? null;
 }
 
-export const done = (c: Context, path: string, notice: keyof typeof NOTICES) => c.redirect(`${path}${path.includes('?') ? '&' : '?'}done=${notice}`, 303);
+export const done = (c: Context, path: string, notice: keyof typeof NOTICES) =>
+  c.redirect(`${path}${path.includes('?') ? '&' : '?'}done=${notice}`, 303);
 
 /** The message a refusal shows, in words; anything else is ours and is logged, not shown. */
 export function messageOf(e: unknown): { message: string; status: number } {
@@ -77,7 +78,10 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
 
   app.use('*', async (c, next) => {
     await next();
-    c.header('content-security-policy', "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+    c.header(
+      'content-security-policy',
+      "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    );
     c.header('x-content-type-options', 'nosniff');
     c.header('referrer-policy', 'same-origin');
     if (!c.res.headers.has('cache-control')) c.header('cache-control', 'no-store');
@@ -85,8 +89,18 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
     if (record && !record.operation?.startsWith('Console')) record.operation = `Console ${c.req.method}`;
   });
 
-  app.get('/assets/app.css', (c) => c.body(CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=31536000, immutable' }));
-  app.get('/assets/app.js', (c) => c.body(JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=31536000, immutable' }));
+  app.get('/assets/app.css', (c) =>
+    c.body(CSS, 200, {
+      'content-type': 'text/css; charset=utf-8',
+      'cache-control': 'public, max-age=31536000, immutable',
+    }),
+  );
+  app.get('/assets/app.js', (c) =>
+    c.body(JS, 200, {
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': 'public, max-age=31536000, immutable',
+    }),
+  );
 
   /** The signed-in request, or null (the caller redirects to the sign-in page). */
   const signedIn = async (c: Context<{ Bindings: ConsoleEnv }>): Promise<SignedIn | null> => {
@@ -95,8 +109,19 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
     const rootKey = await rootKeyOf(deps.db, session.accountId);
     if (!rootKey) return null; // the service was deleted
     if (c.env?.record) Object.assign(c.env.record, { accountId: session.accountId, auth: 'console' });
-    const principal = { kind: 'root' as const, accountId: session.accountId, accessKeyId: rootKey, via: 'header' as const, scopes: null };
-    return { session, accountId: session.accountId, csrf: session.csrf, api: new ApiClient(deps.api, principal, origin(c), c.env?.requestId ?? '') };
+    const principal = {
+      kind: 'root' as const,
+      accountId: session.accountId,
+      accessKeyId: rootKey,
+      via: 'header' as const,
+      scopes: null,
+    };
+    return {
+      session,
+      accountId: session.accountId,
+      csrf: session.csrf,
+      api: new ApiClient(deps.api, principal, origin(c), c.env?.requestId ?? ''),
+    };
   };
 
   const pages = {
@@ -104,7 +129,8 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
     page(handler: (c: Context, s: SignedIn) => Promise<Response>) {
       return async (c: Context<{ Bindings: ConsoleEnv }>) => {
         const s = await signedIn(c);
-        if (!s) return c.redirect(`/console/sign-in?next=${encodeURIComponent(new URL(c.req.url).pathname)}`, 303);
+        if (!s)
+          return c.redirect(`/console/sign-in?next=${encodeURIComponent(new URL(c.req.url).pathname)}`, 303);
         return handler(c, s);
       };
     },
@@ -112,7 +138,10 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
      * A form's target: the CSRF check, then the action; a refusal shows the page again with the
      * message and what was typed (never a stack trace).
      */
-    action(handler: (c: Context, s: SignedIn, form: Record<string, string>) => Promise<Response>, render: Render) {
+    action(
+      handler: (c: Context, s: SignedIn, form: Record<string, string>) => Promise<Response>,
+      render: Render,
+    ) {
       return async (c: Context<{ Bindings: ConsoleEnv }>) => {
         const s = await signedIn(c);
         if (!s) return c.redirect('/console/sign-in', 303);
@@ -130,7 +159,11 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
     json(handler: (c: Context, s: SignedIn, body: Record<string, unknown>) => Promise<unknown>) {
       return async (c: Context<{ Bindings: ConsoleEnv }>) => {
         const s = await signedIn(c);
-        if (!s) return c.json({ error: { code: 'AccessDenied', message: 'Your session has ended; sign in again.' } }, 403);
+        if (!s)
+          return c.json(
+            { error: { code: 'AccessDenied', message: 'Your session has ended; sign in again.' } },
+            403,
+          );
         checkCsrf(c, s.session, undefined);
         const body = jsonOf(await boundedBody(c.req.raw, MAX_FORM));
         try {
@@ -146,8 +179,13 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
   app.onError((err, c) => {
     const known = err instanceof ApiError || isS3Error(err);
     if (!known) console.error(`qoima: console error on ${c.req.method} ${c.req.path}`, err);
-    const e = known ? messageOf(err) : { message: 'Something went wrong on our side; please try again.', status: 500 };
-    return c.html(`<!doctype html><meta charset="utf-8"><title>Qoima</title><p>${escapeHtml(e.message)}</p><p><a href="/console">Back to the console</a></p>`, e.status as 400);
+    const e = known
+      ? messageOf(err)
+      : { message: 'Something went wrong on our side; please try again.', status: 500 };
+    return c.html(
+      `<!doctype html><meta charset="utf-8"><title>Qoima</title><p>${escapeHtml(e.message)}</p><p><a href="/console">Back to the console</a></p>`,
+      e.status as 400,
+    );
   });
 
   authPages(app, deps, pages);
@@ -157,14 +195,26 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
   settingsPages(app, pages);
   keyPages(app, pages, deps.box);
   usagePages(app, pages);
-  app.notFound((c) => c.html('<!doctype html><meta charset="utf-8"><title>Not found · Qoima</title><p>No such page.</p><p><a href="/console">Back to the console</a></p>', 404));
+  app.notFound((c) =>
+    c.html(
+      '<!doctype html><meta charset="utf-8"><title>Not found · Qoima</title><p>No such page.</p><p><a href="/console">Back to the console</a></p>',
+      404,
+    ),
+  );
   return app;
 }
 
 export type Pages = {
-  page(handler: (c: Context, s: SignedIn) => Promise<Response>): (c: Context<{ Bindings: ConsoleEnv }>) => Promise<Response>;
-  action(handler: (c: Context, s: SignedIn, form: Record<string, string>) => Promise<Response>, render: Render): (c: Context<{ Bindings: ConsoleEnv }>) => Promise<Response>;
-  json(handler: (c: Context, s: SignedIn, body: Record<string, unknown>) => Promise<unknown>): (c: Context<{ Bindings: ConsoleEnv }>) => Promise<Response>;
+  page(
+    handler: (c: Context, s: SignedIn) => Promise<Response>,
+  ): (c: Context<{ Bindings: ConsoleEnv }>) => Promise<Response>;
+  action(
+    handler: (c: Context, s: SignedIn, form: Record<string, string>) => Promise<Response>,
+    render: Render,
+  ): (c: Context<{ Bindings: ConsoleEnv }>) => Promise<Response>;
+  json(
+    handler: (c: Context, s: SignedIn, body: Record<string, unknown>) => Promise<unknown>,
+  ): (c: Context<{ Bindings: ConsoleEnv }>) => Promise<Response>;
 };
 
 const MAX_FORM = 1024 * 1024;
@@ -176,8 +226,11 @@ const MAX_FORM = 1024 * 1024;
 function boundedBody(req: Request, limit: number): Promise<Uint8Array> {
   const declared = req.headers.get('content-length');
   if (!req.body) return Promise.resolve(new Uint8Array());
-  return readSmallBody({ chunks: req.body, length: declared === null ? null : Number(declared) }, limit,
-    () => new S3Error('EntityTooLarge', 'This form is larger than the console accepts (1 MiB).'));
+  return readSmallBody(
+    { chunks: req.body, length: declared === null ? null : Number(declared) },
+    limit,
+    () => new S3Error('EntityTooLarge', 'This form is larger than the console accepts (1 MiB).'),
+  );
 }
 
 function jsonOf(bytes: Uint8Array): Record<string, unknown> {
@@ -193,7 +246,8 @@ function jsonOf(bytes: Uint8Array): Record<string, unknown> {
 export async function formOf(c: Context): Promise<Record<string, string>> {
   const type = c.req.header('content-type') ?? '';
   const bytes = await boundedBody(c.req.raw, MAX_FORM);
-  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data')) return {};
+  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data'))
+    return {};
   let form: FormData;
   try {
     form = await new Response(bytes as BodyInit, { headers: { 'content-type': type } }).formData();

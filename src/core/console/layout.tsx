@@ -51,47 +51,65 @@ export interface Frame {
 
 export const Layout: FC<Frame> = (p) => (
   <>
-  {raw('<!DOCTYPE html>')}
-  <html lang="en">
-    <head>
-      <meta charset="utf-8" />
-      <meta name="viewport" content="width=device-width, initial-scale=1" />
-      {p.csrf ? <meta name="csrf-token" content={p.csrf} /> : null}
-      <title>{`${p.title} · Qoima`}</title>
-      <link rel="icon" href="data:," />
-      <link rel="stylesheet" href={`/console/assets/app.css?v=${ASSET_VERSION.css}`} />
-      <script src={`/console/assets/app.js?v=${ASSET_VERSION.js}`} defer></script>
-    </head>
-    <body>
-      <a class="skip" href="#main">Skip to content</a>
-      <header>
-        <div class="bar">
-          <a class="brand" href="/console">Qoima</a>
-          {p.csrf ? (
-            <>
-              <nav aria-label="Console">
-                <ul>
-                  {NAV.map(([id, label, href]) => (
-                    <li><a href={href} aria-current={p.section === id ? 'page' : undefined}>{label}</a></li>
-                  ))}
-                </ul>
-              </nav>
-              <form method="post" action="/console/sign-out">
-                <input type="hidden" name="_csrf" value={p.csrf} />
-                <button class="secondary" type="submit">Sign out</button>
-              </form>
-            </>
+    {raw('<!DOCTYPE html>')}
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        {p.csrf ? <meta name="csrf-token" content={p.csrf} /> : null}
+        <title>{`${p.title} · Qoima`}</title>
+        <link rel="icon" href="data:," />
+        <link rel="stylesheet" href={`/console/assets/app.css?v=${ASSET_VERSION.css}`} />
+        <script src={`/console/assets/app.js?v=${ASSET_VERSION.js}`} defer></script>
+      </head>
+      <body>
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
+        <header>
+          <div class="bar">
+            <a class="brand" href="/console">
+              Qoima
+            </a>
+            {p.csrf ? (
+              <>
+                <nav aria-label="Console">
+                  <ul>
+                    {NAV.map(([id, label, href]) => (
+                      <li>
+                        <a href={href} aria-current={p.section === id ? 'page' : undefined}>
+                          {label}
+                        </a>
+                      </li>
+                    ))}
+                  </ul>
+                </nav>
+                <form method="post" action="/console/sign-out">
+                  <input type="hidden" name="_csrf" value={p.csrf} />
+                  <button class="secondary" type="submit">
+                    Sign out
+                  </button>
+                </form>
+              </>
+            ) : null}
+          </div>
+        </header>
+        <main id="main" tabindex={-1}>
+          <h1>{p.title}</h1>
+          {p.error ? (
+            <div class="flash error" role="alert">
+              {p.error}
+            </div>
           ) : null}
-        </div>
-      </header>
-      <main id="main" tabindex={-1}>
-        <h1>{p.title}</h1>
-        {p.error ? <div class="flash error" role="alert">{p.error}</div> : null}
-        {p.notice ? <div class="flash ok" role="status">{p.notice}</div> : null}
-        {p.children}
-      </main>
-    </body>
-  </html>
+          {p.notice ? (
+            <div class="flash ok" role="status">
+              {p.notice}
+            </div>
+          ) : null}
+          {p.children}
+        </main>
+      </body>
+    </html>
   </>
 );
 
@@ -102,16 +120,31 @@ export const Csrf: FC<{ token: string }> = ({ token }) => <input type="hidden" n
 export const Secret: FC<{ label: string; value: string }> = ({ label, value }) => (
   <div class="secret-box">
     <strong>{label}:</strong> <code>{value}</code>
-    <button type="button" class="secondary" data-copy={value} aria-label={`Copy ${label}`}>Copy</button>
+    <button type="button" class="secondary" data-copy={value} aria-label={`Copy ${label}`}>
+      Copy
+    </button>
   </div>
 );
 
-export const Meter: FC<{ label: string; used: number; limit: number; format: (n: number) => string }> = (p) => {
+export const Meter: FC<{ label: string; used: number; limit: number; format: (n: number) => string }> = (
+  p,
+) => {
   const pct = p.limit > 0 ? Math.min(100, (p.used / p.limit) * 100) : 0;
   return (
     <div class="quota">
-      <div class="actions small"><span>{p.label}</span><span class="muted">{`${p.format(p.used)} of ${p.format(p.limit)} (${pct.toFixed(pct < 1 && pct > 0 ? 2 : 0)}%)`}</span></div>
-      <meter min={0} max={p.limit} low={p.limit * 0.75} high={p.limit * 0.9} optimum={0} value={p.used} aria-label={p.label}>{`${pct.toFixed(0)}%`}</meter>
+      <div class="actions small">
+        <span>{p.label}</span>
+        <span class="muted">{`${p.format(p.used)} of ${p.format(p.limit)} (${pct.toFixed(pct < 1 && pct > 0 ? 2 : 0)}%)`}</span>
+      </div>
+      <meter
+        min={0}
+        max={p.limit}
+        low={p.limit * 0.75}
+        high={p.limit * 0.9}
+        optimum={0}
+        value={p.used}
+        aria-label={p.label}
+      >{`${pct.toFixed(0)}%`}</meter>
     </div>
   );
 };

@@ -133,10 +133,22 @@ function hostOf(origin: string): string | null {
 /** Refuses a request the browser says another site sent (sign-in too: no signing victims into our account). */
 export function checkSameOrigin(c: Context): void {
   const site = c.req.header('sec-fetch-site');
-  if (site && site !== 'same-origin' && site !== 'none') throw new S3Error('AccessDenied', 'This form was sent from another site; open the console and try again.');
+  if (site && site !== 'same-origin' && site !== 'none')
+    throw new S3Error(
+      'AccessDenied',
+      'This form was sent from another site; open the console and try again.',
+    );
   const origin = c.req.header('origin');
-  if (origin && origin !== new URL(c.req.url).origin && hostOf(origin) !== null && hostOf(origin) !== c.req.header('host')) {
-    throw new S3Error('AccessDenied', 'This form was sent from another site; open the console and try again.');
+  if (
+    origin &&
+    origin !== new URL(c.req.url).origin &&
+    hostOf(origin) !== null &&
+    hostOf(origin) !== c.req.header('host')
+  ) {
+    throw new S3Error(
+      'AccessDenied',
+      'This form was sent from another site; open the console and try again.',
+    );
   }
 }
 
@@ -144,7 +156,11 @@ export function checkSameOrigin(c: Context): void {
 export function checkCsrf(c: Context, session: Session, formToken: string | undefined): void {
   checkSameOrigin(c);
   const given = formToken ?? c.req.header('x-csrf-token') ?? '';
-  if (!timingSafeEqual(given, session.csrf)) throw new S3Error('AccessDenied', 'The page was open too long or came from elsewhere; reload it and try again.');
+  if (!timingSafeEqual(given, session.csrf))
+    throw new S3Error(
+      'AccessDenied',
+      'The page was open too long or came from elsewhere; reload it and try again.',
+    );
 }
 
 const onceSeal = (c: Context, s: Session, name: string) => `qoima-once-${name} ${origin(c)} ${s.id}`;

@@ -35,7 +35,8 @@ export function guardIndex(e: unknown): number | null {
   for (let cur: unknown = e; cur; cur = (cur as { cause?: unknown }).cause) {
     const at = (cur as { statementIndex?: unknown }).statementIndex;
     if (typeof at === 'number') index = at;
-    if (cur instanceof Error && /guards_never_hold_a_row|CHECK constraint failed: .*reason/.test(cur.message)) return index ?? -1;
+    if (cur instanceof Error && /guards_never_hold_a_row|CHECK constraint failed: .*reason/.test(cur.message))
+      return index ?? -1;
   }
   return null;
 }

@@ -21,8 +21,13 @@ export interface Journal {
   entries: { tag: string; when: number }[];
 }
 
-export async function loadMigrations(journal: Journal, readSql: (tag: string) => Promise<string>): Promise<Migration[]> {
-  return Promise.all(journal.entries.map(async (e) => ({ tag: e.tag, when: e.when, sql: await readSql(e.tag) })));
+export async function loadMigrations(
+  journal: Journal,
+  readSql: (tag: string) => Promise<string>,
+): Promise<Migration[]> {
+  return Promise.all(
+    journal.entries.map(async (e) => ({ tag: e.tag, when: e.when, sql: await readSql(e.tag) })),
+  );
 }
 
 /** Applies what is new; returns the tags applied. */
@@ -33,15 +38,22 @@ export async function migrate(client: Client, migrations: Migration[]): Promise<
     await tx.execute(
       'CREATE TABLE IF NOT EXISTS __drizzle_migrations (id INTEGER PRIMARY KEY, hash TEXT NOT NULL, created_at NUMERIC)',
     );
-    const last = await tx.execute('SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1');
+    const last = await tx.execute(
+      'SELECT created_at FROM __drizzle_migrations ORDER BY created_at DESC LIMIT 1',
+    );
     const lastWhen = last.rows.length ? Number(last.rows[0]!.created_at) : -1;
     for (const m of [...migrations].sort((a, b) => a.when - b.when)) {
       if (m.when <= lastWhen) continue;
       for (const stmt of m.sql.split('--> statement-breakpoint')) {
         if (stmt.trim()) await tx.execute(stmt);
       }
-      const hash = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(m.sql))));
-      await tx.execute({ sql: 'INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)', args: [hash, m.when] });
+      const hash = toHex(
+        new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(m.sql))),
+      );
+      await tx.execute({
+        sql: 'INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)',
+        args: [hash, m.when],
+      });
       applied.push(m.tag);
     }
     await tx.commit();

@@ -20,28 +20,31 @@ export function counted(
     reported = true;
   };
   const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done: end, value } = await reader.read();
-        if (end) {
-          report();
-          controller.close();
-          return;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done: end, value } = await reader.read();
+          if (end) {
+            report();
+            controller.close();
+            return;
+          }
+          bytes += value.length;
+          on.piece?.(value.length);
+          controller.enqueue(value);
+        } catch (e) {
+          report(true);
+          controller.error(e);
         }
-        bytes += value.length;
-        on.piece?.(value.length);
-        controller.enqueue(value);
-      } catch (e) {
-        report(true);
-        controller.error(e);
-      }
+      },
+      cancel(reason) {
+        report();
+        return reader.cancel(reason);
+      },
     },
-    cancel(reason) {
-      report();
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
 }
 
 /**

@@ -36,16 +36,47 @@ export interface BatchingOptions {
 
 /** request_log's columns in the order `toTuple` writes them. */
 const COLUMNS = [
-  'time', 'request_id', 'node_id', 'account_id', 'bucket', 'key', 'operation', 'status', 'error_code', 'bytes_in',
-  'bytes_out', 'duration_ms', 'auth', 'key_id', 'client_ip', 'user_agent', 'storage_class', 'retrieval_bytes',
+  'time',
+  'request_id',
+  'node_id',
+  'account_id',
+  'bucket',
+  'key',
+  'operation',
+  'status',
+  'error_code',
+  'bytes_in',
+  'bytes_out',
+  'duration_ms',
+  'auth',
+  'key_id',
+  'client_ip',
+  'user_agent',
+  'storage_class',
+  'retrieval_bytes',
 ] as const;
 
 type Tuple = unknown[];
 
 function toTuple(r: LogEntry, nodeId: string): Tuple {
   return [
-    r.time, r.requestId, nodeId, r.accountId ?? null, r.bucket ?? null, r.key ?? null, r.operation, r.status, r.errorCode ?? null,
-    r.bytesIn, r.bytesOut, r.durationMs, r.auth, r.keyId ?? null, r.clientIp ?? null, r.userAgent ?? null, r.storageClass ?? null,
+    r.time,
+    r.requestId,
+    nodeId,
+    r.accountId ?? null,
+    r.bucket ?? null,
+    r.key ?? null,
+    r.operation,
+    r.status,
+    r.errorCode ?? null,
+    r.bytesIn,
+    r.bytesOut,
+    r.durationMs,
+    r.auth,
+    r.keyId ?? null,
+    r.clientIp ?? null,
+    r.userAgent ?? null,
+    r.storageClass ?? null,
     r.retrievalBytes ?? 0,
   ];
 }
@@ -73,7 +104,8 @@ export function dbLogWriter(db: Db, nodeId: string): LogWriter {
   return {
     async write(rows, drops) {
       const insert = db.run(sql`${INSERT_JSON}${rows})`);
-      if (drops) await db.batch([insert, db.insert(logDrops).values({ time: Date.now(), nodeId, dropped: drops })]);
+      if (drops)
+        await db.batch([insert, db.insert(logDrops).values({ time: Date.now(), nodeId, dropped: drops })]);
       else await insert;
     },
     close: async () => {},
@@ -140,13 +172,19 @@ export class BatchingRequestLog implements RequestLog {
         await this.writer.write(JSON.stringify(rows), this.unreportedDrops);
         this.unreportedDrops = 0;
         this.written += rows.length;
-        if (this.failing) this.opts.warn?.(`qoima: request log written again (${this.queue.length} rows still queued, ${this.dropped} dropped in all)`);
+        if (this.failing)
+          this.opts.warn?.(
+            `qoima: request log written again (${this.queue.length} rows still queued, ${this.dropped} dropped in all)`,
+          );
         this.failing = false;
       } catch (e) {
         this.queue.unshift(...rows); // back to the front, in order; the bound applies again
         this.bound();
         this.failures++;
-        if (!this.failing) this.opts.warn?.(`qoima: request log cannot be written, rows wait in memory (up to ${this.opts.maxQueue}): ${(e as Error).message}`);
+        if (!this.failing)
+          this.opts.warn?.(
+            `qoima: request log cannot be written, rows wait in memory (up to ${this.opts.maxQueue}): ${(e as Error).message}`,
+          );
         this.failing = true;
         return;
       }
@@ -166,7 +204,12 @@ export class BatchingRequestLog implements RequestLog {
   }
 
   stats() {
-    return { queued: this.queue.length, written: this.written, dropped: this.dropped, failures: this.failures };
+    return {
+      queued: this.queue.length,
+      written: this.written,
+      dropped: this.dropped,
+      failures: this.failures,
+    };
   }
 }
 

@@ -9,7 +9,16 @@ import { findKey } from './keys.ts';
 import type { QuotaLimits } from './quotas.ts';
 import type { Db } from '../db/index.ts';
 import {
-  accessKeys, accounts, buckets, chunkRefs, consoleLogins, consoleSessions, credentials, multipartParts, multipartUploads, objects,
+  accessKeys,
+  accounts,
+  buckets,
+  chunkRefs,
+  consoleLogins,
+  consoleSessions,
+  credentials,
+  multipartParts,
+  multipartUploads,
+  objects,
   quotas,
 } from '../db/schema.ts';
 import { bucketRowAndDomains, releasedBy } from './buckets.ts';
@@ -39,14 +48,22 @@ export function newSecretAccessKey(): string {
 
 /** MinIO's rules for operator-chosen root keys, so the same values work here. */
 export function checkPresetCredentials(accessKeyId: string, secret: string): string | null {
-  if (!/^[A-Za-z0-9._-]{3,128}$/.test(accessKeyId)) return 'the access key must be 3 to 128 letters, digits, ".", "_" or "-"';
+  if (!/^[A-Za-z0-9._-]{3,128}$/.test(accessKeyId))
+    return 'the access key must be 3 to 128 letters, digits, ".", "_" or "-"';
   if (secret.length < 8 || secret.length > 256) return 'the secret key must be 8 to 256 characters';
   return null;
 }
 
 export async function createAccount(
   deps: AccountDeps,
-  opts: { name: string; quota: QuotaLimits; customerId?: string; trialDays?: number; accessKeyId?: string; secretAccessKey?: string },
+  opts: {
+    name: string;
+    quota: QuotaLimits;
+    customerId?: string;
+    trialDays?: number;
+    accessKeyId?: string;
+    secretAccessKey?: string;
+  },
 ): Promise<NewAccount> {
   const accountId = `acc${randomBase32(13)}`;
   const customerId = normalizeCustomerId(opts.customerId);
@@ -56,10 +73,14 @@ export async function createAccount(
   const sealed = await deps.box.seal(secretAccessKey, accessKeyId);
   await deps.db.batch([
     deps.db.insert(accounts).values({ id: accountId, name: opts.name, createdAt: now, customerId }),
-    deps.db.insert(credentials).values({ accessKeyId, accountId, secretSealed: sealed, kind: 'root', createdAt: now }),
+    deps.db
+      .insert(credentials)
+      .values({ accessKeyId, accountId, secretSealed: sealed, kind: 'root', createdAt: now }),
     deps.db.insert(quotas).values({ accountId, ...opts.quota }),
     // a customer's first service starts their trial; later ones find it taken (once per customer)
-    ...(customerId && opts.trialDays ? [trialForNewService(deps.db, customerId, accountId, now, opts.trialDays)] : []),
+    ...(customerId && opts.trialDays
+      ? [trialForNewService(deps.db, customerId, accountId, now, opts.trialDays)]
+      : []),
   ]);
   return { accountId, name: opts.name, accessKeyId, secretAccessKey };
 }
@@ -85,14 +106,25 @@ export interface AccountSummary {
 
 export async function listAccounts(db: Db): Promise<AccountSummary[]> {
   const rows = await db
-    .select({ id: accounts.id, name: accounts.name, customerId: accounts.customerId, createdAt: accounts.createdAt, deletedAt: accounts.deletedAt, buckets: count(buckets.id) })
+    .select({
+      id: accounts.id,
+      name: accounts.name,
+      customerId: accounts.customerId,
+      createdAt: accounts.createdAt,
+      deletedAt: accounts.deletedAt,
+      buckets: count(buckets.id),
+    })
     .from(accounts)
     .leftJoin(buckets, eq(buckets.accountId, accounts.id))
     .groupBy(accounts.id)
     .orderBy(asc(accounts.createdAt));
   return rows.map((r) => ({
-    accountId: r.id, name: r.name, customerId: r.customerId, createdAt: new Date(r.createdAt).toISOString(),
-    deletedAt: r.deletedAt ? new Date(r.deletedAt).toISOString() : null, buckets: r.buckets,
+    accountId: r.id,
+    name: r.name,
+    customerId: r.customerId,
+    createdAt: new Date(r.createdAt).toISOString(),
+    deletedAt: r.deletedAt ? new Date(r.deletedAt).toISOString() : null,
+    buckets: r.buckets,
   }));
 }
 
@@ -107,10 +139,22 @@ export async function deleteAccount(db: Db, accountId: string): Promise<string[]
   const released: string[] = [];
   for (const { id } of owned) {
     const done = await db.batch([
-      db.delete(chunkRefs).where(sql`${chunkRefs.owner} IN (SELECT ${objects.id} FROM ${objects} WHERE ${objects.bucketId} = ${id})`),
+      db
+        .delete(chunkRefs)
+        .where(
+          sql`${chunkRefs.owner} IN (SELECT ${objects.id} FROM ${objects} WHERE ${objects.bucketId} = ${id})`,
+        ),
       db.delete(objects).where(eq(objects.bucketId, id)),
-      db.delete(chunkRefs).where(sql`${chunkRefs.owner} IN (SELECT ${multipartParts.owner} FROM ${multipartParts} JOIN ${multipartUploads} ON ${multipartUploads.id} = ${multipartParts.uploadId} WHERE ${multipartUploads.bucketId} = ${id})`),
-      db.delete(multipartParts).where(sql`${multipartParts.uploadId} IN (SELECT ${multipartUploads.id} FROM ${multipartUploads} WHERE ${multipartUploads.bucketId} = ${id})`),
+      db
+        .delete(chunkRefs)
+        .where(
+          sql`${chunkRefs.owner} IN (SELECT ${multipartParts.owner} FROM ${multipartParts} JOIN ${multipartUploads} ON ${multipartUploads.id} = ${multipartParts.uploadId} WHERE ${multipartUploads.bucketId} = ${id})`,
+        ),
+      db
+        .delete(multipartParts)
+        .where(
+          sql`${multipartParts.uploadId} IN (SELECT ${multipartUploads.id} FROM ${multipartUploads} WHERE ${multipartUploads.bucketId} = ${id})`,
+        ),
       db.delete(multipartUploads).where(eq(multipartUploads.bucketId, id)),
       ...bucketRowAndDomains(db, id),
     ]);
@@ -120,29 +164,49 @@ export async function deleteAccount(db: Db, accountId: string): Promise<string[]
     db.delete(consoleSessions).where(eq(consoleSessions.accountId, accountId)),
     db.delete(consoleLogins).where(eq(consoleLogins.accountId, accountId)),
     db.delete(credentials).where(eq(credentials.accountId, accountId)),
-    db.update(accessKeys).set({ revokedAt: Date.now() }).where(and(eq(accessKeys.accountId, accountId), isNull(accessKeys.revokedAt))),
+    db
+      .update(accessKeys)
+      .set({ revokedAt: Date.now() })
+      .where(and(eq(accessKeys.accountId, accountId), isNull(accessKeys.revokedAt))),
     db.update(accounts).set({ deletedAt: Date.now() }).where(eq(accounts.id, accountId)),
   ]);
   return released;
 }
 
 export async function firstAccount(db: Db): Promise<{ id: string } | null> {
-  const [row] = await db.select({ id: accounts.id }).from(accounts).orderBy(asc(accounts.createdAt), asc(accounts.id)).limit(1);
+  const [row] = await db
+    .select({ id: accounts.id })
+    .from(accounts)
+    .orderBy(asc(accounts.createdAt), asc(accounts.id))
+    .limit(1);
   return row ?? null;
 }
 
-export async function rootCredential(deps: AccountDeps, accountId: string): Promise<{ accessKeyId: string; secretAccessKey: string } | null> {
+export async function rootCredential(
+  deps: AccountDeps,
+  accountId: string,
+): Promise<{ accessKeyId: string; secretAccessKey: string } | null> {
   const [row] = await deps.db.select().from(credentials).where(eq(credentials.accountId, accountId)).limit(1);
   if (!row) return null;
-  return { accessKeyId: row.accessKeyId, secretAccessKey: await deps.box.open(row.secretSealed, row.accessKeyId) };
+  return {
+    accessKeyId: row.accessKeyId,
+    secretAccessKey: await deps.box.open(row.secretSealed, row.accessKeyId),
+  };
 }
 
 /** Makes `accessKeyId`/`secret` the account's only root credential (operator-preset keys). */
-export async function replaceRootCredential(deps: AccountDeps, accountId: string, accessKeyId: string, secret: string): Promise<void> {
+export async function replaceRootCredential(
+  deps: AccountDeps,
+  accountId: string,
+  accessKeyId: string,
+  secret: string,
+): Promise<void> {
   const sealed = await deps.box.seal(secret, accessKeyId);
   await deps.db.batch([
     deps.db.delete(credentials).where(eq(credentials.accountId, accountId)),
-    deps.db.insert(credentials).values({ accessKeyId, accountId, secretSealed: sealed, kind: 'root', createdAt: Date.now() }),
+    deps.db
+      .insert(credentials)
+      .values({ accessKeyId, accountId, secretSealed: sealed, kind: 'root', createdAt: Date.now() }),
   ]);
 }
 
@@ -179,7 +243,12 @@ export async function ensureRootAccount(
   }
   if (!preset) return null;
   const current = await rootCredential(deps, first.id);
-  if (current && current.accessKeyId === preset.accessKeyId && current.secretAccessKey === preset.secretAccessKey) return null;
+  if (
+    current &&
+    current.accessKeyId === preset.accessKeyId &&
+    current.secretAccessKey === preset.secretAccessKey
+  )
+    return null;
   await replaceRootCredential(deps, first.id, preset.accessKeyId, preset.secretAccessKey);
   return preset;
 }
@@ -211,13 +280,28 @@ export class CredentialCache {
   };
 
   private async load(accessKeyId: string): Promise<Credential | null> {
-    const [root] = await this.deps.db.select().from(credentials).where(eq(credentials.accessKeyId, accessKeyId)).limit(1);
-    if (root) return { accountId: root.accountId, kind: 'root', scopes: null, secret: await this.deps.box.open(root.secretSealed, root.accessKeyId) };
+    const [root] = await this.deps.db
+      .select()
+      .from(credentials)
+      .where(eq(credentials.accessKeyId, accessKeyId))
+      .limit(1);
+    if (root)
+      return {
+        accountId: root.accountId,
+        kind: 'root',
+        scopes: null,
+        secret: await this.deps.box.open(root.secretSealed, root.accessKeyId),
+      };
     const key = await findKey(this.deps.db, accessKeyId);
     if (!key) return null;
     return {
-      accountId: key.accountId, kind: 'key', scopes: JSON.parse(key.scopes) as Scope[], secret: await this.deps.box.open(key.secretSealed, key.id),
-      notBefore: key.notBefore, expiresAt: key.expiresAt, revoked: key.revokedAt !== null,
+      accountId: key.accountId,
+      kind: 'key',
+      scopes: JSON.parse(key.scopes) as Scope[],
+      secret: await this.deps.box.open(key.secretSealed, key.id),
+      notBefore: key.notBefore,
+      expiresAt: key.expiresAt,
+      revoked: key.revokedAt !== null,
     };
   }
 }

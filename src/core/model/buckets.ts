@@ -2,7 +2,14 @@
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { type Db, guardIndex, prepared } from '../db/index.ts';
 import {
-  buckets, certificates, chunkRefs, domains, guards, multipartParts, multipartUploads, objects,
+  buckets,
+  certificates,
+  chunkRefs,
+  domains,
+  guards,
+  multipartParts,
+  multipartUploads,
+  objects,
 } from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
@@ -35,25 +42,46 @@ export function parseStorageClass(value: string | null | undefined): StorageClas
   if (value === null || value === undefined || value === '') return 'STANDARD';
   const v = value.toUpperCase();
   if ((STORAGE_CLASSES as readonly string[]).includes(v)) return v as StorageClass;
-  throw new S3Error('InvalidStorageClass', `The storage class "${value}" is not offered here; choose STANDARD or COLD.`, {
-    fields: { StorageClassRequested: value },
-  });
+  throw new S3Error(
+    'InvalidStorageClass',
+    `The storage class "${value}" is not offered here; choose STANDARD or COLD.`,
+    {
+      fields: { StorageClassRequested: value },
+    },
+  );
 }
 
 export function parseAccessType(value: string | null | undefined): AccessType | null {
   if (value === null || value === undefined || value === '') return null;
   if (value === 'private' || value === 'public-read') return value;
-  throw new S3Error('InvalidArgument', `The access type "${value}" is not valid; choose private or public-read.`, { fields: { ArgumentName: 'x-qoima-access-type' } });
+  throw new S3Error(
+    'InvalidArgument',
+    `The access type "${value}" is not valid; choose private or public-read.`,
+    { fields: { ArgumentName: 'x-qoima-access-type' } },
+  );
 }
 
 export async function findBucket(db: Db, name: string): Promise<Bucket | null> {
-  const stmt = prepared(db, 'findBucket', (d) => d.select().from(buckets).where(eq(buckets.name, sql.placeholder('name'))).limit(1).prepare());
+  const stmt = prepared(db, 'findBucket', (d) =>
+    d
+      .select()
+      .from(buckets)
+      .where(eq(buckets.name, sql.placeholder('name')))
+      .limit(1)
+      .prepare(),
+  );
   return (await stmt.get({ name })) ?? null;
 }
 
 export async function createBucket(
   db: Db,
-  opts: { accountId: string; name: string; storageClass: StorageClass; accessType?: AccessType; maxBuckets?: number },
+  opts: {
+    accountId: string;
+    name: string;
+    storageClass: StorageClass;
+    accessType?: AccessType;
+    maxBuckets?: number;
+  },
 ): Promise<Bucket> {
   const problem = bucketNameProblem(opts.name);
   if (problem) throw new S3Error('InvalidBucketName', problem, { fields: { BucketName: opts.name } });
@@ -104,7 +132,12 @@ export async function listBuckets(
   const conds = [eq(buckets.accountId, accountId)];
   if (opts.prefix) conds.push(sql`substr(${buckets.name}, 1, ${opts.prefix.length}) = ${opts.prefix}`);
   if (opts.after) conds.push(gt(buckets.name, opts.after));
-  return db.select().from(buckets).where(and(...conds)).orderBy(asc(buckets.name)).limit(opts.limit);
+  return db
+    .select()
+    .from(buckets)
+    .where(and(...conds))
+    .orderBy(asc(buckets.name))
+    .limit(opts.limit);
 }
 
 /**
@@ -113,7 +146,9 @@ export async function listBuckets(
  * The batch's last result lists the hostnames released (releasedBy), for the host router to forget.
  */
 export function bucketRowAndDomains(db: Db, bucketId: string) {
-  const hostnames = db.select({ hostname: domains.hostname }).from(domains)
+  const hostnames = db
+    .select({ hostname: domains.hostname })
+    .from(domains)
     .where(eq(domains.bucketId, bucketId));
   return [
     db.delete(certificates).where(inArray(certificates.hostname, hostnames)),
@@ -137,22 +172,33 @@ export async function deleteBucket(db: Db, bucket: Bucket): Promise<string[]> {
   try {
     const done = await db.batch([
       db.insert(guards).select(
-        db.select({ reason: sql<string>`'BucketNotEmpty'`.as('reason') }).from(objects).where(eq(objects.bucketId, bucket.id)).limit(1),
+        db
+          .select({ reason: sql<string>`'BucketNotEmpty'`.as('reason') })
+          .from(objects)
+          .where(eq(objects.bucketId, bucket.id))
+          .limit(1),
       ),
-      db.delete(chunkRefs).where(sql`${chunkRefs.owner} IN (SELECT ${multipartParts.owner} FROM ${multipartParts} WHERE ${multipartParts.uploadId} IN ${uploadsHere})`),
+      db
+        .delete(chunkRefs)
+        .where(
+          sql`${chunkRefs.owner} IN (SELECT ${multipartParts.owner} FROM ${multipartParts} WHERE ${multipartParts.uploadId} IN ${uploadsHere})`,
+        ),
       db.delete(multipartParts).where(sql`${multipartParts.uploadId} IN ${uploadsHere}`),
       db.delete(multipartUploads).where(eq(multipartUploads.bucketId, bucket.id)),
       ...bucketRowAndDomains(db, bucket.id),
     ]);
     return releasedBy(done);
   } catch (e) {
-    if (guardIndex(e) !== null) throw new S3Error('BucketNotEmpty', undefined, { fields: { BucketName: bucket.name } });
+    if (guardIndex(e) !== null)
+      throw new S3Error('BucketNotEmpty', undefined, { fields: { BucketName: bucket.name } });
     throw e;
   }
 }
 
 /** The settings a bucket's owner may change at any time (never its name or storage class). */
-export type BucketSettings = Partial<Pick<Bucket, 'accessType' | 'publicList' | 'defaultCacheControl' | 'cors' | 'website'>>;
+export type BucketSettings = Partial<
+  Pick<Bucket, 'accessType' | 'publicList' | 'defaultCacheControl' | 'cors' | 'website'>
+>;
 
 export async function updateBucket(db: Db, bucketId: string, settings: BucketSettings): Promise<void> {
   if (Object.keys(settings).length === 0) return;

@@ -30,7 +30,8 @@ const waiting: (() => void)[] = [];
 
 async function pbkdf2(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
   if (hashing < MAX_HASHING) hashing++;
-  else if (waiting.length >= MAX_WAITING) throw new S3Error('SlowDown', 'Too many sign-ins at once; try again in a moment.');
+  else if (waiting.length >= MAX_WAITING)
+    throw new S3Error('SlowDown', 'Too many sign-ins at once; try again in a moment.');
   else await new Promise<void>((r) => waiting.push(r)); // the slot is handed over, not retaken
   try {
     return await derive(password, salt, iterations);
@@ -42,8 +43,20 @@ async function pbkdf2(password: string, salt: Uint8Array, iterations: number): P
 }
 
 async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(password) as BufferSource, 'PBKDF2', false, ['deriveBits']);
-  return new Uint8Array(await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations }, key, 256));
+  const key = await crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(password) as BufferSource,
+    'PBKDF2',
+    false,
+    ['deriveBits'],
+  );
+  return new Uint8Array(
+    await crypto.subtle.deriveBits(
+      { name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations },
+      key,
+      256,
+    ),
+  );
 }
 
 export async function hashPassword(password: string): Promise<string> {
@@ -78,53 +91,86 @@ export function normalizeEmail(email: string): string {
 }
 
 export function checkPassword(password: string): void {
-  if (password.length < MIN_PASSWORD) throw new S3Error('InvalidArgument', `Choose a password of at least ${MIN_PASSWORD} characters.`);
+  if (password.length < MIN_PASSWORD)
+    throw new S3Error('InvalidArgument', `Choose a password of at least ${MIN_PASSWORD} characters.`);
 }
 
 /**
  * Sets the account's console login (one per account; a new e-mail replaces the old one) and ends every
  * other session of the account: whoever signed in with the old password is signed out.
  */
-export async function setLogin(db: Db, accountId: string, email: string, password: string, keepSession?: string): Promise<void> {
+export async function setLogin(
+  db: Db,
+  accountId: string,
+  email: string,
+  password: string,
+  keepSession?: string,
+): Promise<void> {
   const address = normalizeEmail(email);
   checkPassword(password);
-  const taken = await db.select({ accountId: consoleLogins.accountId }).from(consoleLogins).where(eq(consoleLogins.email, address)).limit(1);
+  const taken = await db
+    .select({ accountId: consoleLogins.accountId })
+    .from(consoleLogins)
+    .where(eq(consoleLogins.email, address))
+    .limit(1);
   if (taken[0] && taken[0].accountId !== accountId) throw new S3Error('LoginAlreadyExists');
   const passwordHash = await hashPassword(password);
   try {
     await db.batch([
       db.delete(consoleLogins).where(eq(consoleLogins.accountId, accountId)),
       db.insert(consoleLogins).values({ email: address, accountId, passwordHash, createdAt: Date.now() }),
-      db.delete(consoleSessions).where(and(eq(consoleSessions.accountId, accountId), ne(consoleSessions.id, keepSession ?? ''))),
+      db
+        .delete(consoleSessions)
+        .where(and(eq(consoleSessions.accountId, accountId), ne(consoleSessions.id, keepSession ?? ''))),
     ]);
   } catch (e) {
     // another account took the address between the check and the write
-    if (/UNIQUE|PRIMARY KEY|constraint/i.test(String((e as Error)?.message ?? e))) throw new S3Error('LoginAlreadyExists');
+    if (/UNIQUE|PRIMARY KEY|constraint/i.test(String((e as Error)?.message ?? e)))
+      throw new S3Error('LoginAlreadyExists');
     throw e;
   }
 }
 
 /** Whether `password` is the account's current console password (false when it has no login). */
 export async function loginPasswordMatches(db: Db, accountId: string, password: string): Promise<boolean> {
-  const [row] = await db.select({ hash: consoleLogins.passwordHash }).from(consoleLogins).where(eq(consoleLogins.accountId, accountId)).limit(1);
+  const [row] = await db
+    .select({ hash: consoleLogins.passwordHash })
+    .from(consoleLogins)
+    .where(eq(consoleLogins.accountId, accountId))
+    .limit(1);
   return row ? passwordMatches(row.hash, password) : false;
 }
 
 export async function loginOf(db: Db, accountId: string): Promise<string | null> {
-  const [row] = await db.select({ email: consoleLogins.email }).from(consoleLogins).where(eq(consoleLogins.accountId, accountId)).limit(1);
+  const [row] = await db
+    .select({ email: consoleLogins.email })
+    .from(consoleLogins)
+    .where(eq(consoleLogins.accountId, accountId))
+    .limit(1);
   return row?.email ?? null;
 }
 
 /** The account an e-mail and password sign in to, or null (the same answer for unknown e-mail and wrong password). */
 export async function checkLogin(db: Db, email: string, password: string): Promise<string | null> {
-  const [row] = await db.select().from(consoleLogins).where(eq(consoleLogins.email, email.trim().toLowerCase())).limit(1);
-  const matches = await passwordMatches(row?.passwordHash ?? `pbkdf2-sha256$${ITERATIONS}$AAAAAAAAAAAAAAAAAAAAAA$x`, password);
+  const [row] = await db
+    .select()
+    .from(consoleLogins)
+    .where(eq(consoleLogins.email, email.trim().toLowerCase()))
+    .limit(1);
+  const matches = await passwordMatches(
+    row?.passwordHash ?? `pbkdf2-sha256$${ITERATIONS}$AAAAAAAAAAAAAAAAAAAAAA$x`,
+    password,
+  );
   return row && matches ? row.accountId : null;
 }
 
 /** The root user's access key id (sessions sign links and forms with the root user's secret). */
 export async function rootKeyOf(db: Db, accountId: string): Promise<string | null> {
-  const [row] = await db.select({ id: credentials.accessKeyId }).from(credentials).where(eq(credentials.accountId, accountId)).limit(1);
+  const [row] = await db
+    .select({ id: credentials.accessKeyId })
+    .from(credentials)
+    .where(eq(credentials.accountId, accountId))
+    .limit(1);
   return row?.id ?? null;
 }
 
@@ -136,13 +182,26 @@ export interface Session {
 }
 
 export async function startSession(db: Db, accountId: string, now = Date.now()): Promise<Session> {
-  const s = { id: toBase64Url(randomBytes(24)), accountId, csrf: toBase64Url(randomBytes(24)), createdAt: now, expiresAt: now + SESSION_MS };
-  await db.batch([db.delete(consoleSessions).where(lt(consoleSessions.expiresAt, now)), db.insert(consoleSessions).values(s)]);
+  const s = {
+    id: toBase64Url(randomBytes(24)),
+    accountId,
+    csrf: toBase64Url(randomBytes(24)),
+    createdAt: now,
+    expiresAt: now + SESSION_MS,
+  };
+  await db.batch([
+    db.delete(consoleSessions).where(lt(consoleSessions.expiresAt, now)),
+    db.insert(consoleSessions).values(s),
+  ]);
   return s;
 }
 
 export async function findSession(db: Db, id: string, now = Date.now()): Promise<Session | null> {
-  const [row] = await db.select().from(consoleSessions).where(and(eq(consoleSessions.id, id), gt(consoleSessions.expiresAt, now))).limit(1);
+  const [row] = await db
+    .select()
+    .from(consoleSessions)
+    .where(and(eq(consoleSessions.id, id), gt(consoleSessions.expiresAt, now)))
+    .limit(1);
   return row ?? null;
 }
 

@@ -40,33 +40,75 @@ export function hostnameProblem(h: string, reserved: readonly string[]): string 
   if (h.length > 253 || !/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/.test(h)) {
     return 'A domain is a lower-case DNS name such as files.example.com.';
   }
-  if (reserved.some((r) => h === r || h.endsWith(`.${r}`))) return `Names under ${reserved.join(', ')} belong to the service itself.`;
+  if (reserved.some((r) => h === r || h.endsWith(`.${r}`)))
+    return `Names under ${reserved.join(', ')} belong to the service itself.`;
   return null;
 }
 
-export async function attachDomain(db: Db, bucket: Bucket, hostname: string, reserved: readonly string[]): Promise<Domain> {
+export async function attachDomain(
+  db: Db,
+  bucket: Bucket,
+  hostname: string,
+  reserved: readonly string[],
+): Promise<Domain> {
   const problem = hostnameProblem(hostname, reserved);
-  if (problem) throw new S3Error('InvalidArgument', problem, { fields: { ArgumentName: 'hostname', ArgumentValue: hostname } });
-  const row: Domain = { hostname, bucketId: bucket.id, token: `qoima-verify-${randomBase32(24)}`, status: 'pending', createdAt: Date.now(), verifiedAt: null };
-  const inserted = await db.insert(domains).values(row).onConflictDoNothing().returning({ hostname: domains.hostname });
+  if (problem)
+    throw new S3Error('InvalidArgument', problem, {
+      fields: { ArgumentName: 'hostname', ArgumentValue: hostname },
+    });
+  const row: Domain = {
+    hostname,
+    bucketId: bucket.id,
+    token: `qoima-verify-${randomBase32(24)}`,
+    status: 'pending',
+    createdAt: Date.now(),
+    verifiedAt: null,
+  };
+  const inserted = await db
+    .insert(domains)
+    .values(row)
+    .onConflictDoNothing()
+    .returning({ hostname: domains.hostname });
   if (inserted.length) return row;
   const [existing] = await db.select().from(domains).where(eq(domains.hostname, hostname));
   if (existing?.bucketId === bucket.id) return existing;
   if (existing && existing.status === 'pending' && existing.createdAt < row.createdAt - PENDING_CLAIM_MS) {
     // nobody proved this name in time: the claim gives way, so nobody can squat on a domain they do not own
     const [taken] = await db.batch([
-      db.update(domains).set(row)
-        .where(and(eq(domains.hostname, hostname), eq(domains.status, 'pending'), eq(domains.createdAt, existing.createdAt))).returning({ hostname: domains.hostname }),
+      db
+        .update(domains)
+        .set(row)
+        .where(
+          and(
+            eq(domains.hostname, hostname),
+            eq(domains.status, 'pending'),
+            eq(domains.createdAt, existing.createdAt),
+          ),
+        )
+        .returning({ hostname: domains.hostname }),
       // the old claimant's certificate goes with the claim (the statement sees the update's result)
-      db.delete(certificates).where(and(eq(certificates.hostname, hostname), sql`EXISTS (SELECT 1 FROM domains WHERE hostname = ${hostname} AND bucket_id = ${bucket.id})`)),
+      db
+        .delete(certificates)
+        .where(
+          and(
+            eq(certificates.hostname, hostname),
+            sql`EXISTS (SELECT 1 FROM domains WHERE hostname = ${hostname} AND bucket_id = ${bucket.id})`,
+          ),
+        ),
     ]);
     if (taken.length) return row;
   }
-  throw new S3Error('BucketAlreadyExists', `The domain ${hostname} is already attached to another bucket${existing?.status === 'pending' ? ' (unverified claims give way after 48 hours)' : ''}.`);
+  throw new S3Error(
+    'BucketAlreadyExists',
+    `The domain ${hostname} is already attached to another bucket${existing?.status === 'pending' ? ' (unverified claims give way after 48 hours)' : ''}.`,
+  );
 }
 
 export async function findDomain(db: Db, bucketId: string, hostname: string): Promise<Domain> {
-  const [row] = await db.select().from(domains).where(and(eq(domains.hostname, hostname), eq(domains.bucketId, bucketId)));
+  const [row] = await db
+    .select()
+    .from(domains)
+    .where(and(eq(domains.hostname, hostname), eq(domains.bucketId, bucketId)));
   if (!row) throw new S3Error('NoSuchKey', `The domain ${hostname} is not attached to this bucket.`);
   return row;
 }
@@ -80,10 +122,16 @@ export async function verifyDomain(db: Db, domain: Domain, lookup: TxtLookup): P
     records = [];
   }
   if (!records.some((r) => r.trim() === domain.token)) {
-    throw new S3Error('AccessDenied', `The TXT record ${CHALLENGE_PREFIX}${domain.hostname} does not hold "${domain.token}" yet. Publish it and check again (DNS changes can take a while).`);
+    throw new S3Error(
+      'AccessDenied',
+      `The TXT record ${CHALLENGE_PREFIX}${domain.hostname} does not hold "${domain.token}" yet. Publish it and check again (DNS changes can take a while).`,
+    );
   }
   const verified: Domain = { ...domain, status: 'verified', verifiedAt: Date.now() };
-  await db.update(domains).set({ status: 'verified', verifiedAt: verified.verifiedAt }).where(eq(domains.hostname, domain.hostname));
+  await db
+    .update(domains)
+    .set({ status: 'verified', verifiedAt: verified.verifiedAt })
+    .where(eq(domains.hostname, domain.hostname));
   return verified;
 }
 
@@ -125,11 +173,24 @@ export async function attachCertificate(
     if (isS3Error(e)) throw e; // the runtime's own answer (Workers: certificates are Cloudflare's)
     throw new S3Error('InvalidArgument', `The certificate or key could not be read: ${(e as Error).message}`);
   }
-  if (!facts.keyMatches) throw new S3Error('InvalidArgument', 'The private key does not belong to this certificate.');
-  if (!facts.covers(domain.hostname)) throw new S3Error('InvalidArgument', `The certificate (${facts.subject}) is not valid for ${domain.hostname}.`);
+  if (!facts.keyMatches)
+    throw new S3Error('InvalidArgument', 'The private key does not belong to this certificate.');
+  if (!facts.covers(domain.hostname))
+    throw new S3Error(
+      'InvalidArgument',
+      `The certificate (${facts.subject}) is not valid for ${domain.hostname}.`,
+    );
   const now = Date.now();
-  if (facts.notAfter <= now) throw new S3Error('InvalidArgument', `The certificate expired on ${new Date(facts.notAfter).toISOString()}.`);
-  if (facts.notBefore > now + 5 * 60_000) throw new S3Error('InvalidArgument', `The certificate is not valid before ${new Date(facts.notBefore).toISOString()}.`);
+  if (facts.notAfter <= now)
+    throw new S3Error(
+      'InvalidArgument',
+      `The certificate expired on ${new Date(facts.notAfter).toISOString()}.`,
+    );
+  if (facts.notBefore > now + 5 * 60_000)
+    throw new S3Error(
+      'InvalidArgument',
+      `The certificate is not valid before ${new Date(facts.notBefore).toISOString()}.`,
+    );
   const row = {
     hostname: domain.hostname,
     certificatePem: pem.certificate,
@@ -153,8 +214,12 @@ export async function listCertificates(db: Db, bucketIds: string[]): Promise<Cer
   if (!bucketIds.length) return [];
   return db
     .select({
-      hostname: certificates.hostname, notBefore: certificates.notBefore, notAfter: certificates.notAfter,
-      subject: certificates.subject, fingerprint: certificates.fingerprint, updatedAt: certificates.updatedAt,
+      hostname: certificates.hostname,
+      notBefore: certificates.notBefore,
+      notAfter: certificates.notAfter,
+      subject: certificates.subject,
+      fingerprint: certificates.fingerprint,
+      updatedAt: certificates.updatedAt,
     })
     .from(certificates)
     .innerJoin(domains, eq(domains.hostname, certificates.hostname))
@@ -163,8 +228,16 @@ export async function listCertificates(db: Db, bucketIds: string[]): Promise<Cer
 }
 
 /** The PEM pair to serve for a hostname (SNI), with its version stamp for caches. */
-export async function certificateFor(db: Db, box: SecretBox, hostname: string): Promise<{ certificate: string; privateKey: string; updatedAt: number } | null> {
+export async function certificateFor(
+  db: Db,
+  box: SecretBox,
+  hostname: string,
+): Promise<{ certificate: string; privateKey: string; updatedAt: number } | null> {
   const [row] = await db.select().from(certificates).where(eq(certificates.hostname, hostname));
   if (!row) return null;
-  return { certificate: row.certificatePem, privateKey: await box.open(row.keySealed, `tls:${hostname}`), updatedAt: row.updatedAt };
+  return {
+    certificate: row.certificatePem,
+    privateKey: await box.open(row.keySealed, `tls:${hostname}`),
+    updatedAt: row.updatedAt,
+  };
 }

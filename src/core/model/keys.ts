@@ -30,9 +30,20 @@ export interface KeyView {
 export function keyView(k: AccessKey, now = Date.now()): KeyView {
   const iso = (t: number) => new Date(t).toISOString();
   return {
-    keyId: k.id, name: k.name, scopes: JSON.parse(k.scopes) as Scope[],
-    createdAt: iso(k.createdAt), notBefore: iso(k.notBefore), expiresAt: iso(k.expiresAt), revokedAt: k.revokedAt ? iso(k.revokedAt) : null,
-    status: k.revokedAt ? 'revoked' : k.expiresAt <= now ? 'expired' : k.notBefore > now ? 'not-yet-valid' : 'active',
+    keyId: k.id,
+    name: k.name,
+    scopes: JSON.parse(k.scopes) as Scope[],
+    createdAt: iso(k.createdAt),
+    notBefore: iso(k.notBefore),
+    expiresAt: iso(k.expiresAt),
+    revokedAt: k.revokedAt ? iso(k.revokedAt) : null,
+    status: k.revokedAt
+      ? 'revoked'
+      : k.expiresAt <= now
+        ? 'expired'
+        : k.notBefore > now
+          ? 'not-yet-valid'
+          : 'active',
   };
 }
 
@@ -40,8 +51,14 @@ export const MAX_KEY_LIFETIME_MS = 5 * 365 * 86_400_000;
 
 /** Who may manage the keys of `accountId`: its root user, or one of its keys with the admin scope. */
 export function checkKeyManager(principal: AccountPrincipal, accountId: string): void {
-  const admin = principal.scopes === null || principal.scopes.some((s) => s.bucket === '*' && !s.prefix && s.actions.includes('admin'));
-  if (principal.accountId !== accountId || !admin) throw new S3Error('AccessDenied', 'Managing access keys needs the root user or a key with the admin scope on every bucket (*:admin).');
+  const admin =
+    principal.scopes === null ||
+    principal.scopes.some((s) => s.bucket === '*' && !s.prefix && s.actions.includes('admin'));
+  if (principal.accountId !== accountId || !admin)
+    throw new S3Error(
+      'AccessDenied',
+      'Managing access keys needs the root user or a key with the admin scope on every bucket (*:admin).',
+    );
 }
 
 export interface CreatedKey extends KeyView {
@@ -58,28 +75,53 @@ export async function createKey(
   checkKeyManager(creator, creator.accountId);
   const now = Date.now();
   const notBefore = opts.notBefore ?? now;
-  if (opts.expiresAt <= now || opts.expiresAt <= notBefore) throw new S3Error('InvalidArgument', 'A key must expire in the future, after it becomes valid.');
-  if (opts.expiresAt - now > MAX_KEY_LIFETIME_MS) throw new S3Error('InvalidArgument', 'A key lives at most five years.');
+  if (opts.expiresAt <= now || opts.expiresAt <= notBefore)
+    throw new S3Error('InvalidArgument', 'A key must expire in the future, after it becomes valid.');
+  if (opts.expiresAt - now > MAX_KEY_LIFETIME_MS)
+    throw new S3Error('InvalidArgument', 'A key lives at most five years.');
   if (opts.scopes.some((s) => s.prefix && s.actions.includes('admin'))) {
-    throw new S3Error('InvalidArgument', 'The admin action is about whole buckets (settings, access, deleting them); give it without a key prefix.');
+    throw new S3Error(
+      'InvalidArgument',
+      'The admin action is about whole buckets (settings, access, deleting them); give it without a key prefix.',
+    );
   }
-  if (!isWithin(opts.scopes, creator.scopes)) throw new S3Error('AccessDenied', 'A key cannot be given more than the key that creates it has.');
+  if (!isWithin(opts.scopes, creator.scopes))
+    throw new S3Error('AccessDenied', 'A key cannot be given more than the key that creates it has.');
   if (creator.expiresAt !== undefined && opts.expiresAt > creator.expiresAt) {
     throw new S3Error('AccessDenied', 'A key cannot outlive the key that creates it.');
   }
   const id = `QA${randomBase32(18).toUpperCase()}`;
   const secret = newSecretAccessKey();
-  const { token, kid } = await deps.tokens.sign({ accountId: creator.accountId, keyId: id, scopes: opts.scopes, notBefore, expiresAt: opts.expiresAt });
+  const { token, kid } = await deps.tokens.sign({
+    accountId: creator.accountId,
+    keyId: id,
+    scopes: opts.scopes,
+    notBefore,
+    expiresAt: opts.expiresAt,
+  });
   const row: AccessKey = {
-    id, accountId: creator.accountId, name: opts.name, scopes: JSON.stringify(opts.scopes), secretSealed: await deps.box.seal(secret, id),
-    createdAt: now, notBefore, expiresAt: opts.expiresAt, revokedAt: null, createdBy: creator.accessKeyId, signingKid: kid,
+    id,
+    accountId: creator.accountId,
+    name: opts.name,
+    scopes: JSON.stringify(opts.scopes),
+    secretSealed: await deps.box.seal(secret, id),
+    createdAt: now,
+    notBefore,
+    expiresAt: opts.expiresAt,
+    revokedAt: null,
+    createdBy: creator.accessKeyId,
+    signingKid: kid,
   };
   await deps.db.insert(accessKeys).values(row);
   return { ...keyView(row, now), accessKeyId: id, secretAccessKey: secret, token };
 }
 
 export async function listKeys(db: Db, accountId: string): Promise<KeyView[]> {
-  const rows = await db.select().from(accessKeys).where(eq(accessKeys.accountId, accountId)).orderBy(desc(accessKeys.createdAt));
+  const rows = await db
+    .select()
+    .from(accessKeys)
+    .where(eq(accessKeys.accountId, accountId))
+    .orderBy(desc(accessKeys.createdAt));
   return rows.map((r) => keyView(r));
 }
 
@@ -91,8 +133,11 @@ export async function revokeKey(db: Db, accountId: string, keyId: string): Promi
   const now = Date.now();
   // one batch: the key and its offspring are revoked together or not at all
   const [[row]] = await db.batch([
-    db.update(accessKeys).set({ revokedAt: sql`coalesce(${accessKeys.revokedAt}, ${now})` })
-      .where(and(eq(accessKeys.id, keyId), eq(accessKeys.accountId, accountId))).returning(),
+    db
+      .update(accessKeys)
+      .set({ revokedAt: sql`coalesce(${accessKeys.revokedAt}, ${now})` })
+      .where(and(eq(accessKeys.id, keyId), eq(accessKeys.accountId, accountId)))
+      .returning(),
     db.run(sql`
       WITH RECURSIVE issued(id) AS (
         SELECT id FROM access_keys WHERE created_by = ${keyId} AND account_id = ${accountId}

@@ -26,7 +26,10 @@ export function prefixEnd(prefix: string): string | null {
   return null;
 }
 
-export type ListedObject = Pick<StoredObject, 'key' | 'size' | 'etag' | 'lastModified' | 'checksumAlgorithm' | 'checksumType'>;
+export type ListedObject = Pick<
+  StoredObject,
+  'key' | 'size' | 'etag' | 'lastModified' | 'checksumAlgorithm' | 'checksumType'
+>;
 
 export interface ListRequest {
   bucketId: string;
@@ -74,15 +77,21 @@ export async function listObjects(db: Db, req: ListRequest): Promise<ListResult>
     const asked = limit;
     const rows = await db
       .select({
-        key: objects.key, size: objects.size, etag: objects.etag, lastModified: objects.lastModified,
-        checksumAlgorithm: objects.checksumAlgorithm, checksumType: objects.checksumType,
+        key: objects.key,
+        size: objects.size,
+        etag: objects.etag,
+        lastModified: objects.lastModified,
+        checksumAlgorithm: objects.checksumAlgorithm,
+        checksumType: objects.checksumType,
       })
       .from(objects)
-      .where(and(
-        eq(objects.bucketId, req.bucketId),
-        from.inclusive ? gte(objects.key, from.key) : gt(objects.key, from.key),
-        upper !== null ? lt(objects.key, upper) : undefined,
-      ))
+      .where(
+        and(
+          eq(objects.bucketId, req.bucketId),
+          from.inclusive ? gte(objects.key, from.key) : gt(objects.key, from.key),
+          upper !== null ? lt(objects.key, upper) : undefined,
+        ),
+      )
       .orderBy(asc(objects.key))
       .limit(asked);
     if (rows.length === 0) return out;

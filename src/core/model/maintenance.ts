@@ -15,9 +15,14 @@ export interface MaintenanceReport extends GcReport {
   abandonedReservations: number;
 }
 
-export async function runMaintenance(db: Db, store: ChunkStore, opts: MaintenanceOptions): Promise<MaintenanceReport> {
+export async function runMaintenance(
+  db: Db,
+  store: ChunkStore,
+  opts: MaintenanceOptions,
+): Promise<MaintenanceReport> {
   let abandonedUploads = 0;
-  for (let n; (n = await abortAbandonedUploads(db, Date.now() - opts.multipartMaxAgeMs)) > 0; ) abandonedUploads += n;
+  for (let n; (n = await abortAbandonedUploads(db, Date.now() - opts.multipartMaxAgeMs)) > 0; )
+    abandonedUploads += n;
   const abandonedReservations = await sweepAbandonedReservations(db, opts.nodeTimeoutMs);
   return { abandonedUploads, abandonedReservations, ...(await collectGarbage(db, store, opts)) };
 }

@@ -6,11 +6,27 @@
 import { and, asc, eq, gt, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { type Db, guardIndex } from '../db/index.ts';
-import { buckets, chunkRefs, guards, multipartParts, multipartUploads, objects, stagings } from '../db/schema.ts';
+import {
+  buckets,
+  chunkRefs,
+  guards,
+  multipartParts,
+  multipartUploads,
+  objects,
+  stagings,
+} from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 import { prefixEnd } from './listing.ts';
-import { type CommitQuota, type ObjectFacts, type ObjectHeaders, type StoredObject, type WriteCondition, newObjectId, stagingIntact } from './objects.ts';
+import {
+  type CommitQuota,
+  type ObjectFacts,
+  type ObjectHeaders,
+  type StoredObject,
+  type WriteCondition,
+  newObjectId,
+  stagingIntact,
+} from './objects.ts';
 import { objectCountGuard, settle } from './quotas.ts';
 
 export type Upload = typeof multipartUploads.$inferSelect;
@@ -23,11 +39,22 @@ function noSuchUpload(uploadId: string): S3Error {
 }
 
 const guardIf = (db: Db, reason: string, condition: ReturnType<typeof sql>) =>
-  db.insert(guards).select(db.select({ reason: sql<string>`${reason}`.as('reason') }).from(sql`(SELECT 1)`).where(condition));
+  db.insert(guards).select(
+    db
+      .select({ reason: sql<string>`${reason}`.as('reason') })
+      .from(sql`(SELECT 1)`)
+      .where(condition),
+  );
 
 export async function createUpload(
   db: Db,
-  opts: { bucketId: string; key: string; headers: ObjectHeaders; checksumAlgorithm: string | null; checksumType: 'FULL_OBJECT' | 'COMPOSITE' | null },
+  opts: {
+    bucketId: string;
+    key: string;
+    headers: ObjectHeaders;
+    checksumAlgorithm: string | null;
+    checksumType: 'FULL_OBJECT' | 'COMPOSITE' | null;
+  },
 ): Promise<Upload> {
   const row: Upload = {
     id: randomBase32(32),
@@ -53,22 +80,42 @@ export async function findUpload(db: Db, bucketId: string, key: string, uploadId
 export async function commitPart(
   db: Db,
   upload: Upload,
-  part: { partNumber: number; size: number; etag: string; checksumValue: string | null; staged: { stagingId: string; chunkCount: number } | null; reservationId?: string },
+  part: {
+    partNumber: number;
+    size: number;
+    etag: string;
+    checksumValue: string | null;
+    staged: { stagingId: string; chunkCount: number } | null;
+    reservationId?: string;
+  },
 ): Promise<Part> {
   const { staged: _s, reservationId: _r, ...fields } = part;
   const intact = part.staged ? stagingIntact(db, part.staged) : null;
-  const row: Part = { uploadId: upload.id, ...fields, owner: `prt_${randomBase32(20)}`, lastModified: Date.now() };
+  const row: Part = {
+    uploadId: upload.id,
+    ...fields,
+    owner: `prt_${randomBase32(20)}`,
+    lastModified: Date.now(),
+  };
   const oldOwner = sql`(SELECT ${multipartParts.owner} FROM ${multipartParts} WHERE ${multipartParts.uploadId} = ${upload.id} AND ${multipartParts.partNumber} = ${part.partNumber})`;
   const stmts: BatchItem<'sqlite'>[] = [
-    guardIf(db, 'NoSuchUpload', sql`NOT EXISTS (SELECT 1 FROM ${multipartUploads} WHERE ${multipartUploads.id} = ${upload.id})`),
+    guardIf(
+      db,
+      'NoSuchUpload',
+      sql`NOT EXISTS (SELECT 1 FROM ${multipartUploads} WHERE ${multipartUploads.id} = ${upload.id})`,
+    ),
     ...(intact ? [intact.stmt] : []),
     db.delete(chunkRefs).where(sql`${chunkRefs.owner} = ${oldOwner}`),
-    db.delete(multipartParts).where(and(eq(multipartParts.uploadId, upload.id), eq(multipartParts.partNumber, part.partNumber))),
+    db
+      .delete(multipartParts)
+      .where(and(eq(multipartParts.uploadId, upload.id), eq(multipartParts.partNumber, part.partNumber))),
     db.insert(multipartParts).values(row),
     ...(part.reservationId ? [settle(db, part.reservationId)] : []),
   ];
   if (part.staged) {
-    stmts.push(db.update(chunkRefs).set({ owner: row.owner }).where(eq(chunkRefs.owner, part.staged.stagingId)));
+    stmts.push(
+      db.update(chunkRefs).set({ owner: row.owner }).where(eq(chunkRefs.owner, part.staged.stagingId)),
+    );
     stmts.push(db.delete(stagings).where(eq(stagings.id, part.staged.stagingId)));
   }
   try {
@@ -94,8 +141,15 @@ export async function listParts(db: Db, uploadId: string, after: number, limit: 
 export async function partsOf(db: Db, uploadId: string, numbers: number[]): Promise<Map<number, Part>> {
   const out = new Map<number, Part>();
   for (let i = 0; i < numbers.length; i += 500) {
-    const rows = await db.select().from(multipartParts)
-      .where(and(eq(multipartParts.uploadId, uploadId), inArray(multipartParts.partNumber, numbers.slice(i, i + 500))));
+    const rows = await db
+      .select()
+      .from(multipartParts)
+      .where(
+        and(
+          eq(multipartParts.uploadId, uploadId),
+          inArray(multipartParts.partNumber, numbers.slice(i, i + 500)),
+        ),
+      );
     for (const r of rows) out.set(r.partNumber, r);
   }
   return out;
@@ -104,7 +158,11 @@ export async function partsOf(db: Db, uploadId: string, numbers: number[]): Prom
 /** Statements that drop an upload with all its parts and their chunk references. */
 function dropUpload(db: Db, uploadId: string): BatchItem<'sqlite'>[] {
   return [
-    db.delete(chunkRefs).where(sql`${chunkRefs.owner} IN (SELECT ${multipartParts.owner} FROM ${multipartParts} WHERE ${multipartParts.uploadId} = ${uploadId})`),
+    db
+      .delete(chunkRefs)
+      .where(
+        sql`${chunkRefs.owner} IN (SELECT ${multipartParts.owner} FROM ${multipartParts} WHERE ${multipartParts.uploadId} = ${uploadId})`,
+      ),
     db.delete(multipartParts).where(eq(multipartParts.uploadId, uploadId)),
     db.delete(multipartUploads).where(eq(multipartUploads.id, uploadId)),
   ];
@@ -115,7 +173,10 @@ export async function abortUpload(db: Db, uploadId: string): Promise<void> {
   const [, , gone] = await db.batch([
     refs!,
     parts!,
-    db.delete(multipartUploads).where(eq(multipartUploads.id, uploadId)).returning({ id: multipartUploads.id }),
+    db
+      .delete(multipartUploads)
+      .where(eq(multipartUploads.id, uploadId))
+      .returning({ id: multipartUploads.id }),
   ]);
   if (gone.length === 0) throw noSuchUpload(uploadId);
 }
@@ -151,27 +212,56 @@ export async function completeUpload(
     inlineData: null,
   };
   const guarded: { stmt: BatchItem<'sqlite'>; error: () => S3Error }[] = [
-    { stmt: guardIf(db, 'NoSuchUpload', sql`NOT EXISTS (SELECT 1 FROM ${multipartUploads} WHERE ${multipartUploads.id} = ${upload.id})`), error: () => noSuchUpload(upload.id) },
-    { stmt: guardIf(db, 'NoSuchBucket', sql`NOT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${upload.bucketId})`), error: () => new S3Error('NoSuchBucket') },
+    {
+      stmt: guardIf(
+        db,
+        'NoSuchUpload',
+        sql`NOT EXISTS (SELECT 1 FROM ${multipartUploads} WHERE ${multipartUploads.id} = ${upload.id})`,
+      ),
+      error: () => noSuchUpload(upload.id),
+    },
+    {
+      stmt: guardIf(
+        db,
+        'NoSuchBucket',
+        sql`NOT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${upload.bucketId})`,
+      ),
+      error: () => new S3Error('NoSuchBucket'),
+    },
   ];
   if (condition?.ifNoneMatchAny) {
     guarded.push({
-      stmt: guardIf(db, 'PreconditionFailed', sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${upload.bucketId} AND ${objects.key} = ${upload.key})`),
-      error: () => new S3Error('PreconditionFailed', 'An object already exists at this key (If-None-Match: *).'),
+      stmt: guardIf(
+        db,
+        'PreconditionFailed',
+        sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${upload.bucketId} AND ${objects.key} = ${upload.key})`,
+      ),
+      error: () =>
+        new S3Error('PreconditionFailed', 'An object already exists at this key (If-None-Match: *).'),
     });
   }
   if (condition?.ifMatch !== undefined) {
     guarded.push({
-      stmt: guardIf(db, 'PreconditionFailed', sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${upload.bucketId} AND ${objects.key} = ${upload.key} AND ${objects.etag} = ${condition.ifMatch})`),
+      stmt: guardIf(
+        db,
+        'PreconditionFailed',
+        sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${upload.bucketId} AND ${objects.key} = ${upload.key} AND ${objects.etag} = ${condition.ifMatch})`,
+      ),
       error: () => new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Match' } }),
     });
   }
-  if (quota) guarded.push(objectCountGuard(db, quota.accountId, quota.maxObjects, upload.bucketId, upload.key));
+  if (quota)
+    guarded.push(objectCountGuard(db, quota.accountId, quota.maxObjects, upload.bucketId, upload.key));
   // every listed part must still be the version that was checked (a part re-uploaded meanwhile fails)
   for (const p of parts) {
     guarded.push({
-      stmt: guardIf(db, 'InvalidPart', sql`NOT EXISTS (SELECT 1 FROM ${multipartParts} WHERE ${multipartParts.uploadId} = ${upload.id} AND ${multipartParts.partNumber} = ${p.partNumber} AND ${multipartParts.owner} = ${p.owner})`),
-      error: () => new S3Error('InvalidPart', `Part ${p.partNumber} changed while the upload was being completed.`),
+      stmt: guardIf(
+        db,
+        'InvalidPart',
+        sql`NOT EXISTS (SELECT 1 FROM ${multipartParts} WHERE ${multipartParts.uploadId} = ${upload.id} AND ${multipartParts.partNumber} = ${p.partNumber} AND ${multipartParts.owner} = ${p.owner})`,
+      ),
+      error: () =>
+        new S3Error('InvalidPart', `Part ${p.partNumber} changed while the upload was being completed.`),
     });
   }
   const currentId = sql`(SELECT ${objects.id} FROM ${objects} WHERE ${objects.bucketId} = ${upload.bucketId} AND ${objects.key} = ${upload.key})`;
@@ -185,8 +275,13 @@ export async function completeUpload(
   let idxBase = 0;
   for (const p of parts) {
     stmts.push(
-      db.update(chunkRefs)
-        .set({ owner: row.id, idx: sql`${chunkRefs.idx} + ${idxBase}`, offset: sql`${chunkRefs.offset} + ${offset}` })
+      db
+        .update(chunkRefs)
+        .set({
+          owner: row.id,
+          idx: sql`${chunkRefs.idx} + ${idxBase}`,
+          offset: sql`${chunkRefs.offset} + ${offset}`,
+        })
         .where(eq(chunkRefs.owner, p.owner)),
     );
     offset += p.size;
@@ -194,7 +289,10 @@ export async function completeUpload(
   }
   stmts.push(...dropUpload(db, upload.id));
   try {
-    await db.batch([...guarded.map((g) => g.stmt), ...stmts] as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]);
+    await db.batch([...guarded.map((g) => g.stmt), ...stmts] as [
+      BatchItem<'sqlite'>,
+      ...BatchItem<'sqlite'>[],
+    ]);
   } catch (e) {
     const at = guardIndex(e);
     if (at === null) throw e;
@@ -216,25 +314,35 @@ export async function listUploads(db: Db, req: UploadListRequest): Promise<Uploa
   const after = !req.keyMarker
     ? undefined
     : req.uploadIdMarker
-      ? or(gt(multipartUploads.key, req.keyMarker), and(eq(multipartUploads.key, req.keyMarker), gt(multipartUploads.id, req.uploadIdMarker)))
+      ? or(
+          gt(multipartUploads.key, req.keyMarker),
+          and(eq(multipartUploads.key, req.keyMarker), gt(multipartUploads.id, req.uploadIdMarker)),
+        )
       : gt(multipartUploads.key, req.keyMarker);
   const end = req.prefix ? prefixEnd(req.prefix) : null;
   return db
     .select()
     .from(multipartUploads)
-    .where(and(
-      eq(multipartUploads.bucketId, req.bucketId),
-      req.prefix ? gte(multipartUploads.key, req.prefix) : undefined,
-      end !== null ? lt(multipartUploads.key, end) : undefined,
-      after,
-    ))
+    .where(
+      and(
+        eq(multipartUploads.bucketId, req.bucketId),
+        req.prefix ? gte(multipartUploads.key, req.prefix) : undefined,
+        end !== null ? lt(multipartUploads.key, end) : undefined,
+        after,
+      ),
+    )
     .orderBy(asc(multipartUploads.key), asc(multipartUploads.id))
     .limit(req.limit);
 }
 
 /** Aborts uploads started before `olderThan` (abandoned by their clients); returns how many. */
 export async function abortAbandonedUploads(db: Db, olderThan: number): Promise<number> {
-  const old = await db.select({ id: multipartUploads.id }).from(multipartUploads).where(lt(multipartUploads.initiatedAt, olderThan)).limit(1000);
-  for (const { id } of old) await db.batch(dropUpload(db, id) as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]);
+  const old = await db
+    .select({ id: multipartUploads.id })
+    .from(multipartUploads)
+    .where(lt(multipartUploads.initiatedAt, olderThan))
+    .limit(1000);
+  for (const { id } of old)
+    await db.batch(dropUpload(db, id) as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]);
   return old.length;
 }

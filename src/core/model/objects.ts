@@ -37,7 +37,9 @@ export interface ObjectFacts {
 }
 
 /** A staged body names its staging and how many chunk references it wrote (the commit checks both). */
-export type Body = { kind: 'inline'; data: Uint8Array } | { kind: 'staged'; stagingId: string; chunkCount: number };
+export type Body =
+  | { kind: 'inline'; data: Uint8Array }
+  | { kind: 'staged'; stagingId: string; chunkCount: number };
 
 /**
  * Refuses a commit whose staging is no longer whole: if the writer's node was taken for dead (no
@@ -46,10 +48,16 @@ export type Body = { kind: 'inline'; data: Uint8Array } | { kind: 'staged'; stag
  */
 export function stagingIntact(db: Db, staged: { stagingId: string; chunkCount: number }) {
   return {
-    stmt: db.insert(guards).select(db.select({ reason: guardReason('RequestTimeout') }).from(sql`(SELECT 1)`).where(sql`
+    stmt: db.insert(guards).select(
+      db
+        .select({ reason: guardReason('RequestTimeout') })
+        .from(sql`(SELECT 1)`)
+        .where(sql`
       NOT EXISTS (SELECT 1 FROM ${stagings} WHERE ${stagings.id} = ${staged.stagingId})
-      OR (SELECT count(*) FROM ${chunkRefs} WHERE ${chunkRefs.owner} = ${staged.stagingId}) <> ${staged.chunkCount}`)),
-    error: () => new S3Error('RequestTimeout', 'The upload took so long that its parts were given up; send it again.'),
+      OR (SELECT count(*) FROM ${chunkRefs} WHERE ${chunkRefs.owner} = ${staged.stagingId}) <> ${staged.chunkCount}`),
+    ),
+    error: () =>
+      new S3Error('RequestTimeout', 'The upload took so long that its parts were given up; send it again.'),
   };
 }
 
@@ -78,18 +86,26 @@ export function headersOf(o: StoredObject): ObjectHeaders {
 
 export async function findObject(db: Db, bucketId: string, key: string): Promise<StoredObject | null> {
   const stmt = prepared(db, 'findObject', (d) =>
-    d.select().from(objects).where(and(eq(objects.bucketId, sql.placeholder('bucketId')), eq(objects.key, sql.placeholder('key')))).limit(1).prepare());
+    d
+      .select()
+      .from(objects)
+      .where(and(eq(objects.bucketId, sql.placeholder('bucketId')), eq(objects.key, sql.placeholder('key'))))
+      .limit(1)
+      .prepare(),
+  );
   return (await stmt.get({ bucketId, key })) ?? null;
 }
 
 async function chunkSpans(db: Db, objectId: string): Promise<ChunkSpan[]> {
   const stmt = prepared(db, 'chunkSpans', (d) =>
-    d.select({ hash: chunkRefs.hash, offset: chunkRefs.offset, size: chunkRefs.size, xxh64: chunks.xxh64 })
+    d
+      .select({ hash: chunkRefs.hash, offset: chunkRefs.offset, size: chunkRefs.size, xxh64: chunks.xxh64 })
       .from(chunkRefs)
       .leftJoin(chunks, eq(chunks.hash, chunkRefs.hash))
       .where(eq(chunkRefs.owner, sql.placeholder('owner')))
       .orderBy(asc(chunkRefs.idx))
-      .prepare());
+      .prepare(),
+  );
   return stmt.all({ owner: objectId });
 }
 
@@ -113,24 +129,40 @@ const guardReason = (reason: string) => sql<string>`${reason}`.as('reason');
 function preconditions(db: Db, bucketId: string, key: string, cond: WriteCondition | undefined) {
   const items: { stmt: BatchItem<'sqlite'>; error: () => S3Error }[] = [
     {
-      stmt: db.insert(guards).select(db.select({ reason: guardReason('NoSuchBucket') }).from(sql`(SELECT 1)`).where(
-        sql`NOT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucketId})`,
-      )),
+      stmt: db.insert(guards).select(
+        db
+          .select({ reason: guardReason('NoSuchBucket') })
+          .from(sql`(SELECT 1)`)
+          .where(sql`NOT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucketId})`),
+      ),
       error: () => new S3Error('NoSuchBucket'),
     },
   ];
   const current = and(eq(objects.bucketId, bucketId), eq(objects.key, key));
   if (cond?.ifNoneMatchAny) {
     items.push({
-      stmt: db.insert(guards).select(db.select({ reason: guardReason('PreconditionFailed') }).from(objects).where(current)),
-      error: () => new S3Error('PreconditionFailed', 'An object already exists at this key (If-None-Match: *).', { fields: { Condition: 'If-None-Match' } }),
+      stmt: db.insert(guards).select(
+        db
+          .select({ reason: guardReason('PreconditionFailed') })
+          .from(objects)
+          .where(current),
+      ),
+      error: () =>
+        new S3Error('PreconditionFailed', 'An object already exists at this key (If-None-Match: *).', {
+          fields: { Condition: 'If-None-Match' },
+        }),
     });
   }
   if (cond?.ifMatch !== undefined) {
     items.push({
-      stmt: db.insert(guards).select(db.select({ reason: guardReason('PreconditionFailed') }).from(sql`(SELECT 1)`).where(
-        sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${bucketId} AND ${objects.key} = ${key} AND ${objects.etag} = ${cond.ifMatch})`,
-      )),
+      stmt: db.insert(guards).select(
+        db
+          .select({ reason: guardReason('PreconditionFailed') })
+          .from(sql`(SELECT 1)`)
+          .where(
+            sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${bucketId} AND ${objects.key} = ${key} AND ${objects.etag} = ${cond.ifMatch})`,
+          ),
+      ),
       error: () => new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Match' } }),
     });
   }
@@ -146,7 +178,12 @@ function removeCurrent(db: Db, bucketId: string, key: string) {
   ];
 }
 
-async function runGuarded(db: Db, guarded: { error: () => S3Error }[], rest: BatchItem<'sqlite'>[], guardStmts: BatchItem<'sqlite'>[]) {
+async function runGuarded(
+  db: Db,
+  guarded: { error: () => S3Error }[],
+  rest: BatchItem<'sqlite'>[],
+  guardStmts: BatchItem<'sqlite'>[],
+) {
   try {
     await db.batch([...guardStmts, ...rest] as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]);
   } catch (e) {
@@ -199,12 +236,21 @@ export async function commitObject(db: Db, input: PutObjectInput): Promise<Store
     ...q.guards,
     ...(input.body.kind === 'staged' ? [stagingIntact(db, input.body)] : []),
   ];
-  const rest: BatchItem<'sqlite'>[] = [...removeCurrent(db, input.bucketId, input.key), db.insert(objects).values(row), ...q.settles];
+  const rest: BatchItem<'sqlite'>[] = [
+    ...removeCurrent(db, input.bucketId, input.key),
+    db.insert(objects).values(row),
+    ...q.settles,
+  ];
   if (input.body.kind === 'staged') {
     rest.push(db.update(chunkRefs).set({ owner: row.id }).where(eq(chunkRefs.owner, input.body.stagingId)));
     rest.push(db.delete(stagings).where(eq(stagings.id, input.body.stagingId)));
   }
-  await runGuarded(db, guarded, rest, guarded.map((g) => g.stmt));
+  await runGuarded(
+    db,
+    guarded,
+    rest,
+    guarded.map((g) => g.stmt),
+  );
   return row;
 }
 
@@ -215,7 +261,13 @@ export async function commitObject(db: Db, input: PutObjectInput): Promise<Store
 export async function copyObject(
   db: Db,
   source: StoredObject,
-  dest: { bucketId: string; key: string; headers: ObjectHeaders; condition?: WriteCondition; quota?: CommitQuota },
+  dest: {
+    bucketId: string;
+    key: string;
+    headers: ObjectHeaders;
+    condition?: WriteCondition;
+    quota?: CommitQuota;
+  },
 ): Promise<StoredObject> {
   const q = quotaStatements(db, dest.quota, dest.bucketId, dest.key);
   const row: StoredObject = {
@@ -231,23 +283,40 @@ export async function copyObject(
     ...preconditions(db, dest.bucketId, dest.key, dest.condition),
     ...q.guards,
     {
-      stmt: db.insert(guards).select(db.select({ reason: guardReason('NoSuchKey') }).from(sql`(SELECT 1)`).where(
-        sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.id} = ${source.id})`,
-      )) as BatchItem<'sqlite'>,
-      error: () => new S3Error('NoSuchKey', 'The source object changed or disappeared during the copy; try again.'),
+      stmt: db.insert(guards).select(
+        db
+          .select({ reason: guardReason('NoSuchKey') })
+          .from(sql`(SELECT 1)`)
+          .where(sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.id} = ${source.id})`),
+      ) as BatchItem<'sqlite'>,
+      error: () =>
+        new S3Error('NoSuchKey', 'The source object changed or disappeared during the copy; try again.'),
     },
   ];
   const rest: BatchItem<'sqlite'>[] = [
     // copy the references first: the source may be the object this copy replaces
     db.insert(chunkRefs).select(
-      db.select({ owner: sql<string>`${row.id}`.as('owner'), idx: chunkRefs.idx, offset: chunkRefs.offset, size: chunkRefs.size, hash: chunkRefs.hash })
-        .from(chunkRefs).where(eq(chunkRefs.owner, source.id)),
+      db
+        .select({
+          owner: sql<string>`${row.id}`.as('owner'),
+          idx: chunkRefs.idx,
+          offset: chunkRefs.offset,
+          size: chunkRefs.size,
+          hash: chunkRefs.hash,
+        })
+        .from(chunkRefs)
+        .where(eq(chunkRefs.owner, source.id)),
     ),
     ...removeCurrent(db, dest.bucketId, dest.key),
     db.insert(objects).values(row),
     ...q.settles,
   ];
-  await runGuarded(db, guarded, rest, guarded.map((g) => g.stmt));
+  await runGuarded(
+    db,
+    guarded,
+    rest,
+    guarded.map((g) => g.stmt),
+  );
   return row;
 }
 
@@ -255,7 +324,10 @@ export async function copyObject(
 export async function deleteObject(db: Db, bucketId: string, key: string): Promise<boolean> {
   const [, removed] = await db.batch([
     removeCurrent(db, bucketId, key)[0]!,
-    db.delete(objects).where(and(eq(objects.bucketId, bucketId), eq(objects.key, key))).returning({ id: objects.id }),
+    db
+      .delete(objects)
+      .where(and(eq(objects.bucketId, bucketId), eq(objects.key, key)))
+      .returning({ id: objects.id }),
   ]);
   return removed.length > 0;
 }

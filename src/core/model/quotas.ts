@@ -11,7 +11,15 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { type Db, guardIndex } from '../db/index.ts';
-import { buckets, guards, multipartParts, multipartUploads, nodes, quotas, reservations } from '../db/schema.ts';
+import {
+  buckets,
+  guards,
+  multipartParts,
+  multipartUploads,
+  nodes,
+  quotas,
+  reservations,
+} from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 
@@ -34,10 +42,18 @@ const usedBytes = (accountId: string) => sql<number>`(
   + (SELECT coalesce(sum(${reservations.bytes}), 0) FROM ${reservations} WHERE ${reservations.accountId} = ${accountId}))`;
 
 const guardIf = (db: Db, condition: ReturnType<typeof sql>) =>
-  db.insert(guards).select(db.select({ reason: sql<string>`'QuotaExceeded'`.as('reason') }).from(sql`(SELECT 1)`).where(condition));
+  db.insert(guards).select(
+    db
+      .select({ reason: sql<string>`'QuotaExceeded'`.as('reason') })
+      .from(sql`(SELECT 1)`)
+      .where(condition),
+  );
 
 export async function setQuota(db: Db, accountId: string, limits: QuotaLimits): Promise<void> {
-  await db.insert(quotas).values({ accountId, ...limits }).onConflictDoUpdate({ target: quotas.accountId, set: limits });
+  await db
+    .insert(quotas)
+    .values({ accountId, ...limits })
+    .onConflictDoUpdate({ target: quotas.accountId, set: limits });
 }
 
 export async function quotaOf(db: Db, accountId: string, defaults: QuotaLimits): Promise<QuotaLimits> {
@@ -49,18 +65,37 @@ export async function quotaOf(db: Db, accountId: string, defaults: QuotaLimits):
 
 export async function usageOf(db: Db, accountId: string): Promise<Usage> {
   const [b] = await db
-    .select({ bytes: sql<number>`coalesce(sum(${buckets.byteCount}), 0)`, objects: sql<number>`coalesce(sum(${buckets.objectCount}), 0)`, buckets: sql<number>`count(*)` })
-    .from(buckets).where(eq(buckets.accountId, accountId));
-  const [p] = await db.select({ bytes: sql<number>`coalesce(sum(${multipartParts.size}), 0)` }).from(multipartParts)
+    .select({
+      bytes: sql<number>`coalesce(sum(${buckets.byteCount}), 0)`,
+      objects: sql<number>`coalesce(sum(${buckets.objectCount}), 0)`,
+      buckets: sql<number>`count(*)`,
+    })
+    .from(buckets)
+    .where(eq(buckets.accountId, accountId));
+  const [p] = await db
+    .select({ bytes: sql<number>`coalesce(sum(${multipartParts.size}), 0)` })
+    .from(multipartParts)
     .innerJoin(multipartUploads, eq(multipartUploads.id, multipartParts.uploadId))
     .innerJoin(buckets, eq(buckets.id, multipartUploads.bucketId))
     .where(eq(buckets.accountId, accountId));
-  const [r] = await db.select({ bytes: sql<number>`coalesce(sum(${reservations.bytes}), 0)` }).from(reservations).where(eq(reservations.accountId, accountId));
-  return { bytes: Number(b?.bytes ?? 0), objects: Number(b?.objects ?? 0), buckets: Number(b?.buckets ?? 0), uploadBytes: Number(p?.bytes ?? 0), reservedBytes: Number(r?.bytes ?? 0) };
+  const [r] = await db
+    .select({ bytes: sql<number>`coalesce(sum(${reservations.bytes}), 0)` })
+    .from(reservations)
+    .where(eq(reservations.accountId, accountId));
+  return {
+    bytes: Number(b?.bytes ?? 0),
+    objects: Number(b?.objects ?? 0),
+    buckets: Number(b?.buckets ?? 0),
+    uploadBytes: Number(p?.bytes ?? 0),
+    reservedBytes: Number(r?.bytes ?? 0),
+  };
 }
 
 function quotaError(what: string, limit: number): S3Error {
-  return new S3Error('QuotaExceeded', `This would exceed your account's quota of ${limit} ${what}. Delete something, or ask for a larger quota.`);
+  return new S3Error(
+    'QuotaExceeded',
+    `This would exceed your account's quota of ${limit} ${what}. Delete something, or ask for a larger quota.`,
+  );
 }
 
 /** An upload past the account's largest object: `bytes` as declared, or unknown (still arriving). */
@@ -71,13 +106,22 @@ function tooLarge(limits: QuotaLimits, bytes?: number): S3Error {
 }
 
 /** Reserves `bytes` for an upload, atomically against the byte quota; returns the reservation id. */
-export async function reserveBytes(db: Db, opts: { accountId: string; bytes: number; nodeId: string; limits: QuotaLimits }): Promise<string> {
+export async function reserveBytes(
+  db: Db,
+  opts: { accountId: string; bytes: number; nodeId: string; limits: QuotaLimits },
+): Promise<string> {
   if (opts.bytes > opts.limits.maxObjectSize) throw tooLarge(opts.limits, opts.bytes);
   const id = `rsv_${randomBase32(20)}`;
   try {
     await db.batch([
       guardIf(db, sql`${usedBytes(opts.accountId)} + ${opts.bytes} > ${opts.limits.maxBytes}`),
-      db.insert(reservations).values({ id, accountId: opts.accountId, bytes: opts.bytes, nodeId: opts.nodeId, createdAt: Date.now() }),
+      db.insert(reservations).values({
+        id,
+        accountId: opts.accountId,
+        bytes: opts.bytes,
+        nodeId: opts.nodeId,
+        createdAt: Date.now(),
+      }),
     ]);
   } catch (e) {
     if (guardIndex(e) !== null) throw quotaError('stored bytes', opts.limits.maxBytes);
@@ -133,7 +177,8 @@ export class Reservation {
     const need = size - this.held;
     const want = Math.max(need, Math.min(this.cap, 2 * size) - this.held);
     const used = usedBytes(this.accountId);
-    const [row] = await this.db.update(reservations)
+    const [row] = await this.db
+      .update(reservations)
       .set({ bytes: sql`${reservations.bytes} + min(${want}, ${this.limits.maxBytes} - ${used})` })
       .where(and(eq(reservations.id, this.id), sql`${used} + ${need} <= ${this.limits.maxBytes}`))
       .returning({ bytes: reservations.bytes });
@@ -141,10 +186,13 @@ export class Reservation {
       this.held = row.bytes;
       return;
     }
-    const [still] = await this.db.select({ id: reservations.id }).from(reservations)
+    const [still] = await this.db
+      .select({ id: reservations.id })
+      .from(reservations)
       .where(eq(reservations.id, this.id));
     // swept as abandoned (this node was taken for dead): its staging went too, and so does the upload
-    if (!still) throw new S3Error('RequestTimeout', 'The upload took so long that it was given up; send it again.');
+    if (!still)
+      throw new S3Error('RequestTimeout', 'The upload took so long that it was given up; send it again.');
     throw quotaError('stored bytes', this.limits.maxBytes);
   }
 
@@ -154,18 +202,34 @@ export class Reservation {
 }
 
 /** A batch statement failing with QuotaExceeded when one more object would pass the object quota. */
-export function objectCountGuard(db: Db, accountId: string, maxObjects: number, bucketId: string, key: string): { stmt: BatchItem<'sqlite'>; error: () => S3Error } {
+export function objectCountGuard(
+  db: Db,
+  accountId: string,
+  maxObjects: number,
+  bucketId: string,
+  key: string,
+): { stmt: BatchItem<'sqlite'>; error: () => S3Error } {
   return {
-    stmt: guardIf(db, sql`NOT EXISTS (SELECT 1 FROM objects WHERE bucket_id = ${bucketId} AND key = ${key})
-      AND (SELECT coalesce(sum(${buckets.objectCount}), 0) FROM ${buckets} WHERE ${buckets.accountId} = ${accountId}) >= ${maxObjects}`),
+    stmt: guardIf(
+      db,
+      sql`NOT EXISTS (SELECT 1 FROM objects WHERE bucket_id = ${bucketId} AND key = ${key})
+      AND (SELECT coalesce(sum(${buckets.objectCount}), 0) FROM ${buckets} WHERE ${buckets.accountId} = ${accountId}) >= ${maxObjects}`,
+    ),
     error: () => quotaError('objects', maxObjects),
   };
 }
 
 /** A batch statement failing with QuotaExceeded when one more bucket would pass the bucket quota. */
-export function bucketCountGuard(db: Db, accountId: string, maxBuckets: number): { stmt: BatchItem<'sqlite'>; error: () => S3Error } {
+export function bucketCountGuard(
+  db: Db,
+  accountId: string,
+  maxBuckets: number,
+): { stmt: BatchItem<'sqlite'>; error: () => S3Error } {
   return {
-    stmt: guardIf(db, sql`(SELECT count(*) FROM ${buckets} WHERE ${buckets.accountId} = ${accountId}) >= ${maxBuckets}`),
+    stmt: guardIf(
+      db,
+      sql`(SELECT count(*) FROM ${buckets} WHERE ${buckets.accountId} = ${accountId}) >= ${maxBuckets}`,
+    ),
     error: () => quotaError('buckets', maxBuckets),
   };
 }
@@ -173,8 +237,11 @@ export function bucketCountGuard(db: Db, accountId: string, maxBuckets: number):
 /** Reservations of processes that died mid-upload. */
 export async function sweepAbandonedReservations(db: Db, nodeTimeoutMs: number): Promise<number> {
   const staleBefore = Date.now() - nodeTimeoutMs;
-  const gone = await db.delete(reservations)
-    .where(sql`${reservations.nodeId} NOT IN (SELECT ${nodes.id} FROM ${nodes} WHERE ${nodes.heartbeatAt} >= ${staleBefore})`)
+  const gone = await db
+    .delete(reservations)
+    .where(
+      sql`${reservations.nodeId} NOT IN (SELECT ${nodes.id} FROM ${nodes} WHERE ${nodes.heartbeatAt} >= ${staleBefore})`,
+    )
     .returning({ id: reservations.id });
   return gone.length;
 }

@@ -46,15 +46,33 @@ async function whoUses(db: Db, hash: string): Promise<string[]> {
     .innerJoin(multipartUploads, eq(multipartUploads.id, multipartParts.uploadId))
     .innerJoin(buckets, eq(buckets.id, multipartUploads.bucketId))
     .where(eq(chunkRefs.hash, hash));
-  return [...new Set([...objs.map((o) => `${o.bucket}/${o.key}`), ...parts.map((p) => `${p.bucket}/${p.key} (upload in progress)`)])];
+  return [
+    ...new Set([
+      ...objs.map((o) => `${o.bucket}/${o.key}`),
+      ...parts.map((p) => `${p.bucket}/${p.key} (upload in progress)`),
+    ]),
+  ];
 }
 
 export async function scrub(db: Db, store: ChunkStore, opts: { repair: boolean }): Promise<ScrubReport> {
-  const report: ScrubReport = { chunksChecked: 0, bytesChecked: 0, corrupt: [], missing: [], refcountsFixed: [], orphanFiles: [], repaired: opts.repair };
+  const report: ScrubReport = {
+    chunksChecked: 0,
+    bytesChecked: 0,
+    corrupt: [],
+    missing: [],
+    refcountsFixed: [],
+    orphanFiles: [],
+    repaired: opts.repair,
+  };
 
   // 1. every referenced chunk, re-read and re-hashed (unreferenced ones may already be collected)
-  for (let after = '';;) {
-    const page = await db.select({ hash: chunks.hash, size: chunks.size }).from(chunks).where(and(gt(chunks.hash, after), gt(chunks.refcount, 0))).orderBy(asc(chunks.hash)).limit(500);
+  for (let after = ''; ; ) {
+    const page = await db
+      .select({ hash: chunks.hash, size: chunks.size })
+      .from(chunks)
+      .where(and(gt(chunks.hash, after), gt(chunks.refcount, 0)))
+      .orderBy(asc(chunks.hash))
+      .limit(500);
     if (page.length === 0) break;
     for (const { hash, size } of page) {
       after = hash;
@@ -74,21 +92,35 @@ export async function scrub(db: Db, store: ChunkStore, opts: { repair: boolean }
 
   // 2. reference counts against the references that exist (and references with no chunk row)
   const actual = sql<number>`(SELECT count(*) FROM ${chunkRefs} WHERE ${chunkRefs.hash} = ${chunks.hash})`;
-  const wrong = await db.select({ hash: chunks.hash, recorded: chunks.refcount, actual }).from(chunks).where(sql`${chunks.refcount} <> ${actual}`);
+  const wrong = await db
+    .select({ hash: chunks.hash, recorded: chunks.refcount, actual })
+    .from(chunks)
+    .where(sql`${chunks.refcount} <> ${actual}`);
   const rowless = await db
-    .select({ hash: chunkRefs.hash, size: sql<number>`max(${chunkRefs.size})`, actual: sql<number>`count(*)` })
+    .select({
+      hash: chunkRefs.hash,
+      size: sql<number>`max(${chunkRefs.size})`,
+      actual: sql<number>`count(*)`,
+    })
     .from(chunkRefs)
     .where(sql`NOT EXISTS (SELECT 1 FROM ${chunks} WHERE ${chunks.hash} = ${chunkRefs.hash})`)
     .groupBy(chunkRefs.hash);
-  report.refcountsFixed = [...wrong, ...rowless.map((r) => ({ hash: r.hash, recorded: null, actual: r.actual }))];
+  report.refcountsFixed = [
+    ...wrong,
+    ...rowless.map((r) => ({ hash: r.hash, recorded: null, actual: r.actual })),
+  ];
   if (opts.repair) {
     for (const w of wrong) {
-      await db.update(chunks)
+      await db
+        .update(chunks)
         .set({ refcount: w.actual, zeroSince: w.actual === 0 ? Date.now() : null })
         .where(and(eq(chunks.hash, w.hash), eq(chunks.refcount, w.recorded)));
     }
     for (const r of rowless) {
-      await db.insert(chunks).values({ hash: r.hash, size: r.size, refcount: r.actual }).onConflictDoNothing();
+      await db
+        .insert(chunks)
+        .values({ hash: r.hash, size: r.size, refcount: r.actual })
+        .onConflictDoNothing();
     }
   }
 
@@ -96,12 +128,20 @@ export async function scrub(db: Db, store: ChunkStore, opts: { repair: boolean }
   let batch: string[] = [];
   const flush = async () => {
     if (!batch.length) return;
-    const known = new Set((await db.select({ hash: chunks.hash }).from(chunks).where(inArray(chunks.hash, batch))).map((r) => r.hash));
+    const known = new Set(
+      (await db.select({ hash: chunks.hash }).from(chunks).where(inArray(chunks.hash, batch))).map(
+        (r) => r.hash,
+      ),
+    );
     for (const h of batch) {
       if (known.has(h)) continue;
       report.orphanFiles.push(h);
       const bytes = opts.repair ? await store.get(h) : null;
-      if (bytes) await db.insert(chunks).values({ hash: h, size: bytes.length, refcount: 0, zeroSince: Date.now() }).onConflictDoNothing();
+      if (bytes)
+        await db
+          .insert(chunks)
+          .values({ hash: h, size: bytes.length, refcount: 0, zeroSince: Date.now() })
+          .onConflictDoNothing();
     }
     batch = [];
   };

@@ -18,16 +18,43 @@ import type { Target } from './target.ts';
  * (ListBuckets filters what it shows; forms and preflights check themselves).
  */
 const NEEDS: Record<Operation, Action | 'bucket' | null> = {
-  ListBuckets: null, CreateBucket: 'admin', DeleteBucket: 'admin', HeadBucket: 'bucket', GetBucketLocation: 'bucket', GetBucketVersioning: 'bucket',
-  ListObjects: 'list', ListObjectsV2: 'list', ListMultipartUploads: 'list', DeleteObjects: 'delete',
-  PostObject: null, CorsPreflight: null,
-  GetBucketPolicy: 'admin', PutBucketPolicy: 'admin', DeleteBucketPolicy: 'admin', GetBucketPolicyStatus: 'admin',
-  GetBucketAcl: 'admin', PutBucketAcl: 'admin', GetBucketCors: 'admin', PutBucketCors: 'admin', DeleteBucketCors: 'admin',
-  GetBucketWebsite: 'admin', PutBucketWebsite: 'admin', DeleteBucketWebsite: 'admin',
-  GetObject: 'read', HeadObject: 'read', GetObjectAcl: 'read', PutObjectAcl: 'admin',
-  PutObject: 'write', CopyObject: 'write', DeleteObject: 'delete',
-  CreateMultipartUpload: 'write', UploadPart: 'write', UploadPartCopy: 'write', CompleteMultipartUpload: 'write',
-  AbortMultipartUpload: 'write', ListParts: 'write',
+  ListBuckets: null,
+  CreateBucket: 'admin',
+  DeleteBucket: 'admin',
+  HeadBucket: 'bucket',
+  GetBucketLocation: 'bucket',
+  GetBucketVersioning: 'bucket',
+  ListObjects: 'list',
+  ListObjectsV2: 'list',
+  ListMultipartUploads: 'list',
+  DeleteObjects: 'delete',
+  PostObject: null,
+  CorsPreflight: null,
+  GetBucketPolicy: 'admin',
+  PutBucketPolicy: 'admin',
+  DeleteBucketPolicy: 'admin',
+  GetBucketPolicyStatus: 'admin',
+  GetBucketAcl: 'admin',
+  PutBucketAcl: 'admin',
+  GetBucketCors: 'admin',
+  PutBucketCors: 'admin',
+  DeleteBucketCors: 'admin',
+  GetBucketWebsite: 'admin',
+  PutBucketWebsite: 'admin',
+  DeleteBucketWebsite: 'admin',
+  GetObject: 'read',
+  HeadObject: 'read',
+  GetObjectAcl: 'read',
+  PutObjectAcl: 'admin',
+  PutObject: 'write',
+  CopyObject: 'write',
+  DeleteObject: 'delete',
+  CreateMultipartUpload: 'write',
+  UploadPart: 'write',
+  UploadPartCopy: 'write',
+  CompleteMultipartUpload: 'write',
+  AbortMultipartUpload: 'write',
+  ListParts: 'write',
 };
 
 /** Operations whose handler decides who may (a form by its signed policy, a preflight by the CORS rules). */
@@ -46,13 +73,15 @@ function denied(action: string, where: string): S3Error {
 
 /** For callers outside the S3 pipeline (the JSON API): the principal must hold `action` there. */
 export function requireScope(p: AccountPrincipal, action: Action, bucket: string, key?: string): void {
-  if (!allows(p.scopes, action, bucket, key)) throw denied(action, key !== undefined ? `s3://${bucket}/${key}` : `bucket ${bucket}`);
+  if (!allows(p.scopes, action, bucket, key))
+    throw denied(action, key !== undefined ? `s3://${bucket}/${key}` : `bucket ${bucket}`);
 }
 
 export function authorize(principal: Principal, op: Operation, bucket: Bucket | null, target: Target): void {
   const needs = NEEDS[op];
   if (needs === null) {
-    if (op === 'ListBuckets' && principal.kind === 'anonymous') throw new S3Error('AccessDenied', 'Anonymous access is not allowed here; sign the request.');
+    if (op === 'ListBuckets' && principal.kind === 'anonymous')
+      throw new S3Error('AccessDenied', 'Anonymous access is not allowed here; sign the request.');
     return;
   }
   if (principal.kind === 'anonymous') {

@@ -29,21 +29,32 @@ export interface IncomingBody {
 function declaredLength(headers: Headers, name: string): number | null {
   const v = headers.get(name);
   if (v === null) return null;
-  if (!/^\d+$/.test(v.trim())) throw new S3Error('InvalidArgument', `${name} must be a non-negative integer.`, { fields: { ArgumentName: name } });
+  if (!/^\d+$/.test(v.trim()))
+    throw new S3Error('InvalidArgument', `${name} must be a non-negative integer.`, {
+      fields: { ArgumentName: name },
+    });
   return Number(v.trim());
 }
 
-async function* counted(source: AsyncIterable<Uint8Array>, length: number | null): AsyncGenerator<Uint8Array> {
+async function* counted(
+  source: AsyncIterable<Uint8Array>,
+  length: number | null,
+): AsyncGenerator<Uint8Array> {
   let seen = 0;
   for await (const piece of source) {
     seen += piece.length;
-    if (length !== null && seen > length) throw new S3Error('IncompleteBody', 'The body is longer than its declared length.');
+    if (length !== null && seen > length)
+      throw new S3Error('IncompleteBody', 'The body is longer than its declared length.');
     yield piece;
   }
   if (length !== null && seen !== length) throw new S3Error('IncompleteBody');
 }
 
-async function* sha256Checked(source: AsyncIterable<Uint8Array>, expectedHex: string, digests: Digests): AsyncGenerator<Uint8Array> {
+async function* sha256Checked(
+  source: AsyncIterable<Uint8Array>,
+  expectedHex: string,
+  digests: Digests,
+): AsyncGenerator<Uint8Array> {
   const h = digests.createHash('sha256');
   for await (const piece of source) {
     h.update(piece);
@@ -52,14 +63,20 @@ async function* sha256Checked(source: AsyncIterable<Uint8Array>, expectedHex: st
   if (toHex(h.digest()) !== expectedHex) throw new S3Error('XAmzContentSHA256Mismatch');
 }
 
-export function incomingBody(stream: ReadableStream<Uint8Array> | null, headers: Headers, payload: PayloadCheck, digests: Digests): IncomingBody {
+export function incomingBody(
+  stream: ReadableStream<Uint8Array> | null,
+  headers: Headers,
+  payload: PayloadCheck,
+  digests: Digests,
+): IncomingBody {
   const trailers = new Map<string, string>();
   const raw: AsyncIterable<Uint8Array> = stream ?? (async function* () {})();
   const encoding = headers.get('content-encoding') ?? '';
   const chunked = payload.kind === 'chunked' || /(^|,)\s*aws-chunked\s*(,|$)/i.test(encoding);
   if (chunked) {
     const length = declaredLength(headers, 'x-amz-decoded-content-length');
-    if (length === null) throw new S3Error('MissingContentLength', 'An aws-chunked body needs x-amz-decoded-content-length.');
+    if (length === null)
+      throw new S3Error('MissingContentLength', 'An aws-chunked body needs x-amz-decoded-content-length.');
     const signing = payload.kind === 'chunked' ? payload.signing : null;
     // a signed payload hash covers the bytes as sent, chunk framing included
     const sent = payload.kind === 'sha256' ? sha256Checked(raw, payload.hex, digests) : raw;
@@ -120,22 +137,45 @@ export class BodyDigests {
     } else this.expectedMd5 = null;
 
     const sent = CHECKSUM_ALGORITHMS.filter((a) => headers.has(checksumHeader(a)));
-    if (sent.length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum types are not allowed.');
+    if (sent.length > 1)
+      throw new S3Error(
+        'InvalidRequest',
+        'Expecting a single x-amz-checksum- header. Multiple checksum types are not allowed.',
+      );
     const trailer = (headers.get('x-amz-trailer') ?? '').trim().toLowerCase();
-    const trailerAlg = trailer.startsWith('x-amz-checksum-') ? trailer.slice('x-amz-checksum-'.length).toUpperCase() : null;
+    const trailerAlg = trailer.startsWith('x-amz-checksum-')
+      ? trailer.slice('x-amz-checksum-'.length).toUpperCase()
+      : null;
     if (trailer && (!trailerAlg || !isChecksumAlgorithm(trailerAlg))) {
       throw new S3Error('InvalidRequest', `The trailer "${trailer}" is not a supported checksum.`);
     }
-    const requested = (headers.get('x-amz-sdk-checksum-algorithm') ?? headers.get('x-amz-checksum-algorithm') ?? '').toUpperCase();
+    const requested = (
+      headers.get('x-amz-sdk-checksum-algorithm') ??
+      headers.get('x-amz-checksum-algorithm') ??
+      ''
+    ).toUpperCase();
     if (requested && !isChecksumAlgorithm(requested)) {
-      throw new S3Error('InvalidRequest', `Checksum algorithm "${requested}" is not supported; use one of ${CHECKSUM_ALGORITHMS.join(', ')}.`);
+      throw new S3Error(
+        'InvalidRequest',
+        `Checksum algorithm "${requested}" is not supported; use one of ${CHECKSUM_ALGORITHMS.join(', ')}.`,
+      );
     }
-    const alg = sent[0] ?? (trailerAlg as ChecksumAlgorithm | null) ?? ((requested || null) as ChecksumAlgorithm | null) ?? fallback;
+    const alg =
+      sent[0] ??
+      (trailerAlg as ChecksumAlgorithm | null) ??
+      ((requested || null) as ChecksumAlgorithm | null) ??
+      fallback;
     if (alg && requested && alg !== requested) {
-      throw new S3Error('InvalidRequest', `x-amz-checksum-algorithm says ${requested} but the checksum sent is ${alg}.`);
+      throw new S3Error(
+        'InvalidRequest',
+        `x-amz-checksum-algorithm says ${requested} but the checksum sent is ${alg}.`,
+      );
     }
     if (fallback && alg !== fallback) {
-      throw new S3Error('InvalidRequest', `This multipart upload uses ${fallback} checksums; a part cannot send ${alg}.`);
+      throw new S3Error(
+        'InvalidRequest',
+        `This multipart upload uses ${fallback} checksums; a part cannot send ${alg}.`,
+      );
     }
     this.algorithm = alg;
     this.fromTrailer = !sent[0] && !!trailerAlg;
@@ -159,18 +199,26 @@ export class BodyDigests {
   /** Call after the last byte: checks what the client sent; returns the MD5 (hex) and checksum. */
   verify(trailers: Map<string, string>): { md5Hex: string; checksum: ComputedChecksum | null } {
     const md5 = this.md5.digest();
-    if (this.expectedMd5 !== null && toBase64(md5) !== this.expectedMd5) throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
+    if (this.expectedMd5 !== null && toBase64(md5) !== this.expectedMd5)
+      throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
     let checksum: ComputedChecksum | null = null;
     if (this.checksum && this.algorithm) {
       const value = toBase64(this.checksum.digest());
       let expected = this.expected;
       if (this.fromTrailer) {
         expected = trailers.get(checksumHeader(this.algorithm)) ?? null;
-        if (expected === null) throw new S3Error('InvalidRequest', `The ${checksumHeader(this.algorithm)} trailer announced in x-amz-trailer was not sent.`);
+        if (expected === null)
+          throw new S3Error(
+            'InvalidRequest',
+            `The ${checksumHeader(this.algorithm)} trailer announced in x-amz-trailer was not sent.`,
+          );
         this.checkShape(this.algorithm, expected);
       }
       if (expected !== null && expected !== value) {
-        throw new S3Error('BadDigest', `The ${this.algorithm} you specified did not match the calculated checksum.`);
+        throw new S3Error(
+          'BadDigest',
+          `The ${this.algorithm} you specified did not match the calculated checksum.`,
+        );
       }
       checksum = { algorithm: this.algorithm, value };
     }

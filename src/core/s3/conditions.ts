@@ -28,7 +28,12 @@ export function parseRange(header: string | null, size: number): ByteRange | nul
 }
 
 function etagList(value: string): string[] {
-  return value.split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
+  return value.split(',').map((t) =>
+    t
+      .trim()
+      .replace(/^W\//, '')
+      .replace(/^"(.*)"$/, '$1'),
+  );
 }
 
 function matches(value: string, etag: string): boolean {
@@ -60,7 +65,11 @@ export function conditionHeaders(h: Headers, prefix = ''): ConditionHeaders {
   };
 }
 
-export function evaluateConditions(c: ConditionHeaders, etag: string, lastModifiedMs: number): ConditionOutcome {
+export function evaluateConditions(
+  c: ConditionHeaders,
+  etag: string,
+  lastModifiedMs: number,
+): ConditionOutcome {
   const modified = Math.floor(lastModifiedMs / 1000);
   if (c.ifMatch !== null) {
     if (!matches(c.ifMatch, etag)) return 'precondition-failed';

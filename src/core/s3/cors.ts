@@ -32,7 +32,8 @@ export function parseCorsXml(xml: string): CorsRule[] {
     };
     const maxAge = text(r, 'MaxAgeSeconds');
     if (maxAge !== undefined) {
-      if (!/^\d+$/.test(maxAge.trim())) throw new S3Error('MalformedXML', 'MaxAgeSeconds must be a whole number.');
+      if (!/^\d+$/.test(maxAge.trim()))
+        throw new S3Error('MalformedXML', 'MaxAgeSeconds must be a whole number.');
       rule.maxAgeSeconds = Number(maxAge);
     }
     return rule;
@@ -44,13 +45,24 @@ export function parseCorsXml(xml: string): CorsRule[] {
 export function checkCorsRules(rules: CorsRule[]): CorsRule[] {
   for (const rule of rules) {
     if (!rule.allowedOrigins.length || !rule.allowedMethods.length) {
-      throw new S3Error('MalformedXML', 'Every CORSRule needs at least one AllowedOrigin and one AllowedMethod.');
+      throw new S3Error(
+        'MalformedXML',
+        'Every CORSRule needs at least one AllowedOrigin and one AllowedMethod.',
+      );
     }
     for (const m of rule.allowedMethods) {
-      if (!METHODS.has(m)) throw new S3Error('InvalidRequest', `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`);
+      if (!METHODS.has(m))
+        throw new S3Error(
+          'InvalidRequest',
+          `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`,
+        );
     }
     for (const o of [...rule.allowedOrigins, ...rule.allowedHeaders]) {
-      if ((o.match(/\*/g) ?? []).length > 1) throw new S3Error('InvalidRequest', `AllowedOrigin/AllowedHeader "${o}" can not have more than one wildcard.`);
+      if ((o.match(/\*/g) ?? []).length > 1)
+        throw new S3Error(
+          'InvalidRequest',
+          `AllowedOrigin/AllowedHeader "${o}" can not have more than one wildcard.`,
+        );
     }
     // echoed in Access-Control-Expose-Headers: header names, or no response could carry them
     for (const h of rule.exposeHeaders) {
@@ -60,22 +72,25 @@ export function checkCorsRules(rules: CorsRule[]): CorsRule[] {
       }
     }
   }
-  if (rules.length === 0 || rules.length > 100) throw new S3Error('MalformedXML', 'A CORS configuration has 1 to 100 rules.');
+  if (rules.length === 0 || rules.length > 100)
+    throw new S3Error('MalformedXML', 'A CORS configuration has 1 to 100 rules.');
   return rules;
 }
 
 export function corsXml(rules: CorsRule[]): string {
   return document(
     'CORSConfiguration',
-    ...rules.map((r) => node(
-      'CORSRule',
-      r.id ? leaf('ID', r.id) : '',
-      ...r.allowedHeaders.map((h) => leaf('AllowedHeader', h)),
-      ...r.allowedMethods.map((m) => leaf('AllowedMethod', m)),
-      ...r.allowedOrigins.map((o) => leaf('AllowedOrigin', o)),
-      ...r.exposeHeaders.map((h) => leaf('ExposeHeader', h)),
-      r.maxAgeSeconds !== undefined ? leaf('MaxAgeSeconds', r.maxAgeSeconds) : '',
-    )),
+    ...rules.map((r) =>
+      node(
+        'CORSRule',
+        r.id ? leaf('ID', r.id) : '',
+        ...r.allowedHeaders.map((h) => leaf('AllowedHeader', h)),
+        ...r.allowedMethods.map((m) => leaf('AllowedMethod', m)),
+        ...r.allowedOrigins.map((o) => leaf('AllowedOrigin', o)),
+        ...r.exposeHeaders.map((h) => leaf('ExposeHeader', h)),
+        r.maxAgeSeconds !== undefined ? leaf('MaxAgeSeconds', r.maxAgeSeconds) : '',
+      ),
+    ),
   );
 }
 
@@ -87,7 +102,12 @@ function wildcardMatch(pattern: string, value: string, caseInsensitive: boolean)
   return v.length >= p.length - 1 && v.startsWith(p.slice(0, star)) && v.endsWith(p.slice(star + 1));
 }
 
-export function findRule(rules: CorsRule[], origin: string, method: string, requestHeaders: string[] = []): CorsRule | null {
+export function findRule(
+  rules: CorsRule[],
+  origin: string,
+  method: string,
+  requestHeaders: string[] = [],
+): CorsRule | null {
   return (
     rules.find(
       (r) =>
@@ -113,9 +133,19 @@ function exposed(rule: CorsRule): string | null {
 export function preflight(rules: CorsRule[] | null, headers: Headers): Response {
   const origin = headers.get('origin');
   const method = headers.get('access-control-request-method');
-  if (!origin || !method) throw new S3Error('InvalidRequest', 'A CORS preflight needs the Origin and Access-Control-Request-Method headers.');
-  if (!rules) throw new S3Error('AccessForbidden', 'CORSResponse: CORS is not enabled for this bucket.', { headers: { vary: CORS_VARY } });
-  const requested = (headers.get('access-control-request-headers') ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  if (!origin || !method)
+    throw new S3Error(
+      'InvalidRequest',
+      'A CORS preflight needs the Origin and Access-Control-Request-Method headers.',
+    );
+  if (!rules)
+    throw new S3Error('AccessForbidden', 'CORSResponse: CORS is not enabled for this bucket.', {
+      headers: { vary: CORS_VARY },
+    });
+  const requested = (headers.get('access-control-request-headers') ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   const rule = findRule(rules, origin, method, requested);
   if (!rule) throw new S3Error('AccessForbidden', undefined, { headers: { vary: CORS_VARY } });
   const out = new Headers({
@@ -132,7 +162,12 @@ export function preflight(rules: CorsRule[] | null, headers: Headers): Response 
 }
 
 /** Adds the CORS grant to an actual (non-preflight) response, when a rule allows it. */
-export function decorate(res: Response, rules: CorsRule[] | null, origin: string | null, method: string): Response {
+export function decorate(
+  res: Response,
+  rules: CorsRule[] | null,
+  origin: string | null,
+  method: string,
+): Response {
   if (!rules) return res;
   if (!(res.headers.get('vary') ?? '').includes(CORS_VARY)) res.headers.append('vary', CORS_VARY);
   if (!origin) return res;

@@ -16,7 +16,10 @@ import { type QuotaLimits, quotaOf } from '../model/quotas.ts';
 class TokenBucket {
   private tokens: number;
   private at = Date.now();
-  constructor(private rate: number, private readonly burstSeconds: number) {
+  constructor(
+    private rate: number,
+    private readonly burstSeconds: number,
+  ) {
     this.tokens = rate * burstSeconds;
   }
   setRate(rate: number) {
@@ -85,9 +88,13 @@ export class AccountLimits {
     const bw = this.bucket(this.bandwidth, accountId, l.bytesPerSecond, 2);
     const wait = Math.max(bw.debtSeconds(), req.take(1));
     if (wait > 0) {
-      throw new S3Error('SlowDown', `Please reduce your request rate: this account is limited to ${l.requestsPerSecond} requests and ${l.bytesPerSecond} bytes per second.`, {
-        headers: { 'retry-after': String(Math.max(1, Math.ceil(wait))) },
-      });
+      throw new S3Error(
+        'SlowDown',
+        `Please reduce your request rate: this account is limited to ${l.requestsPerSecond} requests and ${l.bytesPerSecond} bytes per second.`,
+        {
+          headers: { 'retry-after': String(Math.max(1, Math.ceil(wait))) },
+        },
+      );
     }
   }
 
@@ -120,7 +127,10 @@ export function clientKey(address: string | undefined): string {
   const tail = right ? right.split(':') : [];
   const zeros = Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0');
   const groups = right === undefined ? head : [...head, ...zeros, ...tail];
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /**
@@ -133,14 +143,19 @@ export class ClientLimits {
   private readonly buckets = new Map<string, TokenBucket>();
   private static readonly BURST_SECONDS = 2;
 
-  constructor(private readonly perSecond: number, private readonly maxTracked = 100_000) {}
+  constructor(
+    private readonly perSecond: number,
+    private readonly maxTracked = 100_000,
+  ) {}
 
   /** Refuses a request from an address that is over its allowance of refusals. */
   admit(address: string | undefined): void {
     const wait = this.buckets.get(clientKey(address))?.debtSeconds() ?? 0;
     if (wait > 0) {
       const message = `Too many refused requests from your address (at most ${this.perSecond} a second); slow down.`;
-      throw new S3Error('SlowDown', message, { headers: { 'retry-after': String(Math.max(1, Math.ceil(wait))) } });
+      throw new S3Error('SlowDown', message, {
+        headers: { 'retry-after': String(Math.max(1, Math.ceil(wait))) },
+      });
     }
   }
 

@@ -22,7 +22,10 @@ export interface ParsedForm {
 }
 
 function malformed(why: string): S3Error {
-  return new S3Error('MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data: ${why}.`);
+  return new S3Error(
+    'MalformedPOSTRequest',
+    `The body of your POST request is not well-formed multipart/form-data: ${why}.`,
+  );
 }
 
 export function boundaryOf(contentType: string | null): string {
@@ -35,7 +38,11 @@ export function boundaryOf(contentType: string | null): string {
 /** Index of `needle` in `hay` at or after `from`, or -1. */
 function indexOf(hay: Uint8Array, needle: Uint8Array, from = 0): number {
   const first = needle[0]!;
-  for (let i = hay.indexOf(first, from); i >= 0 && i <= hay.length - needle.length; i = hay.indexOf(first, i + 1)) {
+  for (
+    let i = hay.indexOf(first, from);
+    i >= 0 && i <= hay.length - needle.length;
+    i = hay.indexOf(first, i + 1)
+  ) {
     let j = 1;
     while (j < needle.length && hay[i + j] === needle[j]) j++;
     if (j === needle.length) return i;
@@ -51,7 +58,11 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-function parsePartHeaders(text: string): { name: string; filename: string | null; contentType: string | null } {
+function parsePartHeaders(text: string): {
+  name: string;
+  filename: string | null;
+  contentType: string | null;
+} {
   let name: string | null = null;
   let filename: string | null = null;
   let contentType: string | null = null;
@@ -74,7 +85,11 @@ function parsePartHeaders(text: string): { name: string; filename: string | null
  * Reads fields until the `file` part, then returns with the file's byte stream ready to be consumed.
  * `maxFieldBytes` bounds what may precede the file.
  */
-export async function readForm(source: AsyncIterable<Uint8Array>, boundary: string, maxFieldBytes = 20 * 1024): Promise<ParsedForm> {
+export async function readForm(
+  source: AsyncIterable<Uint8Array>,
+  boundary: string,
+  maxFieldBytes = 20 * 1024,
+): Promise<ParsedForm> {
   const it = source[Symbol.asyncIterator]();
   let buf: Uint8Array = new Uint8Array(0);
   let ended = false;
@@ -119,7 +134,10 @@ export async function readForm(source: AsyncIterable<Uint8Array>, boundary: stri
     buf = buf.subarray(headerEnd + 4);
     if (head.name.toLowerCase() === 'file') {
       const rest = buf;
-      return { fields, file: { filename: head.filename ?? '', contentType: head.contentType, body: fileBody(rest) } };
+      return {
+        fields,
+        file: { filename: head.filename ?? '', contentType: head.contentType, body: fileBody(rest) },
+      };
     }
     let end: number;
     while ((end = indexOf(buf, delimiter)) < 0) {

@@ -22,7 +22,10 @@ const FORM_FIELDS = [...STANDARD.map(([, name]) => name), 'x-amz-storage-class']
 /** Content-Encoding without the `aws-chunked` transfer framing (that is not the object's encoding). */
 function storedEncoding(value: string | null): string | null {
   if (value === null) return null;
-  const rest = value.split(',').map((s) => s.trim()).filter((s) => s && s.toLowerCase() !== 'aws-chunked');
+  const rest = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s && s.toLowerCase() !== 'aws-chunked');
   return rest.length ? rest.join(', ') : null;
 }
 
@@ -33,8 +36,13 @@ function storedEncoding(value: string | null): string | null {
  */
 export function objectHeadersFrom(headers: Headers): ObjectHeaders {
   const out: ObjectHeaders = {
-    contentType: null, cacheControl: null, contentDisposition: null, contentEncoding: null,
-    contentLanguage: null, expires: null, userMeta: {},
+    contentType: null,
+    cacheControl: null,
+    contentDisposition: null,
+    contentEncoding: null,
+    contentLanguage: null,
+    expires: null,
+    userMeta: {},
   };
   for (const [field, name] of STANDARD) {
     const value = headers.get(name);
@@ -49,7 +57,9 @@ export function objectHeadersFrom(headers: Headers): ObjectHeaders {
     metaBytes += new TextEncoder().encode(short + value).length;
   });
   if (metaBytes > MAX_USER_META_BYTES) {
-    throw new S3Error('MetadataTooLarge', undefined, { fields: { MaxSizeAllowed: String(MAX_USER_META_BYTES) } });
+    throw new S3Error('MetadataTooLarge', undefined, {
+      fields: { MaxSizeAllowed: String(MAX_USER_META_BYTES) },
+    });
   }
   return out;
 }
@@ -110,7 +120,12 @@ export function describeObject(o: StoredObject, opts: DescribeOptions): Headers 
     if (isFieldName(`x-amz-meta-${k}`) && value !== null) h.set(`x-amz-meta-${k}`, value);
   }
   if (o.partsCount !== null) h.set('x-amz-mp-parts-count', String(o.partsCount));
-  if (opts.withChecksum && o.checksumAlgorithm && o.checksumValue && isChecksumAlgorithm(o.checksumAlgorithm)) {
+  if (
+    opts.withChecksum &&
+    o.checksumAlgorithm &&
+    o.checksumValue &&
+    isChecksumAlgorithm(o.checksumAlgorithm)
+  ) {
     h.set(checksumHeader(o.checksumAlgorithm), o.checksumValue);
     if (o.checksumType) h.set('x-amz-checksum-type', o.checksumType);
   }
@@ -131,7 +146,11 @@ export function applyOverrides(h: Headers, query: { name: string; value: string 
   for (const [param, header] of OVERRIDES) {
     const p = query.find((q) => q.name === param);
     if (!p) continue;
-    if (!signed) throw new S3Error('InvalidRequest', 'Request specific response headers cannot be used for anonymous GET requests.');
+    if (!signed)
+      throw new S3Error(
+        'InvalidRequest',
+        'Request specific response headers cannot be used for anonymous GET requests.',
+      );
     h.set(header, fieldValueOf(param, p.value));
   }
 }

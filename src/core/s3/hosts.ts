@@ -24,7 +24,8 @@ const IP = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\])$/i;
 
 export async function routeHost(hostHeader: string | null, cfg: HostConfig): Promise<HostRoute> {
   const host = hostName(hostHeader);
-  if (!host || IP.test(host) || cfg.baseDomains.includes(host) || cfg.websiteDomains.includes(host)) return { kind: 'service' };
+  if (!host || IP.test(host) || cfg.baseDomains.includes(host) || cfg.websiteDomains.includes(host))
+    return { kind: 'service' };
   const website = virtualHostBucket(host, cfg.websiteDomains);
   if (website !== null) return { kind: 'bucket', bucket: website, via: 'website' };
   const virtual = virtualHostBucket(host, cfg.baseDomains);

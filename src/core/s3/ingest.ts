@@ -50,7 +50,9 @@ export async function ingest(
   reservation: Pick<Reservation, 'bytes' | 'cover'>,
 ): Promise<Ingested> {
   if (incoming.length !== null && incoming.length > limits.maxSize) {
-    throw new S3Error('EntityTooLarge', undefined, { fields: { ProposedSize: String(incoming.length), MaxSizeAllowed: String(limits.maxSize) } });
+    throw new S3Error('EntityTooLarge', undefined, {
+      fields: { ProposedSize: String(incoming.length), MaxSizeAllowed: String(limits.maxSize) },
+    });
   }
   let writer: StagingWriter | null = null;
   // chunk buffers come back from the writer once stored and are filled again: a body of any size
@@ -71,7 +73,10 @@ export async function ingest(
   try {
     for await (let piece of incoming.chunks) {
       size += piece.length;
-      if (size > limits.maxSize) throw new S3Error('EntityTooLarge', undefined, { fields: { MaxSizeAllowed: String(limits.maxSize) } });
+      if (size > limits.maxSize)
+        throw new S3Error('EntityTooLarge', undefined, {
+          fields: { MaxSizeAllowed: String(limits.maxSize) },
+        });
       if (size > reservation.bytes) await reservation.cover(size);
       digests.update(piece);
       while (piece.length) {
@@ -101,7 +106,15 @@ export async function ingest(
       body = { kind: 'staged', stagingId: writer!.stagingId, chunkCount: writer!.chunkCount };
     }
     const staged = writer as StagingWriter | null;
-    return { body, size, md5Hex, checksum, abort: async () => { await staged?.abort(); } };
+    return {
+      body,
+      size,
+      md5Hex,
+      checksum,
+      abort: async () => {
+        await staged?.abort();
+      },
+    };
   } catch (e) {
     await (writer as StagingWriter | null)?.abort();
     throw e;

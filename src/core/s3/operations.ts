@@ -6,16 +6,45 @@ import { S3Error } from '../errors.ts';
 import type { Target } from './target.ts';
 
 export const BUCKET_OPERATIONS = [
-  'CreateBucket', 'HeadBucket', 'DeleteBucket', 'GetBucketLocation', 'GetBucketVersioning',
-  'ListObjects', 'ListObjectsV2', 'DeleteObjects', 'ListMultipartUploads', 'PostObject',
-  'GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy', 'GetBucketPolicyStatus', 'GetBucketAcl', 'PutBucketAcl',
-  'GetBucketCors', 'PutBucketCors', 'DeleteBucketCors', 'GetBucketWebsite', 'PutBucketWebsite', 'DeleteBucketWebsite',
+  'CreateBucket',
+  'HeadBucket',
+  'DeleteBucket',
+  'GetBucketLocation',
+  'GetBucketVersioning',
+  'ListObjects',
+  'ListObjectsV2',
+  'DeleteObjects',
+  'ListMultipartUploads',
+  'PostObject',
+  'GetBucketPolicy',
+  'PutBucketPolicy',
+  'DeleteBucketPolicy',
+  'GetBucketPolicyStatus',
+  'GetBucketAcl',
+  'PutBucketAcl',
+  'GetBucketCors',
+  'PutBucketCors',
+  'DeleteBucketCors',
+  'GetBucketWebsite',
+  'PutBucketWebsite',
+  'DeleteBucketWebsite',
   'CorsPreflight',
 ] as const;
 
 export const OBJECT_OPERATIONS = [
-  'PutObject', 'CopyObject', 'GetObject', 'HeadObject', 'DeleteObject', 'GetObjectAcl', 'PutObjectAcl',
-  'CreateMultipartUpload', 'UploadPart', 'UploadPartCopy', 'CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts',
+  'PutObject',
+  'CopyObject',
+  'GetObject',
+  'HeadObject',
+  'DeleteObject',
+  'GetObjectAcl',
+  'PutObjectAcl',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'UploadPartCopy',
+  'CompleteMultipartUpload',
+  'AbortMultipartUpload',
+  'ListParts',
 ] as const;
 
 export type BucketOperation = (typeof BUCKET_OPERATIONS)[number];
@@ -24,10 +53,31 @@ export type Operation = 'ListBuckets' | BucketOperation | ObjectOperation;
 
 /** Sub-resources S3 knows that this server does not offer yet: refused clearly, never ignored. */
 const UNSUPPORTED_SUBRESOURCES = new Set([
-  'accelerate', 'analytics', 'attributes', 'encryption', 'intelligent-tiering', 'inventory', 'legal-hold',
-  'lifecycle', 'logging', 'metadataTable', 'metrics', 'notification', 'object-lock', 'ownershipControls',
-  'publicAccessBlock', 'replication', 'requestPayment', 'restore', 'retention', 'select', 'session', 'tagging',
-  'torrent', 'versionId', 'versions',
+  'accelerate',
+  'analytics',
+  'attributes',
+  'encryption',
+  'intelligent-tiering',
+  'inventory',
+  'legal-hold',
+  'lifecycle',
+  'logging',
+  'metadataTable',
+  'metrics',
+  'notification',
+  'object-lock',
+  'ownershipControls',
+  'publicAccessBlock',
+  'replication',
+  'requestPayment',
+  'restore',
+  'retention',
+  'select',
+  'session',
+  'tagging',
+  'torrent',
+  'versionId',
+  'versions',
 ]);
 
 /** Bucket configuration sub-resources: GET/PUT/DELETE map onto Get/Put/Delete operations. */
@@ -50,16 +100,35 @@ const CONFIG: Record<string, Partial<Record<string, BucketOperation>>> = {
 export function unsupportedFeature(name: string, value: string): S3Error | null {
   const n = name.toLowerCase();
   if (n.startsWith('x-amz-server-side-encryption')) {
-    return new S3Error('NotImplemented', `Server-side encryption (${n}) is not supported by this server yet.`, { fields: { Header: n } });
+    return new S3Error(
+      'NotImplemented',
+      `Server-side encryption (${n}) is not supported by this server yet.`,
+      { fields: { Header: n } },
+    );
   }
   if (n === 'x-amz-website-redirect-location') {
-    return new S3Error('NotImplemented', 'Per-object website redirects are not supported by this server yet; use the bucket\'s routing rules.', { fields: { Header: n } });
+    return new S3Error(
+      'NotImplemented',
+      "Per-object website redirects are not supported by this server yet; use the bucket's routing rules.",
+      { fields: { Header: n } },
+    );
   }
-  if (n.startsWith('x-amz-object-lock-') || (n === 'x-amz-bucket-object-lock-enabled' && value.trim().toLowerCase() === 'true')) {
-    return new S3Error('NotImplemented', `Object lock (${n}) is not supported by this server yet.`, { fields: { Header: n } });
+  if (
+    n.startsWith('x-amz-object-lock-') ||
+    (n === 'x-amz-bucket-object-lock-enabled' && value.trim().toLowerCase() === 'true')
+  ) {
+    return new S3Error('NotImplemented', `Object lock (${n}) is not supported by this server yet.`, {
+      fields: { Header: n },
+    });
   }
-  if (n === 'x-amz-tagging' || n === 'tagging' || (n === 'x-amz-tagging-directive' && value.trim().toUpperCase() === 'REPLACE')) {
-    return new S3Error('NotImplemented', `Object tagging (${n}) is not supported by this server yet.`, { fields: { Header: n } });
+  if (
+    n === 'x-amz-tagging' ||
+    n === 'tagging' ||
+    (n === 'x-amz-tagging-directive' && value.trim().toUpperCase() === 'REPLACE')
+  ) {
+    return new S3Error('NotImplemented', `Object tagging (${n}) is not supported by this server yet.`, {
+      fields: { Header: n },
+    });
   }
   return null;
 }
@@ -71,7 +140,12 @@ function unsupported(name: string): S3Error {
 export function detectOperation(method: string, target: Target, headers: Headers): Operation {
   const has = (name: string) => target.query.some((p) => p.name === name);
   const notAllowed = () =>
-    new S3Error('MethodNotAllowed', undefined, { fields: { Method: method, ResourceType: target.key !== null ? 'OBJECT' : target.bucket ? 'BUCKET' : 'SERVICE' } });
+    new S3Error('MethodNotAllowed', undefined, {
+      fields: {
+        Method: method,
+        ResourceType: target.key !== null ? 'OBJECT' : target.bucket ? 'BUCKET' : 'SERVICE',
+      },
+    });
   const firstUnsupported = target.query.find((p) => UNSUPPORTED_SUBRESOURCES.has(p.name))?.name;
   if (firstUnsupported) throw unsupported(firstUnsupported);
   for (const [name, value] of headers) {
@@ -86,7 +160,10 @@ export function detectOperation(method: string, target: Target, headers: Headers
   if (method === 'OPTIONS') return 'CorsPreflight';
   if (target.key === null) {
     if (method === 'PUT' && has('versioning')) {
-      throw new S3Error('NotImplemented', 'Object versioning is not supported by this server yet; buckets are always unversioned.');
+      throw new S3Error(
+        'NotImplemented',
+        'Object versioning is not supported by this server yet; buckets are always unversioned.',
+      );
     }
     for (const [sub, ops] of Object.entries(CONFIG)) {
       if (!has(sub)) continue;
@@ -96,7 +173,9 @@ export function detectOperation(method: string, target: Target, headers: Headers
     }
     switch (method) {
       case 'GET':
-        return target.query.find((p) => p.name === 'list-type')?.value === '2' ? 'ListObjectsV2' : 'ListObjects';
+        return target.query.find((p) => p.name === 'list-type')?.value === '2'
+          ? 'ListObjectsV2'
+          : 'ListObjects';
       case 'HEAD':
         return 'HeadBucket';
       case 'PUT':
@@ -105,7 +184,10 @@ export function detectOperation(method: string, target: Target, headers: Headers
         return 'DeleteBucket';
       case 'POST':
         if (/^multipart\/form-data/i.test(headers.get('content-type') ?? '')) return 'PostObject';
-        throw new S3Error('InvalidRequest', 'A POST to a bucket must be a multipart/form-data browser upload.');
+        throw new S3Error(
+          'InvalidRequest',
+          'A POST to a bucket must be a multipart/form-data browser upload.',
+        );
     }
     throw notAllowed();
   }
@@ -122,7 +204,8 @@ export function detectOperation(method: string, target: Target, headers: Headers
       return 'HeadObject';
     case 'PUT':
       if (has('acl')) return 'PutObjectAcl';
-      if (upload !== part) throw new S3Error('InvalidRequest', 'UploadPart needs both partNumber and uploadId.');
+      if (upload !== part)
+        throw new S3Error('InvalidRequest', 'UploadPart needs both partNumber and uploadId.');
       if (upload) return headers.has('x-amz-copy-source') ? 'UploadPartCopy' : 'UploadPart';
       return headers.has('x-amz-copy-source') ? 'CopyObject' : 'PutObject';
     case 'DELETE':

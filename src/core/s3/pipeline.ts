@@ -32,7 +32,13 @@ import type { AccountLimits, ClientLimits } from './fairuse.ts';
 import type { IngestLimits } from './ingest.ts';
 import type { InboundMeter } from '../log/meter.ts';
 import { type RequestRecord, authKind } from '../log/request-log.ts';
-import { type BucketOperation, OBJECT_OPERATIONS, type ObjectOperation, type Operation, detectOperation } from './operations.ts';
+import {
+  type BucketOperation,
+  OBJECT_OPERATIONS,
+  type ObjectOperation,
+  type Operation,
+  detectOperation,
+} from './operations.ts';
 import { resolveTarget } from './target.ts';
 import { htmlError, serveWebsite } from './website.ts';
 
@@ -76,7 +82,10 @@ export interface IncomingS3Request {
 
 /** An S3 error that happened on a bucket, so the error response can carry the bucket's CORS grant. */
 export class BucketScopedError extends Error {
-  constructor(readonly error: S3Error, readonly bucket: Bucket) {
+  constructor(
+    readonly error: S3Error,
+    readonly bucket: Bucket,
+  ) {
     super(error.message);
   }
 }
@@ -87,7 +96,8 @@ export class BucketScopedError extends Error {
  * is signed in), so it is sandboxed into an opaque origin: its scripts and forms still work, but it is
  * nobody's origin. Virtual-hosted, website and custom-domain responses are origins of their own.
  */
-export const PATH_STYLE_SANDBOX = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads';
+export const PATH_STYLE_SANDBOX =
+  'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads';
 
 function isObjectOperation(op: Operation): op is ObjectOperation {
   return (OBJECT_OPERATIONS as readonly string[]).includes(op);
@@ -129,15 +139,27 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
 
   type Outcome = { res: Response; bucket: Bucket | null };
 
-  const understood = async (req: IncomingS3Request, hostBucket: string | null, admit: Admit): Promise<Outcome> => {
+  const understood = async (
+    req: IncomingS3Request,
+    hostBucket: string | null,
+    admit: Admit,
+  ): Promise<Outcome> => {
     const target = resolveTarget(req.rawTarget, hostBucket);
     // a CORS preflight carries no credentials of its own (a presigned URL's query signs the real method)
-    const auth: Authenticated = req.method === 'OPTIONS'
-      ? { principal: { kind: 'anonymous' }, payload: { kind: 'none' } }
-      : await scoped(target.bucket, () => authenticate(
-          { method: req.method, rawPath: target.rawPath, query: target.query, headers: req.headers },
-          { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential, verifyToken: deps.verifyToken },
-        ));
+    const auth: Authenticated =
+      req.method === 'OPTIONS'
+        ? { principal: { kind: 'anonymous' }, payload: { kind: 'none' } }
+        : await scoped(target.bucket, () =>
+            authenticate(
+              { method: req.method, rawPath: target.rawPath, query: target.query, headers: req.headers },
+              {
+                digests: deps.digests,
+                region: deps.region,
+                lookup: deps.lookupCredential,
+                verifyToken: deps.verifyToken,
+              },
+            ),
+          );
     const rec = req.record;
     rec.auth = authKind(auth.principal);
     if (auth.principal.kind !== 'anonymous') {
@@ -149,8 +171,15 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     const op = await scoped(target.bucket, () => detectOperation(req.method, target, req.headers));
     rec.operation = op;
     const base = {
-      requestId: req.requestId, method: req.method, target, headers: req.headers, auth, principal: auth.principal,
-      body: req.body, protocol: req.protocol, record: req.record,
+      requestId: req.requestId,
+      method: req.method,
+      target,
+      headers: req.headers,
+      auth,
+      principal: auth.principal,
+      body: req.body,
+      protocol: req.protocol,
+      record: req.record,
     };
     if (op === 'ListBuckets' || op === 'CreateBucket') {
       authorize(auth.principal, op, null, target);
@@ -172,7 +201,8 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
       const res = isObjectOperation(op)
         ? await handlers[op]({ ...call, key: target.key! })
         : await handlers[op](call);
-      if (target.style === 'path' && (op === 'GetObject' || op === 'HeadObject')) res.headers.set('content-security-policy', PATH_STYLE_SANDBOX);
+      if (target.style === 'path' && (op === 'GetObject' || op === 'HeadObject'))
+        res.headers.set('content-security-policy', PATH_STYLE_SANDBOX);
       return { res: metered(req, res, bucket.accountId), bucket };
     } catch (e) {
       if (isS3Error(e) && op !== 'CorsPreflight') throw new BucketScopedError(e, bucket);
@@ -204,18 +234,38 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
       const bucket = await findBucket(deps.db, route.bucket);
       // a website answers anonymous reads; preflights, and on a custom domain also signed requests and
       // uploads (presigned PUTs, POST forms), are the bucket's S3 API as on its virtual host
-      const s3Request = req.method === 'OPTIONS' ||
-        (route.via !== 'website' && (!['GET', 'HEAD'].includes(req.method) || isSigned(req.headers, req.rawTarget)));
+      const s3Request =
+        req.method === 'OPTIONS' ||
+        (route.via !== 'website' &&
+          (!['GET', 'HEAD'].includes(req.method) || isSigned(req.headers, req.rawTarget)));
       if (bucket && (route.via === 'website' || bucket.website) && !s3Request) {
-        Object.assign(req.record, { operation: `Website${req.method}`, auth: 'anonymous', accountId: bucket.accountId, bucket: bucket.name, storageClass: bucket.storageClass });
+        Object.assign(req.record, {
+          operation: `Website${req.method}`,
+          auth: 'anonymous',
+          accountId: bucket.accountId,
+          bucket: bucket.name,
+          storageClass: bucket.storageClass,
+        });
         const res = await serveWebsite(
           deps,
-          { method: req.method, headers: req.headers, rawTarget: req.rawTarget, host: req.headers.get('host') ?? '', protocol: req.protocol, requestId: req.requestId, record: req.record },
+          {
+            method: req.method,
+            headers: req.headers,
+            rawTarget: req.rawTarget,
+            host: req.headers.get('host') ?? '',
+            protocol: req.protocol,
+            requestId: req.requestId,
+            record: req.record,
+          },
           bucket,
         );
         return decorate(res, rulesOf(bucket.cors), req.headers.get('origin'), req.method);
       }
-      if (!bucket && route.via === 'website') return htmlError(new S3Error('NoSuchBucket', undefined, { fields: { BucketName: route.bucket } }), req.requestId);
+      if (!bucket && route.via === 'website')
+        return htmlError(
+          new S3Error('NoSuchBucket', undefined, { fields: { BucketName: route.bucket } }),
+          req.requestId,
+        );
     }
     const { res, bucket } = await run(req, route.kind === 'bucket' ? route.bucket : null);
     return bucket ? decorate(res, rulesOf(bucket.cors), req.headers.get('origin'), req.method) : res;

@@ -4,7 +4,15 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html
  */
 import type { Credential } from '../auth/authenticate.ts';
-import { ALGORITHM, type Scope, cachedSigningKey, formatAmzDate, parseAmzDate, scopeString, sign } from '../auth/sigv4.ts';
+import {
+  ALGORITHM,
+  type Scope,
+  cachedSigningKey,
+  formatAmzDate,
+  parseAmzDate,
+  scopeString,
+  sign,
+} from '../auth/sigv4.ts';
 import { type Digests, fromBase64, timingSafeEqual, toBase64, utf8 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 
@@ -28,7 +36,8 @@ function invalid(why: string): S3Error {
 }
 
 function parseConditions(raw: unknown): Condition[] {
-  if (!Array.isArray(raw)) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: the conditions must be an array.');
+  if (!Array.isArray(raw))
+    throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: the conditions must be an array.');
   return raw.flatMap((c): Condition[] => {
     if (Array.isArray(c)) {
       const [op, a, b] = c as unknown[];
@@ -36,17 +45,27 @@ function parseConditions(raw: unknown): Condition[] {
       if (opName === 'content-length-range') {
         const min = Number(a);
         const max = Number(b);
-        if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max < min) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: bad content-length-range.');
+        if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max < min)
+          throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: bad content-length-range.');
         return [{ kind: 'content-length-range', min, max }];
       }
-      if ((opName !== 'eq' && opName !== 'starts-with') || typeof a !== 'string' || !a.startsWith('$') || typeof b !== 'string') {
+      if (
+        (opName !== 'eq' && opName !== 'starts-with') ||
+        typeof a !== 'string' ||
+        !a.startsWith('$') ||
+        typeof b !== 'string'
+      ) {
         throw new S3Error('InvalidPolicyDocument', `Invalid Policy: unknown condition ${JSON.stringify(c)}.`);
       }
       const field = a.slice(1).toLowerCase();
       return [opName === 'eq' ? { kind: 'eq', field, value: b } : { kind: 'starts-with', field, prefix: b }];
     }
     if (c && typeof c === 'object') {
-      return Object.entries(c as Record<string, unknown>).map(([k, v]) => ({ kind: 'eq', field: k.toLowerCase(), value: String(v) }));
+      return Object.entries(c as Record<string, unknown>).map(([k, v]) => ({
+        kind: 'eq',
+        field: k.toLowerCase(),
+        value: String(v),
+      }));
     }
     throw new S3Error('InvalidPolicyDocument', `Invalid Policy: unknown condition ${JSON.stringify(c)}.`);
   });
@@ -63,22 +82,33 @@ export async function verifyPostPolicy(
 ): Promise<VerifiedPolicy> {
   const need = (name: string) => {
     const v = fields.get(name);
-    if (v === undefined) throw new S3Error('InvalidArgument', `Bucket POST must contain a field named '${name}'.`, { fields: { ArgumentName: name } });
+    if (v === undefined)
+      throw new S3Error('InvalidArgument', `Bucket POST must contain a field named '${name}'.`, {
+        fields: { ArgumentName: name },
+      });
     return v;
   };
   const policyB64 = need('policy');
-  if (need('x-amz-algorithm') !== ALGORITHM) throw new S3Error('InvalidArgument', `x-amz-algorithm must be ${ALGORITHM}.`);
+  if (need('x-amz-algorithm') !== ALGORITHM)
+    throw new S3Error('InvalidArgument', `x-amz-algorithm must be ${ALGORITHM}.`);
   const credentialText = need('x-amz-credential');
   const amzDate = need('x-amz-date');
   const signature = need('x-amz-signature');
   const parts = credentialText.split('/');
-  if (parts.length !== 5 || parts[4] !== 'aws4_request' || parts[3] !== 's3') throw new S3Error('InvalidArgument', 'x-amz-credential is malformed.');
+  if (parts.length !== 5 || parts[4] !== 'aws4_request' || parts[3] !== 's3')
+    throw new S3Error('InvalidArgument', 'x-amz-credential is malformed.');
   const [accessKeyId, date, region] = parts as [string, string, string, string, string];
-  if (region !== ctx.region && region !== 'auto') throw new S3Error('AuthorizationQueryParametersError', `The region '${region}' is wrong; expecting '${ctx.region}'.`);
-  if (parseAmzDate(amzDate) === null || amzDate.slice(0, 8) !== date) throw new S3Error('InvalidArgument', 'x-amz-date is malformed or does not match the credential.');
+  if (region !== ctx.region && region !== 'auto')
+    throw new S3Error(
+      'AuthorizationQueryParametersError',
+      `The region '${region}' is wrong; expecting '${ctx.region}'.`,
+    );
+  if (parseAmzDate(amzDate) === null || amzDate.slice(0, 8) !== date)
+    throw new S3Error('InvalidArgument', 'x-amz-date is malformed or does not match the credential.');
 
   const credential = await ctx.lookup(accessKeyId);
-  if (!credential) throw new S3Error('InvalidAccessKeyId', undefined, { fields: { AWSAccessKeyId: accessKeyId } });
+  if (!credential)
+    throw new S3Error('InvalidAccessKeyId', undefined, { fields: { AWSAccessKeyId: accessKeyId } });
   const scope: Scope = { date, region, service: 's3' };
   const expected = sign(ctx.digests, cachedSigningKey(ctx.digests, credential.secret, scope), policyB64);
   if (!timingSafeEqual(expected, signature.toLowerCase())) throw new S3Error('SignatureDoesNotMatch');
@@ -89,16 +119,21 @@ export async function verifyPostPolicy(
     policy = JSON.parse(new TextDecoder().decode(policyBytes ?? new Uint8Array())) as typeof policy;
     if (!policy || typeof policy !== 'object' || Array.isArray(policy)) throw new Error('not an object');
   } catch {
-    throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: the policy is not a base64-encoded JSON object.');
+    throw new S3Error(
+      'InvalidPolicyDocument',
+      'Invalid Policy: the policy is not a base64-encoded JSON object.',
+    );
   }
   const expiration = typeof policy.expiration === 'string' ? Date.parse(policy.expiration) : NaN;
-  if (Number.isNaN(expiration)) throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: an expiration is required.');
+  if (Number.isNaN(expiration))
+    throw new S3Error('InvalidPolicyDocument', 'Invalid Policy: an expiration is required.');
   if ((ctx.now ?? Date.now()) > expiration) throw invalid('Policy expired.');
 
   const conditions = parseConditions(policy.conditions);
   const covered = new Set<string>();
   let lengthRange: VerifiedPolicy['lengthRange'] = null;
-  const valueOf = (field: string) => (field === 'bucket' ? fields.get('bucket') ?? bucketName : fields.get(field));
+  const valueOf = (field: string) =>
+    field === 'bucket' ? (fields.get('bucket') ?? bucketName) : fields.get(field);
   for (const c of conditions) {
     if (c.kind === 'content-length-range') {
       lengthRange = { min: c.min, max: c.max };
@@ -106,12 +141,15 @@ export async function verifyPostPolicy(
     }
     covered.add(c.field);
     const v = valueOf(c.field);
-    if (c.field === 'bucket' && v !== bucketName) throw invalid('Policy Condition failed: ["eq", "$bucket", ...]');
-    if (c.kind === 'eq' && v !== c.value) throw invalid(`Policy Condition failed: ["eq", "$${c.field}", "${c.value}"]`);
+    if (c.field === 'bucket' && v !== bucketName)
+      throw invalid('Policy Condition failed: ["eq", "$bucket", ...]');
+    if (c.kind === 'eq' && v !== c.value)
+      throw invalid(`Policy Condition failed: ["eq", "$${c.field}", "${c.value}"]`);
     if (c.kind === 'starts-with') {
       // a list field (Content-Type may hold several values) must have each value start with the prefix
       const values = c.field === 'content-type' && v !== undefined ? v.split(',').map((x) => x.trim()) : [v];
-      if (values.some((x) => x === undefined || !x.startsWith(c.prefix))) throw invalid(`Policy Condition failed: ["starts-with", "$${c.field}", "${c.prefix}"]`);
+      if (values.some((x) => x === undefined || !x.startsWith(c.prefix)))
+        throw invalid(`Policy Condition failed: ["starts-with", "$${c.field}", "${c.prefix}"]`);
     }
   }
   for (const name of fields.keys()) {
@@ -153,12 +191,17 @@ export function createPresignedPost(
   for (const [k, v] of Object.entries(fields)) conditions.push({ [k]: v });
   if (opts.key !== undefined) {
     fields.key = opts.key;
-    conditions.push(opts.key.includes('${filename}') ? ['starts-with', '$key', opts.key.slice(0, opts.key.indexOf('${filename}'))] : { key: opts.key });
+    conditions.push(
+      opts.key.includes('${filename}')
+        ? ['starts-with', '$key', opts.key.slice(0, opts.key.indexOf('${filename}'))]
+        : { key: opts.key },
+    );
   } else {
     fields.key = `${opts.keyPrefix ?? ''}\${filename}`;
     conditions.push(['starts-with', '$key', opts.keyPrefix ?? '']);
   }
-  if (opts.contentTypePrefix !== undefined) conditions.push(['starts-with', '$Content-Type', opts.contentTypePrefix]);
+  if (opts.contentTypePrefix !== undefined)
+    conditions.push(['starts-with', '$Content-Type', opts.contentTypePrefix]);
   if (opts.maxSize !== undefined) conditions.push(['content-length-range', opts.minSize ?? 0, opts.maxSize]);
   if (opts.successActionStatus) {
     fields.success_action_status = opts.successActionStatus;
@@ -168,9 +211,21 @@ export function createPresignedPost(
     fields.success_action_redirect = opts.successActionRedirect;
     conditions.push({ success_action_redirect: opts.successActionRedirect });
   }
-  Object.assign(fields, { 'x-amz-algorithm': ALGORITHM, 'x-amz-credential': credential, 'x-amz-date': amzDate });
-  conditions.push({ 'x-amz-algorithm': ALGORITHM }, { 'x-amz-credential': credential }, { 'x-amz-date': amzDate });
-  const policy = toBase64(utf8(JSON.stringify({ expiration: new Date(now + opts.expiresInSeconds * 1000).toISOString(), conditions })));
+  Object.assign(fields, {
+    'x-amz-algorithm': ALGORITHM,
+    'x-amz-credential': credential,
+    'x-amz-date': amzDate,
+  });
+  conditions.push(
+    { 'x-amz-algorithm': ALGORITHM },
+    { 'x-amz-credential': credential },
+    { 'x-amz-date': amzDate },
+  );
+  const policy = toBase64(
+    utf8(
+      JSON.stringify({ expiration: new Date(now + opts.expiresInSeconds * 1000).toISOString(), conditions }),
+    ),
+  );
   fields.policy = policy;
   fields['x-amz-signature'] = sign(digests, cachedSigningKey(digests, cred.secret, scope), policy);
   return { url: `${endpoint.replace(/\/$/, '')}/${opts.bucket}`, fields };

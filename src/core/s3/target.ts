@@ -47,7 +47,8 @@ export function hostName(hostHeader: string | null): string {
 /** The bucket named by the Host header under one of `baseDomains`, if any. */
 export function virtualHostBucket(host: string, baseDomains: readonly string[]): string | null {
   for (const domain of baseDomains) {
-    if (host.length > domain.length + 1 && host.endsWith(`.${domain}`)) return host.slice(0, -domain.length - 1);
+    if (host.length > domain.length + 1 && host.endsWith(`.${domain}`))
+      return host.slice(0, -domain.length - 1);
   }
   return null;
 }

@@ -24,7 +24,8 @@ export interface WebsiteConfig {
 
 function protocolOf(v: string | undefined): 'http' | 'https' | undefined {
   if (v === undefined) return undefined;
-  if (v !== 'http' && v !== 'https') throw new S3Error('InvalidArgument', `Invalid protocol "${v}"; use http or https.`);
+  if (v !== 'http' && v !== 'https')
+    throw new S3Error('InvalidArgument', `Invalid protocol "${v}"; use http or https.`);
   return v;
 }
 
@@ -59,7 +60,10 @@ function redirectOf(r: XmlValue | undefined): Redirect {
     httpRedirectCode: code === undefined ? undefined : Number(code),
   };
   if (out.replaceKeyPrefixWith !== undefined && out.replaceKeyWith !== undefined) {
-    throw new S3Error('InvalidArgument', 'A Redirect cannot have both ReplaceKeyPrefixWith and ReplaceKeyWith.');
+    throw new S3Error(
+      'InvalidArgument',
+      'A Redirect cannot have both ReplaceKeyPrefixWith and ReplaceKeyWith.',
+    );
   }
   if (out.httpRedirectCode !== undefined && !(out.httpRedirectCode >= 300 && out.httpRedirectCode <= 399)) {
     throw new S3Error('InvalidArgument', 'HttpRedirectCode must be a 3XX status.');
@@ -77,7 +81,10 @@ export function parseWebsiteXml(xml: string): WebsiteConfig {
     if (!hostName) throw new S3Error('MalformedXML', 'RedirectAllRequestsTo needs a HostName.');
     hostNameOf(hostName);
     if (children(doc, 'IndexDocument').length || children(doc, 'RoutingRules').length) {
-      throw new S3Error('InvalidArgument', 'RedirectAllRequestsTo cannot be combined with other website settings.');
+      throw new S3Error(
+        'InvalidArgument',
+        'RedirectAllRequestsTo cannot be combined with other website settings.',
+      );
     }
     cfg.redirectAll = { hostName, protocol: protocolOf(text(redirectAll, 'Protocol')) };
     return cfg;
@@ -93,7 +100,13 @@ export function parseWebsiteXml(xml: string): WebsiteConfig {
     const redirect = children(rule, 'Redirect')[0];
     if (redirect === undefined) throw new S3Error('MalformedXML', 'Every RoutingRule needs a Redirect.');
     cfg.routingRules.push({
-      condition: cond === undefined ? undefined : { keyPrefixEquals: text(cond, 'KeyPrefixEquals'), httpErrorCodeReturnedEquals: code === undefined ? undefined : Number(code) },
+      condition:
+        cond === undefined
+          ? undefined
+          : {
+              keyPrefixEquals: text(cond, 'KeyPrefixEquals'),
+              httpErrorCodeReturnedEquals: code === undefined ? undefined : Number(code),
+            },
       redirect: redirectOf(redirect),
     });
   }
@@ -102,18 +115,43 @@ export function parseWebsiteXml(xml: string): WebsiteConfig {
 
 export function websiteXml(cfg: WebsiteConfig): string {
   if (cfg.redirectAll) {
-    return document('WebsiteConfiguration', node('RedirectAllRequestsTo', leaf('HostName', cfg.redirectAll.hostName), leaf('Protocol', cfg.redirectAll.protocol)));
+    return document(
+      'WebsiteConfiguration',
+      node(
+        'RedirectAllRequestsTo',
+        leaf('HostName', cfg.redirectAll.hostName),
+        leaf('Protocol', cfg.redirectAll.protocol),
+      ),
+    );
   }
   return document(
     'WebsiteConfiguration',
     node('IndexDocument', leaf('Suffix', cfg.indexSuffix)),
     cfg.errorKey ? node('ErrorDocument', leaf('Key', cfg.errorKey)) : '',
     cfg.routingRules.length
-      ? node('RoutingRules', ...cfg.routingRules.map((r) => node(
-          'RoutingRule',
-          r.condition ? node('Condition', leaf('KeyPrefixEquals', r.condition.keyPrefixEquals), leaf('HttpErrorCodeReturnedEquals', r.condition.httpErrorCodeReturnedEquals)) : '',
-          node('Redirect', leaf('Protocol', r.redirect.protocol), leaf('HostName', r.redirect.hostName), leaf('ReplaceKeyPrefixWith', r.redirect.replaceKeyPrefixWith), leaf('ReplaceKeyWith', r.redirect.replaceKeyWith), leaf('HttpRedirectCode', r.redirect.httpRedirectCode)),
-        )))
+      ? node(
+          'RoutingRules',
+          ...cfg.routingRules.map((r) =>
+            node(
+              'RoutingRule',
+              r.condition
+                ? node(
+                    'Condition',
+                    leaf('KeyPrefixEquals', r.condition.keyPrefixEquals),
+                    leaf('HttpErrorCodeReturnedEquals', r.condition.httpErrorCodeReturnedEquals),
+                  )
+                : '',
+              node(
+                'Redirect',
+                leaf('Protocol', r.redirect.protocol),
+                leaf('HostName', r.redirect.hostName),
+                leaf('ReplaceKeyPrefixWith', r.redirect.replaceKeyPrefixWith),
+                leaf('ReplaceKeyWith', r.redirect.replaceKeyWith),
+                leaf('HttpRedirectCode', r.redirect.httpRedirectCode),
+              ),
+            ),
+          ),
+        )
       : '',
   );
 }
@@ -136,7 +174,8 @@ export function redirectLocation(rule: RoutingRule, key: string, host: string, p
   const r = rule.redirect;
   let newKey = key;
   if (r.replaceKeyWith !== undefined) newKey = r.replaceKeyWith;
-  else if (r.replaceKeyPrefixWith !== undefined) newKey = r.replaceKeyPrefixWith + key.slice(rule.condition?.keyPrefixEquals?.length ?? 0);
+  else if (r.replaceKeyPrefixWith !== undefined)
+    newKey = r.replaceKeyPrefixWith + key.slice(rule.condition?.keyPrefixEquals?.length ?? 0);
   const path = '/' + newKey.split('/').map(encodeURIComponent).join('/');
   return `${r.protocol ?? protocol}://${r.hostName ?? host}${path}`;
 }

@@ -27,9 +27,17 @@ export interface WebsiteRequest {
 
 export function htmlError(e: S3Error, requestId: string, key?: string): Response {
   const title = `${e.status} ${e.code === 'NoSuchKey' || e.code === 'NoSuchBucket' || e.code === 'NoSuchWebsiteConfiguration' ? 'Not Found' : e.code === 'AccessDenied' ? 'Forbidden' : 'Error'}`;
-  const items = [`Code: ${e.code}`, `Message: ${e.message}`, ...(key !== undefined ? [`Key: ${key}`] : []), `RequestId: ${requestId}`];
+  const items = [
+    `Code: ${e.code}`,
+    `Message: ${e.message}`,
+    ...(key !== undefined ? [`Key: ${key}`] : []),
+    `RequestId: ${requestId}`,
+  ];
   const html = `<html>\n<head><title>${escapeXml(title)}</title></head>\n<body>\n<h1>${escapeXml(title)}</h1>\n<ul>\n${items.map((i) => `<li>${escapeXml(i)}</li>`).join('\n')}\n</ul>\n<hr/>\n</body>\n</html>\n`;
-  return new Response(html, { status: e.status, headers: { 'content-type': 'text/html; charset=utf-8', ...e.headers } });
+  return new Response(html, {
+    status: e.status,
+    headers: { 'content-type': 'text/html; charset=utf-8', ...e.headers },
+  });
 }
 
 function redirect(location: string, code: number): Response {
@@ -43,11 +51,18 @@ function ruleRedirect(rule: RoutingRule, key: string, req: WebsiteRequest): Resp
 export async function serveWebsite(deps: ReadDeps, req: WebsiteRequest, bucket: Bucket): Promise<Response> {
   let key = '';
   try {
-    if (!bucket.website) throw new S3Error('NoSuchWebsiteConfiguration', undefined, { fields: { BucketName: bucket.name } });
+    if (!bucket.website)
+      throw new S3Error('NoSuchWebsiteConfiguration', undefined, { fields: { BucketName: bucket.name } });
     const cfg = JSON.parse(bucket.website) as WebsiteConfig;
-    if (cfg.redirectAll) return redirect(`${cfg.redirectAll.protocol ?? req.protocol}://${cfg.redirectAll.hostName}${req.rawTarget}`, 301);
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new S3Error('MethodNotAllowed', 'A website answers GET and HEAD only.');
-    if (bucket.accessType !== 'public-read') throw new S3Error('AccessDenied', 'This website bucket is not public.');
+    if (cfg.redirectAll)
+      return redirect(
+        `${cfg.redirectAll.protocol ?? req.protocol}://${cfg.redirectAll.hostName}${req.rawTarget}`,
+        301,
+      );
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      throw new S3Error('MethodNotAllowed', 'A website answers GET and HEAD only.');
+    if (bucket.accessType !== 'public-read')
+      throw new S3Error('AccessDenied', 'This website bucket is not public.');
     try {
       key = decodeURIComponent(req.rawTarget.split('?')[0]!.slice(1));
     } catch {
@@ -71,7 +86,11 @@ export async function serveWebsite(deps: ReadDeps, req: WebsiteRequest, bucket: 
     if (onError) return ruleRedirect(onError, requested, req);
     if (cfg.errorKey) {
       const doc = await findObject(deps.db, bucket.id, cfg.errorKey);
-      if (doc) return await objectResponse(deps, doc, bucket, new Headers(), { withBody: req.method === 'GET', status: 404 });
+      if (doc)
+        return await objectResponse(deps, doc, bucket, new Headers(), {
+          withBody: req.method === 'GET',
+          status: 404,
+        });
     }
     throw new S3Error('NoSuchKey');
   } catch (e) {

@@ -4,14 +4,35 @@ import { timingSafeEqual } from '../../digests.ts';
 import { S3Error, isS3Error } from '../../errors.ts';
 import { type NewAccount, createAccount, deleteAccount } from '../../model/accounts.ts';
 import {
-  MAX_EMAIL, MIN_PASSWORD, checkLogin, endSession, normalizeEmail, checkPassword, setLogin, startSession,
+  MAX_EMAIL,
+  MIN_PASSWORD,
+  checkLogin,
+  endSession,
+  normalizeEmail,
+  checkPassword,
+  setLogin,
+  startSession,
 } from '../../model/console-auth.ts';
 import { consoleLogins } from '../../db/schema.ts';
 import { eq } from 'drizzle-orm';
-import { type ConsoleApp, type ConsoleDeps, type Pages, done, formOf, messageOf, noticeOf } from '../index.ts';
+import {
+  type ConsoleApp,
+  type ConsoleDeps,
+  type Pages,
+  done,
+  formOf,
+  messageOf,
+  noticeOf,
+} from '../index.ts';
 import { Layout, Secret } from '../layout.tsx';
 import {
-  checkSameOrigin, clearSessionCookie, origin, passOnce, sessionFrom, setSessionCookie, takeOnce,
+  checkSameOrigin,
+  clearSessionCookie,
+  origin,
+  passOnce,
+  sessionFrom,
+  setSessionCookie,
+  takeOnce,
 } from '../session.ts';
 import { clientKey } from '../../s3/fairuse.ts';
 
@@ -27,7 +48,10 @@ const MAX_TRACKED = 10_000;
  */
 class Attempts {
   private readonly failures = new Map<string, number[]>();
-  constructor(private readonly max: number, private readonly tooMany: string) {}
+  constructor(
+    private readonly max: number,
+    private readonly tooMany: string,
+  ) {}
   check(id: string): void {
     const recent = (this.failures.get(id) ?? []).filter((t) => t > Date.now() - WINDOW_MS);
     if (recent.length >= this.max) {
@@ -50,13 +74,22 @@ class Attempts {
   }
 }
 
-const safeNext = (next: string | undefined) => (next && /^\/console(\/[\w\-./%]*)?$/.test(next) ? next : '/console');
+const safeNext = (next: string | undefined) =>
+  next && /^\/console(\/[\w\-./%]*)?$/.test(next) ? next : '/console';
 
 export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): void {
   const attempts = new Attempts(10, 'Too many failed sign-ins');
   const fromAddress = new Attempts(deps.failuresPerAddress, 'Too many failed attempts from your address');
 
-  const signInPage = (c: Context, shown: { error?: string | null; notice?: string | null; status?: number; values?: Record<string, string> } = {}) =>
+  const signInPage = (
+    c: Context,
+    shown: {
+      error?: string | null;
+      notice?: string | null;
+      status?: number;
+      values?: Record<string, string>;
+    } = {},
+  ) =>
     c.html(
       <Layout title="Sign in" section={null} error={shown.error} notice={shown.notice}>
         <div class="grid">
@@ -64,22 +97,52 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
             <h2>With your console login</h2>
             <input type="hidden" name="next" value={safeNext(c.req.query('next') ?? shown.values?.next)} />
             <label for="email">E-mail</label>
-            <input id="email" name="email" type="email" autocomplete="username" required value={shown.values?.email ?? ''} />
+            <input
+              id="email"
+              name="email"
+              type="email"
+              autocomplete="username"
+              required
+              value={shown.values?.email ?? ''}
+            />
             <label for="password">Password</label>
             <input id="password" name="password" type="password" autocomplete="current-password" required />
-            <p><button type="submit">Sign in</button></p>
+            <p>
+              <button type="submit">Sign in</button>
+            </p>
           </form>
           <form class="card" method="post" action="/console/sign-in">
             <h2>With the root user's keys</h2>
             <input type="hidden" name="next" value={safeNext(c.req.query('next') ?? shown.values?.next)} />
             <label for="accessKeyId">Access key id</label>
-            <input id="accessKeyId" name="accessKeyId" type="text" autocomplete="username" spellcheck={false} required value={shown.values?.accessKeyId ?? ''} />
+            <input
+              id="accessKeyId"
+              name="accessKeyId"
+              type="text"
+              autocomplete="username"
+              spellcheck={false}
+              required
+              value={shown.values?.accessKeyId ?? ''}
+            />
             <label for="secretAccessKey">Secret access key</label>
-            <input id="secretAccessKey" name="secretAccessKey" type="password" autocomplete="current-password" required />
-            <p><button type="submit">Sign in</button></p>
+            <input
+              id="secretAccessKey"
+              name="secretAccessKey"
+              type="password"
+              autocomplete="current-password"
+              required
+            />
+            <p>
+              <button type="submit">Sign in</button>
+            </p>
           </form>
         </div>
-        {deps.signup ? <p>New here? <a href="/console/sign-up">Create your service</a>{deps.trialDays > 0 ? ` — the first ${deps.trialDays} days are free.` : '.'}</p> : null}
+        {deps.signup ? (
+          <p>
+            New here? <a href="/console/sign-up">Create your service</a>
+            {deps.trialDays > 0 ? ` — the first ${deps.trialDays} days are free.` : '.'}
+          </p>
+        ) : null}
       </Layout>,
       (shown.status ?? 200) as 200,
     );
@@ -92,7 +155,10 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
   app.post('/sign-in', async (c) => {
     const form = await formOf(c);
     // bounded: the failure counts are kept per name, and a form may carry a megabyte of one
-    const who = (form.email || form.accessKeyId || '').trim().toLowerCase().slice(0, MAX_EMAIL + 1);
+    const who = (form.email || form.accessKeyId || '')
+      .trim()
+      .toLowerCase()
+      .slice(0, MAX_EMAIL + 1);
     const address = clientKey(c.env?.clientAddress);
     try {
       checkSameOrigin(c);
@@ -102,36 +168,81 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
       if (form.email !== undefined) accountId = await checkLogin(deps.db, form.email, form.password ?? '');
       else {
         const cred = await deps.lookupCredential((form.accessKeyId ?? '').trim());
-        if (cred?.kind === 'root' && timingSafeEqual(cred.secret, form.secretAccessKey ?? '')) accountId = cred.accountId;
+        if (cred?.kind === 'root' && timingSafeEqual(cred.secret, form.secretAccessKey ?? ''))
+          accountId = cred.accountId;
       }
       if (!accountId) {
         attempts.fail(who);
         fromAddress.fail(address);
-        throw new S3Error('AccessDenied', form.email !== undefined ? 'That e-mail and password do not match.' : 'Those keys are not a root user\'s, or the secret does not match. (Access keys with scopes work with the API, not the console.)');
+        throw new S3Error(
+          'AccessDenied',
+          form.email !== undefined
+            ? 'That e-mail and password do not match.'
+            : "Those keys are not a root user's, or the secret does not match. (Access keys with scopes work with the API, not the console.)",
+        );
       }
       await setSessionCookie(c, deps.box, await startSession(deps.db, accountId));
       return c.redirect(safeNext(form.next), 303);
     } catch (e) {
       const { message, status } = messageOf(e);
-      return signInPage(c, { error: message, status, values: { email: form.email ?? '', accessKeyId: form.accessKeyId ?? '', next: form.next ?? '' } });
+      return signInPage(c, {
+        error: message,
+        status,
+        values: { email: form.email ?? '', accessKeyId: form.accessKeyId ?? '', next: form.next ?? '' },
+      });
     }
   });
 
-  const signUpPage = (c: Context, shown: { error?: string; status?: number; values?: Record<string, string> } = {}) =>
+  const signUpPage = (
+    c: Context,
+    shown: { error?: string; status?: number; values?: Record<string, string> } = {},
+  ) =>
     c.html(
       <Layout title="Create your service" section={null} error={shown.error}>
         <form class="card" method="post" action="/console/sign-up">
-          <p>Your service is your own storage: buckets, keys and a bill of its own. {deps.trialDays > 0 ? `The first ${deps.trialDays} days are free (once per customer); after that it is billed monthly for what it stores and serves, until you delete it.` : ''}</p>
+          <p>
+            Your service is your own storage: buckets, keys and a bill of its own.{' '}
+            {deps.trialDays > 0
+              ? `The first ${deps.trialDays} days are free (once per customer); after that it is billed monthly for what it stores and serves, until you delete it.`
+              : ''}
+          </p>
           <label for="name">Name of the service</label>
-          <input id="name" name="name" type="text" required maxlength={100} value={shown.values?.name ?? ''} placeholder="Acme website assets" />
+          <input
+            id="name"
+            name="name"
+            type="text"
+            required
+            maxlength={100}
+            value={shown.values?.name ?? ''}
+            placeholder="Acme website assets"
+          />
           <label for="email">Your e-mail (your console login)</label>
-          <input id="email" name="email" type="email" autocomplete="username" required value={shown.values?.email ?? ''} />
+          <input
+            id="email"
+            name="email"
+            type="email"
+            autocomplete="username"
+            required
+            value={shown.values?.email ?? ''}
+          />
           <label for="password">Password</label>
-          <input id="password" name="password" type="password" autocomplete="new-password" required minlength={MIN_PASSWORD} aria-describedby="password-hint" />
+          <input
+            id="password"
+            name="password"
+            type="password"
+            autocomplete="new-password"
+            required
+            minlength={MIN_PASSWORD}
+            aria-describedby="password-hint"
+          />
           <p class="hint" id="password-hint">{`At least ${MIN_PASSWORD} characters.`}</p>
-          <p><button type="submit">Create the service</button></p>
+          <p>
+            <button type="submit">Create the service</button>
+          </p>
         </form>
-        <p>Already have one? <a href="/console/sign-in">Sign in</a>.</p>
+        <p>
+          Already have one? <a href="/console/sign-in">Sign in</a>.
+        </p>
       </Layout>,
       (shown.status ?? 200) as 200,
     );
@@ -139,19 +250,33 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
   app.get('/sign-up', async (c) => (deps.signup ? signUpPage(c) : c.redirect('/console/sign-in', 303)));
 
   app.post('/sign-up', async (c) => {
-    if (!deps.signup) throw new S3Error('AccessDenied', 'New services are created by the operator here; ask them for an account.');
+    if (!deps.signup)
+      throw new S3Error(
+        'AccessDenied',
+        'New services are created by the operator here; ask them for an account.',
+      );
     const form = await formOf(c);
     const address = clientKey(c.env?.clientAddress);
     try {
       checkSameOrigin(c);
       fromAddress.check(address);
       const name = (form.name ?? '').trim();
-      if (!name || name.length > 100) throw new S3Error('InvalidArgument', 'Give the service a name (up to 100 characters).');
+      if (!name || name.length > 100)
+        throw new S3Error('InvalidArgument', 'Give the service a name (up to 100 characters).');
       const email = normalizeEmail(form.email ?? '');
       checkPassword(form.password ?? '');
-      const taken = await deps.db.select({ email: consoleLogins.email }).from(consoleLogins).where(eq(consoleLogins.email, email)).limit(1);
+      const taken = await deps.db
+        .select({ email: consoleLogins.email })
+        .from(consoleLogins)
+        .where(eq(consoleLogins.email, email))
+        .limit(1);
       if (taken.length) throw new S3Error('LoginAlreadyExists');
-      const created = await createAccount(deps, { name, quota: deps.accountLimits.defaults, customerId: email, trialDays: deps.trialDays });
+      const created = await createAccount(deps, {
+        name,
+        quota: deps.accountLimits.defaults,
+        customerId: email,
+        trialDays: deps.trialDays,
+      });
       try {
         await setLogin(deps.db, created.accountId, email, form.password ?? '');
       } catch (e) {
@@ -166,7 +291,11 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
     } catch (e) {
       if (isS3Error(e) && e.code !== 'SlowDown') fromAddress.fail(address);
       const { message, status } = messageOf(e);
-      return signUpPage(c, { error: message, status, values: { name: form.name ?? '', email: form.email ?? '' } });
+      return signUpPage(c, {
+        error: message,
+        status,
+        values: { name: form.name ?? '', email: form.email ?? '' },
+      });
     }
   });
 
@@ -177,13 +306,23 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
     return c.html(
       <Layout title="Your service is ready" section={null}>
         <div class="flash secret" role="alert">
-          <p><strong>These are the root user's keys. They are shown only now</strong> — copy them to a safe place. They give full access to everything in this service (aws-cli, SDKs, rclone).</p>
+          <p>
+            <strong>These are the root user's keys. They are shown only now</strong> — copy them to a safe
+            place. They give full access to everything in this service (aws-cli, SDKs, rclone).
+          </p>
           <Secret label="Endpoint" value={origin(c)} />
           <Secret label="Access key id" value={created.accessKeyId} />
           <Secret label="Secret access key" value={created.secretAccessKey} />
         </div>
-        <p>Service id <code>{created.accountId}</code>. You sign in to the console with your e-mail and password.</p>
-        <p><a class="button" href="/console">Continue to the console</a></p>
+        <p>
+          Service id <code>{created.accountId}</code>. You sign in to the console with your e-mail and
+          password.
+        </p>
+        <p>
+          <a class="button" href="/console">
+            Continue to the console
+          </a>
+        </p>
       </Layout>,
     );
   });

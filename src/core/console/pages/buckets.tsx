@@ -18,7 +18,11 @@ export interface BucketView {
 }
 
 export const AccessPill = ({ b }: { b: BucketView }) =>
-  b.accessType === 'public-read' ? <span class="pill public">public-read</span> : <span class="pill">private</span>;
+  b.accessType === 'public-read' ? (
+    <span class="pill public">public-read</span>
+  ) : (
+    <span class="pill">private</span>
+  );
 
 export function bucketPages(app: ConsoleApp, pages: Pages): void {
   const render = async (c: Context, s: SignedIn, shown: Shown) => {
@@ -26,18 +30,37 @@ export function bucketPages(app: ConsoleApp, pages: Pages): void {
     const v = shown.values ?? {};
     return c.html(
       <Layout title="Buckets" section="buckets" csrf={s.csrf} notice={shown.notice} error={shown.error}>
-        {buckets.length === 0 ? <p>No buckets yet. Create the first one below.</p> : (
+        {buckets.length === 0 ? (
+          <p>No buckets yet. Create the first one below.</p>
+        ) : (
           <table class="stack">
             <caption class="visually-hidden">Your buckets</caption>
-            <thead><tr><th>Name</th><th class="num">Size</th><th class="num">Objects</th><th>Class</th><th>Access</th><th>Created</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th class="num">Size</th>
+                <th class="num">Objects</th>
+                <th>Class</th>
+                <th>Access</th>
+                <th>Created</th>
+              </tr>
+            </thead>
             <tbody>
               {buckets.map((b) => (
                 <tr>
-                  <td data-label="Name"><a href={`/console/buckets/${seg(b.name)}`}>{b.name}</a></td>
-                  <td data-label="Size" class="num">{bytes(b.byteCount)}</td>
-                  <td data-label="Objects" class="num">{count(b.objectCount)}</td>
+                  <td data-label="Name">
+                    <a href={`/console/buckets/${seg(b.name)}`}>{b.name}</a>
+                  </td>
+                  <td data-label="Size" class="num">
+                    {bytes(b.byteCount)}
+                  </td>
+                  <td data-label="Objects" class="num">
+                    {count(b.objectCount)}
+                  </td>
                   <td data-label="Class">{b.storageClass}</td>
-                  <td data-label="Access"><AccessPill b={b} /></td>
+                  <td data-label="Access">
+                    <AccessPill b={b} />
+                  </td>
                   <td data-label="Created">{when(b.createdAt)}</td>
                 </tr>
               ))}
@@ -48,33 +71,83 @@ export function bucketPages(app: ConsoleApp, pages: Pages): void {
           <h2>Create a bucket</h2>
           <Csrf token={s.csrf} />
           <label for="name">Name</label>
-          <input id="name" name="name" type="text" required minlength={3} maxlength={63} pattern="[a-z0-9.\-]{3,63}" spellcheck={false}
-            aria-describedby="name-hint" value={v.name ?? ''} />
-          <p class="hint" id="name-hint">3–63 lowercase letters, digits, dots and dashes; it becomes part of your links and cannot be renamed.</p>
+          <input
+            id="name"
+            name="name"
+            type="text"
+            required
+            minlength={3}
+            maxlength={63}
+            pattern="[a-z0-9.\-]{3,63}"
+            spellcheck={false}
+            aria-describedby="name-hint"
+            value={v.name ?? ''}
+          />
+          <p class="hint" id="name-hint">
+            3–63 lowercase letters, digits, dots and dashes; it becomes part of your links and cannot be
+            renamed.
+          </p>
           <fieldset>
             <legend>Storage class</legend>
-            <label><input type="radio" name="storageClass" value="STANDARD" checked={v.storageClass !== 'COLD'} /> STANDARD — for files that are read often</label>
-            <label><input type="radio" name="storageClass" value="COLD" checked={v.storageClass === 'COLD'} /> COLD — cheaper to keep, costlier to read</label>
-            <p class="hint"><strong>The storage class cannot be changed later.</strong> To move files to another class, create a new bucket and copy them.</p>
+            <label>
+              <input type="radio" name="storageClass" value="STANDARD" checked={v.storageClass !== 'COLD'} />{' '}
+              STANDARD — for files that are read often
+            </label>
+            <label>
+              <input type="radio" name="storageClass" value="COLD" checked={v.storageClass === 'COLD'} /> COLD
+              — cheaper to keep, costlier to read
+            </label>
+            <p class="hint">
+              <strong>The storage class cannot be changed later.</strong> To move files to another class,
+              create a new bucket and copy them.
+            </p>
           </fieldset>
           <fieldset>
             <legend>Access</legend>
-            <label><input type="radio" name="accessType" value="private" checked={v.accessType !== 'public-read'} /> Private — only you and your keys</label>
-            <label><input type="radio" name="accessType" value="public-read" checked={v.accessType === 'public-read'} /> Public-read — anyone with a link can download</label>
+            <label>
+              <input
+                type="radio"
+                name="accessType"
+                value="private"
+                checked={v.accessType !== 'public-read'}
+              />{' '}
+              Private — only you and your keys
+            </label>
+            <label>
+              <input
+                type="radio"
+                name="accessType"
+                value="public-read"
+                checked={v.accessType === 'public-read'}
+              />{' '}
+              Public-read — anyone with a link can download
+            </label>
             <p class="hint">You can switch this at any time.</p>
           </fieldset>
-          <p><button type="submit">Create the bucket</button></p>
+          <p>
+            <button type="submit">Create the bucket</button>
+          </p>
         </form>
       </Layout>,
       (shown.status ?? 200) as 200,
     );
   };
 
-  app.get('/buckets', pages.page((c, s) => render(c, s, { notice: noticeOf(c) })));
+  app.get(
+    '/buckets',
+    pages.page((c, s) => render(c, s, { notice: noticeOf(c) })),
+  );
 
-  app.post('/buckets', pages.action(async (c, s, form) => {
-    const name = (form.name ?? '').trim();
-    await s.api.post('/buckets', { name, storageClass: form.storageClass === 'COLD' ? 'COLD' : 'STANDARD', accessType: form.accessType === 'public-read' ? 'public-read' : 'private' });
-    return done(c, `/console/buckets/${seg(name)}`, 'bucket-created');
-  }, render));
+  app.post(
+    '/buckets',
+    pages.action(async (c, s, form) => {
+      const name = (form.name ?? '').trim();
+      await s.api.post('/buckets', {
+        name,
+        storageClass: form.storageClass === 'COLD' ? 'COLD' : 'STANDARD',
+        accessType: form.accessType === 'public-read' ? 'public-read' : 'private',
+      });
+      return done(c, `/console/buckets/${seg(name)}`, 'bucket-created');
+    }, render),
+  );
 }

@@ -17,7 +17,12 @@ interface Listing {
   nextAfter: string | null;
 }
 
-const EXPIRIES: [string, string][] = [['900', '15 minutes'], ['3600', '1 hour'], ['86400', '1 day'], ['604800', '7 days']];
+const EXPIRIES: [string, string][] = [
+  ['900', '15 minutes'],
+  ['3600', '1 hour'],
+  ['86400', '1 day'],
+  ['604800', '7 days'],
+];
 
 /** A key in a URL path: each segment encoded, the slashes kept. */
 export const keyPath = (key: string) => key.split('/').map(encodeURIComponent).join('/');
@@ -32,7 +37,11 @@ const here = (bucket: string, prefix: string) => {
 };
 
 export function objectPages(app: ConsoleApp, pages: Pages): void {
-  const render = async (c: Context, s: SignedIn, shown: Shown & { link?: { key: string; url: string; expiresAt: string } }) => {
+  const render = async (
+    c: Context,
+    s: SignedIn,
+    shown: Shown & { link?: { key: string; url: string; expiresAt: string } },
+  ) => {
     const name = c.req.param('name')!;
     // bounded: the crumbs below repeat each folder's whole path, which for a 16 KB prefix of slashes
     // would be quadratic (megabytes of page, a stall)
@@ -42,7 +51,9 @@ export function objectPages(app: ConsoleApp, pages: Pages): void {
     if (prefix !== asked) shown = { ...shown, error: shown.error ?? tooLong };
     const after = c.req.query('after') ?? '';
     const bucket = await s.api.get<BucketView>(`/buckets/${seg(name)}`);
-    const list = await s.api.get<Listing>(`/buckets/${seg(name)}/objects?prefix=${encodeURIComponent(prefix)}&after=${encodeURIComponent(after)}&limit=200`);
+    const list = await s.api.get<Listing>(
+      `/buckets/${seg(name)}/objects?prefix=${encodeURIComponent(prefix)}&after=${encodeURIComponent(after)}&limit=200`,
+    );
     const parts = prefix.split('/').filter(Boolean);
     const isPublic = bucket.accessType === 'public-read';
     return c.html(
@@ -54,9 +65,13 @@ export function objectPages(app: ConsoleApp, pages: Pages): void {
             <Csrf token={s.csrf} />
             <input type="hidden" name="accessType" value={isPublic ? 'private' : 'public-read'} />
             <input type="hidden" name="back" value={here(name, prefix)} />
-            <button class="secondary" type="submit">{isPublic ? 'Make private' : 'Make public'}</button>
+            <button class="secondary" type="submit">
+              {isPublic ? 'Make private' : 'Make public'}
+            </button>
           </form>
-          <a class="button secondary" href={`/console/buckets/${seg(name)}/settings`}>Settings, domains, CORS</a>
+          <a class="button secondary" href={`/console/buckets/${seg(name)}/settings`}>
+            Settings, domains, CORS
+          </a>
         </div>
         {shown.link ? (
           <div class="flash ok" role="status">
@@ -66,51 +81,107 @@ export function objectPages(app: ConsoleApp, pages: Pages): void {
         ) : null}
         <nav aria-label="Folder">
           <ol class="crumbs">
-            <li><a href={here(name, '')}>{name}</a></li>
-            {parts.map((p, i) => <li><a href={here(name, parts.slice(0, i + 1).join('/') + '/')}>{p}</a></li>)}
+            <li>
+              <a href={here(name, '')}>{name}</a>
+            </li>
+            {parts.map((p, i) => (
+              <li>
+                <a href={here(name, parts.slice(0, i + 1).join('/') + '/')}>{p}</a>
+              </li>
+            ))}
           </ol>
         </nav>
         <div id="dropzone" class="drop card" data-bucket={name} data-prefix={prefix}>
           <p>Drop files here to upload them{prefix ? ` into ${prefix}` : ''}, or</p>
-          <label for="file-input" class="button">Choose files</label>
+          <label for="file-input" class="button">
+            Choose files
+          </label>
           <input id="file-input" class="visually-hidden" type="file" multiple />
           <ul id="uploads" class="uploads" aria-label="Uploads"></ul>
         </div>
         <div id="objects">
-          {list.folders.length === 0 && list.objects.length === 0 ? <p>{prefix ? 'This folder is empty.' : 'This bucket is empty.'}</p> : (
+          {list.folders.length === 0 && list.objects.length === 0 ? (
+            <p>{prefix ? 'This folder is empty.' : 'This bucket is empty.'}</p>
+          ) : (
             <table class="stack">
               <caption class="visually-hidden">{`Objects in ${name}/${prefix}`}</caption>
-              <thead><tr><th>Name</th><th class="num">Size</th><th>Modified</th><th>Actions</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th class="num">Size</th>
+                  <th>Modified</th>
+                  <th>Actions</th>
+                </tr>
+              </thead>
               <tbody>
                 {list.folders.map((f) => (
-                  <tr><td data-label="Folder" colspan={4}><a href={here(name, f)}>{`📁 ${f.slice(prefix.length)}`}</a></td></tr>
+                  <tr>
+                    <td data-label="Folder" colspan={4}>
+                      <a href={here(name, f)}>{`📁 ${f.slice(prefix.length)}`}</a>
+                    </td>
+                  </tr>
                 ))}
                 {list.objects.map((o) => {
                   const label = o.key.slice(prefix.length);
                   const publicUrl = `${origin(c)}/${seg(name)}/${keyPath(o.key)}`;
                   return (
                     <tr>
-                      <td data-label="Name" class="mono">{label}</td>
-                      <td data-label="Size" class="num">{bytes(o.size)}</td>
+                      <td data-label="Name" class="mono">
+                        {label}
+                      </td>
+                      <td data-label="Size" class="num">
+                        {bytes(o.size)}
+                      </td>
                       <td data-label="Modified">{when(o.lastModified)}</td>
                       <td data-label="Actions">
                         <div class="actions">
-                          <a href={`/console/buckets/${seg(name)}/download?key=${encodeURIComponent(o.key)}`} aria-label={`Download ${label}`}>Download</a>
-                          {isPublic ? <button type="button" class="link" data-copy={publicUrl} aria-label={`Copy the public link of ${label}`}>Copy public link</button> : null}
-                          <form class="inline actions" method="post" action={`/console/buckets/${seg(name)}/share`}>
+                          <a
+                            href={`/console/buckets/${seg(name)}/download?key=${encodeURIComponent(o.key)}`}
+                            aria-label={`Download ${label}`}
+                          >
+                            Download
+                          </a>
+                          {isPublic ? (
+                            <button
+                              type="button"
+                              class="link"
+                              data-copy={publicUrl}
+                              aria-label={`Copy the public link of ${label}`}
+                            >
+                              Copy public link
+                            </button>
+                          ) : null}
+                          <form
+                            class="inline actions"
+                            method="post"
+                            action={`/console/buckets/${seg(name)}/share`}
+                          >
                             <Csrf token={s.csrf} />
                             <input type="hidden" name="key" value={o.key} />
                             <input type="hidden" name="prefix" value={prefix} />
                             <select name="expires" aria-label={`How long the link to ${label} works`}>
-                              {EXPIRIES.map(([v, t]) => <option value={v} selected={v === '86400'}>{t}</option>)}
+                              {EXPIRIES.map(([v, t]) => (
+                                <option value={v} selected={v === '86400'}>
+                                  {t}
+                                </option>
+                              ))}
                             </select>
-                            <button type="submit" class="link">Create link</button>
+                            <button type="submit" class="link">
+                              Create link
+                            </button>
                           </form>
-                          <form class="inline" method="post" action={`/console/buckets/${seg(name)}/delete-object`} data-confirm={`Delete ${o.key}?`}>
+                          <form
+                            class="inline"
+                            method="post"
+                            action={`/console/buckets/${seg(name)}/delete-object`}
+                            data-confirm={`Delete ${o.key}?`}
+                          >
                             <Csrf token={s.csrf} />
                             <input type="hidden" name="key" value={o.key} />
                             <input type="hidden" name="prefix" value={prefix} />
-                            <button type="submit" class="link" aria-label={`Delete ${label}`}>Delete</button>
+                            <button type="submit" class="link" aria-label={`Delete ${label}`}>
+                              Delete
+                            </button>
                           </form>
                         </div>
                       </td>
@@ -120,46 +191,84 @@ export function objectPages(app: ConsoleApp, pages: Pages): void {
               </tbody>
             </table>
           )}
-          {list.nextAfter ? <p><a href={`${here(name, prefix)}${prefix ? '&' : '?'}after=${encodeURIComponent(list.nextAfter)}`}>Next page</a></p> : null}
+          {list.nextAfter ? (
+            <p>
+              <a
+                href={`${here(name, prefix)}${prefix ? '&' : '?'}after=${encodeURIComponent(list.nextAfter)}`}
+              >
+                Next page
+              </a>
+            </p>
+          ) : null}
         </div>
       </Layout>,
       (shown.status ?? 200) as 200,
     );
   };
 
-  app.get('/buckets/:name', pages.page((c, s) => render(c, s, { notice: noticeOf(c) })));
+  app.get(
+    '/buckets/:name',
+    pages.page((c, s) => render(c, s, { notice: noticeOf(c) })),
+  );
 
-  app.post('/buckets/:name/access', pages.action(async (c, s, form) => {
-    await s.api.patch(`/buckets/${seg(c.req.param('name')!)}`, { accessType: form.accessType === 'public-read' ? 'public-read' : 'private' });
-    const ours = form.back?.startsWith('/console/') && form.back.length <= 2 * MAX_KEY_BYTES;
-    const back = ours ? form.back! : `/console/buckets/${seg(c.req.param('name')!)}`;
-    return done(c, back, 'access-changed');
-  }, render));
+  app.post(
+    '/buckets/:name/access',
+    pages.action(async (c, s, form) => {
+      await s.api.patch(`/buckets/${seg(c.req.param('name')!)}`, {
+        accessType: form.accessType === 'public-read' ? 'public-read' : 'private',
+      });
+      const ours = form.back?.startsWith('/console/') && form.back.length <= 2 * MAX_KEY_BYTES;
+      const back = ours ? form.back! : `/console/buckets/${seg(c.req.param('name')!)}`;
+      return done(c, back, 'access-changed');
+    }, render),
+  );
 
-  app.post('/buckets/:name/share', pages.action(async (c, s, form) => {
-    const expires = Number(form.expires ?? 86400);
-    const link = await s.api.post<{ url: string; expiresAt: string }>(`/buckets/${seg(c.req.param('name')!)}/presigned-url`, { key: form.key ?? '', method: 'GET', expiresInSeconds: expires });
-    return render(c, s, { link: { key: form.key ?? '', ...link }, values: form });
-  }, render));
+  app.post(
+    '/buckets/:name/share',
+    pages.action(async (c, s, form) => {
+      const expires = Number(form.expires ?? 86400);
+      const link = await s.api.post<{ url: string; expiresAt: string }>(
+        `/buckets/${seg(c.req.param('name')!)}/presigned-url`,
+        { key: form.key ?? '', method: 'GET', expiresInSeconds: expires },
+      );
+      return render(c, s, { link: { key: form.key ?? '', ...link }, values: form });
+    }, render),
+  );
 
-  app.post('/buckets/:name/delete-object', pages.action(async (c, s, form) => {
-    const name = c.req.param('name')!;
-    await s.api.delete(`/buckets/${seg(name)}/objects?key=${encodeURIComponent(form.key ?? '')}`);
-    return done(c, here(name, form.prefix ?? ''), 'object-deleted');
-  }, render));
+  app.post(
+    '/buckets/:name/delete-object',
+    pages.action(async (c, s, form) => {
+      const name = c.req.param('name')!;
+      await s.api.delete(`/buckets/${seg(name)}/objects?key=${encodeURIComponent(form.key ?? '')}`);
+      return done(c, here(name, form.prefix ?? ''), 'object-deleted');
+    }, render),
+  );
 
-  app.get('/buckets/:name/download', pages.page(async (c, s) => {
-    const key = c.req.query('key') ?? '';
-    const file = key.split('/').pop() || 'download';
-    const link = await s.api.post<{ url: string }>(`/buckets/${seg(c.req.param('name')!)}/presigned-url`, {
-      key, method: 'GET', expiresInSeconds: 300, responseContentDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(file)}`,
-    });
-    return c.redirect(link.url, 303);
-  }));
+  app.get(
+    '/buckets/:name/download',
+    pages.page(async (c, s) => {
+      const key = c.req.query('key') ?? '';
+      const file = key.split('/').pop() || 'download';
+      const link = await s.api.post<{ url: string }>(`/buckets/${seg(c.req.param('name')!)}/presigned-url`, {
+        key,
+        method: 'GET',
+        expiresInSeconds: 300,
+        responseContentDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(file)}`,
+      });
+      return c.redirect(link.url, 303);
+    }),
+  );
 
-  app.post('/buckets/:name/upload-form', pages.json(async (c, s, body) => {
-    const key = typeof body.key === 'string' ? body.key : '';
-    const size = typeof body.size === 'number' && body.size >= 0 ? body.size : undefined;
-    return s.api.post(`/buckets/${seg(c.req.param('name')!)}/presigned-post`, { key, maxSize: size, expiresInSeconds: 3600 });
-  }));
+  app.post(
+    '/buckets/:name/upload-form',
+    pages.json(async (c, s, body) => {
+      const key = typeof body.key === 'string' ? body.key : '';
+      const size = typeof body.size === 'number' && body.size >= 0 ? body.size : undefined;
+      return s.api.post(`/buckets/${seg(c.req.param('name')!)}/presigned-post`, {
+        key,
+        maxSize: size,
+        expiresInSeconds: 3600,
+      });
+    }),
+  );
 }

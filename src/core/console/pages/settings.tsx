@@ -7,12 +7,32 @@ import { done, noticeOf } from '../index.ts';
 import { Csrf, Layout, Secret, when } from '../layout.tsx';
 import { AccessPill, type BucketView } from './buckets.tsx';
 
-interface CorsRule { allowedOrigins: string[]; allowedMethods: string[]; allowedHeaders: string[]; exposeHeaders: string[]; maxAgeSeconds?: number }
-interface DomainView { hostname: string; status: 'pending' | 'verified'; txtRecord: { name: string; value: string }; verifiedAt: string | null }
-interface CertificateView { hostname: string; subject: string; notAfter: string; daysLeft: number }
+interface CorsRule {
+  allowedOrigins: string[];
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
+}
+interface DomainView {
+  hostname: string;
+  status: 'pending' | 'verified';
+  txtRecord: { name: string; value: string };
+  verifiedAt: string | null;
+}
+interface CertificateView {
+  hostname: string;
+  subject: string;
+  notAfter: string;
+  daysLeft: number;
+}
 
 const METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
-const lines = (text: string | undefined) => (text ?? '').split(/[\n,]/).map((l) => l.trim()).filter(Boolean);
+const lines = (text: string | undefined) =>
+  (text ?? '')
+    .split(/[\n,]/)
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 export function settingsPages(app: ConsoleApp, pages: Pages): void {
   const base = (c: Context) => `/console/buckets/${seg(c.req.param('name')!)}/settings`;
@@ -30,50 +50,108 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
     const certOf = new Map(certs.certificates.map((x) => [x.hostname, x]));
     const v = shown.values ?? {};
     return c.html(
-      <Layout title={`${name}: settings`} section="buckets" csrf={s.csrf} notice={shown.notice} error={shown.error}>
-        <p><a href={`/console/buckets/${seg(name)}`}>{`← Objects in ${name}`}</a></p>
+      <Layout
+        title={`${name}: settings`}
+        section="buckets"
+        csrf={s.csrf}
+        notice={shown.notice}
+        error={shown.error}
+      >
+        <p>
+          <a href={`/console/buckets/${seg(name)}`}>{`← Objects in ${name}`}</a>
+        </p>
 
         <form class="card" method="post" action={`/console/buckets/${seg(name)}/access`}>
           <h2>Access</h2>
-          <p>Now <AccessPill b={bucket} />. Storage class <strong>{bucket.storageClass}</strong> (chosen at creation; it cannot be changed).</p>
+          <p>
+            Now <AccessPill b={bucket} />. Storage class <strong>{bucket.storageClass}</strong> (chosen at
+            creation; it cannot be changed).
+          </p>
           <Csrf token={s.csrf} />
           <input type="hidden" name="back" value={base(c)} />
           <fieldset>
             <legend>Who may download</legend>
-            <label><input type="radio" name="accessType" value="private" checked={bucket.accessType === 'private'} /> Private: only you, your keys and signed links</label>
-            <label><input type="radio" name="accessType" value="public-read" checked={bucket.accessType === 'public-read'} /> Public-read: anyone with the link</label>
+            <label>
+              <input
+                type="radio"
+                name="accessType"
+                value="private"
+                checked={bucket.accessType === 'private'}
+              />{' '}
+              Private: only you, your keys and signed links
+            </label>
+            <label>
+              <input
+                type="radio"
+                name="accessType"
+                value="public-read"
+                checked={bucket.accessType === 'public-read'}
+              />{' '}
+              Public-read: anyone with the link
+            </label>
           </fieldset>
           <button type="submit">Save access</button>
         </form>
 
         <form class="card" method="post" action={`${base(c)}/website`}>
           <h2>Website</h2>
-          <p class="hint">{website ? `Served as a website: / shows ${website.indexDocument}.` : 'Serve the bucket as a static site (needs public-read access).'}</p>
+          <p class="hint">
+            {website
+              ? `Served as a website: / shows ${website.indexDocument}.`
+              : 'Serve the bucket as a static site (needs public-read access).'}
+          </p>
           <Csrf token={s.csrf} />
           <label for="indexDocument">Index document</label>
-          <input id="indexDocument" name="indexDocument" type="text" required value={v.indexDocument ?? website?.indexDocument ?? 'index.html'} />
+          <input
+            id="indexDocument"
+            name="indexDocument"
+            type="text"
+            required
+            value={v.indexDocument ?? website?.indexDocument ?? 'index.html'}
+          />
           <label for="errorDocument">Error document (optional)</label>
-          <input id="errorDocument" name="errorDocument" type="text" value={v.errorDocument ?? website?.errorDocument ?? ''} placeholder="404.html" />
+          <input
+            id="errorDocument"
+            name="errorDocument"
+            type="text"
+            value={v.errorDocument ?? website?.errorDocument ?? ''}
+            placeholder="404.html"
+          />
           <div class="actions">
             <button type="submit">Save website settings</button>
-            {website ? <button type="submit" class="secondary" name="remove" value="1" formnovalidate>Stop serving as a website</button> : null}
+            {website ? (
+              <button type="submit" class="secondary" name="remove" value="1" formnovalidate>
+                Stop serving as a website
+              </button>
+            ) : null}
           </div>
         </form>
 
         <div class="card">
           <h2>CORS rules</h2>
-          <p class="hint">Which other sites' scripts may use this bucket from a browser (uploads from your web app, fonts, fetch). Without rules, they may not.</p>
-          {cors.rules.length === 0 ? <p>No rules.</p> : (
+          <p class="hint">
+            Which other sites' scripts may use this bucket from a browser (uploads from your web app, fonts,
+            fetch). Without rules, they may not.
+          </p>
+          {cors.rules.length === 0 ? (
+            <p>No rules.</p>
+          ) : (
             <ul>
               {cors.rules.map((r, i) => (
                 <li>
                   <span class="mono">{`${r.allowedMethods.join(', ')} from ${r.allowedOrigins.join(', ')}`}</span>
-                  {r.allowedHeaders.length ? <span class="muted small">{` · headers ${r.allowedHeaders.join(', ')}`}</span> : null}
-                  {r.maxAgeSeconds !== undefined ? <span class="muted small">{` · cached ${r.maxAgeSeconds}s`}</span> : null}
+                  {r.allowedHeaders.length ? (
+                    <span class="muted small">{` · headers ${r.allowedHeaders.join(', ')}`}</span>
+                  ) : null}
+                  {r.maxAgeSeconds !== undefined ? (
+                    <span class="muted small">{` · cached ${r.maxAgeSeconds}s`}</span>
+                  ) : null}
                   <form class="inline" method="post" action={`${base(c)}/cors`}>
                     <Csrf token={s.csrf} />
                     <input type="hidden" name="removeRule" value={String(i)} />
-                    <button type="submit" class="link">Remove</button>
+                    <button type="submit" class="link">
+                      Remove
+                    </button>
                   </form>
                 </li>
               ))}
@@ -83,126 +161,246 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
             <h3>Add a rule</h3>
             <Csrf token={s.csrf} />
             <label for="origins">Allowed origins (one per line; * for any)</label>
-            <textarea id="origins" name="origins" required placeholder="https://www.example.com">{v.origins ?? ''}</textarea>
+            <textarea id="origins" name="origins" required placeholder="https://www.example.com">
+              {v.origins ?? ''}
+            </textarea>
             <fieldset>
               <legend>Allowed methods</legend>
-              {METHODS.map((m) => <label><input type="checkbox" name="methods" value={m} checked={(v.methods ?? 'GET,HEAD').split(',').includes(m)} /> {m}</label>)}
+              {METHODS.map((m) => (
+                <label>
+                  <input
+                    type="checkbox"
+                    name="methods"
+                    value={m}
+                    checked={(v.methods ?? 'GET,HEAD').split(',').includes(m)}
+                  />{' '}
+                  {m}
+                </label>
+              ))}
             </fieldset>
             <label for="headers">Allowed request headers (one per line; * for any)</label>
-            <textarea id="headers" name="headers">{v.headers ?? ''}</textarea>
+            <textarea id="headers" name="headers">
+              {v.headers ?? ''}
+            </textarea>
             <label for="maxAge">Browsers may cache the answer for (seconds)</label>
             <input id="maxAge" name="maxAge" type="number" min={0} value={v.maxAge ?? '3600'} />
-            <p><button type="submit">Add the rule</button></p>
+            <p>
+              <button type="submit">Add the rule</button>
+            </p>
           </form>
         </div>
 
         <div class="card">
           <h2>Custom domains</h2>
-          {domains.domains.length === 0 ? <p>No domains attached.</p> : domains.domains.map((d) => {
-            const cert = certOf.get(d.hostname);
-            return (
-              <div class="card">
-                <h3>{d.hostname} {d.status === 'verified' ? <span class="pill ok">verified</span> : <span class="pill bad">waiting for the TXT record</span>}</h3>
-                {d.status === 'pending' ? (
-                  <>
-                    <p>Publish this TXT record at your DNS provider, then verify:</p>
-                    <Secret label="Name" value={d.txtRecord.name} />
-                    <Secret label="Value" value={d.txtRecord.value} />
-                  </>
-                ) : <p class="hint">{`Verified ${when(d.verifiedAt)}. Point a CNAME for ${d.hostname} at this service.`}</p>}
-                <p>{cert ? <>Certificate for <span class="mono">{cert.subject}</span>, expires {when(cert.notAfter)} <span class={cert.daysLeft < 14 ? 'pill bad' : 'pill ok'}>{`${cert.daysLeft} days left`}</span></> : 'No certificate: HTTPS is not served for this name yet.'}</p>
-                <div class="actions">
+          {domains.domains.length === 0 ? (
+            <p>No domains attached.</p>
+          ) : (
+            domains.domains.map((d) => {
+              const cert = certOf.get(d.hostname);
+              return (
+                <div class="card">
+                  <h3>
+                    {d.hostname}{' '}
+                    {d.status === 'verified' ? (
+                      <span class="pill ok">verified</span>
+                    ) : (
+                      <span class="pill bad">waiting for the TXT record</span>
+                    )}
+                  </h3>
                   {d.status === 'pending' ? (
-                    <form class="inline" method="post" action={`${base(c)}/domains/verify`}>
-                      <Csrf token={s.csrf} /><input type="hidden" name="hostname" value={d.hostname} />
-                      <button type="submit">Verify now</button>
+                    <>
+                      <p>Publish this TXT record at your DNS provider, then verify:</p>
+                      <Secret label="Name" value={d.txtRecord.name} />
+                      <Secret label="Value" value={d.txtRecord.value} />
+                    </>
+                  ) : (
+                    <p class="hint">{`Verified ${when(d.verifiedAt)}. Point a CNAME for ${d.hostname} at this service.`}</p>
+                  )}
+                  <p>
+                    {cert ? (
+                      <>
+                        Certificate for <span class="mono">{cert.subject}</span>, expires{' '}
+                        {when(cert.notAfter)}{' '}
+                        <span
+                          class={cert.daysLeft < 14 ? 'pill bad' : 'pill ok'}
+                        >{`${cert.daysLeft} days left`}</span>
+                      </>
+                    ) : (
+                      'No certificate: HTTPS is not served for this name yet.'
+                    )}
+                  </p>
+                  <div class="actions">
+                    {d.status === 'pending' ? (
+                      <form class="inline" method="post" action={`${base(c)}/domains/verify`}>
+                        <Csrf token={s.csrf} />
+                        <input type="hidden" name="hostname" value={d.hostname} />
+                        <button type="submit">Verify now</button>
+                      </form>
+                    ) : null}
+                    <form
+                      class="inline"
+                      method="post"
+                      action={`${base(c)}/domains/remove`}
+                      data-confirm={`Detach ${d.hostname}?`}
+                    >
+                      <Csrf token={s.csrf} />
+                      <input type="hidden" name="hostname" value={d.hostname} />
+                      <button type="submit" class="secondary">
+                        Detach
+                      </button>
                     </form>
-                  ) : null}
-                  <form class="inline" method="post" action={`${base(c)}/domains/remove`} data-confirm={`Detach ${d.hostname}?`}>
-                    <Csrf token={s.csrf} /><input type="hidden" name="hostname" value={d.hostname} />
-                    <button type="submit" class="secondary">Detach</button>
-                  </form>
+                  </div>
+                  <details>
+                    <summary>{cert ? 'Replace the certificate' : 'Attach a certificate'}</summary>
+                    <form method="post" action={`${base(c)}/domains/certificate`}>
+                      <Csrf token={s.csrf} />
+                      <input type="hidden" name="hostname" value={d.hostname} />
+                      <label for={`cert-${d.hostname}`}>Certificate chain (PEM)</label>
+                      <textarea
+                        id={`cert-${d.hostname}`}
+                        name="certificatePem"
+                        required
+                        placeholder="-----BEGIN CERTIFICATE-----"
+                      ></textarea>
+                      <label for={`key-${d.hostname}`}>Private key (PEM)</label>
+                      <textarea
+                        id={`key-${d.hostname}`}
+                        name="privateKeyPem"
+                        required
+                        placeholder="-----BEGIN PRIVATE KEY-----"
+                      ></textarea>
+                      <p>
+                        <button type="submit">Attach the certificate</button>
+                      </p>
+                    </form>
+                  </details>
                 </div>
-                <details>
-                  <summary>{cert ? 'Replace the certificate' : 'Attach a certificate'}</summary>
-                  <form method="post" action={`${base(c)}/domains/certificate`}>
-                    <Csrf token={s.csrf} /><input type="hidden" name="hostname" value={d.hostname} />
-                    <label for={`cert-${d.hostname}`}>Certificate chain (PEM)</label>
-                    <textarea id={`cert-${d.hostname}`} name="certificatePem" required placeholder="-----BEGIN CERTIFICATE-----"></textarea>
-                    <label for={`key-${d.hostname}`}>Private key (PEM)</label>
-                    <textarea id={`key-${d.hostname}`} name="privateKeyPem" required placeholder="-----BEGIN PRIVATE KEY-----"></textarea>
-                    <p><button type="submit">Attach the certificate</button></p>
-                  </form>
-                </details>
-              </div>
-            );
-          })}
+              );
+            })
+          )}
           <form method="post" action={`${base(c)}/domains`}>
             <Csrf token={s.csrf} />
             <label for="hostname">Attach a domain</label>
-            <input id="hostname" name="hostname" type="text" required placeholder="files.example.com" value={v.hostname ?? ''} />
-            <p><button type="submit">Attach</button></p>
+            <input
+              id="hostname"
+              name="hostname"
+              type="text"
+              required
+              placeholder="files.example.com"
+              value={v.hostname ?? ''}
+            />
+            <p>
+              <button type="submit">Attach</button>
+            </p>
           </form>
         </div>
 
-        <form class="card" method="post" action={`${base(c)}/delete`} data-confirm={`Delete the bucket ${name}?`}>
+        <form
+          class="card"
+          method="post"
+          action={`${base(c)}/delete`}
+          data-confirm={`Delete the bucket ${name}?`}
+        >
           <h2>Delete the bucket</h2>
-          <p>{bucket.objectCount > 0 ? `It still holds ${bucket.objectCount} objects: delete them first.` : 'The bucket is empty and can be deleted.'}</p>
+          <p>
+            {bucket.objectCount > 0
+              ? `It still holds ${bucket.objectCount} objects: delete them first.`
+              : 'The bucket is empty and can be deleted.'}
+          </p>
           <Csrf token={s.csrf} />
-          <button class="danger" type="submit">Delete the bucket</button>
+          <button class="danger" type="submit">
+            Delete the bucket
+          </button>
         </form>
       </Layout>,
       (shown.status ?? 200) as 200,
     );
   };
 
-  app.get('/buckets/:name/settings', pages.page((c, s) => render(c, s, { notice: noticeOf(c) })));
+  app.get(
+    '/buckets/:name/settings',
+    pages.page((c, s) => render(c, s, { notice: noticeOf(c) })),
+  );
 
-  app.post('/buckets/:name/settings/website', pages.action(async (c, s, form) => {
-    if (form.remove) {
-      await s.api.delete(api(c, '/website'));
-      return done(c, base(c), 'website-removed');
-    }
-    await s.api.put(api(c, '/website'), { indexDocument: (form.indexDocument ?? '').trim(), errorDocument: form.errorDocument?.trim() || undefined });
-    return done(c, base(c), 'website-saved');
-  }, render));
+  app.post(
+    '/buckets/:name/settings/website',
+    pages.action(async (c, s, form) => {
+      if (form.remove) {
+        await s.api.delete(api(c, '/website'));
+        return done(c, base(c), 'website-removed');
+      }
+      await s.api.put(api(c, '/website'), {
+        indexDocument: (form.indexDocument ?? '').trim(),
+        errorDocument: form.errorDocument?.trim() || undefined,
+      });
+      return done(c, base(c), 'website-saved');
+    }, render),
+  );
 
-  app.post('/buckets/:name/settings/cors', pages.action(async (c, s, form) => {
-    const { rules } = await s.api.get<{ rules: CorsRule[] }>(api(c, '/cors'));
-    if (form.removeRule !== undefined) {
-      const at = /^\d+$/.test(form.removeRule) ? Number(form.removeRule) : -1;
-      if (!(at >= 0 && at < rules.length)) throw new S3Error('InvalidArgument', 'That CORS rule is no longer there; nothing was removed.');
-      rules.splice(at, 1);
-    } else {
-      const maxAge = form.maxAge?.trim() ? Number(form.maxAge) : undefined;
-      rules.push({ allowedOrigins: lines(form.origins), allowedMethods: lines(form.methods), allowedHeaders: lines(form.headers), exposeHeaders: ['ETag'], maxAgeSeconds: maxAge });
-    }
-    await s.api.put(api(c, '/cors'), { rules });
-    return done(c, base(c), 'cors-saved');
-  }, render));
+  app.post(
+    '/buckets/:name/settings/cors',
+    pages.action(async (c, s, form) => {
+      const { rules } = await s.api.get<{ rules: CorsRule[] }>(api(c, '/cors'));
+      if (form.removeRule !== undefined) {
+        const at = /^\d+$/.test(form.removeRule) ? Number(form.removeRule) : -1;
+        if (!(at >= 0 && at < rules.length))
+          throw new S3Error('InvalidArgument', 'That CORS rule is no longer there; nothing was removed.');
+        rules.splice(at, 1);
+      } else {
+        const maxAge = form.maxAge?.trim() ? Number(form.maxAge) : undefined;
+        rules.push({
+          allowedOrigins: lines(form.origins),
+          allowedMethods: lines(form.methods),
+          allowedHeaders: lines(form.headers),
+          exposeHeaders: ['ETag'],
+          maxAgeSeconds: maxAge,
+        });
+      }
+      await s.api.put(api(c, '/cors'), { rules });
+      return done(c, base(c), 'cors-saved');
+    }, render),
+  );
 
-  app.post('/buckets/:name/settings/domains', pages.action(async (c, s, form) => {
-    await s.api.post(api(c, '/domains'), { hostname: (form.hostname ?? '').trim() });
-    return done(c, base(c), 'domain-added');
-  }, render));
+  app.post(
+    '/buckets/:name/settings/domains',
+    pages.action(async (c, s, form) => {
+      await s.api.post(api(c, '/domains'), { hostname: (form.hostname ?? '').trim() });
+      return done(c, base(c), 'domain-added');
+    }, render),
+  );
 
-  app.post('/buckets/:name/settings/domains/verify', pages.action(async (c, s, form) => {
-    await s.api.post(api(c, `/domains/${seg(form.hostname ?? '')}/verify`));
-    return done(c, base(c), 'domain-verified');
-  }, render));
+  app.post(
+    '/buckets/:name/settings/domains/verify',
+    pages.action(async (c, s, form) => {
+      await s.api.post(api(c, `/domains/${seg(form.hostname ?? '')}/verify`));
+      return done(c, base(c), 'domain-verified');
+    }, render),
+  );
 
-  app.post('/buckets/:name/settings/domains/remove', pages.action(async (c, s, form) => {
-    await s.api.delete(api(c, `/domains/${seg(form.hostname ?? '')}`));
-    return done(c, base(c), 'domain-removed');
-  }, render));
+  app.post(
+    '/buckets/:name/settings/domains/remove',
+    pages.action(async (c, s, form) => {
+      await s.api.delete(api(c, `/domains/${seg(form.hostname ?? '')}`));
+      return done(c, base(c), 'domain-removed');
+    }, render),
+  );
 
-  app.post('/buckets/:name/settings/domains/certificate', pages.action(async (c, s, form) => {
-    await s.api.put(api(c, `/domains/${seg(form.hostname ?? '')}/certificate`), { certificatePem: form.certificatePem ?? '', privateKeyPem: form.privateKeyPem ?? '' });
-    return done(c, base(c), 'certificate-saved');
-  }, render));
+  app.post(
+    '/buckets/:name/settings/domains/certificate',
+    pages.action(async (c, s, form) => {
+      await s.api.put(api(c, `/domains/${seg(form.hostname ?? '')}/certificate`), {
+        certificatePem: form.certificatePem ?? '',
+        privateKeyPem: form.privateKeyPem ?? '',
+      });
+      return done(c, base(c), 'certificate-saved');
+    }, render),
+  );
 
-  app.post('/buckets/:name/settings/delete', pages.action(async (c, s) => {
-    await s.api.delete(api(c));
-    return done(c, '/console/buckets', 'bucket-deleted');
-  }, render));
+  app.post(
+    '/buckets/:name/settings/delete',
+    pages.action(async (c, s) => {
+      await s.api.delete(api(c));
+      return done(c, '/console/buckets', 'bucket-deleted');
+    }, render),
+  );
 }

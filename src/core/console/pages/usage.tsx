@@ -27,7 +27,8 @@ export function usagePages(app: ConsoleApp, pages: Pages): void {
   const render = async (c: Context, s: SignedIn) => {
     const current = monthOf(Date.now());
     const month = c.req.query('month') ?? current;
-    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new S3Error('InvalidArgument', `A month is YYYY-MM, not "${month}".`);
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month))
+      throw new S3Error('InvalidArgument', `A month is YYYY-MM, not "${month}".`);
     const months = recentMonths(Date.now(), 12);
     const [series, invoice, sla, usage, history] = await Promise.all([
       s.api.get<MonthSeries>(`/usage/daily/${month}`),
@@ -37,59 +38,195 @@ export function usagePages(app: ConsoleApp, pages: Pages): void {
       Promise.all(months.slice(1, 7).map((m) => s.api.get<InvoiceView>(`/invoices/${m}`))),
     ]);
     const days = series.days.map((d) => d.day);
-    const total = (f: (d: MonthSeries['days'][number]) => number) => series.days.reduce((n, d) => n + f(d), 0);
+    const total = (f: (d: MonthSeries['days'][number]) => number) =>
+      series.days.reduce((n, d) => n + f(d), 0);
     const inProgress = month === current;
     return c.html(
       <Layout title="Usage & billing" section="usage" csrf={s.csrf}>
         <form class="actions" method="get" action="/console/usage">
           <label for="month">Month</label>
-          <select id="month" name="month">{months.map((m) => <option value={m} selected={m === month}>{m}</option>)}</select>
-          <button type="submit" class="secondary">Show</button>
+          <select id="month" name="month">
+            {months.map((m) => (
+              <option value={m} selected={m === month}>
+                {m}
+              </option>
+            ))}
+          </select>
+          <button type="submit" class="secondary">
+            Show
+          </button>
         </form>
         <div class="grid">
-          <div class="card"><h2>Requests</h2><p id="requests-total"><strong>{count(total((d) => d.requests))}</strong> {series.source === 'log' ? 'requests' : 'billable requests'}</p></div>
-          <div class="card"><h2>Traffic</h2><p>{`${bytes(total((d) => d.bytesOut))} out · ${bytes(total((d) => d.bytesIn))} in`}</p></div>
-          <div class="card"><h2>Stored now</h2><p>{bytes(usage.usage.bytes)}</p></div>
+          <div class="card">
+            <h2>Requests</h2>
+            <p id="requests-total">
+              <strong>{count(total((d) => d.requests))}</strong>{' '}
+              {series.source === 'log' ? 'requests' : 'billable requests'}
+            </p>
+          </div>
+          <div class="card">
+            <h2>Traffic</h2>
+            <p>{`${bytes(total((d) => d.bytesOut))} out · ${bytes(total((d) => d.bytesIn))} in`}</p>
+          </div>
+          <div class="card">
+            <h2>Stored now</h2>
+            <p>{bytes(usage.usage.bytes)}</p>
+          </div>
         </div>
-        <BarChart title="Stored (daily average)" days={days} series={[{ label: 'stored', values: series.days.map((d) => d.storedBytes), cls: 'bar' }]} format={bytes} />
-        <BarChart title="Traffic" days={days} series={[{ label: 'out', values: series.days.map((d) => d.bytesOut), cls: 'bar' }, { label: 'in', values: series.days.map((d) => d.bytesIn), cls: 'bar2' }]} format={bytes} />
-        <BarChart title="Requests" days={days} series={[{ label: 'requests', values: series.days.map((d) => d.requests), cls: 'bar' }]} format={(n) => count(Math.round(n))} />
+        <BarChart
+          title="Stored (daily average)"
+          days={days}
+          series={[{ label: 'stored', values: series.days.map((d) => d.storedBytes), cls: 'bar' }]}
+          format={bytes}
+        />
+        <BarChart
+          title="Traffic"
+          days={days}
+          series={[
+            { label: 'out', values: series.days.map((d) => d.bytesOut), cls: 'bar' },
+            { label: 'in', values: series.days.map((d) => d.bytesIn), cls: 'bar2' },
+          ]}
+          format={bytes}
+        />
+        <BarChart
+          title="Requests"
+          days={days}
+          series={[{ label: 'requests', values: series.days.map((d) => d.requests), cls: 'bar' }]}
+          format={(n) => count(Math.round(n))}
+        />
 
         <div class="card">
-          <h2>{inProgress ? `Estimate for ${month} (so far)` : invoice.status === 'final' ? `Invoice for ${month}` : `Estimate for ${month} (not closed yet)`}</h2>
-          {invoice.status === 'final' && invoice.issuedAt ? <p class="hint">{`Issued ${when(invoice.issuedAt)}; it does not change any more.`}</p> : null}
+          <h2>
+            {inProgress
+              ? `Estimate for ${month} (so far)`
+              : invoice.status === 'final'
+                ? `Invoice for ${month}`
+                : `Estimate for ${month} (not closed yet)`}
+          </h2>
+          {invoice.status === 'final' && invoice.issuedAt ? (
+            <p class="hint">{`Issued ${when(invoice.issuedAt)}; it does not change any more.`}</p>
+          ) : null}
           <table class="stack">
-            <thead><tr><th>Item</th><th>Class</th><th class="num">Quantity</th><th class="num">Amount</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Item</th>
+                <th>Class</th>
+                <th class="num">Quantity</th>
+                <th class="num">Amount</th>
+              </tr>
+            </thead>
             <tbody>
-              {invoice.lines.filter((l) => l.amount > 0 || Number(l.quantity) > 0).map((l) => (
-                <tr><td data-label="Item">{l.item}</td><td data-label="Class">{l.storageClass ?? '—'}</td><td data-label="Quantity" class="num">{`${l.quantity} ${l.unit}`}</td><td data-label="Amount" class="num">{money(l.amount, invoice.currency)}</td></tr>
-              ))}
-              <tr><td data-label="" colspan={3}>Subtotal</td><td data-label="Subtotal" class="num">{money(invoice.subtotal, invoice.currency)}</td></tr>
-              {invoice.trialDiscount > 0 ? <tr><td data-label="" colspan={3}>Free trial</td><td data-label="Free trial" class="num">{`− ${money(invoice.trialDiscount, invoice.currency)}`}</td></tr> : null}
-              {invoice.slaCredit.amount > 0 ? <tr><td data-label="" colspan={3}>{`SLA credit for ${invoice.slaCredit.fromMonth} (${invoice.slaCredit.percent}%)`}</td><td data-label="SLA credit" class="num">{`− ${money(invoice.slaCredit.amount, invoice.currency)}`}</td></tr> : null}
-              <tr><td data-label="" colspan={3}><strong>Total</strong></td><td data-label="Total" class="num"><strong>{money(invoice.total, invoice.currency)}</strong></td></tr>
+              {invoice.lines
+                .filter((l) => l.amount > 0 || Number(l.quantity) > 0)
+                .map((l) => (
+                  <tr>
+                    <td data-label="Item">{l.item}</td>
+                    <td data-label="Class">{l.storageClass ?? '—'}</td>
+                    <td data-label="Quantity" class="num">{`${l.quantity} ${l.unit}`}</td>
+                    <td data-label="Amount" class="num">
+                      {money(l.amount, invoice.currency)}
+                    </td>
+                  </tr>
+                ))}
+              <tr>
+                <td data-label="" colspan={3}>
+                  Subtotal
+                </td>
+                <td data-label="Subtotal" class="num">
+                  {money(invoice.subtotal, invoice.currency)}
+                </td>
+              </tr>
+              {invoice.trialDiscount > 0 ? (
+                <tr>
+                  <td data-label="" colspan={3}>
+                    Free trial
+                  </td>
+                  <td
+                    data-label="Free trial"
+                    class="num"
+                  >{`− ${money(invoice.trialDiscount, invoice.currency)}`}</td>
+                </tr>
+              ) : null}
+              {invoice.slaCredit.amount > 0 ? (
+                <tr>
+                  <td
+                    data-label=""
+                    colspan={3}
+                  >{`SLA credit for ${invoice.slaCredit.fromMonth} (${invoice.slaCredit.percent}%)`}</td>
+                  <td
+                    data-label="SLA credit"
+                    class="num"
+                  >{`− ${money(invoice.slaCredit.amount, invoice.currency)}`}</td>
+                </tr>
+              ) : null}
+              <tr>
+                <td data-label="" colspan={3}>
+                  <strong>Total</strong>
+                </td>
+                <td data-label="Total" class="num">
+                  <strong>{money(invoice.total, invoice.currency)}</strong>
+                </td>
+              </tr>
             </tbody>
           </table>
-          {inProgress ? <p class="hint">Requests and traffic are billed once their hour is over, so the estimate runs up to an hour behind; storage is sampled every few minutes.</p> : null}
-          <p><a href={`/console/usage/invoice.csv?month=${month}`}>Download as CSV</a></p>
+          {inProgress ? (
+            <p class="hint">
+              Requests and traffic are billed once their hour is over, so the estimate runs up to an hour
+              behind; storage is sampled every few minutes.
+            </p>
+          ) : null}
+          <p>
+            <a href={`/console/usage/invoice.csv?month=${month}`}>Download as CSV</a>
+          </p>
         </div>
 
         <div class="card">
           <h2>{`Availability in ${month}`}</h2>
-          <p><strong>{`${sla.availability.toFixed(9).slice(0, -6)}%`}</strong> <span class="muted">{`promised 99.9%${inProgress ? ', month in progress' : ''}`}</span></p>
-          <p>{sla.tier.creditPercent > 0 ? `Below the promise: a ${sla.tier.creditPercent}% credit (${money(sla.credit, invoice.currency)}) goes to the next invoice.` : 'Within the promise: no credit due.'}</p>
+          <p>
+            <strong>{`${sla.availability.toFixed(9).slice(0, -6)}%`}</strong>{' '}
+            <span class="muted">{`promised 99.9%${inProgress ? ', month in progress' : ''}`}</span>
+          </p>
+          <p>
+            {sla.tier.creditPercent > 0
+              ? `Below the promise: a ${sla.tier.creditPercent}% credit (${money(sla.credit, invoice.currency)}) goes to the next invoice.`
+              : 'Within the promise: no credit due.'}
+          </p>
           {sla.downtime.length ? (
-            <ul>{sla.downtime.map((d) => <li>{`${when(d.from)} – ${when(d.to)}: ${d.causes.join(', ')}`}</li>)}</ul>
-          ) : <p class="hint">No downtime counted.</p>}
+            <ul>
+              {sla.downtime.map((d) => (
+                <li>{`${when(d.from)} – ${when(d.to)}: ${d.causes.join(', ')}`}</li>
+              ))}
+            </ul>
+          ) : (
+            <p class="hint">No downtime counted.</p>
+          )}
         </div>
 
         <div class="card">
           <h2>Past invoices</h2>
           <table class="stack">
-            <thead><tr><th>Month</th><th class="num">Total</th><th><span class="visually-hidden">Download</span></th></tr></thead>
+            <thead>
+              <tr>
+                <th>Month</th>
+                <th class="num">Total</th>
+                <th>
+                  <span class="visually-hidden">Download</span>
+                </th>
+              </tr>
+            </thead>
             <tbody>
               {history.map((inv) => (
-                <tr><td data-label="Month"><a href={`/console/usage?month=${inv.month}`}>{inv.month}</a></td><td data-label="Total" class="num">{money(inv.total, inv.currency)}</td><td data-label=""><a href={`/console/usage/invoice.csv?month=${inv.month}`}>CSV</a></td></tr>
+                <tr>
+                  <td data-label="Month">
+                    <a href={`/console/usage?month=${inv.month}`}>{inv.month}</a>
+                  </td>
+                  <td data-label="Total" class="num">
+                    {money(inv.total, inv.currency)}
+                  </td>
+                  <td data-label="">
+                    <a href={`/console/usage/invoice.csv?month=${inv.month}`}>CSV</a>
+                  </td>
+                </tr>
               ))}
             </tbody>
           </table>
@@ -101,10 +238,18 @@ export function usagePages(app: ConsoleApp, pages: Pages): void {
 
   app.get('/usage', pages.page(render));
 
-  app.get('/usage/invoice.csv', pages.page(async (c, s) => {
-    const month = c.req.query('month') ?? '';
-    const res = await s.api.raw('GET', `/invoices/${encodeURIComponent(month)}?format=csv`);
-    if (!res.ok) throw new S3Error('InvalidArgument', `There is no invoice for "${month}".`);
-    return new Response(res.body, { headers: { 'content-type': res.headers.get('content-type') ?? 'text/csv', 'content-disposition': res.headers.get('content-disposition') ?? 'attachment' } });
-  }));
+  app.get(
+    '/usage/invoice.csv',
+    pages.page(async (c, s) => {
+      const month = c.req.query('month') ?? '';
+      const res = await s.api.raw('GET', `/invoices/${encodeURIComponent(month)}?format=csv`);
+      if (!res.ok) throw new S3Error('InvalidArgument', `There is no invoice for "${month}".`);
+      return new Response(res.body, {
+        headers: {
+          'content-type': res.headers.get('content-type') ?? 'text/csv',
+          'content-disposition': res.headers.get('content-disposition') ?? 'attachment',
+        },
+      });
+    }),
+  );
 }

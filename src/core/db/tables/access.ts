@@ -15,7 +15,9 @@ export const credentials = sqliteTable(
   'credentials',
   {
     accessKeyId: text('access_key_id').primaryKey(),
-    accountId: text('account_id').notNull().references(() => accounts.id),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
     secretSealed: text('secret_sealed').notNull(),
     kind: text('kind', { enum: ['root'] }).notNull(),
     createdAt: integer('created_at').notNull(),
@@ -106,7 +108,9 @@ export const consoleLogins = sqliteTable(
   'console_logins',
   {
     email: text('email').primaryKey(),
-    accountId: text('account_id').notNull().references(() => accounts.id),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
     /** `pbkdf2-sha256$<iterations>$<salt>$<hash>`, base64url. */
     passwordHash: text('password_hash').notNull(),
     createdAt: integer('created_at').notNull(),
@@ -119,7 +123,9 @@ export const consoleSessions = sqliteTable(
   'console_sessions',
   {
     id: text('id').primaryKey(),
-    accountId: text('account_id').notNull().references(() => accounts.id),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
     /** What every form and script sends back (CSRF). */
     csrf: text('csrf').notNull(),
     createdAt: integer('created_at').notNull(),

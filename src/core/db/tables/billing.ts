@@ -73,9 +73,17 @@ export const slaIntervals = sqliteTable(
   (t) => [primaryKey({ columns: [t.slot, t.accountId] })],
 );
 
-export const jobMarks = sqliteTable('job_marks', { job: text('job').notNull(), slot: integer('slot').notNull() }, (t) => [primaryKey({ columns: [t.job, t.slot] })]);
+export const jobMarks = sqliteTable(
+  'job_marks',
+  { job: text('job').notNull(), slot: integer('slot').notNull() },
+  (t) => [primaryKey({ columns: [t.job, t.slot] })],
+);
 
-export const probeBeats = sqliteTable('probe_beats', { nodeId: text('node_id').notNull(), time: integer('time').notNull() }, (t) => [index('probe_beats_time').on(t.time)]);
+export const probeBeats = sqliteTable(
+  'probe_beats',
+  { nodeId: text('node_id').notNull(), time: integer('time').notNull() },
+  (t) => [index('probe_beats_time').on(t.time)],
+);
 
 export const slaExclusions = sqliteTable('sla_exclusions', {
   id: text('id').primaryKey(),
@@ -105,7 +113,11 @@ export const trials = sqliteTable('trials', {
   status: text('status', { enum: ['granted', 'refused'] }).notNull(),
 });
 
-export const logDrops = sqliteTable('log_drops', { time: integer('time').notNull(), nodeId: text('node_id').notNull(), dropped: integer('dropped').notNull() });
+export const logDrops = sqliteTable('log_drops', {
+  time: integer('time').notNull(),
+  nodeId: text('node_id').notNull(),
+  dropped: integer('dropped').notNull(),
+});
 
 /**
  * When the service did not answer: gaps in the prober's heart-beats, [from, to) in epoch ms, cut at
@@ -121,10 +133,14 @@ export const probeGaps = sqliteTable('probe_gaps', {
  * Invoices of closed months, as issued: once a month's hours are all rolled up its invoice is stored
  * and shown as it was, so a later price change, trial grant or exclusion does not rewrite it.
  */
-export const issuedInvoices = sqliteTable('issued_invoices', {
-  accountId: text('account_id').notNull(),
-  month: text('month').notNull(),
-  issuedAt: integer('issued_at').notNull(),
-  /** The invoice as JSON, exactly as it was first shown. */
-  body: text('body').notNull(),
-}, (t) => [primaryKey({ columns: [t.accountId, t.month] })]);
+export const issuedInvoices = sqliteTable(
+  'issued_invoices',
+  {
+    accountId: text('account_id').notNull(),
+    month: text('month').notNull(),
+    issuedAt: integer('issued_at').notNull(),
+    /** The invoice as JSON, exactly as it was first shown. */
+    body: text('body').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.month] })],
+);

@@ -1,5 +1,14 @@
 /** Buckets, objects and the chunks that hold their bytes. */
-import { check, customType, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import {
+  check,
+  customType,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core';
 import { sql } from 'drizzle-orm';
 import { accounts } from './access.ts';
 
@@ -15,9 +24,13 @@ export const buckets = sqliteTable(
   {
     id: text('id').primaryKey(),
     name: text('name').notNull(),
-    accountId: text('account_id').notNull().references(() => accounts.id),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
     storageClass: text('storage_class', { enum: ['STANDARD', 'COLD'] }).notNull(),
-    accessType: text('access_type', { enum: ['private', 'public-read'] }).notNull().default('private'),
+    accessType: text('access_type', { enum: ['private', 'public-read'] })
+      .notNull()
+      .default('private'),
     /** Anonymous listing, only when explicitly enabled (a policy granting s3:ListBucket to everyone). */
     publicList: integer('public_list', { mode: 'boolean' }).notNull().default(false),
     /** Cache-Control for objects stored without one, on every response (CDN friendliness). */
@@ -112,7 +125,10 @@ export const multipartUploads = sqliteTable(
     checksumAlgorithm: text('checksum_algorithm'),
     checksumType: text('checksum_type', { enum: ['FULL_OBJECT', 'COMPOSITE'] }),
   },
-  (t) => [index('multipart_uploads_listing').on(t.bucketId, t.key, t.id), index('multipart_uploads_age').on(t.initiatedAt)],
+  (t) => [
+    index('multipart_uploads_listing').on(t.bucketId, t.key, t.id),
+    index('multipart_uploads_age').on(t.initiatedAt),
+  ],
 );
 
 export const multipartParts = sqliteTable(

@@ -23,19 +23,28 @@ const MAX_CONFIG_BYTES = 64 * 1024;
 
 export function bucketConfigHandlers(deps: BucketConfigDeps) {
   const bodyText = async (call: BucketCall) =>
-    new TextDecoder().decode(await readSmallBody(incomingBody(call.body, call.headers, call.auth.payload, deps.digests), MAX_CONFIG_BYTES));
+    new TextDecoder().decode(
+      await readSmallBody(
+        incomingBody(call.body, call.headers, call.auth.payload, deps.digests),
+        MAX_CONFIG_BYTES,
+      ),
+    );
   const noContent = () => new Response(null, { status: 204 });
 
   return {
     async GetBucketPolicy(call: BucketCall): Promise<Response> {
       const policy = bucketPolicyOf(call.bucket);
-      if (!policy) throw new S3Error('NoSuchBucketPolicy', undefined, { fields: { BucketName: call.bucket.name } });
+      if (!policy)
+        throw new S3Error('NoSuchBucketPolicy', undefined, { fields: { BucketName: call.bucket.name } });
       return new Response(policy, { headers: { 'content-type': 'application/json' } });
     },
 
     async PutBucketPolicy(call: BucketCall): Promise<Response> {
       const access = parseBucketPolicy(await bodyText(call), call.bucket.name);
-      await updateBucket(deps.db, call.bucket.id, { accessType: access.publicRead ? 'public-read' : 'private', publicList: access.publicList });
+      await updateBucket(deps.db, call.bucket.id, {
+        accessType: access.publicRead ? 'public-read' : 'private',
+        publicList: access.publicList,
+      });
       return noContent();
     },
 
@@ -56,8 +65,10 @@ export function bucketConfigHandlers(deps: BucketConfigDeps) {
     async PutBucketAcl(call: BucketCall): Promise<Response> {
       const canned = call.headers.get('x-amz-acl');
       const body = await bodyText(call);
-      const accessType = canned !== null ? parseCannedAcl(canned) : body ? parseAclXml(body, call.bucket.accountId) : null;
-      if (accessType === null) throw new S3Error('MissingSecurityHeader', 'Send x-amz-acl or an AccessControlPolicy body.');
+      const accessType =
+        canned !== null ? parseCannedAcl(canned) : body ? parseAclXml(body, call.bucket.accountId) : null;
+      if (accessType === null)
+        throw new S3Error('MissingSecurityHeader', 'Send x-amz-acl or an AccessControlPolicy body.');
       await updateBucket(deps.db, call.bucket.id, { accessType });
       return new Response(null, { status: 200 });
     },
@@ -73,14 +84,18 @@ export function bucketConfigHandlers(deps: BucketConfigDeps) {
       const body = await bodyText(call);
       const wanted = canned !== null ? parseCannedAcl(canned) : parseAclXml(body, call.bucket.accountId);
       if (wanted !== call.bucket.accessType) {
-        throw new S3Error('NotImplemented', `Objects follow their bucket's access type (${call.bucket.accessType}); change the bucket's access type instead.`);
+        throw new S3Error(
+          'NotImplemented',
+          `Objects follow their bucket's access type (${call.bucket.accessType}); change the bucket's access type instead.`,
+        );
       }
       return new Response(null, { status: 200 });
     },
 
     async GetBucketCors(call: BucketCall): Promise<Response> {
       const rules = rulesOf(call.bucket.cors);
-      if (!rules) throw new S3Error('NoSuchCORSConfiguration', undefined, { fields: { BucketName: call.bucket.name } });
+      if (!rules)
+        throw new S3Error('NoSuchCORSConfiguration', undefined, { fields: { BucketName: call.bucket.name } });
       return xmlResponse(corsXml(rules));
     },
 
@@ -96,7 +111,10 @@ export function bucketConfigHandlers(deps: BucketConfigDeps) {
     },
 
     async GetBucketWebsite(call: BucketCall): Promise<Response> {
-      if (!call.bucket.website) throw new S3Error('NoSuchWebsiteConfiguration', undefined, { fields: { BucketName: call.bucket.name } });
+      if (!call.bucket.website)
+        throw new S3Error('NoSuchWebsiteConfiguration', undefined, {
+          fields: { BucketName: call.bucket.name },
+        });
       return xmlResponse(websiteXml(JSON.parse(call.bucket.website) as WebsiteConfig));
     },
 

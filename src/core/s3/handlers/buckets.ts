@@ -2,7 +2,13 @@
 import type { Db } from '../../db/index.ts';
 import { type Digests, fromBase64Url, toBase64Url, utf8 } from '../../digests.ts';
 import { S3Error } from '../../errors.ts';
-import { createBucket, deleteBucket, listBuckets, parseAccessType, parseStorageClass } from '../../model/buckets.ts';
+import {
+  createBucket,
+  deleteBucket,
+  listBuckets,
+  parseAccessType,
+  parseStorageClass,
+} from '../../model/buckets.ts';
 import { parseCannedAcl } from '../policy.ts';
 import { document, leaf, node, parseXml, text } from '../../xml.ts';
 import { incomingBody, readSmallBody } from '../body.ts';
@@ -33,20 +39,36 @@ export function bucketHandlers(deps: BucketDeps) {
       const maxText = queryParam(call, 'max-buckets');
       const max = maxText === undefined ? MAX_BUCKETS_PAGE : Number(maxText);
       if (!Number.isInteger(max) || max < 1 || max > MAX_BUCKETS_PAGE) {
-        throw new S3Error('InvalidArgument', `max-buckets must be an integer from 1 to ${MAX_BUCKETS_PAGE}.`, { fields: { ArgumentName: 'max-buckets' } });
+        throw new S3Error(
+          'InvalidArgument',
+          `max-buckets must be an integer from 1 to ${MAX_BUCKETS_PAGE}.`,
+          { fields: { ArgumentName: 'max-buckets' } },
+        );
       }
       const token = queryParam(call, 'continuation-token');
       const after = token ? new TextDecoder().decode(fromBase64Url(token) ?? new Uint8Array()) : undefined;
       const prefix = queryParam(call, 'prefix');
       const principal = accountOf(call);
-      const rows = (await listBuckets(deps.db, principal.accountId, { prefix, after, limit: max + 1 })).filter((b) => mentionsBucket(principal.scopes, b.name));
+      const rows = (
+        await listBuckets(deps.db, principal.accountId, { prefix, after, limit: max + 1 })
+      ).filter((b) => mentionsBucket(principal.scopes, b.name));
       const page = rows.slice(0, max);
       const next = rows.length > max ? toBase64Url(utf8(page[page.length - 1]!.name)) : undefined;
       return xmlResponse(
         document(
           'ListAllMyBucketsResult',
           owner(accountOf(call).accountId),
-          node('Buckets', ...page.map((b) => node('Bucket', leaf('Name', b.name), leaf('CreationDate', isoDate(b.createdAt)), leaf('BucketRegion', deps.region)))),
+          node(
+            'Buckets',
+            ...page.map((b) =>
+              node(
+                'Bucket',
+                leaf('Name', b.name),
+                leaf('CreationDate', isoDate(b.createdAt)),
+                leaf('BucketRegion', deps.region),
+              ),
+            ),
+          ),
           leaf('ContinuationToken', next),
           leaf('Prefix', prefix),
         ),
@@ -55,27 +77,41 @@ export function bucketHandlers(deps: BucketDeps) {
 
     async CreateBucket(call: S3Call): Promise<Response> {
       const name = call.target.bucket!;
-      const body = await readSmallBody(incomingBody(call.body, call.headers, call.auth.payload, deps.digests), 64 * 1024);
+      const body = await readSmallBody(
+        incomingBody(call.body, call.headers, call.auth.payload, deps.digests),
+        64 * 1024,
+      );
       if (body.length) {
         const doc = parseXml(new TextDecoder().decode(body));
         const location = text(doc['CreateBucketConfiguration'], 'LocationConstraint');
         if (location && location !== deps.region) {
-          throw new S3Error('IllegalLocationConstraintException', `The ${location} location constraint is incompatible for the region specific endpoint this request was sent to (${deps.region}).`);
+          throw new S3Error(
+            'IllegalLocationConstraintException',
+            `The ${location} location constraint is incompatible for the region specific endpoint this request was sent to (${deps.region}).`,
+          );
         }
       }
       const acl = call.headers.get('x-amz-acl');
-      const accessType = parseAccessType(call.headers.get('x-qoima-access-type')) ?? (acl ? parseCannedAcl(acl) : 'private');
+      const accessType =
+        parseAccessType(call.headers.get('x-qoima-access-type')) ?? (acl ? parseCannedAcl(acl) : 'private');
       const storageClass = parseStorageClass(call.headers.get('x-qoima-storage-class'));
       const accountId = accountOf(call).accountId;
       const { maxBuckets } = await deps.accountLimits.limits(accountId);
       await createBucket(deps.db, { accountId, name, storageClass, accessType, maxBuckets });
-      return new Response(null, { status: 200, headers: { location: `/${name}`, 'x-qoima-storage-class': storageClass } });
+      return new Response(null, {
+        status: 200,
+        headers: { location: `/${name}`, 'x-qoima-storage-class': storageClass },
+      });
     },
 
     async HeadBucket(call: BucketCall): Promise<Response> {
       return new Response(null, {
         status: 200,
-        headers: { 'x-amz-bucket-region': deps.region, 'x-qoima-storage-class': call.bucket.storageClass, 'x-qoima-access-type': call.bucket.accessType },
+        headers: {
+          'x-amz-bucket-region': deps.region,
+          'x-qoima-storage-class': call.bucket.storageClass,
+          'x-qoima-access-type': call.bucket.accessType,
+        },
       });
     },
 
@@ -87,7 +123,9 @@ export function bucketHandlers(deps: BucketDeps) {
 
     async GetBucketLocation(): Promise<Response> {
       // us-east-1 is written as an empty constraint, as S3 does
-      return xmlResponse(document('LocationConstraint', deps.region === 'us-east-1' ? '' : deps.region.replace(/[<&>]/g, '')));
+      return xmlResponse(
+        document('LocationConstraint', deps.region === 'us-east-1' ? '' : deps.region.replace(/[<&>]/g, '')),
+      );
     },
 
     async GetBucketVersioning(): Promise<Response> {

@@ -17,18 +17,29 @@ const MAX_KEYS = 1000;
 function maxKeysOf(call: BucketCall): number {
   const v = queryParam(call, 'max-keys');
   if (v === undefined || v === '') return MAX_KEYS;
-  if (!/^\d+$/.test(v)) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', { fields: { ArgumentName: 'max-keys', ArgumentValue: v } });
+  if (!/^\d+$/.test(v))
+    throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', {
+      fields: { ArgumentName: 'max-keys', ArgumentValue: v },
+    });
   return Math.min(Number(v), MAX_KEYS);
 }
 
 function encoderOf(call: BucketCall): (s: string) => string {
   const enc = queryParam(call, 'encoding-type');
   if (enc === undefined) return (s) => s;
-  if (enc !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { fields: { ArgumentName: 'encoding-type', ArgumentValue: enc } });
+  if (enc !== 'url')
+    throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', {
+      fields: { ArgumentName: 'encoding-type', ArgumentValue: enc },
+    });
   return (s) => uriEncode(s, true);
 }
 
-function contents(o: ListedObject, storageClass: string, enc: (s: string) => string, owner: string | null): string {
+function contents(
+  o: ListedObject,
+  storageClass: string,
+  enc: (s: string) => string,
+  owner: string | null,
+): string {
   return node(
     'Contents',
     leaf('Key', enc(o.key)),
@@ -62,11 +73,19 @@ export function listingHandlers(deps: ListingDeps) {
       let after = startAfter ?? '';
       if (token !== undefined) {
         const bytes = fromBase64Url(token);
-        if (!bytes || token === '') throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { fields: { ArgumentName: 'continuation-token' } });
+        if (!bytes || token === '')
+          throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', {
+            fields: { ArgumentName: 'continuation-token' },
+          });
         after = new TextDecoder().decode(bytes);
       }
       const r = await listObjects(deps.db, {
-        bucketId: call.bucket.id, prefix, delimiter, after, afterIsResumePoint: token !== undefined, maxKeys,
+        bucketId: call.bucket.id,
+        prefix,
+        delimiter,
+        after,
+        afterIsResumePoint: token !== undefined,
+        maxKeys,
       });
       return xmlResponse(
         document(
@@ -92,7 +111,14 @@ export function listingHandlers(deps: ListingDeps) {
       const marker = queryParam(call, 'marker') ?? '';
       const maxKeys = maxKeysOf(call);
       const enc = encoderOf(call);
-      const r = await listObjects(deps.db, { bucketId: call.bucket.id, prefix, delimiter, after: marker, afterIsResumePoint: true, maxKeys });
+      const r = await listObjects(deps.db, {
+        bucketId: call.bucket.id,
+        prefix,
+        delimiter,
+        after: marker,
+        afterIsResumePoint: true,
+        maxKeys,
+      });
       return xmlResponse(
         document(
           'ListBucketResult',

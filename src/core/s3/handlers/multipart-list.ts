@@ -16,12 +16,18 @@ const PAGE = 1000;
 function pageSize(call: BucketCall, name: string): number {
   const v = queryParam(call, name);
   if (v === undefined || v === '') return PAGE;
-  if (!/^\d+$/.test(v)) throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { fields: { ArgumentName: name, ArgumentValue: v } });
+  if (!/^\d+$/.test(v))
+    throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, {
+      fields: { ArgumentName: name, ArgumentValue: v },
+    });
   return Math.min(Number(v), PAGE);
 }
 
 function person(accountId: string) {
-  return [node('Initiator', leaf('ID', accountId), leaf('DisplayName', accountId)), node('Owner', leaf('ID', accountId), leaf('DisplayName', accountId))];
+  return [
+    node('Initiator', leaf('ID', accountId), leaf('DisplayName', accountId)),
+    node('Owner', leaf('ID', accountId), leaf('DisplayName', accountId)),
+  ];
 }
 
 export function multipartListHandlers(deps: MultipartListDeps) {
@@ -31,32 +37,41 @@ export function multipartListHandlers(deps: MultipartListDeps) {
       const max = pageSize(call, 'max-parts');
       const markerText = queryParam(call, 'part-number-marker') ?? '0';
       const marker = /^\d+$/.test(markerText) ? Number(markerText) : NaN;
-      if (Number.isNaN(marker)) throw new S3Error('InvalidArgument', 'part-number-marker must be an integer.', { fields: { ArgumentName: 'part-number-marker' } });
+      if (Number.isNaN(marker))
+        throw new S3Error('InvalidArgument', 'part-number-marker must be an integer.', {
+          fields: { ArgumentName: 'part-number-marker' },
+        });
       const rows = await listParts(deps.db, upload.id, marker, max + 1);
       const page = rows.slice(0, max);
       const truncated = rows.length > max;
-      return xmlResponse(document(
-        'ListPartsResult',
-        leaf('Bucket', call.bucket.name),
-        leaf('Key', call.key),
-        leaf('UploadId', upload.id),
-        ...person(call.bucket.accountId),
-        leaf('StorageClass', call.bucket.storageClass),
-        leaf('PartNumberMarker', marker),
-        page.length ? leaf('NextPartNumberMarker', page[page.length - 1]!.partNumber) : '',
-        leaf('MaxParts', max),
-        leaf('IsTruncated', truncated),
-        upload.checksumAlgorithm ? leaf('ChecksumAlgorithm', upload.checksumAlgorithm) : '',
-        upload.checksumType ? leaf('ChecksumType', upload.checksumType) : '',
-        ...page.map((p) => node(
-          'Part',
-          leaf('PartNumber', p.partNumber),
-          leaf('LastModified', isoDate(p.lastModified)),
-          leaf('ETag', quoteEtag(p.etag)),
-          leaf('Size', p.size),
-          p.checksumValue && upload.checksumAlgorithm ? leaf(`Checksum${upload.checksumAlgorithm}`, p.checksumValue) : '',
-        )),
-      ));
+      return xmlResponse(
+        document(
+          'ListPartsResult',
+          leaf('Bucket', call.bucket.name),
+          leaf('Key', call.key),
+          leaf('UploadId', upload.id),
+          ...person(call.bucket.accountId),
+          leaf('StorageClass', call.bucket.storageClass),
+          leaf('PartNumberMarker', marker),
+          page.length ? leaf('NextPartNumberMarker', page[page.length - 1]!.partNumber) : '',
+          leaf('MaxParts', max),
+          leaf('IsTruncated', truncated),
+          upload.checksumAlgorithm ? leaf('ChecksumAlgorithm', upload.checksumAlgorithm) : '',
+          upload.checksumType ? leaf('ChecksumType', upload.checksumType) : '',
+          ...page.map((p) =>
+            node(
+              'Part',
+              leaf('PartNumber', p.partNumber),
+              leaf('LastModified', isoDate(p.lastModified)),
+              leaf('ETag', quoteEtag(p.etag)),
+              leaf('Size', p.size),
+              p.checksumValue && upload.checksumAlgorithm
+                ? leaf(`Checksum${upload.checksumAlgorithm}`, p.checksumValue)
+                : '',
+            ),
+          ),
+        ),
+      );
     },
 
     async ListMultipartUploads(call: BucketCall): Promise<Response> {
@@ -66,7 +81,10 @@ export function multipartListHandlers(deps: MultipartListDeps) {
       const uploadIdMarker = queryParam(call, 'upload-id-marker') ?? '';
       const max = pageSize(call, 'max-uploads');
       const encoding = queryParam(call, 'encoding-type');
-      if (encoding !== undefined && encoding !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { fields: { ArgumentName: 'encoding-type' } });
+      if (encoding !== undefined && encoding !== 'url')
+        throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', {
+          fields: { ArgumentName: 'encoding-type' },
+        });
       const enc = (s: string) => (encoding ? uriEncode(s, true) : s);
 
       // In-progress uploads are few per bucket; common prefixes are folded in as the pages are read.
@@ -76,7 +94,13 @@ export function multipartListHandlers(deps: MultipartListDeps) {
       let last: { key: string; id: string } | null = null;
       let cursor = { key: keyMarker, id: uploadIdMarker };
       outer: for (;;) {
-        const rows = await listUploads(deps.db, { bucketId: call.bucket.id, prefix, keyMarker: cursor.key, uploadIdMarker: cursor.id, limit: max + 1 });
+        const rows = await listUploads(deps.db, {
+          bucketId: call.bucket.id,
+          prefix,
+          keyMarker: cursor.key,
+          uploadIdMarker: cursor.id,
+          limit: max + 1,
+        });
         for (const u of rows) {
           cursor = { key: u.key, id: u.id };
           const at = delimiter ? u.key.indexOf(delimiter, prefix.length) : -1;
@@ -92,30 +116,34 @@ export function multipartListHandlers(deps: MultipartListDeps) {
         }
         if (rows.length <= max) break;
       }
-      return xmlResponse(document(
-        'ListMultipartUploadsResult',
-        leaf('Bucket', call.bucket.name),
-        leaf('KeyMarker', enc(keyMarker)),
-        leaf('UploadIdMarker', uploadIdMarker),
-        truncated && last ? leaf('NextKeyMarker', enc(last.key)) : '',
-        truncated && last ? leaf('NextUploadIdMarker', last.id) : '',
-        prefix ? leaf('Prefix', enc(prefix)) : '',
-        delimiter ? leaf('Delimiter', enc(delimiter)) : '',
-        leaf('MaxUploads', max),
-        leaf('IsTruncated', truncated),
-        encoding ? leaf('EncodingType', 'url') : '',
-        ...uploads.map((u) => node(
-          'Upload',
-          leaf('Key', enc(u.key)),
-          leaf('UploadId', u.id),
-          ...person(call.bucket.accountId),
-          leaf('StorageClass', call.bucket.storageClass),
-          leaf('Initiated', isoDate(u.initiatedAt)),
-          u.checksumAlgorithm ? leaf('ChecksumAlgorithm', u.checksumAlgorithm) : '',
-          u.checksumType ? leaf('ChecksumType', u.checksumType) : '',
-        )),
-        ...prefixes.map((p) => node('CommonPrefixes', leaf('Prefix', enc(p)))),
-      ));
+      return xmlResponse(
+        document(
+          'ListMultipartUploadsResult',
+          leaf('Bucket', call.bucket.name),
+          leaf('KeyMarker', enc(keyMarker)),
+          leaf('UploadIdMarker', uploadIdMarker),
+          truncated && last ? leaf('NextKeyMarker', enc(last.key)) : '',
+          truncated && last ? leaf('NextUploadIdMarker', last.id) : '',
+          prefix ? leaf('Prefix', enc(prefix)) : '',
+          delimiter ? leaf('Delimiter', enc(delimiter)) : '',
+          leaf('MaxUploads', max),
+          leaf('IsTruncated', truncated),
+          encoding ? leaf('EncodingType', 'url') : '',
+          ...uploads.map((u) =>
+            node(
+              'Upload',
+              leaf('Key', enc(u.key)),
+              leaf('UploadId', u.id),
+              ...person(call.bucket.accountId),
+              leaf('StorageClass', call.bucket.storageClass),
+              leaf('Initiated', isoDate(u.initiatedAt)),
+              u.checksumAlgorithm ? leaf('ChecksumAlgorithm', u.checksumAlgorithm) : '',
+              u.checksumType ? leaf('ChecksumType', u.checksumType) : '',
+            ),
+          ),
+          ...prefixes.map((p) => node('CommonPrefixes', leaf('Prefix', enc(p)))),
+        ),
+      );
     },
   };
 }

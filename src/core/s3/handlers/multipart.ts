@@ -1,12 +1,25 @@
 /** Multipart upload: create, upload a part (or copy one), complete, abort. Listing is in multipart-list.ts. */
 import { openRange } from '../../block/reader.ts';
 import {
-  type ChecksumAlgorithm, checksumHeader, combineCrc, createChecksum, isChecksumAlgorithm, supportsFullObject,
+  type ChecksumAlgorithm,
+  checksumHeader,
+  combineCrc,
+  createChecksum,
+  isChecksumAlgorithm,
+  supportsFullObject,
 } from '../../checksums.ts';
 import { fromBase64, fromHex, toBase64, toHex } from '../../digests.ts';
 import { S3Error } from '../../errors.ts';
 import {
-  MAX_PART_NUMBER, type Part, type Upload, abortUpload, commitPart, completeUpload, createUpload, findUpload, partsOf,
+  MAX_PART_NUMBER,
+  type Part,
+  type Upload,
+  abortUpload,
+  commitPart,
+  completeUpload,
+  createUpload,
+  findUpload,
+  partsOf,
 } from '../../model/multipart.ts';
 import { spansOf } from '../../model/objects.ts';
 import { children, document, leaf, parseXml, text } from '../../xml.ts';
@@ -15,7 +28,14 @@ import { BodyDigests, type IncomingBody, incomingBody, readSmallBody } from '../
 import { type ObjectCall, queryParam, xmlResponse } from '../call.ts';
 import { isoDate, objectHeadersFrom, quoteEtag } from '../headers.ts';
 import { ingest, orUndo } from '../ingest.ts';
-import { type WriteDeps, checkAcl, checkStorageClass, copySource, reserveFor, writeCondition } from './write.ts';
+import {
+  type WriteDeps,
+  checkAcl,
+  checkStorageClass,
+  copySource,
+  reserveFor,
+  writeCondition,
+} from './write.ts';
 
 const MiB = 1024 * 1024;
 export const MIN_PART_SIZE = 5 * MiB;
@@ -26,13 +46,19 @@ function partNumberOf(call: ObjectCall): number {
   const v = queryParam(call, 'partNumber') ?? '';
   const n = /^\d{1,5}$/.test(v) ? Number(v) : NaN;
   if (!(n >= 1 && n <= MAX_PART_NUMBER)) {
-    throw new S3Error('InvalidArgument', `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`, { fields: { ArgumentName: 'partNumber', ArgumentValue: v } });
+    throw new S3Error(
+      'InvalidArgument',
+      `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`,
+      { fields: { ArgumentName: 'partNumber', ArgumentValue: v } },
+    );
   }
   return n;
 }
 
 function uploadAlgorithm(upload: Upload): ChecksumAlgorithm | null {
-  return upload.checksumAlgorithm && isChecksumAlgorithm(upload.checksumAlgorithm) ? upload.checksumAlgorithm : null;
+  return upload.checksumAlgorithm && isChecksumAlgorithm(upload.checksumAlgorithm)
+    ? upload.checksumAlgorithm
+    : null;
 }
 
 /** The whole object's checksum from its parts': COMPOSITE (checksum of checksums, "-N") or FULL_OBJECT (CRC combine). */
@@ -54,19 +80,28 @@ function objectChecksum(upload: Upload, parts: Part[], deps: WriteDeps): string 
   return `${toBase64(h.digest())}-${parts.length}`;
 }
 
-async function storePart(deps: WriteDeps, call: ObjectCall, upload: Upload, partNumber: number, incoming: IncomingBody, digests: BodyDigests) {
+async function storePart(
+  deps: WriteDeps,
+  call: ObjectCall,
+  upload: Upload,
+  partNumber: number,
+  incoming: IncomingBody,
+  digests: BodyDigests,
+) {
   const reserved = await reserveFor(deps, call.bucket, incoming.length ?? 0, MAX_PART_SIZE);
   return orUndo(reserved.release, async () => {
     const limits = { ...deps.limits, inlineMax: -1, maxSize: MAX_PART_SIZE };
     const body = await ingest(deps, incoming, digests, limits, reserved.reservation);
-    const part = await orUndo(body.abort, () => commitPart(deps.db, upload, {
-      partNumber,
-      size: body.size,
-      etag: body.md5Hex,
-      checksumValue: body.checksum?.value ?? null,
-      staged: body.body.kind === 'staged' ? body.body : null,
-      reservationId: reserved.quota.reservationId,
-    }));
+    const part = await orUndo(body.abort, () =>
+      commitPart(deps.db, upload, {
+        partNumber,
+        size: body.size,
+        etag: body.md5Hex,
+        checksumValue: body.checksum?.value ?? null,
+        staged: body.body.kind === 'staged' ? body.body : null,
+        reservationId: reserved.quota.reservationId,
+      }),
+    );
     return { part, checksum: body.checksum };
   });
 }
@@ -79,19 +114,37 @@ export function multipartHandlers(deps: WriteDeps) {
       checkAcl(call.headers.get('x-amz-acl'), call.bucket);
       const headers = objectHeadersFrom(call.headers);
       const algText = call.headers.get('x-amz-checksum-algorithm')?.toUpperCase() ?? null;
-      if (algText !== null && !isChecksumAlgorithm(algText)) throw new S3Error('InvalidRequest', `Checksum algorithm "${algText}" is not supported.`);
+      if (algText !== null && !isChecksumAlgorithm(algText))
+        throw new S3Error('InvalidRequest', `Checksum algorithm "${algText}" is not supported.`);
       const alg = algText as ChecksumAlgorithm | null;
       const typeText = call.headers.get('x-amz-checksum-type')?.toUpperCase() ?? null;
-      if (typeText !== null && typeText !== 'FULL_OBJECT' && typeText !== 'COMPOSITE') throw new S3Error('InvalidRequest', 'x-amz-checksum-type must be FULL_OBJECT or COMPOSITE.');
-      if (typeText && !alg) throw new S3Error('InvalidRequest', 'x-amz-checksum-type needs x-amz-checksum-algorithm.');
-      const type = alg ? (typeText ?? (alg === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE')) as 'FULL_OBJECT' | 'COMPOSITE' : null;
-      if (alg && type === 'FULL_OBJECT' && !supportsFullObject(alg)) throw new S3Error('InvalidRequest', `The FULL_OBJECT checksum type cannot be used with ${alg}.`);
-      if (alg === 'CRC64NVME' && type === 'COMPOSITE') throw new S3Error('InvalidRequest', 'The COMPOSITE checksum type cannot be used with CRC64NVME.');
-      const upload = await createUpload(deps.db, { bucketId: call.bucket.id, key: call.key, headers, checksumAlgorithm: alg, checksumType: type });
+      if (typeText !== null && typeText !== 'FULL_OBJECT' && typeText !== 'COMPOSITE')
+        throw new S3Error('InvalidRequest', 'x-amz-checksum-type must be FULL_OBJECT or COMPOSITE.');
+      if (typeText && !alg)
+        throw new S3Error('InvalidRequest', 'x-amz-checksum-type needs x-amz-checksum-algorithm.');
+      const type = alg
+        ? ((typeText ?? (alg === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE')) as 'FULL_OBJECT' | 'COMPOSITE')
+        : null;
+      if (alg && type === 'FULL_OBJECT' && !supportsFullObject(alg))
+        throw new S3Error('InvalidRequest', `The FULL_OBJECT checksum type cannot be used with ${alg}.`);
+      if (alg === 'CRC64NVME' && type === 'COMPOSITE')
+        throw new S3Error('InvalidRequest', 'The COMPOSITE checksum type cannot be used with CRC64NVME.');
+      const upload = await createUpload(deps.db, {
+        bucketId: call.bucket.id,
+        key: call.key,
+        headers,
+        checksumAlgorithm: alg,
+        checksumType: type,
+      });
       const out: Record<string, string> = {};
       if (alg && type) Object.assign(out, { 'x-amz-checksum-algorithm': alg, 'x-amz-checksum-type': type });
       return xmlResponse(
-        document('InitiateMultipartUploadResult', leaf('Bucket', call.bucket.name), leaf('Key', call.key), leaf('UploadId', upload.id)),
+        document(
+          'InitiateMultipartUploadResult',
+          leaf('Bucket', call.bucket.name),
+          leaf('Key', call.key),
+          leaf('UploadId', upload.id),
+        ),
         200,
         out,
       );
@@ -116,7 +169,11 @@ export function multipartHandlers(deps: WriteDeps) {
       let spans = source.inlineData ? [] : await spansOf(deps.db, source);
       for (let tries = 0; !spans; tries++) {
         // the source was overwritten since its row was read: copy what is there now
-        if (tries === 3) throw new S3Error('ServiceUnavailable', 'The source object kept changing while it was read; try again.');
+        if (tries === 3)
+          throw new S3Error(
+            'ServiceUnavailable',
+            'The source object kept changing while it was read; try again.',
+          );
         ({ bucket: sourceBucket, object: source } = await copySource(deps.db, call));
         spans = source.inlineData ? [] : await spansOf(deps.db, source);
       }
@@ -126,57 +183,94 @@ export function multipartHandlers(deps: WriteDeps) {
       if (rangeText !== null) {
         const m = /^bytes=(\d+)-(\d+)$/.exec(rangeText.trim());
         if (!m || Number(m[1]) > Number(m[2]) || Number(m[2]) >= source.size) {
-          throw new S3Error('InvalidArgument', `Range specified is not valid for source object of size: ${source.size}`, { fields: { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: rangeText } });
+          throw new S3Error(
+            'InvalidArgument',
+            `Range specified is not valid for source object of size: ${source.size}`,
+            { fields: { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: rangeText } },
+          );
         }
         start = Number(m[1]);
         end = Number(m[2]) + 1;
       }
-      if (end - start > MAX_PART_SIZE) throw new S3Error('EntityTooLarge', 'A copied part may be at most 5 GiB.');
+      if (end - start > MAX_PART_SIZE)
+        throw new S3Error('EntityTooLarge', 'A copied part may be at most 5 GiB.');
       // The bytes are read and chunked again; where the range is chunk-aligned the chunks deduplicate.
       const stream = source.inlineData
-        ? new ReadableStream<Uint8Array>({ start(c) { c.enqueue(source.inlineData!.subarray(start, end)); c.close(); } })
+        ? new ReadableStream<Uint8Array>({
+            start(c) {
+              c.enqueue(source.inlineData!.subarray(start, end));
+              c.close();
+            },
+          })
         : await openRange(deps.store, deps.digests, spans, start, end);
       const incoming: IncomingBody = { chunks: stream, length: end - start, trailers: new Map() };
       const digests = new BodyDigests(new Headers(), deps.digests, uploadAlgorithm(upload));
       const { part, checksum } = await storePart(deps, call, upload, partNumber, incoming, digests);
-      if (sourceBucket.storageClass === 'COLD' && call.bucket.storageClass !== 'COLD') call.record.retrievalBytes = end - start;
-      return xmlResponse(document(
-        'CopyPartResult',
-        leaf('LastModified', isoDate(part.lastModified)),
-        leaf('ETag', quoteEtag(part.etag)),
-        checksum ? leaf(`Checksum${checksum.algorithm}`, checksum.value) : '',
-      ));
+      if (sourceBucket.storageClass === 'COLD' && call.bucket.storageClass !== 'COLD')
+        call.record.retrievalBytes = end - start;
+      return xmlResponse(
+        document(
+          'CopyPartResult',
+          leaf('LastModified', isoDate(part.lastModified)),
+          leaf('ETag', quoteEtag(part.etag)),
+          checksum ? leaf(`Checksum${checksum.algorithm}`, checksum.value) : '',
+        ),
+      );
     },
 
     async CompleteMultipartUpload(call: ObjectCall): Promise<Response> {
       const upload = await findUpload(deps.db, call.bucket.id, call.key, queryParam(call, 'uploadId')!);
       const condition = writeCondition(call.headers);
-      const bytes = await readSmallBody(incomingBody(call.body, call.headers, call.auth.payload, deps.digests), 4 * MiB);
+      const bytes = await readSmallBody(
+        incomingBody(call.body, call.headers, call.auth.payload, deps.digests),
+        4 * MiB,
+      );
       const doc = parseXml(new TextDecoder().decode(bytes))['CompleteMultipartUpload'];
       if (doc === undefined) throw new S3Error('MalformedXML');
       const listed = children(doc, 'Part').map((p) => {
         const n = Number(text(p, 'PartNumber'));
         const etag = text(p, 'ETag');
-        if (!Number.isInteger(n) || etag === undefined) throw new S3Error('MalformedXML', 'Every <Part> needs a <PartNumber> and an <ETag>.');
+        if (!Number.isInteger(n) || etag === undefined)
+          throw new S3Error('MalformedXML', 'Every <Part> needs a <PartNumber> and an <ETag>.');
         const alg = uploadAlgorithm(upload);
-        return { partNumber: n, etag: etag.trim().replace(/^"(.*)"$/, '$1'), checksum: alg ? text(p, `Checksum${alg}`) : undefined };
+        return {
+          partNumber: n,
+          etag: etag.trim().replace(/^"(.*)"$/, '$1'),
+          checksum: alg ? text(p, `Checksum${alg}`) : undefined,
+        };
       });
       if (listed.length === 0) throw new S3Error('MalformedXML', 'You must specify at least one part.');
-      if (listed.length > MAX_PART_NUMBER) throw new S3Error('MalformedXML', `An upload has at most ${MAX_PART_NUMBER} parts.`);
+      if (listed.length > MAX_PART_NUMBER)
+        throw new S3Error('MalformedXML', `An upload has at most ${MAX_PART_NUMBER} parts.`);
       for (let i = 1; i < listed.length; i++) {
         if (listed[i]!.partNumber <= listed[i - 1]!.partNumber) throw new S3Error('InvalidPartOrder');
       }
-      const stored = await partsOf(deps.db, upload.id, listed.map((p) => p.partNumber));
+      const stored = await partsOf(
+        deps.db,
+        upload.id,
+        listed.map((p) => p.partNumber),
+      );
       const parts = listed.map((l, i) => {
         const p = stored.get(l.partNumber);
         if (!p || p.etag !== l.etag) {
-          throw new S3Error('InvalidPart', undefined, { fields: { UploadId: upload.id, PartNumber: String(l.partNumber), ETag: l.etag } });
+          throw new S3Error('InvalidPart', undefined, {
+            fields: { UploadId: upload.id, PartNumber: String(l.partNumber), ETag: l.etag },
+          });
         }
         if (l.checksum !== undefined && l.checksum !== p.checksumValue) {
-          throw new S3Error('InvalidPart', `The checksum of part ${l.partNumber} does not match the uploaded part.`);
+          throw new S3Error(
+            'InvalidPart',
+            `The checksum of part ${l.partNumber} does not match the uploaded part.`,
+          );
         }
         if (i < listed.length - 1 && p.size < MIN_PART_SIZE) {
-          throw new S3Error('EntityTooSmall', undefined, { fields: { PartNumber: String(l.partNumber), ProposedSize: String(p.size), MinSizeAllowed: String(MIN_PART_SIZE) } });
+          throw new S3Error('EntityTooSmall', undefined, {
+            fields: {
+              PartNumber: String(l.partNumber),
+              ProposedSize: String(p.size),
+              MinSizeAllowed: String(MIN_PART_SIZE),
+            },
+          });
         }
         return p;
       });
@@ -184,29 +278,45 @@ export function multipartHandlers(deps: WriteDeps) {
       if (size > MAX_OBJECT_SIZE) throw new S3Error('EntityTooLarge');
       const limits = await deps.accountLimits.limits(call.bucket.accountId);
       if (size > limits.maxObjectSize) {
-        throw new S3Error('QuotaExceeded', `An object of ${size} bytes is larger than the largest your account may store (${limits.maxObjectSize} bytes).`);
+        throw new S3Error(
+          'QuotaExceeded',
+          `An object of ${size} bytes is larger than the largest your account may store (${limits.maxObjectSize} bytes).`,
+        );
       }
       const md5 = deps.digests.createHash('md5');
       for (const p of parts) md5.update(fromHex(p.etag)!);
       const etag = `${toHex(md5.digest())}-${parts.length}`;
       const checksum = objectChecksum(upload, parts, deps);
-      const obj = await completeUpload(deps.db, upload, parts, {
-        size, etag, partsCount: parts.length,
-        checksumAlgorithm: checksum ? upload.checksumAlgorithm : null,
-        checksumValue: checksum,
-        checksumType: checksum ? upload.checksumType : null,
-      }, condition, { accountId: call.bucket.accountId, maxObjects: limits.maxObjects });
+      const obj = await completeUpload(
+        deps.db,
+        upload,
+        parts,
+        {
+          size,
+          etag,
+          partsCount: parts.length,
+          checksumAlgorithm: checksum ? upload.checksumAlgorithm : null,
+          checksumValue: checksum,
+          checksumType: checksum ? upload.checksumType : null,
+        },
+        condition,
+        { accountId: call.bucket.accountId, maxObjects: limits.maxObjects },
+      );
       const host = call.headers.get('host') ?? 'localhost';
       const location = `http://${host}/${encodeURIComponent(call.bucket.name)}/${call.key.split('/').map(encodeURIComponent).join('/')}`;
-      return xmlResponse(document(
-        'CompleteMultipartUploadResult',
-        leaf('Location', location),
-        leaf('Bucket', call.bucket.name),
-        leaf('Key', call.key),
-        leaf('ETag', quoteEtag(obj.etag)),
-        checksum ? leaf(`Checksum${upload.checksumAlgorithm}`, checksum) : '',
-        checksum ? leaf('ChecksumType', upload.checksumType) : '',
-      ), 200, { 'x-qoima-object-id': obj.id });
+      return xmlResponse(
+        document(
+          'CompleteMultipartUploadResult',
+          leaf('Location', location),
+          leaf('Bucket', call.bucket.name),
+          leaf('Key', call.key),
+          leaf('ETag', quoteEtag(obj.etag)),
+          checksum ? leaf(`Checksum${upload.checksumAlgorithm}`, checksum) : '',
+          checksum ? leaf('ChecksumType', upload.checksumType) : '',
+        ),
+        200,
+        { 'x-qoima-object-id': obj.id },
+      );
     },
 
     async AbortMultipartUpload(call: ObjectCall): Promise<Response> {

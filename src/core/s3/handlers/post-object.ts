@@ -44,16 +44,28 @@ export function postObjectHandlers(deps: PostObjectDeps) {
     async PostObject(call: BucketCall): Promise<Response> {
       const boundary = boundaryOf(call.headers.get('content-type'));
       const length = call.headers.get('content-length');
-      const raw = incomingBody(call.body, new Headers(length === null ? {} : { 'content-length': length }), { kind: 'none' }, deps.digests);
+      const raw = incomingBody(
+        call.body,
+        new Headers(length === null ? {} : { 'content-length': length }),
+        { kind: 'none' },
+        deps.digests,
+      );
       const form = await readForm(raw.chunks, boundary);
       if (!form.file) throw new S3Error('IncorrectNumberOfFilesInPostRequest');
       const { fields, file } = form;
-      const policy = await verifyPostPolicy(fields, call.bucket.name, { digests: deps.digests, region: deps.region, lookup: deps.lookupCredential });
+      const policy = await verifyPostPolicy(fields, call.bucket.name, {
+        digests: deps.digests,
+        region: deps.region,
+        lookup: deps.lookupCredential,
+      });
       if (policy.credential.accountId !== call.bucket.accountId) throw new S3Error('AccessDenied');
       checkKeyTimes(policy.credential, Date.now());
 
       const keyField = fields.get('key');
-      if (!keyField) throw new S3Error('InvalidArgument', "Bucket POST must contain a field named 'key'.", { fields: { ArgumentName: 'key' } });
+      if (!keyField)
+        throw new S3Error('InvalidArgument', "Bucket POST must contain a field named 'key'.", {
+          fields: { ArgumentName: 'key' },
+        });
       const filename = file.filename.split(/[\\/]/).pop() ?? '';
       // measured before it is built: a 20 KB key field of ${filename}s times an 8 KB name is megabytes
       // (UTF-16 units never outnumber UTF-8 bytes, so a key longer in units is too long in bytes)
@@ -64,7 +76,10 @@ export function postObjectHandlers(deps: PostObjectDeps) {
       if (!key || new TextEncoder().encode(key).length > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
       checkNewKey(key);
       if (!allows(policy.credential.scopes, 'write', call.bucket.name, key)) {
-        throw new S3Error('AccessDenied', `Access Denied: the key that signed this form may not write s3://${call.bucket.name}/${key}.`);
+        throw new S3Error(
+          'AccessDenied',
+          `Access Denied: the key that signed this form may not write s3://${call.bucket.name}/${key}.`,
+        );
       }
       // the form is the owner's from here: refusals before this point are the sender's address's
       await call.admit();
@@ -88,23 +103,38 @@ export function postObjectHandlers(deps: PostObjectDeps) {
         const incoming = { chunks: file.body, length: null, trailers: new Map<string, string>() };
         const digests = new BodyDigests(new Headers(), deps.digests);
         const limits = { ...deps.limits, maxSize: max };
-        const body = await ingest(deps, incoming, digests, limits, reserved.reservation).catch((e: unknown) => {
-          // refused while the file was still arriving: close the connection rather than read the rest
-          const close = { headers: { connection: 'close' } };
-          if (e instanceof S3Error && e.code === 'EntityTooLarge') {
-            const message = `Your proposed upload exceeds the maximum allowed size of ${max} bytes.`;
-            throw new S3Error('EntityTooLarge', message, close);
-          }
-          if (e instanceof S3Error && e.code === 'QuotaExceeded') throw new S3Error(e.code, e.message, close);
-          throw e;
-        });
+        const body = await ingest(deps, incoming, digests, limits, reserved.reservation).catch(
+          (e: unknown) => {
+            // refused while the file was still arriving: close the connection rather than read the rest
+            const close = { headers: { connection: 'close' } };
+            if (e instanceof S3Error && e.code === 'EntityTooLarge') {
+              const message = `Your proposed upload exceeds the maximum allowed size of ${max} bytes.`;
+              throw new S3Error('EntityTooLarge', message, close);
+            }
+            if (e instanceof S3Error && e.code === 'QuotaExceeded')
+              throw new S3Error(e.code, e.message, close);
+            throw e;
+          },
+        );
         return orUndo(body.abort, async () => {
           if (policy.lengthRange && body.size < policy.lengthRange.min) {
-            throw new S3Error('EntityTooSmall', `Your proposed upload is smaller than the minimum allowed size of ${policy.lengthRange.min} bytes.`);
+            throw new S3Error(
+              'EntityTooSmall',
+              `Your proposed upload is smaller than the minimum allowed size of ${policy.lengthRange.min} bytes.`,
+            );
           }
           return commitObject(deps.db, {
-            bucketId: call.bucket.id, key, headers,
-            facts: { size: body.size, etag: body.md5Hex, checksumAlgorithm: null, checksumValue: null, checksumType: null, partsCount: null },
+            bucketId: call.bucket.id,
+            key,
+            headers,
+            facts: {
+              size: body.size,
+              etag: body.md5Hex,
+              checksumAlgorithm: null,
+              checksumValue: null,
+              checksumType: null,
+              partsCount: null,
+            },
             body: body.body,
             quota: reserved.quota,
           });
@@ -125,7 +155,13 @@ export function postObjectHandlers(deps: PostObjectDeps) {
       const status = fields.get('success_action_status');
       if (status === '201') {
         out.set('content-type', 'application/xml');
-        const xml = document('PostResponse', leaf('Location', location), leaf('Bucket', call.bucket.name), leaf('Key', key), leaf('ETag', quoteEtag(obj.etag)));
+        const xml = document(
+          'PostResponse',
+          leaf('Location', location),
+          leaf('Bucket', call.bucket.name),
+          leaf('Key', key),
+          leaf('ETag', quoteEtag(obj.etag)),
+        );
         return new Response(xml, { status: 201, headers: out });
       }
       return new Response(null, { status: status === '200' ? 200 : 204, headers: out });

@@ -39,19 +39,31 @@ export interface ObjectResponseOptions {
  * The response for reading `obj` as `reqHeaders` ask: 304/412 for conditions, 206/416 for ranges, and
  * every header a CDN needs (ETag, Last-Modified, Cache-Control or the bucket's default, Accept-Ranges).
  */
-export async function objectResponse(deps: ReadDeps, obj: StoredObject, bucket: Bucket, reqHeaders: Headers, opts: ObjectResponseOptions): Promise<Response> {
+export async function objectResponse(
+  deps: ReadDeps,
+  obj: StoredObject,
+  bucket: Bucket,
+  reqHeaders: Headers,
+  opts: ObjectResponseOptions,
+): Promise<Response> {
   // (stored values pass storedFieldValue: rows written before values were checked on the way in)
   const cacheControl = storedFieldValue(obj.cacheControl ?? bucket.defaultCacheControl);
   const expires = storedFieldValue(obj.expires);
   const outcome = evaluateConditions(conditionHeaders(reqHeaders), obj.etag, obj.lastModified);
-  if (outcome === 'precondition-failed') throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Match or If-Unmodified-Since' } });
+  if (outcome === 'precondition-failed')
+    throw new S3Error('PreconditionFailed', undefined, {
+      fields: { Condition: 'If-Match or If-Unmodified-Since' },
+    });
   if (outcome === 'not-modified') {
     const h = new Headers({ etag: quoteEtag(obj.etag), 'last-modified': httpDate(obj.lastModified) });
     if (cacheControl) h.set('cache-control', cacheControl);
     if (expires) h.set('expires', expires);
     return new Response(null, { status: 304, headers: h });
   }
-  const range = opts.status && opts.status !== 200 ? null : parseRange(rangeToHonour(reqHeaders, obj.etag, obj.lastModified), obj.size);
+  const range =
+    opts.status && opts.status !== 200
+      ? null
+      : parseRange(rangeToHonour(reqHeaders, obj.etag, obj.lastModified), obj.size);
   if (range === 'unsatisfiable') {
     throw new S3Error('InvalidRange', undefined, {
       fields: { RangeRequested: reqHeaders.get('range') ?? '', ActualObjectSize: String(obj.size) },
@@ -70,11 +82,16 @@ export async function objectResponse(deps: ReadDeps, obj: StoredObject, bucket: 
   if (range) h.set('content-range', `bytes ${range.start}-${range.end}/${obj.size}`);
   const status = range ? 206 : (opts.status ?? 200);
   if (!opts.withBody) return new Response(null, { status, headers: h });
-  if (obj.inlineData) return new Response(obj.inlineData.subarray(start, end) as Uint8Array<ArrayBuffer>, { status, headers: h });
+  if (obj.inlineData)
+    return new Response(obj.inlineData.subarray(start, end) as Uint8Array<ArrayBuffer>, {
+      status,
+      headers: h,
+    });
   const spans = await spansOf(deps.db, obj);
   if (!spans) {
     // overwritten or deleted since its row was read: answer for what is at the key now
-    if ((opts.changed ?? 0) >= 3) throw new S3Error('ServiceUnavailable', 'The object kept changing while it was read; try again.');
+    if ((opts.changed ?? 0) >= 3)
+      throw new S3Error('ServiceUnavailable', 'The object kept changing while it was read; try again.');
     const now = await requireObject(deps.db, obj.bucketId, obj.key);
     return objectResponse(deps, now, bucket, reqHeaders, { ...opts, changed: (opts.changed ?? 0) + 1 });
   }

@@ -4,7 +4,15 @@ import { checksumHeader, isChecksumAlgorithm } from '../../checksums.ts';
 import type { Digests } from '../../digests.ts';
 import { S3Error, isS3Error } from '../../errors.ts';
 import { type Bucket, findBucket } from '../../model/buckets.ts';
-import { type CommitQuota, type StoredObject, type WriteCondition, commitObject, copyObject, deleteObject, headersOf } from '../../model/objects.ts';
+import {
+  type CommitQuota,
+  type StoredObject,
+  type WriteCondition,
+  commitObject,
+  copyObject,
+  deleteObject,
+  headersOf,
+} from '../../model/objects.ts';
 import { Reservation } from '../../model/quotas.ts';
 import type { AccountLimits } from '../fairuse.ts';
 import type { Db } from '../../db/index.ts';
@@ -58,7 +66,10 @@ export function checkStorageClass(headers: Headers, bucket: Bucket): void {
 export function checkAcl(acl: string | null, bucket: Bucket): void {
   if (acl === null) return;
   if (parseCannedAcl(acl) !== bucket.accessType) {
-    throw new S3Error('NotImplemented', `Objects follow their bucket's access type (${bucket.accessType}); an object ACL of "${acl}" is not supported. Change the bucket's access type instead.`);
+    throw new S3Error(
+      'NotImplemented',
+      `Objects follow their bucket's access type (${bucket.accessType}); an object ACL of "${acl}" is not supported. Change the bucket's access type instead.`,
+    );
   }
 }
 
@@ -66,7 +77,9 @@ export function writeCondition(headers: Headers): WriteCondition | undefined {
   const ifNoneMatch = headers.get('if-none-match');
   const ifMatch = headers.get('if-match');
   if (ifNoneMatch !== null && ifNoneMatch.trim() !== '*') {
-    throw new S3Error('NotImplemented', 'Conditional writes support only If-None-Match: *', { fields: { Header: 'If-None-Match' } });
+    throw new S3Error('NotImplemented', 'Conditional writes support only If-None-Match: *', {
+      fields: { Header: 'If-None-Match' },
+    });
   }
   if (ifNoneMatch === null && ifMatch === null) return undefined;
   return { ifNoneMatchAny: ifNoneMatch !== null, ifMatch: ifMatch?.trim().replace(/^"(.*)"$/, '$1') };
@@ -79,32 +92,52 @@ function parseCopySource(value: string): { bucket: string; key: string } {
   if (q >= 0) {
     const params = new URLSearchParams(v.slice(q + 1));
     const version = params.get('versionId');
-    if (version !== null && version !== 'null') throw new S3Error('NotImplemented', 'Object versions are not supported; copy the current object.');
+    if (version !== null && version !== 'null')
+      throw new S3Error('NotImplemented', 'Object versions are not supported; copy the current object.');
     v = v.slice(0, q);
   }
   let decoded: string;
   try {
     decoded = decodeURIComponent(v);
   } catch {
-    throw new S3Error('InvalidArgument', 'Invalid copy source encoding.', { fields: { ArgumentName: 'x-amz-copy-source' } });
+    throw new S3Error('InvalidArgument', 'Invalid copy source encoding.', {
+      fields: { ArgumentName: 'x-amz-copy-source' },
+    });
   }
   const slash = decoded.indexOf('/');
   if (slash <= 0 || slash === decoded.length - 1) {
-    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey.', { fields: { ArgumentName: 'x-amz-copy-source' } });
+    throw new S3Error(
+      'InvalidArgument',
+      'Copy Source must mention the source bucket and key: sourcebucket/sourcekey.',
+      { fields: { ArgumentName: 'x-amz-copy-source' } },
+    );
   }
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
 }
 
 /** The object named by x-amz-copy-source, once the caller may read it and its x-amz-copy-source-if-* hold. */
-export async function copySource(db: Db, call: ObjectCall): Promise<{ bucket: Bucket; object: StoredObject }> {
+export async function copySource(
+  db: Db,
+  call: ObjectCall,
+): Promise<{ bucket: Bucket; object: StoredObject }> {
   const src = parseCopySource(call.headers.get('x-amz-copy-source')!);
   const bucket = await findBucket(db, src.bucket);
-  if (!bucket) throw new S3Error('NoSuchBucket', 'The source bucket does not exist.', { fields: { BucketName: src.bucket } });
+  if (!bucket)
+    throw new S3Error('NoSuchBucket', 'The source bucket does not exist.', {
+      fields: { BucketName: src.bucket },
+    });
   const principal = accountOf(call);
-  if (bucket.accountId !== principal.accountId) throw new S3Error('AccessDenied', 'You may copy only from buckets of your own account.');
+  if (bucket.accountId !== principal.accountId)
+    throw new S3Error('AccessDenied', 'You may copy only from buckets of your own account.');
   requireScope(principal, 'read', bucket.name, src.key);
   const object = await requireObject(db, bucket.id, src.key);
-  if (evaluateConditions(conditionHeaders(call.headers, 'x-amz-copy-source-'), object.etag, object.lastModified) !== 'proceed') {
+  if (
+    evaluateConditions(
+      conditionHeaders(call.headers, 'x-amz-copy-source-'),
+      object.etag,
+      object.lastModified,
+    ) !== 'proceed'
+  ) {
     throw new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'x-amz-copy-source-If-*' } });
   }
   return { bucket, object };
@@ -124,22 +157,24 @@ export function writeHandlers(deps: WriteDeps) {
       const reserved = await reserveFor(deps, call.bucket, incoming.length);
       const obj = await orUndo(reserved.release, async () => {
         const body = await ingest(deps, incoming, digests, deps.limits, reserved.reservation);
-        return orUndo(body.abort, () => commitObject(deps.db, {
-          bucketId: call.bucket.id,
-          key: call.key,
-          headers,
-          facts: {
-            size: body.size,
-            etag: body.md5Hex,
-            checksumAlgorithm: body.checksum?.algorithm ?? null,
-            checksumValue: body.checksum?.value ?? null,
-            checksumType: body.checksum ? 'FULL_OBJECT' : null,
-            partsCount: null,
-          },
-          body: body.body,
-          condition,
-          quota: reserved.quota,
-        }));
+        return orUndo(body.abort, () =>
+          commitObject(deps.db, {
+            bucketId: call.bucket.id,
+            key: call.key,
+            headers,
+            facts: {
+              size: body.size,
+              etag: body.md5Hex,
+              checksumAlgorithm: body.checksum?.algorithm ?? null,
+              checksumValue: body.checksum?.value ?? null,
+              checksumType: body.checksum ? 'FULL_OBJECT' : null,
+              partsCount: null,
+            },
+            body: body.body,
+            condition,
+            quota: reserved.quota,
+          }),
+        );
       });
       const out = new Headers({ etag: quoteEtag(obj.etag), 'x-qoima-object-id': obj.id });
       if (obj.checksumAlgorithm && isChecksumAlgorithm(obj.checksumAlgorithm)) {
@@ -155,22 +190,38 @@ export function writeHandlers(deps: WriteDeps) {
       checkStorageClass(call.headers, call.bucket);
       const directive = (call.headers.get('x-amz-metadata-directive') ?? 'COPY').toUpperCase();
       if (directive !== 'COPY' && directive !== 'REPLACE') {
-        throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { fields: { ArgumentName: 'x-amz-metadata-directive' } });
+        throw new S3Error('InvalidArgument', 'Unknown metadata directive.', {
+          fields: { ArgumentName: 'x-amz-metadata-directive' },
+        });
       }
       const sameObject = srcBucket.id === call.bucket.id && source.key === call.key;
       if (sameObject && directive === 'COPY') {
-        throw new S3Error('InvalidRequest', "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+        throw new S3Error(
+          'InvalidRequest',
+          "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+        );
       }
       const wanted = call.headers.get('x-amz-checksum-algorithm')?.toUpperCase();
       if (wanted && (!isChecksumAlgorithm(wanted) || wanted !== source.checksumAlgorithm)) {
-        throw new S3Error('NotImplemented', 'A copy keeps the checksum of its source; computing another algorithm during a copy is not supported.');
+        throw new S3Error(
+          'NotImplemented',
+          'A copy keeps the checksum of its source; computing another algorithm during a copy is not supported.',
+        );
       }
       const headers = directive === 'REPLACE' ? objectHeadersFrom(call.headers) : headersOf(source);
       const reserved = await reserveFor(deps, call.bucket, source.size);
       const obj = await orUndo(reserved.release, () =>
-        copyObject(deps.db, source, { bucketId: call.bucket.id, key: call.key, headers, condition: writeCondition(call.headers), quota: reserved.quota }));
+        copyObject(deps.db, source, {
+          bucketId: call.bucket.id,
+          key: call.key,
+          headers,
+          condition: writeCondition(call.headers),
+          quota: reserved.quota,
+        }),
+      );
       // taking bytes out of COLD is a retrieval, even when the copy shares them rather than reading them
-      if (srcBucket.storageClass === 'COLD' && call.bucket.storageClass !== 'COLD') call.record.retrievalBytes = source.size;
+      if (srcBucket.storageClass === 'COLD' && call.bucket.storageClass !== 'COLD')
+        call.record.retrievalBytes = source.size;
       return xmlResponse(
         document(
           'CopyObjectResult',
@@ -189,8 +240,16 @@ export function writeHandlers(deps: WriteDeps) {
     },
 
     async DeleteObjects(call: BucketCall): Promise<Response> {
-      const hasIntegrity = call.headers.has('content-md5') || [...call.headers.keys()].some((h) => h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm');
-      if (!hasIntegrity) throw new S3Error('InvalidRequest', 'Missing required header for this request: Content-MD5 or x-amz-checksum-*.');
+      const hasIntegrity =
+        call.headers.has('content-md5') ||
+        [...call.headers.keys()].some(
+          (h) => h.startsWith('x-amz-checksum-') || h === 'x-amz-sdk-checksum-algorithm',
+        );
+      if (!hasIntegrity)
+        throw new S3Error(
+          'InvalidRequest',
+          'Missing required header for this request: Content-MD5 or x-amz-checksum-*.',
+        );
       const incoming = incomingBody(call.body, call.headers, call.auth.payload, deps.digests);
       const digests = new BodyDigests(call.headers, deps.digests);
       const bytes = await readSmallBody(incoming, 2 * 1024 * 1024);
@@ -211,7 +270,8 @@ export function writeHandlers(deps: WriteDeps) {
           if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
           requireScope(accountOf(call), 'delete', call.bucket.name, key);
           const version = text(o, 'VersionId');
-          if (version !== undefined && version !== 'null') throw new S3Error('NotImplemented', 'Object versions are not supported.');
+          if (version !== undefined && version !== 'null')
+            throw new S3Error('NotImplemented', 'Object versions are not supported.');
           await deleteObject(deps.db, call.bucket.id, key);
           if (!quiet) results.push(node('Deleted', leaf('Key', key)));
         } catch (e) {
