@@ -17,6 +17,8 @@ import { dbLogWriter, type LogWriter } from '../core/log/request-log.ts';
 import { SecretBox } from '../core/secretbox.ts';
 import { ConfigError, type Config } from './config.ts';
 import { FsChunkStore } from './fs-chunk-store.ts';
+import { openChunkStore } from '../core/block/configured-store.ts';
+import type { ChunkStore } from '../core/block/store.ts';
 import { LocalClient } from './libsql-local.ts';
 import { threadLogWriter } from './log-thread.ts';
 
@@ -26,7 +28,12 @@ export interface Opened {
   client: Client;
   db: Db;
   box: SecretBox;
-  store: FsChunkStore;
+  /** What the app reads and writes chunks through (the S3 backend behind a read cache, or files). */
+  store: ChunkStore;
+  /** The store of record alone: what scrub re-hashes. */
+  backend: ChunkStore;
+  /** Leftover temporary files of this node's own chunk files (fs store or read cache). */
+  sweepTemporary: () => Promise<void>;
   tokens: TokenService;
   operatorToken: string;
   billing: Billing;
@@ -99,8 +106,22 @@ export async function openDataDir(cfg: Config): Promise<Opened> {
     client,
     await loadMigrations(journal, (tag) => readFile(new URL(`${tag}.sql`, MIGRATIONS_DIR), 'utf8')),
   );
-  const store = new FsChunkStore(cfg.dataDir, cfg.fsync);
-  await store.init();
+  const locals: FsChunkStore[] = [];
+  const local = async (dir: string, fsync: boolean) => {
+    const s = new FsChunkStore(dir, fsync);
+    await s.init();
+    locals.push(s);
+    return s;
+  };
+  const { store, backend } = await openChunkStore(cfg, {
+    own: () => local(cfg.dataDir, cfg.fsync),
+    // Cached copies are checked on every read, so the cache needs no fsync.
+    cache: () => local(join(cfg.dataDir, 'chunk-cache'), false),
+    warn: (m) => console.error(m),
+  });
+  const sweepTemporary = async () => {
+    for (const s of locals) await s.sweepTemporary();
+  };
   const db = openDb(client);
   const tokens = new TokenService(db, box, cfg.issuer);
   await tokens.ensureKey();
@@ -112,6 +133,8 @@ export async function openDataDir(cfg: Config): Promise<Opened> {
     db,
     box,
     store,
+    backend,
+    sweepTemporary,
     tokens,
     operatorToken,
     billing: new Billing(db, await priceList(cfg), cfg.trialDays),

@@ -19,7 +19,7 @@ import type { SecretBox } from '../core/secretbox.ts';
 import { ensureFirstAccount, openDataDir } from './bootstrap.ts';
 import { type Config, maintenanceOptions, rollupOptions } from './config.ts';
 import { nodeDigests } from './digests.ts';
-import type { FsChunkStore } from './fs-chunk-store.ts';
+import type { ChunkStore } from '../core/block/store.ts';
 import { inspectCertificate } from './tls.ts';
 
 /** What an entry knows that the service cannot. */
@@ -36,7 +36,7 @@ export interface Service {
   db: Db;
   box: SecretBox;
   client: Client;
-  store: FsChunkStore;
+  store: ChunkStore;
   nodeId: string;
   /** Creates the first account on a fresh data directory and prints its root user, once. */
   ensureFirstAccount(endpoint: string): Promise<void>;
@@ -51,7 +51,7 @@ export interface Service {
 }
 
 export async function openService(cfg: Config, parts: EntryParts): Promise<Service> {
-  const { db, box, store, client, tokens, operatorToken, billing } = await openDataDir(cfg);
+  const { db, box, store, sweepTemporary, client, tokens, operatorToken, billing } = await openDataDir(cfg);
   const nodeId = `node_${randomBase32(12)}`;
   await heartbeat(db, nodeId);
   const requestLog = cfg.requestLog
@@ -91,7 +91,7 @@ export async function openService(cfg: Config, parts: EntryParts): Promise<Servi
       }),
       every(cfg.gcIntervalMs, 'maintenance', async () => {
         await runMaintenance(db, store, maintenanceOptions(cfg));
-        await store.sweepTemporary();
+        await sweepTemporary();
       }),
     ];
     for (const t of timers) (t as { unref?: () => void }).unref?.();
