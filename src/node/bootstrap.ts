@@ -21,6 +21,7 @@ import { openChunkStore } from '../core/block/configured-store.ts';
 import type { ChunkStore } from '../core/block/store.ts';
 import { LocalClient } from './libsql-local.ts';
 import { threadLogWriter } from './log-thread.ts';
+import { openReplica } from './replica.ts';
 
 const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
 
@@ -37,6 +38,8 @@ export interface Opened {
   tokens: TokenService;
   operatorToken: string;
   billing: Billing;
+  /** Waits until reads see every commit made so far (a no-op unless the node reads a replica). */
+  fresh: () => Promise<void>;
 }
 
 async function priceList(cfg: Config): Promise<PriceList> {
@@ -72,7 +75,11 @@ async function serverKey(cfg: Config): Promise<Uint8Array> {
   return key;
 }
 
-async function openClient(cfg: Config): Promise<Client> {
+async function openClient(cfg: Config): Promise<{ client: Client; fresh: () => Promise<void> }> {
+  if (cfg.dbReplica) {
+    const replica = await openReplica(cfg.dbReplica, cfg.dbUrl, cfg.dbAuthToken);
+    return { client: replica.client, fresh: replica.fresh };
+  }
   const local = cfg.dbUrl.startsWith('file:');
   const client = local
     ? new LocalClient(cfg.dbUrl.slice('file:'.length), { timeout: 10_000 })
@@ -82,7 +89,7 @@ async function openClient(cfg: Config): Promise<Client> {
     await client.execute('PRAGMA journal_mode = WAL');
     await client.execute('PRAGMA synchronous = FULL');
   }
-  return client;
+  return { client, fresh: async () => {} };
 }
 
 /**
@@ -98,7 +105,7 @@ export function requestLogWriter(cfg: Config, db: Db, nodeId: string): LogWriter
 export async function openDataDir(cfg: Config): Promise<Opened> {
   await mkdir(cfg.dataDir, { recursive: true });
   const box = await SecretBox.create(await serverKey(cfg));
-  const client = await openClient(cfg);
+  const { client, fresh } = await openClient(cfg);
   const journal = JSON.parse(
     await readFile(new URL('meta/_journal.json', MIGRATIONS_DIR), 'utf8'),
   ) as Journal;
@@ -138,6 +145,7 @@ export async function openDataDir(cfg: Config): Promise<Opened> {
     tokens,
     operatorToken,
     billing: new Billing(db, await priceList(cfg), cfg.trialDays),
+    fresh,
   };
 }
 
