@@ -4,7 +4,12 @@
  */
 import { Hono, type Context } from 'hono';
 import { isSigned } from './auth/authenticate.ts';
-import { ChunkCorruptError, ChunkMissingError, StoreFullError } from './block/store.ts';
+import {
+  ChunkBackendUnavailableError,
+  ChunkCorruptError,
+  ChunkMissingError,
+  StoreFullError,
+} from './block/store.ts';
 import { randomBytes, toBase64, toHex, utf8 } from './digests.ts';
 import { S3Error, isS3Error } from './errors.ts';
 import { type ApiDeps, apiApp } from './api/app.ts';
@@ -153,6 +158,16 @@ export function createApp(deps: AppDeps): Hono<Env> {
       e = new S3Error(
         'ServiceUnavailable',
         'The service is out of storage space right now; try again later.',
+      );
+    } else if (err instanceof ChunkBackendUnavailableError) {
+      // The provider's outage, not the client's mistake: a 503 the SDKs retry, counted as our downtime.
+      logError(`qoima: chunk backend unavailable: ${err.message}`, err);
+      e = new S3Error(
+        'ServiceUnavailable',
+        'The storage backend is unavailable right now; try again shortly.',
+        {
+          headers: { 'retry-after': String(err.retryAfterSeconds) },
+        },
       );
     } else {
       if (err instanceof ChunkCorruptError || err instanceof ChunkMissingError)

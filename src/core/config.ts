@@ -35,6 +35,8 @@ const schema = z.object({
   /** A libSQL URL (file:, libsql:, http(s):); default: a file in the data directory. */
   QOIMA_DB_URL: z.string().optional(),
   QOIMA_DB_AUTH_TOKEN: z.string().optional(),
+  /** A file for a local replica of a libSQL server's database (QOIMA_DB_URL http(s): or libsql:). */
+  QOIMA_DB_REPLICA: z.string().optional(),
   /** Base64 of 32 bytes; default: `server.key` in the data directory, created on first start. */
   QOIMA_SERVER_KEY: z.string().optional(),
   QOIMA_CHUNK_SIZE: int(64 * 1024, 64 * MiB).default(4 * MiB),
@@ -115,6 +117,8 @@ export interface Config {
   /** A libSQL URL; unset: the runtime's default (a file in the data directory). */
   dbUrl?: string;
   dbAuthToken?: string;
+  /** Where this node keeps its embedded replica of the database at dbUrl (reads local, writes remote). */
+  dbReplica?: string;
   serverKey?: string;
   chunkStore: ChunkStoreSettings;
   chunkSize: number;
@@ -205,6 +209,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     rootSecretKey: s.QOIMA_ROOT_SECRET_KEY,
     dbUrl: s.QOIMA_DB_URL,
     dbAuthToken: s.QOIMA_DB_AUTH_TOKEN,
+    dbReplica: s.QOIMA_DB_REPLICA,
     serverKey: s.QOIMA_SERVER_KEY,
     chunkSize: s.QOIMA_CHUNK_SIZE,
     inlineMax: s.QOIMA_INLINE_MAX,

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const listening = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve(
     { hostname: cfg.host, port: cfg.port, onListen: (addr) => listening.resolve(addr as Deno.NetAddr) },
-    (req, info) => service.app.fetch(req, { remoteAddr: info.remoteAddr } satisfies Env),
+    (req, info) => service.fetch(req, { remoteAddr: info.remoteAddr } satisfies Env),
   );
   const endpoint = endpointOf(cfg.host, (await listening.promise).port);
   await service.ensureFirstAccount(endpoint);

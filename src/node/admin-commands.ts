@@ -140,7 +140,7 @@ export const COMMANDS: Record<string, Command> = {
   scrub: {
     help: '[--repair]                        re-hash every chunk, check reference counts; exit 1 on damaged data',
     run: async (o, _cfg, a) => {
-      const r = await scrub(o.db, o.store, { repair: a.options.has('--repair') });
+      const r = await scrub(o.db, o.backend, { repair: a.options.has('--repair') });
       if (r.corrupt.length || r.missing.length) process.exitCode = 1;
       return r;
     },

@@ -17,8 +17,11 @@ import { dbLogWriter, type LogWriter } from '../core/log/request-log.ts';
 import { SecretBox } from '../core/secretbox.ts';
 import { ConfigError, type Config } from './config.ts';
 import { FsChunkStore } from './fs-chunk-store.ts';
+import { openChunkStore } from '../core/block/configured-store.ts';
+import type { ChunkStore } from '../core/block/store.ts';
 import { LocalClient } from './libsql-local.ts';
 import { threadLogWriter } from './log-thread.ts';
+import { openReplica } from './replica.ts';
 
 const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
 
@@ -26,10 +29,17 @@ export interface Opened {
   client: Client;
   db: Db;
   box: SecretBox;
-  store: FsChunkStore;
+  /** What the app reads and writes chunks through (the S3 backend behind a read cache, or files). */
+  store: ChunkStore;
+  /** The store of record alone: what scrub re-hashes. */
+  backend: ChunkStore;
+  /** Leftover temporary files of this node's own chunk files (fs store or read cache). */
+  sweepTemporary: () => Promise<void>;
   tokens: TokenService;
   operatorToken: string;
   billing: Billing;
+  /** Waits until reads see every commit made so far (a no-op unless the node reads a replica). */
+  fresh: () => Promise<void>;
 }
 
 async function priceList(cfg: Config): Promise<PriceList> {
@@ -65,7 +75,11 @@ async function serverKey(cfg: Config): Promise<Uint8Array> {
   return key;
 }
 
-async function openClient(cfg: Config): Promise<Client> {
+async function openClient(cfg: Config): Promise<{ client: Client; fresh: () => Promise<void> }> {
+  if (cfg.dbReplica) {
+    const replica = await openReplica(cfg.dbReplica, cfg.dbUrl, cfg.dbAuthToken);
+    return { client: replica.client, fresh: replica.fresh };
+  }
   const local = cfg.dbUrl.startsWith('file:');
   const client = local
     ? new LocalClient(cfg.dbUrl.slice('file:'.length), { timeout: 10_000 })
@@ -75,7 +89,7 @@ async function openClient(cfg: Config): Promise<Client> {
     await client.execute('PRAGMA journal_mode = WAL');
     await client.execute('PRAGMA synchronous = FULL');
   }
-  return client;
+  return { client, fresh: async () => {} };
 }
 
 /**
@@ -91,7 +105,7 @@ export function requestLogWriter(cfg: Config, db: Db, nodeId: string): LogWriter
 export async function openDataDir(cfg: Config): Promise<Opened> {
   await mkdir(cfg.dataDir, { recursive: true });
   const box = await SecretBox.create(await serverKey(cfg));
-  const client = await openClient(cfg);
+  const { client, fresh } = await openClient(cfg);
   const journal = JSON.parse(
     await readFile(new URL('meta/_journal.json', MIGRATIONS_DIR), 'utf8'),
   ) as Journal;
@@ -99,8 +113,22 @@ export async function openDataDir(cfg: Config): Promise<Opened> {
     client,
     await loadMigrations(journal, (tag) => readFile(new URL(`${tag}.sql`, MIGRATIONS_DIR), 'utf8')),
   );
-  const store = new FsChunkStore(cfg.dataDir, cfg.fsync);
-  await store.init();
+  const locals: FsChunkStore[] = [];
+  const local = async (dir: string, fsync: boolean) => {
+    const s = new FsChunkStore(dir, fsync);
+    await s.init();
+    locals.push(s);
+    return s;
+  };
+  const { store, backend } = await openChunkStore(cfg, {
+    own: () => local(cfg.dataDir, cfg.fsync),
+    // Cached copies are checked on every read, so the cache needs no fsync.
+    cache: () => local(join(cfg.dataDir, 'chunk-cache'), false),
+    warn: (m) => console.error(m),
+  });
+  const sweepTemporary = async () => {
+    for (const s of locals) await s.sweepTemporary();
+  };
   const db = openDb(client);
   const tokens = new TokenService(db, box, cfg.issuer);
   await tokens.ensureKey();
@@ -112,9 +140,12 @@ export async function openDataDir(cfg: Config): Promise<Opened> {
     db,
     box,
     store,
+    backend,
+    sweepTemporary,
     tokens,
     operatorToken,
     billing: new Billing(db, await priceList(cfg), cfg.trialDays),
+    fresh,
   };
 }
 

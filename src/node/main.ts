@@ -51,14 +51,14 @@ async function main(): Promise<void> {
   // multi-GiB uploads take longer than Node's default 5-minute request timeout
   const serverOptions = { requestTimeout: 0, keepAliveTimeout: 65_000 };
   const servers: ServerType[] = [
-    serve({ fetch: app.fetch, hostname: cfg.host, port: cfg.port, serverOptions }),
+    serve({ fetch: service.fetch, hostname: cfg.host, port: cfg.port, serverOptions }),
   ];
   const port = await listen(servers[0]!);
   let httpsPort: number | null = null;
   if (cfg.httpsPort !== undefined) {
     const tlsOptions = { ...own, SNICallback: sniCallback(db, box, own && createSecureContext(own)) };
     const https = serve({
-      fetch: app.fetch,
+      fetch: service.fetch,
       hostname: cfg.host,
       port: cfg.httpsPort,
       createServer: createHttpsServer,

