@@ -3,7 +3,7 @@
  * rule of the API (validation, scopes, quotas) applies to the console exactly as to scripts.
  */
 import type { AccountPrincipal } from '../auth/authenticate.ts';
-import type { InProcess } from '../api/app.ts';
+import type { InProcess } from '../api/context.ts';
 
 export type ApiFetch = (request: Request, env: InProcess) => Promise<Response>;
 
