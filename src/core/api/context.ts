@@ -35,7 +35,10 @@ export interface ApiDeps {
   billing: Billing;
 }
 
-/** What the app hands the API with each request; `principal` only on calls from inside the server (the console). */
+/**
+ * What the app hands the API with each request; `principal` only on calls from inside the server (the
+ * console).
+ */
 export interface InProcess {
   requestId?: string;
   record?: RequestRecord;

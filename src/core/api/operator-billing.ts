@@ -1,4 +1,7 @@
-/** The operator's billing routes (contract/operator.ts): usage, invoices, SLA, exclusions, outages, trials. */
+/**
+ * The operator's billing routes (contract/operator.ts): usage, invoices, SLA, exclusions,
+ * outages, trials.
+ */
 import { invoiceCsv } from '../billing/invoice.ts';
 import { decideReport, listReports } from '../billing/reports.ts';
 import { addExclusion, slaCsv } from '../billing/sla.ts';

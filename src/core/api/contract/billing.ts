@@ -1,4 +1,7 @@
-/** The billing routes of the JSON API, the account's own view: invoices, SLA, trial, outage reports, deletion. */
+/**
+ * The billing routes of the JSON API, the account's own view: invoices, SLA, trial, outage reports,
+ * deletion.
+ */
 import { z } from 'zod';
 import { route } from './route.ts';
 
