@@ -27,7 +27,7 @@ const invalid = (issue: z.core.$ZodIssue, what: string) =>
   });
 
 export class ApiRouter {
-  private readonly routes: AnyRoute[] = [];
+  private readonly routes: { name: string; route: AnyRoute }[] = [];
 
   constructor(
     private readonly app: Hono<ApiEnv>,
@@ -36,11 +36,12 @@ export class ApiRouter {
 
   /** Serves every route of `routes` with its handler from `handlers`. */
   register<C extends Routes>(routes: C, handlers: Handlers<C>): void {
-    for (const name of Object.keys(routes) as (keyof C & string)[]) this.add(routes[name]!, handlers[name]);
+    for (const name of Object.keys(routes) as (keyof C & string)[])
+      this.add(name, routes[name]!, handlers[name]);
   }
 
-  private add<R extends AnyRoute>(route: R, handler: Handler<R>): void {
-    this.routes.push(route);
+  private add<R extends AnyRoute>(name: string, route: R, handler: Handler<R>): void {
+    this.routes.push({ name, route });
     const honoPath = route.path.replace(/\{(\w+)\}/g, ':$1');
     this.app.on(route.method.toUpperCase(), honoPath, async (c) => {
       let body: unknown;
@@ -69,7 +70,7 @@ export class ApiRouter {
 
   openapi(info: { title: string; version: string; description: string }): unknown {
     const paths: Record<string, Record<string, unknown>> = {};
-    for (const route of this.routes) {
+    for (const { name, route } of this.routes) {
       const params = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
         name: m[1],
         in: 'path',
@@ -85,6 +86,7 @@ export class ApiRouter {
           }))
         : [];
       (paths[`/admin${route.path}`] ??= {})[route.method] = {
+        operationId: name, // the typed client's method: api.<operationId>(...)
         summary: route.summary,
         tags: [route.tag],
         parameters: [...params, ...query],
