@@ -1,6 +1,7 @@
 /** The JSON API's own behaviour: OpenAPI document, authentication, validation errors, buckets, objects, CORS, website, usage. */
 import { GetBucketCorsCommand, GetBucketWebsiteCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contract } from '../src/core/api/contract/index.ts';
 import { api } from './helpers/api.ts';
 import { s3 } from './helpers/s3.ts';
 import { type RunningServer, removeDir, startServer } from './helpers/server.ts';
@@ -34,6 +35,9 @@ describe('/admin API', () => {
       doc.paths['/admin/buckets'].post.requestBody.content['application/json'].schema.properties.storageClass
         .enum,
     ).toEqual(['STANDARD', 'COLD']);
+    // every route of the contract is served and documented, under the typed client's name for it
+    for (const [name, route] of Object.entries(contract))
+      expect(doc.paths[`/admin${route.path}`]?.[route.method]?.operationId, name).toBe(name);
   });
 
   it('refuses unsigned and wrongly signed calls', async () => {

@@ -12,7 +12,8 @@ import {
 } from './block/store.ts';
 import { randomBytes, toBase64, toHex, utf8 } from './digests.ts';
 import { S3Error, isS3Error } from './errors.ts';
-import { type ApiDeps, apiApp } from './api/app.ts';
+import { apiApp } from './api/app.ts';
+import type { ApiDeps } from './api/context.ts';
 import { decorate, rulesOf } from './s3/cors.ts';
 import { routeHost } from './s3/hosts.ts';
 import { BucketScopedError, type S3Deps, s3Pipeline } from './s3/pipeline.ts';

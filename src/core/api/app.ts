@@ -3,81 +3,33 @@
  * buckets, upload forms, domains and certificates. Requests are signed like S3 requests (SigV4, so
  * `curl --aws-sigv4` works); errors are JSON with the S3 error code and status.
  */
-import { Hono, type Context } from 'hono';
-import {
-  type AccountPrincipal,
-  type Credential,
-  type PayloadCheck,
-  authenticate,
-} from '../auth/authenticate.ts';
+import { Hono } from 'hono';
+import { type PayloadCheck, authenticate } from '../auth/authenticate.ts';
 import { parseQuery } from '../auth/sigv4.ts';
-import type { Db } from '../db/index.ts';
-import type { Digests } from '../digests.ts';
-import { S3Error, isS3Error } from '../errors.ts';
-import type { CertificateInspector, TxtLookup } from '../model/domains.ts';
-import type { SecretBox } from '../secretbox.ts';
-import type { TokenService } from '../auth/tokens.ts';
-import type { Billing } from '../billing/service.ts';
 import { timingSafeEqual } from '../digests.ts';
-import type { AccountLimits, ClientLimits } from '../s3/fairuse.ts';
-import { incomingBody, readSmallBody } from '../s3/body.ts';
-import { bucketRoutes } from './buckets.ts';
-import { domainRoutes } from './domains.ts';
-import { billingRoutes } from './billing.ts';
-import { keyRoutes } from './keys.ts';
-import { objectRoutes } from './objects.ts';
-import { operatorBillingRoutes } from './operator-billing.ts';
-import { operatorRoutes } from './operator.ts';
-import { ApiRouter } from './router.ts';
+import { S3Error, isS3Error } from '../errors.ts';
 import { type RequestRecord, authKind } from '../log/request-log.ts';
-
-export interface ApiDeps {
-  db: Db;
-  box: SecretBox;
-  digests: Digests;
-  region: string;
-  /** Domains that belong to the service (customers cannot attach names under them). */
-  reservedDomains: readonly string[];
-  lookupCredential: (accessKeyId: string) => Promise<Credential | null>;
-  txtLookup: TxtLookup;
-  inspectCertificate: CertificateInspector;
-  /** Tells the host router a domain changed (so it stops or starts serving it at once). */
-  domainChanged: (hostname: string) => void;
-  tokens: TokenService;
-  accountLimits: AccountLimits;
-  /** Refused requests per client address (an unsigned or badly signed call, a wrong operator token). */
-  clientLimits: ClientLimits;
-  /** The operator's bearer token for /admin/operator/...; null: the operator API is off. */
-  operatorToken: string | null;
-  billing: Billing;
-}
-
-type Env = { Variables: { principal: AccountPrincipal; requestId: string; payload: PayloadCheck } };
-export type ApiContext = Context<Env>;
+import { incomingBody, readSmallBody } from '../s3/body.ts';
+import { billingHandlers } from './billing.ts';
+import { bucketHandlers } from './buckets.ts';
+import type { ApiContext, ApiDeps, ApiEnv } from './context.ts';
+import { billingRoutes } from './contract/billing.ts';
+import { bucketRoutes } from './contract/buckets.ts';
+import { domainRoutes } from './contract/domains.ts';
+import { keyRoutes } from './contract/keys.ts';
+import { objectRoutes } from './contract/objects.ts';
+import { operatorBillingRoutes, operatorRoutes } from './contract/operator.ts';
+import { domainHandlers } from './domains.ts';
+import { keyHandlers } from './keys.ts';
+import { objectHandlers } from './objects.ts';
+import { operatorBillingHandlers } from './operator-billing.ts';
+import { operatorHandlers } from './operator.ts';
+import { ApiRouter } from './router.ts';
 
 const MAX_JSON = 1024 * 1024;
 
-/** What the app hands the API with each request; `principal` only on calls from inside the server (the console). */
-export interface InProcess {
-  requestId?: string;
-  record?: RequestRecord;
-  principal?: AccountPrincipal;
-  /** The client's address, as the runtime knows it. */
-  clientAddress?: string;
-}
-
-export function principalOf(c: Context): AccountPrincipal {
-  return (c as ApiContext).get('principal');
-}
-
-/** Where the caller reached us, for URLs handed back (presigned links, forms). */
-export function endpointOf(c: Context): string {
-  const url = new URL(c.req.url);
-  return `${url.protocol}//${c.req.header('host') ?? url.host}`;
-}
-
-export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono<Env> {
-  const app = new Hono<Env>().basePath('/admin');
+export function apiApp(deps: ApiDeps, rawTargetOf: (c: ApiContext) => string): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>().basePath('/admin');
 
   app.onError((err, c) => {
     const requestId = c.get('requestId') ?? '';
@@ -87,7 +39,7 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
       console.error(`qoima: internal error on ${c.req.method} ${c.req.path} (request ${requestId})`, err);
       e = new S3Error('InternalError');
     }
-    const record = (c.env as { record?: RequestRecord } | undefined)?.record;
+    const record = c.env?.record;
     if (record) record.errorCode = e.code;
     return c.json({ error: { code: e.code, message: e.message, requestId } }, e.status as 400);
   });
@@ -105,7 +57,7 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
   );
 
   app.use('*', async (c, next) => {
-    const env = c.env as InProcess | undefined;
+    const env = c.env;
     c.set('requestId', env?.requestId ?? '');
     const record = env?.record ?? {};
     record.operation = `API ${c.req.method} ${c.req.path}`;
@@ -128,14 +80,13 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
   });
 
   /** Finds who signed the call (the operator by its token, or an account's principal); refuses anyone else. */
-  const identify = async (c: Context, record: RequestRecord): Promise<void> => {
-    const ctx = c as ApiContext;
+  const identify = async (c: ApiContext, record: RequestRecord): Promise<void> => {
     if (c.req.path.startsWith('/admin/operator/')) {
       const given = (c.req.header('authorization') ?? '').replace(/^Bearer\s+/i, '');
       if (!deps.operatorToken || !timingSafeEqual(given, deps.operatorToken))
         throw new S3Error('AccessDenied', 'The operator API needs the operator token.');
       record.auth = 'operator';
-      ctx.set('payload', { kind: 'none' });
+      c.set('payload', { kind: 'none' });
       return;
     }
     const raw = rawTargetOf(c);
@@ -161,12 +112,12 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
       accountId: auth.principal.accountId,
       keyId: auth.principal.kind === 'key' ? auth.principal.accessKeyId : null,
     });
-    ctx.set('principal', auth.principal);
-    ctx.set('payload', auth.payload);
+    c.set('principal', auth.principal);
+    c.set('payload', auth.payload);
   };
 
-  const readJson = async (c: Context): Promise<unknown> => {
-    const payload = (c as ApiContext).get('payload');
+  const readJson = async (c: ApiContext): Promise<unknown> => {
+    const payload: PayloadCheck = c.get('payload');
     const incoming = incomingBody(c.req.raw.body, c.req.raw.headers, payload, deps.digests);
     const bytes = await readSmallBody(
       incoming,
@@ -181,14 +132,15 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
     }
   };
 
-  const router = new ApiRouter(app as unknown as Hono, readJson);
-  bucketRoutes(router, deps);
-  domainRoutes(router, deps);
-  keyRoutes(router, deps);
-  objectRoutes(router, deps);
-  billingRoutes(router, deps);
-  operatorRoutes(router, deps);
-  operatorBillingRoutes(router, deps);
+  // the order of the OpenAPI document
+  const router = new ApiRouter(app, readJson);
+  router.register(bucketRoutes, bucketHandlers(deps));
+  router.register(domainRoutes, domainHandlers(deps));
+  router.register(keyRoutes, keyHandlers(deps));
+  router.register(objectRoutes, objectHandlers(deps));
+  router.register(billingRoutes, billingHandlers(deps));
+  router.register(operatorRoutes, operatorHandlers(deps));
+  router.register(operatorBillingRoutes, operatorBillingHandlers(deps));
   const doc = router.openapi({
     title: 'Qoima API',
     version: '1',

@@ -1,18 +1,18 @@
-/** Billing routes of the JSON API, the account's own view: invoices, SLA, trial, outage reports, deletion. */
-import { z } from 'zod';
-import type { Billing } from '../billing/service.ts';
-import { listReports, reportOutage } from '../billing/reports.ts';
+/** The billing routes of the JSON API (contract/billing.ts), the account's own view. */
 import { invoiceCsv } from '../billing/invoice.ts';
-import { monthSeries } from '../billing/series.ts';
-import { slaCsv } from '../billing/sla.ts';
 import { monthRange } from '../billing/prices.ts';
+import { listReports, reportOutage } from '../billing/reports.ts';
+import { monthSeries } from '../billing/series.ts';
+import type { Billing } from '../billing/service.ts';
+import { slaCsv } from '../billing/sla.ts';
 import { trialView } from '../billing/trials.ts';
 import type { Db } from '../db/index.ts';
 import { S3Error } from '../errors.ts';
 import { deleteAccount } from '../model/accounts.ts';
 import { checkKeyManager } from '../model/keys.ts';
-import { principalOf } from './app.ts';
-import type { ApiRouter } from './router.ts';
+import { type ApiContext, principalOf } from './context.ts';
+import { Month, type billingRoutes } from './contract/billing.ts';
+import type { Handlers } from './router.ts';
 
 export interface BillingDeps {
   db: Db;
@@ -21,8 +21,6 @@ export interface BillingDeps {
   domainChanged: (hostname: string) => void;
 }
 
-const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/);
-
 export function monthParam(text: string): string {
   const parsed = Month.safeParse(text);
   if (!parsed.success) throw new S3Error('InvalidArgument', `A month is YYYY-MM, not "${text}".`);
@@ -30,7 +28,6 @@ export function monthParam(text: string): string {
   return parsed.data;
 }
 
-export const wantsCsv = (url: string) => new URL(url).searchParams.get('format') === 'csv';
 export const csv = (text: string, name: string) =>
   new Response(text, {
     headers: {
@@ -39,110 +36,33 @@ export const csv = (text: string, name: string) =>
     },
   });
 
-export const OutageView = z.object({
-  id: z.string(),
-  accountId: z.string(),
-  reportedAt: z.number(),
-  description: z.string(),
-  status: z.enum(['pending', 'confirmed', 'rejected']),
-  restoredAt: z.number().nullable(),
-  decidedAt: z.number().nullable(),
-  note: z.string().nullable(),
-});
-
-export function billingRoutes(router: ApiRouter, deps: BillingDeps): void {
-  const owner = (c: Parameters<typeof principalOf>[0]) => {
+export function billingHandlers(deps: BillingDeps): Handlers<typeof billingRoutes> {
+  const owner = (c: ApiContext) => {
     const p = principalOf(c);
     checkKeyManager(p, p.accountId); // billing is the root user's (or an admin key's) business
     return p.accountId;
   };
 
-  router.add(
-    {
-      method: 'get',
-      path: '/invoices/{month}',
-      tag: 'billing',
-      summary: 'Your invoice for a month (?format=csv for CSV); amounts in minor units (tiyn)',
-      response: z.any(),
+  return {
+    getInvoice: async ({ c, params, query }) => {
+      const inv = await deps.billing.invoice(owner(c), monthParam(params.month));
+      return query.format === 'csv' ? csv(invoiceCsv(inv), `invoice-${inv.month}.csv`) : inv;
     },
-    async ({ c, params }) => {
-      const inv = await deps.billing.invoice(owner(c), monthParam(params.month!));
-      return wantsCsv(c.req.url) ? csv(invoiceCsv(inv), `invoice-${inv.month}.csv`) : inv;
-    },
-  );
 
-  router.add(
-    {
-      method: 'get',
-      path: '/sla/{month}',
-      tag: 'billing',
-      summary: 'Your SLA report for a month (?format=csv for CSV)',
-      response: z.any(),
+    getSla: async ({ c, params, query }) => {
+      const r = await deps.billing.sla(owner(c), monthParam(params.month));
+      return query.format === 'csv' ? csv(slaCsv(r), `sla-${r.month}.csv`) : r;
     },
-    async ({ c, params }) => {
-      const r = await deps.billing.sla(owner(c), monthParam(params.month!));
-      return wantsCsv(c.req.url) ? csv(slaCsv(r), `sla-${r.month}.csv`) : r;
-    },
-  );
 
-  router.add(
-    {
-      method: 'get',
-      path: '/usage/daily/{month}',
-      tag: 'usage',
-      summary: 'The month day by day: stored bytes (daily average; today: now), bytes in and out, requests',
-      response: z.any(),
-    },
-    async ({ c, params }) => monthSeries(deps.db, owner(c), monthParam(params.month!)),
-  );
+    getDailyUsage: async ({ c, params }) => monthSeries(deps.db, owner(c), monthParam(params.month)),
 
-  router.add(
-    {
-      method: 'get',
-      path: '/trial',
-      tag: 'billing',
-      summary: 'Your free trial: when it ends and what happens then',
-      response: z.any(),
-    },
-    async ({ c }) => trialView(deps.db, principalOf(c).accountId),
-  );
+    getTrial: async ({ c }) => trialView(deps.db, principalOf(c).accountId),
 
-  router.add(
-    {
-      method: 'post',
-      path: '/outages',
-      tag: 'billing',
-      status: 201,
-      summary: 'Report an outage (counts once the operator confirms it)',
-      body: z.object({ description: z.string().min(1).max(2000) }),
-      response: OutageView,
-    },
-    async ({ c, body }) => reportOutage(deps.db, owner(c), body.description),
-  );
+    reportOutage: async ({ c, body }) => reportOutage(deps.db, owner(c), body.description),
 
-  router.add(
-    {
-      method: 'get',
-      path: '/outages',
-      tag: 'billing',
-      summary: 'Your outage reports and their outcome',
-      response: z.object({ reports: z.array(OutageView) }),
-    },
-    async ({ c }) => ({ reports: await listReports(deps.db, owner(c)) }),
-  );
+    listOutages: async ({ c }) => ({ reports: await listReports(deps.db, owner(c)) }),
 
-  router.add(
-    {
-      method: 'delete',
-      path: '/service',
-      tag: 'billing',
-      status: 204,
-      summary:
-        'Delete the service: every bucket and object, the root user and keys. Send your account id to confirm.',
-      body: z.object({ confirm: z.string() }),
-      response: z.null(),
-    },
-    async ({ c, body }) => {
+    deleteService: async ({ c, body }) => {
       const p = principalOf(c);
       if (p.kind !== 'root') throw new S3Error('AccessDenied', 'Only the root user can delete the service.');
       if (body.confirm !== p.accountId)
@@ -150,5 +70,5 @@ export function billingRoutes(router: ApiRouter, deps: BillingDeps): void {
       (await deleteAccount(deps.db, p.accountId)).forEach(deps.domainChanged);
       return null;
     },
-  );
+  };
 }

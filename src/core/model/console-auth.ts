@@ -150,6 +150,16 @@ export async function loginOf(db: Db, accountId: string): Promise<string | null>
   return row?.email ?? null;
 }
 
+/** Whether some service already signs in with this (normalized) e-mail. */
+export async function loginTaken(db: Db, email: string): Promise<boolean> {
+  const taken = await db
+    .select({ email: consoleLogins.email })
+    .from(consoleLogins)
+    .where(eq(consoleLogins.email, email))
+    .limit(1);
+  return taken.length > 0;
+}
+
 /** The account an e-mail and password sign in to, or null (the same answer for unknown e-mail and wrong password). */
 export async function checkLogin(db: Db, email: string, password: string): Promise<string | null> {
   const [row] = await db

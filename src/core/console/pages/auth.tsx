@@ -10,20 +10,11 @@ import {
   endSession,
   normalizeEmail,
   checkPassword,
+  loginTaken,
   setLogin,
   startSession,
 } from '../../model/console-auth.ts';
-import { consoleLogins } from '../../db/schema.ts';
-import { eq } from 'drizzle-orm';
-import {
-  type ConsoleApp,
-  type ConsoleDeps,
-  type Pages,
-  done,
-  formOf,
-  messageOf,
-  noticeOf,
-} from '../index.ts';
+import { type ConsoleApp, type ConsoleDeps, done, formOf, messageOf, noticeOf, statusOf } from '../kit.ts';
 import { Layout, Secret } from '../layout.tsx';
 import {
   checkSameOrigin,
@@ -77,7 +68,7 @@ class Attempts {
 const safeNext = (next: string | undefined) =>
   next && /^\/console(\/[\w\-./%]*)?$/.test(next) ? next : '/console';
 
-export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): void {
+export function authPages(app: ConsoleApp, deps: ConsoleDeps): void {
   const attempts = new Attempts(10, 'Too many failed sign-ins');
   const fromAddress = new Attempts(deps.failuresPerAddress, 'Too many failed attempts from your address');
 
@@ -144,7 +135,7 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
           </p>
         ) : null}
       </Layout>,
-      (shown.status ?? 200) as 200,
+      statusOf(shown.status),
     );
 
   app.get('/sign-in', async (c) => {
@@ -244,7 +235,7 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
           Already have one? <a href="/console/sign-in">Sign in</a>.
         </p>
       </Layout>,
-      (shown.status ?? 200) as 200,
+      statusOf(shown.status),
     );
 
   app.get('/sign-up', async (c) => (deps.signup ? signUpPage(c) : c.redirect('/console/sign-in', 303)));
@@ -265,12 +256,7 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps, _pages: Pages): vo
         throw new S3Error('InvalidArgument', 'Give the service a name (up to 100 characters).');
       const email = normalizeEmail(form.email ?? '');
       checkPassword(form.password ?? '');
-      const taken = await deps.db
-        .select({ email: consoleLogins.email })
-        .from(consoleLogins)
-        .where(eq(consoleLogins.email, email))
-        .limit(1);
-      if (taken.length) throw new S3Error('LoginAlreadyExists');
+      if (await loginTaken(deps.db, email)) throw new S3Error('LoginAlreadyExists');
       const created = await createAccount(deps, {
         name,
         quota: deps.accountLimits.defaults,

@@ -1,23 +1,11 @@
 /** The bucket list, and creating a bucket (its storage class is for good, and the page says so). */
 import type { Context } from 'hono';
+import type { BucketView } from '../../api/contract/buckets.ts';
 import { seg } from '../api-client.ts';
-import type { ConsoleApp, Pages, Shown, SignedIn } from '../index.ts';
-import { done, noticeOf } from '../index.ts';
+import { type ConsoleApp, type Pages, type Shown, type SignedIn, done, noticeOf, statusOf } from '../kit.ts';
 import { Csrf, Layout, bytes, count, when } from '../layout.tsx';
 
-export interface BucketView {
-  name: string;
-  storageClass: 'STANDARD' | 'COLD';
-  accessType: 'private' | 'public-read';
-  publicList: boolean;
-  objectCount: number;
-  byteCount: number;
-  website: boolean;
-  cors: boolean;
-  createdAt: string;
-}
-
-export const AccessPill = ({ b }: { b: BucketView }) =>
+export const AccessPill = ({ b }: { b: Pick<BucketView, 'accessType'> }) =>
   b.accessType === 'public-read' ? (
     <span class="pill public">public-read</span>
   ) : (
@@ -26,7 +14,7 @@ export const AccessPill = ({ b }: { b: BucketView }) =>
 
 export function bucketPages(app: ConsoleApp, pages: Pages): void {
   const render = async (c: Context, s: SignedIn, shown: Shown) => {
-    const { buckets } = await s.api.get<{ buckets: BucketView[] }>('/buckets');
+    const { buckets } = await s.api.listBuckets();
     const v = shown.values ?? {};
     return c.html(
       <Layout title="Buckets" section="buckets" csrf={s.csrf} notice={shown.notice} error={shown.error}>
@@ -129,7 +117,7 @@ export function bucketPages(app: ConsoleApp, pages: Pages): void {
           </p>
         </form>
       </Layout>,
-      (shown.status ?? 200) as 200,
+      statusOf(shown.status),
     );
   };
 
@@ -142,10 +130,12 @@ export function bucketPages(app: ConsoleApp, pages: Pages): void {
     '/buckets',
     pages.action(async (c, s, form) => {
       const name = (form.name ?? '').trim();
-      await s.api.post('/buckets', {
-        name,
-        storageClass: form.storageClass === 'COLD' ? 'COLD' : 'STANDARD',
-        accessType: form.accessType === 'public-read' ? 'public-read' : 'private',
+      await s.api.createBucket({
+        body: {
+          name,
+          storageClass: form.storageClass === 'COLD' ? 'COLD' : 'STANDARD',
+          accessType: form.accessType === 'public-read' ? 'public-read' : 'private',
+        },
       });
       return done(c, `/console/buckets/${seg(name)}`, 'bucket-created');
     }, render),

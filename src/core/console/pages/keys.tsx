@@ -3,32 +3,13 @@ import type { Context } from 'hono';
 import { S3Error } from '../../errors.ts';
 import type { SecretBox } from '../../secretbox.ts';
 import { origin, passOnce, takeOnce } from '../session.ts';
+import { IssuedKey } from '../../api/contract/keys.ts';
+import { ACTIONS, type Action, type Scope } from '../../auth/scopes.ts';
 import { seg } from '../api-client.ts';
-import type { ConsoleApp, Pages, Shown, SignedIn } from '../index.ts';
-import { done, noticeOf } from '../index.ts';
+import { type ConsoleApp, type Pages, type Shown, type SignedIn, done, noticeOf, statusOf } from '../kit.ts';
 import { Csrf, Layout, Secret, when } from '../layout.tsx';
-import type { BucketView } from './buckets.tsx';
 
-interface Scope {
-  bucket: string;
-  prefix?: string;
-  actions: string[];
-}
-interface KeyView {
-  keyId: string;
-  name: string;
-  scopes: Scope[];
-  createdAt: string;
-  expiresAt: string;
-  status: 'active' | 'not-yet-valid' | 'expired' | 'revoked';
-}
-interface IssuedKey extends KeyView {
-  accessKeyId: string;
-  secretAccessKey: string;
-  token: string;
-}
-
-const ACTIONS: [string, string][] = [
+const ACTION_LABELS: [Action, string][] = [
   ['read', 'read (download)'],
   ['list', 'list'],
   ['write', 'write (upload)'],
@@ -43,15 +24,14 @@ const LIFETIMES: [string, string][] = [
   ['31536000', '1 year'],
 ];
 
+const isAction = (a: string): a is Action => ACTIONS.some((x) => x === a);
+
 const scopeText = (s: Scope) =>
   `${s.bucket === '*' ? 'all buckets' : s.bucket}${s.prefix ? `/${s.prefix}*` : ''}: ${s.actions.join(', ')}`;
 
 export function keyPages(app: ConsoleApp, pages: Pages, box: SecretBox): void {
   const render = async (c: Context, s: SignedIn, shown: Shown & { issued?: IssuedKey }) => {
-    const [{ keys }, { buckets }] = await Promise.all([
-      s.api.get<{ keys: KeyView[] }>('/keys'),
-      s.api.get<{ buckets: BucketView[] }>('/buckets'),
-    ]);
+    const [{ keys }, { buckets }] = await Promise.all([s.api.listKeys(), s.api.listBuckets()]);
     const v = shown.values ?? {};
     const checked = (a: string) => (v.actions ?? 'read,list').split(',').includes(a);
     return c.html(
@@ -152,7 +132,7 @@ export function keyPages(app: ConsoleApp, pages: Pages, box: SecretBox): void {
           <input id="key-prefix" name="prefix" type="text" placeholder="uploads/" value={v.prefix ?? ''} />
           <fieldset>
             <legend>May</legend>
-            {ACTIONS.map(([a, label]) => (
+            {ACTION_LABELS.map(([a, label]) => (
               <label>
                 <input type="checkbox" name="actions" value={a} checked={checked(a)} /> {label}
               </label>
@@ -171,14 +151,15 @@ export function keyPages(app: ConsoleApp, pages: Pages, box: SecretBox): void {
           </p>
         </form>
       </Layout>,
-      (shown.status ?? 200) as 200,
+      statusOf(shown.status),
     );
   };
 
   app.get(
     '/keys',
     pages.page(async (c, s) => {
-      const issued = (await takeOnce<IssuedKey>(c, box, s.session, 'key')) ?? undefined;
+      const once = IssuedKey.safeParse(await takeOnce<unknown>(c, box, s.session, 'key'));
+      const issued = once.success ? once.data : undefined;
       return render(c, s, { notice: noticeOf(c), issued });
     }),
   );
@@ -186,14 +167,19 @@ export function keyPages(app: ConsoleApp, pages: Pages, box: SecretBox): void {
   app.post(
     '/keys',
     pages.action(async (c, s, form) => {
-      const actions = (form.actions ?? '').split(',').filter(Boolean);
-      if (!actions.length) throw new S3Error('InvalidArgument', 'Tick at least one thing the key may do.');
+      const ticked = (form.actions ?? '').split(',').filter(Boolean);
+      if (!ticked.length) throw new S3Error('InvalidArgument', 'Tick at least one thing the key may do.');
+      const actions = ticked.filter(isAction);
+      if (actions.length < ticked.length)
+        throw new S3Error('InvalidArgument', `A key may do only these: ${ACTIONS.join(', ')}.`);
       const scope: Scope = { bucket: form.bucket || '*', actions };
       if (form.prefix?.trim()) scope.prefix = form.prefix.trim();
-      const issued = await s.api.post<IssuedKey>('/keys', {
-        name: (form.name ?? '').trim(),
-        scopes: [scope],
-        expiresInSeconds: Number(form.lifetime ?? 2592000),
+      const issued = await s.api.createKey({
+        body: {
+          name: (form.name ?? '').trim(),
+          scopes: [scope],
+          expiresInSeconds: Number(form.lifetime ?? 2592000),
+        },
       });
       await passOnce(c, box, s.session, 'key', issued);
       return c.redirect('/console/keys', 303);
@@ -203,7 +189,7 @@ export function keyPages(app: ConsoleApp, pages: Pages, box: SecretBox): void {
   app.post(
     '/keys/:id/revoke',
     pages.action(async (c, s) => {
-      await s.api.delete(`/keys/${seg(c.req.param('id')!)}`);
+      await s.api.revokeKey({ params: { id: c.req.param('id')! } });
       return done(c, '/console/keys', 'key-revoked');
     }, render),
   );

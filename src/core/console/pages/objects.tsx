@@ -3,19 +3,12 @@
  * form, so it goes straight to S3 with a progress bar), download, delete, public and presigned links.
  */
 import type { Context } from 'hono';
-import { seg } from '../api-client.ts';
-import type { ConsoleApp, Pages, Shown, SignedIn } from '../index.ts';
-import { done, noticeOf } from '../index.ts';
-import { origin } from '../session.ts';
-import { Csrf, Layout, Secret, bytes, when } from '../layout.tsx';
 import { MAX_KEY_BYTES } from '../../s3/target.ts';
-import { AccessPill, type BucketView } from './buckets.tsx';
-
-interface Listing {
-  objects: { key: string; size: number; etag: string; lastModified: string }[];
-  folders: string[];
-  nextAfter: string | null;
-}
+import { seg } from '../api-client.ts';
+import { type ConsoleApp, type Pages, type Shown, type SignedIn, done, noticeOf, statusOf } from '../kit.ts';
+import { Csrf, Layout, Secret, bytes, when } from '../layout.tsx';
+import { origin } from '../session.ts';
+import { AccessPill } from './buckets.tsx';
 
 const EXPIRIES: [string, string][] = [
   ['900', '15 minutes'],
@@ -50,10 +43,8 @@ export function objectPages(app: ConsoleApp, pages: Pages): void {
     const tooLong = `No folder has a name that long (keys are at most ${MAX_KEY_BYTES} bytes).`;
     if (prefix !== asked) shown = { ...shown, error: shown.error ?? tooLong };
     const after = c.req.query('after') ?? '';
-    const bucket = await s.api.get<BucketView>(`/buckets/${seg(name)}`);
-    const list = await s.api.get<Listing>(
-      `/buckets/${seg(name)}/objects?prefix=${encodeURIComponent(prefix)}&after=${encodeURIComponent(after)}&limit=200`,
-    );
+    const bucket = await s.api.getBucket({ params: { name } });
+    const list = await s.api.listObjects({ params: { name }, query: { prefix, after, limit: '200' } });
     const parts = prefix.split('/').filter(Boolean);
     const isPublic = bucket.accessType === 'public-read';
     return c.html(
@@ -202,7 +193,7 @@ export function objectPages(app: ConsoleApp, pages: Pages): void {
           ) : null}
         </div>
       </Layout>,
-      (shown.status ?? 200) as 200,
+      statusOf(shown.status),
     );
   };
 
@@ -214,8 +205,9 @@ export function objectPages(app: ConsoleApp, pages: Pages): void {
   app.post(
     '/buckets/:name/access',
     pages.action(async (c, s, form) => {
-      await s.api.patch(`/buckets/${seg(c.req.param('name')!)}`, {
-        accessType: form.accessType === 'public-read' ? 'public-read' : 'private',
+      await s.api.updateBucket({
+        params: { name: c.req.param('name')! },
+        body: { accessType: form.accessType === 'public-read' ? 'public-read' : 'private' },
       });
       const ours = form.back?.startsWith('/console/') && form.back.length <= 2 * MAX_KEY_BYTES;
       const back = ours ? form.back! : `/console/buckets/${seg(c.req.param('name')!)}`;
@@ -227,10 +219,10 @@ export function objectPages(app: ConsoleApp, pages: Pages): void {
     '/buckets/:name/share',
     pages.action(async (c, s, form) => {
       const expires = Number(form.expires ?? 86400);
-      const link = await s.api.post<{ url: string; expiresAt: string }>(
-        `/buckets/${seg(c.req.param('name')!)}/presigned-url`,
-        { key: form.key ?? '', method: 'GET', expiresInSeconds: expires },
-      );
+      const link = await s.api.presignedUrl({
+        params: { name: c.req.param('name')! },
+        body: { key: form.key ?? '', method: 'GET', expiresInSeconds: expires },
+      });
       return render(c, s, { link: { key: form.key ?? '', ...link }, values: form });
     }, render),
   );
@@ -239,7 +231,7 @@ export function objectPages(app: ConsoleApp, pages: Pages): void {
     '/buckets/:name/delete-object',
     pages.action(async (c, s, form) => {
       const name = c.req.param('name')!;
-      await s.api.delete(`/buckets/${seg(name)}/objects?key=${encodeURIComponent(form.key ?? '')}`);
+      await s.api.deleteObject({ params: { name }, query: { key: form.key ?? '' } });
       return done(c, here(name, form.prefix ?? ''), 'object-deleted');
     }, render),
   );
@@ -249,11 +241,14 @@ export function objectPages(app: ConsoleApp, pages: Pages): void {
     pages.page(async (c, s) => {
       const key = c.req.query('key') ?? '';
       const file = key.split('/').pop() || 'download';
-      const link = await s.api.post<{ url: string }>(`/buckets/${seg(c.req.param('name')!)}/presigned-url`, {
-        key,
-        method: 'GET',
-        expiresInSeconds: 300,
-        responseContentDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(file)}`,
+      const link = await s.api.presignedUrl({
+        params: { name: c.req.param('name')! },
+        body: {
+          key,
+          method: 'GET',
+          expiresInSeconds: 300,
+          responseContentDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(file)}`,
+        },
       });
       return c.redirect(link.url, 303);
     }),
@@ -264,10 +259,9 @@ export function objectPages(app: ConsoleApp, pages: Pages): void {
     pages.json(async (c, s, body) => {
       const key = typeof body.key === 'string' ? body.key : '';
       const size = typeof body.size === 'number' && body.size >= 0 ? body.size : undefined;
-      return s.api.post(`/buckets/${seg(c.req.param('name')!)}/presigned-post`, {
-        key,
-        maxSize: size,
-        expiresInSeconds: 3600,
+      return s.api.presignedPost({
+        params: { name: c.req.param('name')! },
+        body: { key, maxSize: size, expiresInSeconds: 3600 },
       });
     }),
   );

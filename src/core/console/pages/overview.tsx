@@ -4,48 +4,18 @@ import { loginOf, loginPasswordMatches, rootKeyOf, setLogin } from '../../model/
 import { timingSafeEqual } from '../../digests.ts';
 import { S3Error } from '../../errors.ts';
 import { monthOf } from '../../billing/prices.ts';
-import type { ConsoleApp, ConsoleDeps, Pages, Shown, SignedIn } from '../index.ts';
-import { noticeOf } from '../index.ts';
+import type { UsageView } from '../../api/contract/keys.ts';
+import {
+  type ConsoleApp,
+  type ConsoleDeps,
+  type Pages,
+  type Shown,
+  type SignedIn,
+  noticeOf,
+  statusOf,
+} from '../kit.ts';
 import { Csrf, Layout, Meter, bytes, count, money, when } from '../layout.tsx';
 import { clearSessionCookie, origin } from '../session.ts';
-
-export interface UsageView {
-  quota: {
-    maxBytes: number;
-    maxBuckets: number;
-    maxObjects: number;
-    maxObjectSize: number;
-    requestsPerSecond: number;
-    bytesPerSecond: number;
-  };
-  usage: { bytes: number; buckets: number; objects: number };
-}
-
-export interface TrialView {
-  status: 'active' | 'ended' | 'refused' | 'none';
-  startsAt: string | null;
-  endsAt: string | null;
-  afterTrial: string;
-}
-
-export interface InvoiceView {
-  month: string;
-  status: 'estimate' | 'final';
-  issuedAt: string | null;
-  currency: string;
-  subtotal: number;
-  trialDiscount: number;
-  total: number;
-  slaCredit: { fromMonth: string; availability: number; percent: number; amount: number };
-  lines: {
-    item: string;
-    storageClass: string | null;
-    quantity: string;
-    unit: string;
-    unitPrice: number;
-    amount: number;
-  }[];
-}
 
 export const Quotas = ({ u }: { u: UsageView }) => (
   <div class="card">
@@ -60,9 +30,9 @@ export const Quotas = ({ u }: { u: UsageView }) => (
 export function overviewPages(app: ConsoleApp, deps: ConsoleDeps, pages: Pages): void {
   const render = async (c: Context, s: SignedIn, shown: Shown) => {
     const [usage, trial, invoice, login] = await Promise.all([
-      s.api.get<UsageView>('/usage'),
-      s.api.get<TrialView>('/trial'),
-      s.api.get<InvoiceView>(`/invoices/${monthOf(Date.now())}`),
+      s.api.getUsage(),
+      s.api.getTrial(),
+      s.api.getInvoice({ params: { month: monthOf(Date.now()) } }),
       loginOf(deps.db, s.accountId),
     ]);
     return c.html(
@@ -175,7 +145,7 @@ export function overviewPages(app: ConsoleApp, deps: ConsoleDeps, pages: Pages):
           </p>
         </form>
       </Layout>,
-      (shown.status ?? 200) as 200,
+      statusOf(shown.status),
     );
   };
 
@@ -216,7 +186,7 @@ export function overviewPages(app: ConsoleApp, deps: ConsoleDeps, pages: Pages):
     pages.action(async (c, s, form) => {
       if ((form.confirm ?? '').trim() !== s.accountId)
         throw new S3Error('InvalidArgument', 'The service id you typed does not match; nothing was deleted.');
-      await s.api.delete('/service', { confirm: s.accountId });
+      await s.api.deleteService({ body: { confirm: s.accountId } });
       clearSessionCookie(c);
       return c.redirect('/console/sign-in?done=service-deleted', 303);
     }, render),

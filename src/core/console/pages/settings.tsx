@@ -1,33 +1,15 @@
 /** A bucket's settings: access, website, CORS rules, custom domains and their certificates, deletion. */
 import type { Context } from 'hono';
 import { S3Error } from '../../errors.ts';
+import type { CorsRule } from '../../api/contract/objects.ts';
 import { seg } from '../api-client.ts';
-import type { ConsoleApp, Pages, Shown, SignedIn } from '../index.ts';
-import { done, noticeOf } from '../index.ts';
+import { type ConsoleApp, type Pages, type Shown, type SignedIn, done, noticeOf, statusOf } from '../kit.ts';
 import { Csrf, Layout, Secret, when } from '../layout.tsx';
-import { AccessPill, type BucketView } from './buckets.tsx';
+import { AccessPill } from './buckets.tsx';
 
-interface CorsRule {
-  allowedOrigins: string[];
-  allowedMethods: string[];
-  allowedHeaders: string[];
-  exposeHeaders: string[];
-  maxAgeSeconds?: number;
-}
-interface DomainView {
-  hostname: string;
-  status: 'pending' | 'verified';
-  txtRecord: { name: string; value: string };
-  verifiedAt: string | null;
-}
-interface CertificateView {
-  hostname: string;
-  subject: string;
-  notAfter: string;
-  daysLeft: number;
-}
-
-const METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
+type CorsMethod = CorsRule['allowedMethods'][number];
+const METHODS: CorsMethod[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
+const isMethod = (m: string): m is CorsMethod => METHODS.some((x) => x === m);
 const lines = (text: string | undefined) =>
   (text ?? '')
     .split(/[\n,]/)
@@ -36,16 +18,22 @@ const lines = (text: string | undefined) =>
 
 export function settingsPages(app: ConsoleApp, pages: Pages): void {
   const base = (c: Context) => `/console/buckets/${seg(c.req.param('name')!)}/settings`;
-  const api = (c: Context, rest = '') => `/buckets/${seg(c.req.param('name')!)}${rest}`;
+  /** The bucket the page is about, as the API's routes name it. */
+  const ofBucket = (c: Context) => ({ name: c.req.param('name')! });
+  /** The bucket and one of its domains (named by the form). */
+  const domain = (c: Context, form: Record<string, string>) => ({
+    ...ofBucket(c),
+    hostname: form.hostname ?? '',
+  });
 
   const render = async (c: Context, s: SignedIn, shown: Shown) => {
     const name = c.req.param('name')!;
     const [bucket, website, cors, domains, certs] = await Promise.all([
-      s.api.get<BucketView>(api(c)),
-      s.api.get<{ indexDocument: string; errorDocument?: string } | null>(api(c, '/website')),
-      s.api.get<{ rules: CorsRule[] }>(api(c, '/cors')),
-      s.api.get<{ domains: DomainView[] }>(api(c, '/domains')),
-      s.api.get<{ certificates: CertificateView[] }>('/certificates'),
+      s.api.getBucket({ params: ofBucket(c) }),
+      s.api.getWebsite({ params: ofBucket(c) }),
+      s.api.getCors({ params: ofBucket(c) }),
+      s.api.listDomains({ params: ofBucket(c) }),
+      s.api.listCertificates(),
     ]);
     const certOf = new Map(certs.certificates.map((x) => [x.hostname, x]));
     const v = shown.values ?? {};
@@ -313,7 +301,7 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
           </button>
         </form>
       </Layout>,
-      (shown.status ?? 200) as 200,
+      statusOf(shown.status),
     );
   };
 
@@ -326,12 +314,15 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
     '/buckets/:name/settings/website',
     pages.action(async (c, s, form) => {
       if (form.remove) {
-        await s.api.delete(api(c, '/website'));
+        await s.api.deleteWebsite({ params: ofBucket(c) });
         return done(c, base(c), 'website-removed');
       }
-      await s.api.put(api(c, '/website'), {
-        indexDocument: (form.indexDocument ?? '').trim(),
-        errorDocument: form.errorDocument?.trim() || undefined,
+      await s.api.putWebsite({
+        params: ofBucket(c),
+        body: {
+          indexDocument: (form.indexDocument ?? '').trim(),
+          errorDocument: form.errorDocument?.trim() || undefined,
+        },
       });
       return done(c, base(c), 'website-saved');
     }, render),
@@ -340,7 +331,7 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
   app.post(
     '/buckets/:name/settings/cors',
     pages.action(async (c, s, form) => {
-      const { rules } = await s.api.get<{ rules: CorsRule[] }>(api(c, '/cors'));
+      const { rules } = await s.api.getCors({ params: ofBucket(c) });
       if (form.removeRule !== undefined) {
         const at = /^\d+$/.test(form.removeRule) ? Number(form.removeRule) : -1;
         if (!(at >= 0 && at < rules.length))
@@ -348,15 +339,19 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
         rules.splice(at, 1);
       } else {
         const maxAge = form.maxAge?.trim() ? Number(form.maxAge) : undefined;
+        const methods = lines(form.methods);
+        const allowedMethods = methods.filter(isMethod);
+        if (allowedMethods.length < methods.length)
+          throw new S3Error('InvalidArgument', `CORS rules allow only these methods: ${METHODS.join(', ')}.`);
         rules.push({
           allowedOrigins: lines(form.origins),
-          allowedMethods: lines(form.methods),
+          allowedMethods,
           allowedHeaders: lines(form.headers),
           exposeHeaders: ['ETag'],
           maxAgeSeconds: maxAge,
         });
       }
-      await s.api.put(api(c, '/cors'), { rules });
+      await s.api.putCors({ params: ofBucket(c), body: { rules } });
       return done(c, base(c), 'cors-saved');
     }, render),
   );
@@ -364,7 +359,7 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
   app.post(
     '/buckets/:name/settings/domains',
     pages.action(async (c, s, form) => {
-      await s.api.post(api(c, '/domains'), { hostname: (form.hostname ?? '').trim() });
+      await s.api.attachDomain({ params: ofBucket(c), body: { hostname: (form.hostname ?? '').trim() } });
       return done(c, base(c), 'domain-added');
     }, render),
   );
@@ -372,7 +367,7 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
   app.post(
     '/buckets/:name/settings/domains/verify',
     pages.action(async (c, s, form) => {
-      await s.api.post(api(c, `/domains/${seg(form.hostname ?? '')}/verify`));
+      await s.api.verifyDomain({ params: domain(c, form) });
       return done(c, base(c), 'domain-verified');
     }, render),
   );
@@ -380,7 +375,7 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
   app.post(
     '/buckets/:name/settings/domains/remove',
     pages.action(async (c, s, form) => {
-      await s.api.delete(api(c, `/domains/${seg(form.hostname ?? '')}`));
+      await s.api.detachDomain({ params: domain(c, form) });
       return done(c, base(c), 'domain-removed');
     }, render),
   );
@@ -388,9 +383,9 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
   app.post(
     '/buckets/:name/settings/domains/certificate',
     pages.action(async (c, s, form) => {
-      await s.api.put(api(c, `/domains/${seg(form.hostname ?? '')}/certificate`), {
-        certificatePem: form.certificatePem ?? '',
-        privateKeyPem: form.privateKeyPem ?? '',
+      await s.api.putCertificate({
+        params: domain(c, form),
+        body: { certificatePem: form.certificatePem ?? '', privateKeyPem: form.privateKeyPem ?? '' },
       });
       return done(c, base(c), 'certificate-saved');
     }, render),
@@ -399,7 +394,7 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
   app.post(
     '/buckets/:name/settings/delete',
     pages.action(async (c, s) => {
-      await s.api.delete(api(c));
+      await s.api.deleteBucket({ params: ofBucket(c) });
       return done(c, '/console/buckets', 'bucket-deleted');
     }, render),
   );

@@ -1,21 +1,12 @@
 /** Usage and billing: the month day by day (charts), its invoice or estimate, the SLA report, quotas. */
 import type { Context } from 'hono';
 import { monthOf, previousMonth } from '../../billing/prices.ts';
-import type { MonthSeries } from '../../billing/series.ts';
+import { contract } from '../../api/contract/index.ts';
 import { S3Error } from '../../errors.ts';
 import { BarChart } from '../charts.tsx';
-import type { ConsoleApp, Pages, SignedIn } from '../index.ts';
+import type { ConsoleApp, Pages, SignedIn } from '../kit.ts';
 import { Layout, bytes, count, money, when } from '../layout.tsx';
-import { type InvoiceView, Quotas, type UsageView } from './overview.tsx';
-
-interface SlaView {
-  month: string;
-  availability: number;
-  intervalsCounted: number;
-  downtime: { from: string; to: string; causes: string[] }[];
-  tier: { creditPercent: number };
-  credit: number;
-}
+import { Quotas } from './overview.tsx';
 
 const recentMonths = (now: number, n: number) => {
   const out = [monthOf(now)];
@@ -31,14 +22,14 @@ export function usagePages(app: ConsoleApp, pages: Pages): void {
       throw new S3Error('InvalidArgument', `A month is YYYY-MM, not "${month}".`);
     const months = recentMonths(Date.now(), 12);
     const [series, invoice, sla, usage, history] = await Promise.all([
-      s.api.get<MonthSeries>(`/usage/daily/${month}`),
-      s.api.get<InvoiceView>(`/invoices/${month}`),
-      s.api.get<SlaView>(`/sla/${month}`),
-      s.api.get<UsageView>('/usage'),
-      Promise.all(months.slice(1, 7).map((m) => s.api.get<InvoiceView>(`/invoices/${m}`))),
+      s.api.getDailyUsage({ params: { month } }),
+      s.api.getInvoice({ params: { month } }),
+      s.api.getSla({ params: { month } }),
+      s.api.getUsage(),
+      Promise.all(months.slice(1, 7).map((m) => s.api.getInvoice({ params: { month: m } }))),
     ]);
     const days = series.days.map((d) => d.day);
-    const total = (f: (d: MonthSeries['days'][number]) => number) =>
+    const total = (f: (d: (typeof series.days)[number]) => number) =>
       series.days.reduce((n, d) => n + f(d), 0);
     const inProgress = month === current;
     return c.html(
@@ -242,7 +233,7 @@ export function usagePages(app: ConsoleApp, pages: Pages): void {
     '/usage/invoice.csv',
     pages.page(async (c, s) => {
       const month = c.req.query('month') ?? '';
-      const res = await s.api.raw('GET', `/invoices/${encodeURIComponent(month)}?format=csv`);
+      const res = await s.api.raw(contract.getInvoice, { params: { month }, query: { format: 'csv' } });
       if (!res.ok) throw new S3Error('InvalidArgument', `There is no invoice for "${month}".`);
       return new Response(res.body, {
         headers: {
