@@ -11,6 +11,7 @@ import {
   authenticate,
 } from '../auth/authenticate.ts';
 import { parseQuery } from '../auth/sigv4.ts';
+import { BODY_HASH_LIMIT, needsBodyHash, readAndHash } from '../auth/body-hash.ts';
 import type { Db } from '../db/index.ts';
 import type { Digests } from '../digests.ts';
 import { S3Error, isS3Error } from '../errors.ts';
@@ -52,10 +53,20 @@ export interface ApiDeps {
   billing: Billing;
 }
 
-type Env = { Variables: { principal: AccountPrincipal; requestId: string; payload: PayloadCheck } };
+type Env = {
+  Variables: {
+    principal: AccountPrincipal;
+    requestId: string;
+    payload: PayloadCheck;
+    /** The body, read already to check a signature that covers its hash (see auth/body-hash.ts). */
+    readBody?: Uint8Array;
+  };
+};
 export type ApiContext = Context<Env>;
 
-const MAX_JSON = 1024 * 1024;
+const MAX_JSON = BODY_HASH_LIMIT;
+const tooLarge = () =>
+  new S3Error('EntityTooLarge', `The request body must be at most ${MAX_JSON} bytes (1 MiB).`);
 
 /** What the app hands the API with each request; `principal` only on calls from inside the server (the console). */
 export interface InProcess {
@@ -140,12 +151,18 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
     }
     const raw = rawTargetOf(c);
     const q = raw.indexOf('?');
+    const headers = c.req.raw.headers;
+    const read = needsBodyHash(headers)
+      ? await readAndHash(c.req.raw.body, headers, deps.digests, tooLarge)
+      : null;
+    if (read) ctx.set('readBody', read.bytes);
     const auth = await authenticate(
       {
         method: c.req.method,
         rawPath: q >= 0 ? raw.slice(0, q) : raw,
         query: parseQuery(q >= 0 ? raw.slice(q + 1) : ''),
-        headers: c.req.raw.headers,
+        headers,
+        bodySha256: read?.sha256,
       },
       {
         digests: deps.digests,
@@ -166,13 +183,9 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
   };
 
   const readJson = async (c: Context): Promise<unknown> => {
-    const payload = (c as ApiContext).get('payload');
-    const incoming = incomingBody(c.req.raw.body, c.req.raw.headers, payload, deps.digests);
-    const bytes = await readSmallBody(
-      incoming,
-      MAX_JSON,
-      () => new S3Error('EntityTooLarge', `The request body must be at most ${MAX_JSON} bytes (1 MiB).`),
-    );
+    const ctx = c as ApiContext;
+    const incoming = incomingBody(c.req.raw.body, c.req.raw.headers, ctx.get('payload'), deps.digests);
+    const bytes = ctx.get('readBody') ?? (await readSmallBody(incoming, MAX_JSON, tooLarge));
     if (bytes.length === 0) return {};
     try {
       return JSON.parse(new TextDecoder().decode(bytes));
