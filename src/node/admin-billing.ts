@@ -44,6 +44,7 @@ const exclusion = (kind: 'maintenance' | 'force-majeure'): Command => ({
 
 export const BILLING_COMMANDS: Record<string, Command> = {
   usage: {
+    readOnly: true,
     help: '--account ID [--from ISO --to ISO]   requests by operation and status, bytes in/out, stored bytes by class',
     run: async (o, _c, a) => {
       const to = one(a, '--to') ? time(need(a, '--to'), '--to') : Date.now();
@@ -52,6 +53,7 @@ export const BILLING_COMMANDS: Record<string, Command> = {
     },
   },
   invoice: {
+    readOnly: true,
     help: "--account ID --month YYYY-MM [--csv]  the month's invoice (amounts in tiyn)",
     run: async (o, _c, a) => {
       const inv = await o.billing.invoice(need(a, '--account'), month(a));
@@ -59,6 +61,7 @@ export const BILLING_COMMANDS: Record<string, Command> = {
     },
   },
   sla: {
+    readOnly: true,
     help: '--account ID --month YYYY-MM [--csv]  availability, downtime, exclusions, tier, credit',
     run: async (o, _c, a) => {
       const r = await o.billing.sla(need(a, '--account'), month(a));
@@ -68,6 +71,7 @@ export const BILLING_COMMANDS: Record<string, Command> = {
   'maintenance add': exclusion('maintenance'),
   'force-majeure add': exclusion('force-majeure'),
   trial: {
+    readOnly: true,
     help: '--account ID                       the trial: status, end, what happens after',
     run: async (o, _c, a) => trialView(o.db, need(a, '--account')),
   },
@@ -86,6 +90,7 @@ export const BILLING_COMMANDS: Record<string, Command> = {
     },
   },
   'outages list': {
+    readOnly: true,
     help: '                              every outage report',
     run: async (o) => listReports(o.db),
   },
