@@ -1,7 +1,7 @@
 /** Billing routes of the JSON API, the account's own view: invoices, SLA, trial, outage reports, deletion. */
 import { z } from 'zod';
 import type { Billing } from '../billing/service.ts';
-import { listReports, reportOutage } from '../billing/reports.ts';
+import { listReports, reportOutage, reportView } from '../billing/reports.ts';
 import { invoiceCsv } from '../billing/invoice.ts';
 import { monthSeries } from '../billing/series.ts';
 import { slaCsv } from '../billing/sla.ts';
@@ -42,11 +42,11 @@ export const csv = (text: string, name: string) =>
 export const OutageView = z.object({
   id: z.string(),
   accountId: z.string(),
-  reportedAt: z.number(),
+  reportedAt: z.string(),
   description: z.string(),
   status: z.enum(['pending', 'confirmed', 'rejected']),
-  restoredAt: z.number().nullable(),
-  decidedAt: z.number().nullable(),
+  restoredAt: z.string().nullable(),
+  decidedAt: z.string().nullable(),
   note: z.string().nullable(),
 });
 
@@ -117,7 +117,7 @@ export function billingRoutes(router: ApiRouter, deps: BillingDeps): void {
       body: z.object({ description: z.string().min(1).max(2000) }),
       response: OutageView,
     },
-    async ({ c, body }) => reportOutage(deps.db, owner(c), body.description),
+    async ({ c, body }) => reportView(await reportOutage(deps.db, owner(c), body.description)),
   );
 
   router.add(
@@ -128,7 +128,7 @@ export function billingRoutes(router: ApiRouter, deps: BillingDeps): void {
       summary: 'Your outage reports and their outcome',
       response: z.object({ reports: z.array(OutageView) }),
     },
-    async ({ c }) => ({ reports: await listReports(deps.db, owner(c)) }),
+    async ({ c }) => ({ reports: (await listReports(deps.db, owner(c))).map(reportView) }),
   );
 
   router.add(

@@ -1,8 +1,8 @@
 /** The operator's billing routes: usage, invoices, SLA, maintenance and force majeure, outages, trials. */
 import { z } from 'zod';
 import { invoiceCsv } from '../billing/invoice.ts';
-import { decideReport, listReports } from '../billing/reports.ts';
-import { addExclusion, slaCsv } from '../billing/sla.ts';
+import { decideReport, listReports, reportView } from '../billing/reports.ts';
+import { addExclusion, exclusionView, slaCsv } from '../billing/sla.ts';
 import { grantTrial, refuseTrial, trialView } from '../billing/trials.ts';
 import { S3Error } from '../errors.ts';
 import { type BillingDeps, OutageView, csv, monthParam, wantsCsv } from './billing.ts';
@@ -77,12 +77,14 @@ export function operatorBillingRoutes(router: ApiRouter, deps: BillingDeps): voi
     },
     async ({ body }) => {
       try {
-        return await addExclusion(deps.db, {
-          kind: body.kind,
-          startsAt: Date.parse(body.from),
-          endsAt: Date.parse(body.to),
-          reason: body.reason,
-        });
+        return exclusionView(
+          await addExclusion(deps.db, {
+            kind: body.kind,
+            startsAt: Date.parse(body.from),
+            endsAt: Date.parse(body.to),
+            reason: body.reason,
+          }),
+        );
       } catch (e) {
         throw new S3Error('InvalidArgument', (e as Error).message);
       }
@@ -97,7 +99,7 @@ export function operatorBillingRoutes(router: ApiRouter, deps: BillingDeps): voi
       summary: 'Outage reports of every account',
       response: z.object({ reports: z.array(OutageView) }),
     },
-    async () => ({ reports: await listReports(deps.db) }),
+    async () => ({ reports: (await listReports(deps.db)).map(reportView) }),
   );
 
   router.add(
@@ -116,13 +118,15 @@ export function operatorBillingRoutes(router: ApiRouter, deps: BillingDeps): voi
     async ({ params, body }) => {
       if (body.status === 'confirmed') {
         if (!body.restoredAt) throw new S3Error('InvalidArgument', 'Confirming needs restoredAt.');
-        return decideReport(deps.db, params.id!, {
-          status: 'confirmed',
-          restoredAt: Date.parse(body.restoredAt),
-          note: body.note,
-        });
+        return reportView(
+          await decideReport(deps.db, params.id!, {
+            status: 'confirmed',
+            restoredAt: Date.parse(body.restoredAt),
+            note: body.note,
+          }),
+        );
       }
-      return decideReport(deps.db, params.id!, { status: 'rejected', note: body.note });
+      return reportView(await decideReport(deps.db, params.id!, { status: 'rejected', note: body.note }));
     },
   );
 
@@ -143,12 +147,17 @@ export function operatorBillingRoutes(router: ApiRouter, deps: BillingDeps): voi
       path: '/operator/accounts/{id}/trial',
       tag: 'operator',
       summary: "Grant (from now) or refuse a customer's trial",
-      body: z.object({ action: z.enum(['grant', 'refuse']) }),
+      body: z.object({
+        action: z.enum(['grant', 'refuse']),
+        /** The customer (BIN/IIN or e-mail), recorded on an account that has none yet. */
+        customerId: z.string().min(3).max(200).optional(),
+      }),
       response: z.any(),
     },
     async ({ params, body }) => {
-      if (body.action === 'grant') await grantTrial(deps.db, params.id!, deps.billing.trialDays);
-      else await refuseTrial(deps.db, params.id!);
+      if (body.action === 'grant')
+        await grantTrial(deps.db, params.id!, deps.billing.trialDays, Date.now(), body.customerId);
+      else await refuseTrial(deps.db, params.id!, body.customerId);
       return trialView(deps.db, params.id!);
     },
   );
