@@ -6,7 +6,7 @@
  * `npm run ...` runs in the repository (as it would in the reader's clone).
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, type RunningServer, removeDir, startServer, tempDir, waitForExit } from './helpers/server.ts';
@@ -56,6 +56,15 @@ afterAll(async () => {
 });
 
 describe('the README', () => {
+  it('is followed with the env file the server writes, which only its owner can read', async () => {
+    const env = join(srv.dataDir, 'qoima.env');
+    expect((await stat(env)).mode & 0o777).toBe(0o600);
+    expect(await readFile(env, 'utf8')).toContain(
+      `export AWS_SECRET_ACCESS_KEY='${srv.creds.secretAccessKey}'`,
+    );
+    expect(srv.output()).toMatch(/qoima: first account acc\w+; for a shell: source \S+qoima\.env/);
+  });
+
   it('marks few blocks as not runnable here, each with a reason', () => {
     const skipped = blocks.filter((b) => b.skip !== null);
     expect(blocks.length - skipped.length).toBeGreaterThan(5);
