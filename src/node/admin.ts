@@ -25,6 +25,9 @@ function hint(argv: string[]): string {
     const c = ALL[name];
     if (c) return `usage: npm run --silent admin -- ${name} ${c.help.replace(/\s{2,}/, '   # ')}`;
   }
+  const near = Object.keys(ALL).filter((n) => words[0] !== undefined && n.split(' ')[0] === words[0]);
+  if (near.length > 1)
+    return `did you mean: ${near.join(', ')}? (every command: npm run --silent admin -- help)`;
   return 'every command: npm run --silent admin -- help';
 }
 
