@@ -59,13 +59,14 @@ describe('the account sees', () => {
       await api(c.as, 'POST', '/admin/outages', { description: 'uploads time out' })
     ).json();
     expect(report.status).toBe('pending');
+    expect(report.reportedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/); // ISO, as elsewhere
     const confirmed = await cli(
       'outages',
       'confirm',
       '--id',
       report.id,
       '--restored-at',
-      new Date(report.reportedAt + 1000).toISOString(),
+      new Date(Date.parse(report.reportedAt) + 1000).toISOString(),
     );
     expect(confirmed.status).toBe('confirmed');
     const sla = await cli('sla', '--account', c.accountId, '--month', month);
@@ -118,7 +119,7 @@ describe('the operator', () => {
     const from = new Date(Date.now() + 2 * 86_400_000).toISOString();
     const to = new Date(Date.now() + 2 * 86_400_000 + 3_600_000).toISOString();
     const m = await cli('maintenance', 'add', '--from', from, '--to', to, '--reason', 'kernel upgrade');
-    expect(m).toMatchObject({ kind: 'maintenance', reason: 'kernel upgrade' });
+    expect(m).toMatchObject({ kind: 'maintenance', reason: 'kernel upgrade', startsAt: from, endsAt: to });
     await expect(
       admin(srv.dataDir, [
         'maintenance',
@@ -144,6 +145,25 @@ describe('the operator', () => {
         'now',
       ]),
     ).rejects.toThrow(/24 hours in advance/);
+  });
+
+  it('grants a trial to an account created without a customer identity, once it is named', async () => {
+    const res = await operator('POST', '/accounts', { name: 'nameless' });
+    const { accountId } = await res.json();
+    await expect(admin(srv.dataDir, ['trial', 'grant', '--account', accountId])).rejects.toThrow(
+      /no customer identity yet: name the customer .* with --customer/,
+    );
+    const granted = await cli('trial', 'grant', '--account', accountId, '--customer', ' Named@Example.KZ ');
+    expect(granted).toMatchObject({ customerId: 'named@example.kz', status: 'active' });
+    // the identity stays: naming another is refused, naming the same again is fine
+    await expect(
+      admin(srv.dataDir, ['trial', 'refuse', '--account', accountId, '--customer', 'other@example.kz']),
+    ).rejects.toThrow(/belongs to customer named@example.kz already/);
+    const viaApi = await operator('POST', `/accounts/${accountId}/trial`, {
+      action: 'refuse',
+      customerId: 'named@example.kz',
+    });
+    expect(await viaApi.json()).toMatchObject({ customerId: 'named@example.kz', status: 'refused' });
   });
 
   it('shows, grants and refuses trials; runs rollups; exports invoices and SLA as CSV', async () => {

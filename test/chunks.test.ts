@@ -242,12 +242,41 @@ describe('scrub', () => {
       expect(report.corrupt[0].objects.sort()).toEqual(['scrubbed/copy-of-a.jpg', 'scrubbed/photos/a.jpg']);
       expect(report.missing).toHaveLength(1);
       expect(report.missing[0].objects).toEqual(['scrubbed/b.bin']);
+      expect(report).toMatchObject({ chunksChecked: 4, chunksDamaged: 2 });
+      expect(report.remaining).toEqual(report.missing); // b.bin's content is gone: exit 1
 
       // the damaged objects now fail loudly; uploading the same bytes again heals both copies of a
       await expectLoudFailure('/scrubbed/copy-of-a.jpg', srv, a); // its second chunk is gone
       await client.send(new PutObjectCommand({ Bucket: 'scrubbed', Key: 'restored-a.jpg', Body: a }));
       const healed = await client.send(new GetObjectCommand({ Bucket: 'scrubbed', Key: 'copy-of-a.jpg' }));
       expect(Buffer.compare(Buffer.from(await healed.Body!.transformToByteArray()), Buffer.from(a))).toBe(0);
+    } finally {
+      await srv.stop();
+      await removeDir(srv.dataDir);
+    }
+  });
+
+  it('counts a corrupt chunk among those checked; --repair exits 0 once it has repaired it', async () => {
+    const srv = await startServer({ env: ONE_MIB_CHUNKS });
+    const client = s3(srv.endpoint, srv.creds);
+    try {
+      await client.send(new CreateBucketCommand({ Bucket: 'one-bad' }));
+      const a = randomBytes(MiB + 10);
+      await client.send(new PutObjectCommand({ Bucket: 'one-bad', Key: 'a.bin', Body: a }));
+      const bad = chunkPath(srv.dataDir, a.subarray(0, MiB));
+      const bytes = await readFile(bad);
+      bytes[7] = bytes[7]! ^ 0x01;
+      await writeFile(bad, bytes);
+      const failed = await admin(srv.dataDir, ['scrub', '--json']).then(
+        () => '',
+        (e: Error) => e.message,
+      );
+      expect(failed).toMatch(/exited 1/);
+      const found = JSON.parse(failed.slice(failed.indexOf('{')));
+      expect(found).toMatchObject({ chunksChecked: 2, bytesChecked: MiB + 10, chunksDamaged: 1 });
+      const repaired = JSON.parse(await admin(srv.dataDir, ['scrub', '--repair', '--json'])); // exit 0
+      expect(repaired).toMatchObject({ chunksDamaged: 1, remaining: [], repaired: true });
+      expect(repaired.corrupt[0].objects).toEqual(['one-bad/a.bin']);
     } finally {
       await srv.stop();
       await removeDir(srv.dataDir);

@@ -5,6 +5,7 @@
  * SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), then exit 0.
  */
 import { ConfigError, endpointOf, loadConfig } from '../node/config.ts';
+import { writeEnvFile } from '../node/env-file.ts';
 import { openService } from '../node/service.ts';
 import { txtLookup } from './dns.ts';
 
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
   );
   const endpoint = endpointOf(cfg.host, (await listening.promise).port);
   await service.ensureFirstAccount(endpoint);
+  const env = await writeEnvFile(service, cfg, endpoint);
+  console.log(`qoima: first account ${env.accountId ?? '(none)'}; for a shell: source ${env.path}`);
   await service.startJobs();
   const stop = async (signal: string) => {
     await service.shutdown(signal, () => {

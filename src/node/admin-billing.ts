@@ -1,9 +1,9 @@
 /** The admin CLI's billing commands: usage, invoices, SLA, maintenance, trials, outage reports, rollups. */
 import { invoiceCsv } from '../core/billing/invoice.ts';
 import { monthRange } from '../core/billing/prices.ts';
-import { decideReport, listReports } from '../core/billing/reports.ts';
+import { decideReport, listReports, reportView } from '../core/billing/reports.ts';
 import { sampleStorage } from '../core/billing/rollup.ts';
-import { addExclusion, slaCsv } from '../core/billing/sla.ts';
+import { addExclusion, exclusionView, slaCsv } from '../core/billing/sla.ts';
 import { grantTrial, refuseTrial, trialView } from '../core/billing/trials.ts';
 import { type Args, type Command, UsageError, need, one } from './admin-commands.ts';
 import { rollupOptions } from './config.ts';
@@ -30,12 +30,14 @@ const exclusion = (kind: 'maintenance' | 'force-majeure'): Command => ({
     (kind === 'maintenance' ? 'record planned maintenance (in advance)' : 'record force majeure'),
   run: async (o, _c, a) => {
     try {
-      return await addExclusion(o.db, {
-        kind,
-        startsAt: time(need(a, '--from'), '--from'),
-        endsAt: time(need(a, '--to'), '--to'),
-        reason: need(a, '--reason'),
-      });
+      return exclusionView(
+        await addExclusion(o.db, {
+          kind,
+          startsAt: time(need(a, '--from'), '--from'),
+          endsAt: time(need(a, '--to'), '--to'),
+          reason: need(a, '--reason'),
+        }),
+      );
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
@@ -44,6 +46,7 @@ const exclusion = (kind: 'maintenance' | 'force-majeure'): Command => ({
 
 export const BILLING_COMMANDS: Record<string, Command> = {
   usage: {
+    readOnly: true,
     help: '--account ID [--from ISO --to ISO]   requests by operation and status, bytes in/out, stored bytes by class',
     run: async (o, _c, a) => {
       const to = one(a, '--to') ? time(need(a, '--to'), '--to') : Date.now();
@@ -52,6 +55,7 @@ export const BILLING_COMMANDS: Record<string, Command> = {
     },
   },
   invoice: {
+    readOnly: true,
     help: "--account ID --month YYYY-MM [--csv]  the month's invoice (amounts in tiyn)",
     run: async (o, _c, a) => {
       const inv = await o.billing.invoice(need(a, '--account'), month(a));
@@ -59,6 +63,7 @@ export const BILLING_COMMANDS: Record<string, Command> = {
     },
   },
   sla: {
+    readOnly: true,
     help: '--account ID --month YYYY-MM [--csv]  availability, downtime, exclusions, tier, credit',
     run: async (o, _c, a) => {
       const r = await o.billing.sla(need(a, '--account'), month(a));
@@ -68,40 +73,44 @@ export const BILLING_COMMANDS: Record<string, Command> = {
   'maintenance add': exclusion('maintenance'),
   'force-majeure add': exclusion('force-majeure'),
   trial: {
+    readOnly: true,
     help: '--account ID                       the trial: status, end, what happens after',
     run: async (o, _c, a) => trialView(o.db, need(a, '--account')),
   },
   'trial grant': {
-    help: "--account ID                 grant the customer's trial, from now",
+    help: "--account ID [--customer BIN|IIN|EMAIL]   grant the customer's trial, from now",
     run: async (o, _c, a) => {
-      await grantTrial(o.db, need(a, '--account'), o.billing.trialDays);
+      await grantTrial(o.db, need(a, '--account'), o.billing.trialDays, Date.now(), one(a, '--customer'));
       return trialView(o.db, need(a, '--account'));
     },
   },
   'trial refuse': {
-    help: "--account ID                refuse the customer's trial",
+    help: "--account ID [--customer BIN|IIN|EMAIL]  refuse the customer's trial",
     run: async (o, _c, a) => {
-      await refuseTrial(o.db, need(a, '--account'));
+      await refuseTrial(o.db, need(a, '--account'), one(a, '--customer'));
       return trialView(o.db, need(a, '--account'));
     },
   },
   'outages list': {
+    readOnly: true,
     help: '                              every outage report',
-    run: async (o) => listReports(o.db),
+    run: async (o) => (await listReports(o.db)).map(reportView),
   },
   'outages confirm': {
     help: '--id ID --restored-at ISO [--note T]   confirm a report (downtime until the restoration)',
     run: async (o, _c, a) =>
-      decideReport(o.db, need(a, '--id'), {
-        status: 'confirmed',
-        restoredAt: time(need(a, '--restored-at'), '--restored-at'),
-        note: one(a, '--note'),
-      }),
+      reportView(
+        await decideReport(o.db, need(a, '--id'), {
+          status: 'confirmed',
+          restoredAt: time(need(a, '--restored-at'), '--restored-at'),
+          note: one(a, '--note'),
+        }),
+      ),
   },
   'outages reject': {
     help: '--id ID [--note T]           reject a report',
     run: async (o, _c, a) =>
-      decideReport(o.db, need(a, '--id'), { status: 'rejected', note: one(a, '--note') }),
+      reportView(await decideReport(o.db, need(a, '--id'), { status: 'rejected', note: one(a, '--note') })),
   },
   rollup: {
     help: '[--now ISO]                        sample storage, roll up finished hours, issue closed months',

@@ -50,6 +50,8 @@ const QUOTA_FLAGS: Record<string, keyof QuotaLimits> = {
 
 export interface Command {
   help: string;
+  /** Only reads: on a data directory with no store yet it is refused, rather than creating one. */
+  readOnly?: boolean;
   /** Returns what to print (a string is printed as it is, e.g. CSV). */
   run: (o: Opened, cfg: Config, a: Args) => Promise<unknown>;
 }
@@ -75,6 +77,7 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'accounts list': {
+    readOnly: true,
     help: '                                  list accounts',
     run: async (o) => listAccounts(o.db),
   },
@@ -100,6 +103,7 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'keys list': {
+    readOnly: true,
     help: "--account ID                        list an account's keys",
     run: async (o, _c, a) => listKeys(o.db, need(a, '--account')),
   },
@@ -112,6 +116,7 @@ export const COMMANDS: Record<string, Command> = {
     run: async (o) => o.tokens.rotate(),
   },
   'quotas show': {
+    readOnly: true,
     help: "--account ID                      an account's quotas and usage",
     run: async (o, cfg, a) => ({
       quota: await quotaOf(o.db, need(a, '--account'), cfg.quotaDefaults),
@@ -138,10 +143,11 @@ export const COMMANDS: Record<string, Command> = {
     run: async (o, cfg) => runMaintenance(o.db, o.store, maintenanceOptions(cfg)),
   },
   scrub: {
-    help: '[--repair]                        re-hash every chunk, check reference counts; exit 1 on damaged data',
+    readOnly: true,
+    help: '[--repair]                        re-hash every chunk, check reference counts; exit 1 if damage remains',
     run: async (o, _cfg, a) => {
       const r = await scrub(o.db, o.backend, { repair: a.options.has('--repair') });
-      if (r.corrupt.length || r.missing.length) process.exitCode = 1;
+      if (r.remaining.length) process.exitCode = 1;
       return r;
     },
   },

@@ -3,6 +3,7 @@
  * `--json` prints machine-readable output; `npm run --silent admin -- help` lists the commands.
  */
 import { openDataDir } from './bootstrap.ts';
+import { NoStore, isNewStore, noStoreMessage } from './admin-store.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { BILLING_COMMANDS } from './admin-billing.ts';
 import { type Args, COMMANDS, UsageError } from './admin-commands.ts';
@@ -14,6 +15,20 @@ const ALL = { ...COMMANDS, ...BILLING_COMMANDS };
 function usage(): string {
   const lines = Object.entries(ALL).map(([name, c]) => `  ${name} ${c.help}`);
   return `usage: npm run --silent admin -- <command> [options] [--json]\n${lines.join('\n')}\noptions for every command: --data-dir DIR, --db-url URL (else QOIMA_DATA_DIR, QOIMA_DB_URL)`;
+}
+
+/** One line under an error: the command's own usage, or where the list of commands is. */
+function hint(argv: string[]): string {
+  const words = argv.filter((a) => !a.startsWith('--'));
+  for (let n = words.length; n > 0; n--) {
+    const name = words.slice(0, n).join(' ');
+    const c = ALL[name];
+    if (c) return `usage: npm run --silent admin -- ${name} ${c.help.replace(/\s{2,}/, '   # ')}`;
+  }
+  const near = Object.keys(ALL).filter((n) => words[0] !== undefined && n.split(' ')[0] === words[0]);
+  if (near.length > 1)
+    return `did you mean: ${near.join(', ')}? (every command: npm run --silent admin -- help)`;
+  return 'every command: npm run --silent admin -- help';
 }
 
 function parseArgs(argv: string[]): Args & { configArgs: string[] } {
@@ -67,7 +82,15 @@ async function run(argv: string[]): Promise<void> {
   const command = ALL[name];
   if (!command) throw new UsageError(`unknown command "${name}"`);
   const cfg = loadConfig(process.env, args.configArgs);
+  const fresh = await isNewStore(cfg);
+  if (fresh && command.readOnly) throw new NoStore(noStoreMessage(cfg));
   const opened = await openDataDir(cfg);
+  if (fresh)
+    console.error(
+      `admin: WARNING: ${cfg.dataDir} held no Qoima store; a new, empty one was created there. ` +
+        'If your server keeps its data elsewhere, run this with QOIMA_DATA_DIR (or --data-dir) set ' +
+        'to its directory (the server names it in its ready line).',
+    );
   try {
     const result = await command.run(opened, cfg, args);
     if (typeof result === 'string') process.stdout.write(result);
@@ -78,7 +101,8 @@ async function run(argv: string[]): Promise<void> {
 }
 
 run(process.argv.slice(2)).catch((e: unknown) => {
-  if (e instanceof UsageError) console.error(`admin: ${e.message}\n${usage()}`);
+  if (e instanceof UsageError) console.error(`admin: ${e.message}\n${hint(process.argv.slice(2))}`);
+  else if (e instanceof NoStore) console.error(`admin: ${e.message}`);
   else if (e instanceof ConfigError) console.error(`admin: configuration: ${e.message}`);
   else if (e instanceof Error && e.name === 'S3Error')
     console.error(`admin: ${(e as Error & { code: string }).code}: ${e.message}`);

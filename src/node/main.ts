@@ -11,6 +11,7 @@ import { type HttpBindings, type ServerType, serve } from '@hono/node-server';
 import { requestLogWriter } from './bootstrap.ts';
 import { ConfigError, endpointOf, loadConfig } from './config.ts';
 import { txtLookup } from './dns.ts';
+import { writeEnvFile } from './env-file.ts';
 import { openService } from './service.ts';
 import { logRefusedHandshakes, serviceCertificate, sniCallback } from './tls.ts';
 
@@ -71,6 +72,8 @@ async function main(): Promise<void> {
   const endpoint = endpointOf(cfg.host, port);
 
   await service.ensureFirstAccount(endpoint);
+  const env = await writeEnvFile(service, cfg, endpoint);
+  console.log(`qoima: first account ${env.accountId ?? '(none)'}; for a shell: source ${env.path}`);
 
   await service.startJobs();
   const stop = async (signal: string) => {

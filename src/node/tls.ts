@@ -2,8 +2,8 @@
  * TLS on Node: certificates inspected with node:crypto, and the SNI callback that picks a domain's
  * certificate for each handshake, else the service's own (QOIMA_TLS_CERT / QOIMA_TLS_KEY, also for
  * clients that send no name). Domains' certificates are read from the database and kept for a few
- * seconds, so one attached or replaced through the API is served without a restart. A handshake
- * refused for want of a certificate is logged (once a minute per name), never silent.
+ * seconds, so one attached or replaced through the API is served without a restart. A failed
+ * handshake is logged with its reason (once a minute per name and reason), never silent.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -54,20 +54,29 @@ export async function serviceCertificate(files: Config['tls']): Promise<PemPair 
 /** A handshake the SNI callback refused: no domain's certificate and no certificate of the service's own. */
 class NoCertificate extends Error {}
 
-/** Logs handshakes refused for want of a certificate; other failures (scanners, resets) stay quiet. */
+/**
+ * Logs every failed handshake with its reason, once a minute per name and reason (a scanner or a
+ * client that distrusts the certificate cannot flood the log): one refused for want of a certificate
+ * says how to give it one; any other says what the TLS layer reported (e.g. the client's alert).
+ */
 export function logRefusedHandshakes(server: Server, hasOwnCertificate: boolean): void {
   const lastLogged = new Map<string, number>();
-  server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+  server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
     const name = (socket as TLSSocket & { servername?: string | false }).servername || null;
-    if (!(err instanceof NoCertificate) && (hasOwnCertificate || name !== null)) return;
-    const key = name ?? '';
+    // with no name the SNI callback never runs: without a certificate of its own the server had none
+    const noCertificate = err instanceof NoCertificate || (name === null && !hasOwnCertificate);
+    const reason = noCertificate ? 'no certificate' : (err.code ?? err.message);
+    const key = `${name ?? ''}\n${reason}`;
     if ((lastLogged.get(key) ?? 0) > Date.now() - 60_000) return;
     if (lastLogged.size > 1000) lastLogged.clear();
     lastLogged.set(key, Date.now());
     const which = name ? `for ${name}` : 'without a server name';
     console.error(
-      `qoima: TLS handshake ${which} from ${socket.remoteAddress} refused: no certificate ` +
-        '(attach one to the domain, or give the service its own: QOIMA_TLS_CERT and QOIMA_TLS_KEY)',
+      noCertificate
+        ? `qoima: TLS handshake ${which} from ${socket.remoteAddress} refused: no certificate ` +
+            '(attach one to the domain, or give the service its own: QOIMA_TLS_CERT and QOIMA_TLS_KEY)'
+        : `qoima: TLS handshake ${which} from ${socket.remoteAddress} failed: ${err.message}` +
+            (err.code ? ` (${err.code})` : ''),
     );
   });
 }

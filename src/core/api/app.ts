@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import { type PayloadCheck, authenticate } from '../auth/authenticate.ts';
 import { parseQuery } from '../auth/sigv4.ts';
+import { BODY_HASH_LIMIT, needsBodyHash, readAndHash } from '../auth/body-hash.ts';
 import { timingSafeEqual } from '../digests.ts';
 import { S3Error, isS3Error } from '../errors.ts';
 import { type RequestRecord, authKind } from '../log/request-log.ts';
@@ -26,7 +27,9 @@ import { operatorBillingHandlers } from './operator-billing.ts';
 import { operatorHandlers } from './operator.ts';
 import { ApiRouter } from './router.ts';
 
-const MAX_JSON = 1024 * 1024;
+const MAX_JSON = BODY_HASH_LIMIT;
+const tooLarge = () =>
+  new S3Error('EntityTooLarge', `The request body must be at most ${MAX_JSON} bytes (1 MiB).`);
 
 export function apiApp(deps: ApiDeps, rawTargetOf: (c: ApiContext) => string): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>().basePath('/admin');
@@ -91,12 +94,18 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: ApiContext) => string): H
     }
     const raw = rawTargetOf(c);
     const q = raw.indexOf('?');
+    const headers = c.req.raw.headers;
+    const read = needsBodyHash(headers)
+      ? await readAndHash(c.req.raw.body, headers, deps.digests, tooLarge)
+      : null;
+    if (read) c.set('readBody', read.bytes);
     const auth = await authenticate(
       {
         method: c.req.method,
         rawPath: q >= 0 ? raw.slice(0, q) : raw,
         query: parseQuery(q >= 0 ? raw.slice(q + 1) : ''),
-        headers: c.req.raw.headers,
+        headers,
+        bodySha256: read?.sha256,
       },
       {
         digests: deps.digests,
@@ -117,13 +126,8 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: ApiContext) => string): H
   };
 
   const readJson = async (c: ApiContext): Promise<unknown> => {
-    const payload: PayloadCheck = c.get('payload');
-    const incoming = incomingBody(c.req.raw.body, c.req.raw.headers, payload, deps.digests);
-    const bytes = await readSmallBody(
-      incoming,
-      MAX_JSON,
-      () => new S3Error('EntityTooLarge', `The request body must be at most ${MAX_JSON} bytes (1 MiB).`),
-    );
+    const incoming = incomingBody(c.req.raw.body, c.req.raw.headers, c.get('payload'), deps.digests);
+    const bytes = c.get('readBody') ?? (await readSmallBody(incoming, MAX_JSON, tooLarge));
     if (bytes.length === 0) return {};
     try {
       return JSON.parse(new TextDecoder().decode(bytes));

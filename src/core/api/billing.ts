@@ -1,7 +1,7 @@
 /** The billing routes of the JSON API (contract/billing.ts), the account's own view. */
 import { invoiceCsv } from '../billing/invoice.ts';
 import { monthRange } from '../billing/prices.ts';
-import { listReports, reportOutage } from '../billing/reports.ts';
+import { listReports, reportOutage, reportView } from '../billing/reports.ts';
 import { monthSeries } from '../billing/series.ts';
 import type { Billing } from '../billing/service.ts';
 import { slaCsv } from '../billing/sla.ts';
@@ -58,9 +58,9 @@ export function billingHandlers(deps: BillingDeps): Handlers<typeof billingRoute
 
     getTrial: async ({ c }) => trialView(deps.db, principalOf(c).accountId),
 
-    reportOutage: async ({ c, body }) => reportOutage(deps.db, owner(c), body.description),
+    reportOutage: async ({ c, body }) => reportView(await reportOutage(deps.db, owner(c), body.description)),
 
-    listOutages: async ({ c }) => ({ reports: await listReports(deps.db, owner(c)) }),
+    listOutages: async ({ c }) => ({ reports: (await listReports(deps.db, owner(c))).map(reportView) }),
 
     deleteService: async ({ c, body }) => {
       const p = principalOf(c);

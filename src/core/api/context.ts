@@ -49,7 +49,13 @@ export interface InProcess {
 
 export type ApiEnv = {
   Bindings: InProcess;
-  Variables: { principal: AccountPrincipal; requestId: string; payload: PayloadCheck };
+  Variables: {
+    principal: AccountPrincipal;
+    requestId: string;
+    payload: PayloadCheck;
+    /** The body, read already to check a signature that covers its hash (see auth/body-hash.ts). */
+    readBody?: Uint8Array;
+  };
 };
 export type ApiContext = Context<ApiEnv>;
 

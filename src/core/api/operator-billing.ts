@@ -3,8 +3,8 @@
  * outages, trials.
  */
 import { invoiceCsv } from '../billing/invoice.ts';
-import { decideReport, listReports } from '../billing/reports.ts';
-import { addExclusion, slaCsv } from '../billing/sla.ts';
+import { decideReport, listReports, reportView } from '../billing/reports.ts';
+import { addExclusion, exclusionView, slaCsv } from '../billing/sla.ts';
 import { grantTrial, refuseTrial, trialView } from '../billing/trials.ts';
 import { S3Error } from '../errors.ts';
 import { type BillingDeps, csv, monthParam } from './billing.ts';
@@ -37,36 +37,41 @@ export function operatorBillingHandlers(deps: BillingDeps): Handlers<typeof oper
 
     addExclusion: async ({ body }) => {
       try {
-        return await addExclusion(deps.db, {
-          kind: body.kind,
-          startsAt: Date.parse(body.from),
-          endsAt: Date.parse(body.to),
-          reason: body.reason,
-        });
+        return exclusionView(
+          await addExclusion(deps.db, {
+            kind: body.kind,
+            startsAt: Date.parse(body.from),
+            endsAt: Date.parse(body.to),
+            reason: body.reason,
+          }),
+        );
       } catch (e) {
         throw new S3Error('InvalidArgument', (e as Error).message);
       }
     },
 
-    listAllOutages: async () => ({ reports: await listReports(deps.db) }),
+    listAllOutages: async () => ({ reports: (await listReports(deps.db)).map(reportView) }),
 
     decideOutage: async ({ params, body }) => {
       if (body.status === 'confirmed') {
         if (!body.restoredAt) throw new S3Error('InvalidArgument', 'Confirming needs restoredAt.');
-        return decideReport(deps.db, params.id, {
-          status: 'confirmed',
-          restoredAt: Date.parse(body.restoredAt),
-          note: body.note,
-        });
+        return reportView(
+          await decideReport(deps.db, params.id, {
+            status: 'confirmed',
+            restoredAt: Date.parse(body.restoredAt),
+            note: body.note,
+          }),
+        );
       }
-      return decideReport(deps.db, params.id, { status: 'rejected', note: body.note });
+      return reportView(await decideReport(deps.db, params.id, { status: 'rejected', note: body.note }));
     },
 
     accountTrial: async ({ params }) => trialView(deps.db, params.id),
 
     setAccountTrial: async ({ params, body }) => {
-      if (body.action === 'grant') await grantTrial(deps.db, params.id, deps.billing.trialDays);
-      else await refuseTrial(deps.db, params.id);
+      if (body.action === 'grant')
+        await grantTrial(deps.db, params.id, deps.billing.trialDays, Date.now(), body.customerId);
+      else await refuseTrial(deps.db, params.id, body.customerId);
       return trialView(deps.db, params.id);
     },
   };

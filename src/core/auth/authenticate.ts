@@ -6,6 +6,7 @@ import { S3Error } from '../errors.ts';
 import { isFieldName } from '../http-fields.ts';
 import { type Digests, timingSafeEqual } from '../digests.ts';
 import type { ChunkSigning } from './chunked.ts';
+import { signatureMismatch } from './mismatch.ts';
 import type { Scope as KeyScope } from './scopes.ts';
 import { MAX_CLOCK_SKEW_SECONDS, type TokenClaims } from './tokens.ts';
 import {
@@ -90,6 +91,11 @@ export interface SignedRequest {
   rawPath: string;
   query: QueryParam[];
   headers: Headers;
+  /**
+   * The SHA-256 of the body as it arrived, read by the caller because the Authorization header's
+   * signature covers it and no x-amz-content-sha256 states it (see body-hash.ts).
+   */
+  bodySha256?: string;
 }
 
 interface Parsed {
@@ -249,8 +255,9 @@ function payloadCheck(
   parsed: Parsed,
   key: Uint8Array,
   digests: Digests,
+  bodySha256: string | undefined,
 ): { check: PayloadCheck; hash: string } {
-  const value = hashHeader ?? EMPTY_SHA256;
+  const value = hashHeader ?? bodySha256 ?? EMPTY_SHA256;
   const signing = (signedTrailer: boolean): ChunkSigning => ({
     digests,
     key,
@@ -371,7 +378,7 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
   const key = cachedSigningKey(ctx.digests, credential.secret, parsed.scope);
 
   const { check, hash } = auth
-    ? payloadCheck(req.headers.get('x-amz-content-sha256'), parsed, key, ctx.digests)
+    ? payloadCheck(req.headers.get('x-amz-content-sha256'), parsed, key, ctx.digests, req.bodySha256)
     : {
         check: { kind: 'none' } as PayloadCheck,
         hash: queryValue(req.query, 'X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD',
@@ -388,7 +395,19 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
   });
   const expected = sign(ctx.digests, key, stringToSign(ctx.digests, parsed.amzDate, parsed.scope, canonical));
   if (!timingSafeEqual(expected, parsed.signature.toLowerCase())) {
-    throw new S3Error('SignatureDoesNotMatch', undefined, { fields: { AWSAccessKeyId: parsed.accessKeyId } });
+    throw signatureMismatch({
+      digests: ctx.digests,
+      key,
+      request: req,
+      presigned: !auth,
+      accessKeyId: parsed.accessKeyId,
+      amzDate: parsed.amzDate,
+      scope: parsed.scope,
+      signedHeaders: parsed.signedHeaders,
+      signature: parsed.signature,
+      payloadHash: hash,
+      canonical,
+    });
   }
   return {
     principal: {

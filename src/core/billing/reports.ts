@@ -10,6 +10,19 @@ import { S3Error } from '../errors.ts';
 
 export type OutageReport = typeof outageReports.$inferSelect;
 
+/** A report as the API and the CLI show it: times in ISO 8601, as everywhere else. */
+export interface OutageReportView extends Omit<OutageReport, 'reportedAt' | 'restoredAt' | 'decidedAt'> {
+  reportedAt: string;
+  restoredAt: string | null;
+  decidedAt: string | null;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function reportView(r: OutageReport): OutageReportView {
+  return { ...r, reportedAt: iso(r.reportedAt)!, restoredAt: iso(r.restoredAt), decidedAt: iso(r.decidedAt) };
+}
+
 export async function reportOutage(
   db: Db,
   accountId: string,

@@ -276,6 +276,12 @@ export async function addExclusion(
   return row;
 }
 
+/** An exclusion as the API and the CLI show it: times in ISO 8601. */
+export function exclusionView(x: Awaited<ReturnType<typeof addExclusion>>) {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return { ...x, startsAt: iso(x.startsAt), endsAt: iso(x.endsAt), createdAt: iso(x.createdAt) };
+}
+
 export async function listExclusions(db: Db, from: number, to: number) {
   return db
     .select()

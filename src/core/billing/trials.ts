@@ -8,6 +8,7 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import type { Db } from '../db/index.ts';
 import { accounts, trials } from '../db/schema.ts';
 import { S3Error } from '../errors.ts';
+import { normalizeCustomerId } from '../model/customer-id.ts';
 
 export type Trial = typeof trials.$inferSelect;
 
@@ -80,20 +81,47 @@ export async function trialView(db: Db, accountId: string, now = Date.now()): Pr
   };
 }
 
-/** Operator: (re)grant a customer's trial on one of their accounts, from now. */
-export async function grantTrial(db: Db, accountId: string, days: number, now = Date.now()): Promise<void> {
+/**
+ * The customer an account belongs to, for a trial decision: the one it has, or `given` (BIN/IIN or
+ * e-mail), which is recorded on an account that has none. An account that has one keeps it: naming
+ * another is refused (a new identity would be a second trial).
+ */
+async function customerOf(db: Db, accountId: string, given: string | undefined): Promise<string> {
   const [acc] = await db
     .select({ customerId: accounts.customerId })
     .from(accounts)
     .where(eq(accounts.id, accountId));
   if (!acc) throw new S3Error('InvalidArgument', `No account ${accountId}.`);
-  if (!acc.customerId)
+  const wanted = normalizeCustomerId(given);
+  if (acc.customerId) {
+    if (wanted && wanted !== acc.customerId)
+      throw new S3Error(
+        'InvalidArgument',
+        `The account belongs to customer ${acc.customerId} already; its identity does not change.`,
+      );
+    return acc.customerId;
+  }
+  if (!wanted)
     throw new S3Error(
       'InvalidArgument',
-      'The account has no customer identity (BIN/IIN or e-mail); set one first.',
+      'The account has no customer identity yet: name the customer (BIN/IIN or e-mail) with ' +
+        '--customer (API: "customerId"); it is recorded on the account.',
     );
+  await db.update(accounts).set({ customerId: wanted }).where(eq(accounts.id, accountId));
+  return wanted;
+}
+
+/** Operator: (re)grant a customer's trial on one of their accounts, from now. */
+export async function grantTrial(
+  db: Db,
+  accountId: string,
+  days: number,
+  now = Date.now(),
+  customer?: string,
+): Promise<void> {
+  const customerId = await customerOf(db, accountId, customer);
   const row = {
-    customerId: acc.customerId,
+    customerId,
     accountId,
     startsAt: now,
     endsAt: now + days * 86_400_000,
@@ -103,13 +131,9 @@ export async function grantTrial(db: Db, accountId: string, days: number, now = 
 }
 
 /** Operator: refuse a customer's trial (what was free is billed). */
-export async function refuseTrial(db: Db, accountId: string): Promise<void> {
-  const [acc] = await db
-    .select({ customerId: accounts.customerId })
-    .from(accounts)
-    .where(eq(accounts.id, accountId));
-  if (!acc?.customerId) throw new S3Error('InvalidArgument', 'The account has no customer identity.');
-  const row = { customerId: acc.customerId, accountId, startsAt: 0, endsAt: 0, status: 'refused' as const };
+export async function refuseTrial(db: Db, accountId: string, customer?: string): Promise<void> {
+  const customerId = await customerOf(db, accountId, customer);
+  const row = { customerId, accountId, startsAt: 0, endsAt: 0, status: 'refused' as const };
   await db
     .insert(trials)
     .values(row)

@@ -23,6 +23,9 @@ import {
 } from '../db/schema.ts';
 import { bucketRowAndDomains, releasedBy } from './buckets.ts';
 import { trialForNewService } from '../billing/trials.ts';
+import { normalizeCustomerId } from './customer-id.ts';
+
+export { normalizeCustomerId };
 import { randomBase32, randomBytes, toBase64Url } from '../digests.ts';
 import type { SecretBox } from '../secretbox.ts';
 
@@ -83,16 +86,6 @@ export async function createAccount(
       : []),
   ]);
   return { accountId, name: opts.name, accessKeyId, secretAccessKey };
-}
-
-/**
- * One customer, one spelling: `Ops@Acme.kz ` and `ops@acme.kz`, or a BIN written with spaces, are the
- * same customer (the trial is once per customer).
- */
-export function normalizeCustomerId(id: string | undefined | null): string | null {
-  const v = (id ?? '').trim().toLowerCase();
-  if (!v) return null;
-  return /^[\d\s-]+$/.test(v) ? v.replace(/[\s-]/g, '') : v.replace(/\s+/g, ' ');
 }
 
 export interface AccountSummary {

@@ -23,10 +23,20 @@ export interface DamagedChunk {
 }
 
 export interface ScrubReport {
+  /** Referenced chunks read and checked, damaged ones included. */
   chunksChecked: number;
+  /** Their sizes as recorded, damaged ones included. */
   bytesChecked: number;
+  /** How many of them were corrupt or missing. */
+  chunksDamaged: number;
   corrupt: DamagedChunk[];
   missing: DamagedChunk[];
+  /**
+   * Damage still there when scrub is done: every corrupt and missing chunk, or with `repair` only the
+   * missing ones (their content is gone until it is uploaded again; a corrupt chunk's repair is the
+   * removal of its bytes, after which later scrubs report it missing).
+   */
+  remaining: DamagedChunk[];
   refcountsFixed: { hash: string; recorded: number | null; actual: number }[];
   orphanFiles: string[];
   repaired: boolean;
@@ -58,10 +68,12 @@ export async function scrub(db: Db, store: ChunkStore, opts: { repair: boolean }
   const report: ScrubReport = {
     chunksChecked: 0,
     bytesChecked: 0,
+    chunksDamaged: 0,
     corrupt: [],
     missing: [],
     refcountsFixed: [],
     orphanFiles: [],
+    remaining: [],
     repaired: opts.repair,
   };
 
@@ -76,11 +88,12 @@ export async function scrub(db: Db, store: ChunkStore, opts: { repair: boolean }
     if (page.length === 0) break;
     for (const { hash, size } of page) {
       after = hash;
+      report.chunksChecked++;
+      report.bytesChecked += size;
       try {
         await readVerifiedChunk(store, hash, { size, full: true });
-        report.chunksChecked++;
-        report.bytesChecked += size;
       } catch (e) {
+        report.chunksDamaged++;
         if (e instanceof ChunkMissingError) report.missing.push({ hash, objects: await whoUses(db, hash) });
         else if (e instanceof ChunkCorruptError) {
           report.corrupt.push({ hash, objects: await whoUses(db, hash) });
@@ -150,6 +163,7 @@ export async function scrub(db: Db, store: ChunkStore, opts: { repair: boolean }
     if (batch.length === 500) await flush();
   }
   await flush();
+  report.remaining = opts.repair ? report.missing : [...report.corrupt, ...report.missing];
   return report;
 }
 

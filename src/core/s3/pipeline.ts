@@ -10,6 +10,7 @@
  * SlowDown when it has too many.
  */
 import { type Authenticated, type Credential, authenticate, isSigned } from '../auth/authenticate.ts';
+import { needsBodyHash, readAndHash, replay } from '../auth/body-hash.ts';
 import type { TokenClaims } from '../auth/tokens.ts';
 import type { ChunkStore } from '../block/store.ts';
 import type { Db } from '../db/index.ts';
@@ -145,13 +146,25 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     admit: Admit,
   ): Promise<Outcome> => {
     const target = resolveTarget(req.rawTarget, hostBucket);
+    // a signature over a body hash the request does not state: the (small) body is read to check it
+    const read =
+      req.method !== 'OPTIONS' && needsBodyHash(req.headers)
+        ? await scoped(target.bucket, () => readAndHash(req.body, req.headers, deps.digests))
+        : null;
+    const body = read ? replay(read.bytes) : req.body;
     // a CORS preflight carries no credentials of its own (a presigned URL's query signs the real method)
     const auth: Authenticated =
       req.method === 'OPTIONS'
         ? { principal: { kind: 'anonymous' }, payload: { kind: 'none' } }
         : await scoped(target.bucket, () =>
             authenticate(
-              { method: req.method, rawPath: target.rawPath, query: target.query, headers: req.headers },
+              {
+                method: req.method,
+                rawPath: target.rawPath,
+                query: target.query,
+                headers: req.headers,
+                bodySha256: read?.sha256,
+              },
               {
                 digests: deps.digests,
                 region: deps.region,
@@ -177,7 +190,7 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
       headers: req.headers,
       auth,
       principal: auth.principal,
-      body: req.body,
+      body,
       protocol: req.protocol,
       record: req.record,
     };

@@ -90,11 +90,11 @@ export const TrialView = z.object({
 export const OutageView = z.object({
   id: z.string(),
   accountId: z.string(),
-  reportedAt: z.number(),
+  reportedAt: z.string(),
   description: z.string(),
   status: z.enum(['pending', 'confirmed', 'rejected']),
-  restoredAt: z.number().nullable(),
-  decidedAt: z.number().nullable(),
+  restoredAt: z.string().nullable(),
+  decidedAt: z.string().nullable(),
   note: z.string().nullable(),
 });
 

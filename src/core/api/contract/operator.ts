@@ -142,7 +142,11 @@ export const operatorBillingRoutes = {
     path: '/operator/accounts/{id}/trial',
     tag: 'operator',
     summary: "Grant (from now) or refuse a customer's trial",
-    body: z.object({ action: z.enum(['grant', 'refuse']) }),
+    body: z.object({
+      action: z.enum(['grant', 'refuse']),
+      /** The customer (BIN/IIN or e-mail), recorded on an account that has none yet. */
+      customerId: z.string().min(3).max(200).optional(),
+    }),
     response: TrialView,
   }),
 };
