@@ -212,6 +212,18 @@ describe('part-wise downloads (partNumber)', () => {
     ).rejects.toMatchObject({ $metadata: { httpStatusCode: 416 } });
   });
 
+  it('the one part of a one-part upload carries its own checksum, not the composite', async () => {
+    const bytes = randomBytes(100);
+    const { UploadId, done } = await upload('one-part.bin', [bytes], { alg: 'CRC32' });
+    await complete('one-part.bin', UploadId, done);
+    const r = await client.send(
+      new GetObjectCommand({ Bucket: B, Key: 'one-part.bin', PartNumber: 1, ChecksumMode: 'ENABLED' }),
+    );
+    expect(Buffer.compare(Buffer.from(await r.Body!.transformToByteArray()), Buffer.from(bytes))).toBe(0);
+    expect(r.ChecksumCRC32).toBe(b64('CRC32', bytes));
+    expect(r.PartsCount).toBe(1);
+  });
+
   it('parts keep the numbers they were uploaded under; a copy keeps its parts', async () => {
     const sparse = [randomBytes(5 * MiB), randomBytes(99)];
     const { UploadId, done } = await upload('sparse.bin', sparse, { numbers: [2, 7] });
@@ -351,7 +363,10 @@ describe('checksums as the SDKs send them', () => {
       name: 'BadDigest',
       $metadata: { httpStatusCode: 400 },
     });
-    await complete('cs/listed', UploadId, done);
+    await expect(complete('cs/listed', UploadId, done, { MpuObjectSize: 99 })).rejects.toMatchObject({
+      name: 'InvalidRequest',
+    });
+    await complete('cs/listed', UploadId, done, { MpuObjectSize: 100 });
   });
 
   it('FULL_OBJECT: the whole-object checksum sent at Complete is checked', async () => {

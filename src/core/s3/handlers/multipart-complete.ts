@@ -198,6 +198,12 @@ export function completeHandlers(deps: WriteDeps) {
       });
       const size = parts.reduce((n, p) => n + p.size, 0);
       if (size > MAX_OBJECT_SIZE) throw new S3Error('EntityTooLarge');
+      const expectedSize = call.headers.get('x-amz-mp-object-size');
+      if (expectedSize !== null && expectedSize.trim() !== String(size))
+        throw new S3Error(
+          'InvalidRequest',
+          `x-amz-mp-object-size says ${expectedSize.trim().slice(0, 30)} bytes; the parts make ${size}.`,
+        );
       const limits = await deps.accountLimits.limits(call.bucket.accountId);
       if (size > limits.maxObjectSize) {
         throw new S3Error(

@@ -117,7 +117,7 @@ export async function objectResponse(
   const part = opts.part;
   const h = describeObject(obj, {
     storageClass: bucket.storageClass,
-    withChecksum: range === null && checksumMode && (!part || part.count === 1),
+    withChecksum: range === null && checksumMode && (!part || obj.partsCount === null),
   });
   if (cacheControl) h.set('cache-control', cacheControl);
   if (opts.query) applyOverrides(h, opts.query, opts.signed ?? false);
@@ -131,7 +131,7 @@ export async function objectResponse(
     // a part of a multipart object carries its own checksum: the bytes sent are the part's
     if (
       checksumMode &&
-      part.count > 1 &&
+      obj.partsCount !== null &&
       part.checksum &&
       obj.checksumAlgorithm &&
       isChecksumAlgorithm(obj.checksumAlgorithm)
