@@ -321,6 +321,11 @@ describe('conditional writes', () => {
     );
     const got = await client.send(new GetObjectCommand({ Bucket: B, Key: 'cw/put' }));
     expect(await got.Body!.transformToString()).toBe('two');
+    // If-Match: * is any object at all
+    await client.send(new PutObjectCommand({ Bucket: B, Key: 'cw/put', Body: 'three', IfMatch: '*' }));
+    await expect(
+      client.send(new PutObjectCommand({ Bucket: B, Key: 'cw/none', Body: 'x', IfMatch: '*' })),
+    ).rejects.toMatchObject({ name: 'NoSuchKey' });
   });
 
   it('If-Match writers racing on one version: exactly one wins', async () => {
