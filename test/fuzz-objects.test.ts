@@ -157,6 +157,7 @@ describe('fuzz: the S3 object API', () => {
       'max-uploads',
       'uploadId',
       'partNumber',
+      'attributes',
       'part-number-marker',
       'max-parts',
       'versionId',

@@ -5,10 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
   GetBucketLocationCommand,
+  GetObjectAttributesCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -16,6 +19,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { expect, it } from 'vitest';
@@ -160,5 +164,34 @@ export function coreS3Cases(server: () => RunningServer): void {
     const anonymous = await fetch(`${server().endpoint}/rt-presign/file%20name.txt`);
     expect(anonymous.status).toBe(403);
     expect(await anonymous.text()).toContain('<Code>AccessDenied</Code>');
+  });
+
+  it('multipart: a retried Complete, part-wise GETs with their checksums, GetObjectAttributes', async () => {
+    const c = client();
+    const [Bucket, Key] = ['rt-parts', 'two-parts'];
+    await c.send(new CreateBucketCommand({ Bucket }));
+    const parts = [randomBytes(5 * 1024 * 1024), randomBytes(1000)];
+    const { UploadId } = await c.send(
+      new CreateMultipartUploadCommand({ Bucket, Key, ChecksumAlgorithm: 'CRC32' }),
+    );
+    const Parts: { PartNumber: number; ETag?: string; ChecksumCRC32?: string }[] = [];
+    for (const [i, Body] of parts.entries()) {
+      const r = await c.send(
+        new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: i + 1, Body, ChecksumAlgorithm: 'CRC32' }),
+      );
+      Parts.push({ PartNumber: i + 1, ETag: r.ETag, ChecksumCRC32: r.ChecksumCRC32 });
+    }
+    const complete = () =>
+      c.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts } }));
+    const done = await complete();
+    expect((await complete()).ETag).toBe(done.ETag);
+    const p2 = await c.send(new GetObjectCommand({ Bucket, Key, PartNumber: 2, ChecksumMode: 'ENABLED' }));
+    expect(Buffer.from(await p2.Body!.transformToByteArray()).equals(parts[1]!)).toBe(true);
+    expect(p2).toMatchObject({ PartsCount: 2, ChecksumCRC32: Parts[1]!.ChecksumCRC32 });
+    const attrs = await c.send(
+      new GetObjectAttributesCommand({ Bucket, Key, ObjectAttributes: ['ObjectParts', 'ObjectSize'] }),
+    );
+    expect(attrs.ObjectSize).toBe(5 * 1024 * 1024 + 1000);
+    expect(attrs.ObjectParts?.Parts?.map((p) => p.Size)).toEqual([5 * 1024 * 1024, 1000]);
   });
 }

@@ -53,6 +53,7 @@ export const CLASS_A = [
 export const CLASS_B = [
   'GetObject',
   'HeadObject',
+  'GetObjectAttributes',
   'HeadBucket',
   'GetBucketLocation',
   'GetBucketVersioning',

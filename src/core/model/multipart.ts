@@ -12,6 +12,7 @@ import {
   guards,
   multipartParts,
   multipartUploads,
+  objectParts,
   objects,
   stagings,
 } from '../db/schema.ts';
@@ -26,6 +27,7 @@ import {
   type WriteCondition,
   newObjectId,
   stagingIntact,
+  writeConditionGuards,
 } from './objects.ts';
 import { objectCountGuard, settle } from './quotas.ts';
 
@@ -209,6 +211,7 @@ export async function completeUpload(
     ...facts,
     ...headers,
     userMeta: JSON.stringify(headers.userMeta),
+    uploadId: upload.id,
     inlineData: null,
   };
   const guarded: { stmt: BatchItem<'sqlite'>; error: () => S3Error }[] = [
@@ -229,27 +232,7 @@ export async function completeUpload(
       error: () => new S3Error('NoSuchBucket'),
     },
   ];
-  if (condition?.ifNoneMatchAny) {
-    guarded.push({
-      stmt: guardIf(
-        db,
-        'PreconditionFailed',
-        sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${upload.bucketId} AND ${objects.key} = ${upload.key})`,
-      ),
-      error: () =>
-        new S3Error('PreconditionFailed', 'An object already exists at this key (If-None-Match: *).'),
-    });
-  }
-  if (condition?.ifMatch !== undefined) {
-    guarded.push({
-      stmt: guardIf(
-        db,
-        'PreconditionFailed',
-        sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${upload.bucketId} AND ${objects.key} = ${upload.key} AND ${objects.etag} = ${condition.ifMatch})`,
-      ),
-      error: () => new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Match' } }),
-    });
-  }
+  guarded.push(...writeConditionGuards(db, upload.bucketId, upload.key, condition));
   if (quota)
     guarded.push(objectCountGuard(db, quota.accountId, quota.maxObjects, upload.bucketId, upload.key));
   // every listed part must still be the version that was checked (a part re-uploaded meanwhile fails)
@@ -273,7 +256,16 @@ export async function completeUpload(
   // move each part's refs onto the object: index and offset shift by what came before (no byte moves)
   let offset = 0;
   let idxBase = 0;
+  const partRows: (typeof objectParts.$inferInsert)[] = [];
   for (const p of parts) {
+    partRows.push({
+      objectId: row.id,
+      partNumber: p.partNumber,
+      offset,
+      size: p.size,
+      etag: p.etag,
+      checksumValue: p.checksumValue,
+    });
     stmts.push(
       db
         .update(chunkRefs)
@@ -287,6 +279,8 @@ export async function completeUpload(
     offset += p.size;
     idxBase += MAX_CHUNKS_PER_PART;
   }
+  for (let i = 0; i < partRows.length; i += 500)
+    stmts.push(db.insert(objectParts).values(partRows.slice(i, i + 500)));
   stmts.push(...dropUpload(db, upload.id));
   try {
     await db.batch([...guarded.map((g) => g.stmt), ...stmts] as [

@@ -9,7 +9,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { ChunkSpan } from '../block/reader.ts';
 import { type Db, guardIndex, prepared } from '../db/index.ts';
-import { buckets, chunkRefs, chunks, guards, objects, stagings } from '../db/schema.ts';
+import { buckets, chunkRefs, chunks, guards, objectParts, objects, stagings } from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 import { objectCountGuard, settle } from './quotas.ts';
@@ -127,26 +127,43 @@ const guardReason = (reason: string) => sql<string>`${reason}`.as('reason');
 
 /** Statements that fail the batch unless the bucket still exists and the condition on `key` holds. */
 function preconditions(db: Db, bucketId: string, key: string, cond: WriteCondition | undefined) {
-  const items: { stmt: BatchItem<'sqlite'>; error: () => S3Error }[] = [
+  return [
     {
       stmt: db.insert(guards).select(
         db
           .select({ reason: guardReason('NoSuchBucket') })
           .from(sql`(SELECT 1)`)
           .where(sql`NOT EXISTS (SELECT 1 FROM ${buckets} WHERE ${buckets.id} = ${bucketId})`),
-      ),
+      ) as BatchItem<'sqlite'>,
       error: () => new S3Error('NoSuchBucket'),
     },
+    ...writeConditionGuards(db, bucketId, key, cond),
   ];
-  const current = and(eq(objects.bucketId, bucketId), eq(objects.key, key));
+}
+
+/**
+ * Statements that fail the batch unless a conditional write's condition on `key` holds, checked in the
+ * batch that writes (atomic against concurrent writers): If-None-Match: * wants no object there;
+ * If-Match wants one (404 NoSuchKey otherwise, as S3) whose ETag matches (412 otherwise; `*` is any).
+ */
+export function writeConditionGuards(
+  db: Db,
+  bucketId: string,
+  key: string,
+  cond: WriteCondition | undefined,
+) {
+  const items: { stmt: BatchItem<'sqlite'>; error: () => S3Error }[] = [];
+  const guard = (reason: string, where: ReturnType<typeof sql>) =>
+    db.insert(guards).select(
+      db
+        .select({ reason: guardReason(reason) })
+        .from(sql`(SELECT 1)`)
+        .where(where),
+    ) as BatchItem<'sqlite'>;
+  const here = sql`${objects.bucketId} = ${bucketId} AND ${objects.key} = ${key}`;
   if (cond?.ifNoneMatchAny) {
     items.push({
-      stmt: db.insert(guards).select(
-        db
-          .select({ reason: guardReason('PreconditionFailed') })
-          .from(objects)
-          .where(current),
-      ),
+      stmt: guard('PreconditionFailed', sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${here})`),
       error: () =>
         new S3Error('PreconditionFailed', 'An object already exists at this key (If-None-Match: *).', {
           fields: { Condition: 'If-None-Match' },
@@ -155,16 +172,21 @@ function preconditions(db: Db, bucketId: string, key: string, cond: WriteConditi
   }
   if (cond?.ifMatch !== undefined) {
     items.push({
-      stmt: db.insert(guards).select(
-        db
-          .select({ reason: guardReason('PreconditionFailed') })
-          .from(sql`(SELECT 1)`)
-          .where(
-            sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${objects.bucketId} = ${bucketId} AND ${objects.key} = ${key} AND ${objects.etag} = ${cond.ifMatch})`,
-          ),
-      ),
-      error: () => new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Match' } }),
+      stmt: guard('NoSuchKey', sql`NOT EXISTS (SELECT 1 FROM ${objects} WHERE ${here})`),
+      error: () =>
+        new S3Error('NoSuchKey', 'There is no object at this key to match If-Match against.', {
+          fields: { Key: key },
+        }),
     });
+    if (cond.ifMatch !== '*') {
+      items.push({
+        stmt: guard(
+          'PreconditionFailed',
+          sql`EXISTS (SELECT 1 FROM ${objects} WHERE ${here} AND ${objects.etag} <> ${cond.ifMatch})`,
+        ),
+        error: () => new S3Error('PreconditionFailed', undefined, { fields: { Condition: 'If-Match' } }),
+      });
+    }
   }
   return items;
 }
@@ -228,6 +250,7 @@ export async function commitObject(db: Db, input: PutObjectInput): Promise<Store
     ...input.facts,
     ...input.headers,
     userMeta: JSON.stringify(input.headers.userMeta),
+    uploadId: null,
     inlineData: input.body.kind === 'inline' ? input.body.data : null,
   };
   const q = quotaStatements(db, input.quota, input.bucketId, input.key);
@@ -278,6 +301,7 @@ export async function copyObject(
     key: dest.key,
     userMeta: JSON.stringify(dest.headers.userMeta),
     lastModified: Date.now(),
+    uploadId: null,
   };
   const guarded = [
     ...preconditions(db, dest.bucketId, dest.key, dest.condition),
@@ -306,6 +330,20 @@ export async function copyObject(
         })
         .from(chunkRefs)
         .where(eq(chunkRefs.owner, source.id)),
+    ),
+    // and the part boundaries (a copy of a multipart object keeps its parts, as its ETag does)
+    db.insert(objectParts).select(
+      db
+        .select({
+          objectId: sql<string>`${row.id}`.as('object_id'),
+          partNumber: objectParts.partNumber,
+          offset: objectParts.offset,
+          size: objectParts.size,
+          etag: objectParts.etag,
+          checksumValue: objectParts.checksumValue,
+        })
+        .from(objectParts)
+        .where(eq(objectParts.objectId, source.id)),
     ),
     ...removeCurrent(db, dest.bucketId, dest.key),
     db.insert(objects).values(row),

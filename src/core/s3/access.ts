@@ -44,6 +44,7 @@ const NEEDS: Record<Operation, Action | 'bucket' | null> = {
   DeleteBucketWebsite: 'admin',
   GetObject: 'read',
   HeadObject: 'read',
+  GetObjectAttributes: 'read',
   GetObjectAcl: 'read',
   PutObjectAcl: 'admin',
   PutObject: 'write',

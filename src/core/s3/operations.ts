@@ -36,6 +36,7 @@ export const OBJECT_OPERATIONS = [
   'CopyObject',
   'GetObject',
   'HeadObject',
+  'GetObjectAttributes',
   'DeleteObject',
   'GetObjectAcl',
   'PutObjectAcl',
@@ -55,7 +56,6 @@ export type Operation = 'ListBuckets' | BucketOperation | ObjectOperation;
 const UNSUPPORTED_SUBRESOURCES = new Set([
   'accelerate',
   'analytics',
-  'attributes',
   'encryption',
   'intelligent-tiering',
   'inventory',
@@ -197,10 +197,9 @@ export function detectOperation(method: string, target: Target, headers: Headers
     case 'GET':
       if (has('acl')) return 'GetObjectAcl';
       if (upload) return 'ListParts';
-      if (part) throw unsupported('partNumber');
+      if (has('attributes')) return 'GetObjectAttributes';
       return 'GetObject';
     case 'HEAD':
-      if (part) throw unsupported('partNumber');
       return 'HeadObject';
     case 'PUT':
       if (has('acl')) return 'PutObjectAcl';

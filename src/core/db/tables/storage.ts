@@ -66,6 +66,8 @@ export const objects = sqliteTable(
     checksumValue: text('checksum_value'),
     checksumType: text('checksum_type', { enum: ['FULL_OBJECT', 'COMPOSITE'] }),
     partsCount: integer('parts_count'),
+    /** The multipart upload that made this object (a retried CompleteMultipartUpload is recognised). */
+    uploadId: text('upload_id'),
     inlineData: bytes('inline_data'),
   },
   (t) => [uniqueIndex('objects_bucket_key').on(t.bucketId, t.key)],
@@ -143,4 +145,24 @@ export const multipartParts = sqliteTable(
     lastModified: integer('last_modified').notNull(),
   },
   (t) => [primaryKey({ columns: [t.uploadId, t.partNumber] })],
+);
+
+/**
+ * The parts of an object made by a multipart upload, as completed: part-wise GETs, GetObjectAttributes
+ * and retried completions read them. Rows go with their object (trigger `objects_drop_parts`).
+ * Objects completed before this table existed have rows numbered 1..N by position, without ETag or
+ * checksum (filled from their chunk references by the migration).
+ */
+export const objectParts = sqliteTable(
+  'object_parts',
+  {
+    objectId: text('object_id').notNull(),
+    partNumber: integer('part_number').notNull(),
+    /** Byte offset of the part within the object. */
+    offset: integer('offset').notNull(),
+    size: integer('size').notNull(),
+    etag: text('etag'),
+    checksumValue: text('checksum_value'),
+  },
+  (t) => [primaryKey({ columns: [t.objectId, t.partNumber] })],
 );

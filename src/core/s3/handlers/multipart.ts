@@ -1,46 +1,35 @@
-/** Multipart upload: create, upload a part (or copy one), complete, abort. Listing is in multipart-list.ts. */
+/**
+ * Multipart upload: create, upload a part (or copy one), abort. Completing is in multipart-complete.ts,
+ * listing in multipart-list.ts.
+ */
 import { openRange } from '../../block/reader.ts';
 import {
   type ChecksumAlgorithm,
   checksumHeader,
-  combineCrc,
-  createChecksum,
   isChecksumAlgorithm,
   supportsFullObject,
 } from '../../checksums.ts';
-import { fromBase64, fromHex, toBase64, toHex } from '../../digests.ts';
 import { S3Error } from '../../errors.ts';
 import {
   MAX_PART_NUMBER,
-  type Part,
   type Upload,
   abortUpload,
   commitPart,
-  completeUpload,
   createUpload,
   findUpload,
-  partsOf,
 } from '../../model/multipart.ts';
 import { spansOf } from '../../model/objects.ts';
-import { children, document, leaf, parseXml, text } from '../../xml.ts';
+import { document, leaf } from '../../xml.ts';
 import { checkNewKey } from '../target.ts';
-import { BodyDigests, type IncomingBody, incomingBody, readSmallBody } from '../body.ts';
+import { BodyDigests, type IncomingBody, incomingBody } from '../body.ts';
 import { type ObjectCall, queryParam, xmlResponse } from '../call.ts';
 import { isoDate, objectHeadersFrom, quoteEtag } from '../headers.ts';
 import { ingest, orUndo } from '../ingest.ts';
-import {
-  type WriteDeps,
-  checkAcl,
-  checkStorageClass,
-  copySource,
-  reserveFor,
-  writeCondition,
-} from './write.ts';
+import { completeHandlers, uploadAlgorithm } from './multipart-complete.ts';
+import { type WriteDeps, checkAcl, checkStorageClass, copySource, reserveFor } from './write.ts';
 
 const MiB = 1024 * 1024;
-export const MIN_PART_SIZE = 5 * MiB;
 export const MAX_PART_SIZE = 5 * 1024 * MiB;
-export const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MiB;
 
 function partNumberOf(call: ObjectCall): number {
   const v = queryParam(call, 'partNumber') ?? '';
@@ -53,31 +42,6 @@ function partNumberOf(call: ObjectCall): number {
     );
   }
   return n;
-}
-
-function uploadAlgorithm(upload: Upload): ChecksumAlgorithm | null {
-  return upload.checksumAlgorithm && isChecksumAlgorithm(upload.checksumAlgorithm)
-    ? upload.checksumAlgorithm
-    : null;
-}
-
-/** The whole object's checksum from its parts': COMPOSITE (checksum of checksums, "-N") or FULL_OBJECT (CRC combine). */
-function objectChecksum(upload: Upload, parts: Part[], deps: WriteDeps): string | null {
-  const alg = uploadAlgorithm(upload);
-  if (!alg) return null;
-  const values = parts.map((p) => {
-    const v = p.checksumValue ? fromBase64(p.checksumValue) : null;
-    if (!v) throw new S3Error('InvalidPart', `Part ${p.partNumber} has no ${alg} checksum.`);
-    return v;
-  });
-  if (upload.checksumType === 'FULL_OBJECT') {
-    let acc = values[0]!;
-    for (let i = 1; i < values.length; i++) acc = combineCrc(alg, acc, values[i]!, parts[i]!.size);
-    return toBase64(acc);
-  }
-  const h = createChecksum(alg, deps.digests);
-  for (const v of values) h.update(v);
-  return `${toBase64(h.digest())}-${parts.length}`;
 }
 
 async function storePart(
@@ -108,6 +72,7 @@ async function storePart(
 
 export function multipartHandlers(deps: WriteDeps) {
   return {
+    ...completeHandlers(deps),
     async CreateMultipartUpload(call: ObjectCall): Promise<Response> {
       checkNewKey(call.key);
       checkStorageClass(call.headers, call.bucket);
@@ -215,107 +180,6 @@ export function multipartHandlers(deps: WriteDeps) {
           leaf('ETag', quoteEtag(part.etag)),
           checksum ? leaf(`Checksum${checksum.algorithm}`, checksum.value) : '',
         ),
-      );
-    },
-
-    async CompleteMultipartUpload(call: ObjectCall): Promise<Response> {
-      const upload = await findUpload(deps.db, call.bucket.id, call.key, queryParam(call, 'uploadId')!);
-      const condition = writeCondition(call.headers);
-      const bytes = await readSmallBody(
-        incomingBody(call.body, call.headers, call.auth.payload, deps.digests),
-        4 * MiB,
-      );
-      const doc = parseXml(new TextDecoder().decode(bytes))['CompleteMultipartUpload'];
-      if (doc === undefined) throw new S3Error('MalformedXML');
-      const listed = children(doc, 'Part').map((p) => {
-        const n = Number(text(p, 'PartNumber'));
-        const etag = text(p, 'ETag');
-        if (!Number.isInteger(n) || etag === undefined)
-          throw new S3Error('MalformedXML', 'Every <Part> needs a <PartNumber> and an <ETag>.');
-        const alg = uploadAlgorithm(upload);
-        return {
-          partNumber: n,
-          etag: etag.trim().replace(/^"(.*)"$/, '$1'),
-          checksum: alg ? text(p, `Checksum${alg}`) : undefined,
-        };
-      });
-      if (listed.length === 0) throw new S3Error('MalformedXML', 'You must specify at least one part.');
-      if (listed.length > MAX_PART_NUMBER)
-        throw new S3Error('MalformedXML', `An upload has at most ${MAX_PART_NUMBER} parts.`);
-      for (let i = 1; i < listed.length; i++) {
-        if (listed[i]!.partNumber <= listed[i - 1]!.partNumber) throw new S3Error('InvalidPartOrder');
-      }
-      const stored = await partsOf(
-        deps.db,
-        upload.id,
-        listed.map((p) => p.partNumber),
-      );
-      const parts = listed.map((l, i) => {
-        const p = stored.get(l.partNumber);
-        if (!p || p.etag !== l.etag) {
-          throw new S3Error('InvalidPart', undefined, {
-            fields: { UploadId: upload.id, PartNumber: String(l.partNumber), ETag: l.etag },
-          });
-        }
-        if (l.checksum !== undefined && l.checksum !== p.checksumValue) {
-          throw new S3Error(
-            'InvalidPart',
-            `The checksum of part ${l.partNumber} does not match the uploaded part.`,
-          );
-        }
-        if (i < listed.length - 1 && p.size < MIN_PART_SIZE) {
-          throw new S3Error('EntityTooSmall', undefined, {
-            fields: {
-              PartNumber: String(l.partNumber),
-              ProposedSize: String(p.size),
-              MinSizeAllowed: String(MIN_PART_SIZE),
-            },
-          });
-        }
-        return p;
-      });
-      const size = parts.reduce((n, p) => n + p.size, 0);
-      if (size > MAX_OBJECT_SIZE) throw new S3Error('EntityTooLarge');
-      const limits = await deps.accountLimits.limits(call.bucket.accountId);
-      if (size > limits.maxObjectSize) {
-        throw new S3Error(
-          'QuotaExceeded',
-          `An object of ${size} bytes is larger than the largest your account may store (${limits.maxObjectSize} bytes).`,
-        );
-      }
-      const md5 = deps.digests.createHash('md5');
-      for (const p of parts) md5.update(fromHex(p.etag)!);
-      const etag = `${toHex(md5.digest())}-${parts.length}`;
-      const checksum = objectChecksum(upload, parts, deps);
-      const obj = await completeUpload(
-        deps.db,
-        upload,
-        parts,
-        {
-          size,
-          etag,
-          partsCount: parts.length,
-          checksumAlgorithm: checksum ? upload.checksumAlgorithm : null,
-          checksumValue: checksum,
-          checksumType: checksum ? upload.checksumType : null,
-        },
-        condition,
-        { accountId: call.bucket.accountId, maxObjects: limits.maxObjects },
-      );
-      const host = call.headers.get('host') ?? 'localhost';
-      const location = `http://${host}/${encodeURIComponent(call.bucket.name)}/${call.key.split('/').map(encodeURIComponent).join('/')}`;
-      return xmlResponse(
-        document(
-          'CompleteMultipartUploadResult',
-          leaf('Location', location),
-          leaf('Bucket', call.bucket.name),
-          leaf('Key', call.key),
-          leaf('ETag', quoteEtag(obj.etag)),
-          checksum ? leaf(`Checksum${upload.checksumAlgorithm}`, checksum) : '',
-          checksum ? leaf('ChecksumType', upload.checksumType) : '',
-        ),
-        200,
-        { 'x-qoima-object-id': obj.id },
       );
     },
 

@@ -1,13 +1,20 @@
-/** GetObject and HeadObject: conditional requests, ranges, response-* overrides, verified bytes. */
+/**
+ * GetObject and HeadObject: conditional requests, ranges and part-wise reads (partNumber), response-*
+ * overrides, verified bytes. GetObjectAttributes is in attributes.ts.
+ */
 import { openRange } from '../../block/reader.ts';
 import type { ChunkStore } from '../../block/store.ts';
 import type { Db } from '../../db/index.ts';
 import type { Digests } from '../../digests.ts';
-import { S3Error } from '../../errors.ts';
+import { checksumHeader, isChecksumAlgorithm } from '../../checksums.ts';
+import { S3Error, isS3Error } from '../../errors.ts';
+import { MAX_PART_NUMBER } from '../../model/multipart.ts';
+import { objectPart } from '../../model/parts.ts';
 import type { Bucket } from '../../model/buckets.ts';
 import { findObject, spansOf, type StoredObject } from '../../model/objects.ts';
 import type { QueryParam } from '../../auth/sigv4.ts';
-import type { ObjectCall } from '../call.ts';
+import { type ObjectCall, queryParam } from '../call.ts';
+import { attributeHandlers } from './attributes.ts';
 import { conditionHeaders, evaluateConditions, parseRange, rangeToHonour } from '../conditions.ts';
 import { applyOverrides, describeObject, httpDate, quoteEtag } from '../headers.ts';
 import { storedFieldValue } from '../../http-fields.ts';
@@ -33,6 +40,41 @@ export interface ObjectResponseOptions {
   status?: number;
   /** How often the object changed under this read already. */
   changed?: number;
+  /** partNumber=N: the part's bytes instead of a Range (found by `partOf`). */
+  part?: PartSlice;
+}
+
+/** The bytes of one part of an object (a part-wise GET/HEAD), with that part's checksum if known. */
+export interface PartSlice {
+  start: number;
+  end: number;
+  count: number;
+  checksum: string | null;
+}
+
+/** Part `partText` of `obj`: for an object not made by multipart upload, part 1 is the whole object. */
+export async function partOf(db: Db, obj: StoredObject, partText: string, headers: Headers) {
+  const n = /^\d{1,5}$/.test(partText) ? Number(partText) : NaN;
+  if (!(n >= 1 && n <= MAX_PART_NUMBER))
+    throw new S3Error(
+      'InvalidArgument',
+      `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`,
+      { fields: { ArgumentName: 'partNumber', ArgumentValue: partText } },
+    );
+  if (headers.has('range'))
+    throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter.');
+  const unsatisfiable = () =>
+    new S3Error('InvalidPartNumber', undefined, {
+      fields: { PartNumberRequested: String(n), ActualPartCount: String(obj.partsCount ?? 1) },
+    });
+  if (obj.partsCount === null) {
+    if (n !== 1) throw unsatisfiable();
+    return { start: 0, end: obj.size, count: 1, checksum: obj.checksumValue };
+  }
+  const part = await objectPart(db, obj.id, n);
+  if (!part) throw unsatisfiable();
+  const start = part.offset;
+  return { start, end: start + part.size, count: obj.partsCount, checksum: part.checksumValue };
 }
 
 /**
@@ -60,8 +102,9 @@ export async function objectResponse(
     if (expires) h.set('expires', expires);
     return new Response(null, { status: 304, headers: h });
   }
-  const range =
-    opts.status && opts.status !== 200
+  const range = opts.part
+    ? null
+    : opts.status && opts.status !== 200
       ? null
       : parseRange(rangeToHonour(reqHeaders, obj.etag, obj.lastModified), obj.size);
   if (range === 'unsatisfiable') {
@@ -70,17 +113,32 @@ export async function objectResponse(
       headers: { 'content-range': `bytes */${obj.size}` },
     });
   }
+  const checksumMode = reqHeaders.get('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
+  const part = opts.part;
   const h = describeObject(obj, {
     storageClass: bucket.storageClass,
-    withChecksum: range === null && reqHeaders.get('x-amz-checksum-mode')?.toUpperCase() === 'ENABLED',
+    withChecksum: range === null && checksumMode && (!part || obj.partsCount === null),
   });
   if (cacheControl) h.set('cache-control', cacheControl);
   if (opts.query) applyOverrides(h, opts.query, opts.signed ?? false);
-  const start = range?.start ?? 0;
-  const end = range ? range.end + 1 : obj.size;
+  const start = part?.start ?? range?.start ?? 0;
+  const end = part?.end ?? (range ? range.end + 1 : obj.size);
   h.set('content-length', String(end - start));
   if (range) h.set('content-range', `bytes ${range.start}-${range.end}/${obj.size}`);
-  const status = range ? 206 : (opts.status ?? 200);
+  if (part) {
+    h.set('x-amz-mp-parts-count', String(part.count));
+    if (end > start) h.set('content-range', `bytes ${start}-${end - 1}/${obj.size}`);
+    // a part of a multipart object carries its own checksum: the bytes sent are the part's
+    if (
+      checksumMode &&
+      obj.partsCount !== null &&
+      part.checksum &&
+      obj.checksumAlgorithm &&
+      isChecksumAlgorithm(obj.checksumAlgorithm)
+    )
+      h.set(checksumHeader(obj.checksumAlgorithm), part.checksum);
+  }
+  const status = range || part ? 206 : (opts.status ?? 200);
   if (!opts.withBody) return new Response(null, { status, headers: h });
   if (obj.inlineData)
     return new Response(obj.inlineData.subarray(start, end) as Uint8Array<ArrayBuffer>, {
@@ -92,6 +150,8 @@ export async function objectResponse(
     // overwritten or deleted since its row was read: answer for what is at the key now
     if ((opts.changed ?? 0) >= 3)
       throw new S3Error('ServiceUnavailable', 'The object kept changing while it was read; try again.');
+    if (opts.part)
+      throw new S3Error('ServiceUnavailable', 'The object changed while its part was read; try again.');
     const now = await requireObject(deps.db, obj.bucketId, obj.key);
     return objectResponse(deps, now, bucket, reqHeaders, { ...opts, changed: (opts.changed ?? 0) + 1 });
   }
@@ -99,13 +159,32 @@ export async function objectResponse(
 }
 
 export function readHandlers(deps: ReadDeps) {
-  const read = async (call: ObjectCall, withBody: boolean) =>
-    objectResponse(deps, await requireObject(deps.db, call.bucket.id, call.key), call.bucket, call.headers, {
+  const read = async (call: ObjectCall, withBody: boolean) => {
+    const partText = queryParam(call, 'partNumber');
+    let obj = await requireObject(deps.db, call.bucket.id, call.key);
+    let part: PartSlice | undefined;
+    for (let tries = 0; partText !== undefined && !part; tries++) {
+      try {
+        part = await partOf(deps.db, obj, partText, call.headers);
+      } catch (e) {
+        // the part rows go with their object: a missing part may mean the object was just replaced
+        const now =
+          isS3Error(e) && e.code === 'InvalidPartNumber' && tries < 3
+            ? await findObject(deps.db, obj.bucketId, obj.key)
+            : null;
+        if (!now || now.id === obj.id) throw e;
+        obj = now;
+      }
+    }
+    return objectResponse(deps, obj, call.bucket, call.headers, {
       withBody,
       query: call.target.query,
       signed: call.principal.kind !== 'anonymous',
+      part,
     });
+  };
   return {
+    ...attributeHandlers(deps),
     GetObject: (call: ObjectCall) => read(call, true),
     HeadObject: (call: ObjectCall) => read(call, false),
   };
