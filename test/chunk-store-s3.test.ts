@@ -20,7 +20,7 @@ import { readVerifiedChunk } from '../src/core/block/reader.ts';
 import { S3ChunkStore, type S3ChunkStoreOptions } from '../src/core/block/s3-store.ts';
 import { ChunkBackendUnavailableError, ChunkCorruptError, chunkHash } from '../src/core/block/store.ts';
 import { ConfigError, loadConfig } from '../src/core/config.ts';
-import { FsChunkStore } from '../src/node/fs-chunk-store.ts';
+import { FsChunkStore } from '../src/local/fs-chunk-store.ts';
 import { type RunningCeph, startCeph } from './helpers/ceph.ts';
 import { s3 } from './helpers/s3.ts';
 import { removeDir, tempDir } from './helpers/server.ts';

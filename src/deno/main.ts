@@ -1,11 +1,11 @@
 /// <reference lib="deno.ns" />
 /**
- * Qoima on Deno: the same service as on Node — data directory, libSQL file, filesystem chunk store,
- * which run here through Deno's Node compatibility — served by Deno.serve. `npm run start:deno`.
+ * Qoima on Deno: the same service as on Node — data directory, libSQL file, filesystem chunk store
+ * (src/local, which runs here through Deno's Node compatibility) — served by Deno.serve. `npm run start:deno`.
  * SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), then exit 0.
  */
-import { ConfigError, endpointOf, loadConfig } from '../node/config.ts';
-import { openService } from '../node/service.ts';
+import { ConfigError, endpointOf, loadConfig } from '../local/config.ts';
+import { openService } from '../local/service.ts';
 import { txtLookup } from './dns.ts';
 
 type Env = { remoteAddr?: Deno.NetAddr };
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const listening = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve(
     { hostname: cfg.host, port: cfg.port, onListen: (addr) => listening.resolve(addr as Deno.NetAddr) },
-    (req, info) => service.app.fetch(req, { remoteAddr: info.remoteAddr } satisfies Env),
+    (req, info) => service.fetch(req, { remoteAddr: info.remoteAddr } satisfies Env),
   );
   const endpoint = endpointOf(cfg.host, (await listening.promise).port);
   await service.ensureFirstAccount(endpoint);

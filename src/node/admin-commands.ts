@@ -6,8 +6,8 @@ import { createKey, listKeys, revokeKey } from '../core/model/keys.ts';
 import { runMaintenance } from '../core/model/maintenance.ts';
 import { type QuotaLimits, quotaOf, setQuota, usageOf } from '../core/model/quotas.ts';
 import { scrub } from '../core/model/scrub.ts';
-import { type Config, maintenanceOptions } from './config.ts';
-import type { Opened } from './bootstrap.ts';
+import { type Config, maintenanceOptions } from '../local/config.ts';
+import type { Opened } from '../local/data-dir.ts';
 
 export class UsageError extends Error {}
 

@@ -8,10 +8,10 @@ import { type Server as HttpsServer, createServer as createHttpsServer } from 'n
 import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { type HttpBindings, type ServerType, serve } from '@hono/node-server';
-import { requestLogWriter } from './bootstrap.ts';
-import { ConfigError, endpointOf, loadConfig } from './config.ts';
+import { ConfigError, endpointOf, loadConfig } from '../local/config.ts';
+import { openService } from '../local/service.ts';
 import { txtLookup } from './dns.ts';
-import { openService } from './service.ts';
+import { requestLogWriter } from './log-thread.ts';
 import { logRefusedHandshakes, serviceCertificate, sniCallback } from './tls.ts';
 
 async function listen(server: ServerType): Promise<number> {
@@ -46,19 +46,19 @@ async function main(): Promise<void> {
     getClientAddress: (c) => (c.env as HttpBindings | undefined)?.incoming?.socket?.remoteAddress,
     logWriter: (db, nodeId) => requestLogWriter(cfg, db, nodeId),
   });
-  const { app, db, box } = service;
+  const { db, box } = service;
 
   // multi-GiB uploads take longer than Node's default 5-minute request timeout
   const serverOptions = { requestTimeout: 0, keepAliveTimeout: 65_000 };
   const servers: ServerType[] = [
-    serve({ fetch: app.fetch, hostname: cfg.host, port: cfg.port, serverOptions }),
+    serve({ fetch: service.fetch, hostname: cfg.host, port: cfg.port, serverOptions }),
   ];
   const port = await listen(servers[0]!);
   let httpsPort: number | null = null;
   if (cfg.httpsPort !== undefined) {
     const tlsOptions = { ...own, SNICallback: sniCallback(db, box, own && createSecureContext(own)) };
     const https = serve({
-      fetch: app.fetch,
+      fetch: service.fetch,
       hostname: cfg.host,
       port: cfg.httpsPort,
       createServer: createHttpsServer,

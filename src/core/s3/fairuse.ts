@@ -8,6 +8,8 @@
  * answers. Buckets live in this process's memory: with several nodes each enforces the limits on what
  * it serves.
  */
+import { TtlCache } from '../cache.ts';
+import type { Clock } from '../clock.ts';
 import type { Db } from '../db/index.ts';
 import { S3Error } from '../errors.ts';
 import { type QuotaLimits, quotaOf } from '../model/quotas.ts';
@@ -57,23 +59,20 @@ class TokenBucket {
 }
 
 export class AccountLimits {
-  private readonly cache = new Map<string, { limits: QuotaLimits; until: number }>();
+  private readonly cache: TtlCache<string, QuotaLimits>;
   private readonly requests = new Map<string, TokenBucket>();
   private readonly bandwidth = new Map<string, TokenBucket>();
 
   constructor(
     private readonly db: Db,
     readonly defaults: QuotaLimits,
-    private readonly cacheMs = 5_000,
-  ) {}
+    opts: { cacheMs?: number; clock?: Clock } = {},
+  ) {
+    this.cache = new TtlCache({ ttlMs: opts.cacheMs ?? 5_000, clock: opts.clock });
+  }
 
-  async limits(accountId: string): Promise<QuotaLimits> {
-    const hit = this.cache.get(accountId);
-    if (hit && hit.until > Date.now()) return hit.limits;
-    const limits = await quotaOf(this.db, accountId, this.defaults);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(accountId, { limits, until: Date.now() + this.cacheMs });
-    return limits;
+  limits(accountId: string): Promise<QuotaLimits> {
+    return this.cache.getOrLoad(accountId, (id) => quotaOf(this.db, id, this.defaults));
   }
 
   /** Forget cached quotas (the operator changed them). */
