@@ -184,7 +184,7 @@ describe('SigV4 canonical request', () => {
     });
     const escape = (v: string) =>
       encodeURIComponent(v).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
-    const cases = [
+    const cases: { key: string; query: Record<string, string> }[] = [
       { key: "a b/ü!'()*~.txt", query: { prefix: 'a b/c', 'max-keys': '5', empty: '' } },
       { key: '+plus/%25', query: { 'list-type': '2', 'start-after': 'x=y&z' } },
     ];

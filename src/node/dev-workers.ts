@@ -152,11 +152,11 @@ async function main(): Promise<void> {
     accessKeyId: vars.QOIMA_ROOT_ACCESS_KEY,
     secretAccessKey: vars.QOIMA_ROOT_SECRET_KEY,
   };
-  await writeFile(join(dataDir, 'root-credentials.json'), JSON.stringify(creds, null, 2) + '\n', {
+  await writeFile(join(cfg.dataDir, 'root-credentials.json'), JSON.stringify(creds, null, 2) + '\n', {
     mode: 0o600,
   });
   console.log(
-    `qoima: root user: access key id ${creds.accessKeyId} (secret in ${join(dataDir, 'root-credentials.json')})`,
+    `qoima: root user: access key id ${creds.accessKeyId} (secret in ${join(cfg.dataDir, 'root-credentials.json')})`,
   );
   console.log(
     `qoima: ready on ${endpoint} (Workers under wrangler dev, libSQL server on port ${sqldPort}, state in ${dir})`,
