@@ -33,7 +33,7 @@ export interface AppParts {
   getRawTarget?: (c: Context) => string | undefined;
   getClientAddress?: (c: Context) => string | undefined;
   waitUntil?: AppDeps['waitUntil'];
-  /** The time the caches read (default: the wall clock). */
+  /** The time the caches and fair-use allowances read (default: the wall clock). */
   clock?: Clock;
 }
 
@@ -54,6 +54,6 @@ export function serviceApp(cfg: Config, parts: AppParts): ReturnType<typeof crea
     limits: { chunkSize: cfg.chunkSize, inlineMax: cfg.inlineMax, maxSize: cfg.maxObjectSize },
     lookupCredential: new CredentialCache({ db, box }, { clock }).lookup,
     accountLimits: new AccountLimits(db, cfg.quotaDefaults, { clock }),
-    clientLimits: new ClientLimits(cfg.clientRefusalsPerSecond),
+    clientLimits: new ClientLimits(cfg.clientRefusalsPerSecond, undefined, clock),
   });
 }

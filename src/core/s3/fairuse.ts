@@ -9,7 +9,7 @@
  * it serves.
  */
 import { TtlCache } from '../cache.ts';
-import type { Clock } from '../clock.ts';
+import { type Clock, systemClock } from '../clock.ts';
 import type { Db } from '../db/index.ts';
 import { S3Error } from '../errors.ts';
 import { type QuotaLimits, quotaOf } from '../model/quotas.ts';
@@ -17,18 +17,20 @@ import { type QuotaLimits, quotaOf } from '../model/quotas.ts';
 /** A token bucket: `rate` per second, holding up to `burstSeconds` worth. May go into debt. */
 class TokenBucket {
   private tokens: number;
-  private at = Date.now();
+  private at: number;
   constructor(
     private rate: number,
     private readonly burstSeconds: number,
+    private readonly clock: Clock,
   ) {
     this.tokens = rate * burstSeconds;
+    this.at = clock.now();
   }
   setRate(rate: number) {
     this.rate = rate;
   }
   private refill() {
-    const now = Date.now();
+    const now = this.clock.now();
     this.tokens = Math.min(this.rate * this.burstSeconds, this.tokens + ((now - this.at) / 1000) * this.rate);
     this.at = now;
   }
@@ -60,6 +62,7 @@ class TokenBucket {
 
 export class AccountLimits {
   private readonly cache: TtlCache<string, QuotaLimits>;
+  private readonly clock: Clock;
   private readonly requests = new Map<string, TokenBucket>();
   private readonly bandwidth = new Map<string, TokenBucket>();
 
@@ -68,7 +71,8 @@ export class AccountLimits {
     readonly defaults: QuotaLimits,
     opts: { cacheMs?: number; clock?: Clock } = {},
   ) {
-    this.cache = new TtlCache({ ttlMs: opts.cacheMs ?? 5_000, clock: opts.clock });
+    this.clock = opts.clock ?? systemClock;
+    this.cache = new TtlCache({ ttlMs: opts.cacheMs ?? 5_000, clock: this.clock });
   }
 
   limits(accountId: string): Promise<QuotaLimits> {
@@ -104,7 +108,7 @@ export class AccountLimits {
 
   private bucket(map: Map<string, TokenBucket>, accountId: string, rate: number, burst: number): TokenBucket {
     let b = map.get(accountId);
-    if (!b) map.set(accountId, (b = new TokenBucket(rate, burst)));
+    if (!b) map.set(accountId, (b = new TokenBucket(rate, burst, this.clock)));
     else b.setRate(rate);
     return b;
   }
@@ -145,6 +149,7 @@ export class ClientLimits {
   constructor(
     private readonly perSecond: number,
     private readonly maxTracked = 100_000,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Refuses a request from an address that is over its allowance of refusals. */
@@ -164,7 +169,7 @@ export class ClientLimits {
     let b = this.buckets.get(key);
     if (!b) {
       if (this.buckets.size >= this.maxTracked) this.forgetSome();
-      this.buckets.set(key, (b = new TokenBucket(this.perSecond, ClientLimits.BURST_SECONDS)));
+      this.buckets.set(key, (b = new TokenBucket(this.perSecond, ClientLimits.BURST_SECONDS, this.clock)));
     }
     b.spend(1, this.perSecond * ClientLimits.BURST_SECONDS);
   }
