@@ -1,7 +1,8 @@
 /// <reference lib="deno.ns" />
 /**
  * Qoima on Deno: the same service as on Node — data directory, libSQL file, filesystem chunk store
- * (src/local, which runs here through Deno's Node compatibility) — served by Deno.serve. `npm run start:deno`.
+ * (src/local, which runs here through Deno's Node compatibility) — served by Deno.serve.
+ * `npm run start:deno`.
  * SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), then exit 0.
  */
 import { ConfigError, endpointOf, loadConfig } from '../local/config.ts';
