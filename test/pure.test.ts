@@ -1,8 +1,8 @@
 /**
  * The pure functions of a request's way in, tested without a server (milliseconds, not seconds): what
  * a URL points at (resolveTarget), which S3 operation a request is (detectOperation), what a Range
- * header asks for (parseRange), and SigV4's canonical request (against AWS's documented example and
- * against the AWS SDK's own signer).
+ * header asks for (parseRange), SigV4's canonical request (against AWS's documented example and
+ * against the AWS SDK's own signer), and the one TTL cache on a clock the test moves.
  */
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
@@ -16,6 +16,8 @@ import {
   sign,
   stringToSign,
 } from '../src/core/auth/sigv4.ts';
+import { TtlCache } from '../src/core/cache.ts';
+import { TestClock } from '../src/core/clock.ts';
 import { parseRange } from '../src/core/s3/conditions.ts';
 import { detectOperation } from '../src/core/s3/operations.ts';
 import { resolveTarget } from '../src/core/s3/target.ts';
@@ -218,5 +220,32 @@ describe('SigV4 canonical request', () => {
       const key = cachedSigningKey(nodeDigests, credentials.secretAccessKey, sdkScope);
       expect(`Signature=${sign(nodeDigests, key, toSign)}`).toBe(/Signature=\w+/.exec(auth)![0]);
     }
+  });
+});
+
+describe('TtlCache on a test clock', () => {
+  it('serves a value for its lifetime, loads it again after, and keeps no miss it is told not to', async () => {
+    const clock = new TestClock();
+    const cache = new TtlCache<string, string | null>({ ttlMs: 2_000, clock });
+    let loads = 0;
+    const load = async (k: string) => (++loads, k === 'gone' ? null : `${k}${loads}`);
+    expect(await cache.getOrLoad('a', load)).toBe('a1');
+    clock.advance(1_999);
+    expect(await cache.getOrLoad('a', load)).toBe('a1');
+    clock.advance(1);
+    expect(await cache.getOrLoad('a', load)).toBe('a2');
+    cache.delete('a');
+    expect(await cache.getOrLoad('a', load)).toBe('a3');
+    const keepFound = (v: string | null) => v !== null;
+    expect(await cache.getOrLoad('gone', load, keepFound)).toBeNull();
+    expect(await cache.getOrLoad('gone', load, keepFound)).toBeNull();
+    expect(loads).toBe(5);
+  });
+
+  it('starts afresh past its bound, and a test clock never goes back', () => {
+    const cache = new TtlCache<number, number>({ ttlMs: 1_000, maxEntries: 3 });
+    for (let i = 0; i < 4; i++) cache.set(i, i);
+    expect([0, 1, 2, 3].map((i) => cache.get(i))).toEqual([undefined, undefined, undefined, 3]);
+    expect(() => new TestClock().advance(-1)).toThrow(RangeError);
   });
 });
