@@ -7,12 +7,15 @@
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
-import { truncate, writeFile } from 'node:fs/promises';
+import { readdir, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CachedChunkStore } from '../src/core/block/cached-store.ts';
 import { openChunkStore } from '../src/core/block/configured-store.ts';
@@ -20,10 +23,10 @@ import { readVerifiedChunk } from '../src/core/block/reader.ts';
 import { S3ChunkStore, type S3ChunkStoreOptions } from '../src/core/block/s3-store.ts';
 import { ChunkBackendUnavailableError, ChunkCorruptError, chunkHash } from '../src/core/block/store.ts';
 import { ConfigError, loadConfig } from '../src/core/config.ts';
-import { FsChunkStore } from '../src/node/fs-chunk-store.ts';
+import { FsChunkStore } from '../src/local/fs-chunk-store.ts';
 import { type RunningCeph, startCeph } from './helpers/ceph.ts';
 import { s3 } from './helpers/s3.ts';
-import { removeDir, tempDir } from './helpers/server.ts';
+import { removeDir, startServer, tempDir } from './helpers/server.ts';
 
 const BUCKET = 'qoima-chunks';
 let ceph: RunningCeph;
@@ -367,6 +370,36 @@ describe('settings', () => {
       expect(warnings.join()).toMatch(/unavailable/);
     } finally {
       await ceph.startGateway();
+    }
+  });
+});
+
+describe('a server with QOIMA_CHUNK_STORE=s3', () => {
+  it('keeps the chunks of what it is sent in the bucket, none in its data directory', async () => {
+    const srv = await startServer({
+      env: {
+        QOIMA_CHUNK_STORE: 's3',
+        QOIMA_CHUNK_S3_ENDPOINT: ceph.endpoint,
+        QOIMA_CHUNK_S3_BUCKET: BUCKET,
+        QOIMA_CHUNK_S3_ACCESS_KEY_ID: ceph.accessKeyId,
+        QOIMA_CHUNK_S3_SECRET_ACCESS_KEY: ceph.secretAccessKey,
+      },
+    });
+    dirs.push(srv.dataDir);
+    try {
+      const client = s3(srv.endpoint, srv.creds);
+      const body = new Uint8Array(randomBytes(200_000));
+      await client.send(new CreateBucketCommand({ Bucket: 'photos' }));
+      await client.send(new PutObjectCommand({ Bucket: 'photos', Key: 'big.bin', Body: body }));
+      const got = await client.send(new GetObjectCommand({ Bucket: 'photos', Key: 'big.bin' }));
+      expect(same(await got.Body!.transformToByteArray(), body)).toBe(true);
+      const head = await sdk.send(
+        new HeadObjectCommand({ Bucket: BUCKET, Key: `chunks/${await chunkHash(body)}` }),
+      );
+      expect(head.ContentLength).toBe(body.length);
+      expect(await readdir(join(srv.dataDir, 'chunks')).catch(() => [])).toEqual([]);
+    } finally {
+      await srv.stop();
     }
   });
 });

@@ -42,6 +42,30 @@ describe('the runtime entries', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('Deno and the shared local code (src/local) import nothing from the Node entry', async () => {
+    const offenders: string[] = [];
+    for (const dir of ['src/deno', 'src/local']) {
+      for (const file of await sources(join(ROOT, dir))) {
+        for (const m of (await readFile(file, 'utf8')).matchAll(/from\s+['"](\.[^'"]+)['"]/g)) {
+          const target = relative(ROOT, resolve(dirname(file), m[1]!));
+          if (/^src\/(node|deno|workers)\//.test(target) && !target.startsWith(dir))
+            offenders.push(`${relative(ROOT, file)} imports ${m[1]}`);
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('settings are read only through the settings schema (core/config.ts)', async () => {
+    const offenders: string[] = [];
+    for (const file of await sources(join(ROOT, 'src'))) {
+      const text = await readFile(file, 'utf8');
+      for (const m of text.matchAll(/(?:process\.env|Deno\.env\.get\(|env)\.?\[?['"(]?(QOIMA_\w+)/g))
+        offenders.push(`${relative(ROOT, file)} reads ${m[1]}`);
+    }
+    expect(offenders).toEqual([]);
+  });
+
   it('the worker bundles every migration in the journal', async () => {
     const journal = JSON.parse(await readFile(join(ROOT, 'migrations/meta/_journal.json'), 'utf8')) as {
       entries: { tag: string }[];

@@ -21,7 +21,7 @@ import { openDb } from '../src/core/db/index.ts';
 import { SecretBox } from '../src/core/secretbox.ts';
 import { api } from './helpers/api.ts';
 import { s3 } from './helpers/s3.ts';
-import { type RunningServer, admin, removeDir, startServer } from './helpers/server.ts';
+import { type RunningServer, admin, removeDir, startServer, expireCaches } from './helpers/server.ts';
 
 let srv: RunningServer;
 let root: S3Client;
@@ -202,7 +202,7 @@ describe('refusals of the token itself', () => {
     }
     expect(status).toBe(403);
     expect(Date.now() - t0).toBeLessThan(5_000);
-    await new Promise((r) => setTimeout(r, 2_500));
+    await expireCaches(srv);
     await expect(
       sdk.send(new GetObjectCommand({ Bucket: 'photos', Key: 'public/a.jpg' })),
     ).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringMatching(/revoked/) });
@@ -231,7 +231,7 @@ describe('refusals of the token itself', () => {
       status(grandchild.keyId),
       status(sibling.keyId),
     ]).toEqual(['revoked', 'revoked', 'revoked', 'active']);
-    await new Promise((r) => setTimeout(r, 2_500));
+    await expireCaches(srv);
     await expectDenied(bearer(grandchild.token, '/photos/public/a.jpg'), /revoked/);
     expect((await bearer(sibling.token, '/photos/public/a.jpg')).status).toBe(200);
   });
@@ -256,7 +256,7 @@ describe('refusals of the token itself', () => {
       args: [Date.now() - 120_000, key.keyId],
     });
     client.close();
-    await new Promise((r) => setTimeout(r, 2_500));
+    await expireCaches(srv);
     await expect(
       s3(srv.endpoint, key).send(new GetObjectCommand({ Bucket: 'photos', Key: 'public/a.jpg' })),
     ).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringMatching(/expired/) });
@@ -324,7 +324,7 @@ describe('verification at the edge, and signing key rotation', () => {
     const oldKid = JSON.parse(Buffer.from(before.token.split('.')[0]!, 'base64url').toString()).kid;
     const rotated = JSON.parse(await admin(srv.dataDir, ['signing-key', 'rotate', '--json']));
     expect(rotated.retired).toContain(oldKid);
-    await new Promise((r) => setTimeout(r, 2_500));
+    await expireCaches(srv);
     expect((await bearer(before.token, '/photos/public/a.jpg')).status).toBe(200);
     const after = await issue([{ bucket: 'photos', actions: ['read'] }]);
     expect(JSON.parse(Buffer.from(after.token.split('.')[0]!, 'base64url').toString()).kid).toBe(rotated.kid);
@@ -346,7 +346,7 @@ describe('verification at the edge, and signing key rotation', () => {
     await admin(srv.dataDir, ['signing-key', 'rotate', '--json']);
     kids = (await (await fetch(`${srv.endpoint}/.well-known/jwks.json`)).json()).keys.map((k: JWK) => k.kid);
     expect(kids).not.toContain(oldKid);
-    await new Promise((r) => setTimeout(r, 2_500));
+    await expireCaches(srv);
     await expectDenied(bearer(before.token, '/photos/public/a.jpg'));
   });
 });
@@ -413,7 +413,7 @@ describe('managing keys', () => {
     });
     expect(JSON.stringify(list)).not.toContain(created.secretAccessKey);
     await admin(srv.dataDir, ['keys', 'revoke', '--account', acc, '--key', created.keyId]);
-    await new Promise((r) => setTimeout(r, 2_500));
+    await expireCaches(srv);
     expect((await bearer(created.token, '/logs/l.txt')).status).toBe(403);
   });
 });

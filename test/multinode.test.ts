@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from './helpers/api.ts';
 import { randomBytes, s3 } from './helpers/s3.ts';
-import { type RunningServer, removeDir, startServer, tempDir } from './helpers/server.ts';
+import { type RunningServer, removeDir, startServer, tempDir, expireCaches } from './helpers/server.ts';
 import { type RunningSqld, startSqld } from './helpers/sqld.ts';
 
 const ROOT_KEYS = { QOIMA_ROOT_ACCESS_KEY: 'multinode-root', QOIMA_ROOT_SECRET_KEY: 'multinode-secret-key' };
@@ -147,7 +147,7 @@ describe('two Node processes on one sqld and one chunk directory', () => {
     const keyViaB = s3(b.endpoint, key);
     expect((await bytesOf(keyViaB, 'shared', 'photo.jpg')).length).toBeGreaterThan(0);
     expect((await api(b, 'DELETE', `/admin/keys/${key.accessKeyId}`)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 2500)); // the credential cache's lifetime
+    await expireCaches(a); // the credential cache's lifetime, on the node that asks
     await expect(
       s3(a.endpoint, key).send(new GetObjectCommand({ Bucket: 'shared', Key: 'photo.jpg' })),
     ).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });

@@ -24,7 +24,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChecksum } from '../src/core/checksums.ts';
-import { nodeDigests } from '../src/node/digests.ts';
+import { nodeDigests } from '../src/local/digests.ts';
 import { errorCode, randomBytes, s3, signedFetch } from './helpers/s3.ts';
 import { type RunningServer, admin, removeDir, startServer, tempDir } from './helpers/server.ts';
 

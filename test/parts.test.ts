@@ -18,7 +18,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChecksum } from '../src/core/checksums.ts';
-import { nodeDigests } from '../src/node/digests.ts';
+import { nodeDigests } from '../src/local/digests.ts';
 import { errorCode, randomBytes, s3, signedFetch } from './helpers/s3.ts';
 import { type RunningServer, removeDir, startServer } from './helpers/server.ts';
 

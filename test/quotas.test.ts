@@ -10,7 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_TOKEN, account as newAccount, operator as operatorAt } from './helpers/accounts.ts';
 import { api } from './helpers/api.ts';
 import { randomBytes } from './helpers/s3.ts';
-import { type RunningServer, admin, removeDir, startServer } from './helpers/server.ts';
+import {
+  type RunningServer,
+  admin,
+  removeDir,
+  startServer,
+  expireCaches,
+  advanceClock,
+} from './helpers/server.ts';
 
 let srv: RunningServer;
 
@@ -170,7 +177,7 @@ describe('quotas', () => {
       await admin(srv.dataDir, ['quotas', 'set', '--account', id, '--max-buckets', '3', '--json']),
     );
     expect(set.maxBuckets).toBe(3);
-    await new Promise((r) => setTimeout(r, 5_200)); // the server's quota cache
+    await expireCaches(srv); // the server's quota cache
     await client.send(new CreateBucketCommand({ Bucket: 'q-change-2' }));
     const shown = JSON.parse(await admin(srv.dataDir, ['quotas', 'show', '--account', id, '--json']));
     expect(shown.usage.buckets).toBe(2);
@@ -192,7 +199,7 @@ describe('fair use', () => {
     expect(responses.filter((r) => r.status === 200).length).toBeGreaterThan(0);
     expect(Number(slow[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(await slow[0]!.text()).toContain('<Code>SlowDown</Code>');
-    await new Promise((r) => setTimeout(r, 2_100));
+    await advanceClock(srv, 2_100); // the allowance refills
     expect(
       (await signedFetch(srv.endpoint, creds, { path: '/q-rate', query: { 'list-type': '2' } })).status,
     ).toBe(200);

@@ -1,7 +1,7 @@
 /**
  * Metadata beyond one server: a libSQL server primary (sqld) with a read replica (sqld too), and Qoima
  * nodes that keep an embedded replica of the database (QOIMA_DB_REPLICA): reads are local, writes go on
- * to the primary, and every request first catches up with the server (src/node/replica.ts). Shown: a
+ * to the primary, and every request first catches up with the server (src/local/replica.ts). Shown: a
  * node reading its replica still gives read-after-write, for its own writes and for another node's, and
  * concurrent writers through two nodes end with one complete winner.
  */

@@ -7,6 +7,7 @@ import { type AppDeps, createApp } from './app.ts';
 import type { TokenService } from './auth/tokens.ts';
 import type { Billing } from './billing/service.ts';
 import type { ChunkStore } from './block/store.ts';
+import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import type { Digests } from './digests.ts';
@@ -17,7 +18,7 @@ import { AccountLimits, ClientLimits } from './s3/fairuse.ts';
 import { cachedLookup } from './s3/hosts.ts';
 import type { SecretBox } from './secretbox.ts';
 
-export interface ServiceParts {
+export interface AppParts {
   db: Db;
   box: SecretBox;
   store: ChunkStore;
@@ -32,11 +33,13 @@ export interface ServiceParts {
   getRawTarget?: (c: Context) => string | undefined;
   getClientAddress?: (c: Context) => string | undefined;
   waitUntil?: AppDeps['waitUntil'];
+  /** The time the caches and fair-use allowances read (default: the wall clock). */
+  clock?: Clock;
 }
 
-export function serviceApp(cfg: Config, parts: ServiceParts): ReturnType<typeof createApp> {
-  const { db, box } = parts;
-  const customDomain = cachedLookup((host) => bucketForDomain(db, host));
+export function serviceApp(cfg: Config, parts: AppParts): ReturnType<typeof createApp> {
+  const { db, box, clock } = parts;
+  const customDomain = cachedLookup((host) => bucketForDomain(db, host), { clock });
   return createApp({
     ...parts,
     region: cfg.region,
@@ -49,8 +52,8 @@ export function serviceApp(cfg: Config, parts: ServiceParts): ReturnType<typeof 
       forgetDomain: customDomain.forget,
     },
     limits: { chunkSize: cfg.chunkSize, inlineMax: cfg.inlineMax, maxSize: cfg.maxObjectSize },
-    lookupCredential: new CredentialCache({ db, box }).lookup,
-    accountLimits: new AccountLimits(db, cfg.quotaDefaults),
-    clientLimits: new ClientLimits(cfg.clientRefusalsPerSecond),
+    lookupCredential: new CredentialCache({ db, box }, { clock }).lookup,
+    accountLimits: new AccountLimits(db, cfg.quotaDefaults, { clock }),
+    clientLimits: new ClientLimits(cfg.clientRefusalsPerSecond, undefined, clock),
   });
 }

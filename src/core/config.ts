@@ -4,6 +4,7 @@
  * message naming the setting. Paths are returned as given: a runtime with a filesystem resolves them.
  */
 import { z } from 'zod';
+import { PriceList } from './billing/prices.ts';
 import type { S3ChunkStoreOptions } from './block/s3-store.ts';
 import type { QuotaLimits } from './model/quotas.ts';
 
@@ -94,6 +95,14 @@ const schema = z.object({
   QOIMA_CONSOLE_FAILURES_PER_ADDRESS: int(1).default(30),
   /** A JSON price list (see core/billing/prices.ts); default: the built-in one. */
   QOIMA_PRICES_FILE: z.string().optional(),
+  /** The same price list as JSON text, where there is no file to read (Workers); wins over the file. */
+  QOIMA_PRICES: z.string().optional(),
+  /** DNS-over-HTTPS (JSON API) for domain ownership checks where there is no resolver (Workers). */
+  QOIMA_DOH_URL: z
+    .url({ protocol: /^https?$/, error: 'an http(s) URL' })
+    .default('https://cloudflare-dns.com/dns-query'),
+  /** `1`: the operator may move the clock forward (tests of cache lifetimes); never in production. */
+  QOIMA_TEST_CLOCK: z.enum(['0', '1']).default('0'),
 });
 
 export type Settings = z.infer<typeof schema>;
@@ -143,6 +152,10 @@ export interface Config {
   consoleSignup: boolean;
   consoleFailuresPerAddress: number;
   pricesFile?: string;
+  /** QOIMA_PRICES parsed; unset: the file's, else the built-in list. */
+  prices?: PriceList;
+  dohUrl: string;
+  testClock: boolean;
 }
 
 const list = (v: string) =>
@@ -245,7 +258,26 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     consoleSignup: s.QOIMA_CONSOLE_SIGNUP === '1',
     consoleFailuresPerAddress: s.QOIMA_CONSOLE_FAILURES_PER_ADDRESS,
     pricesFile: s.QOIMA_PRICES_FILE,
+    prices: s.QOIMA_PRICES === undefined ? undefined : parsePriceList(s.QOIMA_PRICES, 'QOIMA_PRICES'),
+    dohUrl: s.QOIMA_DOH_URL,
+    testClock: s.QOIMA_TEST_CLOCK === '1',
   };
+}
+
+/** A price list from JSON text; a ConfigError naming `source` (a setting, a file) when it is not one. */
+export function parsePriceList(text: string, source: string): PriceList {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${source}: not JSON (${(e as Error).message})`);
+  }
+  const parsed = PriceList.safeParse(json);
+  if (!parsed.success)
+    throw new ConfigError(
+      `${source}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  return parsed.data;
 }
 
 function chunkStoreSettings(s: Settings): ChunkStoreSettings {

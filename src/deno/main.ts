@@ -1,12 +1,13 @@
 /// <reference lib="deno.ns" />
 /**
- * Qoima on Deno: the same service as on Node — data directory, libSQL file, filesystem chunk store,
- * which run here through Deno's Node compatibility — served by Deno.serve. `npm run start:deno`.
+ * Qoima on Deno: the same service as on Node — data directory, libSQL file, filesystem chunk store
+ * (src/local, which runs here through Deno's Node compatibility) — served by Deno.serve.
+ * `npm run start:deno`.
  * SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), then exit 0.
  */
-import { ConfigError, endpointOf, loadConfig } from '../node/config.ts';
-import { writeEnvFile } from '../node/env-file.ts';
-import { openService } from '../node/service.ts';
+import { ConfigError, endpointOf, loadConfig } from '../local/config.ts';
+import { writeEnvFile } from '../local/env-file.ts';
+import { openService } from '../local/service.ts';
 import { txtLookup } from './dns.ts';
 
 type Env = { remoteAddr?: Deno.NetAddr };

@@ -6,7 +6,7 @@ import { sampleStorage } from '../core/billing/rollup.ts';
 import { addExclusion, exclusionView, slaCsv } from '../core/billing/sla.ts';
 import { grantTrial, refuseTrial, trialView } from '../core/billing/trials.ts';
 import { type Args, type Command, UsageError, need, one } from './admin-commands.ts';
-import { rollupOptions } from './config.ts';
+import { rollupOptions } from '../local/config.ts';
 
 function time(text: string, flag: string): number {
   const t = Date.parse(text);

@@ -6,8 +6,8 @@ import { createKey, listKeys, revokeKey } from '../core/model/keys.ts';
 import { runMaintenance } from '../core/model/maintenance.ts';
 import { type QuotaLimits, quotaOf, setQuota, usageOf } from '../core/model/quotas.ts';
 import { scrub } from '../core/model/scrub.ts';
-import { type Config, maintenanceOptions } from './config.ts';
-import type { Opened } from './bootstrap.ts';
+import { type Config, maintenanceOptions } from '../local/config.ts';
+import type { Opened } from '../local/data-dir.ts';
 
 export class UsageError extends Error {}
 
@@ -146,7 +146,7 @@ export const COMMANDS: Record<string, Command> = {
     readOnly: true,
     help: '[--repair]                        re-hash every chunk, check reference counts; exit 1 if damage remains',
     run: async (o, _cfg, a) => {
-      const r = await scrub(o.db, o.backend, { repair: a.options.has('--repair') });
+      const r = await scrub(o.db, o.store, { repair: a.options.has('--repair') });
       if (r.remaining.length) process.exitCode = 1;
       return r;
     },

@@ -5,7 +5,7 @@
  */
 import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Config } from './config.ts';
+import type { Config } from '../local/config.ts';
 
 export class NoStore extends Error {}
 

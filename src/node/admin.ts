@@ -2,9 +2,9 @@
  * The operator's command line. Works on the same data directory (QOIMA_DATA_DIR) as a running server.
  * `--json` prints machine-readable output; `npm run --silent admin -- help` lists the commands.
  */
-import { openDataDir } from './bootstrap.ts';
+import { openDataDir } from '../local/data-dir.ts';
+import { ConfigError, loadConfig } from '../local/config.ts';
 import { NoStore, isNewStore, noStoreMessage } from './admin-store.ts';
-import { ConfigError, loadConfig } from './config.ts';
 import { BILLING_COMMANDS } from './admin-billing.ts';
 import { type Args, COMMANDS, UsageError } from './admin-commands.ts';
 

@@ -11,7 +11,8 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { newAccessKeyId, newSecretAccessKey } from '../core/model/accounts.ts';
 import { randomBytes, toBase64, toBase64Url } from '../core/digests.ts';
-import { secretFile } from './bootstrap.ts';
+import { loadConfig } from '../local/config.ts';
+import { secretFile } from '../local/data-dir.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'node_modules/.bin');
@@ -64,11 +65,12 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): { proc: Child
 }
 
 async function main(): Promise<void> {
-  const dataDir = resolve(process.env.QOIMA_DATA_DIR ?? 'storage');
-  const dir = join(dataDir, 'workers-dev');
+  // the settings are checked here as the worker will check them; those of this machine are used here
+  const cfg = loadConfig(process.env);
+  const dir = join(cfg.dataDir, 'workers-dev');
   await mkdir(join(dir, 'sqld'), { recursive: true });
-  const host = process.env.QOIMA_HOST ?? '127.0.0.1';
-  const port = Number(process.env.QOIMA_PORT ?? 9000) || (await freePort());
+  const host = cfg.host;
+  const port = cfg.port || (await freePort());
   const sqldPort = await freePort();
   const children: ChildProcess[] = [];
   const stop = (code: number) => {
@@ -150,11 +152,11 @@ async function main(): Promise<void> {
     accessKeyId: vars.QOIMA_ROOT_ACCESS_KEY,
     secretAccessKey: vars.QOIMA_ROOT_SECRET_KEY,
   };
-  await writeFile(join(dataDir, 'root-credentials.json'), JSON.stringify(creds, null, 2) + '\n', {
+  await writeFile(join(cfg.dataDir, 'root-credentials.json'), JSON.stringify(creds, null, 2) + '\n', {
     mode: 0o600,
   });
   console.log(
-    `qoima: root user: access key id ${creds.accessKeyId} (secret in ${join(dataDir, 'root-credentials.json')})`,
+    `qoima: root user: access key id ${creds.accessKeyId} (secret in ${join(cfg.dataDir, 'root-credentials.json')})`,
   );
   console.log(
     `qoima: ready on ${endpoint} (Workers under wrangler dev, libSQL server on port ${sqldPort}, state in ${dir})`,

@@ -4,7 +4,9 @@
  * again on the next batch; until then batches fail and wait in the request log's queue.
  */
 import { Worker } from 'node:worker_threads';
-import type { LogWriter } from '../core/log/request-log.ts';
+import type { Db } from '../core/db/index.ts';
+import { dbLogWriter, type LogWriter } from '../core/log/request-log.ts';
+import type { Config } from '../local/config.ts';
 
 export interface LogThreadData {
   path: string;
@@ -77,4 +79,14 @@ export function threadLogWriter(data: LogThreadData): LogWriter {
       await w.terminate();
     },
   };
+}
+
+/**
+ * Where the request log writes: on a local file, a thread of its own with its own connection; on a
+ * libSQL server, the shared client, whose calls are network round trips anyway.
+ */
+export function requestLogWriter(cfg: Config, db: Db, nodeId: string): LogWriter {
+  return cfg.dbUrl.startsWith('file:')
+    ? threadLogWriter({ path: cfg.dbUrl.slice('file:'.length), nodeId })
+    : dbLogWriter(db, nodeId);
 }

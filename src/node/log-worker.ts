@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDb } from '../core/db/index.ts';
 import { dbLogWriter } from '../core/log/request-log.ts';
-import { LocalClient } from './libsql-local.ts';
+import { LocalClient } from '../local/libsql-client.ts';
 import type { LogThreadData } from './log-thread.ts';
 
 const { path, nodeId } = workerData as LogThreadData;

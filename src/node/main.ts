@@ -8,11 +8,11 @@ import { type Server as HttpsServer, createServer as createHttpsServer } from 'n
 import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { type HttpBindings, type ServerType, serve } from '@hono/node-server';
-import { requestLogWriter } from './bootstrap.ts';
-import { ConfigError, endpointOf, loadConfig } from './config.ts';
+import { ConfigError, endpointOf, loadConfig } from '../local/config.ts';
+import { openService } from '../local/service.ts';
 import { txtLookup } from './dns.ts';
-import { writeEnvFile } from './env-file.ts';
-import { openService } from './service.ts';
+import { writeEnvFile } from '../local/env-file.ts';
+import { requestLogWriter } from './log-thread.ts';
 import { logRefusedHandshakes, serviceCertificate, sniCallback } from './tls.ts';
 
 async function listen(server: ServerType): Promise<number> {
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     getClientAddress: (c) => (c.env as HttpBindings | undefined)?.incoming?.socket?.remoteAddress,
     logWriter: (db, nodeId) => requestLogWriter(cfg, db, nodeId),
   });
-  const { app, db, box } = service;
+  const { db, box } = service;
 
   // multi-GiB uploads take longer than Node's default 5-minute request timeout
   const serverOptions = { requestTimeout: 0, keepAliveTimeout: 65_000 };

@@ -1,31 +1,19 @@
 /**
- * TLS on Node: certificates inspected with node:crypto, and the SNI callback that picks a domain's
+ * TLS on Node: the service's own certificate, and the SNI callback that picks a domain's
  * certificate for each handshake, else the service's own (QOIMA_TLS_CERT / QOIMA_TLS_KEY, also for
  * clients that send no name). Domains' certificates are read from the database and kept for a few
  * seconds, so one attached or replaced through the API is served without a restart. A failed
  * handshake is logged with its reason (once a minute per name and reason), never silent.
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:https';
 import { type SecureContext, type TLSSocket, createSecureContext } from 'node:tls';
 import { type Config, ConfigError } from '../core/config.ts';
 import type { Db } from '../core/db/index.ts';
-import { type CertificateInspector, certificateFor } from '../core/model/domains.ts';
+import { certificateFor } from '../core/model/domains.ts';
 import type { SecretBox } from '../core/secretbox.ts';
-
-export const inspectCertificate: CertificateInspector = (certificatePem, privateKeyPem) => {
-  const cert = new X509Certificate(certificatePem);
-  const key = createPrivateKey(privateKeyPem);
-  return {
-    subject: cert.subject.replace(/\n/g, ', '),
-    notBefore: Date.parse(cert.validFrom),
-    notAfter: Date.parse(cert.validTo),
-    fingerprint: cert.fingerprint256,
-    keyMatches: cert.checkPrivateKey(key),
-    covers: (hostname) => cert.checkHost(hostname) !== undefined,
-  };
-};
+import { inspectCertificate } from '../local/certificates.ts';
 
 const RECHECK_MS = 5_000;
 

@@ -22,6 +22,8 @@ export interface RunningServer {
   httpsPort: number | null;
   dataDir: string;
   creds: Creds;
+  /** The settings the test gave (over the defaults below). */
+  env: Record<string, string>;
   proc: ChildProcess;
   output: () => string;
   /** SIGTERM and wait for exit; resolves with the exit code. */
@@ -37,6 +39,12 @@ const TEST_LIMITS = {
   QOIMA_CLIENT_REFUSALS_PER_SECOND: '1000000',
   QOIMA_CONSOLE_FAILURES_PER_ADDRESS: '1000000',
 };
+
+/**
+ * Every test server's clock can be moved forward (advanceClock), so a test waits for no cache lifetime:
+ * the caches read the service's clock, which only the operator, and only with this setting, can move.
+ */
+const TEST_CLOCK = { QOIMA_TEST_CLOCK: '1' };
 
 export type Runtime = 'node' | 'deno' | 'workers';
 
@@ -89,6 +97,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       QOIMA_DATA_DIR: dataDir,
       QOIMA_FSYNC: '0',
       ...TEST_LIMITS,
+      ...TEST_CLOCK,
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -129,6 +138,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     httpsPort: https ? Number(https[1]) : null,
     dataDir,
     creds: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey },
+    env: opts.env ?? {},
     proc,
     output: () => out,
     stop: async () => {
@@ -140,6 +150,25 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       await waitForExit(proc);
     },
   };
+}
+
+/**
+ * Moves a server's clock forward by `ms` (QOIMA_TEST_CLOCK, on for every test server): what it caches
+ * for less than that (credentials, revocations, signing keys, quotas, custom domains) is read afresh.
+ */
+export async function advanceClock(srv: RunningServer, ms: number): Promise<void> {
+  const token =
+    srv.env.QOIMA_OPERATOR_TOKEN ?? (await readFile(join(srv.dataDir, 'operator-token'), 'utf8')).trim();
+  const res = await fetch(`${srv.endpoint}/admin/operator/clock?ms=${ms}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (!res.ok) throw new Error(`advancing the clock: ${res.status} ${await res.text()}`);
+}
+
+/** Past the longest cache lifetime (5 s, quotas and custom domains): a change made anywhere shows. */
+export function expireCaches(srv: RunningServer): Promise<void> {
+  return advanceClock(srv, 6_000);
 }
 
 export async function removeDir(dir: string): Promise<void> {

@@ -7,6 +7,8 @@
  */
 import { type JWK, SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify } from 'jose';
 import { and, desc, eq, gt, isNotNull, isNull, lt, max, or } from 'drizzle-orm';
+import { TtlCache } from '../cache.ts';
+import type { Clock } from '../clock.ts';
 import type { Db } from '../db/index.ts';
 import { accessKeys, signingKeys } from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
@@ -40,20 +42,26 @@ interface KeyRow {
   publicKey: CryptoKey | Uint8Array;
 }
 
+interface SigningKeys {
+  verify: Map<string, KeyRow>;
+  current: { kid: string; privateJwk: JWK } | null;
+}
+
 export class TokenService {
-  private keys: {
-    at: number;
-    verify: Map<string, KeyRow>;
-    current: { kid: string; privateJwk: JWK } | null;
-  } = { at: 0, verify: new Map(), current: null };
-  private revoked: { at: number; ids: Set<string> } = { at: 0, ids: new Set() };
+  /** The signing keys and the revoked key ids, each kept for `cacheMs` under one name. */
+  private readonly keys: TtlCache<'keys', SigningKeys>;
+  private readonly revoked: TtlCache<'revoked', Set<string>>;
 
   constructor(
     private readonly db: Db,
     private readonly box: SecretBox,
     readonly issuer: string,
-    private readonly cacheMs = 2_000,
-  ) {}
+    opts: { cacheMs?: number; clock?: Clock } = {},
+  ) {
+    const cache = { ttlMs: opts.cacheMs ?? 2_000, clock: opts.clock };
+    this.keys = new TtlCache(cache);
+    this.revoked = new TtlCache(cache);
+  }
 
   /** Makes sure a current signing key exists (the first start creates one). */
   async ensureKey(): Promise<void> {
@@ -77,7 +85,7 @@ export class TokenService {
       privateJwkSealed: await this.box.seal(JSON.stringify(privateJwk), `jwk:${kid}`),
       createdAt: Date.now(),
     });
-    this.keys.at = 0;
+    this.keys.delete('keys');
     return kid;
   }
 
@@ -102,12 +110,15 @@ export class TokenService {
     await this.db
       .delete(signingKeys)
       .where(and(isNotNull(signingKeys.dropAfter), lt(signingKeys.dropAfter, Date.now())));
-    this.keys.at = 0;
+    this.keys.delete('keys');
     return { kid, retired: old.map((o) => o.kid) };
   }
 
-  private async loadKeys() {
-    if (Date.now() - this.keys.at < this.cacheMs) return this.keys;
+  private loadKeys(): Promise<SigningKeys> {
+    return this.keys.getOrLoad('keys', () => this.readKeys());
+  }
+
+  private async readKeys(): Promise<SigningKeys> {
     const now = Date.now();
     const rows = await this.db
       .select()
@@ -124,8 +135,7 @@ export class TokenService {
           privateJwk: JSON.parse(await this.box.open(r.privateJwkSealed, `jwk:${r.kid}`)) as JWK,
         };
     }
-    this.keys = { at: now, verify, current };
-    return this.keys;
+    return { verify, current };
   }
 
   /** The public keys, for /.well-known/jwks.json. */
@@ -155,14 +165,14 @@ export class TokenService {
     return { token, kid: current.kid };
   }
 
-  private async revokedIds(): Promise<Set<string>> {
-    if (Date.now() - this.revoked.at < this.cacheMs) return this.revoked.ids;
-    const rows = await this.db
-      .select({ id: accessKeys.id })
-      .from(accessKeys)
-      .where(and(isNotNull(accessKeys.revokedAt), gt(accessKeys.expiresAt, Date.now())));
-    this.revoked = { at: Date.now(), ids: new Set(rows.map((r) => r.id)) };
-    return this.revoked.ids;
+  private revokedIds(): Promise<Set<string>> {
+    return this.revoked.getOrLoad('revoked', async () => {
+      const rows = await this.db
+        .select({ id: accessKeys.id })
+        .from(accessKeys)
+        .where(and(isNotNull(accessKeys.revokedAt), gt(accessKeys.expiresAt, Date.now())));
+      return new Set(rows.map((r) => r.id));
+    });
   }
 
   /** The claims of a valid, unrevoked token; AccessDenied (with the reason) otherwise. */

@@ -19,6 +19,8 @@ export interface ChunkStoreRuntime {
    * FsChunkStore without fsync: copies are checked on every read). None (Workers): no cache.
    */
   cache?: () => CacheStore | Promise<CacheStore>;
+  /** Tidying a local store needs now and then (temporary files a crash left), run with maintenance. */
+  tidy?: () => Promise<void>;
   /** Told when the backend could not be reached at start. */
   warn?: (message: string) => void;
 }

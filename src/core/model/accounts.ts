@@ -28,6 +28,8 @@ import { normalizeCustomerId } from './customer-id.ts';
 export { normalizeCustomerId };
 import { randomBase32, randomBytes, toBase64Url } from '../digests.ts';
 import type { SecretBox } from '../secretbox.ts';
+import { TtlCache } from '../cache.ts';
+import type { Clock } from '../clock.ts';
 
 export interface AccountDeps {
   db: Db;
@@ -252,25 +254,21 @@ export async function ensureRootAccount(
  * (misses always go to the database); a revoked one stops working within `ttlMs`.
  */
 export class CredentialCache {
-  private readonly entries = new Map<string, { value: Credential; until: number }>();
+  private readonly cache: TtlCache<string, Credential | null>;
 
   constructor(
     private readonly deps: AccountDeps,
-    private readonly ttlMs = 2_000,
-  ) {}
+    opts: { ttlMs?: number; clock?: Clock } = {},
+  ) {
+    this.cache = new TtlCache({ ttlMs: opts.ttlMs ?? 2_000, clock: opts.clock });
+  }
 
-  readonly lookup = async (accessKeyId: string): Promise<Credential | null> => {
-    const hit = this.entries.get(accessKeyId);
-    if (hit && hit.until > Date.now()) return hit.value;
-    const value = await this.load(accessKeyId);
-    if (!value) {
-      this.entries.delete(accessKeyId);
-      return null;
-    }
-    if (this.entries.size > 10_000) this.entries.clear();
-    this.entries.set(accessKeyId, { value, until: Date.now() + this.ttlMs });
-    return value;
-  };
+  readonly lookup = (accessKeyId: string): Promise<Credential | null> =>
+    this.cache.getOrLoad(
+      accessKeyId,
+      (id) => this.load(id),
+      (found) => found !== null,
+    );
 
   private async load(accessKeyId: string): Promise<Credential | null> {
     const [root] = await this.deps.db

@@ -8,6 +8,8 @@
  * answers. Buckets live in this process's memory: with several nodes each enforces the limits on what
  * it serves.
  */
+import { TtlCache } from '../cache.ts';
+import { type Clock, systemClock } from '../clock.ts';
 import type { Db } from '../db/index.ts';
 import { S3Error } from '../errors.ts';
 import { type QuotaLimits, quotaOf } from '../model/quotas.ts';
@@ -15,18 +17,20 @@ import { type QuotaLimits, quotaOf } from '../model/quotas.ts';
 /** A token bucket: `rate` per second, holding up to `burstSeconds` worth. May go into debt. */
 class TokenBucket {
   private tokens: number;
-  private at = Date.now();
+  private at: number;
   constructor(
     private rate: number,
     private readonly burstSeconds: number,
+    private readonly clock: Clock,
   ) {
     this.tokens = rate * burstSeconds;
+    this.at = clock.now();
   }
   setRate(rate: number) {
     this.rate = rate;
   }
   private refill() {
-    const now = Date.now();
+    const now = this.clock.now();
     this.tokens = Math.min(this.rate * this.burstSeconds, this.tokens + ((now - this.at) / 1000) * this.rate);
     this.at = now;
   }
@@ -57,23 +61,22 @@ class TokenBucket {
 }
 
 export class AccountLimits {
-  private readonly cache = new Map<string, { limits: QuotaLimits; until: number }>();
+  private readonly cache: TtlCache<string, QuotaLimits>;
+  private readonly clock: Clock;
   private readonly requests = new Map<string, TokenBucket>();
   private readonly bandwidth = new Map<string, TokenBucket>();
 
   constructor(
     private readonly db: Db,
     readonly defaults: QuotaLimits,
-    private readonly cacheMs = 5_000,
-  ) {}
+    opts: { cacheMs?: number; clock?: Clock } = {},
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.cache = new TtlCache({ ttlMs: opts.cacheMs ?? 5_000, clock: this.clock });
+  }
 
-  async limits(accountId: string): Promise<QuotaLimits> {
-    const hit = this.cache.get(accountId);
-    if (hit && hit.until > Date.now()) return hit.limits;
-    const limits = await quotaOf(this.db, accountId, this.defaults);
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(accountId, { limits, until: Date.now() + this.cacheMs });
-    return limits;
+  limits(accountId: string): Promise<QuotaLimits> {
+    return this.cache.getOrLoad(accountId, (id) => quotaOf(this.db, id, this.defaults));
   }
 
   /** Forget cached quotas (the operator changed them). */
@@ -105,7 +108,7 @@ export class AccountLimits {
 
   private bucket(map: Map<string, TokenBucket>, accountId: string, rate: number, burst: number): TokenBucket {
     let b = map.get(accountId);
-    if (!b) map.set(accountId, (b = new TokenBucket(rate, burst)));
+    if (!b) map.set(accountId, (b = new TokenBucket(rate, burst, this.clock)));
     else b.setRate(rate);
     return b;
   }
@@ -146,6 +149,7 @@ export class ClientLimits {
   constructor(
     private readonly perSecond: number,
     private readonly maxTracked = 100_000,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Refuses a request from an address that is over its allowance of refusals. */
@@ -165,7 +169,7 @@ export class ClientLimits {
     let b = this.buckets.get(key);
     if (!b) {
       if (this.buckets.size >= this.maxTracked) this.forgetSome();
-      this.buckets.set(key, (b = new TokenBucket(this.perSecond, ClientLimits.BURST_SECONDS)));
+      this.buckets.set(key, (b = new TokenBucket(this.perSecond, ClientLimits.BURST_SECONDS, this.clock)));
     }
     b.spend(1, this.perSecond * ClientLimits.BURST_SECONDS);
   }

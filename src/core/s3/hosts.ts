@@ -5,6 +5,8 @@
  *  - a custom domain attached to a bucket (and verified): S3 API, or the website when configured.
  * Anything else (an IP address, a base domain itself) is the service endpoint: path-style requests.
  */
+import { TtlCache } from '../cache.ts';
+import type { Clock } from '../clock.ts';
 import { hostName, virtualHostBucket } from './target.ts';
 
 export type HostRoute =
@@ -35,16 +37,12 @@ export async function routeHost(hostHeader: string | null, cfg: HostConfig): Pro
 }
 
 /** Remembers custom-domain lookups for a few seconds so unknown hosts do not cost a query each. */
-export function cachedLookup(lookup: (host: string) => Promise<string | null>, ttlMs = 5_000) {
-  const cache = new Map<string, { value: string | null; until: number }>();
-  const fn = async (host: string): Promise<string | null> => {
-    const hit = cache.get(host);
-    if (hit && hit.until > Date.now()) return hit.value;
-    const value = await lookup(host);
-    if (cache.size > 10_000) cache.clear();
-    cache.set(host, { value, until: Date.now() + ttlMs });
-    return value;
-  };
-  fn.forget = (host: string) => void cache.delete(host);
+export function cachedLookup(
+  lookup: (host: string) => Promise<string | null>,
+  opts: { ttlMs?: number; clock?: Clock } = {},
+) {
+  const cache = new TtlCache<string, string | null>({ ttlMs: opts.ttlMs ?? 5_000, clock: opts.clock });
+  const fn = (host: string): Promise<string | null> => cache.getOrLoad(host, lookup);
+  fn.forget = (host: string) => cache.delete(host);
   return fn;
 }

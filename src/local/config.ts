@@ -1,4 +1,4 @@
-/** Settings on a runtime with a filesystem: the data directory resolved, the database a file in it by default. */
+/** Settings where there is a filesystem: the data directory resolved, the database in it by default. */
 import { resolve } from 'node:path';
 import { ConfigError, type Config as Settings, loadConfig as parseSettings } from '../core/config.ts';
 

@@ -1,0 +1,253 @@
+/**
+ * The pure functions of a request's way in, tested without a server (milliseconds, not seconds): what
+ * a URL points at (resolveTarget), which S3 operation a request is (detectOperation), what a Range
+ * header asks for (parseRange), SigV4's canonical request (against AWS's documented example and
+ * against the AWS SDK's own signer), and the one TTL cache on a clock the test moves.
+ */
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { describe, expect, it } from 'vitest';
+import {
+  canonicalRequest,
+  cachedSigningKey,
+  EMPTY_SHA256,
+  parseQuery,
+  sign,
+  stringToSign,
+} from '../src/core/auth/sigv4.ts';
+import { TtlCache } from '../src/core/cache.ts';
+import { TestClock } from '../src/core/clock.ts';
+import { parseRange } from '../src/core/s3/conditions.ts';
+import { detectOperation } from '../src/core/s3/operations.ts';
+import { resolveTarget } from '../src/core/s3/target.ts';
+import { nodeDigests } from '../src/local/digests.ts';
+
+const code = (f: () => unknown): string | undefined => {
+  try {
+    f();
+  } catch (e) {
+    return (e as { code?: string }).code;
+  }
+  return undefined;
+};
+
+describe('resolveTarget', () => {
+  it('reads bucket and key from a path-style URL, decoding each once', () => {
+    const t = resolveTarget('/photos/2024/a%20b%2Bc.jpg?list-type=2&prefix=x%2Fy', null);
+    expect(t).toMatchObject({ bucket: 'photos', key: '2024/a b+c.jpg', style: 'path' });
+    expect(t.rawPath).toBe('/photos/2024/a%20b%2Bc.jpg');
+    expect(t.query).toEqual([
+      { name: 'list-type', value: '2' },
+      { name: 'prefix', value: 'x/y' },
+    ]);
+  });
+
+  it('takes the bucket from the Host and the whole path as the key', () => {
+    expect(resolveTarget('/a/b/', 'site')).toMatchObject({ bucket: 'site', key: 'a/b/', style: 'host' });
+    expect(resolveTarget('/', 'site')).toMatchObject({ bucket: 'site', key: null });
+  });
+
+  it('the service root, a bucket alone, and a bucket with a trailing slash', () => {
+    expect(resolveTarget('/', null)).toMatchObject({ bucket: null, key: null });
+    expect(resolveTarget('/b', null)).toMatchObject({ bucket: 'b', key: null });
+    expect(resolveTarget('/b/', null)).toMatchObject({ bucket: 'b', key: null });
+  });
+
+  it('refuses a bad %-escape (InvalidArgument) and a key over 1024 bytes (KeyTooLongError)', () => {
+    expect(code(() => resolveTarget('/b/%zz', null))).toBe('InvalidArgument');
+    expect(code(() => resolveTarget('/b/k?x=%', null))).toBe('InvalidArgument');
+    expect(code(() => resolveTarget(`/b/${'é'.repeat(513)}`, null))).toBe('KeyTooLongError');
+    expect(resolveTarget(`/b/${'a'.repeat(1024)}`, null).key).toHaveLength(1024);
+  });
+});
+
+describe('detectOperation', () => {
+  const op = (method: string, target: string, headers: Record<string, string> = {}) =>
+    detectOperation(method, resolveTarget(target, null), new Headers(headers));
+
+  it('names the operations of the service, buckets and objects', () => {
+    expect(op('GET', '/')).toBe('ListBuckets');
+    expect(op('PUT', '/b')).toBe('CreateBucket');
+    expect(op('GET', '/b')).toBe('ListObjects');
+    expect(op('GET', '/b?list-type=2')).toBe('ListObjectsV2');
+    expect(op('HEAD', '/b')).toBe('HeadBucket');
+    expect(op('GET', '/b?cors')).toBe('GetBucketCors');
+    expect(op('DELETE', '/b?website')).toBe('DeleteBucketWebsite');
+    expect(op('POST', '/b?delete')).toBe('DeleteObjects');
+    expect(op('POST', '/b', { 'content-type': 'multipart/form-data; boundary=x' })).toBe('PostObject');
+    expect(op('OPTIONS', '/b/k')).toBe('CorsPreflight');
+    expect(op('GET', '/b/k')).toBe('GetObject');
+    expect(op('PUT', '/b/k')).toBe('PutObject');
+    expect(op('PUT', '/b/k', { 'x-amz-copy-source': '/a/b' })).toBe('CopyObject');
+    expect(op('POST', '/b/k?uploads')).toBe('CreateMultipartUpload');
+    expect(op('PUT', '/b/k?partNumber=1&uploadId=u')).toBe('UploadPart');
+    expect(op('PUT', '/b/k?partNumber=1&uploadId=u', { 'x-amz-copy-source': '/a/b' })).toBe('UploadPartCopy');
+    expect(op('GET', '/b/k?uploadId=u')).toBe('ListParts');
+    expect(op('POST', '/b/k?uploadId=u')).toBe('CompleteMultipartUpload');
+    expect(op('DELETE', '/b/k?uploadId=u')).toBe('AbortMultipartUpload');
+  });
+
+  it('refuses what it does not do with the code S3 would send', () => {
+    expect(code(() => op('DELETE', '/'))).toBe('MethodNotAllowed');
+    expect(code(() => op('PATCH', '/b/k'))).toBe('MethodNotAllowed');
+    expect(code(() => op('PUT', '/b?location'))).toBe('MethodNotAllowed');
+    expect(code(() => op('POST', '/b'))).toBe('InvalidRequest');
+    expect(code(() => op('PUT', '/b/k?partNumber=1'))).toBe('InvalidRequest');
+    expect(code(() => op('GET', '/b/k?tagging'))).toBe('NotImplemented');
+    expect(code(() => op('PUT', '/b?versioning'))).toBe('NotImplemented');
+    expect(code(() => op('PUT', '/b/k', { 'x-amz-object-lock-mode': 'GOVERNANCE' }))).toBe('NotImplemented');
+  });
+});
+
+describe('parseRange', () => {
+  it('reads a single byte range, clipped to the object', () => {
+    expect(parseRange('bytes=0-9', 100)).toEqual({ start: 0, end: 9 });
+    expect(parseRange('bytes=90-', 100)).toEqual({ start: 90, end: 99 });
+    expect(parseRange('bytes=90-1000', 100)).toEqual({ start: 90, end: 99 });
+    expect(parseRange('bytes=-10', 100)).toEqual({ start: 90, end: 99 });
+    expect(parseRange('bytes=-1000', 100)).toEqual({ start: 0, end: 99 });
+    expect(parseRange(' Bytes = 5 - 6 ', 100)).toEqual({ start: 5, end: 6 });
+  });
+
+  it('ignores what is not one valid range (the whole object is sent), as S3 does', () => {
+    for (const h of ['bytes=5-1', 'bytes=-', 'items=0-1', 'bytes=0-1,3-4', 'bytes=a-b', ''])
+      expect(parseRange(h, 100)).toBeNull();
+    expect(parseRange(null, 100)).toBeNull();
+  });
+
+  it('answers unsatisfiable past the end, for a zero suffix, and on an empty object', () => {
+    expect(parseRange('bytes=100-', 100)).toBe('unsatisfiable');
+    expect(parseRange('bytes=-0', 100)).toBe('unsatisfiable');
+    expect(parseRange('bytes=-5', 0)).toBe('unsatisfiable');
+    expect(parseRange('bytes=0-', 0)).toBe('unsatisfiable');
+  });
+
+  it('takes linear time on a long run of spaces', () => {
+    const t0 = performance.now();
+    expect(parseRange(`bytes=${' '.repeat(16_000)}x`, 100)).toBeNull();
+    expect(performance.now() - t0).toBeLessThan(200);
+  });
+});
+
+describe('SigV4 canonical request', () => {
+  const headers = new Headers({
+    host: 'examplebucket.s3.amazonaws.com',
+    range: 'bytes=0-9',
+    'x-amz-content-sha256': EMPTY_SHA256,
+    'x-amz-date': '20130524T000000Z',
+  });
+  const signed = ['host', 'range', 'x-amz-content-sha256', 'x-amz-date'];
+  const scope = { date: '20130524', region: 'us-east-1', service: 's3' };
+
+  it("matches AWS's documented GET example, down to the signature", () => {
+    const canonical = canonicalRequest({
+      method: 'GET',
+      rawPath: '/test.txt',
+      query: [],
+      headers,
+      signedHeaders: signed,
+      payloadHash: EMPTY_SHA256,
+    });
+    expect(canonical).toBe(
+      [
+        'GET',
+        '/test.txt',
+        '',
+        'host:examplebucket.s3.amazonaws.com',
+        'range:bytes=0-9',
+        `x-amz-content-sha256:${EMPTY_SHA256}`,
+        'x-amz-date:20130524T000000Z',
+        '',
+        'host;range;x-amz-content-sha256;x-amz-date',
+        EMPTY_SHA256,
+      ].join('\n'),
+    );
+    const toSign = stringToSign(nodeDigests, '20130524T000000Z', scope, canonical);
+    expect(toSign.split('\n').at(-1)).toBe(
+      '7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972',
+    );
+    const key = cachedSigningKey(nodeDigests, 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', scope);
+    expect(sign(nodeDigests, key, toSign)).toBe(
+      'f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41',
+    );
+  });
+
+  it('signs as the AWS SDK does for keys and queries with characters that need escaping', async () => {
+    const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret/with+chars' };
+    const sha256 = Hash.bind(null, 'sha256');
+    // S3 signs the path as sent (no second escaping): the SDK escapes each key segment once itself
+    const sdk = new SignatureV4({
+      credentials,
+      region: 'eu-west-1',
+      service: 's3',
+      sha256,
+      uriEscapePath: false,
+    });
+    const escape = (v: string) =>
+      encodeURIComponent(v).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+    const cases: { key: string; query: Record<string, string> }[] = [
+      { key: "a b/ü!'()*~.txt", query: { prefix: 'a b/c', 'max-keys': '5', empty: '' } },
+      { key: '+plus/%25', query: { 'list-type': '2', 'start-after': 'x=y&z' } },
+    ];
+    for (const c of cases) {
+      const rawPath = `/b/${c.key.split('/').map(escape).join('/')}`;
+      const request = new HttpRequest({
+        method: 'GET',
+        protocol: 'https:',
+        hostname: 'b.example',
+        path: rawPath,
+        query: c.query,
+        headers: { host: 'b.example', 'x-amz-content-sha256': EMPTY_SHA256 },
+      });
+      const date = new Date('2024-03-01T12:00:00Z');
+      const out = await sdk.sign(request, { signingDate: date });
+      const auth = String(out.headers.authorization);
+      const signedHeaders = /SignedHeaders=([^,]+)/.exec(auth)![1]!.split(';');
+      const rawQuery = Object.entries(c.query)
+        .map(([k, v]) => `${escape(k)}=${escape(v)}`)
+        .join('&');
+      const canonical = canonicalRequest({
+        method: 'GET',
+        rawPath,
+        query: parseQuery(rawQuery),
+        headers: new Headers(out.headers as Record<string, string>),
+        signedHeaders,
+        payloadHash: EMPTY_SHA256,
+      });
+      const sdkScope = { date: '20240301', region: 'eu-west-1', service: 's3' };
+      const toSign = stringToSign(nodeDigests, '20240301T120000Z', sdkScope, canonical);
+      const key = cachedSigningKey(nodeDigests, credentials.secretAccessKey, sdkScope);
+      expect(`Signature=${sign(nodeDigests, key, toSign)}`).toBe(/Signature=\w+/.exec(auth)![0]);
+    }
+  });
+});
+
+describe('TtlCache on a test clock', () => {
+  it('serves a value for its lifetime, loads it again after, and keeps no miss it is told not to', async () => {
+    // a clock that moves only when told (a TestClock also runs with the wall clock)
+    let now = 1_000_000;
+    const clock = { now: () => now, advance: (ms: number) => (now += ms) };
+    const cache = new TtlCache<string, string | null>({ ttlMs: 2_000, clock });
+    let loads = 0;
+    const load = async (k: string) => (++loads, k === 'gone' ? null : `${k}${loads}`);
+    expect(await cache.getOrLoad('a', load)).toBe('a1');
+    clock.advance(1_999);
+    expect(await cache.getOrLoad('a', load)).toBe('a1');
+    clock.advance(1);
+    expect(await cache.getOrLoad('a', load)).toBe('a2');
+    cache.delete('a');
+    expect(await cache.getOrLoad('a', load)).toBe('a3');
+    const keepFound = (v: string | null) => v !== null;
+    expect(await cache.getOrLoad('gone', load, keepFound)).toBeNull();
+    expect(await cache.getOrLoad('gone', load, keepFound)).toBeNull();
+    expect(loads).toBe(5);
+  });
+
+  it('starts afresh past its bound, and a test clock never goes back', () => {
+    const cache = new TtlCache<number, number>({ ttlMs: 1_000, maxEntries: 3 });
+    for (let i = 0; i < 4; i++) cache.set(i, i);
+    expect([0, 1, 2, 3].map((i) => cache.get(i))).toEqual([undefined, undefined, undefined, 3]);
+    expect(() => new TestClock().advance(-1)).toThrow(RangeError);
+  });
+});
