@@ -17,6 +17,8 @@ import { Bench, label, type Row } from './lib/context.ts';
 import { ensureTools } from './lib/procs.ts';
 import { render } from './lib/table.ts';
 
+// the SDK's notice about future Node versions says nothing about this machine's figures
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : null;
 
 /** Every row of `rows/`, in file order, each with its group (the file name less its order prefix). */

@@ -26,8 +26,8 @@ export interface Figure {
   /** Latency percentiles, milliseconds. */
   p50?: number;
   p99?: number;
-  /** Failed requests during the measurement (non-2xx, socket errors). */
-  errors?: number;
+  /** Failed requests during the measurement (non-2xx, socket errors), as text. */
+  failed?: string;
 }
 
 /** This row's value divided by another row's; `goal`: the ratio it must reach. */

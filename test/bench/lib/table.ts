@@ -15,7 +15,7 @@ function fmtFigure(f: Figure): string {
       : f.unit === 'B/s'
         ? `${num(f.value / 1e6)} MB/s`
         : `${num(f.value / 1024 ** 2)} MiB`;
-  return f.errors ? `${v} (${num(f.errors)} failed!)` : v;
+  return f.failed ? `${v} (failed: ${f.failed})` : v;
 }
 
 const fmtMs = (ms: number | undefined) =>

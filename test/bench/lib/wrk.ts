@@ -14,8 +14,8 @@ export interface WrkResult {
   /** Latency percentiles in milliseconds. */
   p50: number;
   p99: number;
-  /** Non-2xx/3xx answers plus socket errors (connect, read, write, timeout). */
-  errors: number;
+  /** Non-2xx/3xx answers and socket errors (connect, read, write, timeout), as text; '' if none. */
+  failed: string;
 }
 
 const UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
@@ -34,29 +34,46 @@ export interface WrkOptions {
 
 export function wrk(url: string, { connections, seconds = SECONDS, headers = {} }: WrkOptions): WrkResult {
   const threads = Math.min(2, connections);
-  const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency'];
+  // a slow answer is a latency to report, not a failure (wrk's own timeout is 2 s)
+  const args = [
+    '-t',
+    String(threads),
+    '-c',
+    String(connections),
+    '-d',
+    `${seconds}s`,
+    '--timeout',
+    '30s',
+    '--latency',
+  ];
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
   const out = execFileSync('wrk', [...args, url], { encoding: 'utf8' });
   const transfer = /Transfer\/sec:\s+([\d.]+)(B|KB|MB|GB)/.exec(out);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const kinds = ['connect', 'read', 'write', 'timeout'].map(
+    (k, i) => [k, Number(socket?.[i + 1] ?? 0)] as const,
+  );
+  const failed = [['non-2xx', non2xx] as const, ...kinds]
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`);
   return {
     requestsPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
     bytesPerSec: Number(transfer?.[1] ?? 0) * (UNITS[transfer?.[2] ?? 'B'] ?? 1),
     p50: percentile(out, 50),
     p99: percentile(out, 99),
-    errors: non2xx + (socket ? socket.slice(1).reduce((a, n) => a + Number(n), 0) : 0),
+    failed: failed.join(', '),
   };
 }
 
 /** wrk's request rate as a row's figure. */
 export function requestRate(url: string, opts: WrkOptions): Figure {
   const r = wrk(url, opts);
-  return { value: r.requestsPerSec, unit: 'req/s', p50: r.p50, p99: r.p99, errors: r.errors };
+  return { value: r.requestsPerSec, unit: 'req/s', p50: r.p50, p99: r.p99, failed: r.failed };
 }
 
 /** wrk's transfer rate as a row's figure. */
 export function transferRate(url: string, opts: WrkOptions): Figure {
   const r = wrk(url, opts);
-  return { value: r.bytesPerSec, unit: 'B/s', p50: r.p50, p99: r.p99, errors: r.errors };
+  return { value: r.bytesPerSec, unit: 'B/s', p50: r.p50, p99: r.p99, failed: r.failed };
 }

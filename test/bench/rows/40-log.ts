@@ -17,7 +17,10 @@ function average(figs: Figure[]): Figure {
     unit: 'req/s',
     p50: mean((x) => x.p50 ?? 0),
     p99: mean((x) => x.p99 ?? 0),
-    errors: figs.reduce((a, x) => a + (x.errors ?? 0), 0),
+    failed: figs
+      .map((x) => x.failed)
+      .filter(Boolean)
+      .join('; '),
   };
 }
 
