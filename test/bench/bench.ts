@@ -2,7 +2,7 @@
  * `npm run bench`: Qoima against baselines measured in the same run on the same machine, printed as one
  * table (README "Performance"). Each file of `rows/` exports `rows: Row[]` (see lib/context.ts); a new
  * comparison is one new file there. Servers start on first use and are all stopped at the end.
- *  - BENCH_ONLY: a regular expression (case-insensitive) over "<file group> <what> · <who>", e.g.
+ *  - BENCH_ONLY: a regular expression over "<file group> <what> · <who>", e.g.
  *    `small`, `get-large`, `log`, `put`, `rss`, `deno`, or `4 KiB.*Qoima anonymous`; the rows a
  *    selected row compares with are measured too.
  *  - BENCH_SECONDS (default 5): each wrk run's length.
@@ -19,7 +19,7 @@ import { render } from './lib/table.ts';
 
 // the SDK's notice about future Node versions says nothing about this machine's figures
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : null;
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
 
 /** Every row of `rows/`, in file order, each with its group (the file name less its order prefix). */
 async function loadRows(): Promise<{ group: string; row: Row }[]> {

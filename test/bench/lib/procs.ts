@@ -34,7 +34,8 @@ export function ensureTools(): void {
   if (process.getuid?.() !== 0)
     throw new Error(`bench needs ${missing.join(' and ')} (apt-get install ${missing.join(' ')})`);
   console.error(`bench: installing ${missing.join(', ')} with apt-get ...`);
-  const install = `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`;
+  const apt = 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq';
+  const install = `apt-get update -qq && ${apt} ${missing.join(' ')}`;
   execFileSync('sh', ['-c', install], { stdio: 'inherit' });
 }
 
