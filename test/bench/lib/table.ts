@@ -60,5 +60,13 @@ export async function render(rows: Row[], figures: Map<string, Promise<Figure>>)
   const head = ['measurement', 'server', 'figure', 'p50', 'p99', 'ratio', 'goal', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(line)].join('\n');
+  const verdicts = lines.flatMap((l) => l[7]!.split(', ').filter(Boolean));
+  const missed = verdicts.filter((v) => v === 'MISSED').length;
+  return [
+    line(head),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...lines.map(line),
+    '',
+    `goals: ${verdicts.length - missed} met, ${missed} missed`,
+  ].join('\n');
 }
