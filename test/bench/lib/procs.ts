@@ -58,7 +58,10 @@ export async function spawnReady(
   const proc = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   const endpoint = await new Promise<string>((res, rej) => {
     let out = '';
-    const timer = setTimeout(() => rej(new Error(`${cmd} ${args.join(' ')} did not start:\n${out}`)), 60_000);
+    const timer = setTimeout(
+      () => rej(new Error(`${cmd} ${args.join(' ')} did not start:\n${out}`)),
+      180_000,
+    );
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = ready.exec(out);
