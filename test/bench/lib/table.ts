@@ -18,8 +18,9 @@ function fmtFigure(f: Figure): string {
   return f.failed ? `${v} (failed: ${f.failed})` : v;
 }
 
+// wrk reports 0 when too few requests completed to have a latency (a 256 MiB run on a busy machine)
 const fmtMs = (ms: number | undefined) =>
-  ms === undefined || Number.isNaN(ms) ? '' : ms < 10 ? `${num(ms, 2)} ms` : `${num(ms, 0)} ms`;
+  !ms || Number.isNaN(ms) ? '' : ms < 10 ? `${num(ms, 2)} ms` : `${num(ms, 0)} ms`;
 
 export async function render(rows: Row[], figures: Map<string, Promise<Figure>>): Promise<string> {
   const measured = rows.filter((r) => figures.has(label(r)));
