@@ -29,6 +29,7 @@ function percentile(out: string, p: number): number {
 export interface WrkOptions {
   connections: number;
   seconds?: number;
+  /** Spelled as wrk expects: a `host` in lower case would be sent beside wrk's own `Host`. */
   headers?: Record<string, string>;
 }
 

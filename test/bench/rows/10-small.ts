@@ -113,6 +113,6 @@ export async function websiteRate(b: Bench, runtime: 'node' | 'deno') {
   const port = new URL(q.server.endpoint).port;
   return requestRate(`${q.server.endpoint}/`, {
     connections: C,
-    headers: { host: `${WEBSITE_HOST}:${port}` },
+    headers: { Host: `${WEBSITE_HOST}:${port}` },
   });
 }
