@@ -1,0 +1,118 @@
+/**
+ * Small objects at 64 connections (wrk -t2 -c64), the way browsers fetch a site's files: Qoima's
+ * anonymous GET of a public-read object (4 KiB and 64 KiB), its website host (`/` → index.html, 4 KiB)
+ * and a presigned GET, beside nginx, a bare Hono app (the ceiling of Qoima's stack) and s3rver serving
+ * the same bytes.
+ */
+import { type Bench, type Compare, PRIVATE, PUBLIC, type Row, WEBSITE_HOST } from '../lib/context.ts';
+import { requestRate } from '../lib/wrk.ts';
+
+export const C = 64;
+const KiB = 1024;
+export const vs = (what: string, goals: { nginx?: number; hono?: number } = {}): Compare[] => [
+  { row: `${what} · nginx`, name: 'nginx', goal: goals.nginx },
+  { row: `${what} · bare Hono`, name: 'bare Hono', goal: goals.hono },
+];
+
+const sized = (
+  what: string,
+  name: string,
+  bytes: number,
+  goals: { nginx?: number; hono?: number },
+): Row[] => [
+  {
+    what,
+    who: 'nginx',
+    measure: async (b) => {
+      await b.file(name, bytes);
+      return requestRate(`${(await b.nginx()).endpoint}/${name}`, { connections: C });
+    },
+  },
+  {
+    what,
+    who: 'bare Hono',
+    measure: async (b) => {
+      await b.file(name, bytes);
+      return requestRate(`${(await b.bareHono()).endpoint}/${name}`, { connections: C });
+    },
+  },
+  {
+    what,
+    who: 's3rver anonymous',
+    compare: vs(what),
+    measure: async (b) => {
+      const s = await b.s3rverObject(name, bytes);
+      return requestRate(`${s.endpoint}/${PRIVATE}/${name}`, { connections: C });
+    },
+  },
+  {
+    what,
+    who: 'Qoima anonymous',
+    compare: vs(what, goals),
+    measure: async (b) => {
+      const q = await b.qoima();
+      await b.stored(q, PUBLIC, name, bytes);
+      return requestRate(`${q.server.endpoint}/${PUBLIC}/${name}`, { connections: C });
+    },
+  },
+];
+
+export const GET_4K = `GET 4 KiB, ${C} conns`;
+export const SITE = `GET / (index.html, 4 KiB), ${C} conns`;
+
+export const rows: Row[] = [
+  ...sized(GET_4K, '4k.bin', 4 * KiB, { nginx: 0.25, hono: 0.5 }),
+  {
+    what: GET_4K,
+    who: 's3rver presigned',
+    compare: vs(GET_4K),
+    measure: async (b) => {
+      const s = await b.s3rverObject('4k.bin', 4 * KiB);
+      return requestRate(await b.presignedGet(s.s3, PRIVATE, '4k.bin'), { connections: C });
+    },
+  },
+  {
+    what: GET_4K,
+    who: 'Qoima presigned',
+    compare: vs(GET_4K, { nginx: 0.2 }),
+    measure: async (b) => {
+      const q = await b.qoima();
+      await b.stored(q, PRIVATE, '4k.bin', 4 * KiB);
+      return requestRate(await b.presignedGet(q.s3, PRIVATE, '4k.bin'), { connections: C });
+    },
+  },
+  ...sized(`GET 64 KiB, ${C} conns`, '64k.bin', 64 * KiB, {}),
+  {
+    what: SITE,
+    who: 'nginx',
+    measure: async (b) => {
+      await b.file('index.html', 4 * KiB);
+      return requestRate(`${(await b.nginx()).endpoint}/`, { connections: C });
+    },
+  },
+  {
+    what: SITE,
+    who: 'bare Hono',
+    measure: async (b) => {
+      await b.file('index.html', 4 * KiB);
+      return requestRate(`${(await b.bareHono()).endpoint}/index.html`, { connections: C });
+    },
+  },
+  {
+    what: SITE,
+    who: 'Qoima website host',
+    compare: vs(SITE),
+    measure: async (b) => websiteRate(b, 'node'),
+  },
+];
+
+/** `GET /` on bucket `pub`'s website host: the Host header names the site, the address is loopback. */
+export async function websiteRate(b: Bench, runtime: 'node' | 'deno') {
+  const q = await b.qoima(runtime);
+  await b.stored(q, PUBLIC, 'index.html', 4 * KiB);
+  const port = new URL(q.server.endpoint).port;
+  return requestRate(`${q.server.endpoint}/`, {
+    connections: C,
+    headers: { Host: `${WEBSITE_HOST}:${port}` },
+  });
+}
