@@ -29,7 +29,7 @@ import { objectRoutes } from './objects.ts';
 import { operatorBillingRoutes } from './operator-billing.ts';
 import { operatorRoutes } from './operator.ts';
 import { ApiRouter } from './router.ts';
-import { type RequestRecord, authKind } from '../log/request-log.ts';
+import { FACTS_HEADER, type RequestFacts, encodeFacts, principalFacts } from '../log/facts.ts';
 
 export interface ApiDeps {
   db: Db;
@@ -52,7 +52,12 @@ export interface ApiDeps {
   billing: Billing;
 }
 
-type Env = { Variables: { principal: AccountPrincipal; requestId: string; payload: PayloadCheck } };
+/** Who signed a call, for its log row (set by `identify`). */
+type Signer = Pick<RequestFacts, 'auth' | 'accountId' | 'keyId'>;
+
+type Env = {
+  Variables: { principal: AccountPrincipal; requestId: string; payload: PayloadCheck; signer: Signer };
+};
 export type ApiContext = Context<Env>;
 
 const MAX_JSON = 1024 * 1024;
@@ -60,7 +65,6 @@ const MAX_JSON = 1024 * 1024;
 /** What the app hands the API with each request; `principal` only on calls from inside the server (the console). */
 export interface InProcess {
   requestId?: string;
-  record?: RequestRecord;
   principal?: AccountPrincipal;
   /** The client's address, as the runtime knows it. */
   clientAddress?: string;
@@ -79,6 +83,13 @@ export function endpointOf(c: Context): string {
 export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono<Env> {
   const app = new Hono<Env>().basePath('/admin');
 
+  /** The facts of an API call, handed back with its response (log/facts.ts). */
+  const factsOf = (c: Context<Env>): RequestFacts => ({
+    operation: `API ${c.req.method} ${c.req.path}`,
+    ...(c.get('signer') ?? { auth: 'anonymous' }),
+    ...(c.error ? { errorCode: isS3Error(c.error) ? c.error.code : 'InternalError' } : {}),
+  });
+
   app.onError((err, c) => {
     const requestId = c.get('requestId') ?? '';
     let e: S3Error;
@@ -87,8 +98,6 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
       console.error(`qoima: internal error on ${c.req.method} ${c.req.path} (request ${requestId})`, err);
       e = new S3Error('InternalError');
     }
-    const record = (c.env as { record?: RequestRecord } | undefined)?.record;
-    if (record) record.errorCode = e.code;
     return c.json({ error: { code: e.code, message: e.message, requestId } }, e.status as 400);
   });
   app.notFound((c) =>
@@ -104,11 +113,15 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
     ),
   );
 
+  // outermost: whatever the answer (an error is rendered by onError first), its facts go back with it
+  app.use('*', async (c, next) => {
+    await next();
+    c.res.headers.set(FACTS_HEADER, encodeFacts(factsOf(c)));
+  });
+
   app.use('*', async (c, next) => {
     const env = c.env as InProcess | undefined;
     c.set('requestId', env?.requestId ?? '');
-    const record = env?.record ?? {};
-    record.operation = `API ${c.req.method} ${c.req.path}`;
     if (c.req.path === '/admin/openapi.json') return next();
     if (env?.principal) {
       // a call from inside the server (the console), already authenticated: the network cannot set env
@@ -118,7 +131,7 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
     }
     try {
       deps.clientLimits.admit(env?.clientAddress);
-      await identify(c, record);
+      await identify(c);
     } catch (e) {
       // a refusal nobody's account answers for: it counts against the address it came from
       deps.clientLimits.refused(env?.clientAddress);
@@ -128,13 +141,13 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
   });
 
   /** Finds who signed the call (the operator by its token, or an account's principal); refuses anyone else. */
-  const identify = async (c: Context, record: RequestRecord): Promise<void> => {
+  const identify = async (c: Context): Promise<void> => {
     const ctx = c as ApiContext;
     if (c.req.path.startsWith('/admin/operator/')) {
       const given = (c.req.header('authorization') ?? '').replace(/^Bearer\s+/i, '');
       if (!deps.operatorToken || !timingSafeEqual(given, deps.operatorToken))
         throw new S3Error('AccessDenied', 'The operator API needs the operator token.');
-      record.auth = 'operator';
+      ctx.set('signer', { auth: 'operator' });
       ctx.set('payload', { kind: 'none' });
       return;
     }
@@ -156,11 +169,7 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
     );
     if (auth.principal.kind === 'anonymous')
       throw new S3Error('AccessDenied', 'Sign API requests (SigV4, as for S3).');
-    Object.assign(record, {
-      auth: authKind(auth.principal),
-      accountId: auth.principal.accountId,
-      keyId: auth.principal.kind === 'key' ? auth.principal.accessKeyId : null,
-    });
+    ctx.set('signer', principalFacts(auth.principal));
     ctx.set('principal', auth.principal);
     ctx.set('payload', auth.payload);
   };

@@ -47,11 +47,10 @@ export class ApiClient {
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
     };
     if (body !== undefined) init.body = JSON.stringify(body);
-    // the API's record is not this request's log row: the console request has its own
+    // the facts the API hands back are not this request's log row: the console request has its own
     return this.fetchApi(new Request(`${this.origin}/admin${path}`, init), {
       principal: this.principal,
       requestId: this.requestId,
-      record: {},
     });
   }
 

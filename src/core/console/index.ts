@@ -10,7 +10,7 @@ import { S3Error, isS3Error } from '../errors.ts';
 import { type Session, rootKeyOf } from '../model/console-auth.ts';
 import type { AccountLimits } from '../s3/fairuse.ts';
 import type { SecretBox } from '../secretbox.ts';
-import type { RequestRecord } from '../log/request-log.ts';
+import { FACTS_HEADER, type RequestFacts, encodeFacts } from '../log/facts.ts';
 import { ApiClient, ApiError, type ApiFetch } from './api-client.ts';
 import { CSS, JS } from './assets.ts';
 import { NOTICES } from './layout.tsx';
@@ -38,7 +38,7 @@ export interface ConsoleDeps {
 }
 
 /** What the app hands the console with each request (`clientAddress`: as the runtime knows it). */
-export type ConsoleEnv = { requestId?: string; record?: RequestRecord; clientAddress?: string };
+export type ConsoleEnv = { requestId?: string; clientAddress?: string };
 export type ConsoleApp = Hono<{ Bindings: ConsoleEnv }>;
 
 /** A signed-in request: the session, and the API as the service's root user. */
@@ -73,6 +73,9 @@ export function messageOf(e: unknown): { message: string; status: number } {
   throw e;
 }
 
+/** The context variable naming the account a request is signed in as (for the log row). */
+const SIGNED_IN = 'signedInAccount';
+
 export function consoleApp(deps: ConsoleDeps): ConsoleApp {
   const app: ConsoleApp = new Hono<{ Bindings: ConsoleEnv }>({ strict: false }).basePath('/console');
 
@@ -85,8 +88,12 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
     c.header('x-content-type-options', 'nosniff');
     c.header('referrer-policy', 'same-origin');
     if (!c.res.headers.has('cache-control')) c.header('cache-control', 'no-store');
-    const record = c.env?.record;
-    if (record && !record.operation?.startsWith('Console')) record.operation = `Console ${c.req.method}`;
+    // the facts of a console request go back with its response (log/facts.ts)
+    const accountId = (c as Context).get(SIGNED_IN) as string | undefined;
+    const facts: RequestFacts = accountId
+      ? { operation: `Console ${c.req.method}`, auth: 'console', accountId }
+      : { operation: `Console ${c.req.method}`, auth: 'anonymous' };
+    c.res.headers.set(FACTS_HEADER, encodeFacts(facts));
   });
 
   app.get('/assets/app.css', (c) =>
@@ -108,7 +115,7 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
     if (!session) return null;
     const rootKey = await rootKeyOf(deps.db, session.accountId);
     if (!rootKey) return null; // the service was deleted
-    if (c.env?.record) Object.assign(c.env.record, { accountId: session.accountId, auth: 'console' });
+    (c as Context).set(SIGNED_IN, session.accountId);
     const principal = {
       kind: 'root' as const,
       accountId: session.accountId,
