@@ -16,7 +16,7 @@ import {
 import { type AccountPrincipal, MAX_PRESIGN_SECONDS } from '../auth/authenticate.ts';
 import { type Action, mentionsBucket } from '../auth/scopes.ts';
 import { requireScope } from '../auth/require.ts';
-import { createPresignedPost } from '../s3/post-policy.ts';
+import { createPresignedPost } from '../auth/post-policy.ts';
 import { type ApiDeps, endpointOf, principalOf } from './app.ts';
 import type { ApiRouter } from './router.ts';
 

@@ -5,10 +5,10 @@
 import { type Context, Hono } from 'hono';
 import type { Credential } from '../auth/authenticate.ts';
 import type { Db } from '../db/index.ts';
-import { readSmallBody } from '../s3/body.ts';
+import { readSmallBody } from '../http/body.ts';
 import { S3Error, isS3Error } from '../errors.ts';
 import { type Session, rootKeyOf } from '../model/console-auth.ts';
-import type { AccountLimits } from '../s3/fairuse.ts';
+import type { AccountLimits } from '../model/fair-use.ts';
 import type { SecretBox } from '../secretbox.ts';
 import { FACTS_HEADER, type RequestFacts, encodeFacts } from '../log/facts.ts';
 import { ApiClient, ApiError, type ApiFetch } from './api-client.ts';

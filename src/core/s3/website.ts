@@ -11,7 +11,12 @@ import { findObject } from '../model/objects.ts';
 import type { RequestFacts } from '../log/facts.ts';
 import { escapeXml } from '../xml.ts';
 import { type ReadDeps, objectResponse } from './handlers/read.ts';
-import { type RoutingRule, type WebsiteConfig, matchRule, redirectLocation } from './website-config.ts';
+import {
+  type RoutingRule,
+  type WebsiteConfig,
+  matchRule,
+  redirectLocation,
+} from '../model/bucket-settings.ts';
 
 export interface WebsiteRequest {
   method: string;

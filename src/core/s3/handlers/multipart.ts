@@ -24,7 +24,7 @@ import {
 import { spansOf } from '../../model/objects.ts';
 import { children, document, leaf, parseXml, text } from '../../xml.ts';
 import { checkNewKey } from '../target.ts';
-import { BodyDigests, type IncomingBody, incomingBody, readSmallBody } from '../body.ts';
+import { BodyDigests, type IncomingBody, incomingBody, readSmallBody } from '../../http/body.ts';
 import { type Handled, type ObjectCall, queryParam, xmlResponse } from '../call.ts';
 import { isoDate, objectHeadersFrom, quoteEtag } from '../headers.ts';
 import { ingest, orUndo } from '../ingest.ts';

@@ -14,10 +14,10 @@ import {
   headersOf,
 } from '../../model/objects.ts';
 import { Reservation } from '../../model/quotas.ts';
-import type { AccountLimits } from '../fairuse.ts';
+import type { AccountLimits } from '../../model/fair-use.ts';
 import type { Db } from '../../db/index.ts';
 import { children, document, leaf, node, parseXml, text } from '../../xml.ts';
-import { BodyDigests, incomingBody, readSmallBody } from '../body.ts';
+import { BodyDigests, incomingBody, readSmallBody } from '../../http/body.ts';
 import { accountOf, requireScope } from '../../auth/require.ts';
 import { parseCannedAcl } from '../policy.ts';
 import { type BucketCall, type Handled, type ObjectCall, xmlResponse } from '../call.ts';

@@ -10,7 +10,7 @@
  */
 import type { Db } from '../db/index.ts';
 import { S3Error } from '../errors.ts';
-import { type QuotaLimits, quotaOf } from '../model/quotas.ts';
+import { type QuotaLimits, quotaOf } from './quotas.ts';
 
 /** A token bucket: `rate` per second, holding up to `burstSeconds` worth. May go into debt. */
 class TokenBucket {
