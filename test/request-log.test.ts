@@ -22,6 +22,16 @@ afterAll(async () => {
 
 const rows = logRows;
 
+/** The log's rows once `ok` holds for them (the log is written off the hot path, in batches). */
+async function rowsOnce(dataDir: string, ok: (log: Record<string, unknown>[]) => boolean) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const log = await rows(dataDir);
+    if (ok(log) || Date.now() > deadline) return log;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function start(env: Record<string, string>): Promise<RunningServer> {
   const srv = await startServer({ env });
   dirs.push(srv.dataDir);
@@ -38,8 +48,7 @@ describe('what is logged', () => {
     await fetch(`${srv.endpoint}/logged/a.txt`, { headers: { 'user-agent': 'curious-browser/1.0' } }); // anonymous, refused
     await signedFetch(srv.endpoint, srv.creds, { path: '/logged/missing.txt' });
     await api(srv, 'GET', '/admin/buckets');
-    await new Promise((r) => setTimeout(r, 400));
-    const log = await rows(srv.dataDir);
+    const log = await rowsOnce(srv.dataDir, (l) => l.some((r) => r.operation === 'API GET /admin/buckets'));
     const find = (op: string, status: number) => log.find((r) => r.operation === op && r.status === status);
     const accountId = find('CreateBucket', 200)!.account_id;
     expect(accountId).toMatch(/^acc/);
@@ -98,8 +107,7 @@ describe('copies out of COLD', () => {
         CopySourceRange: 'bytes=0-999',
       }),
     );
-    await new Promise((r) => setTimeout(r, 400));
-    const log = await rows(srv.dataDir);
+    const log = await rowsOnce(srv.dataDir, (l) => l.some((r) => r.operation === 'UploadPartCopy'));
     const retrieval = (op: string, bucket: string) =>
       Number(log.find((r) => r.operation === op && r.bucket === bucket)!.retrieval_bytes);
     expect(retrieval('CopyObject', 'hot')).toBe(70_000);

@@ -15,7 +15,7 @@ import {
 } from '../model/buckets.ts';
 import { type AccountPrincipal, MAX_PRESIGN_SECONDS } from '../auth/authenticate.ts';
 import { type Action, mentionsBucket } from '../auth/scopes.ts';
-import { requireScope } from '../auth/require.ts';
+import { requireScope } from '../auth/grants.ts';
 import { createPresignedPost } from '../auth/post-policy.ts';
 import { type ApiDeps, endpointOf, principalOf } from './app.ts';
 import type { ApiRouter } from './router.ts';

@@ -6,7 +6,7 @@
  * carry their own signed policy, checked by their handler). Everything else is AccessDenied.
  */
 import type { Principal } from '../auth/authenticate.ts';
-import { denied, requireScope } from '../auth/require.ts';
+import { denied, requireScope } from '../auth/grants.ts';
 import { type Action, allows, allowsListing, mentionsBucket } from '../auth/scopes.ts';
 import { S3Error } from '../errors.ts';
 import type { Bucket } from '../model/buckets.ts';

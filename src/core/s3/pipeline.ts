@@ -13,7 +13,7 @@
  * SlowDown when it has too many.
  */
 import { type Authenticated, type Credential, authenticate, isSigned } from '../auth/authenticate.ts';
-import { accountOf } from '../auth/require.ts';
+import { accountOf } from '../auth/grants.ts';
 import type { TokenClaims } from '../auth/tokens.ts';
 import type { ChunkStore } from '../block/store.ts';
 import type { Db } from '../db/index.ts';

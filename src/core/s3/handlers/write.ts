@@ -18,7 +18,7 @@ import type { AccountLimits } from '../../model/fair-use.ts';
 import type { Db } from '../../db/index.ts';
 import { children, document, leaf, node, parseXml, text } from '../../xml.ts';
 import { BodyDigests, incomingBody, readSmallBody } from '../../http/body.ts';
-import { accountOf, requireScope } from '../../auth/require.ts';
+import { accountOf, requireScope } from '../../auth/grants.ts';
 import { parseCannedAcl } from '../policy.ts';
 import { type BucketCall, type Handled, type ObjectCall, xmlResponse } from '../call.ts';
 import { conditionHeaders, evaluateConditions } from '../conditions.ts';
