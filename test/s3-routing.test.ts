@@ -68,7 +68,7 @@ describe('resolveTarget', () => {
 describe('websiteAnswers', () => {
   const signed = () => true;
   const unsigned = () => false;
-  it('a website host answers everything but preflights; a custom domain only unsigned reads of a website', () => {
+  it('a website host answers all but preflights; a custom domain unsigned reads of a website', () => {
     expect(websiteAnswers('website', false, 'GET', signed)).toBe(true);
     expect(websiteAnswers('website', true, 'PUT', unsigned)).toBe(true);
     expect(websiteAnswers('website', true, 'OPTIONS', unsigned)).toBe(false);

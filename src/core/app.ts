@@ -178,7 +178,8 @@ export function createApp(deps: AppDeps): Hono {
         }),
         waitUntil,
       );
-    // big bodies are counted as they stream (a download cut short is not billed in full); small ones by length
+    // big bodies are counted as they stream (a download cut short is not billed in full), small ones
+    // by their length
     const declared = Number(res.headers.get('content-length') ?? -1);
     // (res.body last: on Node, reading it turns the adapter's lightweight response into a real one)
     if (c.req.method !== 'HEAD' && (declared < 0 || declared >= 65_536) && res.body)

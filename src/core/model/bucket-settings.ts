@@ -106,7 +106,10 @@ export function keyTextOf(name: string, v: string | undefined): string | undefin
   return v;
 }
 
-/** The first rule that applies to `key` (before lookup: `errorCode` undefined; after an error: its status). */
+/**
+ * The first rule that applies to `key` (before the lookup: `errorCode` undefined; after an error: its
+ * status).
+ */
 export function matchRule(cfg: WebsiteConfig, key: string, errorCode?: number): RoutingRule | null {
   return (
     cfg.routingRules.find((r) => {

@@ -144,7 +144,7 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
       const op = detectOperation(req.method, target, req.headers);
       facts = { ...facts, operation: op };
       const entry = table[op];
-      const base: S3Call = {
+      const base: Omit<S3Call, 'admit'> = {
         requestId: req.requestId,
         method: req.method,
         target,
@@ -153,7 +153,6 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
         principal: auth.principal,
         body: req.body,
         protocol: req.protocol,
-        admit: async () => {},
       };
 
       if (entry.on === 'service') {
@@ -179,9 +178,9 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
       const { res, facts: learned } = handled(await dispatch(entry, call, target));
       if (entry.sandbox && target.style === 'path')
         res.headers.set('content-security-policy', PATH_STYLE_SANDBOX);
-      const metred = metered(req, res, bucket.accountId);
+      const charged = metered(req, res, bucket.accountId);
       return {
-        res: decorate(metred, rulesOf(bucket.cors), req.headers.get('origin'), req.method),
+        res: decorate(charged, rulesOf(bucket.cors), req.headers.get('origin'), req.method),
         facts: { ...facts, ...learned },
       };
     } catch (e) {
@@ -192,7 +191,10 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     }
   }
 
-  /** Who signed the request; a CORS preflight carries no credentials (a presigned URL signs the real method). */
+  /**
+   * Who signed the request. A CORS preflight carries no credentials (a presigned URL's query signs the
+   * real method, not OPTIONS).
+   */
   function authenticated(req: IncomingS3Request, target: Target): Promise<Authenticated> | Authenticated {
     if (req.method === 'OPTIONS') return { principal: { kind: 'anonymous' }, payload: { kind: 'none' } };
     return authenticate(

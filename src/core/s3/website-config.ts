@@ -1,4 +1,7 @@
-/** A bucket's website configuration as S3's XML (PutBucketWebsite, GetBucketWebsite); the type is the model's. */
+/**
+ * A bucket's website configuration as S3's XML (PutBucketWebsite, GetBucketWebsite); the type and its
+ * rules are the model's (model/bucket-settings.ts).
+ */
 import { S3Error } from '../errors.ts';
 import {
   type Redirect,
