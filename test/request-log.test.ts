@@ -22,6 +22,12 @@ afterAll(async () => {
 
 const rows = logRows;
 
+/** Returns once `ok()` holds (or after 15 s: the assertion that follows then says what is wrong). */
+async function until(ok: () => boolean): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
+
 /** The log's rows once `ok` holds for them (the log is written off the hot path, in batches). */
 async function rowsOnce(dataDir: string, ok: (log: Record<string, unknown>[]) => boolean) {
   const deadline = Date.now() + 15_000;
@@ -150,7 +156,7 @@ describe('durability of the log', () => {
     const srv = await start({ QOIMA_LOG_FLUSH_MS: '100', QOIMA_LOG_QUEUE_MAX: '30' });
     const client = s3(srv.endpoint, srv.creds);
     await client.send(new CreateBucketCommand({ Bucket: 'outage-log' }));
-    await new Promise((r) => setTimeout(r, 300));
+    await rowsOnce(srv.dataDir, (l) => l.some((r) => r.operation === 'CreateBucket'));
     const db = createClient({ url: `file:${join(srv.dataDir, 'qoima.db')}` });
     await db.execute('ALTER TABLE request_log RENAME TO request_log_away');
     for (let i = 0; i < 50; i++) {
@@ -160,10 +166,9 @@ describe('durability of the log', () => {
       });
       expect(res.status).toBe(200);
     }
-    await new Promise((r) => setTimeout(r, 400));
-    expect(srv.output()).toMatch(/request log cannot be written/);
+    await until(() => /request log cannot be written/.test(srv.output()));
     await db.execute('ALTER TABLE request_log_away RENAME TO request_log');
-    await new Promise((r) => setTimeout(r, 600));
+    await until(() => /request log written again/.test(srv.output()));
     const logged = await rows(srv.dataDir, "operation = 'ListObjectsV2'");
     expect(logged.length).toBe(30); // the queue's bound
     const drops = (await db.execute('SELECT sum(dropped) AS n FROM log_drops')).rows[0]!.n;
