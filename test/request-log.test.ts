@@ -22,6 +22,22 @@ afterAll(async () => {
 
 const rows = logRows;
 
+/** Returns once `ok()` holds (or after 15 s: the assertion that follows then says what is wrong). */
+async function until(ok: () => boolean): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** The log's rows once `ok` holds for them (the log is written off the hot path, in batches). */
+async function rowsOnce(dataDir: string, ok: (log: Record<string, unknown>[]) => boolean) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const log = await rows(dataDir);
+    if (ok(log) || Date.now() > deadline) return log;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function start(env: Record<string, string>): Promise<RunningServer> {
   const srv = await startServer({ env });
   dirs.push(srv.dataDir);
@@ -38,8 +54,7 @@ describe('what is logged', () => {
     await fetch(`${srv.endpoint}/logged/a.txt`, { headers: { 'user-agent': 'curious-browser/1.0' } }); // anonymous, refused
     await signedFetch(srv.endpoint, srv.creds, { path: '/logged/missing.txt' });
     await api(srv, 'GET', '/admin/buckets');
-    await new Promise((r) => setTimeout(r, 400));
-    const log = await rows(srv.dataDir);
+    const log = await rowsOnce(srv.dataDir, (l) => l.some((r) => r.operation === 'API GET /admin/buckets'));
     const find = (op: string, status: number) => log.find((r) => r.operation === op && r.status === status);
     const accountId = find('CreateBucket', 200)!.account_id;
     expect(accountId).toMatch(/^acc/);
@@ -98,8 +113,7 @@ describe('copies out of COLD', () => {
         CopySourceRange: 'bytes=0-999',
       }),
     );
-    await new Promise((r) => setTimeout(r, 400));
-    const log = await rows(srv.dataDir);
+    const log = await rowsOnce(srv.dataDir, (l) => l.some((r) => r.operation === 'UploadPartCopy'));
     const retrieval = (op: string, bucket: string) =>
       Number(log.find((r) => r.operation === op && r.bucket === bucket)!.retrieval_bytes);
     expect(retrieval('CopyObject', 'hot')).toBe(70_000);
@@ -142,7 +156,7 @@ describe('durability of the log', () => {
     const srv = await start({ QOIMA_LOG_FLUSH_MS: '100', QOIMA_LOG_QUEUE_MAX: '30' });
     const client = s3(srv.endpoint, srv.creds);
     await client.send(new CreateBucketCommand({ Bucket: 'outage-log' }));
-    await new Promise((r) => setTimeout(r, 300));
+    await rowsOnce(srv.dataDir, (l) => l.some((r) => r.operation === 'CreateBucket'));
     const db = createClient({ url: `file:${join(srv.dataDir, 'qoima.db')}` });
     await db.execute('ALTER TABLE request_log RENAME TO request_log_away');
     for (let i = 0; i < 50; i++) {
@@ -152,10 +166,9 @@ describe('durability of the log', () => {
       });
       expect(res.status).toBe(200);
     }
-    await new Promise((r) => setTimeout(r, 400));
-    expect(srv.output()).toMatch(/request log cannot be written/);
+    await until(() => /request log cannot be written/.test(srv.output()));
     await db.execute('ALTER TABLE request_log_away RENAME TO request_log');
-    await new Promise((r) => setTimeout(r, 600));
+    await until(() => /request log written again/.test(srv.output()));
     const logged = await rows(srv.dataDir, "operation = 'ListObjectsV2'");
     expect(logged.length).toBe(30); // the queue's bound
     const drops = (await db.execute('SELECT sum(dropped) AS n FROM log_drops')).rows[0]!.n;

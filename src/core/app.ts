@@ -3,24 +3,20 @@
  * the database, digests, how to read the raw request target); nothing here imports a runtime.
  */
 import { Hono, type Context } from 'hono';
-import { isSigned } from './auth/authenticate.ts';
-import {
-  ChunkBackendUnavailableError,
-  ChunkCorruptError,
-  ChunkMissingError,
-  StoreFullError,
-} from './block/store.ts';
-import { randomBytes, toBase64, toHex, utf8 } from './digests.ts';
-import { S3Error, isS3Error } from './errors.ts';
 import { apiApp } from './api/app.ts';
 import type { ApiDeps } from './api/context.ts';
-import { decorate, rulesOf } from './s3/cors.ts';
-import { routeHost } from './s3/hosts.ts';
-import { BucketScopedError, type S3Deps, s3Pipeline } from './s3/pipeline.ts';
+import { isSigned } from './auth/authenticate.ts';
 import { consoleApp } from './console/index.ts';
+import { randomBytes, toBase64, toHex, utf8 } from './digests.ts';
+import { failureOf } from './failure.ts';
+import { type Answer, type RequestFacts, logEntry, takeFacts, unrecognised } from './log/facts.ts';
 import { InboundMeter, counted } from './log/meter.ts';
-import { type RequestLog, type RequestRecord, type WaitUntil } from './log/request-log.ts';
-import { leaf, plainDocument } from './xml.ts';
+import type { RequestLog, WaitUntil } from './log/request-log.ts';
+import { errorResponse } from './s3/error-response.ts';
+import { routeHost } from './s3/hosts.ts';
+import { type S3Deps, s3Pipeline } from './s3/pipeline.ts';
+
+export { errorResponse };
 
 /** How an adapter hands over the request target exactly as sent (URL parsers normalise `..`). */
 export type GetRawTarget = (c: Context) => string | undefined;
@@ -52,21 +48,6 @@ function newRequestId(): string {
   return idPrefix + idCounter.toString(16).toUpperCase().padStart(10, '0');
 }
 
-export function errorResponse(e: S3Error, method: string, resource: string, requestId: string): Response {
-  const headers = new Headers(e.headers);
-  if (method === 'HEAD') return new Response(null, { status: e.status, headers });
-  headers.set('content-type', 'application/xml');
-  const body = plainDocument(
-    'Error',
-    leaf('Code', e.code),
-    leaf('Message', e.message),
-    ...Object.entries(e.fields).map(([k, v]) => leaf(k, v)),
-    leaf('Resource', resource),
-    leaf('RequestId', requestId),
-  );
-  return new Response(body, { status: e.status, headers });
-}
-
 function rawTargetOf(c: Context, getRawTarget?: GetRawTarget): string {
   const raw = getRawTarget?.(c);
   if (raw !== undefined && raw.startsWith('/')) return raw;
@@ -89,98 +70,10 @@ function servicePath(rawTarget: string): string | null {
 const under = (path: string | null, base: string) =>
   path !== null && (path === base || path.startsWith(`${base}/`));
 
-type Env = { Variables: { requestId: string; record: RequestRecord; bytesIn: InboundMeter } };
-
-export function createApp(deps: AppDeps): Hono<Env> {
-  const app = new Hono<Env>();
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
   const s3 = s3Pipeline({ ...deps, verifyToken: (t) => deps.tokens.verify(t) });
   const logError = deps.logError ?? ((m, e) => console.error(m, e));
-
-  app.use('*', async (c, next) => {
-    const started = Date.now();
-    const requestId = newRequestId();
-    const record: RequestRecord = { operation: `${c.req.method} (unrecognised)`, auth: 'anonymous' };
-    const bytesIn = new InboundMeter();
-    c.set('requestId', requestId);
-    c.set('record', record);
-    c.set('bytesIn', bytesIn);
-    await next();
-    c.res.headers.set('x-amz-request-id', requestId);
-    c.res.headers.set('x-amz-id-2', toBase64(utf8(`qoima/${requestId}`)));
-    c.res.headers.set('server', 'Qoima');
-    const res = c.res;
-    const waitUntil = deps.waitUntil?.(c);
-    const log = (bytesOut: number, failed?: boolean) =>
-      deps.requestLog.record(
-        {
-          // when it ended (it began durationMs before): a transfer that crosses an hour is billed in the
-          // hour it finished, which the hourly rollup has not closed yet
-          time: Date.now(),
-          requestId,
-          accountId: record.accountId ?? null,
-          bucket: record.bucket ?? null,
-          key: record.key ?? null,
-          operation: record.operation ?? c.req.method,
-          status: failed ? 500 : res.status,
-          errorCode: failed ? 'InternalError' : (record.errorCode ?? null),
-          bytesIn: bytesIn.bytes,
-          bytesOut,
-          durationMs: Date.now() - started,
-          auth: record.auth ?? 'anonymous',
-          keyId: record.keyId ?? null,
-          clientIp: deps.getClientAddress?.(c) ?? null,
-          userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null,
-          storageClass: record.storageClass ?? null,
-          retrievalBytes: record.retrievalBytes ?? 0,
-        },
-        waitUntil,
-      );
-    // big bodies are counted as they stream (a download cut short is not billed in full); small ones by length
-    const declared = Number(res.headers.get('content-length') ?? -1);
-    // (res.body last: on Node, reading it turns the adapter's lightweight response into a real one)
-    if (c.req.method !== 'HEAD' && (declared < 0 || declared >= 65_536) && res.body) {
-      c.res = new Response(counted(res.body, { done: log }), res);
-    } else log(c.req.method === 'HEAD' ? 0 : Math.max(0, declared));
-  });
-
-  app.onError((err, c) => {
-    const requestId = c.get('requestId') ?? newRequestId();
-    const record = c.get('record');
-    let e: S3Error;
-    if (err instanceof BucketScopedError) {
-      if (record) record.errorCode = err.error.code;
-      const res = errorResponse(err.error, c.req.method, new URL(c.req.url).pathname, requestId);
-      res.headers.set('x-amz-request-id', requestId);
-      return decorate(res, rulesOf(err.bucket.cors), c.req.header('origin') ?? null, c.req.method);
-    }
-    if (isS3Error(err)) e = err;
-    else if (err instanceof StoreFullError) {
-      logError(`qoima: storage full: ${err.message}`, err);
-      e = new S3Error(
-        'ServiceUnavailable',
-        'The service is out of storage space right now; try again later.',
-      );
-    } else if (err instanceof ChunkBackendUnavailableError) {
-      // The provider's outage, not the client's mistake: a 503 the SDKs retry, counted as our downtime.
-      logError(`qoima: chunk backend unavailable: ${err.message}`, err);
-      e = new S3Error(
-        'ServiceUnavailable',
-        'The storage backend is unavailable right now; try again shortly.',
-        {
-          headers: { 'retry-after': String(err.retryAfterSeconds) },
-        },
-      );
-    } else {
-      if (err instanceof ChunkCorruptError || err instanceof ChunkMissingError)
-        logError(`qoima: data integrity: ${err.message}`, err);
-      else logError(`qoima: internal error on ${c.req.method} ${c.req.path} (request ${requestId})`, err);
-      e = new S3Error('InternalError');
-    }
-    if (record) record.errorCode = e.code;
-    const res = errorResponse(e, c.req.method, new URL(c.req.url).pathname, requestId);
-    res.headers.set('x-amz-request-id', requestId);
-    return res;
-  });
 
   const api = apiApp(
     {
@@ -202,57 +95,108 @@ export function createApp(deps: AppDeps): Hono<Env> {
     api: async (req, env) => api.fetch(req, env),
   });
 
-  /** The request with its body counted as it is read (GET and HEAD have none, and go as they are). */
-  const withCountedBody = (c: Context<Env>): Request => {
-    const raw = c.req.raw;
-    if (c.req.method === 'GET' || c.req.method === 'HEAD' || !raw.body) return raw;
-    const body = c.get('bytesIn').wrap(raw.body);
-    const init = { method: raw.method, headers: raw.headers, body, duplex: 'half' };
-    return new Request(raw.url, init as RequestInit);
+  /** An error document for a failure, and the facts known so far with its code. */
+  const failed = (c: Context, requestId: string, err: unknown, facts: RequestFacts): Answer => {
+    const e = failureOf(err, logError, `${c.req.method} ${c.req.path} (request ${requestId})`);
+    const res = errorResponse(e, c.req.method, new URL(c.req.url).pathname, requestId);
+    return { res, facts: { ...facts, errorCode: e.code } };
   };
 
-  app.all('*', async (c) => {
+  /** What a request is for, decided on its Host and path: the console, the JWKS, the API, or S3. */
+  const answer = async (c: Context, requestId: string, bytesIn: InboundMeter): Promise<Answer> => {
     const clientAddress = deps.getClientAddress?.(c);
     const route = await routeHost(c.req.header('host') ?? null, deps.hosts);
-    const own = route.kind === 'service' ? servicePath(rawTargetOf(c, deps.getRawTarget)) : null;
+    const rawTarget = rawTargetOf(c, deps.getRawTarget);
+    const own = route.kind === 'service' ? servicePath(rawTarget) : null;
     // the console's pages; a signed S3 request for /console is S3's (and names no bucket that can exist)
     if (under(own, '/console') && !isSigned(c.req.raw.headers, c.req.url)) {
-      const env = { requestId: c.get('requestId'), record: c.get('record'), clientAddress };
-      return consoleUi.fetch(withCountedBody(c), env);
+      const res = await consoleUi.fetch(withCountedBody(c, bytesIn), { requestId, clientAddress });
+      return { res, facts: takeFacts(res) ?? unrecognised(c.req.method) };
     }
     if (own === '/.well-known/jwks.json' && c.req.method === 'GET') {
       // public keys of the access-key signer: an edge worker verifies keys with these, no database
-      c.get('record').operation = 'GetJwks';
-      return c.json(await deps.tokens.jwks(), 200, { 'cache-control': 'public, max-age=300' });
+      const facts: RequestFacts = { operation: 'GetJwks', auth: 'anonymous' };
+      try {
+        const headers = { 'cache-control': 'public, max-age=300' };
+        return { res: Response.json(await deps.tokens.jwks(), { headers }), facts };
+      } catch (err) {
+        return failed(c, requestId, err, facts);
+      }
     }
     if (under(own, '/admin')) {
-      const env = {
-        ...(c.env as object),
-        requestId: c.get('requestId'),
-        record: c.get('record'),
-        clientAddress,
-      };
-      return api.fetch(withCountedBody(c), env);
+      const env = { ...(c.env as object), requestId, clientAddress };
+      const res = await api.fetch(withCountedBody(c, bytesIn), env);
+      return { res, facts: takeFacts(res) ?? unrecognised(c.req.method) };
     }
     return s3(
       {
-        requestId: c.get('requestId'),
+        requestId,
         method: c.req.method,
-        rawTarget: rawTargetOf(c, deps.getRawTarget),
+        rawTarget,
+        resource: new URL(c.req.url).pathname,
         headers: c.req.raw.headers,
         // GET and HEAD carry no body in S3; not touching it spares the Node adapter a full Request
         body:
           c.req.method === 'GET' || c.req.method === 'HEAD' || !c.req.raw.body
             ? null
-            : c.get('bytesIn').wrap(c.req.raw.body),
-        bytesIn: c.get('bytesIn'),
+            : bytesIn.wrap(c.req.raw.body),
+        bytesIn,
         clientAddress,
         protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
-        record: c.get('record'),
       },
       route,
     );
+  };
+
+  app.all('*', async (c) => {
+    const started = Date.now();
+    const requestId = newRequestId();
+    const bytesIn = new InboundMeter();
+    let res: Response;
+    let facts: RequestFacts;
+    try {
+      ({ res, facts } = await answer(c, requestId, bytesIn));
+    } catch (err) {
+      // a layer's own failure that it did not answer itself (S3 and the API render theirs)
+      ({ res, facts } = failed(c, requestId, err, unrecognised(c.req.method)));
+    }
+    res.headers.set('x-amz-request-id', requestId);
+    res.headers.set('x-amz-id-2', toBase64(utf8(`qoima/${requestId}`)));
+    res.headers.set('server', 'Qoima');
+    const waitUntil = deps.waitUntil?.(c);
+    const log = (bytesOut: number, failed?: boolean) =>
+      deps.requestLog.record(
+        logEntry(facts, {
+          time: Date.now(),
+          requestId,
+          status: res.status,
+          failed,
+          bytesIn: bytesIn.bytes,
+          bytesOut,
+          durationMs: Date.now() - started,
+          clientIp: deps.getClientAddress?.(c) ?? null,
+          userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null,
+        }),
+        waitUntil,
+      );
+    // big bodies are counted as they stream (a download cut short is not billed in full), small ones
+    // by their length
+    const declared = Number(res.headers.get('content-length') ?? -1);
+    // (res.body last: on Node, reading it turns the adapter's lightweight response into a real one)
+    if (c.req.method !== 'HEAD' && (declared < 0 || declared >= 65_536) && res.body)
+      return new Response(counted(res.body, { done: log }), res);
+    log(c.req.method === 'HEAD' ? 0 : Math.max(0, declared));
+    return res;
   });
 
   return app;
+}
+
+/** The request with its body counted as it is read (GET and HEAD have none, and go as they are). */
+function withCountedBody(c: Context, bytesIn: InboundMeter): Request {
+  const raw = c.req.raw;
+  if (c.req.method === 'GET' || c.req.method === 'HEAD' || !raw.body) return raw;
+  const body = bytesIn.wrap(raw.body);
+  const init = { method: raw.method, headers: raw.headers, body, duplex: 'half' };
+  return new Request(raw.url, init as RequestInit);
 }

@@ -14,7 +14,7 @@ import type { Digests } from './digests.ts';
 import type { RequestLog } from './log/request-log.ts';
 import { CredentialCache } from './model/accounts.ts';
 import { bucketForDomain, type CertificateInspector, type TxtLookup } from './model/domains.ts';
-import { AccountLimits, ClientLimits } from './s3/fairuse.ts';
+import { AccountLimits, ClientLimits } from './model/fair-use.ts';
 import { cachedLookup } from './s3/hosts.ts';
 import type { SecretBox } from './secretbox.ts';
 

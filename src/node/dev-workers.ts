@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { newAccessKeyId, newSecretAccessKey } from '../core/model/accounts.ts';
+import { newAccessKeyId, newSecretAccessKey } from '../core/model/key-material.ts';
 import { randomBytes, toBase64, toBase64Url } from '../core/digests.ts';
 import { loadConfig } from '../local/config.ts';
 import { secretFile } from '../local/data-dir.ts';

@@ -9,8 +9,8 @@ import { parseQuery } from '../auth/sigv4.ts';
 import { BODY_HASH_LIMIT, needsBodyHash, readAndHash } from '../auth/body-hash.ts';
 import { timingSafeEqual } from '../digests.ts';
 import { S3Error, isS3Error } from '../errors.ts';
-import { type RequestRecord, authKind } from '../log/request-log.ts';
-import { incomingBody, readSmallBody } from '../s3/body.ts';
+import { incomingBody, readSmallBody } from '../http/body.ts';
+import { FACTS_HEADER, type RequestFacts, encodeFacts, principalFacts } from '../log/facts.ts';
 import { billingHandlers } from './billing.ts';
 import { bucketHandlers } from './buckets.ts';
 import type { ApiContext, ApiDeps, ApiEnv } from './context.ts';
@@ -34,6 +34,13 @@ const tooLarge = () =>
 export function apiApp(deps: ApiDeps, rawTargetOf: (c: ApiContext) => string): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>().basePath('/admin');
 
+  /** The facts of an API call, handed back with its response (log/facts.ts). */
+  const factsOf = (c: ApiContext): RequestFacts => ({
+    operation: `API ${c.req.method} ${c.req.path}`,
+    ...(c.get('signer') ?? { auth: 'anonymous' }),
+    ...(c.error ? { errorCode: isS3Error(c.error) ? c.error.code : 'InternalError' } : {}),
+  });
+
   app.onError((err, c) => {
     const requestId = c.get('requestId') ?? '';
     let e: S3Error;
@@ -42,8 +49,6 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: ApiContext) => string): H
       console.error(`qoima: internal error on ${c.req.method} ${c.req.path} (request ${requestId})`, err);
       e = new S3Error('InternalError');
     }
-    const record = c.env?.record;
-    if (record) record.errorCode = e.code;
     return c.json({ error: { code: e.code, message: e.message, requestId } }, e.status as 400);
   });
   app.notFound((c) =>
@@ -59,11 +64,15 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: ApiContext) => string): H
     ),
   );
 
+  // outermost: whatever the answer (an error is rendered by onError first), its facts go back with it
+  app.use('*', async (c, next) => {
+    await next();
+    c.res.headers.set(FACTS_HEADER, encodeFacts(factsOf(c)));
+  });
+
   app.use('*', async (c, next) => {
     const env = c.env;
     c.set('requestId', env?.requestId ?? '');
-    const record = env?.record ?? {};
-    record.operation = `API ${c.req.method} ${c.req.path}`;
     if (c.req.path === '/admin/openapi.json') return next();
     if (env?.principal) {
       // a call from inside the server (the console), already authenticated: the network cannot set env
@@ -73,7 +82,7 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: ApiContext) => string): H
     }
     try {
       deps.clientLimits.admit(env?.clientAddress);
-      await identify(c, record);
+      await identify(c);
     } catch (e) {
       // a refusal nobody's account answers for: it counts against the address it came from
       deps.clientLimits.refused(env?.clientAddress);
@@ -83,12 +92,12 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: ApiContext) => string): H
   });
 
   /** Finds who signed the call (the operator by its token, or an account's principal); refuses anyone else. */
-  const identify = async (c: ApiContext, record: RequestRecord): Promise<void> => {
+  const identify = async (c: ApiContext): Promise<void> => {
     if (c.req.path.startsWith('/admin/operator/')) {
       const given = (c.req.header('authorization') ?? '').replace(/^Bearer\s+/i, '');
       if (!deps.operatorToken || !timingSafeEqual(given, deps.operatorToken))
         throw new S3Error('AccessDenied', 'The operator API needs the operator token.');
-      record.auth = 'operator';
+      c.set('signer', { auth: 'operator' });
       c.set('payload', { kind: 'none' });
       return;
     }
@@ -116,11 +125,7 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: ApiContext) => string): H
     );
     if (auth.principal.kind === 'anonymous')
       throw new S3Error('AccessDenied', 'Sign API requests (SigV4, as for S3).');
-    Object.assign(record, {
-      auth: authKind(auth.principal),
-      accountId: auth.principal.accountId,
-      keyId: auth.principal.kind === 'key' ? auth.principal.accessKeyId : null,
-    });
+    c.set('signer', principalFacts(auth.principal));
     c.set('principal', auth.principal);
     c.set('payload', auth.payload);
   };

@@ -12,8 +12,8 @@ import {
   listBuckets,
   updateBucket,
 } from '../model/buckets.ts';
-import { requireScope } from '../s3/access.ts';
-import { createPresignedPost } from '../s3/post-policy.ts';
+import { requireScope } from '../auth/grants.ts';
+import { createPresignedPost } from '../auth/post-policy.ts';
 import { type ApiDeps, endpointOf, principalOf } from './context.ts';
 import type { BucketView, bucketRoutes } from './contract/buckets.ts';
 import type { Handlers } from './router.ts';

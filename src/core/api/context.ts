@@ -9,9 +9,9 @@ import type { TokenService } from '../auth/tokens.ts';
 import type { Billing } from '../billing/service.ts';
 import type { Db } from '../db/index.ts';
 import type { Digests } from '../digests.ts';
-import type { RequestRecord } from '../log/request-log.ts';
+import type { RequestFacts } from '../log/facts.ts';
 import type { CertificateInspector, TxtLookup } from '../model/domains.ts';
-import type { AccountLimits, ClientLimits } from '../s3/fairuse.ts';
+import type { AccountLimits, ClientLimits } from '../model/fair-use.ts';
 import type { SecretBox } from '../secretbox.ts';
 
 export interface ApiDeps {
@@ -41,7 +41,6 @@ export interface ApiDeps {
  */
 export interface InProcess {
   requestId?: string;
-  record?: RequestRecord;
   principal?: AccountPrincipal;
   /** The client's address, as the runtime knows it. */
   clientAddress?: string;
@@ -53,6 +52,8 @@ export type ApiEnv = {
     principal: AccountPrincipal;
     requestId: string;
     payload: PayloadCheck;
+    /** Who signed the call, for its log row (set by `identify`). */
+    signer: Pick<RequestFacts, 'auth' | 'accountId' | 'keyId'>;
     /** The body, read already to check a signature that covers its hash (see auth/body-hash.ts). */
     readBody?: Uint8Array;
   };

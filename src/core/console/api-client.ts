@@ -19,8 +19,8 @@ export function apiFor(
   origin: string,
   requestId: string,
 ): Api {
-  // the API's record is not this request's log row: the console request has its own
-  return clientOf(contract, (request) => fetchApi(request, { principal, requestId, record: {} }), origin);
+  // the facts the API hands back are not this request's log row: the console request has its own
+  return clientOf(contract, (request) => fetchApi(request, { principal, requestId }), origin);
 }
 
 /** Path segments for console URLs. */

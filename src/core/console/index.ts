@@ -3,11 +3,13 @@
  * cookie, CSRF tokens on every form. This file only wires: the headers every answer carries, the
  * assets, the error page, and each section's pages (pages/); what they share is in kit.ts.
  */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
+import { FACTS_HEADER, type RequestFacts, encodeFacts } from '../log/facts.ts';
 import { ApiError } from '../api/contract/client.ts';
 import { isS3Error } from '../errors.ts';
 import { CSS, JS } from './assets.ts';
 import {
+  SIGNED_IN,
   type ConsoleApp,
   type ConsoleDeps,
   type ConsoleEnv,
@@ -35,8 +37,12 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
     c.header('x-content-type-options', 'nosniff');
     c.header('referrer-policy', 'same-origin');
     if (!c.res.headers.has('cache-control')) c.header('cache-control', 'no-store');
-    const record = c.env?.record;
-    if (record && !record.operation?.startsWith('Console')) record.operation = `Console ${c.req.method}`;
+    // the facts of a console request go back with its response (log/facts.ts)
+    const accountId = (c as Context).get(SIGNED_IN) as string | undefined;
+    const facts: RequestFacts = accountId
+      ? { operation: `Console ${c.req.method}`, auth: 'console', accountId }
+      : { operation: `Console ${c.req.method}`, auth: 'anonymous' };
+    c.res.headers.set(FACTS_HEADER, encodeFacts(facts));
   });
 
   app.get('/assets/app.css', (c) =>

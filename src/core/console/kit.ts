@@ -9,10 +9,9 @@ import { ApiError } from '../api/contract/client.ts';
 import type { Credential } from '../auth/authenticate.ts';
 import type { Db } from '../db/index.ts';
 import { S3Error, isS3Error } from '../errors.ts';
-import type { RequestRecord } from '../log/request-log.ts';
 import { type Session, rootKeyOf } from '../model/console-auth.ts';
-import { readSmallBody } from '../s3/body.ts';
-import type { AccountLimits } from '../s3/fairuse.ts';
+import { readSmallBody } from '../http/body.ts';
+import type { AccountLimits } from '../model/fair-use.ts';
 import type { SecretBox } from '../secretbox.ts';
 import { type Api, type ApiFetch, apiFor } from './api-client.ts';
 import { NOTICES } from './layout.tsx';
@@ -33,7 +32,10 @@ export interface ConsoleDeps {
 }
 
 /** What the app hands the console with each request (`clientAddress`: as the runtime knows it). */
-export type ConsoleEnv = { requestId?: string; record?: RequestRecord; clientAddress?: string };
+export type ConsoleEnv = { requestId?: string; clientAddress?: string };
+
+/** The context variable naming the account a request is signed in as (for the log row). */
+export const SIGNED_IN = 'signedInAccount';
 export type ConsoleApp = Hono<{ Bindings: ConsoleEnv }>;
 type ConsoleContext = Context<{ Bindings: ConsoleEnv }>;
 
@@ -102,7 +104,7 @@ export function pagesFor(deps: ConsoleDeps): Pages {
     if (!session) return null;
     const rootKey = await rootKeyOf(deps.db, session.accountId);
     if (!rootKey) return null; // the service was deleted
-    if (c.env?.record) Object.assign(c.env.record, { accountId: session.accountId, auth: 'console' });
+    (c as Context).set(SIGNED_IN, session.accountId);
     const principal = {
       kind: 'root' as const,
       accountId: session.accountId,

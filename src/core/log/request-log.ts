@@ -220,25 +220,3 @@ export const noRequestLog: RequestLog = {
   close: async () => {},
   stats: () => ({ queued: 0, written: 0, dropped: 0, failures: 0 }),
 };
-
-/** What the layers that handle a request learn about it, for its log row. */
-export interface RequestRecord {
-  accountId?: string | null;
-  bucket?: string | null;
-  key?: string | null;
-  operation?: string;
-  errorCode?: string | null;
-  auth?: string;
-  keyId?: string | null;
-  storageClass?: string | null;
-  /** Bytes a copy read out of a COLD bucket (billed as COLD retrieval). */
-  retrievalBytes?: number;
-}
-
-/** The `auth` column for a principal: root, key, presigned, bearer or anonymous. */
-export function authKind(p: { kind: string; via?: string }): string {
-  if (p.kind === 'anonymous') return 'anonymous';
-  if (p.via === 'bearer') return 'bearer';
-  if (p.via === 'presigned') return 'presigned';
-  return p.kind;
-}

@@ -6,6 +6,7 @@ import { and, asc, count, eq, isNull, sql } from 'drizzle-orm';
 import type { Credential } from '../auth/authenticate.ts';
 import type { Scope } from '../auth/scopes.ts';
 import { findKey } from './keys.ts';
+import { newAccessKeyId, newSecretAccessKey } from './key-material.ts';
 import type { QuotaLimits } from './quotas.ts';
 import type { Db } from '../db/index.ts';
 import {
@@ -26,7 +27,7 @@ import { trialForNewService } from '../billing/trials.ts';
 import { normalizeCustomerId } from './customer-id.ts';
 
 export { normalizeCustomerId };
-import { randomBase32, randomBytes, toBase64Url } from '../digests.ts';
+import { randomBase32 } from '../digests.ts';
 import type { SecretBox } from '../secretbox.ts';
 import { TtlCache } from '../cache.ts';
 import type { Clock } from '../clock.ts';
@@ -41,14 +42,6 @@ export interface NewAccount {
   name: string;
   accessKeyId: string;
   secretAccessKey: string;
-}
-
-export function newAccessKeyId(): string {
-  return `QK${randomBase32(18).toUpperCase()}`;
-}
-
-export function newSecretAccessKey(): string {
-  return toBase64Url(randomBytes(30));
 }
 
 /** MinIO's rules for operator-chosen root keys, so the same values work here. */

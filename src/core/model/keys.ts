@@ -12,7 +12,7 @@ import { accessKeys } from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 import type { SecretBox } from '../secretbox.ts';
-import { newSecretAccessKey } from './accounts.ts';
+import { newSecretAccessKey } from './key-material.ts';
 
 export type AccessKey = typeof accessKeys.$inferSelect;
 

@@ -1,6 +1,6 @@
 /** What a handler receives: the resolved request, nothing more. Dependencies come via closures. */
 import type { Authenticated, Principal } from '../auth/authenticate.ts';
-import type { RequestRecord } from '../log/request-log.ts';
+import type { RequestFacts } from '../log/facts.ts';
 import type { Bucket } from '../model/buckets.ts';
 import type { Target } from './target.ts';
 
@@ -10,13 +10,11 @@ export interface S3Call {
   target: Target;
   headers: Headers;
   auth: Authenticated;
-  /** Who asks; anonymous only where access.ts allows it (use accountOf() where an account is needed). */
+  /** Who asks; anonymous only where access.ts allows it (accountOf() where an account is needed). */
   principal: Principal;
   body: ReadableStream<Uint8Array> | null;
   /** How the client reached us (links we hand back use the same). */
   protocol: 'http' | 'https';
-  /** This request's log row, for facts only a handler knows (bytes a copy read out of COLD). */
-  record: RequestRecord;
   /**
    * Takes the request on as the bucket owner's (its request rate, its bandwidth), or refuses it with
    * SlowDown. The pipeline does so once it has authorized the request; a handler that authorizes for
@@ -24,6 +22,12 @@ export interface S3Call {
    */
   admit: () => Promise<void>;
 }
+
+/**
+ * What a handler answers: its response, or the response with facts only the handler knows for the log
+ * row (the bytes a copy read out of a COLD bucket).
+ */
+export type Handled = Response | { res: Response; facts: Pick<RequestFacts, 'retrievalBytes'> };
 
 /** A call on a bucket that exists and that the principal may use. */
 export interface BucketCall extends S3Call {

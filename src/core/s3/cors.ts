@@ -4,19 +4,9 @@
  * case-sensitive for origins (with at most one `*` wildcard) and case-insensitive for headers.
  */
 import { S3Error } from '../errors.ts';
-import { isFieldName, storedFieldValue } from '../http-fields.ts';
+import { type CorsRule, checkCorsRules } from '../model/bucket-settings.ts';
+import { storedFieldValue } from '../http-fields.ts';
 import { children, document, leaf, node, parseXml, text } from '../xml.ts';
-
-export interface CorsRule {
-  id?: string;
-  allowedOrigins: string[];
-  allowedMethods: string[];
-  allowedHeaders: string[];
-  exposeHeaders: string[];
-  maxAgeSeconds?: number;
-}
-
-const METHODS = new Set(['GET', 'PUT', 'POST', 'DELETE', 'HEAD']);
 
 export function parseCorsXml(xml: string): CorsRule[] {
   const doc = parseXml(xml)['CORSConfiguration'];
@@ -39,42 +29,6 @@ export function parseCorsXml(xml: string): CorsRule[] {
     return rule;
   });
   return checkCorsRules(rules);
-}
-
-/** The rules S3 holds a CORS configuration to, however it arrived (XML through S3, JSON through the API). */
-export function checkCorsRules(rules: CorsRule[]): CorsRule[] {
-  for (const rule of rules) {
-    if (!rule.allowedOrigins.length || !rule.allowedMethods.length) {
-      throw new S3Error(
-        'MalformedXML',
-        'Every CORSRule needs at least one AllowedOrigin and one AllowedMethod.',
-      );
-    }
-    for (const m of rule.allowedMethods) {
-      if (!METHODS.has(m))
-        throw new S3Error(
-          'InvalidRequest',
-          `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`,
-        );
-    }
-    for (const o of [...rule.allowedOrigins, ...rule.allowedHeaders]) {
-      if ((o.match(/\*/g) ?? []).length > 1)
-        throw new S3Error(
-          'InvalidRequest',
-          `AllowedOrigin/AllowedHeader "${o}" can not have more than one wildcard.`,
-        );
-    }
-    // echoed in Access-Control-Expose-Headers: header names, or no response could carry them
-    for (const h of rule.exposeHeaders) {
-      if (!isFieldName(h)) {
-        const why = `ExposeHeader "${h.slice(0, 100)}" is not a header name.`;
-        throw new S3Error('InvalidArgument', why, { fields: { ArgumentName: 'ExposeHeader' } });
-      }
-    }
-  }
-  if (rules.length === 0 || rules.length > 100)
-    throw new S3Error('MalformedXML', 'A CORS configuration has 1 to 100 rules.');
-  return rules;
 }
 
 export function corsXml(rules: CorsRule[]): string {
@@ -180,8 +134,4 @@ export function decorate(
   if (rule.maxAgeSeconds !== undefined) res.headers.set('access-control-max-age', String(rule.maxAgeSeconds));
   if (allowOrigin(rule, origin) !== '*') res.headers.set('access-control-allow-credentials', 'true');
   return res;
-}
-
-export function rulesOf(json: string | null): CorsRule[] | null {
-  return json ? (JSON.parse(json) as CorsRule[]) : null;
 }

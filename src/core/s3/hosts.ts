@@ -36,6 +36,23 @@ export async function routeHost(hostHeader: string | null, cfg: HostConfig): Pro
   return custom ? { kind: 'bucket', bucket: custom, via: 'custom' } : { kind: 'service' };
 }
 
+/**
+ * Whether a request to a bucket's website host or custom domain is the website's (else it is the
+ * bucket's S3 API, as on its virtual host). A website answers anonymous reads; preflights, and on a
+ * custom domain also signed requests and uploads (presigned PUTs, POST forms), are the S3 API's. A
+ * custom domain is a website only when the bucket has a website configuration.
+ */
+export function websiteAnswers(
+  via: 'website' | 'custom',
+  hasWebsite: boolean,
+  method: string,
+  signed: () => boolean,
+): boolean {
+  if (method === 'OPTIONS') return false;
+  if (via === 'website') return true;
+  return hasWebsite && (method === 'GET' || method === 'HEAD') && !signed();
+}
+
 /** Remembers custom-domain lookups for a few seconds so unknown hosts do not cost a query each. */
 export function cachedLookup(
   lookup: (host: string) => Promise<string | null>,

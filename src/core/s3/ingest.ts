@@ -10,7 +10,7 @@ import { type BlockWriterDeps, StagingWriter } from '../block/writer.ts';
 import { S3Error } from '../errors.ts';
 import type { Body } from '../model/objects.ts';
 import type { Reservation } from '../model/quotas.ts';
-import type { BodyDigests, ComputedChecksum, IncomingBody } from './body.ts';
+import type { BodyDigests, ComputedChecksum, IncomingBody } from '../http/body.ts';
 
 export interface IngestLimits {
   chunkSize: number;

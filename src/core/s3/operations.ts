@@ -1,56 +1,50 @@
 /**
- * The S3 operations this server answers, as one string union: the handler table is typed
- * `Record<Operation, Handler>`, so adding an operation here without a handler does not compile.
+ * Which S3 operation a request is (`detectOperation`, a pure function of method, target and headers),
+ * and the features this server refuses clearly rather than ignoring.
  */
 import { S3Error } from '../errors.ts';
 import type { Target } from './target.ts';
 
-export const BUCKET_OPERATIONS = [
-  'CreateBucket',
-  'HeadBucket',
-  'DeleteBucket',
-  'GetBucketLocation',
-  'GetBucketVersioning',
-  'ListObjects',
-  'ListObjectsV2',
-  'DeleteObjects',
-  'ListMultipartUploads',
-  'PostObject',
-  'GetBucketPolicy',
-  'PutBucketPolicy',
-  'DeleteBucketPolicy',
-  'GetBucketPolicyStatus',
-  'GetBucketAcl',
-  'PutBucketAcl',
-  'GetBucketCors',
-  'PutBucketCors',
-  'DeleteBucketCors',
-  'GetBucketWebsite',
-  'PutBucketWebsite',
-  'DeleteBucketWebsite',
-  'CorsPreflight',
-] as const;
-
-export const OBJECT_OPERATIONS = [
-  'PutObject',
-  'CopyObject',
-  'GetObject',
-  'HeadObject',
-  'GetObjectAttributes',
-  'DeleteObject',
-  'GetObjectAcl',
-  'PutObjectAcl',
-  'CreateMultipartUpload',
-  'UploadPart',
-  'UploadPartCopy',
-  'CompleteMultipartUpload',
-  'AbortMultipartUpload',
-  'ListParts',
-] as const;
-
-export type BucketOperation = (typeof BUCKET_OPERATIONS)[number];
-export type ObjectOperation = (typeof OBJECT_OPERATIONS)[number];
-export type Operation = 'ListBuckets' | BucketOperation | ObjectOperation;
+/** Every operation's name; `table.ts` gives each one its entry (a missing one is a compile error). */
+export type Operation =
+  | 'ListBuckets'
+  | 'CreateBucket'
+  | 'HeadBucket'
+  | 'DeleteBucket'
+  | 'GetBucketLocation'
+  | 'GetBucketVersioning'
+  | 'ListObjects'
+  | 'ListObjectsV2'
+  | 'DeleteObjects'
+  | 'ListMultipartUploads'
+  | 'PostObject'
+  | 'GetBucketPolicy'
+  | 'PutBucketPolicy'
+  | 'DeleteBucketPolicy'
+  | 'GetBucketPolicyStatus'
+  | 'GetBucketAcl'
+  | 'PutBucketAcl'
+  | 'GetBucketCors'
+  | 'PutBucketCors'
+  | 'DeleteBucketCors'
+  | 'GetBucketWebsite'
+  | 'PutBucketWebsite'
+  | 'DeleteBucketWebsite'
+  | 'CorsPreflight'
+  | 'PutObject'
+  | 'CopyObject'
+  | 'GetObject'
+  | 'HeadObject'
+  | 'GetObjectAttributes'
+  | 'DeleteObject'
+  | 'GetObjectAcl'
+  | 'PutObjectAcl'
+  | 'CreateMultipartUpload'
+  | 'UploadPart'
+  | 'UploadPartCopy'
+  | 'CompleteMultipartUpload'
+  | 'AbortMultipartUpload'
+  | 'ListParts';
 
 /** Sub-resources S3 knows that this server does not offer yet: refused clearly, never ignored. */
 const UNSUPPORTED_SUBRESOURCES = new Set([
@@ -81,7 +75,7 @@ const UNSUPPORTED_SUBRESOURCES = new Set([
 ]);
 
 /** Bucket configuration sub-resources: GET/PUT/DELETE map onto Get/Put/Delete operations. */
-const CONFIG: Record<string, Partial<Record<string, BucketOperation>>> = {
+const CONFIG: Record<string, Partial<Record<string, Operation>>> = {
   policy: { GET: 'GetBucketPolicy', PUT: 'PutBucketPolicy', DELETE: 'DeleteBucketPolicy' },
   policyStatus: { GET: 'GetBucketPolicyStatus' },
   acl: { GET: 'GetBucketAcl', PUT: 'PutBucketAcl' },

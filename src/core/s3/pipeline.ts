@@ -1,8 +1,11 @@
 /**
- * The S3 request pipeline, top to bottom: route the Host (service endpoint, virtual-hosted bucket,
- * website, custom domain) → resolve the target → authenticate → detect the operation → resolve and
- * authorize the bucket → admit it on the owner's fair use → run the operation's handler → add the
- * bucket's CORS grant.
+ * The S3 request pipeline, one named step after another:
+ *   website? → route (target) → authenticate → detect the operation → bucket → admit/authorize →
+ *   handle → CORS.
+ * Each step returns its value or throws an S3Error; the one `catch` renders the refusal as S3 does,
+ * with the bucket's CORS grant where a bucket is known, so a browser script can read why. The pipeline
+ * answers with the response and the facts of the request (log/facts.ts), which it gathers as the
+ * steps learn them; handlers add theirs by returning them (call.ts `Handled`).
  *
  * Who pays: a request is the bucket owner's (its request rate, its bandwidth for every byte read and
  * sent) only once it is authorized; forms and preflights, which authorize themselves, are admitted by
@@ -11,45 +14,28 @@
  */
 import { type Authenticated, type Credential, authenticate, isSigned } from '../auth/authenticate.ts';
 import { needsBodyHash, readAndHash, replay } from '../auth/body-hash.ts';
+import { accountOf } from '../auth/grants.ts';
 import type { TokenClaims } from '../auth/tokens.ts';
 import type { ChunkStore } from '../block/store.ts';
 import type { Db } from '../db/index.ts';
 import type { Digests } from '../digests.ts';
 import { S3Error, isS3Error } from '../errors.ts';
-import { type Bucket, findBucket } from '../model/buckets.ts';
-import { accountOf, authorize, authorizesItself } from './access.ts';
-import type { BucketCall, ObjectCall, S3Call } from './call.ts';
-import { decorate, rulesOf } from './cors.ts';
-import { bucketConfigHandlers } from './handlers/bucket-config.ts';
-import { bucketHandlers } from './handlers/buckets.ts';
-import { listingHandlers } from './handlers/listing.ts';
-import { multipartListHandlers } from './handlers/multipart-list.ts';
-import { multipartHandlers } from './handlers/multipart.ts';
-import { postObjectHandlers } from './handlers/post-object.ts';
-import { readHandlers } from './handlers/read.ts';
-import { writeHandlers } from './handlers/write.ts';
-import type { HostConfig, HostRoute } from './hosts.ts';
-import type { AccountLimits, ClientLimits } from './fairuse.ts';
-import type { IngestLimits } from './ingest.ts';
+import { type ReportError, failureOf } from '../failure.ts';
+import { type Answer, type RequestFacts, principalFacts, unrecognised } from '../log/facts.ts';
 import type { InboundMeter } from '../log/meter.ts';
-import { type RequestRecord, authKind } from '../log/request-log.ts';
-import {
-  type BucketOperation,
-  OBJECT_OPERATIONS,
-  type ObjectOperation,
-  type Operation,
-  detectOperation,
-} from './operations.ts';
-import { resolveTarget } from './target.ts';
+import { type Bucket, findBucket } from '../model/buckets.ts';
+import { authorize, authorizesItself } from './access.ts';
+import type { BucketCall, Handled, S3Call } from './call.ts';
+import { rulesOf } from '../model/bucket-settings.ts';
+import { decorate } from './cors.ts';
+import { errorResponse } from './error-response.ts';
+import type { AccountLimits, ClientLimits } from '../model/fair-use.ts';
+import { type HostConfig, type HostRoute, websiteAnswers } from './hosts.ts';
+import type { IngestLimits } from './ingest.ts';
+import { detectOperation } from './operations.ts';
+import { type OperationEntry, operationTable } from './table.ts';
+import { type Target, resolveTarget } from './target.ts';
 import { htmlError, serveWebsite } from './website.ts';
-
-type Handler<C> = (call: C) => Promise<Response>;
-type ServiceOperation = 'ListBuckets' | 'CreateBucket';
-
-/** One handler per operation; a missing one is a compile error. */
-export type HandlerTable = { [K in ServiceOperation]: Handler<S3Call> } & {
-  [K in Exclude<BucketOperation, 'CreateBucket'>]: Handler<BucketCall>;
-} & { [K in ObjectOperation]: Handler<ObjectCall> };
 
 export interface S3Deps {
   db: Db;
@@ -63,6 +49,8 @@ export interface S3Deps {
   verifyToken?: (token: string) => Promise<TokenClaims>;
   accountLimits: AccountLimits;
   clientLimits: ClientLimits;
+  /** Where internal failures are reported (never to the client). */
+  logError?: ReportError;
 }
 
 export interface IncomingS3Request {
@@ -70,6 +58,8 @@ export interface IncomingS3Request {
   method: string;
   /** Path and query exactly as sent. */
   rawTarget: string;
+  /** The path as a URL parser reads it, named in error documents (`<Resource>`). */
+  resource: string;
   headers: Headers;
   /** Counted by `bytesIn` as it is read. */
   body: ReadableStream<Uint8Array> | null;
@@ -77,18 +67,6 @@ export interface IncomingS3Request {
   /** The client's address as the runtime knows it. */
   clientAddress: string | undefined;
   protocol: 'http' | 'https';
-  /** Filled in as the request is understood, for its log row. */
-  record: RequestRecord;
-}
-
-/** An S3 error that happened on a bucket, so the error response can carry the bucket's CORS grant. */
-export class BucketScopedError extends Error {
-  constructor(
-    readonly error: S3Error,
-    readonly bucket: Bucket,
-  ) {
-    super(error.message);
-  }
 }
 
 /**
@@ -100,132 +78,59 @@ export class BucketScopedError extends Error {
 export const PATH_STYLE_SANDBOX =
   'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads';
 
-function isObjectOperation(op: Operation): op is ObjectOperation {
-  return (OBJECT_OPERATIONS as readonly string[]).includes(op);
-}
+/** Whose CORS grant a refusal carries: a bucket, a bucket name still to look up, or none. */
+type CorsScope = Bucket | string | null;
 
-export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRoute) => Promise<Response> {
-  const handlers: HandlerTable = {
-    ...bucketHandlers(deps),
-    ...bucketConfigHandlers(deps),
-    ...listingHandlers(deps),
-    ...readHandlers(deps),
-    ...writeHandlers(deps),
-    ...postObjectHandlers(deps),
-    ...multipartHandlers(deps),
-    ...multipartListHandlers(deps),
-  };
+export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRoute) => Promise<Answer> {
+  const table = operationTable(deps);
+  const report = deps.logError ?? ((m, e) => console.error(m, e));
 
-  /** Counts the bytes a response sends against the account's bandwidth (the body in counts as it is read). */
-  const metered = (req: IncomingS3Request, res: Response, accountId: string): Response => {
-    if (req.method === 'HEAD') return res;
-    deps.accountLimits.charge(accountId, Number(res.headers.get('content-length') ?? 0));
-    return res;
-  };
-
-  /**
-   * A refusal before the bucket was looked up (an expired link, a bad signature) still carries the
-   * bucket's CORS grant, so a browser script can read why instead of seeing a bare CORS failure.
-   */
-  const scoped = async <T>(bucketName: string | null, step: () => Promise<T> | T): Promise<T> => {
-    try {
-      return await step();
-    } catch (e) {
-      const bucket = isS3Error(e) && bucketName !== null ? await findBucket(deps.db, bucketName) : null;
-      throw bucket ? new BucketScopedError(e as S3Error, bucket) : e;
+  return async (req, route) => {
+    if (route.kind === 'bucket' && route.via !== 'virtual') {
+      const site = await website(req, route.bucket, route.via);
+      if (site) return site;
     }
+    return s3(req, route.kind === 'bucket' ? route.bucket : null);
   };
 
-  type Admit = (accountId: string) => Promise<void>;
-
-  type Outcome = { res: Response; bucket: Bucket | null };
-
-  const understood = async (
+  /** A website or custom-domain host's answer when it is the website's (hosts.ts decides), else null. */
+  async function website(
     req: IncomingS3Request,
-    hostBucket: string | null,
-    admit: Admit,
-  ): Promise<Outcome> => {
-    const target = resolveTarget(req.rawTarget, hostBucket);
-    // a signature over a body hash the request does not state: the (small) body is read to check it
-    const read =
-      req.method !== 'OPTIONS' && needsBodyHash(req.headers)
-        ? await scoped(target.bucket, () => readAndHash(req.body, req.headers, deps.digests))
-        : null;
-    const body = read ? replay(read.bytes) : req.body;
-    // a CORS preflight carries no credentials of its own (a presigned URL's query signs the real method)
-    const auth: Authenticated =
-      req.method === 'OPTIONS'
-        ? { principal: { kind: 'anonymous' }, payload: { kind: 'none' } }
-        : await scoped(target.bucket, () =>
-            authenticate(
-              {
-                method: req.method,
-                rawPath: target.rawPath,
-                query: target.query,
-                headers: req.headers,
-                bodySha256: read?.sha256,
-              },
-              {
-                digests: deps.digests,
-                region: deps.region,
-                lookup: deps.lookupCredential,
-                verifyToken: deps.verifyToken,
-              },
-            ),
-          );
-    const rec = req.record;
-    rec.auth = authKind(auth.principal);
-    if (auth.principal.kind !== 'anonymous') {
-      rec.accountId = auth.principal.accountId;
-      if (auth.principal.kind === 'key') rec.keyId = auth.principal.accessKeyId;
+    name: string,
+    via: 'website' | 'custom',
+  ): Promise<Answer | null> {
+    const bucket = await findBucket(deps.db, name);
+    if (!bucket) {
+      if (via !== 'website') return null;
+      const missing = new S3Error('NoSuchBucket', undefined, { fields: { BucketName: name } });
+      return { res: htmlError(missing, req.requestId), facts: unrecognised(req.method) };
     }
-    rec.bucket = target.bucket;
-    rec.key = target.key;
-    const op = await scoped(target.bucket, () => detectOperation(req.method, target, req.headers));
-    rec.operation = op;
-    const base = {
-      requestId: req.requestId,
-      method: req.method,
-      target,
-      headers: req.headers,
-      auth,
-      principal: auth.principal,
-      body,
-      protocol: req.protocol,
-      record: req.record,
+    const signed = () => isSigned(req.headers, req.rawTarget);
+    if (!websiteAnswers(via, Boolean(bucket.website), req.method, signed)) return null;
+    let facts: RequestFacts = {
+      operation: `Website${req.method}`,
+      auth: 'anonymous',
+      accountId: bucket.accountId,
+      bucket: bucket.name,
+      storageClass: bucket.storageClass,
     };
-    if (op === 'ListBuckets' || op === 'CreateBucket') {
-      authorize(auth.principal, op, null, target);
-      const { accountId } = accountOf(base);
-      await admit(accountId);
-      const res = await handlers[op]({ ...base, admit: () => admit(accountId) });
-      return { res: metered(req, res, accountId), bucket: null };
-    }
-    const bucket = await findBucket(deps.db, target.bucket!);
-    if (!bucket) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: target.bucket! } });
-    // usage is the bucket owner's, whoever asks
-    rec.accountId = bucket.accountId;
-    rec.storageClass = bucket.storageClass;
     try {
-      authorize(auth.principal, op, bucket, target);
-      // fair use is the bucket owner's: anonymous readers of a public bucket count against it too
-      if (!authorizesItself(op)) await admit(bucket.accountId);
-      const call: BucketCall = { ...base, bucket, admit: () => admit(bucket.accountId) };
-      const res = isObjectOperation(op)
-        ? await handlers[op]({ ...call, key: target.key! })
-        : await handlers[op](call);
-      if (target.style === 'path' && (op === 'GetObject' || op === 'HeadObject'))
-        res.headers.set('content-security-policy', PATH_STYLE_SANDBOX);
-      return { res: metered(req, res, bucket.accountId), bucket };
+      const host = req.headers.get('host') ?? '';
+      const site = await serveWebsite(deps, { ...req, host }, bucket);
+      facts = { ...facts, ...site.facts };
+      return { res: decorate(site.res, rulesOf(bucket.cors), req.headers.get('origin'), req.method), facts };
     } catch (e) {
-      if (isS3Error(e) && op !== 'CorsPreflight') throw new BucketScopedError(e, bucket);
-      throw e;
+      return refusal(req, failureOf(e, report, where(req)), null, facts);
     }
-  };
+  }
 
-  const run = async (req: IncomingS3Request, hostBucket: string | null): Promise<Outcome> => {
+  /** An S3 API request, step by step. */
+  async function s3(req: IncomingS3Request, hostBucket: string | null): Promise<Answer> {
+    let facts = unrecognised(req.method);
+    let cors: CorsScope = null;
     let payer: string | null = null;
-    const admit: Admit = async (accountId) => {
+    /** Takes the request on as `accountId`'s (its request rate, and every byte in from now on). */
+    const admit = async (accountId: string): Promise<void> => {
       if (payer !== null) return;
       payer = accountId;
       await deps.accountLimits.admit(accountId);
@@ -233,54 +138,128 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     };
     try {
       deps.clientLimits.admit(req.clientAddress);
-      return await understood(req, hostBucket, admit);
+      const target = resolveTarget(req.rawTarget, hostBucket);
+      cors = target.bucket;
+      // a signature over a body hash the request does not state: the (small) body is read to check it
+      const read =
+        req.method !== 'OPTIONS' && needsBodyHash(req.headers)
+          ? await readAndHash(req.body, req.headers, deps.digests)
+          : null;
+      const auth = await authenticated(req, target, read?.sha256);
+      facts = { ...facts, ...principalFacts(auth.principal), bucket: target.bucket, key: target.key };
+      const op = detectOperation(req.method, target, req.headers);
+      facts = { ...facts, operation: op };
+      const entry = table[op];
+      const base: Omit<S3Call, 'admit'> = {
+        requestId: req.requestId,
+        method: req.method,
+        target,
+        headers: req.headers,
+        auth,
+        principal: auth.principal,
+        body: read ? replay(read.bytes) : req.body,
+        protocol: req.protocol,
+      };
+
+      if (entry.on === 'service') {
+        cors = null;
+        authorize(auth.principal, entry, null, target);
+        const { accountId } = accountOf(auth);
+        await admit(accountId);
+        const { res, facts: learned } = handled(
+          await entry.handle({ ...base, admit: () => admit(accountId) }),
+        );
+        return { res: metered(req, res, accountId), facts: { ...facts, ...learned } };
+      }
+
+      const bucket = await findBucket(deps.db, target.bucket!);
+      if (!bucket) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: target.bucket! } });
+      // usage is the bucket owner's, whoever asks; a preflight's refusal carries no grant
+      facts = { ...facts, accountId: bucket.accountId, storageClass: bucket.storageClass };
+      cors = entry.needs === 'preflight' ? null : bucket;
+      authorize(auth.principal, entry, bucket, target);
+      // fair use is the bucket owner's: anonymous readers of a public bucket count against it too
+      if (!authorizesItself(entry)) await admit(bucket.accountId);
+      const call = { ...base, bucket, admit: () => admit(bucket.accountId) };
+      const { res, facts: learned } = handled(await dispatch(entry, call, target));
+      if (entry.sandbox && target.style === 'path')
+        res.headers.set('content-security-policy', PATH_STYLE_SANDBOX);
+      const charged = metered(req, res, bucket.accountId);
+      return {
+        res: decorate(charged, rulesOf(bucket.cors), req.headers.get('origin'), req.method),
+        facts: { ...facts, ...learned },
+      };
     } catch (e) {
       // refused before an account took the request on: the refusal is its address's to pay for
-      const refusal = isS3Error(e) || e instanceof BucketScopedError;
-      if (payer === null && refusal) deps.clientLimits.refused(req.clientAddress);
-      throw e;
+      if (payer === null && isS3Error(e)) deps.clientLimits.refused(req.clientAddress);
+      // (a failure of ours is no bucket's: it goes out without a CORS grant)
+      return refusal(req, failureOf(e, report, where(req)), isS3Error(e) ? cors : null, facts);
     }
-  };
+  }
 
-  return async (req, route) => {
-    if (route.kind === 'bucket' && route.via !== 'virtual') {
-      const bucket = await findBucket(deps.db, route.bucket);
-      // a website answers anonymous reads; preflights, and on a custom domain also signed requests and
-      // uploads (presigned PUTs, POST forms), are the bucket's S3 API as on its virtual host
-      const s3Request =
-        req.method === 'OPTIONS' ||
-        (route.via !== 'website' &&
-          (!['GET', 'HEAD'].includes(req.method) || isSigned(req.headers, req.rawTarget)));
-      if (bucket && (route.via === 'website' || bucket.website) && !s3Request) {
-        Object.assign(req.record, {
-          operation: `Website${req.method}`,
-          auth: 'anonymous',
-          accountId: bucket.accountId,
-          bucket: bucket.name,
-          storageClass: bucket.storageClass,
-        });
-        const res = await serveWebsite(
-          deps,
-          {
-            method: req.method,
-            headers: req.headers,
-            rawTarget: req.rawTarget,
-            host: req.headers.get('host') ?? '',
-            protocol: req.protocol,
-            requestId: req.requestId,
-            record: req.record,
-          },
-          bucket,
-        );
-        return decorate(res, rulesOf(bucket.cors), req.headers.get('origin'), req.method);
-      }
-      if (!bucket && route.via === 'website')
-        return htmlError(
-          new S3Error('NoSuchBucket', undefined, { fields: { BucketName: route.bucket } }),
-          req.requestId,
-        );
+  /**
+   * Who signed the request. A CORS preflight carries no credentials (a presigned URL's query signs the
+   * real method, not OPTIONS).
+   */
+  function authenticated(
+    req: IncomingS3Request,
+    target: Target,
+    bodySha256?: string,
+  ): Promise<Authenticated> | Authenticated {
+    if (req.method === 'OPTIONS') return { principal: { kind: 'anonymous' }, payload: { kind: 'none' } };
+    return authenticate(
+      { method: req.method, rawPath: target.rawPath, query: target.query, headers: req.headers, bodySha256 },
+      {
+        digests: deps.digests,
+        region: deps.region,
+        lookup: deps.lookupCredential,
+        verifyToken: deps.verifyToken,
+      },
+    );
+  }
+
+  /** Counts the bytes a response sends against the account's bandwidth (the body in counts as it is read). */
+  function metered(req: IncomingS3Request, res: Response, accountId: string): Response {
+    if (req.method === 'HEAD') return res;
+    deps.accountLimits.charge(accountId, Number(res.headers.get('content-length') ?? 0));
+    return res;
+  }
+
+  /** The error document, with the CORS grant of the bucket in scope (if it exists). */
+  async function refusal(
+    req: IncomingS3Request,
+    e: S3Error,
+    scope: CorsScope,
+    facts: RequestFacts,
+  ): Promise<Answer> {
+    const res = errorResponse(e, req.method, req.resource, req.requestId);
+    const bucket = typeof scope === 'string' ? await findBucketQuietly(scope) : scope;
+    const granted = bucket ? decorate(res, rulesOf(bucket.cors), req.headers.get('origin'), req.method) : res;
+    return { res: granted, facts: { ...facts, errorCode: e.code } };
+  }
+
+  /** The bucket a refusal names, for its CORS grant; a failing lookup only costs the grant. */
+  async function findBucketQuietly(name: string): Promise<Bucket | null> {
+    try {
+      return await findBucket(deps.db, name);
+    } catch {
+      return null;
     }
-    const { res, bucket } = await run(req, route.kind === 'bucket' ? route.bucket : null);
-    return bucket ? decorate(res, rulesOf(bucket.cors), req.headers.get('origin'), req.method) : res;
-  };
+  }
+}
+
+/** Runs the entry's handler with the call its kind takes. */
+function dispatch(entry: OperationEntry, call: BucketCall, target: Target): Promise<Handled> {
+  return entry.on === 'object' ? entry.handle({ ...call, key: target.key! }) : entry.handle(call);
+}
+
+function handled(h: Handled): {
+  res: Response;
+  facts: Pick<RequestFacts, 'retrievalBytes'>;
+} {
+  return h instanceof Response ? { res: h, facts: {} } : h;
+}
+
+function where(req: IncomingS3Request): string {
+  return `${req.method} ${req.resource} (request ${req.requestId})`;
 }

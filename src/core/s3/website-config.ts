@@ -1,54 +1,16 @@
-/** A bucket's website configuration (PutBucketWebsite XML) and how a request path maps through it. */
+/**
+ * A bucket's website configuration as S3's XML (PutBucketWebsite, GetBucketWebsite); the type and its
+ * rules are the model's (model/bucket-settings.ts).
+ */
 import { S3Error } from '../errors.ts';
+import {
+  type Redirect,
+  type WebsiteConfig,
+  hostNameOf,
+  keyTextOf,
+  protocolOf,
+} from '../model/bucket-settings.ts';
 import { children, document, leaf, node, parseXml, text, type XmlValue } from '../xml.ts';
-
-export interface Redirect {
-  protocol?: 'http' | 'https';
-  hostName?: string;
-  replaceKeyPrefixWith?: string;
-  replaceKeyWith?: string;
-  httpRedirectCode?: number;
-}
-
-export interface RoutingRule {
-  condition?: { keyPrefixEquals?: string; httpErrorCodeReturnedEquals?: number };
-  redirect: Redirect;
-}
-
-export interface WebsiteConfig {
-  indexSuffix?: string;
-  errorKey?: string;
-  redirectAll?: { hostName: string; protocol?: 'http' | 'https' };
-  routingRules: RoutingRule[];
-}
-
-function protocolOf(v: string | undefined): 'http' | 'https' | undefined {
-  if (v === undefined) return undefined;
-  if (v !== 'http' && v !== 'https')
-    throw new S3Error('InvalidArgument', `Invalid protocol "${v}"; use http or https.`);
-  return v;
-}
-
-/** A HostName goes into Location headers: a host (ASCII; an IDN in its xn-- form), maybe with a port. */
-function hostNameOf(v: string | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  if (!/^[A-Za-z0-9._~:[\]-]{1,300}$/.test(v)) {
-    const why = `"${v.slice(0, 300)}" is not a host name.`;
-    throw new S3Error('InvalidArgument', why, { fields: { ArgumentName: 'HostName' } });
-  }
-  return v;
-}
-
-/** A key the redirect's path is made of (percent-encoded as UTF-8, so it must be whole Unicode text). */
-function keyTextOf(name: string, v: string | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  try {
-    encodeURIComponent(v);
-  } catch {
-    throw new S3Error('InvalidArgument', `${name} is not valid text.`, { fields: { ArgumentName: name } });
-  }
-  return v;
-}
 
 function redirectOf(r: XmlValue | undefined): Redirect {
   const code = text(r, 'HttpRedirectCode');
@@ -154,28 +116,4 @@ export function websiteXml(cfg: WebsiteConfig): string {
         )
       : '',
   );
-}
-
-/** The first rule that applies to `key` (before lookup: `errorCode` undefined; after an error: its status). */
-export function matchRule(cfg: WebsiteConfig, key: string, errorCode?: number): RoutingRule | null {
-  return (
-    cfg.routingRules.find((r) => {
-      const prefix = r.condition?.keyPrefixEquals;
-      const code = r.condition?.httpErrorCodeReturnedEquals;
-      if (prefix !== undefined && !key.startsWith(prefix)) return false;
-      if (errorCode === undefined) return code === undefined;
-      return code === errorCode;
-    }) ?? null
-  );
-}
-
-/** Where a rule sends `key`; `host` and `protocol` are the request's own, used when the rule names none. */
-export function redirectLocation(rule: RoutingRule, key: string, host: string, protocol: string): string {
-  const r = rule.redirect;
-  let newKey = key;
-  if (r.replaceKeyWith !== undefined) newKey = r.replaceKeyWith;
-  else if (r.replaceKeyPrefixWith !== undefined)
-    newKey = r.replaceKeyPrefixWith + key.slice(rule.condition?.keyPrefixEquals?.length ?? 0);
-  const path = '/' + newKey.split('/').map(encodeURIComponent).join('/');
-  return `${r.protocol ?? protocol}://${r.hostName ?? host}${path}`;
 }

@@ -8,10 +8,15 @@ import { S3Error, isS3Error } from '../errors.ts';
 import { locationValue } from '../http-fields.ts';
 import type { Bucket } from '../model/buckets.ts';
 import { findObject } from '../model/objects.ts';
-import type { RequestRecord } from '../log/request-log.ts';
+import type { RequestFacts } from '../log/facts.ts';
 import { escapeXml } from '../xml.ts';
 import { type ReadDeps, objectResponse } from './handlers/read.ts';
-import { type RoutingRule, type WebsiteConfig, matchRule, redirectLocation } from './website-config.ts';
+import {
+  type RoutingRule,
+  type WebsiteConfig,
+  matchRule,
+  redirectLocation,
+} from '../model/bucket-settings.ts';
 
 export interface WebsiteRequest {
   method: string;
@@ -22,7 +27,12 @@ export interface WebsiteRequest {
   host: string;
   protocol: 'http' | 'https';
   requestId: string;
-  record: RequestRecord;
+}
+
+/** A website's answer, with what it learned for the log row: the key it served, the error it gave. */
+export interface WebsiteAnswer {
+  res: Response;
+  facts: Pick<RequestFacts, 'key' | 'errorCode'>;
 }
 
 export function htmlError(e: S3Error, requestId: string, key?: string): Response {
@@ -48,55 +58,74 @@ function ruleRedirect(rule: RoutingRule, key: string, req: WebsiteRequest): Resp
   return redirect(redirectLocation(rule, key, req.host, req.protocol), rule.redirect.httpRedirectCode ?? 301);
 }
 
-export async function serveWebsite(deps: ReadDeps, req: WebsiteRequest, bucket: Bucket): Promise<Response> {
-  let key = '';
+export async function serveWebsite(
+  deps: ReadDeps,
+  req: WebsiteRequest,
+  bucket: Bucket,
+): Promise<WebsiteAnswer> {
+  // the key asked for (named in a NoSuchKey page), and the one served once an object is found
+  const asked = { key: '', served: undefined as string | undefined };
   try {
-    if (!bucket.website)
-      throw new S3Error('NoSuchWebsiteConfiguration', undefined, { fields: { BucketName: bucket.name } });
-    const cfg = JSON.parse(bucket.website) as WebsiteConfig;
-    if (cfg.redirectAll)
-      return redirect(
-        `${cfg.redirectAll.protocol ?? req.protocol}://${cfg.redirectAll.hostName}${req.rawTarget}`,
-        301,
-      );
-    if (req.method !== 'GET' && req.method !== 'HEAD')
-      throw new S3Error('MethodNotAllowed', 'A website answers GET and HEAD only.');
-    if (bucket.accessType !== 'public-read')
-      throw new S3Error('AccessDenied', 'This website bucket is not public.');
-    try {
-      key = decodeURIComponent(req.rawTarget.split('?')[0]!.slice(1));
-    } catch {
-      throw new S3Error('InvalidArgument', "Couldn't parse the specified URI.");
-    }
-    const requested = key;
-    // routing rules see the key as requested (`docs/` → `documents/`, not `documents/index.html`)
-    const early = matchRule(cfg, requested);
-    if (early) return ruleRedirect(early, requested, req);
-    if (key === '' || key.endsWith('/')) key += cfg.indexSuffix;
-
-    const obj = await findObject(deps.db, bucket.id, key);
-    if (obj) {
-      req.record.key = key;
-      return await objectResponse(deps, obj, bucket, req.headers, { withBody: req.method === 'GET' });
-    }
-    if (requested === key && (await findObject(deps.db, bucket.id, `${key}/${cfg.indexSuffix}`))) {
-      return redirect(`/${requested.split('/').map(encodeURIComponent).join('/')}/`, 302);
-    }
-    const onError = matchRule(cfg, requested, 404);
-    if (onError) return ruleRedirect(onError, requested, req);
-    if (cfg.errorKey) {
-      const doc = await findObject(deps.db, bucket.id, cfg.errorKey);
-      if (doc)
-        return await objectResponse(deps, doc, bucket, new Headers(), {
-          withBody: req.method === 'GET',
-          status: 404,
-        });
-    }
-    throw new S3Error('NoSuchKey');
+    return { res: await answer(deps, req, bucket, asked), facts: { key: asked.served } };
   } catch (e) {
     if (!isS3Error(e)) throw e;
-    req.record.errorCode = e.code;
-    const res = htmlError(e, req.requestId, e.code === 'NoSuchKey' ? key : undefined);
-    return req.method === 'HEAD' ? new Response(null, { status: res.status, headers: res.headers }) : res;
+    const res = htmlError(e, req.requestId, e.code === 'NoSuchKey' ? asked.key : undefined);
+    return {
+      res: req.method === 'HEAD' ? new Response(null, { status: res.status, headers: res.headers }) : res,
+      facts: { key: asked.served, errorCode: e.code },
+    };
   }
+}
+
+async function answer(
+  deps: ReadDeps,
+  req: WebsiteRequest,
+  bucket: Bucket,
+  asked: { key: string; served: string | undefined },
+): Promise<Response> {
+  if (!bucket.website)
+    throw new S3Error('NoSuchWebsiteConfiguration', undefined, { fields: { BucketName: bucket.name } });
+  const cfg = JSON.parse(bucket.website) as WebsiteConfig;
+  if (cfg.redirectAll)
+    return redirect(
+      `${cfg.redirectAll.protocol ?? req.protocol}://${cfg.redirectAll.hostName}${req.rawTarget}`,
+      301,
+    );
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    throw new S3Error('MethodNotAllowed', 'A website answers GET and HEAD only.');
+  if (bucket.accessType !== 'public-read')
+    throw new S3Error('AccessDenied', 'This website bucket is not public.');
+  let key: string;
+  try {
+    key = decodeURIComponent(req.rawTarget.split('?')[0]!.slice(1));
+  } catch {
+    throw new S3Error('InvalidArgument', "Couldn't parse the specified URI.");
+  }
+  asked.key = key;
+  const requested = key;
+  // routing rules see the key as requested (`docs/` → `documents/`, not `documents/index.html`)
+  const early = matchRule(cfg, requested);
+  if (early) return ruleRedirect(early, requested, req);
+  if (key === '' || key.endsWith('/')) key += cfg.indexSuffix;
+  asked.key = key;
+
+  const obj = await findObject(deps.db, bucket.id, key);
+  if (obj) {
+    asked.served = key;
+    return await objectResponse(deps, obj, bucket, req.headers, { withBody: req.method === 'GET' });
+  }
+  if (requested === key && (await findObject(deps.db, bucket.id, `${key}/${cfg.indexSuffix}`))) {
+    return redirect(`/${requested.split('/').map(encodeURIComponent).join('/')}/`, 302);
+  }
+  const onError = matchRule(cfg, requested, 404);
+  if (onError) return ruleRedirect(onError, requested, req);
+  if (cfg.errorKey) {
+    const doc = await findObject(deps.db, bucket.id, cfg.errorKey);
+    if (doc)
+      return await objectResponse(deps, doc, bucket, new Headers(), {
+        withBody: req.method === 'GET',
+        status: 404,
+      });
+  }
+  throw new S3Error('NoSuchKey');
 }

@@ -25,7 +25,7 @@ import {
   setSessionCookie,
   takeOnce,
 } from '../session.ts';
-import { clientKey } from '../../s3/fairuse.ts';
+import { clientKey } from '../../model/fair-use.ts';
 
 const WINDOW_MS = 15 * 60_000;
 const MAX_TRACKED = 10_000;

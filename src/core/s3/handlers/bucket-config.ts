@@ -7,11 +7,12 @@ import type { Digests } from '../../digests.ts';
 import { S3Error } from '../../errors.ts';
 import { updateBucket } from '../../model/buckets.ts';
 import { document, leaf } from '../../xml.ts';
-import { incomingBody, readSmallBody } from '../body.ts';
+import { incomingBody, readSmallBody } from '../../http/body.ts';
 import { type BucketCall, type ObjectCall, xmlResponse } from '../call.ts';
-import { corsXml, parseCorsXml, preflight, rulesOf } from '../cors.ts';
+import { type WebsiteConfig, rulesOf } from '../../model/bucket-settings.ts';
+import { corsXml, parseCorsXml, preflight } from '../cors.ts';
 import { aclXml, bucketPolicyOf, parseAclXml, parseBucketPolicy, parseCannedAcl } from '../policy.ts';
-import { parseWebsiteXml, type WebsiteConfig, websiteXml } from '../website-config.ts';
+import { parseWebsiteXml, websiteXml } from '../website-config.ts';
 import { requireObject } from './read.ts';
 
 export interface BucketConfigDeps {

@@ -11,10 +11,10 @@ import {
 } from '../../model/buckets.ts';
 import { parseCannedAcl } from '../policy.ts';
 import { document, leaf, node, parseXml, text } from '../../xml.ts';
-import { incomingBody, readSmallBody } from '../body.ts';
+import { incomingBody, readSmallBody } from '../../http/body.ts';
 import { mentionsBucket } from '../../auth/scopes.ts';
-import { accountOf } from '../access.ts';
-import type { AccountLimits } from '../fairuse.ts';
+import { accountOf } from '../../auth/grants.ts';
+import type { AccountLimits } from '../../model/fair-use.ts';
 import type { HostConfig } from '../hosts.ts';
 import { type BucketCall, type S3Call, queryParam, xmlResponse } from '../call.ts';
 import { isoDate } from '../headers.ts';

@@ -24,7 +24,7 @@ import {
 import type { StoredObject } from '../../model/objects.ts';
 import { completedBy, objectPartList } from '../../model/parts.ts';
 import { type XmlObject, children, document, leaf, parseXml, text } from '../../xml.ts';
-import { incomingBody, readSmallBody } from '../body.ts';
+import { incomingBody, readSmallBody } from '../../http/body.ts';
 import { type ObjectCall, queryParam, xmlResponse } from '../call.ts';
 import { quoteEtag } from '../headers.ts';
 import { type WriteDeps, writeCondition } from './write.ts';

@@ -21,8 +21,8 @@ import {
 import { spansOf } from '../../model/objects.ts';
 import { document, leaf } from '../../xml.ts';
 import { checkNewKey } from '../target.ts';
-import { BodyDigests, type IncomingBody, incomingBody } from '../body.ts';
-import { type ObjectCall, queryParam, xmlResponse } from '../call.ts';
+import { BodyDigests, type IncomingBody, incomingBody } from '../../http/body.ts';
+import { type Handled, type ObjectCall, queryParam, xmlResponse } from '../call.ts';
 import { isoDate, objectHeadersFrom, quoteEtag } from '../headers.ts';
 import { ingest, orUndo } from '../ingest.ts';
 import { completeHandlers, uploadAlgorithm } from './multipart-complete.ts';
@@ -127,7 +127,7 @@ export function multipartHandlers(deps: WriteDeps) {
       return new Response(null, { status: 200, headers: out });
     },
 
-    async UploadPartCopy(call: ObjectCall): Promise<Response> {
+    async UploadPartCopy(call: ObjectCall): Promise<Handled> {
       const partNumber = partNumberOf(call);
       const upload = await findUpload(deps.db, call.bucket.id, call.key, queryParam(call, 'uploadId')!);
       let { bucket: sourceBucket, object: source } = await copySource(deps.db, call);
@@ -171,9 +171,7 @@ export function multipartHandlers(deps: WriteDeps) {
       const incoming: IncomingBody = { chunks: stream, length: end - start, trailers: new Map() };
       const digests = new BodyDigests(new Headers(), deps.digests, uploadAlgorithm(upload));
       const { part, checksum } = await storePart(deps, call, upload, partNumber, incoming, digests);
-      if (sourceBucket.storageClass === 'COLD' && call.bucket.storageClass !== 'COLD')
-        call.record.retrievalBytes = end - start;
-      return xmlResponse(
+      const res = xmlResponse(
         document(
           'CopyPartResult',
           leaf('LastModified', isoDate(part.lastModified)),
@@ -181,6 +179,10 @@ export function multipartHandlers(deps: WriteDeps) {
           checksum ? leaf(`Checksum${checksum.algorithm}`, checksum.value) : '',
         ),
       );
+      // bytes read out of a COLD bucket are a retrieval
+      if (sourceBucket.storageClass === 'COLD' && call.bucket.storageClass !== 'COLD')
+        return { res, facts: { retrievalBytes: end - start } };
+      return res;
     },
 
     async AbortMultipartUpload(call: ObjectCall): Promise<Response> {

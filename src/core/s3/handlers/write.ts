@@ -14,13 +14,13 @@ import {
   headersOf,
 } from '../../model/objects.ts';
 import { Reservation } from '../../model/quotas.ts';
-import type { AccountLimits } from '../fairuse.ts';
+import type { AccountLimits } from '../../model/fair-use.ts';
 import type { Db } from '../../db/index.ts';
 import { children, document, leaf, node, parseXml, text } from '../../xml.ts';
-import { BodyDigests, incomingBody, readSmallBody } from '../body.ts';
-import { accountOf, requireScope } from '../access.ts';
+import { BodyDigests, incomingBody, readSmallBody } from '../../http/body.ts';
+import { accountOf, requireScope } from '../../auth/grants.ts';
 import { parseCannedAcl } from '../policy.ts';
-import { type BucketCall, type ObjectCall, xmlResponse } from '../call.ts';
+import { type BucketCall, type Handled, type ObjectCall, xmlResponse } from '../call.ts';
 import { conditionHeaders, evaluateConditions } from '../conditions.ts';
 import { isoDate, objectHeadersFrom, quoteEtag } from '../headers.ts';
 import { type IngestLimits, ingest, orUndo } from '../ingest.ts';
@@ -184,7 +184,7 @@ export function writeHandlers(deps: WriteDeps) {
       return new Response(null, { status: 200, headers: out });
     },
 
-    async CopyObject(call: ObjectCall): Promise<Response> {
+    async CopyObject(call: ObjectCall): Promise<Handled> {
       checkNewKey(call.key);
       const { bucket: srcBucket, object: source } = await copySource(deps.db, call);
       checkStorageClass(call.headers, call.bucket);
@@ -220,9 +220,8 @@ export function writeHandlers(deps: WriteDeps) {
         }),
       );
       // taking bytes out of COLD is a retrieval, even when the copy shares them rather than reading them
-      if (srcBucket.storageClass === 'COLD' && call.bucket.storageClass !== 'COLD')
-        call.record.retrievalBytes = source.size;
-      return xmlResponse(
+      const retrieved = srcBucket.storageClass === 'COLD' && call.bucket.storageClass !== 'COLD';
+      const res = xmlResponse(
         document(
           'CopyObjectResult',
           leaf('LastModified', isoDate(obj.lastModified)),
@@ -232,6 +231,7 @@ export function writeHandlers(deps: WriteDeps) {
         200,
         { 'x-qoima-object-id': obj.id },
       );
+      return retrieved ? { res, facts: { retrievalBytes: source.size } } : res;
     },
 
     async DeleteObject(call: ObjectCall): Promise<Response> {

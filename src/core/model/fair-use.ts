@@ -12,7 +12,7 @@ import { TtlCache } from '../cache.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import type { Db } from '../db/index.ts';
 import { S3Error } from '../errors.ts';
-import { type QuotaLimits, quotaOf } from '../model/quotas.ts';
+import { type QuotaLimits, quotaOf } from './quotas.ts';
 
 /** A token bucket: `rate` per second, holding up to `burstSeconds` worth. May go into debt. */
 class TokenBucket {

@@ -3,7 +3,7 @@
  * signature; every condition must hold and every form field must be covered by a condition.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html
  */
-import type { Credential } from '../auth/authenticate.ts';
+import type { Credential } from './authenticate.ts';
 import {
   ALGORITHM,
   type Scope,
@@ -12,7 +12,7 @@ import {
   parseAmzDate,
   scopeString,
   sign,
-} from '../auth/sigv4.ts';
+} from './sigv4.ts';
 import { type Digests, fromBase64, timingSafeEqual, toBase64, utf8 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 
