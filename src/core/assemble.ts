@@ -41,6 +41,7 @@ export function serviceApp(cfg: Config, parts: ServiceParts): ReturnType<typeof 
     ...parts,
     region: cfg.region,
     consoleSignup: cfg.consoleSignup,
+    sigv2: cfg.sigv2,
     consoleFailuresPerAddress: cfg.consoleFailuresPerAddress,
     hosts: {
       baseDomains: cfg.baseDomains,

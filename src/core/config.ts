@@ -90,6 +90,8 @@ const schema = z.object({
   QOIMA_CONSOLE_SIGNUP: z.enum(['0', '1']).default('1'),
   /** Failed console sign-ins and sign-ups one client address may have in a quarter hour. */
   QOIMA_CONSOLE_FAILURES_PER_ADDRESS: int(1).default(30),
+  /** `0` refuses Signature Version 2 (header, presigned URLs, POST forms): SigV4 only. */
+  QOIMA_SIGV2: z.enum(['0', '1']).default('1'),
   /** A JSON price list (see core/billing/prices.ts); default: the built-in one. */
   QOIMA_PRICES_FILE: z.string().optional(),
 });
@@ -139,6 +141,8 @@ export interface Config {
   consoleSignup: boolean;
   consoleFailuresPerAddress: number;
   pricesFile?: string;
+  /** Whether Signature Version 2 is accepted. */
+  sigv2: boolean;
 }
 
 const list = (v: string) =>
@@ -240,6 +244,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     consoleSignup: s.QOIMA_CONSOLE_SIGNUP === '1',
     consoleFailuresPerAddress: s.QOIMA_CONSOLE_FAILURES_PER_ADDRESS,
     pricesFile: s.QOIMA_PRICES_FILE,
+    sigv2: s.QOIMA_SIGV2 === '1',
   };
 }
 

@@ -60,6 +60,8 @@ export interface S3Deps {
   limits: IngestLimits;
   lookupCredential: (accessKeyId: string) => Promise<Credential | null>;
   verifyToken?: (token: string) => Promise<TokenClaims>;
+  /** Whether Signature Version 2 is accepted (QOIMA_SIGV2); default yes. */
+  sigv2?: boolean;
   accountLimits: AccountLimits;
   clientLimits: ClientLimits;
 }
@@ -151,12 +153,19 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
         ? { principal: { kind: 'anonymous' }, payload: { kind: 'none' } }
         : await scoped(target.bucket, () =>
             authenticate(
-              { method: req.method, rawPath: target.rawPath, query: target.query, headers: req.headers },
+              {
+                method: req.method,
+                rawPath: target.rawPath,
+                query: target.query,
+                headers: req.headers,
+                hostBucket: target.style === 'host' ? target.bucket : null,
+              },
               {
                 digests: deps.digests,
                 region: deps.region,
                 lookup: deps.lookupCredential,
                 verifyToken: deps.verifyToken,
+                sigv2: deps.sigv2 ?? true,
               },
             ),
           );
