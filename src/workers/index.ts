@@ -27,6 +27,7 @@ import { runMaintenance } from '../core/model/maintenance.ts';
 import { SecretBox } from '../core/secretbox.ts';
 import { workersDigests } from './digests.ts';
 import { dohTxtLookup } from './dns.ts';
+import { asSent, withLength } from './http.ts';
 import { bundledMigrations } from './migrations.ts';
 import { R2ChunkStore } from './r2-chunk-store.ts';
 
@@ -146,7 +147,7 @@ export default {
       );
     }
     it.beat(ctx);
-    return it.app.fetch(request, env, ctx);
+    return withLength(request.method, await it.app.fetch(asSent(request), env, ctx));
   },
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil((await isolateFor(env)).jobs());
