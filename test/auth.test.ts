@@ -120,7 +120,7 @@ describe('header authentication', () => {
     );
   });
 
-  it('checks a Signature Version 2 (sigv2.test.ts has the rest) and refuses a scope for another region', async () => {
+  it('checks a SigV2 signature (sigv2.test.ts has the rest) and refuses another region', async () => {
     const v2 = await fetch(`${srv.endpoint}/${B}/hello.txt`, {
       headers: { authorization: `AWS ${srv.creds.accessKeyId}:c2lnbmF0dXJl`, date: new Date().toUTCString() },
     });

@@ -197,7 +197,8 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
   if ([auth !== null, presigned, v2Query].filter(Boolean).length > 1)
     throw new S3Error(
       'InvalidArgument',
-      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified.',
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query ' +
+        'string parameter or the Authorization header should be specified.',
     );
   if (!auth && !presigned && !v2Query) return { principal: { kind: 'anonymous' }, payload: { kind: 'none' } };
   if (v2Query || (auth && /^AWS /.test(auth))) {

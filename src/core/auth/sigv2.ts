@@ -84,7 +84,8 @@ function amzHeaders(headers: Headers): string {
  */
 export function stringToSignV2(method: string, headers: Headers, when: string, resource: string): string {
   const std = (name: string) => (headers.get(name) ?? '').trim();
-  return `${method}\n${std('content-md5')}\n${std('content-type')}\n${when}\n${amzHeaders(headers)}${resource}`;
+  const standard = `${method}\n${std('content-md5')}\n${std('content-type')}\n${when}\n`;
+  return `${standard}${amzHeaders(headers)}${resource}`;
 }
 
 /** Base64 of HMAC-SHA1(secret, text): the secret as UTF-8, the text as its bytes or (asText) UTF-8. */
