@@ -60,11 +60,10 @@ describe('bucket lifecycle', () => {
     });
   });
 
-  it('says BucketAlreadyOwnedByYou to the owner and BucketAlreadyExists to others', async () => {
+  it('answers 200 to the owner creating it again (us-east-1) and BucketAlreadyExists to others', async () => {
     await client.send(new CreateBucketCommand({ Bucket: 'taken-name' }));
-    await expect(client.send(new CreateBucketCommand({ Bucket: 'taken-name' }))).rejects.toMatchObject({
-      name: 'BucketAlreadyOwnedByYou',
-    });
+    const again = await client.send(new CreateBucketCommand({ Bucket: 'taken-name' }));
+    expect(again.$metadata.httpStatusCode).toBe(200);
     await expect(other.send(new CreateBucketCommand({ Bucket: 'taken-name' }))).rejects.toMatchObject({
       name: 'BucketAlreadyExists',
       $metadata: { httpStatusCode: 409 },
@@ -197,5 +196,22 @@ describe('tenant isolation', () => {
     }
     const still = await signedFetch(srv.endpoint, srv.creds, { path: '/root-private/secret.txt' });
     expect(await still.text()).toBe('mine');
+  });
+});
+
+describe('outside us-east-1', () => {
+  it('says BucketAlreadyOwnedByYou to the owner creating a bucket again', async () => {
+    const eu = await startServer({ env: { QOIMA_REGION: 'eu-west-1' } });
+    try {
+      const c = s3(eu.endpoint, eu.creds, { region: 'eu-west-1' });
+      const config = { LocationConstraint: 'eu-west-1' as const };
+      await c.send(new CreateBucketCommand({ Bucket: 'mine', CreateBucketConfiguration: config }));
+      await expect(
+        c.send(new CreateBucketCommand({ Bucket: 'mine', CreateBucketConfiguration: config })),
+      ).rejects.toMatchObject({ name: 'BucketAlreadyOwnedByYou', $metadata: { httpStatusCode: 409 } });
+    } finally {
+      await eu.stop();
+      await removeDir(eu.dataDir);
+    }
   });
 });

@@ -1,12 +1,13 @@
 /**
- * Real S3 clients (aws-cli v2, rclone, s3cmd) against a running server, through the shared scenario
- * script `../shared/clients/clients.sh` (or $QOIMA_CLIENTS_SH). Every step must pass.
+ * Real S3 clients (aws-cli v2, rclone, s3cmd) against a running server on each runtime (Node, Deno, and
+ * the Workers entry under wrangler dev), through the shared scenario script
+ * `../shared/clients/clients.sh` (or $QOIMA_CLIENTS_SH). Every step must pass.
  */
 import { spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, type RunningServer, removeDir, startServer } from './helpers/server.ts';
+import { ROOT, type RunningServer, type Runtime, removeDir, startServer } from './helpers/server.ts';
 
 const candidates = [
   process.env.QOIMA_CLIENTS_SH,
@@ -32,30 +33,32 @@ if (!script)
     `clients.test: no clients.sh found (looked at ${candidates.join(', ')}); set QOIMA_CLIENTS_SH`,
   );
 
-describe.skipIf(!script)('aws-cli, rclone and s3cmd (clients.sh)', () => {
-  let srv: RunningServer;
-  beforeAll(async () => {
-    srv = await startServer();
-  });
-  afterAll(async () => {
-    await srv.stop();
-    await removeDir(srv.dataDir);
-  });
-
-  it('passes every step', async () => {
-    const out = await new Promise<string>((resolveOut) => {
-      const p = spawn(
-        'bash',
-        [script!, '127.0.0.1', String(srv.port), srv.creds.accessKeyId, srv.creds.secretAccessKey],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let text = '';
-      p.stdout.on('data', (d: Buffer) => (text += d.toString()));
-      p.stderr.on('data', (d: Buffer) => (text += d.toString()));
-      p.on('exit', () => resolveOut(text));
+for (const runtime of ['node', 'deno', 'workers'] as const satisfies Runtime[]) {
+  describe.skipIf(!script)(`aws-cli, rclone and s3cmd (clients.sh) on ${runtime}`, () => {
+    let srv: RunningServer;
+    beforeAll(async () => {
+      srv = await startServer({ runtime });
+    }, 180_000);
+    afterAll(async () => {
+      await srv.stop();
+      await removeDir(srv.dataDir);
     });
-    const failed = out.split('\n').filter((l) => l.startsWith('FAIL'));
-    expect(failed, out).toEqual([]);
-    expect(out).toMatch(/clients: \d+ passed, 0 failed/);
-  }, 600_000);
-});
+
+    it('passes every step', async () => {
+      const out = await new Promise<string>((resolveOut) => {
+        const p = spawn(
+          'bash',
+          [script!, '127.0.0.1', String(srv.port), srv.creds.accessKeyId, srv.creds.secretAccessKey],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let text = '';
+        p.stdout.on('data', (d: Buffer) => (text += d.toString()));
+        p.stderr.on('data', (d: Buffer) => (text += d.toString()));
+        p.on('exit', () => resolveOut(text));
+      });
+      const failed = out.split('\n').filter((l) => l.startsWith('FAIL'));
+      expect(failed, out).toEqual([]);
+      expect(out).toMatch(/clients: \d+ passed, 0 failed/);
+    }, 600_000);
+  });
+}

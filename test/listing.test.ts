@@ -179,6 +179,17 @@ describe('ListObjectsV2', () => {
     }
   });
 
+  it('takes an empty continuation-token as the first page, as S3 does', async () => {
+    const first = await signedFetch(srv.endpoint, srv.creds, {
+      path: `/${B}`,
+      query: { 'list-type': '2', 'max-keys': '2', 'continuation-token': '' },
+    });
+    expect(first.status).toBe(200);
+    const keys = [...(await first.text()).matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]);
+    const page = await client.send(new ListObjectsV2Command({ Bucket: B, MaxKeys: 2 }));
+    expect(keys).toEqual(page.Contents!.map((c) => c.Key));
+  });
+
   it('returns an empty page for max-keys=0', async () => {
     const r = await client.send(new ListObjectsV2Command({ Bucket: B, MaxKeys: 0 }));
     expect(r.Contents ?? []).toEqual([]);

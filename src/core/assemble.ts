@@ -44,6 +44,7 @@ export function serviceApp(cfg: Config, parts: AppParts): ReturnType<typeof crea
     ...parts,
     region: cfg.region,
     consoleSignup: cfg.consoleSignup,
+    sigv2: cfg.sigv2,
     consoleFailuresPerAddress: cfg.consoleFailuresPerAddress,
     hosts: {
       baseDomains: cfg.baseDomains,

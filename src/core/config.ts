@@ -93,6 +93,8 @@ const schema = z.object({
   QOIMA_CONSOLE_SIGNUP: z.enum(['0', '1']).default('1'),
   /** Failed console sign-ins and sign-ups one client address may have in a quarter hour. */
   QOIMA_CONSOLE_FAILURES_PER_ADDRESS: int(1).default(30),
+  /** `0` refuses Signature Version 2 (header, presigned URLs, POST forms): SigV4 only. */
+  QOIMA_SIGV2: z.enum(['0', '1']).default('1'),
   /** A JSON price list (see core/billing/prices.ts); default: the built-in one. */
   QOIMA_PRICES_FILE: z.string().optional(),
   /** The same price list as JSON text, where there is no file to read (Workers); wins over the file. */
@@ -156,6 +158,8 @@ export interface Config {
   prices?: PriceList;
   dohUrl: string;
   testClock: boolean;
+  /** Whether Signature Version 2 is accepted. */
+  sigv2: boolean;
 }
 
 const list = (v: string) =>
@@ -261,6 +265,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     prices: s.QOIMA_PRICES === undefined ? undefined : parsePriceList(s.QOIMA_PRICES, 'QOIMA_PRICES'),
     dohUrl: s.QOIMA_DOH_URL,
     testClock: s.QOIMA_TEST_CLOCK === '1',
+    sigv2: s.QOIMA_SIGV2 === '1',
   };
 }
 

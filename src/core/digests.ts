@@ -80,6 +80,17 @@ export function concatBytes(parts: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
+/**
+ * A byte string (each character one byte, as header values are) as its bytes; ASCII-only text is
+ * passed through as it is, which every hash reads the same. Characters beyond U+00FF keep their low byte.
+ */
+export function latin1Bytes(text: string): Uint8Array | string {
+  if (!/[^\x00-\x7f]/.test(text)) return text;
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
 const encoder = new TextEncoder();
 export function utf8(text: string): Uint8Array {
   return encoder.encode(text);

@@ -6,10 +6,12 @@
  */
 import { type Server as HttpsServer, createServer as createHttpsServer } from 'node:https';
 import { createSecureContext } from 'node:tls';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type HttpBindings, type ServerType, serve } from '@hono/node-server';
 import { ConfigError, endpointOf, loadConfig } from '../local/config.ts';
 import { openService } from '../local/service.ts';
+import { continueOnRead, deferContinue } from './continue.ts';
 import { txtLookup } from './dns.ts';
 import { writeEnvFile } from '../local/env-file.ts';
 import { requestLogWriter } from './log-thread.ts';
@@ -51,21 +53,22 @@ async function main(): Promise<void> {
 
   // multi-GiB uploads take longer than Node's default 5-minute request timeout
   const serverOptions = { requestTimeout: 0, keepAliveTimeout: 65_000 };
-  const servers: ServerType[] = [
-    serve({ fetch: service.fetch, hostname: cfg.host, port: cfg.port, serverOptions }),
-  ];
+  const fetch = continueOnRead(service.fetch);
+  const servers: ServerType[] = [serve({ fetch, hostname: cfg.host, port: cfg.port, serverOptions })];
+  for (const s of servers) deferContinue(s as HttpServer);
   const port = await listen(servers[0]!);
   let httpsPort: number | null = null;
   if (cfg.httpsPort !== undefined) {
     const tlsOptions = { ...own, SNICallback: sniCallback(db, box, own && createSecureContext(own)) };
     const https = serve({
-      fetch: service.fetch,
+      fetch,
       hostname: cfg.host,
       port: cfg.httpsPort,
       createServer: createHttpsServer,
       serverOptions: { ...serverOptions, ...tlsOptions },
     });
     logRefusedHandshakes(https as HttpsServer, own !== null);
+    deferContinue(https as HttpsServer);
     servers.push(https);
     httpsPort = await listen(https);
   }

@@ -15,6 +15,7 @@ import { S3Error } from '../core/errors.ts';
 import { decodeServerKey, openService, type Service } from '../core/service.ts';
 import { workersDigests } from './digests.ts';
 import { dohTxtLookup } from './dns.ts';
+import { asSent, withLength } from './http.ts';
 import { bundledMigrations } from './migrations.ts';
 import { R2ChunkStore } from './r2-chunk-store.ts';
 
@@ -82,7 +83,7 @@ export default {
     }
     const beat = it.beatIfDue();
     if (beat) ctx.waitUntil(beat);
-    return it.fetch(request, env, ctx);
+    return withLength(request.method, await it.fetch(asSent(request), env, ctx));
   },
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil((await isolateFor(env)).runJobs());

@@ -1,6 +1,8 @@
 /**
- * Who is asking: SigV4 in the Authorization header, SigV4 in the query (presigned URLs), or nobody.
- * Produces the principal and how the body must be verified; it never reads the body itself.
+ * Who is asking: SigV4 (or, where the operator allows it, SigV2) in the Authorization header or in the
+ * query (presigned URLs), a bearer access key, or nobody. Both signature versions resolve the same
+ * keys and give the same principal, so scopes and key lifetimes apply alike. Produces the principal
+ * and how the body must be verified; it never reads the body itself.
  */
 import { S3Error } from '../errors.ts';
 import { isFieldName } from '../http-fields.ts';
@@ -10,20 +12,24 @@ import { signatureMismatch } from './mismatch.ts';
 import type { Scope as KeyScope } from './scopes.ts';
 import { MAX_CLOCK_SKEW_SECONDS, type TokenClaims } from './tokens.ts';
 import {
-  ALGORITHM,
   EMPTY_SHA256,
   type QueryParam,
-  type Scope,
   canonicalRequest,
-  formatAmzDate,
-  parseAmzDate,
   cachedSigningKey,
   sign,
   stringToSign,
 } from './sigv4.ts';
+import {
+  MAX_PRESIGN_SECONDS,
+  MAX_SKEW_MS,
+  type Parsed,
+  parseHeaderAuth,
+  parsePresigned,
+  queryValue,
+} from './sigv4-parse.ts';
+import { authenticateV2, isV2Query } from './sigv2.ts';
 
-export const MAX_SKEW_MS = 15 * 60 * 1000;
-export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+export { MAX_PRESIGN_SECONDS, MAX_SKEW_MS };
 
 /** A signed-in caller: an account's root user (scopes null: everything) or one of its access keys. */
 export interface AccountPrincipal {
@@ -67,12 +73,17 @@ export interface AuthContext {
   /** Verifies an `Authorization: Bearer` access key (a JWT); absent where bearer keys are not accepted. */
   verifyToken?: (token: string) => Promise<TokenClaims>;
   now?: number;
+  /** Whether Signature Version 2 is accepted (QOIMA_SIGV2); absent: no. */
+  sigv2?: boolean;
 }
 
 /** Refuses a key that is revoked, not valid yet, or expired (a minute of clock skew allowed). */
 /** Whether a request carries credentials (an Authorization header or a presigned query), before any check. */
 export function isSigned(headers: Headers, target: string): boolean {
-  return headers.has('authorization') || /[?&]X-Amz-(Signature|Credential)=/i.test(target);
+  return (
+    headers.has('authorization') ||
+    /[?&](X-Amz-Signature|X-Amz-Credential|AWSAccessKeyId|Signature)=/i.test(target)
+  );
 }
 
 export function checkKeyTimes(
@@ -96,158 +107,8 @@ export interface SignedRequest {
    * signature covers it and no x-amz-content-sha256 states it (see body-hash.ts).
    */
   bodySha256?: string;
-}
-
-interface Parsed {
-  accessKeyId: string;
-  scope: Scope;
-  signedHeaders: string[];
-  signature: string;
-  amzDate: string;
-  time: number;
-}
-
-function parseCredential(
-  value: string,
-  errorCode: 'AuthorizationHeaderMalformed' | 'AuthorizationQueryParametersError',
-) {
-  const parts = value.split('/');
-  if (parts.length < 5 || parts[parts.length - 1] !== 'aws4_request') {
-    throw new S3Error(
-      errorCode,
-      `The credential '${value}' is not of the form <key>/<date>/<region>/s3/aws4_request.`,
-    );
-  }
-  const [service, region, date] = [
-    parts[parts.length - 2]!,
-    parts[parts.length - 3]!,
-    parts[parts.length - 4]!,
-  ];
-  const accessKeyId = parts.slice(0, parts.length - 4).join('/');
-  if (service !== 's3')
-    throw new S3Error(errorCode, `The credential scope names service '${service}'; expecting 's3'.`);
-  if (!/^\d{8}$/.test(date))
-    throw new S3Error(errorCode, `The credential date '${date}' is not of the form YYYYMMDD.`);
-  return { accessKeyId, scope: { date, region, service } };
-}
-
-function checkRegion(
-  scope: Scope,
-  region: string,
-  errorCode: 'AuthorizationHeaderMalformed' | 'AuthorizationQueryParametersError',
-) {
-  if (scope.region !== region && scope.region !== 'auto') {
-    throw new S3Error(
-      errorCode,
-      `The authorization header is malformed; the region '${scope.region}' is wrong; expecting '${region}'.`,
-      {
-        fields: { Region: region },
-      },
-    );
-  }
-}
-
-function parseHeaderAuth(auth: string, headers: Headers, region: string): Parsed {
-  if (!auth.startsWith(`${ALGORITHM} `)) {
-    throw new S3Error(
-      'InvalidRequest',
-      'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
-    );
-  }
-  const fields = new Map<string, string>();
-  for (const part of auth.slice(ALGORITHM.length + 1).split(',')) {
-    const eq = part.indexOf('=');
-    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
-  }
-  const credential = fields.get('Credential');
-  const signedHeaders = fields.get('SignedHeaders');
-  const signature = fields.get('Signature');
-  if (!credential || !signedHeaders || !signature) {
-    throw new S3Error(
-      'AuthorizationHeaderMalformed',
-      'The authorization header needs Credential, SignedHeaders and Signature.',
-    );
-  }
-  const { accessKeyId, scope } = parseCredential(credential, 'AuthorizationHeaderMalformed');
-  checkRegion(scope, region, 'AuthorizationHeaderMalformed');
-  // The request's date is x-amz-date, or the Date header when x-amz-date is absent (never a fallback
-  // from a bad x-amz-date); however it came, the key must have been derived for that day.
-  const amzHeader = headers.get('x-amz-date');
-  const dateHeader = headers.get('date');
-  const time = amzHeader !== null ? parseAmzDate(amzHeader) : dateHeader ? Date.parse(dateHeader) : null;
-  if (time === null || Number.isNaN(time)) {
-    throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header.');
-  }
-  const amzDate = amzHeader ?? formatAmzDate(time);
-  if (amzDate.slice(0, 8) !== scope.date) {
-    const via = amzHeader !== null ? 'x-amz-date' : 'the Date header';
-    throw new S3Error(
-      'AuthorizationHeaderMalformed',
-      'The authorization header is malformed; Invalid credential date. ' +
-        `Date is not the same as X-Amz-Date: the credential is for ${scope.date}, the request (${via}) for ${amzDate}.`,
-    );
-  }
-  return { accessKeyId, scope, signedHeaders: signedHeaders.split(';'), signature, amzDate, time };
-}
-
-function queryValue(query: QueryParam[], name: string): string | undefined {
-  return query.find((p) => p.name === name)?.value;
-}
-
-function parsePresigned(query: QueryParam[], region: string): Parsed & { expires: number } {
-  const need = (name: string) => {
-    const v = queryValue(query, name);
-    if (v === undefined || v === '') {
-      throw new S3Error(
-        'AuthorizationQueryParametersError',
-        `Query-string authentication version 4 requires the ${name} parameter.`,
-      );
-    }
-    return v;
-  };
-  if (need('X-Amz-Algorithm') !== ALGORITHM) {
-    throw new S3Error('AuthorizationQueryParametersError', `X-Amz-Algorithm only supports "${ALGORITHM}".`);
-  }
-  const { accessKeyId, scope } = parseCredential(
-    need('X-Amz-Credential'),
-    'AuthorizationQueryParametersError',
-  );
-  checkRegion(scope, region, 'AuthorizationQueryParametersError');
-  const amzDate = need('X-Amz-Date');
-  const time = parseAmzDate(amzDate);
-  if (time === null)
-    throw new S3Error(
-      'AuthorizationQueryParametersError',
-      "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\".",
-    );
-  if (amzDate.slice(0, 8) !== scope.date) {
-    throw new S3Error(
-      'AuthorizationQueryParametersError',
-      `The credential date '${scope.date}' does not match X-Amz-Date '${amzDate}'.`,
-    );
-  }
-  const expiresText = need('X-Amz-Expires');
-  const expires = /^\d+$/.test(expiresText) ? Number(expiresText) : NaN;
-  if (!(expires >= 1))
-    throw new S3Error(
-      'AuthorizationQueryParametersError',
-      'X-Amz-Expires must be a positive number of seconds.',
-    );
-  if (expires > MAX_PRESIGN_SECONDS) {
-    throw new S3Error(
-      'AuthorizationQueryParametersError',
-      'X-Amz-Expires must be less than a week (in seconds) that is 604800.',
-    );
-  }
-  return {
-    accessKeyId,
-    scope,
-    signedHeaders: need('X-Amz-SignedHeaders').split(';'),
-    signature: need('X-Amz-Signature'),
-    amzDate,
-    time,
-    expires,
-  };
+  /** The bucket the Host named (virtual-hosted style): SigV2 signs the path with it in front. */
+  hostBucket?: string | null;
 }
 
 function payloadCheck(
@@ -305,6 +166,30 @@ async function bearer(token: string, ctx: AuthContext): Promise<Authenticated> {
   };
 }
 
+const HIGH_BYTES = /[^\x00-\x7f]/;
+
+const V4_ONLY =
+  'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.';
+
+/** A SigV2 caller: no payload hash is signed, but an x-amz-content-sha256 sent along is still checked. */
+function v2Result(
+  v: { credential: Credential; accessKeyId: string; via: 'header' | 'presigned' },
+  headers: Headers,
+): Authenticated {
+  const hash = headers.get('x-amz-content-sha256');
+  return {
+    principal: {
+      kind: v.credential.kind,
+      accountId: v.credential.accountId,
+      accessKeyId: v.accessKeyId,
+      via: v.via,
+      scopes: v.credential.scopes,
+      expiresAt: v.credential.expiresAt,
+    },
+    payload: hash && /^[0-9a-f]{64}$/.test(hash) ? { kind: 'sha256', hex: hash } : { kind: 'none' },
+  };
+}
+
 /** Headers a presigned request may carry unsigned: they only ask the server to verify the body. */
 const MAY_ADD_TO_PRESIGNED = /^x-amz-(content-sha256|checksum-[a-z0-9]+|sdk-checksum-algorithm)$/;
 
@@ -315,12 +200,23 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
   const presigned =
     queryValue(req.query, 'X-Amz-Signature') !== undefined ||
     queryValue(req.query, 'X-Amz-Credential') !== undefined;
-  if (auth && presigned)
+  const v2Query = isV2Query(req.query);
+  if ([auth !== null, presigned, v2Query].filter(Boolean).length > 1)
     throw new S3Error(
       'InvalidArgument',
-      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified.',
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query ' +
+        'string parameter or the Authorization header should be specified.',
     );
-  if (!auth && !presigned) return { principal: { kind: 'anonymous' }, payload: { kind: 'none' } };
+  if (!auth && !presigned && !v2Query) return { principal: { kind: 'anonymous' }, payload: { kind: 'none' } };
+  if (v2Query || (auth && /^AWS /.test(auth))) {
+    if (!ctx.sigv2) throw new S3Error('InvalidRequest', V4_ONLY);
+    const lookup = async (id: string) => {
+      const c = await ctx.lookup(id);
+      if (c) checkKeyTimes(c, now);
+      return c;
+    };
+    return v2Result(await authenticateV2(req, { lookup, now }, auth), req.headers);
+  }
 
   const parsed = auth
     ? parseHeaderAuth(auth, req.headers, ctx.region)
@@ -393,8 +289,13 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
     signedHeaders: parsed.signedHeaders,
     payloadHash: hash,
   });
-  const expected = sign(ctx.digests, key, stringToSign(ctx.digests, parsed.amzDate, parsed.scope, canonical));
-  if (!timingSafeEqual(expected, parsed.signature.toLowerCase())) {
+  // header values beyond ASCII are signed as the bytes sent (urllib3 sends and signs UTF-8), or as the
+  // UTF-8 of the Latin-1 text those bytes read as (a client that sends Latin-1 but signs text)
+  const matches = (asText: boolean) => {
+    const toSign = stringToSign(ctx.digests, parsed.amzDate, parsed.scope, canonical, asText);
+    return timingSafeEqual(sign(ctx.digests, key, toSign), parsed.signature.toLowerCase());
+  };
+  if (!matches(false) && !(HIGH_BYTES.test(canonical) && matches(true))) {
     throw signatureMismatch({
       digests: ctx.digests,
       key,

@@ -1,6 +1,8 @@
 /**
- * S3 POST policies (browser upload forms, SigV4): the form carries a base64 JSON policy and its
- * signature; every condition must hold and every form field must be covered by a condition.
+ * S3 POST policies (browser upload forms, SigV4, or SigV2 where allowed: `AWSAccessKeyId` and
+ * `signature`, the base64 HMAC-SHA1 of the policy, as boto3 signs by default): the form carries a base64
+ * JSON policy and its signature; every condition must hold and every form field must be covered by a
+ * condition.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html
  */
 import type { Credential } from './authenticate.ts';
@@ -13,6 +15,7 @@ import {
   scopeString,
   sign,
 } from './sigv4.ts';
+import { sameV2Signature, signV2 } from './sigv2.ts';
 import { type Digests, fromBase64, timingSafeEqual, toBase64, utf8 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 
@@ -28,8 +31,9 @@ export interface VerifiedPolicy {
   lengthRange: { min: number; max: number } | null;
 }
 
-/** Fields a policy need not cover (S3's list for SigV4 forms). */
+/** Fields a policy need not cover (S3's lists for SigV4 and SigV2 forms). */
 const UNCOVERED = new Set(['policy', 'x-amz-signature', 'file']);
+const UNCOVERED_V2 = new Set(['policy', 'signature', 'awsaccesskeyid', 'file']);
 
 function invalid(why: string): S3Error {
   return new S3Error('AccessDenied', `Invalid according to Policy: ${why}`);
@@ -78,41 +82,20 @@ function parseConditions(raw: unknown): Condition[] {
 export async function verifyPostPolicy(
   fields: Map<string, string>,
   bucketName: string,
-  ctx: { digests: Digests; region: string; lookup: (id: string) => Promise<Credential | null>; now?: number },
+  ctx: {
+    digests: Digests;
+    region: string;
+    lookup: (id: string) => Promise<Credential | null>;
+    now?: number;
+    /** Whether SigV2 forms are accepted (QOIMA_SIGV2). */
+    sigv2?: boolean;
+  },
 ): Promise<VerifiedPolicy> {
-  const need = (name: string) => {
-    const v = fields.get(name);
-    if (v === undefined)
-      throw new S3Error('InvalidArgument', `Bucket POST must contain a field named '${name}'.`, {
-        fields: { ArgumentName: name },
-      });
-    return v;
-  };
-  const policyB64 = need('policy');
-  if (need('x-amz-algorithm') !== ALGORITHM)
-    throw new S3Error('InvalidArgument', `x-amz-algorithm must be ${ALGORITHM}.`);
-  const credentialText = need('x-amz-credential');
-  const amzDate = need('x-amz-date');
-  const signature = need('x-amz-signature');
-  const parts = credentialText.split('/');
-  if (parts.length !== 5 || parts[4] !== 'aws4_request' || parts[3] !== 's3')
-    throw new S3Error('InvalidArgument', 'x-amz-credential is malformed.');
-  const [accessKeyId, date, region] = parts as [string, string, string, string, string];
-  if (region !== ctx.region && region !== 'auto')
-    throw new S3Error(
-      'AuthorizationQueryParametersError',
-      `The region '${region}' is wrong; expecting '${ctx.region}'.`,
-    );
-  if (parseAmzDate(amzDate) === null || amzDate.slice(0, 8) !== date)
-    throw new S3Error('InvalidArgument', 'x-amz-date is malformed or does not match the credential.');
-
-  const credential = await ctx.lookup(accessKeyId);
-  if (!credential)
-    throw new S3Error('InvalidAccessKeyId', undefined, { fields: { AWSAccessKeyId: accessKeyId } });
-  const scope: Scope = { date, region, service: 's3' };
-  const expected = sign(ctx.digests, cachedSigningKey(ctx.digests, credential.secret, scope), policyB64);
-  if (!timingSafeEqual(expected, signature.toLowerCase())) throw new S3Error('SignatureDoesNotMatch');
-
+  const policyB64 = fieldOf(fields, 'policy');
+  const v2 = !fields.has('x-amz-algorithm') && fields.has('awsaccesskeyid');
+  const { accessKeyId, credential } = v2
+    ? await checkV2(fields, policyB64, ctx)
+    : await checkV4(fields, policyB64, ctx);
   const policyBytes = fromBase64(policyB64.replace(/\s/g, ''));
   let policy: { expiration?: unknown; conditions?: unknown };
   try {
@@ -153,10 +136,69 @@ export async function verifyPostPolicy(
     }
   }
   for (const name of fields.keys()) {
-    if (UNCOVERED.has(name) || name.startsWith('x-ignore-') || covered.has(name)) continue;
+    if ((v2 ? UNCOVERED_V2 : UNCOVERED).has(name) || name.startsWith('x-ignore-') || covered.has(name))
+      continue;
     throw invalid(`Extra input fields: ${name}`);
   }
   return { accessKeyId, credential, lengthRange };
+}
+
+type PolicyContext = Parameters<typeof verifyPostPolicy>[2];
+
+function fieldOf(fields: Map<string, string>, name: string): string {
+  const v = fields.get(name);
+  if (v === undefined)
+    throw new S3Error('InvalidArgument', `Bucket POST must contain a field named '${name}'.`, {
+      fields: { ArgumentName: name },
+    });
+  return v;
+}
+
+/** A SigV4 form: x-amz-algorithm, x-amz-credential, x-amz-date and x-amz-signature. */
+async function checkV4(fields: Map<string, string>, policyB64: string, ctx: PolicyContext) {
+  const need = (name: string) => fieldOf(fields, name);
+  if (need('x-amz-algorithm') !== ALGORITHM)
+    throw new S3Error('InvalidArgument', `x-amz-algorithm must be ${ALGORITHM}.`);
+  const credentialText = need('x-amz-credential');
+  const amzDate = need('x-amz-date');
+  const signature = need('x-amz-signature');
+  const parts = credentialText.split('/');
+  if (parts.length !== 5 || parts[4] !== 'aws4_request' || parts[3] !== 's3')
+    throw new S3Error('InvalidArgument', 'x-amz-credential is malformed.');
+  const [accessKeyId, date, region] = parts as [string, string, string, string, string];
+  if (region !== ctx.region && region !== 'auto')
+    throw new S3Error(
+      'AuthorizationQueryParametersError',
+      `The region '${region}' is wrong; expecting '${ctx.region}'.`,
+    );
+  if (parseAmzDate(amzDate) === null || amzDate.slice(0, 8) !== date)
+    throw new S3Error('InvalidArgument', 'x-amz-date is malformed or does not match the credential.');
+
+  const credential = await ctx.lookup(accessKeyId);
+  if (!credential)
+    throw new S3Error('InvalidAccessKeyId', undefined, { fields: { AWSAccessKeyId: accessKeyId } });
+  const scope: Scope = { date, region, service: 's3' };
+  const expected = sign(ctx.digests, cachedSigningKey(ctx.digests, credential.secret, scope), policyB64);
+  if (!timingSafeEqual(expected, signature.toLowerCase())) throw new S3Error('SignatureDoesNotMatch');
+
+  return { accessKeyId, credential };
+}
+
+/** A SigV2 form: AWSAccessKeyId and signature, base64 HMAC-SHA1 of the policy with the secret. */
+async function checkV2(fields: Map<string, string>, policyB64: string, ctx: PolicyContext) {
+  if (!ctx.sigv2)
+    throw new S3Error(
+      'InvalidRequest',
+      'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
+    );
+  const accessKeyId = fieldOf(fields, 'awsaccesskeyid');
+  const signature = fieldOf(fields, 'signature');
+  const credential = await ctx.lookup(accessKeyId);
+  if (!credential)
+    throw new S3Error('InvalidAccessKeyId', undefined, { fields: { AWSAccessKeyId: accessKeyId } });
+  if (!sameV2Signature(await signV2(credential.secret, policyB64), signature))
+    throw new S3Error('SignatureDoesNotMatch');
+  return { accessKeyId, credential };
 }
 
 export interface PresignedPostOptions {

@@ -2,7 +2,7 @@
  * AWS Signature Version 4, the pure parts: canonical request, string to sign, signing key.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
  */
-import { type Digests, hashHex, toHex, utf8 } from '../digests.ts';
+import { type Digests, hashHex, latin1Bytes, toHex, utf8 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -110,8 +110,19 @@ export function scopeString(s: Scope): string {
   return `${s.date}/${s.region}/${s.service}/aws4_request`;
 }
 
-export function stringToSign(digests: Digests, amzDate: string, scope: Scope, canonical: string): string {
-  return `${ALGORITHM}\n${amzDate}\n${scopeString(scope)}\n${hashHex(digests, 'sha256', canonical)}`;
+/**
+ * The canonical request is hashed as the bytes it was made of: header values are byte strings (one
+ * character per byte sent), the rest is ASCII. `asText` hashes it as UTF-8 text instead.
+ */
+export function stringToSign(
+  digests: Digests,
+  amzDate: string,
+  scope: Scope,
+  canonical: string,
+  asText = false,
+): string {
+  const bytes = asText ? canonical : latin1Bytes(canonical);
+  return `${ALGORITHM}\n${amzDate}\n${scopeString(scope)}\n${hashHex(digests, 'sha256', bytes)}`;
 }
 
 export function signingKey(digests: Digests, secret: string, scope: Scope): Uint8Array {

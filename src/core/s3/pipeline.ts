@@ -47,6 +47,8 @@ export interface S3Deps {
   limits: IngestLimits;
   lookupCredential: (accessKeyId: string) => Promise<Credential | null>;
   verifyToken?: (token: string) => Promise<TokenClaims>;
+  /** Whether Signature Version 2 is accepted (QOIMA_SIGV2); default yes. */
+  sigv2?: boolean;
   accountLimits: AccountLimits;
   clientLimits: ClientLimits;
   /** Where internal failures are reported (never to the client). */
@@ -208,12 +210,20 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
   ): Promise<Authenticated> | Authenticated {
     if (req.method === 'OPTIONS') return { principal: { kind: 'anonymous' }, payload: { kind: 'none' } };
     return authenticate(
-      { method: req.method, rawPath: target.rawPath, query: target.query, headers: req.headers, bodySha256 },
+      {
+        method: req.method,
+        rawPath: target.rawPath,
+        query: target.query,
+        headers: req.headers,
+        bodySha256,
+        hostBucket: target.style === 'host' ? target.bucket : null,
+      },
       {
         digests: deps.digests,
         region: deps.region,
         lookup: deps.lookupCredential,
         verifyToken: deps.verifyToken,
+        sigv2: deps.sigv2 ?? true,
       },
     );
   }

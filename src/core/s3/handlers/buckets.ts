@@ -1,10 +1,11 @@
 /** Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation/Versioning. */
 import type { Db } from '../../db/index.ts';
 import { type Digests, fromBase64Url, toBase64Url, utf8 } from '../../digests.ts';
-import { S3Error } from '../../errors.ts';
+import { S3Error, isS3Error } from '../../errors.ts';
 import {
   createBucket,
   deleteBucket,
+  findBucket,
   listBuckets,
   parseAccessType,
   parseStorageClass,
@@ -97,7 +98,18 @@ export function bucketHandlers(deps: BucketDeps) {
       const storageClass = parseStorageClass(call.headers.get('x-qoima-storage-class'));
       const accountId = accountOf(call).accountId;
       const { maxBuckets } = await deps.accountLimits.limits(accountId);
-      await createBucket(deps.db, { accountId, name, storageClass, accessType, maxBuckets });
+      await createBucket(deps.db, { accountId, name, storageClass, accessType, maxBuckets }).catch(
+        async (e: unknown) => {
+          // S3's legacy rule: in us-east-1, creating a bucket you already own succeeds again (as long as
+          // it asks for the bucket as it is: another storage class stays a refusal)
+          const again =
+            isS3Error(e) &&
+            e.code === 'BucketAlreadyOwnedByYou' &&
+            deps.region === 'us-east-1' &&
+            (await findBucket(deps.db, name))?.storageClass === storageClass;
+          if (!again) throw e;
+        },
+      );
       return new Response(null, {
         status: 200,
         headers: { location: `/${name}`, 'x-qoima-storage-class': storageClass },

@@ -68,12 +68,13 @@ export function listingHandlers(deps: ListingDeps) {
       const delimiter = queryParam(call, 'delimiter') ?? '';
       const maxKeys = maxKeysOf(call);
       const enc = encoderOf(call);
-      const token = queryParam(call, 'continuation-token');
+      // an empty token is the first page, as in S3 (SDK paginators send one)
+      const token = queryParam(call, 'continuation-token') || undefined;
       const startAfter = queryParam(call, 'start-after');
       let after = startAfter ?? '';
       if (token !== undefined) {
         const bytes = fromBase64Url(token);
-        if (!bytes || token === '')
+        if (!bytes)
           throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', {
             fields: { ArgumentName: 'continuation-token' },
           });

@@ -17,6 +17,7 @@ import { type WriteDeps, checkAcl, checkStorageClass, reserveFor } from './write
 export interface PostObjectDeps extends WriteDeps {
   region: string;
   lookupCredential: (accessKeyId: string) => Promise<Credential | null>;
+  sigv2?: boolean;
 }
 
 /**
@@ -57,6 +58,7 @@ export function postObjectHandlers(deps: PostObjectDeps) {
         digests: deps.digests,
         region: deps.region,
         lookup: deps.lookupCredential,
+        sigv2: deps.sigv2 ?? true,
       });
       if (policy.credential.accountId !== call.bucket.accountId) throw new S3Error('AccessDenied');
       checkKeyTimes(policy.credential, Date.now());
