@@ -5,8 +5,10 @@
  *  - GET 1 MiB, 1 and 16 clients, anonymous on both sides: a public-read object in RGW against an
  *    object of Qoima's public-read bucket, with the node's read cache of chunks on (the default) and
  *    off (QOIMA_CHUNK_CACHE_BYTES=0: every GET fetches its chunk from RGW and checks it).
+ *  - Qoima with its chunks in files (the bench's usual server) beside both, so the layer's own cost and
+ *    the cost of the extra hop to RGW can be told apart.
  *  - PUT 64 MiB, presigned on both sides, the same client code (`putFile`): rounds alternate which
- *    side goes first, and each round sends a new random file (Qoima stores chunks by their hash, so the
+ *    side goes first (and Qoima on local disk among them), and each round sends a new random file (Qoima stores chunks by their hash, so the
  *    same bytes again would not reach RGW at all).
  */
 import { readFile } from 'node:fs/promises';
@@ -21,6 +23,7 @@ const CHUNKS = 'qoima-chunks';
 const RGW = 'Ceph RGW';
 const ON_RGW = 'Qoima, chunks in RGW';
 const UNCACHED = 'Qoima, chunks in RGW, no read cache';
+const ON_DISK = 'Qoima, chunks on local disk';
 const PUT_ROUNDS = 3;
 const PUT_BYTES = 64 * MiB;
 
@@ -75,6 +78,16 @@ const getRows = (clients: number): Row[] => {
     { what, who: RGW, measure: async (b) => transferRate(await rgwPublic(b), { connections: clients }) },
     { what, who: ON_RGW, compare: vsRgw, measure: viaQoima() },
     { what, who: UNCACHED, compare: vsRgw, measure: viaQoima(0) },
+    {
+      what,
+      who: ON_DISK,
+      compare: vsRgw,
+      measure: async (b) => {
+        const q = await b.qoima();
+        await b.stored(q, PUBLIC, '1m.bin', MiB);
+        return transferRate(`${q.server.endpoint}/${PUBLIC}/1m.bin`, { connections: clients });
+      },
+    },
   ];
 };
 
@@ -82,22 +95,20 @@ const getRows = (clients: number): Row[] => {
 const puts = (b: Bench) =>
   b.once('ceph puts', async () => {
     const c = await ceph(b);
-    const q = await qoimaOnRgw(b);
-    const seconds = { rgw: 0, qoima: 0 };
+    const servers = { rgw: c.s3, qoima: (await qoimaOnRgw(b)).s3, disk: (await b.qoima()).s3 };
+    const seconds = { rgw: 0, qoima: 0, disk: 0 };
     for (let round = 0; round < PUT_ROUNDS; round++) {
       const key = `64m-${round}.bin`;
       const path = await b.file(key, PUT_BYTES, join(b.work, 'ceph-put'));
-      const sides = [
-        async () =>
-          (seconds.rgw += PUT_BYTES / (await putFile(await b.presignedPut(c.s3, PRIVATE, key), path))),
-        async () =>
-          (seconds.qoima += PUT_BYTES / (await putFile(await b.presignedPut(q.s3, PRIVATE, key), path))),
-      ];
+      const sides = Object.keys(servers) as (keyof typeof servers)[];
       if (round % 2) sides.reverse();
-      for (const side of sides) await side();
+      for (const side of sides) {
+        const url = await b.presignedPut(servers[side], PRIVATE, key);
+        seconds[side] += PUT_BYTES / (await putFile(url, path));
+      }
     }
     const rate = (s: number): Figure => ({ value: (PUT_ROUNDS * PUT_BYTES) / s, unit: 'B/s' });
-    return { rgw: rate(seconds.rgw), qoima: rate(seconds.qoima) };
+    return { rgw: rate(seconds.rgw), qoima: rate(seconds.qoima), disk: rate(seconds.disk) };
   });
 
 const PUT = `PUT 64 MiB presigned, ${PUT_ROUNDS} in turn`;
@@ -111,5 +122,11 @@ export const rows: Row[] = [
     who: ON_RGW,
     compare: [{ row: `${PUT} · ${RGW}`, name: 'RGW' }],
     measure: async (b) => (await puts(b)).qoima,
+  },
+  {
+    what: PUT,
+    who: ON_DISK,
+    compare: [{ row: `${PUT} · ${RGW}`, name: 'RGW' }],
+    measure: async (b) => (await puts(b)).disk,
   },
 ];
