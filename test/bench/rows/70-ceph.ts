@@ -7,9 +7,9 @@
  *    off (QOIMA_CHUNK_CACHE_BYTES=0: every GET fetches its chunk from RGW and checks it).
  *  - Qoima with its chunks in files (the bench's usual server) beside both, so the layer's own cost and
  *    the cost of the extra hop to RGW can be told apart.
- *  - PUT 64 MiB, presigned on both sides, the same client code (`putFile`): rounds alternate which
- *    side goes first (and Qoima on local disk among them), and each round sends a new random file (Qoima stores chunks by their hash, so the
- *    same bytes again would not reach RGW at all).
+ *  - PUT 64 MiB, presigned on both sides (and on Qoima on local disk), the same client code
+ *    (`putFile`): rounds alternate which side goes first, and each round sends a new random file
+ *    (Qoima stores chunks by their hash, so the same bytes again would not reach RGW at all).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
