@@ -3,12 +3,13 @@
  * table (README "Performance"). Each file of `rows/` exports `rows: Row[]` (see lib/context.ts); a new
  * comparison is one new file there. Servers start on first use and are all stopped at the end.
  *  - BENCH_ONLY: a regular expression over "<file group> <what> · <who>", e.g.
- *    `small`, `get-large`, `log`, `put`, `rss`, `deno`, or `4 KiB.*Qoima anonymous`; the rows a
+ *    `small`, `get-large`, `log`, `put`, `rss`, `deno`, `ceph`, or `4 KiB.*Qoima anonymous`; the rows a
  *    selected row compares with are measured too.
  *  - BENCH_SECONDS (default 5): each wrk run's length.
  *  - QOIMA_WORKERS and any other QOIMA_* setting pass through to the Qoima servers under test.
  *  - BENCH_NODE_ARGS: flags for the Node server's `node` (e.g. --cpu-prof).
- * Needs Debian's nginx and wrk (installed with apt-get when missing, as root).
+ * Needs Debian's nginx and wrk (installed with apt-get when missing, as root); the `ceph` rows need
+ * Debian's ceph-mon, ceph-osd and radosgw (as the Ceph tests do).
  */
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -55,6 +55,8 @@ export interface Qoima {
   server: Server;
   s3: S3Client;
   stored: Set<string>;
+  /** Settings this server was started with beyond the bench's own (kept across `restart`). */
+  env: Record<string, string>;
 }
 
 export const PRIVATE = 'bench';
@@ -69,6 +71,7 @@ export class Bench {
   readonly www: string;
   private readonly memo = new Map<string, Promise<unknown>>();
   private readonly procs = new Set<ChildProcess>();
+  private readonly cleanups: (() => Promise<void>)[] = [];
   readonly measured = new Map<string, Promise<Figure>>();
 
   constructor(
@@ -99,8 +102,14 @@ export class Bench {
     return s;
   }
 
+  /** Runs `fn` in `stopAll`, after the servers have stopped (e.g. a Ceph cluster they used). */
+  onStop(fn: () => Promise<void>): void {
+    this.cleanups.push(fn);
+  }
+
   async stopAll(): Promise<void> {
     await Promise.all([...this.procs].map(stop));
+    for (const fn of this.cleanups.splice(0).reverse()) await fn();
   }
 
   /** A random file of `bytes` bytes; in the web root (served by nginx and bare Hono) unless `dir`. */
@@ -137,10 +146,16 @@ export class Bench {
     return { endpoint: server.endpoint, s3 };
   }
 
-  qoima(runtime: Runtime = 'node'): Promise<Qoima> {
-    return this.once(`qoima ${runtime}`, async () => {
-      const dataDir = join(this.work, `qoima-${runtime}`);
-      const server = this.track(await startQoima(runtime, dataDir));
+  /**
+   * The Qoima of `runtime`; a `variant` is another server with its own data directory and extra
+   * settings (e.g. its chunks in Ceph RGW), made once under its name.
+   */
+  qoima(runtime: Runtime = 'node', variant?: { name: string; env: () => Promise<Record<string, string>> }) {
+    const key = variant ? `${runtime}-${variant.name}` : runtime;
+    return this.once(`qoima ${key}`, async (): Promise<Qoima> => {
+      const dataDir = join(this.work, `qoima-${key}`);
+      const env = (await variant?.env()) ?? {};
+      const server = this.track(await startQoima(runtime, dataDir, env));
       const s3 = client(server.endpoint);
       await s3.send(new CreateBucketCommand({ Bucket: PRIVATE }));
       await s3.send(new CreateBucketCommand({ Bucket: PUBLIC }));
@@ -151,7 +166,7 @@ export class Bench {
           WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' } },
         }),
       );
-      return { runtime, dataDir, server, s3, stored: new Set<string>() };
+      return { runtime, dataDir, server, s3, stored: new Set<string>(), env };
     });
   }
 
@@ -159,7 +174,7 @@ export class Bench {
   async restart(q: Qoima): Promise<void> {
     await stop(q.server.proc);
     this.procs.delete(q.server.proc);
-    q.server = this.track(await startQoima(q.runtime, q.dataDir));
+    q.server = this.track(await startQoima(q.runtime, q.dataDir, q.env));
     q.s3 = client(q.server.endpoint);
   }
 
