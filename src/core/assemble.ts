@@ -54,7 +54,8 @@ export function serviceApp(cfg: Config, parts: AppParts): ReturnType<typeof crea
     },
     limits: { chunkSize: cfg.chunkSize, inlineMax: cfg.inlineMax, maxSize: cfg.maxObjectSize },
     lookupCredential: new CredentialCache({ db, box }, { clock }).lookup,
-    accountLimits: new AccountLimits(db, cfg.quotaDefaults, { clock }),
-    clientLimits: new ClientLimits(cfg.clientRefusalsPerSecond, undefined, clock),
+    // with N serving processes on one machine, each enforces 1/N of every limit (model/fair-use.ts)
+    accountLimits: new AccountLimits(db, cfg.quotaDefaults, { clock, share: 1 / Math.max(1, cfg.workers) }),
+    clientLimits: new ClientLimits(cfg.clientRefusalsPerSecond / Math.max(1, cfg.workers), undefined, clock),
   });
 }

@@ -80,6 +80,10 @@ const schema = z.object({
   QOIMA_DEFAULT_BYTES_PER_SECOND: int(1).default(1024 ** 3),
   /** Requests one client address may have refused per second (bad signature, no access) before SlowDown. */
   QOIMA_CLIENT_REFUSALS_PER_SECOND: int(1).default(50),
+  /** Serving processes on this machine (Node); 0: one per available core. */
+  QOIMA_WORKERS: int(0, 256).default(0),
+  /** Set by the Node entry for each serving process it starts: which one this is (0: runs the jobs). */
+  QOIMA_WORKER_SLOT: int(0, 255).default(0),
   /** `0` turns the request log off (the benchmark's baseline); never in production. */
   QOIMA_REQUEST_LOG: z.enum(['0', '1']).default('1'),
   QOIMA_LOG_FLUSH_MS: int(10).default(1000),
@@ -146,6 +150,10 @@ export interface Config {
   operatorToken?: string;
   quotaDefaults: QuotaLimits;
   clientRefusalsPerSecond: number;
+  /** Serving processes sharing this machine's limits (0: not decided by the entry: one per core). */
+  workers: number;
+  /** Which of them this process is; slot 0 runs the background jobs. */
+  workerSlot: number;
   requestLog: boolean;
   log: { flushMs: number; batchRows: number; maxQueue: number; retentionMs: number };
   probeMs: number;
@@ -249,6 +257,8 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
       bytesPerSecond: s.QOIMA_DEFAULT_BYTES_PER_SECOND,
     },
     clientRefusalsPerSecond: s.QOIMA_CLIENT_REFUSALS_PER_SECOND,
+    workers: s.QOIMA_WORKERS,
+    workerSlot: s.QOIMA_WORKER_SLOT,
     requestLog: s.QOIMA_REQUEST_LOG === '1',
     log: {
       flushMs: s.QOIMA_LOG_FLUSH_MS,
@@ -298,7 +308,9 @@ function chunkStoreSettings(s: Settings): ChunkStoreSettings {
   }
   const pathStyle = s.QOIMA_CHUNK_S3_PATH_STYLE === '1';
   const s3 = { endpoint, bucket, region: s.QOIMA_CHUNK_S3_REGION, accessKeyId, secretAccessKey, pathStyle };
-  return { kind: 's3', s3, cacheBytes: s.QOIMA_CHUNK_CACHE_BYTES };
+  // with several serving processes each keeps its own part of the cache
+  const cacheBytes = Math.floor(s.QOIMA_CHUNK_CACHE_BYTES / Math.max(1, s.QOIMA_WORKERS));
+  return { kind: 's3', s3, cacheBytes };
 }
 
 export function endpointOf(host: string, port: number): string {

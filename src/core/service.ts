@@ -124,8 +124,12 @@ export interface Service extends Data {
   ensureRootAccount(): Promise<RootCredentials | null>;
   /** Heartbeats, probes, metering (storage samples and rollups) and maintenance (GC). */
   jobs: readonly Job[];
-  /** Runs each job on its own timer (a long-running process); a job that fails is logged and runs again. */
-  startJobs(): Promise<void>;
+  /**
+   * Runs each job on its own timer (a long-running process); a job that fails is logged and runs
+   * again. `background: false` (the other serving processes of a machine, where one runs the jobs for
+   * all): only the heartbeat, which keeps this process's uploads alive.
+   */
+  startJobs(opts?: { background?: boolean }): Promise<void>;
   /** Runs every job once, in order (a scheduled invocation, as the Workers Cron Trigger). */
   runJobs(): Promise<void>;
   /** The heartbeat, when one is due (a runtime without timers calls this on each request). */
@@ -179,15 +183,17 @@ export async function openService(cfg: Config, parts: ServiceParts): Promise<Ser
     },
   ];
   let timers: ReturnType<typeof setInterval>[] = [];
-  const startJobs = async () => {
-    await probe(db, nodeId);
-    timers = jobs.map((job) => {
-      const failed = (e: unknown) => console.error(`qoima: ${job.name} failed`, e);
-      const run = fresh ? () => fresh().then(job.run) : job.run;
-      const t = setInterval(() => void run().catch(failed), job.everyMs);
-      (t as { unref?: () => void }).unref?.();
-      return t;
-    });
+  const startJobs = async ({ background = true }: { background?: boolean } = {}) => {
+    if (background) await probe(db, nodeId);
+    timers = jobs
+      .filter((job) => background || job.name === 'heartbeat')
+      .map((job) => {
+        const failed = (e: unknown) => console.error(`qoima: ${job.name} failed`, e);
+        const run = fresh ? () => fresh().then(job.run) : job.run;
+        const t = setInterval(() => void run().catch(failed), job.everyMs);
+        (t as { unref?: () => void }).unref?.();
+        return t;
+      });
   };
   const runJobs = async () => {
     for (const job of jobs) await job.run();

@@ -50,7 +50,11 @@ async function prices(cfg: Config): Promise<PriceList | undefined> {
 }
 
 async function openClient(cfg: Config): Promise<{ client: Client; fresh?: () => Promise<void> }> {
-  if (cfg.dbReplica) return openReplica(cfg.dbReplica, cfg.dbUrl, cfg.dbAuthToken);
+  if (cfg.dbReplica) {
+    // one replica file per serving process: libSQL's embedded replica is not shared between processes
+    const file = cfg.workers > 1 ? `${cfg.dbReplica}.${cfg.workerSlot}` : cfg.dbReplica;
+    return openReplica(file, cfg.dbUrl, cfg.dbAuthToken);
+  }
   const local = cfg.dbUrl.startsWith('file:');
   const client = local
     ? new LocalClient(cfg.dbUrl.slice('file:'.length), { timeout: 10_000 })
@@ -84,7 +88,9 @@ function chunkStores(cfg: Config): ChunkStoreRuntime {
   };
   return {
     own: () => open(cfg.dataDir, cfg.fsync),
-    cache: () => open(join(cfg.dataDir, 'chunk-cache'), false),
+    // each serving process keeps its own part of the read cache (QOIMA_CHUNK_CACHE_BYTES / workers)
+    cache: () =>
+      open(join(cfg.dataDir, 'chunk-cache', ...(cfg.workers > 1 ? [String(cfg.workerSlot)] : [])), false),
     tidy: async () => {
       for (const s of opened) await s.sweepTemporary();
     },

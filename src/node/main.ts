@@ -1,7 +1,9 @@
 /**
  * Qoima on Node: reads settings, opens the data directory, serves the core app with @hono/node-server
  * over HTTP (and HTTPS when QOIMA_HTTPS_PORT is set: per-domain certificates by SNI, else the
- * service's own from QOIMA_TLS_CERT / QOIMA_TLS_KEY).
+ * service's own from QOIMA_TLS_CERT / QOIMA_TLS_KEY). With QOIMA_WORKERS above 1 (default: one per
+ * core) this process becomes the primary of that many serving processes (cluster.ts), each running
+ * the rest of this file.
  * SIGTERM/SIGINT: stop accepting, let in-flight requests finish (bounded), then exit 0.
  */
 import { type Server as HttpsServer, createServer as createHttpsServer } from 'node:https';
@@ -9,7 +11,10 @@ import { createSecureContext } from 'node:tls';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type HttpBindings, type ServerType, serve } from '@hono/node-server';
-import { ConfigError, endpointOf, loadConfig } from '../local/config.ts';
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { type Config, ConfigError, endpointOf, loadConfig } from '../local/config.ts';
+import { type ReadyMessage, runPrimary } from './cluster.ts';
 import { openService } from '../local/service.ts';
 import { continueOnRead, deferContinue } from './continue.ts';
 import { txtLookup } from './dns.ts';
@@ -42,6 +47,13 @@ async function drain(server: ServerType, graceMs: number): Promise<boolean> {
 
 async function main(): Promise<void> {
   const cfg = loadConfig(process.env, process.argv.slice(2));
+  const count = cfg.workers || availableParallelism();
+  if (cluster.isPrimary && count > 1) return runPrimary(cfg, count);
+  return serveProcess(cfg);
+}
+
+/** One serving process: the whole service alone, or one of the machine's (cluster.ts). */
+async function serveProcess(cfg: Config): Promise<void> {
   const own = cfg.httpsPort !== undefined ? await serviceCertificate(cfg.tls) : null;
   const service = await openService(cfg, {
     txtLookup: txtLookup(cfg.dnsServers),
@@ -75,10 +87,12 @@ async function main(): Promise<void> {
   const endpoint = endpointOf(cfg.host, port);
 
   await service.ensureFirstAccount(endpoint);
-  const env = await writeEnvFile(service, cfg, endpoint);
-  console.log(`qoima: first account ${env.accountId ?? '(none)'}; for a shell: source ${env.path}`);
+  if (cfg.workerSlot === 0) {
+    const env = await writeEnvFile(service, cfg, endpoint);
+    console.log(`qoima: first account ${env.accountId ?? '(none)'}; for a shell: source ${env.path}`);
+  }
 
-  await service.startJobs();
+  await service.startJobs({ background: cfg.workerSlot === 0 });
   const stop = async (signal: string) => {
     await service.shutdown(signal, async () =>
       (await Promise.all(servers.map((s) => drain(s, cfg.shutdownGraceMs)))).some(Boolean),
@@ -88,6 +102,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
+  if (cluster.isWorker) {
+    process.send!({ qoimaReady: { endpoint, httpsPort } } satisfies ReadyMessage);
+    return;
+  }
   const tls = httpsPort !== null ? `, https on port ${httpsPort}` : '';
   console.log(`qoima: ready on ${endpoint} (region ${cfg.region}, data in ${cfg.dataDir}${tls})`);
 }

@@ -38,6 +38,8 @@ const TEST_LIMITS = {
   QOIMA_DEFAULT_BYTES_PER_SECOND: String(1024 ** 4),
   QOIMA_CLIENT_REFUSALS_PER_SECOND: '1000000',
   QOIMA_CONSOLE_FAILURES_PER_ADDRESS: '1000000',
+  // one serving process unless a test is about several (test/workers.test.ts)
+  QOIMA_WORKERS: '1',
 };
 
 /**

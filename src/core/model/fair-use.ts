@@ -5,8 +5,9 @@
  * client address: the requests refused before or at authorization (bad signatures, anonymous or
  * foreign requests for a private bucket), so strangers cannot use up a customer's rate and a flood of
  * them is slowed where it comes from. Over a limit a request gets 503 SlowDown with Retry-After, as S3
- * answers. Buckets live in this process's memory: with several nodes each enforces the limits on what
- * it serves.
+ * answers. Buckets live in this process's memory. With N serving processes on one machine
+ * (QOIMA_WORKERS) each enforces its `share` (1/N) of every limit on what it serves, so the machine as
+ * a whole admits no more than the limit; with several nodes each enforces the limits on what it serves.
  */
 import { TtlCache } from '../cache.ts';
 import { type Clock, systemClock } from '../clock.ts';
@@ -65,13 +66,16 @@ export class AccountLimits {
   private readonly clock: Clock;
   private readonly requests = new Map<string, TokenBucket>();
   private readonly bandwidth = new Map<string, TokenBucket>();
+  /** The part of each limit this process enforces (1/N of N serving processes on one machine). */
+  private readonly share: number;
 
   constructor(
     private readonly db: Db,
     readonly defaults: QuotaLimits,
-    opts: { cacheMs?: number; clock?: Clock } = {},
+    opts: { cacheMs?: number; clock?: Clock; share?: number } = {},
   ) {
     this.clock = opts.clock ?? systemClock;
+    this.share = opts.share ?? 1;
     this.cache = new TtlCache({ ttlMs: opts.cacheMs ?? 5_000, clock: this.clock });
   }
 
@@ -87,8 +91,8 @@ export class AccountLimits {
   /** Lets a request in, or refuses it with SlowDown when the account is over its rate or bandwidth. */
   async admit(accountId: string): Promise<void> {
     const l = await this.limits(accountId);
-    const req = this.bucket(this.requests, accountId, l.requestsPerSecond, 2);
-    const bw = this.bucket(this.bandwidth, accountId, l.bytesPerSecond, 2);
+    const req = this.bucket(this.requests, accountId, l.requestsPerSecond * this.share, 2);
+    const bw = this.bucket(this.bandwidth, accountId, l.bytesPerSecond * this.share, 2);
     const wait = Math.max(bw.debtSeconds(), req.take(1));
     if (wait > 0) {
       throw new S3Error(
