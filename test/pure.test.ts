@@ -62,44 +62,6 @@ describe('resolveTarget', () => {
   });
 });
 
-describe('detectOperation', () => {
-  const op = (method: string, target: string, headers: Record<string, string> = {}) =>
-    detectOperation(method, resolveTarget(target, null), new Headers(headers));
-
-  it('names the operations of the service, buckets and objects', () => {
-    expect(op('GET', '/')).toBe('ListBuckets');
-    expect(op('PUT', '/b')).toBe('CreateBucket');
-    expect(op('GET', '/b')).toBe('ListObjects');
-    expect(op('GET', '/b?list-type=2')).toBe('ListObjectsV2');
-    expect(op('HEAD', '/b')).toBe('HeadBucket');
-    expect(op('GET', '/b?cors')).toBe('GetBucketCors');
-    expect(op('DELETE', '/b?website')).toBe('DeleteBucketWebsite');
-    expect(op('POST', '/b?delete')).toBe('DeleteObjects');
-    expect(op('POST', '/b', { 'content-type': 'multipart/form-data; boundary=x' })).toBe('PostObject');
-    expect(op('OPTIONS', '/b/k')).toBe('CorsPreflight');
-    expect(op('GET', '/b/k')).toBe('GetObject');
-    expect(op('PUT', '/b/k')).toBe('PutObject');
-    expect(op('PUT', '/b/k', { 'x-amz-copy-source': '/a/b' })).toBe('CopyObject');
-    expect(op('POST', '/b/k?uploads')).toBe('CreateMultipartUpload');
-    expect(op('PUT', '/b/k?partNumber=1&uploadId=u')).toBe('UploadPart');
-    expect(op('PUT', '/b/k?partNumber=1&uploadId=u', { 'x-amz-copy-source': '/a/b' })).toBe('UploadPartCopy');
-    expect(op('GET', '/b/k?uploadId=u')).toBe('ListParts');
-    expect(op('POST', '/b/k?uploadId=u')).toBe('CompleteMultipartUpload');
-    expect(op('DELETE', '/b/k?uploadId=u')).toBe('AbortMultipartUpload');
-  });
-
-  it('refuses what it does not do with the code S3 would send', () => {
-    expect(code(() => op('DELETE', '/'))).toBe('MethodNotAllowed');
-    expect(code(() => op('PATCH', '/b/k'))).toBe('MethodNotAllowed');
-    expect(code(() => op('PUT', '/b?location'))).toBe('MethodNotAllowed');
-    expect(code(() => op('POST', '/b'))).toBe('InvalidRequest');
-    expect(code(() => op('PUT', '/b/k?partNumber=1'))).toBe('InvalidRequest');
-    expect(code(() => op('GET', '/b/k?tagging'))).toBe('NotImplemented');
-    expect(code(() => op('PUT', '/b?versioning'))).toBe('NotImplemented');
-    expect(code(() => op('PUT', '/b/k', { 'x-amz-object-lock-mode': 'GOVERNANCE' }))).toBe('NotImplemented');
-  });
-});
-
 describe('parseRange', () => {
   it('reads a single byte range, clipped to the object', () => {
     expect(parseRange('bytes=0-9', 100)).toEqual({ start: 0, end: 9 });

@@ -39,32 +39,6 @@ describe('routeHost', () => {
   });
 });
 
-describe('resolveTarget', () => {
-  it('reads bucket and key from the path, or the key alone when the Host named the bucket', () => {
-    expect(resolveTarget('/b/a%20b/c?x=1', null)).toMatchObject({
-      bucket: 'b',
-      key: 'a b/c',
-      style: 'path',
-      rawPath: '/b/a%20b/c',
-      query: [{ name: 'x', value: '1' }],
-    });
-    expect(resolveTarget('/', null)).toMatchObject({ bucket: null, key: null });
-    expect(resolveTarget('/b', null)).toMatchObject({ bucket: 'b', key: null });
-    expect(resolveTarget('/b/', null)).toMatchObject({ bucket: 'b', key: null });
-    expect(resolveTarget('/a/../k', 'site')).toMatchObject({ bucket: 'site', key: 'a/../k', style: 'host' });
-    expect(resolveTarget('/', 'site')).toMatchObject({ bucket: 'site', key: null });
-  });
-
-  it('refuses a path that does not decode and a key over 1024 bytes', () => {
-    expect(() => resolveTarget('/b/%E0%A4%A', null)).toThrow(
-      expect.objectContaining({ code: 'InvalidArgument' }),
-    );
-    expect(() => resolveTarget(`/b/${'k'.repeat(1025)}`, null)).toThrow(
-      expect.objectContaining({ code: 'KeyTooLongError' }),
-    );
-  });
-});
-
 describe('websiteAnswers', () => {
   const signed = () => true;
   const unsigned = () => false;
@@ -115,10 +89,14 @@ describe('detectOperation', () => {
     expect(op('DELETE', '/b/k?uploadId=u')).toBe('AbortMultipartUpload');
     expect(op('GET', '/b/k?uploadId=u')).toBe('ListParts');
     expect(op('GET', '/b/k?acl')).toBe('GetObjectAcl');
+    expect(op('GET', '/b/k?attributes')).toBe('GetObjectAttributes');
+    expect(op('GET', '/b/k?partNumber=2')).toBe('GetObject');
   });
 
   it('refuses what it does not offer clearly, never as another operation', () => {
     expect(refusal('DELETE', '/')).toBe('MethodNotAllowed');
+    expect(refusal('PATCH', '/b/k')).toBe('MethodNotAllowed');
+    expect(refusal('PUT', '/b/k', { 'x-amz-object-lock-mode': 'GOVERNANCE' })).toBe('NotImplemented');
     expect(refusal('PUT', '/b?policyStatus')).toBe('MethodNotAllowed');
     expect(refusal('GET', '/b?tagging')).toBe('NotImplemented');
     expect(refusal('PUT', '/b?versioning')).toBe('NotImplemented');
