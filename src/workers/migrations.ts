@@ -15,6 +15,7 @@ import m0008 from '../../migrations/0008_issued_invoices.sql';
 import m0009 from '../../migrations/0009_copy_retrieval.sql';
 import m0010 from '../../migrations/0010_release_stranded_domains.sql';
 import m0011 from '../../migrations/0011_usage_by_class_and_trial.sql';
+import m0012 from '../../migrations/0012_terms.sql';
 import { type Journal, loadMigrations, type Migration } from '../core/db/migrate.ts';
 
 const BUNDLED: Record<string, string> = {
@@ -30,6 +31,7 @@ const BUNDLED: Record<string, string> = {
   '0009_copy_retrieval': m0009,
   '0010_release_stranded_domains': m0010,
   '0011_usage_by_class_and_trial': m0011,
+  '0012_terms': m0012,
 };
 
 export function bundledMigrations(): Promise<Migration[]> {
