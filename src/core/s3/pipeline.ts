@@ -16,6 +16,7 @@ import type { Db } from '../db/index.ts';
 import type { Digests } from '../digests.ts';
 import { S3Error, isS3Error } from '../errors.ts';
 import { type Bucket, findBucket } from '../model/buckets.ts';
+import { suspensionGate } from '../model/terms-suspension.ts';
 import { accountOf, authorize, authorizesItself } from './access.ts';
 import type { BucketCall, ObjectCall, S3Call } from './call.ts';
 import { decorate, rulesOf } from './cors.ts';
@@ -184,6 +185,7 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     if (op === 'ListBuckets' || op === 'CreateBucket') {
       authorize(auth.principal, op, null, target);
       const { accountId } = accountOf(base);
+      await suspensionGate(deps.db)(accountId, op); // terms: a suspended account (issue 16)
       await admit(accountId);
       const res = await handlers[op]({ ...base, admit: () => admit(accountId) });
       return { res: metered(req, res, accountId), bucket: null };
@@ -195,6 +197,7 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     rec.storageClass = bucket.storageClass;
     try {
       authorize(auth.principal, op, bucket, target);
+      await suspensionGate(deps.db)(bucket.accountId, op); // terms: a suspended account (issue 16)
       // fair use is the bucket owner's: anonymous readers of a public bucket count against it too
       if (!authorizesItself(op)) await admit(bucket.accountId);
       const call: BucketCall = { ...base, bucket, admit: () => admit(bucket.accountId) };
