@@ -28,6 +28,8 @@ import { keyRoutes } from './keys.ts';
 import { objectRoutes } from './objects.ts';
 import { operatorBillingRoutes } from './operator-billing.ts';
 import { operatorRoutes } from './operator.ts';
+import { termsCustomerRoutes } from './terms-customer.ts';
+import { termsOperatorRoutes } from './terms-operator.ts';
 import { ApiRouter } from './router.ts';
 import { type RequestRecord, authKind } from '../log/request-log.ts';
 
@@ -189,6 +191,8 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
   billingRoutes(router, deps);
   operatorRoutes(router, deps);
   operatorBillingRoutes(router, deps);
+  termsCustomerRoutes(router, deps);
+  termsOperatorRoutes(router, deps);
   const doc = router.openapi({
     title: 'Qoima API',
     version: '1',
