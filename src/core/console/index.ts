@@ -21,6 +21,7 @@ import { settingsPages } from './pages/settings.tsx';
 import { keyPages } from './pages/keys.tsx';
 import { overviewPages } from './pages/overview.tsx';
 import { usagePages } from './pages/usage.tsx';
+import { termsPages } from './pages/terms.tsx';
 import { checkCsrf, origin, sessionFrom } from './session.ts';
 
 export interface ConsoleDeps {
@@ -195,6 +196,7 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
   settingsPages(app, pages);
   keyPages(app, pages, deps.box);
   usagePages(app, pages);
+  termsPages(app, pages);
   app.notFound((c) =>
     c.html(
       '<!doctype html><meta charset="utf-8"><title>Not found · Qoima</title><p>No such page.</p><p><a href="/console">Back to the console</a></p>',

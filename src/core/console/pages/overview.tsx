@@ -37,6 +37,7 @@ export interface InvoiceView {
   trialDiscount: number;
   total: number;
   slaCredit: { fromMonth: string; availability: number; percent: number; amount: number };
+  compensation?: { amount: number; periods: { month: string }[] };
   lines: {
     item: string;
     storageClass: string | null;
@@ -53,7 +54,10 @@ export const Quotas = ({ u }: { u: UsageView }) => (
     <Meter label="Stored" used={u.usage.bytes} limit={u.quota.maxBytes} format={bytes} />
     <Meter label="Buckets" used={u.usage.buckets} limit={u.quota.maxBuckets} format={count} />
     <Meter label="Objects" used={u.usage.objects} limit={u.quota.maxObjects} format={count} />
-    <p class="hint">{`Largest object: ${bytes(u.quota.maxObjectSize)} · fair use: ${count(u.quota.requestsPerSecond)} requests and ${bytes(u.quota.bytesPerSecond)} per second. Ask us to raise a quota.`}</p>
+    <p class="hint">
+      {`Largest object: ${bytes(u.quota.maxObjectSize)} · fair use: ${count(u.quota.requestsPerSecond)} requests and ${bytes(u.quota.bytesPerSecond)} per second. `}
+      <a href="/console/terms#quota">Ask us to raise a quota.</a>
+    </p>
   </div>
 );
 
