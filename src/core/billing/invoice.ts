@@ -179,7 +179,7 @@ export async function monthCharges(
   const free = rounded(linesFor(await totals(db, accountId, month, true), prices, seconds).exact);
   // the trial's volume: what earlier months of the trial made free comes off it first
   let left = trial.freeUpTo ?? Infinity;
-  for (let m = monthOf(trial.startsAt); left > 0 && m < month; m = nextMonth(m))
+  for (let m = monthOf(trial.startsAt); trial.freeUpTo !== null && left > 0 && m < month; m = nextMonth(m))
     left -= (await monthCharges(db, accountId, m, prices)).trialDiscount;
   return { lines, subtotal, trialDiscount: Math.max(0, Math.min(free, subtotal, left)) };
 }
