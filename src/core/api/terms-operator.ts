@@ -154,7 +154,8 @@ export function termsOperatorRoutes(router: ApiRouter, deps: ApiDeps): void {
       path: '/operator/trial-policy',
       tag: 'operator',
       summary:
-        'Set the trial policy (auto: requests granted at once; manual) and volume (tiyn free; null: no limit)',
+        'Set the trial policy (auto: requests granted at once; manual) ' +
+        'and volume (tiyn free; null: no limit)',
       body: z.object({
         policy: z.enum(['auto', 'manual']).optional(),
         freeUpTo: z.number().int().min(0).nullable().optional(),
@@ -171,7 +172,8 @@ export function termsOperatorRoutes(router: ApiRouter, deps: ApiDeps): void {
       tag: 'operator',
       status: 201,
       summary:
-        'Maintenance or force majeure for named accounts (none: all), or downtime one customer caused; none counts',
+        'Maintenance or force majeure for named accounts (none: all), ' +
+        'or downtime one customer caused; none counts',
       body: z.object({
         kind: z.enum(['maintenance', 'force-majeure', 'customer-caused']),
         from: z.string().datetime(),

@@ -68,7 +68,8 @@ export async function addExclusions(
   if (x.kind === 'maintenance' && x.startsAt < now + MAINTENANCE_NOTICE_MS)
     throw new S3Error(
       'InvalidArgument',
-      'Planned maintenance is announced at least 24 hours in advance; for anything sooner or past, record force majeure (or let it count).',
+      'Planned maintenance is announced at least 24 hours in advance; ' +
+        'for anything sooner or past, record force majeure (or let it count).',
     );
   const accounts = x.accounts?.length ? x.accounts : [null];
   if (
