@@ -285,14 +285,38 @@ describe('exclusions and suspensions', () => {
       '--reason',
       'their script deleted the bucket policy',
     );
+    // the existing commands take named accounts too
+    const viaCli = await cli(
+      'force-majeure',
+      'add',
+      '--from',
+      from,
+      '--to',
+      to,
+      '--reason',
+      'power cut',
+      '--account',
+      a.accountId,
+    );
+    expect(viaCli.exclusions).toEqual([
+      expect.objectContaining({ accountId: a.accountId, kind: 'force-majeure' }),
+    ]);
+    const viaApi = await operator('POST', '/operator/exclusions', {
+      kind: 'force-majeure',
+      from,
+      to,
+      reason: 'power cut, again',
+      accounts: [a.accountId],
+    });
+    expect(viaApi.json.exclusions[0]).toMatchObject({ accountId: a.accountId, reason: 'power cut, again' });
     const sa = (await as(a, 'GET', `/sla/${month}`)).json;
     const sb = (await as(b, 'GET', `/sla/${month}`)).json;
     expect(sa.exclusions.map((x: { reason: string }) => x.reason)).toContain(
       'flood in the Almaty data centre hall A',
     );
-    expect(sb.exclusions.map((x: { reason: string }) => x.reason)).not.toContain(
-      'flood in the Almaty data centre hall A',
-    );
+    for (const reason of ['flood in the Almaty data centre hall A', 'power cut', 'power cut, again'])
+      expect(sb.exclusions.map((x: { reason: string }) => x.reason)).not.toContain(reason);
+    expect(sa.exclusions.map((x: { reason: string }) => x.reason)).toContain('power cut, again');
     expect(sb.exclusions).toEqual(
       expect.arrayContaining([
         expect.objectContaining({

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { invoiceCsv } from '../billing/invoice.ts';
 import { decideReport, listReports } from '../billing/reports.ts';
 import { addExclusion, slaCsv } from '../billing/sla.ts';
+import { addExclusions } from '../model/terms-exclusions.ts';
 import { grantTrial, refuseTrial, trialView } from '../billing/trials.ts';
 import { S3Error } from '../errors.ts';
 import { type BillingDeps, OutageView, csv, monthParam, wantsCsv } from './billing.ts';
@@ -72,10 +73,17 @@ export function operatorBillingRoutes(router: ApiRouter, deps: BillingDeps): voi
         from: z.string().datetime(),
         to: z.string().datetime(),
         reason: z.string().min(1).max(500),
+        /** Only these accounts (absent: every account). */
+        accounts: z.array(z.string().min(1)).min(1).max(1000).optional(),
       }),
       response: z.any(),
     },
     async ({ body }) => {
+      if (body.accounts) {
+        const { from, to, ...rest } = body;
+        const x = { ...rest, startsAt: Date.parse(from), endsAt: Date.parse(to) };
+        return { exclusions: await addExclusions(deps.db, x) };
+      }
       try {
         return await addExclusion(deps.db, {
           kind: body.kind,
