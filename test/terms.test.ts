@@ -126,6 +126,20 @@ describe('data lost through our fault', () => {
 });
 
 describe('support requests', () => {
+  it('and the rest of the terms are in the OpenAPI document', async () => {
+    const doc = await (await fetch(`${srv.endpoint}/admin/openapi.json`)).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/admin/support',
+        '/admin/quota-requests',
+        '/admin/incidents/{id}/claim',
+        '/admin/trial/request',
+        '/admin/operator/support/due',
+        '/admin/operator/accounts/{id}/suspension',
+      ]),
+    );
+  });
+
   it('are opened by the customer, recorded by the operator with their arrival, answered, and listed when late', async () => {
     const c = await customer('asker@example.kz');
     const { status, json: opened } = await as(c, 'POST', '/support', {
