@@ -367,6 +367,14 @@ describe('exclusions and suspensions', () => {
       });
     });
     await client.send(new GetObjectCommand({ Bucket: 'spam-host', Key: 'a' })); // reads kept
+    // nor through the JSON API (the console's way); support stays open
+    const viaApi = await as(c, 'POST', '/buckets', { name: 'spam-host-2' });
+    expect(viaApi).toMatchObject({ status: 403, json: { error: { code: 'AccessDenied' } } });
+    expect(viaApi.json.error.message).toMatch(/suspended/);
+    expect((await as(c, 'GET', '/buckets')).status).toBe(200);
+    expect((await as(c, 'POST', '/support', { subject: 'Why?', body: 'We removed the pages.' })).status).toBe(
+      201,
+    );
     expect((await as(c, 'GET', '/suspension')).json.suspension).toMatchObject({ reason: 'phishing pages' });
     await cli('suspension', 'lift', '--account', c.accountId);
     await eventually(async () => {

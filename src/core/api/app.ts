@@ -28,6 +28,7 @@ import { keyRoutes } from './keys.ts';
 import { objectRoutes } from './objects.ts';
 import { operatorBillingRoutes } from './operator-billing.ts';
 import { operatorRoutes } from './operator.ts';
+import { checkApiCall } from '../model/terms-suspension.ts';
 import { termsCustomerRoutes } from './terms-customer.ts';
 import { termsOperatorRoutes } from './terms-operator.ts';
 import { ApiRouter } from './router.ts';
@@ -126,6 +127,13 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: Context) => string): Hono
       deps.clientLimits.refused(env?.clientAddress);
       throw e;
     }
+    return next();
+  });
+
+  // terms: a suspended account changes nothing through the API either (issue 16)
+  app.use('*', async (c, next) => {
+    const p = c.get('principal');
+    if (p) await checkApiCall(deps.db, p.accountId, c.req.method, c.req.path);
     return next();
   });
 

@@ -92,3 +92,16 @@ export function suspensionGate(db: Db): Gate {
   gates.set(db, gate);
   return gate;
 }
+
+/** JSON API calls that change data (buckets, their settings, keys, certificates); not links to read. */
+const API_WRITES = /^\/admin\/(buckets|keys|certificates)(\/|$)/;
+
+/**
+ * The JSON API's side of a suspension: a suspended account cannot change its buckets, keys or
+ * certificates there either (support requests, claims and its billing stay open to it).
+ */
+export async function checkApiCall(db: Db, accountId: string, method: string, path: string): Promise<void> {
+  if (method === 'GET' || method === 'HEAD' || !API_WRITES.test(path) || path.endsWith('/presigned-url'))
+    return;
+  await suspensionGate(db)(accountId, `API ${method}`);
+}
