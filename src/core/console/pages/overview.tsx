@@ -22,7 +22,7 @@ export interface UsageView {
 }
 
 export interface TrialView {
-  status: 'active' | 'ended' | 'refused' | 'none';
+  status: 'active' | 'ended' | 'refused' | 'requested' | 'none';
   startsAt: string | null;
   endsAt: string | null;
   afterTrial: string;
@@ -101,7 +101,13 @@ export function overviewPages(app: ConsoleApp, deps: ConsoleDeps, pages: Pages):
                 <span class="pill">No trial</span>
               </p>
             ) : null}
+            {trial.status === 'requested' ? (
+              <p>
+                <span class="pill">Requested</span>
+              </p>
+            ) : null}
             <p>{trial.afterTrial}</p>
+            {trial.status === 'none' ? <a href="/console/terms#trial">Ask for the free trial</a> : null}
           </div>
           <div class="card">
             <h2>This month so far</h2>
