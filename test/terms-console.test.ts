@@ -51,6 +51,7 @@ it('requests, quota, claims, trial, suspension and exclusions reach the customer
   const page = await (await browser.newContext()).newPage();
   await signIn(page, a);
 
+  await expect(page.locator('a[href="/console/terms#trial"]').count()).resolves.toBe(1);
   // the overview's sentence is now a way to ask
   await page.click('text=Ask us to raise a quota.');
   await page.waitForURL(/\/console\/terms/);
