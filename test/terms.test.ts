@@ -3,13 +3,19 @@
  * times, quota requests, data-loss incidents and claims, the trial policy, per-account exclusions and
  * suspensions, as the customer (JSON API) and the operator (operator API and the admin CLI) see them.
  */
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  PutBucketWebsiteCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monthOf, nextMonth } from '../src/core/billing/prices.ts';
 import { addWorkingMinutes, responseDue } from '../src/core/model/terms-support.ts';
 import { api } from './helpers/api.ts';
+import { hostRequest } from './helpers/http.ts';
 import { s3 } from './helpers/s3.ts';
 import { type RunningServer, admin, removeDir, startServer } from './helpers/server.ts';
 
@@ -241,7 +247,13 @@ describe('quota requests', () => {
 
 describe('the trial', () => {
   it('under the manual policy waits for the operator, is granted once, never twice; its volume is set by policy', async () => {
+    const signUp = async () => (await fetch(`${srv.endpoint}/console/sign-up`)).text();
+    expect(await signUp()).toMatch(/The first 3 days are free/);
     expect(await cli('trial', 'policy', '--policy', 'manual')).toEqual({ policy: 'manual', freeUpTo: null });
+    // nothing is promised that the operator may refuse
+    const page = await signUp();
+    expect(page).not.toMatch(/days are free/);
+    expect(page).toMatch(/asks for a free trial of 3 days \(once per customer\), which we grant or refuse/);
     const c = await customer('patient@example.kz');
     expect((await as(c, 'GET', '/trial')).json.status).toBe('requested');
     expect((await as(c, 'POST', '/trial/request')).status).toBe(400); // asked already, at sign-up
@@ -353,6 +365,24 @@ describe('exclusions and suspensions', () => {
     const client = s3(srv.endpoint, c);
     await client.send(new CreateBucketCommand({ Bucket: 'spam-host' }));
     await client.send(new PutObjectCommand({ Bucket: 'spam-host', Key: 'a', Body: 'x' }));
+    // its website: served while reads are kept, closed with them
+    await client.send(
+      new PutObjectCommand({
+        Bucket: 'spam-host',
+        Key: 'index.html',
+        Body: '<h1>hi</h1>',
+        ContentType: 'text/html',
+      }),
+    );
+    expect((await as(c, 'PATCH', '/buckets/spam-host', { accessType: 'public-read' })).status).toBe(200);
+    await client.send(
+      new PutBucketWebsiteCommand({
+        Bucket: 'spam-host',
+        WebsiteConfiguration: { IndexDocument: { Suffix: 'index.html' } },
+      }),
+    );
+    const site = () => hostRequest(srv.port, `spam-host.web.localhost:${srv.port}`, '/');
+    expect((await site()).status).toBe(200);
     const sus = await operator('POST', `/operator/accounts/${c.accountId}/suspension`, {
       reason: 'phishing pages',
     });
@@ -367,6 +397,7 @@ describe('exclusions and suspensions', () => {
       });
     });
     await client.send(new GetObjectCommand({ Bucket: 'spam-host', Key: 'a' })); // reads kept
+    expect((await site()).status).toBe(200); // and the website with them
     // nor through the JSON API (the console's way); support stays open
     const viaApi = await as(c, 'POST', '/buckets', { name: 'spam-host-2' });
     expect(viaApi).toMatchObject({ status: 403, json: { error: { code: 'AccessDenied' } } });
@@ -388,6 +419,9 @@ describe('exclusions and suspensions', () => {
         name: 'AccessDenied',
       });
     });
+    const closed = await site();
+    expect(closed.status).toBe(403);
+    expect(closed.body).toMatch(/suspended for breaking the terms of service/);
     const sla = (await as(c, 'GET', `/sla/${month}`)).json;
     expect(sla.exclusions).toEqual(
       expect.arrayContaining([
