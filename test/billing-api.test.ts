@@ -170,7 +170,8 @@ describe('the operator', () => {
     const c = await customer('trialist@example.kz');
     expect((await cli('trial', '--account', c.accountId)).status).toBe('active');
     expect((await cli('trial', 'refuse', '--account', c.accountId)).status).toBe('refused');
-    expect((await cli('trial', 'grant', '--account', c.accountId)).status).toBe('active');
+    // a trial is once per customer: not even the operator grants a second (issue 16)
+    await expect(cli('trial', 'grant', '--account', c.accountId)).rejects.toThrow(/once per customer/);
     expect(await cli('rollup')).toHaveProperty('hoursRolledUp');
     const csv = await admin(srv.dataDir, ['invoice', '--account', c.accountId, '--month', month, '--csv']);
     expect(csv).toMatch(/^item,storage_class/);

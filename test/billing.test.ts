@@ -308,7 +308,9 @@ describe('invoices', () => {
       { ...DEFAULT_PRICES, storagePerGiBMonth: { STANDARD: 9999, COLD: 9999 } },
       3,
     );
-    await grantTrial(w.db, w.accountId, 3);
+    // (a second trial cannot be granted: once per customer, issue 16)
+    await expect(grantTrial(w.db, w.accountId, 3)).rejects.toThrow(/once per customer/);
+    await refuseTrial(w.db, w.accountId);
     expect(await dearer.invoice(w.accountId, MONTH)).toEqual(issued);
     expect(invoiceCsv(issued)).toContain(`Issued ${issued.issuedAt}`);
   });
@@ -371,11 +373,11 @@ describe('free trial', () => {
     expect((await trialView(w.db, other.accountId)).status).toBe('active');
   });
 
-  it('can be granted or refused by the operator', async () => {
+  it('can be refused by the operator, and never granted a second time', async () => {
     const w = await world(Date.now() - 10 * 86_400_000, { customerId: '860101300123' });
     expect((await trialView(w.db, w.accountId)).status).toBe('ended');
-    await grantTrial(w.db, w.accountId, 3);
-    expect((await trialView(w.db, w.accountId)).status).toBe('active');
+    await expect(grantTrial(w.db, w.accountId, 3)).rejects.toThrow(/once per customer/);
+    expect((await trialView(w.db, w.accountId)).status).toBe('ended');
     await refuseTrial(w.db, w.accountId);
     expect((await trialView(w.db, w.accountId)).status).toBe('refused');
   });

@@ -4,6 +4,7 @@ import { monthRange } from '../core/billing/prices.ts';
 import { decideReport, listReports, reportView } from '../core/billing/reports.ts';
 import { sampleStorage } from '../core/billing/rollup.ts';
 import { addExclusion, exclusionView, slaCsv } from '../core/billing/sla.ts';
+import { addExclusions } from '../core/model/terms-exclusions.ts';
 import { grantTrial, refuseTrial, trialView } from '../core/billing/trials.ts';
 import { type Args, type Command, UsageError, need, one } from './admin-commands.ts';
 import { rollupOptions } from '../local/config.ts';
@@ -26,9 +27,23 @@ function month(a: Args): string {
 
 const exclusion = (kind: 'maintenance' | 'force-majeure'): Command => ({
   help:
-    '--from ISO --to ISO --reason TEXT  ' +
-    (kind === 'maintenance' ? 'record planned maintenance (in advance)' : 'record force majeure'),
+    '--from ISO --to ISO --reason TEXT [--account ID]...  ' +
+    (kind === 'maintenance' ? 'record planned maintenance (in advance)' : 'record force majeure') +
+    ' (for every account, or the named ones)',
   run: async (o, _c, a) => {
+    const accounts = a.options.get('--account');
+    if (accounts) {
+      const startsAt = time(need(a, '--from'), '--from');
+      const endsAt = time(need(a, '--to'), '--to');
+      const rows = await addExclusions(o.db, {
+        kind,
+        startsAt,
+        endsAt,
+        reason: need(a, '--reason'),
+        accounts,
+      });
+      return { exclusions: rows.map(exclusionView) };
+    }
     try {
       return exclusionView(
         await addExclusion(o.db, {

@@ -6,6 +6,7 @@ import { createKey, listKeys, revokeKey } from '../core/model/keys.ts';
 import { runMaintenance } from '../core/model/maintenance.ts';
 import { type QuotaLimits, quotaOf, setQuota, usageOf } from '../core/model/quotas.ts';
 import { scrub } from '../core/model/scrub.ts';
+import { recordIncidents } from '../core/model/terms-incidents.ts';
 import { type Config, maintenanceOptions } from '../local/config.ts';
 import type { Opened } from '../local/data-dir.ts';
 
@@ -39,7 +40,7 @@ function asRoot(accountId: string): AccountPrincipal {
   return { kind: 'root', accountId, accessKeyId: 'admin-cli', via: 'header', scopes: null };
 }
 
-const QUOTA_FLAGS: Record<string, keyof QuotaLimits> = {
+export const QUOTA_FLAGS: Record<string, keyof QuotaLimits> = {
   '--max-bytes': 'maxBytes',
   '--max-buckets': 'maxBuckets',
   '--max-objects': 'maxObjects',
@@ -148,7 +149,8 @@ export const COMMANDS: Record<string, Command> = {
     run: async (o, _cfg, a) => {
       const r = await scrub(o.db, o.store, { repair: a.options.has('--repair') });
       if (r.remaining.length) process.exitCode = 1;
-      return r;
+      // each object hit becomes an incident of its account, which may claim compensation (issue 16)
+      return { ...r, incidentsRecorded: await recordIncidents(o.db, r) };
     },
   },
 };

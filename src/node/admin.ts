@@ -7,10 +7,11 @@ import { ConfigError, loadConfig } from '../local/config.ts';
 import { NoStore, isNewStore, noStoreMessage } from './admin-store.ts';
 import { BILLING_COMMANDS } from './admin-billing.ts';
 import { type Args, COMMANDS, UsageError } from './admin-commands.ts';
+import { TERMS_COMMANDS } from './admin-terms.ts';
 
 const CONFIG_FLAGS = new Set(['--data-dir', '--db-url']);
-const BOOLEAN_FLAGS = new Set(['--json', '--repair', '--csv']);
-const ALL = { ...COMMANDS, ...BILLING_COMMANDS };
+const BOOLEAN_FLAGS = new Set(['--json', '--repair', '--csv', '--block-reads']);
+const ALL = { ...COMMANDS, ...BILLING_COMMANDS, ...TERMS_COMMANDS };
 
 function usage(): string {
   const lines = Object.entries(ALL).map(([name, c]) => `  ${name} ${c.help}`);

@@ -25,6 +25,10 @@ import { keyHandlers } from './keys.ts';
 import { objectHandlers } from './objects.ts';
 import { operatorBillingHandlers } from './operator-billing.ts';
 import { operatorHandlers } from './operator.ts';
+import { checkApiCall } from '../model/terms-suspension.ts';
+import { termsOperatorRoutes, termsRoutes } from './contract/terms.ts';
+import { termsHandlers } from './terms.ts';
+import { termsOperatorHandlers } from './terms-operator.ts';
 import { ApiRouter } from './router.ts';
 
 const MAX_JSON = BODY_HASH_LIMIT;
@@ -91,6 +95,13 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: ApiContext) => string): H
     return next();
   });
 
+  // terms: a suspended account changes nothing through the API either (issue 16)
+  app.use('*', async (c, next) => {
+    const p = c.get('principal');
+    if (p) await checkApiCall(deps.db, p.accountId, c.req.method, c.req.path);
+    return next();
+  });
+
   /** Finds who signed the call (the operator by its token, or an account's principal); refuses anyone else. */
   const identify = async (c: ApiContext): Promise<void> => {
     if (c.req.path.startsWith('/admin/operator/')) {
@@ -150,6 +161,8 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: ApiContext) => string): H
   router.register(billingRoutes, billingHandlers(deps));
   router.register(operatorRoutes, operatorHandlers(deps));
   router.register(operatorBillingRoutes, operatorBillingHandlers(deps));
+  router.register(termsRoutes, termsHandlers(deps));
+  router.register(termsOperatorRoutes, termsOperatorHandlers(deps));
   const doc = router.openapi({
     title: 'Qoima API',
     version: '1',

@@ -5,6 +5,7 @@
 import { invoiceCsv } from '../billing/invoice.ts';
 import { decideReport, listReports, reportView } from '../billing/reports.ts';
 import { addExclusion, exclusionView, slaCsv } from '../billing/sla.ts';
+import { addExclusions } from '../model/terms-exclusions.ts';
 import { grantTrial, refuseTrial, trialView } from '../billing/trials.ts';
 import { S3Error } from '../errors.ts';
 import { type BillingDeps, csv, monthParam } from './billing.ts';
@@ -36,6 +37,11 @@ export function operatorBillingHandlers(deps: BillingDeps): Handlers<typeof oper
     },
 
     addExclusion: async ({ body }) => {
+      if (body.accounts) {
+        const { from, to, ...rest } = body;
+        const x = { ...rest, startsAt: Date.parse(from), endsAt: Date.parse(to) };
+        return { exclusions: (await addExclusions(deps.db, x)).map(exclusionView) };
+      }
       try {
         return exclusionView(
           await addExclusion(deps.db, {

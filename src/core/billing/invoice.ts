@@ -8,7 +8,16 @@ import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { usageHourly } from '../db/schema.ts';
 import { type Ratio, ZERO, add } from './exact.ts';
-import { GIB, type PriceList, exactCharge, monthRange, previousMonth, rounded } from './prices.ts';
+import {
+  GIB,
+  type PriceList,
+  exactCharge,
+  monthOf,
+  monthRange,
+  nextMonth,
+  previousMonth,
+  rounded,
+} from './prices.ts';
 import type { ChargesFrom, SlaReport } from './sla.ts';
 import { trialOf } from './trials.ts';
 
@@ -42,10 +51,27 @@ export interface Invoice {
     amount: number;
     chargesFrom?: ChargesFrom;
   };
+  /**
+   * Compensation for lost or damaged data (approved claims): 50% of each compensated period's charges
+   * (after the trial), capped with the SLA credit at this invoice's charges (absent on invoices issued
+   * before it existed).
+   */
+  compensation?: Compensation;
   total: number;
   /** 'estimate' while the month is open (or not yet rolled up); 'final' once issued, never to change. */
   status: 'estimate' | 'final';
   issuedAt: string | null;
+}
+
+export interface Compensation {
+  amount: number;
+  periods: {
+    month: string;
+    charges: number;
+    chargesFrom: ChargesFrom;
+    amount: number;
+    incidents: string[];
+  }[];
 }
 
 interface Totals {
@@ -151,7 +177,11 @@ export async function monthCharges(
   const trial = await trialOf(db, accountId);
   if (trial?.status !== 'granted') return { lines, subtotal, trialDiscount: 0 };
   const free = rounded(linesFor(await totals(db, accountId, month, true), prices, seconds).exact);
-  return { lines, subtotal, trialDiscount: Math.min(free, subtotal) };
+  // the trial's volume: what earlier months of the trial made free comes off it first
+  let left = trial.freeUpTo ?? Infinity;
+  for (let m = monthOf(trial.startsAt); trial.freeUpTo !== null && left > 0 && m < month; m = nextMonth(m))
+    left -= (await monthCharges(db, accountId, m, prices)).trialDiscount;
+  return { lines, subtotal, trialDiscount: Math.max(0, Math.min(free, subtotal, left)) };
 }
 
 export async function invoice(
@@ -160,11 +190,15 @@ export async function invoice(
   month: string,
   prices: PriceList,
   slaOf: (month: string) => Promise<SlaReport>,
+  compensationOf: (month: string) => Promise<Compensation> = async () => ({ amount: 0, periods: [] }),
 ): Promise<Invoice> {
   const { lines, subtotal, trialDiscount } = await monthCharges(db, accountId, month, prices);
   const prev = await slaOf(previousMonth(month));
   const afterTrial = subtotal - trialDiscount;
   const credit = Math.min(prev.credit, afterTrial);
+  // credits never take an invoice below zero (never paid out): compensation gets what the SLA left
+  const comp = await compensationOf(month);
+  const compensated = Math.min(comp.amount, afterTrial - credit);
   return {
     accountId,
     month,
@@ -180,7 +214,8 @@ export async function invoice(
       amount: credit,
       chargesFrom: prev.chargesFrom,
     },
-    total: afterTrial - credit,
+    ...(comp.periods.length ? { compensation: { ...comp, amount: compensated } } : {}),
+    total: afterTrial - credit - compensated,
     status: 'estimate',
     issuedAt: null,
   };
@@ -205,6 +240,17 @@ export function invoiceCsv(inv: Invoice): string {
     null,
     -amount,
   ]);
+  if (inv.compensation) {
+    const periods = inv.compensation.periods.map((p) => p.month).join(' ');
+    rows.push([
+      `Compensation for lost or damaged data (${periods})`,
+      null,
+      null,
+      null,
+      null,
+      -inv.compensation.amount,
+    ]);
+  }
   rows.push(['Total', null, null, null, null, inv.total]);
   rows.push([
     inv.status === 'final' ? `Issued ${inv.issuedAt}` : 'Estimate: the month is not closed yet',

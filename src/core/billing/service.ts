@@ -2,9 +2,10 @@
 import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { buckets, requestLog } from '../db/schema.ts';
-import { type Invoice, invoice, monthCharges } from './invoice.ts';
+import { type Compensation, type Invoice, invoice, monthCharges } from './invoice.ts';
+import { COMPENSATION_BP, compensatedPeriods } from '../model/terms-incidents.ts';
 import { invoicedFor, issue, issueClosedMonths, issuedInvoice, monthRolledUp } from './issued.ts';
-import { type PriceList, previousMonth } from './prices.ts';
+import { type PriceList, charge, previousMonth } from './prices.ts';
 import { type RollupOptions, rollupAll } from './rollup.ts';
 import { type SlaReport, slaReport } from './sla.ts';
 
@@ -57,8 +58,37 @@ export class Billing {
     // months are issued in order: a month's SLA credit is a share of the month before as issued
     const before = previousMonth(month);
     if (closed && (await invoicedFor(this.db, accountId, before))) await this.invoice(accountId, before);
-    const estimate = await invoice(this.db, accountId, month, this.prices, (m) => this.sla(accountId, m));
+    const estimate = await invoice(
+      this.db,
+      accountId,
+      month,
+      this.prices,
+      (m) => this.sla(accountId, m),
+      (m) => this.compensation(accountId, m),
+    );
     return closed ? issue(this.db, estimate) : estimate;
+  }
+
+  /**
+   * Compensation for lost data landing on the month's invoice: 50% of each compensated period's
+   * charges as issued (or its estimate while not issued), as the SLA credit is taken.
+   */
+  async compensation(accountId: string, month: string): Promise<Compensation> {
+    const periods: Compensation['periods'] = [];
+    for (const p of await compensatedPeriods(this.db, accountId, month)) {
+      const issued = await issuedInvoice(this.db, accountId, p.period);
+      const c = issued ?? (await monthCharges(this.db, accountId, p.period, this.prices));
+      const charges = c.subtotal - c.trialDiscount;
+      const amount = charge(charges, COMPENSATION_BP, 10_000n);
+      periods.push({
+        month: p.period,
+        charges,
+        chargesFrom: issued ? 'issued' : 'estimate',
+        amount,
+        incidents: p.incidents,
+      });
+    }
+    return { amount: periods.reduce((n, p) => n + p.amount, 0), periods };
   }
 
   /** From the request log (within its retention) and the metadata now. */

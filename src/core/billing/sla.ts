@@ -14,6 +14,7 @@ import { accounts, outageReports, probeGaps, slaExclusions, slaIntervals } from 
 import { type Ratio, ZERO, add, compare, floorDecimal, fromDecimal, ratio } from './exact.ts';
 import { type PriceList, charge, monthRange } from './prices.ts';
 import { SLOT } from './rollup.ts';
+import { MAINTENANCE_NOTICE_MS, exclusionsOf } from '../model/terms-exclusions.ts';
 
 export type DowntimeCause = 'server-errors' | 'no-response' | 'reported-outage';
 
@@ -131,10 +132,8 @@ export async function slaReport(
     start,
     end,
   );
-  const exclusions = await db
-    .select()
-    .from(slaExclusions)
-    .where(and(lt(slaExclusions.startsAt, end), gt(slaExclusions.endsAt, start)));
+  // everyone's, the account's own, its suspensions (terms-exclusions.ts)
+  const exclusions = await exclusionsOf(db, accountId, start, end);
 
   const outside: SlaReport['exclusions'] = exclusions.map((x) => ({
     from: iso(Math.max(x.startsAt, start)),
@@ -252,9 +251,6 @@ export function slaCsv(r: SlaReport): string {
   return lines.join('\n') + '\n';
 }
 
-/** How far ahead planned maintenance must be announced: an outage under way is not "planned". */
-export const MAINTENANCE_NOTICE_MS = 24 * 3_600_000;
-
 /** Operator: record planned maintenance (at least a day in advance) or force majeure. */
 export async function addExclusion(
   db: Db,
@@ -277,7 +273,7 @@ export async function addExclusion(
 }
 
 /** An exclusion as the API and the CLI show it: times in ISO 8601. */
-export function exclusionView(x: Awaited<ReturnType<typeof addExclusion>>) {
+export function exclusionView<X extends { startsAt: number; endsAt: number; createdAt: number }>(x: X) {
   const iso = (ms: number) => new Date(ms).toISOString();
   return { ...x, startsAt: iso(x.startsAt), endsAt: iso(x.endsAt), createdAt: iso(x.createdAt) };
 }

@@ -24,6 +24,7 @@ import { objectPages } from './pages/objects.tsx';
 import { overviewPages } from './pages/overview.tsx';
 import { settingsPages } from './pages/settings.tsx';
 import { usagePages } from './pages/usage.tsx';
+import { termsPages } from './pages/terms.tsx';
 
 export function consoleApp(deps: ConsoleDeps): ConsoleApp {
   const app: ConsoleApp = new Hono<{ Bindings: ConsoleEnv }>({ strict: false }).basePath('/console');
@@ -78,6 +79,7 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
   settingsPages(app, pages);
   keyPages(app, pages, deps.box);
   usagePages(app, pages);
+  termsPages(app, pages);
   app.notFound((c) =>
     c.html(
       '<!doctype html><meta charset="utf-8"><title>Not found · Qoima</title><p>No such page.</p><p><a href="/console">Back to the console</a></p>',

@@ -11,13 +11,14 @@ function hash(text: string): string {
 }
 export const ASSET_VERSION = { css: hash(CSS), js: hash(JS) };
 
-export type Section = 'overview' | 'buckets' | 'keys' | 'usage' | null;
+export type Section = 'overview' | 'buckets' | 'keys' | 'usage' | 'terms' | null;
 
 const NAV: [Exclude<Section, null>, string, string][] = [
   ['overview', 'Overview', '/console'],
   ['buckets', 'Buckets', '/console/buckets'],
   ['keys', 'Access keys', '/console/keys'],
   ['usage', 'Usage & billing', '/console/usage'],
+  ['terms', 'Support & terms', '/console/terms'],
 ];
 
 /** Fixed texts for `?done=` after a successful form: never text taken from the URL. */

@@ -6,3 +6,4 @@
 export * from './tables/access.ts';
 export * from './tables/billing.ts';
 export * from './tables/storage.ts';
+export * from './tables/terms.ts';

@@ -25,6 +25,7 @@ import {
 import { bucketRowAndDomains, releasedBy } from './buckets.ts';
 import { trialForNewService } from '../billing/trials.ts';
 import { normalizeCustomerId } from './customer-id.ts';
+import { trialPolicy } from './terms-settings.ts';
 
 export { normalizeCustomerId };
 import { randomBase32 } from '../digests.ts';
@@ -69,15 +70,17 @@ export async function createAccount(
   const secretAccessKey = opts.secretAccessKey ?? newSecretAccessKey();
   const now = Date.now();
   const sealed = await deps.box.seal(secretAccessKey, accessKeyId);
+  const policy = customerId && opts.trialDays ? await trialPolicy(deps.db) : undefined;
   await deps.db.batch([
     deps.db.insert(accounts).values({ id: accountId, name: opts.name, createdAt: now, customerId }),
     deps.db
       .insert(credentials)
       .values({ accessKeyId, accountId, secretSealed: sealed, kind: 'root', createdAt: now }),
     deps.db.insert(quotas).values({ accountId, ...opts.quota }),
-    // a customer's first service starts their trial; later ones find it taken (once per customer)
+    // a customer's first service asks for their trial (granted at once under the `auto` policy);
+    // later ones find it taken (once per customer)
     ...(customerId && opts.trialDays
-      ? [trialForNewService(deps.db, customerId, accountId, now, opts.trialDays)]
+      ? [trialForNewService(deps.db, customerId, accountId, now, opts.trialDays, policy)]
       : []),
   ]);
   return { accountId, name: opts.name, accessKeyId, secretAccessKey };

@@ -37,6 +37,24 @@ export const InvoiceView = z.object({
     amount: z.number(),
     chargesFrom: ChargesFrom.optional(),
   }),
+  /**
+   * Compensation for lost or damaged data (approved claims), capped with the SLA credit at the
+   * invoice's charges; absent when there is none (and on invoices issued before it existed).
+   */
+  compensation: z
+    .object({
+      amount: z.number(),
+      periods: z.array(
+        z.object({
+          month: z.string(),
+          charges: z.number(),
+          chargesFrom: ChargesFrom,
+          amount: z.number(),
+          incidents: z.array(z.string()),
+        }),
+      ),
+    })
+    .optional(),
   total: z.number(),
   status: z.enum(['estimate', 'final']),
   issuedAt: z.string().nullable(),
@@ -80,9 +98,11 @@ export const MonthSeriesView = z.object({
 
 export const TrialView = z.object({
   customerId: z.string().nullable(),
-  status: z.enum(['active', 'ended', 'refused', 'none']),
+  status: z.enum(['active', 'ended', 'refused', 'requested', 'none']),
   startsAt: z.string().nullable(),
   endsAt: z.string().nullable(),
+  /** The most the trial makes free, in minor units (beyond it, paid); null: no limit. */
+  freeUpTo: z.number().nullable(),
   /** In words, what happens when it ends. */
   afterTrial: z.string(),
 });

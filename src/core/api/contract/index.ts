@@ -9,6 +9,7 @@ import { domainRoutes } from './domains.ts';
 import { keyRoutes } from './keys.ts';
 import { objectRoutes } from './objects.ts';
 import { operatorBillingRoutes, operatorRoutes } from './operator.ts';
+import { termsOperatorRoutes, termsRoutes } from './terms.ts';
 
 export const contract = {
   ...bucketRoutes,
@@ -18,5 +19,7 @@ export const contract = {
   ...billingRoutes,
   ...operatorRoutes,
   ...operatorBillingRoutes,
+  ...termsRoutes,
+  ...termsOperatorRoutes,
 };
 export type Contract = typeof contract;

@@ -104,6 +104,8 @@ export const operatorBillingRoutes = {
       from: z.string().datetime(),
       to: z.string().datetime(),
       reason: z.string().min(1).max(500),
+      /** Only these accounts (absent: every account). */
+      accounts: z.array(z.string().min(1)).min(1).max(1000).optional(),
     }),
     response: z.any(),
   }),

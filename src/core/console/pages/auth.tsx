@@ -26,6 +26,7 @@ import {
   takeOnce,
 } from '../session.ts';
 import { clientKey } from '../../model/fair-use.ts';
+import { trialPolicy } from '../../model/terms-settings.ts';
 
 const WINDOW_MS = 15 * 60_000;
 const MAX_TRACKED = 10_000;
@@ -72,7 +73,28 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps): void {
   const attempts = new Attempts(10, 'Too many failed sign-ins');
   const fromAddress = new Attempts(deps.failuresPerAddress, 'Too many failed attempts from your address');
 
-  const signInPage = (
+  /**
+   * What the sign-in and sign-up pages say of the trial: free days only where a sign-up gets them at
+   * once (the `auto` policy); under `manual` the trial is asked for and decided, so nothing is promised.
+   */
+  const trialOffer = async (): Promise<{ short: string; long: string }> => {
+    if (deps.trialDays <= 0) return { short: '.', long: '' };
+    const { policy, freeUpTo } = await trialPolicy(deps.db);
+    const days = `${deps.trialDays} days`;
+    const volume = freeUpTo === null ? '' : ` up to ${freeUpTo} tiyn of use`;
+    const after = 'it is billed monthly for what it stores and serves, until you delete it.';
+    if (policy === 'manual')
+      return {
+        short: ` — you may ask for a free trial of ${days}.`,
+        long: `Signing up asks for a free trial of ${days}${volume} (once per customer), which we grant or refuse; until it is granted, and after it ends, ${after}`,
+      };
+    return {
+      short: ` — the first ${days} are free.`,
+      long: `The first ${days} are free${volume} (once per customer); after that ${after}`,
+    };
+  };
+
+  const signInPage = async (
     c: Context,
     shown: {
       error?: string | null;
@@ -80,8 +102,9 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps): void {
       status?: number;
       values?: Record<string, string>;
     } = {},
-  ) =>
-    c.html(
+  ) => {
+    const offer = await trialOffer();
+    return c.html(
       <Layout title="Sign in" section={null} error={shown.error} notice={shown.notice}>
         <div class="grid">
           <form class="card" method="post" action="/console/sign-in">
@@ -131,12 +154,13 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps): void {
         {deps.signup ? (
           <p>
             New here? <a href="/console/sign-up">Create your service</a>
-            {deps.trialDays > 0 ? ` — the first ${deps.trialDays} days are free.` : '.'}
+            {offer.short}
           </p>
         ) : null}
       </Layout>,
       statusOf(shown.status),
     );
+  };
 
   app.get('/sign-in', async (c) => {
     if (await sessionFrom(c, deps.db, deps.box)) return c.redirect('/console', 303);
@@ -184,19 +208,15 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps): void {
     }
   });
 
-  const signUpPage = (
+  const signUpPage = async (
     c: Context,
     shown: { error?: string; status?: number; values?: Record<string, string> } = {},
-  ) =>
-    c.html(
+  ) => {
+    const offer = await trialOffer();
+    return c.html(
       <Layout title="Create your service" section={null} error={shown.error}>
         <form class="card" method="post" action="/console/sign-up">
-          <p>
-            Your service is your own storage: buckets, keys and a bill of its own.{' '}
-            {deps.trialDays > 0
-              ? `The first ${deps.trialDays} days are free (once per customer); after that it is billed monthly for what it stores and serves, until you delete it.`
-              : ''}
-          </p>
+          <p>Your service is your own storage: buckets, keys and a bill of its own. {offer.long}</p>
           <label for="name">Name of the service</label>
           <input
             id="name"
@@ -237,6 +257,7 @@ export function authPages(app: ConsoleApp, deps: ConsoleDeps): void {
       </Layout>,
       statusOf(shown.status),
     );
+  };
 
   app.get('/sign-up', async (c) => (deps.signup ? signUpPage(c) : c.redirect('/console/sign-in', 303)));
 

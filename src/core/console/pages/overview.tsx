@@ -23,7 +23,10 @@ export const Quotas = ({ u }: { u: UsageView }) => (
     <Meter label="Stored" used={u.usage.bytes} limit={u.quota.maxBytes} format={bytes} />
     <Meter label="Buckets" used={u.usage.buckets} limit={u.quota.maxBuckets} format={count} />
     <Meter label="Objects" used={u.usage.objects} limit={u.quota.maxObjects} format={count} />
-    <p class="hint">{`Largest object: ${bytes(u.quota.maxObjectSize)} · fair use: ${count(u.quota.requestsPerSecond)} requests and ${bytes(u.quota.bytesPerSecond)} per second. Ask us to raise a quota.`}</p>
+    <p class="hint">
+      {`Largest object: ${bytes(u.quota.maxObjectSize)} · fair use: ${count(u.quota.requestsPerSecond)} requests and ${bytes(u.quota.bytesPerSecond)} per second. `}
+      <a href="/console/terms#quota">Ask us to raise a quota.</a>
+    </p>
   </div>
 );
 
@@ -67,7 +70,13 @@ export function overviewPages(app: ConsoleApp, deps: ConsoleDeps, pages: Pages):
                 <span class="pill">No trial</span>
               </p>
             ) : null}
+            {trial.status === 'requested' ? (
+              <p>
+                <span class="pill">Requested</span>
+              </p>
+            ) : null}
             <p>{trial.afterTrial}</p>
+            {trial.status === 'none' ? <a href="/console/terms#trial">Ask for the free trial</a> : null}
           </div>
           <div class="card">
             <h2>This month so far</h2>

@@ -150,6 +150,18 @@ export function usagePages(app: ConsoleApp, pages: Pages): void {
                   >{`− ${money(invoice.slaCredit.amount, invoice.currency)}`}</td>
                 </tr>
               ) : null}
+              {invoice.compensation ? (
+                <tr>
+                  <td
+                    data-label=""
+                    colspan={3}
+                  >{`Compensation for lost or damaged data (${invoice.compensation.periods.map((p) => p.month).join(', ')})`}</td>
+                  <td
+                    data-label="Compensation"
+                    class="num"
+                  >{`− ${money(invoice.compensation.amount, invoice.currency)}`}</td>
+                </tr>
+              ) : null}
               <tr>
                 <td data-label="" colspan={3}>
                   <strong>Total</strong>
@@ -191,6 +203,16 @@ export function usagePages(app: ConsoleApp, pages: Pages): void {
           ) : (
             <p class="hint">No downtime counted.</p>
           )}
+          {sla.exclusions.length ? (
+            <>
+              <h3>Not counted</h3>
+              <ul id="sla-exclusions">
+                {sla.exclusions.map((x) => (
+                  <li>{`${when(x.from)} – ${when(x.to)}: ${x.kind}, ${x.reason}`}</li>
+                ))}
+              </ul>
+            </>
+          ) : null}
         </div>
 
         <div class="card">

@@ -87,7 +87,9 @@ export const probeBeats = sqliteTable(
 
 export const slaExclusions = sqliteTable('sla_exclusions', {
   id: text('id').primaryKey(),
-  kind: text('kind', { enum: ['maintenance', 'force-majeure'] }).notNull(),
+  kind: text('kind', { enum: ['maintenance', 'force-majeure', 'customer-caused'] }).notNull(),
+  /** The account it concerns; null: every account. `customer-caused` always names one. */
+  accountId: text('account_id'),
   startsAt: integer('starts_at').notNull(),
   endsAt: integer('ends_at').notNull(),
   reason: text('reason').notNull(),
@@ -110,7 +112,10 @@ export const trials = sqliteTable('trials', {
   accountId: text('account_id').notNull(),
   startsAt: integer('starts_at').notNull(),
   endsAt: integer('ends_at').notNull(),
-  status: text('status', { enum: ['granted', 'refused'] }).notNull(),
+  /** `requested`: asked for, waiting for the operator (starts_at/ends_at 0 until granted). */
+  status: text('status', { enum: ['granted', 'refused', 'requested'] }).notNull(),
+  /** The most the trial makes free, in minor units (the volume set when granted); null: no limit. */
+  freeUpTo: integer('free_up_to'),
 });
 
 export const logDrops = sqliteTable('log_drops', {
