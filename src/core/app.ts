@@ -27,7 +27,7 @@ export type GetRawTarget = (c: Context) => string | undefined;
 
 export interface AppDeps
   extends Omit<S3Deps, 'verifyToken'>,
-    Omit<ApiDeps, 'reservedDomains' | 'domainChanged'> {
+    Omit<ApiDeps, 'reservedDomains' | 'websiteDomains' | 'domainChanged'> {
   getRawTarget?: GetRawTarget;
   /** The client's address, as the runtime knows it (hono's conninfo). */
   getClientAddress?: (c: Context) => string | undefined;
@@ -186,6 +186,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     {
       ...deps,
       reservedDomains: [...deps.hosts.baseDomains, ...deps.hosts.websiteDomains],
+      websiteDomains: deps.hosts.websiteDomains,
       domainChanged: (host) => deps.hosts.forgetDomain?.(host),
     },
     (c) => rawTargetOf(c, deps.getRawTarget),

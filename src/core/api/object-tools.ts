@@ -11,7 +11,7 @@ import { listObjects, prefixEnd } from '../model/listing.ts';
 import { deleteObject, findObject, headersOf } from '../model/objects.ts';
 import { csv } from './billing.ts';
 import { ownBucket } from './buckets.ts';
-import { type ApiDeps, principalOf } from './context.ts';
+import { type ApiDeps, endpointOf, principalOf } from './context.ts';
 import { type AccessLogEntry, DELETE_BATCH, type objectToolRoutes } from './contract/object-tools.ts';
 import type { Handlers } from './router.ts';
 
@@ -62,8 +62,28 @@ function csvCell(v: unknown): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-export function objectToolHandlers(deps: Pick<ApiDeps, 'db'>): Handlers<typeof objectToolRoutes> {
+export function objectToolHandlers(
+  deps: Pick<ApiDeps, 'db' | 'region' | 'billing' | 'websiteDomains'>,
+): Handlers<typeof objectToolRoutes> {
   return {
+    getEndpoint: async ({ c }) => {
+      principalOf(c); // signed in
+      const p = deps.billing.prices;
+      return {
+        endpoint: endpointOf(c),
+        region: deps.region,
+        websiteDomains: [...deps.websiteDomains],
+        prices: {
+          currency: p.currency,
+          storagePerGiBMonth: p.storagePerGiBMonth,
+          classAPerMillion: p.classAPerMillion,
+          classBPerMillion: p.classBPerMillion,
+          retrievalPerGiB: p.retrievalPerGiB,
+          egressPerGiB: p.egressPerGiB,
+        },
+      };
+    },
+
     deleteObjects: async ({ c, params, body }) => {
       const p = principalOf(c);
       if (body.keys) {

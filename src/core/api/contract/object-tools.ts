@@ -40,7 +40,36 @@ export type AccessLogEntry = z.infer<typeof AccessLogEntry>;
 /** Objects one call deletes at most: a larger folder takes more calls (`truncated`). */
 export const DELETE_BATCH = 1000;
 
+const PerClass = z.object({ STANDARD: z.number().int(), COLD: z.number().int() });
+
+export const EndpointView = z.object({
+  /** Where S3 clients and this API are reached (as the caller reached us). */
+  endpoint: z.string(),
+  /** The region SDKs sign for. */
+  region: z.string(),
+  /** Base domains of bucket websites: a bucket's website is http://<bucket>.<domain>/. */
+  websiteDomains: z.array(z.string()),
+  /** The price list, in minor units (tiyn) of `currency`. */
+  prices: z.object({
+    currency: z.string(),
+    storagePerGiBMonth: PerClass,
+    classAPerMillion: PerClass,
+    classBPerMillion: PerClass,
+    retrievalPerGiB: PerClass,
+    egressPerGiB: z.number().int(),
+  }),
+});
+export type EndpointView = z.infer<typeof EndpointView>;
+
 export const objectToolRoutes = {
+  getEndpoint: route({
+    method: 'get',
+    path: '/endpoint',
+    tag: 'buckets',
+    summary: 'Where and how to reach the service: endpoint, region, website domains, prices',
+    response: EndpointView,
+  }),
+
   deleteObjects: route({
     method: 'post',
     path: '/buckets/{name}/objects/delete',

@@ -1,0 +1,71 @@
+/**
+ * Where a bucket is reached, said with the customer's own values: its S3 address, path-style URL,
+ * website URL (and why it would answer 403), custom domains and what their CNAME points at.
+ */
+import type { FC } from 'hono/jsx';
+import type { BucketView } from '../../api/contract/buckets.ts';
+import type { EndpointView } from '../../api/contract/object-tools.ts';
+import { seg } from '../api-client.ts';
+import { money } from '../layout.tsx';
+
+/** The website address of a bucket: http://<bucket>.<first website domain>[:port]/ (null: none). */
+export function websiteUrl(bucket: string, info: EndpointView): string | null {
+  const domain = info.websiteDomains[0];
+  if (!domain) return null;
+  const u = new URL(info.endpoint);
+  return `${u.protocol}//${bucket}.${domain}${u.port ? `:${u.port}` : ''}/`;
+}
+
+/** The host a customer's CNAME points at: the bucket's website host (or the service's). */
+export function cnameTarget(bucket: string, info: EndpointView): string {
+  const w = websiteUrl(bucket, info);
+  return w ? new URL(w).hostname : new URL(info.endpoint).hostname;
+}
+
+export const WebsiteWarning: FC<{ bucket: Pick<BucketView, 'accessType' | 'website'> }> = ({ bucket }) =>
+  bucket.website && bucket.accessType !== 'public-read' ? (
+    <p class="flash warn" role="note">
+      This bucket is private, so its website answers every visitor with 403 Forbidden. Make the bucket public
+      for the website to be seen.
+    </p>
+  ) : null;
+
+/** A line with a copy button. */
+const Copyable: FC<{ label: string; value: string; id?: string }> = ({ label, value, id }) => (
+  <li class="copyable">
+    <span class="muted">{label}</span> <code id={id}>{value}</code>{' '}
+    <button type="button" class="link" data-copy={value} aria-label={`Copy ${label}`}>
+      Copy
+    </button>
+  </li>
+);
+
+export const BucketAddresses: FC<{ bucket: BucketView; info: EndpointView }> = ({ bucket, info }) => {
+  const web = websiteUrl(bucket.name, info);
+  return (
+    <section class="card" id="addresses" aria-labelledby="addresses-title">
+      <h2 id="addresses-title">Addresses</h2>
+      <ul class="plain">
+        <Copyable label="S3 endpoint" value={info.endpoint} />
+        <Copyable label="Region" value={info.region} />
+        <Copyable label="S3 URI" value={`s3://${bucket.name}`} />
+        <Copyable label="Path-style URL" value={`${info.endpoint}/${seg(bucket.name)}/`} id="bucket-url" />
+        {bucket.website && web ? <Copyable label="Website" value={web} id="website-url" /> : null}
+      </ul>
+      {bucket.accessType === 'public-read' ? (
+        <p class="hint">Public: anyone can read an object at its path-style URL followed by its key.</p>
+      ) : (
+        <p class="hint">Private: objects are read with your keys or with presigned links.</p>
+      )}
+      <WebsiteWarning bucket={bucket} />
+    </section>
+  );
+};
+
+/** Prices of one storage class, in words. */
+export function priceLine(info: EndpointView, cls: 'STANDARD' | 'COLD'): string {
+  const p = info.prices;
+  const m = (n: number) => money(n, p.currency);
+  const retrieval = p.retrievalPerGiB[cls] ? `, reading out ${m(p.retrievalPerGiB[cls])} per GiB` : '';
+  return `${m(p.storagePerGiBMonth[cls])} per GiB-month stored, ${m(p.classAPerMillion[cls])} per million writes and lists, ${m(p.classBPerMillion[cls])} per million reads${retrieval}`;
+}
