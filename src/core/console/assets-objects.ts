@@ -8,6 +8,7 @@
 
 export const OBJECTS_CSS = `
 .pickers{justify-content:center}
+button:disabled{opacity:.45;cursor:not-allowed}
 .visually-hidden:focus-visible+label{outline:3px solid #f59e0b;outline-offset:2px}
 .toolbar input[type=search]{flex:1 1 180px;width:auto;max-width:none;padding:9px 10px;border:1px solid var(--line);border-radius:6px;font:inherit}
 .bulkbar{margin:8px 0}.inline-check{display:inline-flex;gap:6px;align-items:center;font-weight:400;margin:0}
@@ -23,9 +24,11 @@ table.meta th{width:34%;white-space:nowrap}
 .uploads li .retry{grid-column:2}
 .upload-problem:empty{display:none}
 @media (max-width:640px){
-  header .bar{padding:6px 10px;gap:4px 8px}header nav a{padding:4px 6px;font-size:.9rem}header form button{padding:4px 10px;min-height:32px}
+  header .bar{padding:6px 10px;gap:2px 8px}header nav{order:3;width:100%;overflow-x:auto}header nav ul{flex-wrap:nowrap}
+  header nav a{padding:4px 6px;font-size:.9rem;white-space:nowrap}header form button{padding:4px 10px;min-height:32px}
   h1{font-size:1.25rem;margin:4px 0 10px}
   .details{grid-template-columns:1fr}
+  .toolbar select{flex:1 1 40%}.toolbar{padding:10px}
   table.objects tr{display:grid;grid-template-columns:28px 1fr auto;gap:0 8px;padding:4px 8px;margin:4px 0}
   table.objects td{display:block;padding:2px 0;text-align:left}
   table.objects td::before{content:none}
