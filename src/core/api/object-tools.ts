@@ -9,7 +9,8 @@ import { requestLog } from '../db/schema.ts';
 import { S3Error } from '../errors.ts';
 import { listObjects, prefixEnd } from '../model/listing.ts';
 import { deleteObject, findObject, headersOf } from '../model/objects.ts';
-import { csv } from './billing.ts';
+import { monthSeries } from '../billing/series.ts';
+import { csv, monthParam } from './billing.ts';
 import { ownBucket } from './buckets.ts';
 import { type ApiDeps, endpointOf, principalOf } from './context.ts';
 import { type AccessLogEntry, DELETE_BATCH, type objectToolRoutes } from './contract/object-tools.ts';
@@ -128,6 +129,12 @@ export function objectToolHandlers(
         storageClass: b.storageClass,
         metadata: h.userMeta,
       };
+    },
+
+    getBucketDailyUsage: async ({ c, params }) => {
+      const p = principalOf(c);
+      const b = await ownBucket(deps.db, p, params.name, 'admin');
+      return monthSeries(deps.db, p.accountId, monthParam(params.month), Date.now(), b.name);
     },
 
     getAccessLog: async ({ c, params, query }) => {

@@ -8,6 +8,7 @@ import { ApiError } from '../api/contract/client.ts';
 import { isS3Error } from '../errors.ts';
 import { CSS, JS } from './assets.ts';
 import { type ConsoleApp, type ConsoleDeps, type ConsoleEnv, messageOf, pagesFor } from './kit.ts';
+import { accessLogPages } from './pages/access-log.tsx';
 import { authPages } from './pages/auth.tsx';
 import { bucketPages } from './pages/buckets.tsx';
 import { keyPages } from './pages/keys.tsx';
@@ -62,6 +63,7 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
   bucketPages(app, pages);
   objectPages(app, pages);
   objectDetailPages(app, pages);
+  accessLogPages(app, pages);
   settingsPages(app, pages);
   keyPages(app, pages, deps.box);
   usagePages(app, pages);

@@ -4,6 +4,7 @@
  * a page at a time from a keyset cursor).
  */
 import { z } from 'zod';
+import { MonthSeriesView } from './billing.ts';
 import { route } from './route.ts';
 
 export const ObjectDetails = z.object({
@@ -96,6 +97,14 @@ export const objectToolRoutes = {
     summary: 'The object ?key=: size, ETag, Content-Type, Cache-Control, storage class, user metadata',
     query: z.object({ key: z.string().optional() }),
     response: ObjectDetails,
+  }),
+
+  getBucketDailyUsage: route({
+    method: 'get',
+    path: '/buckets/{name}/usage/daily/{month}',
+    tag: 'usage',
+    summary: "The bucket's month day by day: stored bytes, bytes in and out, requests",
+    response: MonthSeriesView,
   }),
 
   getAccessLog: route({
