@@ -266,7 +266,9 @@ describe('bucket settings in the console', () => {
     await page.fill('#indexDocument', 'index.html');
     await page.fill('#errorDocument', '404.html');
     await page.click('button:has-text("Save website settings")');
-    await page.waitForSelector('text=The website settings were saved.');
+    // saved, and the page says the private bucket's website answers 403 (and where it is)
+    await page.waitForSelector('text=visitors get 403 Forbidden until you make it public');
+    expect(await page.textContent('#website-state')).toContain('http://site.web.localhost:');
     const website = await s3(srv.endpoint, srv.creds).send(new GetBucketWebsiteCommand({ Bucket: 'site' }));
     expect(website).toMatchObject({
       IndexDocument: { Suffix: 'index.html' },

@@ -16,11 +16,39 @@ export function websiteUrl(bucket: string, info: EndpointView): string | null {
   return `${u.protocol}//${bucket}.${domain}${u.port ? `:${u.port}` : ''}/`;
 }
 
-/** The host a customer's CNAME points at: the bucket's website host (or the service's). */
-export function cnameTarget(bucket: string, info: EndpointView): string {
-  const w = websiteUrl(bucket, info);
-  return w ? new URL(w).hostname : new URL(info.endpoint).hostname;
+/** The host a customer's CNAME points at: the service's own (custom domains are routed by Host). */
+export function cnameTarget(info: EndpointView): string {
+  return new URL(info.endpoint).hostname;
 }
+
+/** The website card's state: where the site is, or how to serve one, and why it would answer 403. */
+export const WebsiteState: FC<{
+  name: string;
+  website: { indexDocument: string } | null;
+  bucket: Pick<BucketView, 'accessType' | 'website'>;
+  info: EndpointView;
+}> = ({ name, website, bucket, info }) => {
+  const url = websiteUrl(name, info);
+  return website ? (
+    <>
+      <p id="website-state">
+        {`Served as a website (/ shows ${website.indexDocument})`}
+        {url ? (
+          <>
+            {' at '}
+            <a href={url}>{url}</a>{' '}
+            <button type="button" class="link" data-copy={url} aria-label="Copy the website URL">
+              Copy
+            </button>
+          </>
+        ) : null}
+      </p>
+      <WebsiteWarning bucket={bucket} />
+    </>
+  ) : (
+    <p class="hint">Serve the bucket as a static site (needs public-read access).</p>
+  );
+};
 
 export const WebsiteWarning: FC<{ bucket: Pick<BucketView, 'accessType' | 'website'> }> = ({ bucket }) =>
   bucket.website && bucket.accessType !== 'public-read' ? (
