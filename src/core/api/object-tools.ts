@@ -5,7 +5,7 @@
  * page costs the same on the millionth row as on the first.
  */
 import { and, desc, eq, gte, lt, lte, or } from 'drizzle-orm';
-import { requestLog } from '../db/schema.ts';
+import { accounts, requestLog } from '../db/schema.ts';
 import { S3Error } from '../errors.ts';
 import { listObjects, prefixEnd } from '../model/listing.ts';
 import { deleteObject, findObject, headersOf } from '../model/objects.ts';
@@ -68,12 +68,16 @@ export function objectToolHandlers(
 ): Handlers<typeof objectToolRoutes> {
   return {
     getEndpoint: async ({ c }) => {
-      principalOf(c); // signed in
+      const [account] = await deps.db
+        .select({ createdAt: accounts.createdAt })
+        .from(accounts)
+        .where(eq(accounts.id, principalOf(c).accountId));
       const p = deps.billing.prices;
       return {
         endpoint: endpointOf(c),
         region: deps.region,
         websiteDomains: [...deps.websiteDomains],
+        accountCreatedAt: new Date(account?.createdAt ?? Date.now()).toISOString(),
         prices: {
           currency: p.currency,
           storagePerGiBMonth: p.storagePerGiBMonth,

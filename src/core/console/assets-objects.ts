@@ -23,11 +23,14 @@ table.meta th{width:34%;white-space:nowrap}
 .danger-zone summary{cursor:pointer;font-weight:600;color:var(--bad)}
 .uploads li .retry{grid-column:2}
 .upload-problem:empty{display:none}
+.snippet pre{background:var(--soft);padding:10px;border-radius:6px;overflow-x:auto;margin:4px 0 12px;font-size:.8rem}
+fieldset label .price{display:block;width:100%;margin:0 0 0 24px}fieldset label:has(.price){flex-wrap:wrap}
 @media (max-width:640px){
   header .bar{padding:6px 10px;gap:2px 8px}header nav{order:3;width:100%;overflow-x:auto}header nav ul{flex-wrap:nowrap}
   header nav a{padding:4px 6px;font-size:.9rem;white-space:nowrap}header form button{padding:4px 10px;min-height:32px}
   h1{font-size:1.25rem;margin:4px 0 10px}
   .details{grid-template-columns:1fr}
+  table.stack td[data-label=""][colspan]{display:none}
   .toolbar select{flex:1 1 40%}.toolbar{padding:10px}
   table.objects tr{display:grid;grid-template-columns:28px 1fr auto;gap:0 8px;padding:4px 8px;margin:4px 0}
   table.objects td{display:block;padding:2px 0;text-align:left}

@@ -50,6 +50,8 @@ export const EndpointView = z.object({
   region: z.string(),
   /** Base domains of bucket websites: a bucket's website is http://<bucket>.<domain>/. */
   websiteDomains: z.array(z.string()),
+  /** When the caller's account was created (no invoice exists for a month before it). */
+  accountCreatedAt: z.string(),
   /** The price list, in minor units (tiyn) of `currency`. */
   prices: z.object({
     currency: z.string(),
@@ -67,7 +69,8 @@ export const objectToolRoutes = {
     method: 'get',
     path: '/endpoint',
     tag: 'buckets',
-    summary: 'Where and how to reach the service: endpoint, region, website domains, prices',
+    summary:
+      'Where and how to reach the service: endpoint, region, website domains; since when you use it; prices',
     response: EndpointView,
   }),
 

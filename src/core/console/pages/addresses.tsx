@@ -6,7 +6,6 @@ import type { FC } from 'hono/jsx';
 import type { BucketView } from '../../api/contract/buckets.ts';
 import type { EndpointView } from '../../api/contract/object-tools.ts';
 import { seg } from '../api-client.ts';
-import { money } from '../layout.tsx';
 
 /** The website address of a bucket: http://<bucket>.<first website domain>[:port]/ (null: none). */
 export function websiteUrl(bucket: string, info: EndpointView): string | null {
@@ -89,11 +88,3 @@ export const BucketAddresses: FC<{ bucket: BucketView; info: EndpointView }> = (
     </section>
   );
 };
-
-/** Prices of one storage class, in words. */
-export function priceLine(info: EndpointView, cls: 'STANDARD' | 'COLD'): string {
-  const p = info.prices;
-  const m = (n: number) => money(n, p.currency);
-  const retrieval = p.retrievalPerGiB[cls] ? `, reading out ${m(p.retrievalPerGiB[cls])} per GiB` : '';
-  return `${m(p.storagePerGiBMonth[cls])} per GiB-month stored, ${m(p.classAPerMillion[cls])} per million writes and lists, ${m(p.classBPerMillion[cls])} per million reads${retrieval}`;
-}
