@@ -204,6 +204,24 @@ describe('one object', () => {
     // a later visit to the form's address leads to the bucket
     await page.goto(`${srv.endpoint}/console/buckets/h18-pics/share`);
     expect(page.url()).toBe(`${srv.endpoint}/console/buckets/h18-pics`);
+    // a text shows its start; a COLD bucket's object says what reading it out costs
+    await a.client.send(
+      new PutObjectCommand({
+        Bucket: 'h18-pics',
+        Key: 'notes.txt',
+        Body: 'first line',
+        ContentType: 'text/plain',
+      }),
+    );
+    await page.goto(`${srv.endpoint}/console/buckets/h18-pics/object?key=notes.txt`);
+    await page.waitForSelector('pre.preview:has-text("first line")');
+    expect((await api(a, 'POST', '/admin/buckets', { name: 'h18-cold', storageClass: 'COLD' })).status).toBe(
+      201,
+    );
+    await a.client.send(new PutObjectCommand({ Bucket: 'h18-cold', Key: 'archive.bin', Body: 'x' }));
+    await page.goto(`${srv.endpoint}/console/buckets/h18-cold/object?key=archive.bin`);
+    expect(await page.textContent('#retrieval-note')).toContain('charged 5.00 ₸ per GiB retrieved');
+
     // an unknown bucket: a styled page with the navigation
     const missing = await page.goto(`${srv.endpoint}/console/buckets/no-such-bucket`);
     expect(missing!.status()).toBe(404);

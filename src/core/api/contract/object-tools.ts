@@ -78,7 +78,9 @@ export const objectToolRoutes = {
     method: 'post',
     path: '/buckets/{name}/objects/delete',
     tag: 'objects',
-    summary: `Delete the objects named in keys, or up to ${DELETE_BATCH} under prefix (all: the whole bucket); truncated: call again`,
+    summary:
+      `Delete the objects named in keys, or up to ${DELETE_BATCH} under prefix ` +
+      '(all: the whole bucket); truncated: call again',
     body: z
       .object({
         keys: z.array(z.string().min(1).max(1024)).max(DELETE_BATCH).optional(),
@@ -115,7 +117,8 @@ export const objectToolRoutes = {
     path: '/buckets/{name}/access-log',
     tag: 'objects',
     summary:
-      "The bucket's requests, newest first: ?from= ?to= (ISO times), ?status= (404 or 4xx), ?operation=, ?prefix= (of the key), ?before= (the previous page's cursor), ?limit= (1-500), ?format=csv",
+      "The bucket's requests, newest first: ?from= ?to= (ISO times), ?status= (404 or 4xx), ?operation=, " +
+      "?prefix= (of the key), ?before= (the previous page's cursor), ?limit= (1-500), ?format=csv",
     query: z.object({
       from: z.string().optional(),
       to: z.string().optional(),

@@ -30,8 +30,9 @@ export const GettingStarted: FC<{ endpoint: string; region: string; bucket: stri
   const env = `export AWS_ACCESS_KEY_ID=<your access key id>
 export AWS_SECRET_ACCESS_KEY=<its secret>
 export AWS_DEFAULT_REGION=${p.region}`;
-  const cli = `${p.bucket ? '' : `aws --endpoint-url ${p.endpoint} s3 mb s3://${bucket}\n`}aws --endpoint-url ${p.endpoint} s3 cp ./photo.jpg s3://${bucket}/photo.jpg
-aws --endpoint-url ${p.endpoint} s3 ls s3://${bucket}/`;
+  const aws = `aws --endpoint-url ${p.endpoint} s3`;
+  const cli = `${p.bucket ? '' : `${aws} mb s3://${bucket}\n`}${aws} cp ./photo.jpg s3://${bucket}/photo.jpg
+${aws} ls s3://${bucket}/`;
   const boto3 = `import boto3
 
 s3 = boto3.client("s3", endpoint_url="${p.endpoint}", region_name="${p.region}")

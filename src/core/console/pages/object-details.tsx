@@ -158,7 +158,10 @@ export function objectDetailPages(app: ConsoleApp, pages: Pages): void {
             </div>
             {cold ? (
               <p class="hint" id="retrieval-note">
-                {`This bucket is COLD: reading its objects out is charged ${money(perGiB, info.prices.currency)} per GiB retrieved (this file: about ${money(thisFile, info.prices.currency)}), besides the request.`}
+                {'This bucket is COLD: reading its objects out is charged ' +
+                  `${money(perGiB, info.prices.currency)} ` +
+                  `per GiB retrieved (this file: about ${money(thisFile, info.prices.currency)}), ` +
+                  'besides the request.'}
               </p>
             ) : null}
             <form class="actions" method="post" action={`/console/buckets/${seg(name)}/share`}>

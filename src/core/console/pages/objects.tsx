@@ -86,7 +86,8 @@ export function objectPages(app: ConsoleApp, pages: Pages): void {
             data-confirm={
               isPublic
                 ? undefined
-                : `Make every object in ${name} readable by anyone who has its link? You can make it private again at any time.`
+                : `Make every object in ${name} readable by anyone who has its link? ` +
+                  'You can make it private again at any time.'
             }
           >
             <Csrf token={s.csrf} />
@@ -176,7 +177,10 @@ export function objectPages(app: ConsoleApp, pages: Pages): void {
             <summary>Empty bucket</summary>
             <form method="post" action={`/console/buckets/${seg(name)}/empty`}>
               <Csrf token={s.csrf} />
-              <p>{`Deletes all ${bucket.objectCount} objects (${bytes(bucket.byteCount)}); it cannot be undone.`}</p>
+              <p>
+                {`Deletes all ${bucket.objectCount} objects (${bytes(bucket.byteCount)}); ` +
+                  'it cannot be undone.'}
+              </p>
               <label for="confirm-empty">{`Type the bucket's name (${name}) to confirm`}</label>
               <input id="confirm-empty" name="confirm" type="text" autocomplete="off" spellcheck={false} />
               <p>

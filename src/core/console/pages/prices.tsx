@@ -10,7 +10,11 @@ export function priceLine(info: EndpointView, cls: Class): string {
   const p = info.prices;
   const m = (n: number) => money(n, p.currency);
   const retrieval = p.retrievalPerGiB[cls] ? `, reading out ${m(p.retrievalPerGiB[cls])} per GiB` : '';
-  return `${m(p.storagePerGiBMonth[cls])} per GiB-month stored, ${m(p.classAPerMillion[cls])} per million writes and lists, ${m(p.classBPerMillion[cls])} per million reads${retrieval}`;
+  return (
+    `${m(p.storagePerGiBMonth[cls])} per GiB-month stored, ` +
+    `${m(p.classAPerMillion[cls])} per million writes and lists, ` +
+    `${m(p.classBPerMillion[cls])} per million reads${retrieval}`
+  );
 }
 
 export const PriceTable: FC<{ info: EndpointView }> = ({ info }) => {

@@ -131,12 +131,18 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
                   </h3>
                   {d.status === 'pending' ? (
                     <>
-                      <p>{`Publish this TXT record at your DNS provider, then verify; and point a CNAME record for ${d.hostname} at ${cnameTarget(info)}:`}</p>
+                      <p>
+                        {'Publish this TXT record at your DNS provider, then verify; and point a CNAME ' +
+                          `record for ${d.hostname} at ${cnameTarget(info)}:`}
+                      </p>
                       <Secret label="Name" value={d.txtRecord.name} />
                       <Secret label="Value" value={d.txtRecord.value} />
                     </>
                   ) : (
-                    <p class="hint">{`Verified ${when(d.verifiedAt)}. Point a CNAME record for ${d.hostname} at ${cnameTarget(info)}.`}</p>
+                    <p class="hint">
+                      {`Verified ${when(d.verifiedAt)}. ` +
+                        `Point a CNAME record for ${d.hostname} at ${cnameTarget(info)}.`}
+                    </p>
                   )}
                   <p>
                     {cert ? (
@@ -246,7 +252,8 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
         notice: noticeOf(c),
         error:
           c.req.query('website') === 'private'
-            ? 'The website settings were saved, but this bucket is private: visitors get 403 Forbidden until you make it public (Access, above).'
+            ? 'The website settings were saved, but this bucket is private: visitors get 403 Forbidden ' +
+              'until you make it public (Access, above).'
             : null,
       }).catch((e) => refusedPage(c, s, e)),
     ),
