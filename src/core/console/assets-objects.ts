@@ -16,8 +16,8 @@ th.check,td.check{width:32px}.objects td.name a{word-break:break-all}
 .pager{margin:12px 0}.newfolder{margin:8px 0}.newfolder input{width:auto;flex:1 1 200px;max-width:320px}
 ul.plain{list-style:none;padding:0;margin:0}.copyable{margin:4px 0}
 .flash.warn{background:#fff8e1;border-color:#f2d27a;color:#4d3800}
-.details{display:grid;gap:12px;grid-template-columns:minmax(0,3fr) minmax(0,2fr)}
-.preview{max-width:100%;max-height:480px;display:block}.preview.pdf{width:100%;height:480px;border:0}
+.details{display:grid;gap:12px;grid-template-columns:minmax(0,3fr) minmax(0,2fr);align-items:start}
+.preview{max-width:100%;max-height:480px;display:block}img.preview{min-width:min(100%,160px);image-rendering:pixelated;background:repeating-conic-gradient(#eee 0 25%,#fff 0 50%) 0 0/16px 16px}.preview.pdf{width:100%;height:480px;border:0}
 pre.preview.text{white-space:pre-wrap;background:var(--soft);padding:12px;border-radius:6px;overflow:auto;max-height:480px}
 table.meta th{width:34%;white-space:nowrap}
 .danger-zone summary{cursor:pointer;font-weight:600;color:var(--bad)}
