@@ -2,7 +2,8 @@
  * Managing many objects and seeing one, in real Chromium (desktop 1280×800 and phone 390×844): a
  * 200-object bucket emptied in a few clicks, bulk delete, folders made and deleted, search and paging,
  * an image previewed with its metadata, uploads that ask before replacing a file and are told the
- * quota before they start, and the access log. Screenshots go to test/screenshots/h18-*.png.
+ * quota before they start (refusals decoded, a Retry, a question before leaving mid-upload), and the
+ * access log. Screenshots go to test/screenshots/h18-*.png.
  */
 import {
   CreateBucketCommand,
@@ -267,8 +268,47 @@ describe('uploads', () => {
     const got = await a.client.send(new GetObjectCommand({ Bucket: 'h18-up', Key: 'notes.txt' }));
     expect(await got.Body!.transformToString()).toBe('new notes');
 
+    // a refusal from storage is said in decoded words, sizes as people say them, with a Retry
+    const retry = join(files, 'retry.txt');
+    await writeFile(retry, 'try again');
+    const s3Post = (u: URL) => u.pathname === '/h18-up' || u.pathname === '/h18-up/';
+    await page.route(s3Post, (r) =>
+      r.fulfill({
+        status: 403,
+        contentType: 'application/xml',
+        body: "<?xml version='1.0'?><Error><Code>QuotaExceeded</Code><Message>This upload would exceed your account&apos;s quota of 36700160 stored bytes.</Message></Error>",
+      }),
+    );
+    await page.setInputFiles('#file-input', retry);
+    await page.waitForSelector('#uploads li[data-state=failed]');
+    expect(await page.textContent('#uploads li[data-state=failed]')).toContain(
+      "Failed: This upload would exceed your account's quota of 35 MiB.",
+    );
+    await page.unroute(s3Post);
+    await page.click('button:has-text("Retry")');
+    await page.waitForSelector('#uploads li:has-text("retry.txt")[data-state=done]');
+
+    // leaving the page while an upload runs asks first
+    await page.route(s3Post, () => {}); // the upload never ends
+    await page.setInputFiles('#file-input', retry);
+    page.once('dialog', (d) => void d.accept()); // the overwrite question
+    await page.waitForSelector('#uploads li:has-text("retry.txt"):not([data-state])');
+    const leaving = new Promise<string>((resolve) =>
+      page.once('dialog', (d) => {
+        resolve(d.type());
+        void d.dismiss();
+      }),
+    );
+    await page.evaluate(() => location.assign('/console'));
+    expect(await leaving).toBe('beforeunload');
+    await page.unroute(s3Post);
+
     // the Choose files control shows where the keyboard is
-    await page.focus('#file-input');
+    await page.goto(`${srv.endpoint}/console/buckets/h18-up`);
+    for (let i = 0; (await page.evaluate(() => document.activeElement?.id)) !== 'file-input'; i++) {
+      expect(i).toBeLessThan(40);
+      await page.keyboard.press('Tab');
+    }
     const outline = await page.$eval('label[for=file-input]', (l) => getComputedStyle(l).outlineStyle);
     expect(outline).toBe('solid');
     await page.context().close();
