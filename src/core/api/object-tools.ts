@@ -9,6 +9,7 @@ import { accounts, requestLog } from '../db/schema.ts';
 import { S3Error } from '../errors.ts';
 import { listObjects, prefixEnd } from '../model/listing.ts';
 import { deleteObject, findObject, headersOf } from '../model/objects.ts';
+import { requireScope } from '../s3/access.ts';
 import { monthSeries } from '../billing/series.ts';
 import { csv, monthParam } from './billing.ts';
 import { ownBucket } from './buckets.ts';
@@ -94,7 +95,7 @@ export function objectToolHandlers(
       if (body.keys) {
         const b = await ownBucket(deps.db, p, params.name, null);
         // every key is checked before any is deleted: a scope refusal deletes nothing
-        for (const key of body.keys) await ownBucket(deps.db, p, params.name, 'delete', key);
+        for (const key of body.keys) requireScope(p, 'delete', b.name, key);
         let deleted = 0;
         for (const key of new Set(body.keys)) if (await deleteObject(deps.db, b.id, key)) deleted++;
         return { deleted, truncated: false };
