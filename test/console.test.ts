@@ -150,10 +150,12 @@ describe('a customer in the console', () => {
     const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
     expect(sha(await stored.Body!.transformToByteArray())).toBe(sha(body));
 
-    // make the bucket public and open the public link
+    // make the bucket public (after a confirmation) and open the public link from the object's page
+    page.once('dialog', (d) => void d.accept());
     await page.click('button:has-text("Make public")');
     await page.waitForSelector('text=The access type was changed');
-    const publicLink = await page.getAttribute('button:has-text("Copy public link") >> nth=0', 'data-copy');
+    await page.click('a:has-text("dropped.txt")');
+    const publicLink = await page.getAttribute('tr:has-text("Public URL") button[data-copy]', 'data-copy');
     expect(publicLink).toBe(`${srv.endpoint}/journey/dropped.txt`);
     const viewer = await context.newPage();
     const opened = await viewer.goto(publicLink!);
@@ -162,11 +164,13 @@ describe('a customer in the console', () => {
     await viewer.close();
 
     // a presigned link with a chosen expiry
-    await page.selectOption('tr:has-text("video.bin") select[name=expires]', '3600');
-    await page.click('tr:has-text("video.bin") button:has-text("Create link")');
+    await page.goto(`${srv.endpoint}/console/buckets/journey/object?key=video.bin`);
+    await page.selectOption('#expires', '3600');
+    await page.click('button:has-text("Create link")');
     const shared = await page.getAttribute('[role=status] button[data-copy]', 'data-copy');
     expect(shared).toContain('X-Amz-Expires=3600');
     expect((await fetch(shared!)).headers.get('content-length')).toBe(String(20 * 1024 * 1024));
+    await page.goto(`${srv.endpoint}/console/buckets/journey`);
     await shot(page, '04-bucket-public');
 
     // settings page renders and is labelled
@@ -262,7 +266,9 @@ describe('bucket settings in the console', () => {
     await page.fill('#indexDocument', 'index.html');
     await page.fill('#errorDocument', '404.html');
     await page.click('button:has-text("Save website settings")');
-    await page.waitForSelector('text=The website settings were saved.');
+    // saved, and the page says the private bucket's website answers 403 (and where it is)
+    await page.waitForSelector('text=visitors get 403 Forbidden until you make it public');
+    expect(await page.textContent('#website-state')).toContain('http://site.web.localhost:');
     const website = await s3(srv.endpoint, srv.creds).send(new GetBucketWebsiteCommand({ Bucket: 'site' }));
     expect(website).toMatchObject({
       IndexDocument: { Suffix: 'index.html' },

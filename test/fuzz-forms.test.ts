@@ -264,6 +264,9 @@ describe('fuzz: the console', () => {
       '/buckets/{b}/access',
       '/buckets/{b}/share',
       '/buckets/{b}/delete-object',
+      '/buckets/{b}/delete-selected',
+      '/buckets/{b}/empty',
+      '/buckets/{b}/folder',
       '/buckets/{b}/settings/delete',
     ];
     const FIELDS = [
@@ -288,6 +291,10 @@ describe('fuzz: the console', () => {
       'back',
       'expires',
       'key',
+      'key:0',
+      'folder:0',
+      'folder',
+      'confirm',
     ];
     const arb = fc.tuple(
       fc.constantFrom(...ROUTES),

@@ -23,7 +23,7 @@ export type GetRawTarget = (c: Context) => string | undefined;
 
 export interface AppDeps
   extends Omit<S3Deps, 'verifyToken'>,
-    Omit<ApiDeps, 'reservedDomains' | 'domainChanged'> {
+    Omit<ApiDeps, 'reservedDomains' | 'websiteDomains' | 'domainChanged'> {
   getRawTarget?: GetRawTarget;
   /** The client's address, as the runtime knows it (hono's conninfo). */
   getClientAddress?: (c: Context) => string | undefined;
@@ -79,6 +79,7 @@ export function createApp(deps: AppDeps): Hono {
     {
       ...deps,
       reservedDomains: [...deps.hosts.baseDomains, ...deps.hosts.websiteDomains],
+      websiteDomains: deps.hosts.websiteDomains,
       domainChanged: (host) => deps.hosts.forgetDomain?.(host),
     },
     (c) => rawTargetOf(c, deps.getRawTarget),

@@ -4,7 +4,7 @@
  *
  * - Each serving process gets QOIMA_WORKERS=N and its slot QOIMA_WORKER_SLOT; slot 0 runs the
  *   background jobs (probes, metering, GC, maintenance) for the machine, every process heart-beats
- *   for its own uploads, and each enforces 1/N of every fair-use limit (core/s3/fairuse.ts).
+ *   for its own uploads, and each enforces 1/N of every fair-use limit (core/model/fair-use.ts).
  * - The primary prints the one `ready on` line once every process serves.
  * - A process that dies is started again in its slot (after a second if it died young, so a process
  *   that cannot start does not spin); one that dies before the machine was ever ready stops the start.

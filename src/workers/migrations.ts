@@ -18,6 +18,7 @@ import m0011 from '../../migrations/0011_usage_by_class_and_trial.sql';
 import m0012 from '../../migrations/0012_object_parts.sql';
 import m0013 from '../../migrations/0013_object_parts_upkeep.sql';
 import m0014 from '../../migrations/0014_terms.sql';
+import m0015 from '../../migrations/0015_request_log_bucket_time.sql';
 import { type Journal, loadMigrations, type Migration } from '../core/db/migrate.ts';
 
 const BUNDLED: Record<string, string> = {
@@ -36,6 +37,7 @@ const BUNDLED: Record<string, string> = {
   '0012_object_parts': m0012,
   '0013_object_parts_upkeep': m0013,
   '0014_terms': m0014,
+  '0015_request_log_bucket_time': m0015,
 };
 
 export function bundledMigrations(): Promise<Migration[]> {

@@ -21,6 +21,8 @@ export interface ApiDeps {
   region: string;
   /** Domains that belong to the service (customers cannot attach names under them). */
   reservedDomains: readonly string[];
+  /** Base domains of bucket websites (`<bucket>.<domain>`). */
+  websiteDomains: readonly string[];
   lookupCredential: (accessKeyId: string) => Promise<Credential | null>;
   txtLookup: TxtLookup;
   inspectCertificate: CertificateInspector;

@@ -1,7 +1,7 @@
 /**
- * An account's month day by day, for the console's charts: stored bytes (the day's average, as billed;
- * today: what is stored now), bytes in and out, and requests. Requests and traffic come from the
- * request log for the month in progress (every request, free ones too); for earlier months, from the
+ * An account's (or one of its buckets') month day by day, for the console's charts: stored bytes (the
+ * day's average, as billed; today: what is stored now), bytes in and out, and requests. Requests and
+ * traffic come from the request log for the month in progress (every request, free ones too); for earlier months, from the
  * hourly rollups (billable requests only: `source` says which).
  */
 import { and, eq, gte, lt, sql } from 'drizzle-orm';
@@ -33,6 +33,8 @@ export async function monthSeries(
   accountId: string,
   month: string,
   now = Date.now(),
+  /** One bucket's share only (null: the whole account). */
+  bucket: string | null = null,
 ): Promise<MonthSeries> {
   const { start, end } = monthRange(month);
   const until = Math.min(end, Math.max(start, now));
@@ -48,6 +50,7 @@ export async function monthSeries(
 
   const hourly = and(
     eq(usageHourly.accountId, accountId),
+    bucket !== null ? eq(usageHourly.bucket, bucket) : undefined,
     gte(usageHourly.hour, start),
     lt(usageHourly.hour, end),
   );
@@ -64,7 +67,7 @@ export async function monthSeries(
     const [live] = await db
       .select({ bytes: sql<number>`coalesce(sum(${buckets.byteCount}), 0)` })
       .from(buckets)
-      .where(eq(buckets.accountId, accountId));
+      .where(and(eq(buckets.accountId, accountId), bucket !== null ? eq(buckets.name, bucket) : undefined));
     days[days.length - 1]!.storedBytes = Number(live?.bytes ?? 0);
   }
 
@@ -79,7 +82,14 @@ export async function monthSeries(
         bytesOut: sql<number>`total(${requestLog.bytesOut})`,
       })
       .from(requestLog)
-      .where(and(eq(requestLog.accountId, accountId), gte(requestLog.time, start), lt(requestLog.time, end)))
+      .where(
+        and(
+          eq(requestLog.accountId, accountId),
+          bucket !== null ? eq(requestLog.bucket, bucket) : undefined,
+          gte(requestLog.time, start),
+          lt(requestLog.time, end),
+        ),
+      )
       .groupBy(sql`1`);
     for (const r of rows)
       Object.assign(at(r.i), {

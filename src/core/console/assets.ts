@@ -1,10 +1,11 @@
 /**
  * The console's stylesheet and script, served from /console/assets with a content hash in the URL.
  * No framework and no CDN: the pages are server-rendered and work without the script; it adds copy
- * buttons, confirmations, drag-and-drop uploads with progress, and refreshes the object list.
+ * buttons and confirmations here, and the bucket pages' part (assets-objects.ts).
  */
+import { OBJECTS_CSS, OBJECTS_JS } from './assets-objects.ts';
 
-export const CSS = `
+const BASE_CSS = `
 :root{--fg:#1b1f24;--muted:#57606a;--bg:#fff;--soft:#f4f6f8;--line:#d0d7de;--accent:#0b5cad;--accent-fg:#fff;--bad:#b42318;--ok:#1a7f37;--warn:#9a6700}
 *{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
@@ -67,7 +68,7 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.87
 }
 `;
 
-export const JS = `
+const BASE_JS = `
 (function () {
   'use strict';
   var csrf = document.querySelector('meta[name="csrf-token"]');
@@ -89,74 +90,8 @@ export const JS = `
     if (msg && !confirm(msg)) e.preventDefault();
   });
 
-  var drop = document.getElementById('dropzone');
-  if (!drop) return;
-  var input = document.getElementById('file-input');
-  var list = document.getElementById('uploads');
-  var bucket = drop.getAttribute('data-bucket');
-  var prefix = drop.getAttribute('data-prefix') || '';
-  var pending = 0;
-
-  function refresh() {
-    fetch(location.href, { credentials: 'same-origin' }).then(function (r) { return r.text(); }).then(function (html) {
-      var doc = new DOMParser().parseFromString(html, 'text/html');
-      ['objects', 'bucket-summary'].forEach(function (id) {
-        var fresh = doc.getElementById(id);
-        var old = document.getElementById(id);
-        if (fresh && old) old.replaceWith(fresh);
-      });
-    });
-  }
-
-  function row(file) {
-    var li = document.createElement('li');
-    var name = document.createElement('span'); name.textContent = file.name;
-    var status = document.createElement('span'); status.className = 'status small'; status.setAttribute('aria-live', 'polite'); status.textContent = 'Waiting';
-    var bar = document.createElement('progress'); bar.max = 100; bar.value = 0; bar.setAttribute('aria-label', 'Upload of ' + file.name);
-    li.append(name, status, bar); list.append(li);
-    return { li: li, status: status, bar: bar };
-  }
-
-  function fail(ui, message) { ui.status.textContent = 'Failed: ' + message; ui.li.setAttribute('data-state', 'failed'); }
-
-  function upload(file) {
-    var ui = row(file);
-    pending++;
-    var finish = function () { if (--pending === 0) refresh(); };
-    fetch('/console/buckets/' + encodeURIComponent(bucket) + '/upload-form', {
-      method: 'POST', credentials: 'same-origin',
-      headers: { 'content-type': 'application/json', 'x-csrf-token': token },
-      body: JSON.stringify({ key: prefix + file.name, size: file.size })
-    }).then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); }).then(function (res) {
-      if (!res.ok) { fail(ui, res.body.error ? res.body.error.message : 'the upload form was refused'); finish(); return; }
-      var form = new FormData();
-      Object.keys(res.body.fields).forEach(function (k) { form.append(k, res.body.fields[k]); });
-      form.append('file', file);
-      var xhr = new XMLHttpRequest();
-      xhr.open('POST', res.body.url);
-      ui.status.textContent = '0%';
-      xhr.upload.onprogress = function (ev) {
-        if (!ev.lengthComputable) return;
-        var p = Math.floor(ev.loaded / ev.total * 100);
-        ui.bar.value = Math.min(p, 99); ui.status.textContent = Math.min(p, 99) + '%';
-      };
-      xhr.onload = function () {
-        if (xhr.status >= 200 && xhr.status < 300) { ui.bar.value = 100; ui.status.textContent = '100% uploaded'; ui.li.setAttribute('data-state', 'done'); }
-        else {
-          var m = /<Message>([^<]*)<\\/Message>/.exec(xhr.responseText || '');
-          fail(ui, m ? m[1] : 'HTTP ' + xhr.status);
-        }
-        finish();
-      };
-      xhr.onerror = function () { fail(ui, 'the connection was lost'); finish(); };
-      xhr.send(form);
-    }, function () { fail(ui, 'the server could not be reached'); finish(); });
-  }
-
-  function take(files) { for (var i = 0; i < files.length; i++) upload(files[i]); }
-  input.addEventListener('change', function () { take(input.files); input.value = ''; });
-  ['dragenter', 'dragover'].forEach(function (t) { drop.addEventListener(t, function (e) { e.preventDefault(); drop.classList.add('over'); }); });
-  ['dragleave', 'drop'].forEach(function (t) { drop.addEventListener(t, function (e) { e.preventDefault(); drop.classList.remove('over'); }); });
-  drop.addEventListener('drop', function (e) { if (e.dataTransfer && e.dataTransfer.files) take(e.dataTransfer.files); });
 })();
 `;
+
+export const CSS = `${BASE_CSS}${OBJECTS_CSS}`;
+export const JS = `${BASE_JS}${OBJECTS_JS}`;

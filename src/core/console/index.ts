@@ -8,20 +8,15 @@ import { FACTS_HEADER, type RequestFacts, encodeFacts } from '../log/facts.ts';
 import { ApiError } from '../api/contract/client.ts';
 import { isS3Error } from '../errors.ts';
 import { CSS, JS } from './assets.ts';
-import {
-  SIGNED_IN,
-  type ConsoleApp,
-  type ConsoleDeps,
-  type ConsoleEnv,
-  escapeHtml,
-  messageOf,
-  pagesFor,
-} from './kit.ts';
+import { SIGNED_IN, type ConsoleApp, type ConsoleDeps, type ConsoleEnv, messageOf, pagesFor } from './kit.ts';
+import { accessLogPages } from './pages/access-log.tsx';
 import { authPages } from './pages/auth.tsx';
 import { bucketPages } from './pages/buckets.tsx';
 import { keyPages } from './pages/keys.tsx';
+import { objectDetailPages } from './pages/object-details.tsx';
 import { objectPages } from './pages/objects.tsx';
 import { overviewPages } from './pages/overview.tsx';
+import { plainPage } from './pages/refused.tsx';
 import { settingsPages } from './pages/settings.tsx';
 import { usagePages } from './pages/usage.tsx';
 import { termsPages } from './pages/terms.tsx';
@@ -65,10 +60,7 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
     const e = known
       ? messageOf(err)
       : { message: 'Something went wrong on our side; please try again.', status: 500 as const };
-    return c.html(
-      `<!doctype html><meta charset="utf-8"><title>Qoima</title><p>${escapeHtml(e.message)}</p><p><a href="/console">Back to the console</a></p>`,
-      e.status,
-    );
+    return plainPage(c, e.status === 404 ? 'Not found' : 'Refused', e.message, e.status);
   });
 
   const pages = pagesFor(deps);
@@ -76,15 +68,12 @@ export function consoleApp(deps: ConsoleDeps): ConsoleApp {
   overviewPages(app, deps, pages);
   bucketPages(app, pages);
   objectPages(app, pages);
+  objectDetailPages(app, pages);
+  accessLogPages(app, pages);
   settingsPages(app, pages);
   keyPages(app, pages, deps.box);
   usagePages(app, pages);
   termsPages(app, pages);
-  app.notFound((c) =>
-    c.html(
-      '<!doctype html><meta charset="utf-8"><title>Not found · Qoima</title><p>No such page.</p><p><a href="/console">Back to the console</a></p>',
-      404,
-    ),
-  );
+  app.notFound((c) => plainPage(c, 'Not found', 'There is no such page in the console.', 404));
   return app;
 }

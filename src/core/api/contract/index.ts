@@ -7,6 +7,7 @@ import { billingRoutes } from './billing.ts';
 import { bucketRoutes } from './buckets.ts';
 import { domainRoutes } from './domains.ts';
 import { keyRoutes } from './keys.ts';
+import { objectToolRoutes } from './object-tools.ts';
 import { objectRoutes } from './objects.ts';
 import { operatorBillingRoutes, operatorRoutes } from './operator.ts';
 import { termsOperatorRoutes, termsRoutes } from './terms.ts';
@@ -16,6 +17,7 @@ export const contract = {
   ...domainRoutes,
   ...keyRoutes,
   ...objectRoutes,
+  ...objectToolRoutes,
   ...billingRoutes,
   ...operatorRoutes,
   ...operatorBillingRoutes,

@@ -4,6 +4,7 @@ import type { BucketView } from '../../api/contract/buckets.ts';
 import { seg } from '../api-client.ts';
 import { type ConsoleApp, type Pages, type Shown, type SignedIn, done, noticeOf, statusOf } from '../kit.ts';
 import { Csrf, Layout, bytes, count, when } from '../layout.tsx';
+import { priceLine } from './prices.tsx';
 
 export const AccessPill = ({ b }: { b: Pick<BucketView, 'accessType'> }) =>
   b.accessType === 'public-read' ? (
@@ -14,7 +15,7 @@ export const AccessPill = ({ b }: { b: Pick<BucketView, 'accessType'> }) =>
 
 export function bucketPages(app: ConsoleApp, pages: Pages): void {
   const render = async (c: Context, s: SignedIn, shown: Shown) => {
-    const { buckets } = await s.api.listBuckets();
+    const [{ buckets }, info] = await Promise.all([s.api.listBuckets(), s.api.getEndpoint()]);
     const v = shown.values ?? {};
     return c.html(
       <Layout title="Buckets" section="buckets" csrf={s.csrf} notice={shown.notice} error={shown.error}>
@@ -80,10 +81,12 @@ export function bucketPages(app: ConsoleApp, pages: Pages): void {
             <label>
               <input type="radio" name="storageClass" value="STANDARD" checked={v.storageClass !== 'COLD'} />{' '}
               STANDARD — for files that are read often
+              <span class="hint price">{priceLine(info, 'STANDARD')}</span>
             </label>
             <label>
               <input type="radio" name="storageClass" value="COLD" checked={v.storageClass === 'COLD'} /> COLD
               — cheaper to keep, costlier to read
+              <span class="hint price">{priceLine(info, 'COLD')}</span>
             </label>
             <p class="hint">
               <strong>The storage class cannot be changed later.</strong> To move files to another class,

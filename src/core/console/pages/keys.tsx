@@ -33,7 +33,9 @@ export function keyPages(app: ConsoleApp, pages: Pages, box: SecretBox): void {
   const render = async (c: Context, s: SignedIn, shown: Shown & { issued?: IssuedKey }) => {
     const [{ keys }, { buckets }] = await Promise.all([s.api.listKeys(), s.api.listBuckets()]);
     const v = shown.values ?? {};
-    const checked = (a: string) => (v.actions ?? 'read,list').split(',').includes(a);
+    // a form sent back after a refusal keeps what was ticked: no box ticked is none, not the default
+    const sent = shown.values !== undefined && 'name' in v;
+    const checked = (a: string) => (sent ? (v.actions ?? '') : 'read,list').split(',').includes(a);
     return c.html(
       <Layout title="Access keys" section="keys" csrf={s.csrf} notice={shown.notice} error={shown.error}>
         {shown.issued ? (

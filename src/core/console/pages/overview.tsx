@@ -16,6 +16,7 @@ import {
 } from '../kit.ts';
 import { Csrf, Layout, Meter, bytes, count, money, when } from '../layout.tsx';
 import { clearSessionCookie, origin } from '../session.ts';
+import { GettingStarted, gettingStartedOf } from './getting-started.tsx';
 
 export const Quotas = ({ u }: { u: UsageView }) => (
   <div class="card">
@@ -32,11 +33,12 @@ export const Quotas = ({ u }: { u: UsageView }) => (
 
 export function overviewPages(app: ConsoleApp, deps: ConsoleDeps, pages: Pages): void {
   const render = async (c: Context, s: SignedIn, shown: Shown) => {
-    const [usage, trial, invoice, login] = await Promise.all([
+    const [usage, trial, invoice, login, start] = await Promise.all([
       s.api.getUsage(),
       s.api.getTrial(),
       s.api.getInvoice({ params: { month: monthOf(Date.now()) } }),
       loginOf(deps.db, s.accountId),
+      gettingStartedOf(s.api),
     ]);
     return c.html(
       <Layout title="Overview" section="overview" csrf={s.csrf} notice={shown.notice} error={shown.error}>
@@ -92,6 +94,7 @@ export function overviewPages(app: ConsoleApp, deps: ConsoleDeps, pages: Pages):
             </p>
           </div>
         </div>
+        <GettingStarted {...start} />
         <Quotas u={usage} />
         <form class="card" method="post" action="/console/login">
           <h2>Console login</h2>

@@ -1,20 +1,12 @@
 /** A bucket's settings: access, website, CORS rules, custom domains and their certificates, deletion. */
 import type { Context } from 'hono';
-import { S3Error } from '../../errors.ts';
-import type { CorsRule } from '../../api/contract/objects.ts';
 import { seg } from '../api-client.ts';
 import { type ConsoleApp, type Pages, type Shown, type SignedIn, done, noticeOf, statusOf } from '../kit.ts';
 import { Csrf, Layout, Secret, when } from '../layout.tsx';
 import { AccessPill } from './buckets.tsx';
-
-type CorsMethod = CorsRule['allowedMethods'][number];
-const METHODS: CorsMethod[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'];
-const isMethod = (m: string): m is CorsMethod => METHODS.some((x) => x === m);
-const lines = (text: string | undefined) =>
-  (text ?? '')
-    .split(/[\n,]/)
-    .map((l) => l.trim())
-    .filter(Boolean);
+import { WebsiteState, cnameTarget } from './addresses.tsx';
+import { CorsCard, corsRulesAfter } from './cors.tsx';
+import { refusedPage } from './refused.tsx';
 
 export function settingsPages(app: ConsoleApp, pages: Pages): void {
   const base = (c: Context) => `/console/buckets/${seg(c.req.param('name')!)}/settings`;
@@ -28,7 +20,8 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
 
   const render = async (c: Context, s: SignedIn, shown: Shown) => {
     const name = c.req.param('name')!;
-    const [bucket, website, cors, domains, certs] = await Promise.all([
+    const [info, bucket, website, cors, domains, certs] = await Promise.all([
+      s.api.getEndpoint(),
       s.api.getBucket({ params: ofBucket(c) }),
       s.api.getWebsite({ params: ofBucket(c) }),
       s.api.getCors({ params: ofBucket(c) }),
@@ -81,13 +74,9 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
           <button type="submit">Save access</button>
         </form>
 
-        <form class="card" method="post" action={`${base(c)}/website`}>
+        <form class="card" id="website" method="post" action={`${base(c)}/website`}>
           <h2>Website</h2>
-          <p class="hint">
-            {website
-              ? `Served as a website: / shows ${website.indexDocument}.`
-              : 'Serve the bucket as a static site (needs public-read access).'}
-          </p>
+          <WebsiteState name={name} website={website} bucket={bucket} info={info} />
           <Csrf token={s.csrf} />
           <label for="indexDocument">Index document</label>
           <input
@@ -115,68 +104,13 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
           </div>
         </form>
 
-        <div class="card">
-          <h2>CORS rules</h2>
-          <p class="hint">
-            Which other sites' scripts may use this bucket from a browser (uploads from your web app, fonts,
-            fetch). Without rules, they may not.
-          </p>
-          {cors.rules.length === 0 ? (
-            <p>No rules.</p>
-          ) : (
-            <ul>
-              {cors.rules.map((r, i) => (
-                <li>
-                  <span class="mono">{`${r.allowedMethods.join(', ')} from ${r.allowedOrigins.join(', ')}`}</span>
-                  {r.allowedHeaders.length ? (
-                    <span class="muted small">{` · headers ${r.allowedHeaders.join(', ')}`}</span>
-                  ) : null}
-                  {r.maxAgeSeconds !== undefined ? (
-                    <span class="muted small">{` · cached ${r.maxAgeSeconds}s`}</span>
-                  ) : null}
-                  <form class="inline" method="post" action={`${base(c)}/cors`}>
-                    <Csrf token={s.csrf} />
-                    <input type="hidden" name="removeRule" value={String(i)} />
-                    <button type="submit" class="link">
-                      Remove
-                    </button>
-                  </form>
-                </li>
-              ))}
-            </ul>
-          )}
-          <form method="post" action={`${base(c)}/cors`}>
-            <h3>Add a rule</h3>
-            <Csrf token={s.csrf} />
-            <label for="origins">Allowed origins (one per line; * for any)</label>
-            <textarea id="origins" name="origins" required placeholder="https://www.example.com">
-              {v.origins ?? ''}
-            </textarea>
-            <fieldset>
-              <legend>Allowed methods</legend>
-              {METHODS.map((m) => (
-                <label>
-                  <input
-                    type="checkbox"
-                    name="methods"
-                    value={m}
-                    checked={(v.methods ?? 'GET,HEAD').split(',').includes(m)}
-                  />{' '}
-                  {m}
-                </label>
-              ))}
-            </fieldset>
-            <label for="headers">Allowed request headers (one per line; * for any)</label>
-            <textarea id="headers" name="headers">
-              {v.headers ?? ''}
-            </textarea>
-            <label for="maxAge">Browsers may cache the answer for (seconds)</label>
-            <input id="maxAge" name="maxAge" type="number" min={0} value={v.maxAge ?? '3600'} />
-            <p>
-              <button type="submit">Add the rule</button>
-            </p>
-          </form>
-        </div>
+        <CorsCard
+          action={`${base(c)}/cors`}
+          csrf={s.csrf}
+          rules={cors.rules}
+          edit={/^\d+$/.test(c.req.query('edit') ?? '') ? Number(c.req.query('edit')) : null}
+          values={v}
+        />
 
         <div class="card">
           <h2>Custom domains</h2>
@@ -197,12 +131,18 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
                   </h3>
                   {d.status === 'pending' ? (
                     <>
-                      <p>Publish this TXT record at your DNS provider, then verify:</p>
+                      <p>
+                        {'Publish this TXT record at your DNS provider, then verify; and point a CNAME ' +
+                          `record for ${d.hostname} at ${cnameTarget(info)}:`}
+                      </p>
                       <Secret label="Name" value={d.txtRecord.name} />
                       <Secret label="Value" value={d.txtRecord.value} />
                     </>
                   ) : (
-                    <p class="hint">{`Verified ${when(d.verifiedAt)}. Point a CNAME for ${d.hostname} at this service.`}</p>
+                    <p class="hint">
+                      {`Verified ${when(d.verifiedAt)}. ` +
+                        `Point a CNAME record for ${d.hostname} at ${cnameTarget(info)}.`}
+                    </p>
                   )}
                   <p>
                     {cert ? (
@@ -307,7 +247,16 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
 
   app.get(
     '/buckets/:name/settings',
-    pages.page((c, s) => render(c, s, { notice: noticeOf(c) })),
+    pages.page((c, s) =>
+      render(c, s, {
+        notice: noticeOf(c),
+        error:
+          c.req.query('website') === 'private'
+            ? 'The website settings were saved, but this bucket is private: visitors get 403 Forbidden ' +
+              'until you make it public (Access, above).'
+            : null,
+      }).catch((e) => refusedPage(c, s, e)),
+    ),
   );
 
   app.post(
@@ -324,7 +273,11 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
           errorDocument: form.errorDocument?.trim() || undefined,
         },
       });
-      return done(c, base(c), 'website-saved');
+      const { accessType } = await s.api.getBucket({ params: ofBucket(c) });
+      // saved, but a private bucket's website answers 403: the page says so instead of "saved"
+      return accessType === 'public-read'
+        ? done(c, base(c), 'website-saved')
+        : c.redirect(`${base(c)}?website=private#website`, 303);
     }, render),
   );
 
@@ -332,26 +285,7 @@ export function settingsPages(app: ConsoleApp, pages: Pages): void {
     '/buckets/:name/settings/cors',
     pages.action(async (c, s, form) => {
       const { rules } = await s.api.getCors({ params: ofBucket(c) });
-      if (form.removeRule !== undefined) {
-        const at = /^\d+$/.test(form.removeRule) ? Number(form.removeRule) : -1;
-        if (!(at >= 0 && at < rules.length))
-          throw new S3Error('InvalidArgument', 'That CORS rule is no longer there; nothing was removed.');
-        rules.splice(at, 1);
-      } else {
-        const maxAge = form.maxAge?.trim() ? Number(form.maxAge) : undefined;
-        const methods = lines(form.methods);
-        const allowedMethods = methods.filter(isMethod);
-        if (allowedMethods.length < methods.length)
-          throw new S3Error('InvalidArgument', `CORS rules allow only these methods: ${METHODS.join(', ')}.`);
-        rules.push({
-          allowedOrigins: lines(form.origins),
-          allowedMethods,
-          allowedHeaders: lines(form.headers),
-          exposeHeaders: ['ETag'],
-          maxAgeSeconds: maxAge,
-        });
-      }
-      await s.api.putCors({ params: ofBucket(c), body: { rules } });
+      await s.api.putCors({ params: ofBucket(c), body: { rules: corsRulesAfter(rules, form) } });
       return done(c, base(c), 'cors-saved');
     }, render),
   );

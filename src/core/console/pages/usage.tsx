@@ -7,6 +7,7 @@ import { BarChart } from '../charts.tsx';
 import type { ConsoleApp, Pages, SignedIn } from '../kit.ts';
 import { Layout, bytes, count, money, when } from '../layout.tsx';
 import { Quotas } from './overview.tsx';
+import { PriceTable } from './prices.tsx';
 
 const recentMonths = (now: number, n: number) => {
   const out = [monthOf(now)];
@@ -20,7 +21,10 @@ export function usagePages(app: ConsoleApp, pages: Pages): void {
     const month = c.req.query('month') ?? current;
     if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month))
       throw new S3Error('InvalidArgument', `A month is YYYY-MM, not "${month}".`);
-    const months = recentMonths(Date.now(), 12);
+    const info = await s.api.getEndpoint();
+    // no invoice for a month before the service existed
+    const since = monthOf(Date.parse(info.accountCreatedAt));
+    const months = recentMonths(Date.now(), 12).filter((m) => m >= since);
     const [series, invoice, sla, usage, history] = await Promise.all([
       s.api.getDailyUsage({ params: { month } }),
       s.api.getInvoice({ params: { month } }),
@@ -217,6 +221,7 @@ export function usagePages(app: ConsoleApp, pages: Pages): void {
 
         <div class="card">
           <h2>Past invoices</h2>
+          {history.length === 0 ? <p class="hint">None yet: your service started this month.</p> : null}
           <table class="stack">
             <thead>
               <tr>
@@ -244,6 +249,7 @@ export function usagePages(app: ConsoleApp, pages: Pages): void {
             </tbody>
           </table>
         </div>
+        <PriceTable info={info} />
         <Quotas u={usage} />
       </Layout>,
     );

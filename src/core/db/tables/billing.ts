@@ -26,7 +26,12 @@ export const requestLog = sqliteTable(
     /** Bytes read out of COLD storage besides bytes_out: a copy from a COLD bucket. */
     retrievalBytes: integer('retrieval_bytes').notNull().default(0),
   },
-  (t) => [index('request_log_time').on(t.time), index('request_log_account_time').on(t.accountId, t.time)],
+  (t) => [
+    index('request_log_time').on(t.time),
+    index('request_log_account_time').on(t.accountId, t.time),
+    // a bucket's access log, newest first (the row id, SQLite's rowid, ends every index)
+    index('request_log_bucket_time').on(t.accountId, t.bucket, t.time),
+  ],
 );
 
 /**

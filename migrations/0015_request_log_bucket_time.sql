@@ -1,0 +1,1 @@
+CREATE INDEX `request_log_bucket_time` ON `request_log` (`account_id`,`bucket`,`time`);
