@@ -17,7 +17,9 @@ th.check,td.check{width:32px}.objects td.name a{word-break:break-all}
 ul.plain{list-style:none;padding:0;margin:0}.copyable{margin:4px 0}
 .flash.warn{background:#fff8e1;border-color:#f2d27a;color:#4d3800}
 .details{display:grid;gap:12px;grid-template-columns:minmax(0,3fr) minmax(0,2fr);align-items:start}
-.preview{max-width:100%;max-height:480px;display:block}img.preview{min-width:min(100%,160px);image-rendering:pixelated;background:repeating-conic-gradient(#eee 0 25%,#fff 0 50%) 0 0/16px 16px}.preview.pdf{width:100%;height:480px;border:0}
+.preview{max-width:100%;max-height:480px;display:block}
+img.preview{min-width:min(100%,160px);image-rendering:pixelated;background:repeating-conic-gradient(#eee 0 25%,#fff 0 50%) 0 0/16px 16px}
+.preview.pdf{width:100%;height:480px;border:0}
 pre.preview.text{white-space:pre-wrap;background:var(--soft);padding:12px;border-radius:6px;overflow:auto;max-height:480px}
 table.meta th{width:34%;white-space:nowrap}
 .danger-zone summary{cursor:pointer;font-weight:600;color:var(--bad)}
@@ -26,8 +28,10 @@ table.meta th{width:34%;white-space:nowrap}
 .snippet pre{background:var(--soft);padding:10px;border-radius:6px;overflow-x:auto;margin:4px 0 12px;font-size:.8rem}
 fieldset label .price{display:block;width:100%;margin:0 0 0 24px}fieldset label:has(.price){flex-wrap:wrap}
 @media (max-width:640px){
-  header .bar{padding:6px 10px;gap:2px 8px}header nav{order:3;width:100%;overflow-x:auto}header nav ul{flex-wrap:nowrap}
-  header nav a{padding:4px 6px;font-size:.9rem;white-space:nowrap}header form button{padding:4px 10px;min-height:32px}
+  header .bar{padding:6px 10px;gap:2px 8px}header nav{order:3;width:100%;overflow-x:auto}
+  header nav ul{flex-wrap:nowrap}
+  header nav a{padding:4px 6px;font-size:.9rem;white-space:nowrap}
+  header form button{padding:4px 10px;min-height:32px}
   h1{font-size:1.25rem;margin:4px 0 10px}
   .details{grid-template-columns:1fr}
   table.stack td[data-label=""][colspan]{display:none}
@@ -62,7 +66,8 @@ export const OBJECTS_JS = `
   /** S3's XML refusal as words: the Message decoded (no &apos;), byte counts said as sizes. */
   function s3Message(xhr) {
     var text = '';
-    try { var m = new DOMParser().parseFromString(xhr.responseText || '', 'application/xml').querySelector('Message'); text = m ? m.textContent : ''; } catch (e) {}
+    try { var m = new DOMParser().parseFromString(xhr.responseText || '', 'application/xml').querySelector('Message'); text = m ? m.textContent : ''; }
+     catch (e) {}
     if (!text) return 'the server answered ' + xhr.status;
     return text.replace(/\\b(\\d{4,}) ((?:stored )?bytes)/g, function (_, n) { return human(Number(n)); });
   }

@@ -25,7 +25,8 @@ h1{font-size:1.5rem;margin:8px 0 16px}h2{font-size:1.15rem;margin:24px 0 8px}
 .card{border:1px solid var(--line);border-radius:10px;padding:16px;margin:12px 0;background:#fff}
 .grid{display:grid;gap:12px;grid-template-columns:repeat(auto-fit,minmax(220px,1fr))}
 .flash{padding:12px 14px;border-radius:8px;margin:12px 0;border:1px solid}
-.flash.error{background:#fdecea;border-color:#f5b5ae;color:var(--bad)}.flash.ok{background:#e9f7ee;border-color:#a6dcb6;color:var(--ok)}
+.flash.error{background:#fdecea;border-color:#f5b5ae;color:var(--bad)}
+.flash.ok{background:#e9f7ee;border-color:#a6dcb6;color:var(--ok)}
 .flash.secret{background:#fff8e1;border-color:#f2d27a;color:#4d3800}
 label{display:block;font-weight:600;margin:10px 0 4px}
 input[type=text],input[type=email],input[type=password],input[type=number],select,textarea{width:100%;max-width:560px;padding:9px 10px;border:1px solid var(--line);border-radius:6px;font:inherit;background:#fff}
@@ -46,9 +47,11 @@ th{font-size:.875rem;color:var(--muted);font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.875rem;word-break:break-all}
 .pill{display:inline-block;padding:1px 8px;border-radius:999px;font-size:.8rem;border:1px solid var(--line);background:var(--soft)}
-.pill.public{background:#fff4e5;border-color:#f2c27a}.pill.ok{background:#e9f7ee;border-color:#a6dcb6}.pill.bad{background:#fdecea;border-color:#f5b5ae}
+.pill.public{background:#fff4e5;border-color:#f2c27a}.pill.ok{background:#e9f7ee;border-color:#a6dcb6}
+.pill.bad{background:#fdecea;border-color:#f5b5ae}
 .quota meter{width:100%;height:14px}
-.crumbs{display:flex;flex-wrap:wrap;gap:4px;list-style:none;padding:0;margin:0 0 8px}.crumbs li+li::before{content:"/";margin-right:4px;color:var(--muted)}
+.crumbs{display:flex;flex-wrap:wrap;gap:4px;list-style:none;padding:0;margin:0 0 8px}
+.crumbs li+li::before{content:"/";margin-right:4px;color:var(--muted)}
 .drop{border:2px dashed var(--line);border-radius:10px;padding:20px;text-align:center;background:var(--soft)}
 .drop.over{border-color:var(--accent);background:#e8f1fb}
 .visually-hidden{position:absolute!important;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
@@ -57,7 +60,8 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.87
 .uploads progress{grid-column:1/3;width:100%;height:14px}
 .chart{width:100%;height:auto;max-height:240px}
 .chart text{font-size:11px;fill:var(--muted)}.chart .bar{fill:var(--accent)}.chart .bar2{fill:#f59e0b}
-.secret-box{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:6px 0}.secret-box code{background:#fff;padding:6px 8px;border:1px solid var(--line);border-radius:6px}
+.secret-box{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:6px 0}
+.secret-box code{background:#fff;padding:6px 8px;border:1px solid var(--line);border-radius:6px}
 @media (max-width:640px){
   main{padding:12px}
   table.stack thead{display:none}
