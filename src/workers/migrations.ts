@@ -17,6 +17,8 @@ import m0010 from '../../migrations/0010_release_stranded_domains.sql';
 import m0011 from '../../migrations/0011_usage_by_class_and_trial.sql';
 import m0012 from '../../migrations/0012_object_parts.sql';
 import m0013 from '../../migrations/0013_object_parts_upkeep.sql';
+import m0014 from '../../migrations/0014_settings_generation.sql';
+import m0015 from '../../migrations/0015_settings_generation_triggers.sql';
 import { type Journal, loadMigrations, type Migration } from '../core/db/migrate.ts';
 
 const BUNDLED: Record<string, string> = {
@@ -34,6 +36,8 @@ const BUNDLED: Record<string, string> = {
   '0011_usage_by_class_and_trial': m0011,
   '0012_object_parts': m0012,
   '0013_object_parts_upkeep': m0013,
+  '0014_settings_generation': m0014,
+  '0015_settings_generation_triggers': m0015,
 };
 
 export function bundledMigrations(): Promise<Migration[]> {
