@@ -8,7 +8,8 @@ import type { ApiDeps } from './api/context.ts';
 import { isSigned } from './auth/authenticate.ts';
 import { consoleApp } from './console/index.ts';
 import { randomBytes, toBase64, toHex, utf8 } from './digests.ts';
-import { failureOf } from './failure.ts';
+import { S3Error } from './errors.ts';
+import { type ReportError, failureOf } from './failure.ts';
 import { type Answer, type RequestFacts, logEntry, takeFacts, unrecognised } from './log/facts.ts';
 import { InboundMeter, counted } from './log/meter.ts';
 import type { RequestLog, WaitUntil } from './log/request-log.ts';
@@ -28,6 +29,11 @@ export interface AppDeps
   /** The client's address, as the runtime knows it (hono's conninfo). */
   getClientAddress?: (c: Context) => string | undefined;
   requestLog: RequestLog;
+  /**
+   * Reads the settings generation (freshness.ts): done before anything else in each request, so the
+   * caches it reads are exact. Without it, the caches are as fresh as their lifetimes.
+   */
+  freshness?: { check(): Promise<void> };
   /** Whether anyone may create a service from the console's sign-in page (else the operator does). */
   consoleSignup?: boolean;
   /** Failed console sign-ins and sign-ups one client address may have in a quarter hour (default 30). */
@@ -104,6 +110,7 @@ export function createApp(deps: AppDeps): Hono {
 
   /** What a request is for, decided on its Host and path: the console, the JWKS, the API, or S3. */
   const answer = async (c: Context, requestId: string, bytesIn: InboundMeter): Promise<Answer> => {
+    if (deps.freshness) await fresh(deps.freshness, logError);
     const clientAddress = deps.getClientAddress?.(c);
     const route = await routeHost(c.req.header('host') ?? null, deps.hosts);
     const rawTarget = rawTargetOf(c, deps.getRawTarget);
@@ -190,6 +197,18 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   return app;
+}
+
+/** The settings caches made exact for this request; a database that does not answer is a 503. */
+async function fresh(freshness: { check(): Promise<void> }, logError: ReportError): Promise<void> {
+  try {
+    await freshness.check();
+  } catch (e) {
+    logError('qoima: reading the settings generation failed', e);
+    throw new S3Error('ServiceUnavailable', 'The metadata database cannot be reached; try again.', {
+      headers: { 'retry-after': '1' },
+    });
+  }
 }
 
 /** The request with its body counted as it is read (GET and HEAD have none, and go as they are). */

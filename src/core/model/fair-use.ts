@@ -9,6 +9,7 @@
  * it serves.
  */
 import { TtlCache } from '../cache.ts';
+import type { Generation } from '../freshness.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import type { Db } from '../db/index.ts';
 import { S3Error } from '../errors.ts';
@@ -69,10 +70,14 @@ export class AccountLimits {
   constructor(
     private readonly db: Db,
     readonly defaults: QuotaLimits,
-    opts: { cacheMs?: number; clock?: Clock } = {},
+    opts: { cacheMs?: number; clock?: Clock; generation?: Generation } = {},
   ) {
     this.clock = opts.clock ?? systemClock;
-    this.cache = new TtlCache({ ttlMs: opts.cacheMs ?? 5_000, clock: this.clock });
+    this.cache = new TtlCache({
+      ttlMs: opts.cacheMs ?? 5_000,
+      clock: this.clock,
+      generation: opts.generation,
+    });
   }
 
   limits(accountId: string): Promise<QuotaLimits> {
