@@ -279,4 +279,20 @@ describe('TtlCache on a test clock', () => {
     expect(await racing).toBe('b3');
     expect(await cache.getOrLoad('b', load)).toBe('b4');
   });
+
+  it('checks asked for while a read is on its way share the next read, never the one already sent', async () => {
+    const sent: ((gen: number) => void)[] = [];
+    const freshness = new Freshness(() => new Promise<number>((r) => sent.push(r)));
+    const first = freshness.check();
+    const second = freshness.check(); // the first read may predate what this request must see
+    const third = freshness.check();
+    expect(sent).toHaveLength(1);
+    sent[0]!(1);
+    await first;
+    await Promise.resolve();
+    expect(sent).toHaveLength(2); // one more read, for both
+    sent[1]!(2);
+    await Promise.all([second, third]);
+    expect(freshness.current).toBe(2);
+  });
 });

@@ -13,12 +13,11 @@
  *
  * Invariants: the generation this process knows never goes back (a slow read that answers an older
  * number is ignored); an entry is tagged with the generation known *before* its load began, so a load
- * that raced with a change is dropped at the next check that sees the change.
+ * that raced with a change is dropped at the next check that sees the change. A check may share a read
+ * with other requests only if that read is sent after the check was asked for (through a libSQL
+ * server, requests that arrive while one read is on its way share the next one).
  */
-import { sql } from 'drizzle-orm';
-import type { Db } from './db/index.ts';
-import { prepared } from './db/index.ts';
-import { settingsGeneration } from './db/tables/access.ts';
+import type { Client } from '@libsql/client';
 
 /** What a cache reads: the newest generation this process has seen. */
 export interface Generation {
@@ -27,6 +26,9 @@ export interface Generation {
 
 export class Freshness implements Generation {
   private seen = -1;
+  /** A read not yet sent, and the one on its way (settled, whatever its outcome). */
+  private queued: Promise<void> | null = null;
+  private inFlight: Promise<void> | null = null;
 
   constructor(private readonly read: () => Promise<number>) {}
 
@@ -35,22 +37,39 @@ export class Freshness implements Generation {
   }
 
   /** Reads the generation; caches drop what was loaded under an older one. */
-  async check(): Promise<void> {
-    const gen = await this.read();
-    if (gen > this.seen) this.seen = gen;
+  check(): Promise<void> {
+    if (this.queued) return this.queued; // a read not sent yet: this check may share it
+    if (!this.inFlight) return this.send();
+    const queued = this.inFlight.then(() => {
+      this.queued = null;
+      return this.send();
+    });
+    this.queued = queued;
+    return queued;
+  }
+
+  private send(): Promise<void> {
+    const done = this.read().then((gen) => {
+      if (gen > this.seen) this.seen = gen;
+    });
+    const settled = done.then(
+      () => {},
+      () => {},
+    );
+    this.inFlight = settled;
+    void settled.then(() => {
+      if (this.inFlight === settled) this.inFlight = null;
+    });
+    return done;
   }
 }
 
-/** The generation as the database has it (one row, by its primary key). */
-export function readGeneration(db: Db): () => Promise<number> {
-  const stmt = prepared(db, 'settingsGeneration', (d) =>
-    d
-      .select({ gen: settingsGeneration.gen })
-      .from(settingsGeneration)
-      .where(sql`${settingsGeneration.id} = 1`)
-      .prepare(),
-  );
-  return async () => (await stmt.get())?.gen ?? 0;
+/** The generation as the database has it: one row by its primary key, as plain SQL (no query builder). */
+export function readGeneration(client: Client): () => Promise<number> {
+  return async () => {
+    const rs = await client.execute('SELECT gen FROM settings_generation WHERE id = 1');
+    return Number(rs.rows[0]?.[0] ?? 0);
+  };
 }
 
 /** How long a cache checked by the generation keeps an entry nobody changed (memory, not exactness). */

@@ -66,7 +66,7 @@ export async function openData(cfg: Config, parts: DataParts): Promise<Data> {
   const box = await SecretBox.create(parts.key);
   await migrate(parts.client, await parts.migrations());
   const db = openDb(parts.client);
-  const freshness = new Freshness(readGeneration(db));
+  const freshness = new Freshness(readGeneration(parts.client));
   const tokens = new TokenService(db, box, cfg.issuer, {
     clock: parts.clock,
     generation: freshness,
