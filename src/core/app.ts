@@ -47,11 +47,21 @@ export interface AppDeps
 // Request ids: a random per-process prefix and a counter, unique without a random draw per request.
 // (Drawn on first use: Workers allow no random values at module load.)
 let idPrefix: string | null = null;
+/** base64 of `qoima/<prefix>` (12 bytes, so the counter's base64 simply follows it). */
+let id2Prefix = '';
 let idCounter = 0;
 function newRequestId(): string {
-  idPrefix ??= toHex(randomBytes(3)).toUpperCase();
+  if (idPrefix === null) {
+    idPrefix = toHex(randomBytes(3)).toUpperCase();
+    id2Prefix = toBase64(utf8(`qoima/${idPrefix}`));
+  }
   idCounter = (idCounter + 1) % 0x10000000000;
   return idPrefix + idCounter.toString(16).toUpperCase().padStart(10, '0');
+}
+
+/** x-amz-id-2: base64 of `qoima/<request id>`, from the id's counter part alone (ASCII). */
+function hostId(requestId: string): string {
+  return id2Prefix + btoa(requestId.slice(6));
 }
 
 function rawTargetOf(c: Context, getRawTarget?: GetRawTarget): string {
@@ -140,7 +150,10 @@ export function createApp(deps: AppDeps): Hono {
         requestId,
         method: c.req.method,
         rawTarget,
-        resource: new URL(c.req.url).pathname,
+        // (parsed only when an error document names it)
+        get resource() {
+          return new URL(c.req.url).pathname;
+        },
         headers: c.req.raw.headers,
         // GET and HEAD carry no body in S3; not touching it spares the Node adapter a full Request
         body:
@@ -168,7 +181,7 @@ export function createApp(deps: AppDeps): Hono {
       ({ res, facts } = failed(c, requestId, err, unrecognised(c.req.method)));
     }
     res.headers.set('x-amz-request-id', requestId);
-    res.headers.set('x-amz-id-2', toBase64(utf8(`qoima/${requestId}`)));
+    res.headers.set('x-amz-id-2', hostId(requestId));
     res.headers.set('server', 'Qoima');
     const waitUntil = deps.waitUntil?.(c);
     const log = (bytesOut: number, failed?: boolean) =>
