@@ -6,6 +6,7 @@ import { Hono, type Context } from 'hono';
 import { apiApp } from './api/app.ts';
 import type { ApiDeps } from './api/context.ts';
 import { isSigned } from './auth/authenticate.ts';
+import { SMALL_RANGE_BYTES } from './block/reader.ts';
 import { consoleApp } from './console/index.ts';
 import { randomBytes, toBase64, toHex, utf8 } from './digests.ts';
 import { S3Error } from './errors.ts';
@@ -200,10 +201,10 @@ export function createApp(deps: AppDeps): Hono {
         waitUntil,
       );
     // big bodies are counted as they stream (a download cut short is not billed in full), small ones
-    // by their length
+    // (sent as one buffer: block/reader.ts) by their length
     const declared = Number(res.headers.get('content-length') ?? -1);
     // (res.body last: on Node, reading it turns the adapter's lightweight response into a real one)
-    if (c.req.method !== 'HEAD' && (declared < 0 || declared >= 65_536) && res.body)
+    if (c.req.method !== 'HEAD' && (declared < 0 || declared > SMALL_RANGE_BYTES) && res.body)
       return new Response(counted(res.body, { done: log }), res);
     log(c.req.method === 'HEAD' ? 0 : Math.max(0, declared));
     return res;

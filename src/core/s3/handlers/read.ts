@@ -2,7 +2,7 @@
  * GetObject and HeadObject: conditional requests, ranges and part-wise reads (partNumber), response-*
  * overrides, verified bytes. GetObjectAttributes is in attributes.ts.
  */
-import { openRange } from '../../block/reader.ts';
+import { SMALL_RANGE_BYTES, openRange, readRange } from '../../block/reader.ts';
 import type { ChunkStore } from '../../block/store.ts';
 import type { Db } from '../../db/index.ts';
 import type { Digests } from '../../digests.ts';
@@ -155,7 +155,11 @@ export async function objectResponse(
     const now = await requireObject(deps.db, obj.bucketId, obj.key);
     return objectResponse(deps, now, bucket, reqHeaders, { ...opts, changed: (opts.changed ?? 0) + 1 });
   }
-  return new Response(await openRange(deps.store, deps.digests, spans, start, end), { status, headers: h });
+  const body =
+    end - start <= SMALL_RANGE_BYTES
+      ? ((await readRange(deps.store, deps.digests, spans, start, end)) as Uint8Array<ArrayBuffer>)
+      : await openRange(deps.store, deps.digests, spans, start, end);
+  return new Response(body, { status, headers: h });
 }
 
 export function readHandlers(deps: ReadDeps) {
