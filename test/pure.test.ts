@@ -280,6 +280,24 @@ describe('TtlCache on a test clock', () => {
     expect(await cache.getOrLoad('b', load)).toBe('b4');
   });
 
+  it('a read request is proven by a generation read sent after it arrived, unless the generation moved', async () => {
+    let gen = 3;
+    const freshness = new Freshness(async () => gen);
+    await freshness.check();
+    const early = freshness.noting(
+      () => new Promise<{ gen: number }>((r) => setTimeout(() => r({ gen }), 5)),
+    );
+    const mark = freshness.mark();
+    await early; // sent before the request arrived: proves nothing for it
+    expect(freshness.provenSince(mark)).toBe(false);
+    await freshness.noting(async () => ({ gen, row: 'the object' })); // the request's own lookup
+    expect(freshness.provenSince(mark)).toBe(true);
+    gen = 4;
+    await freshness.check();
+    expect(freshness.provenSince(mark)).toBe(false); // moved: answered again
+    expect(freshness.provenSince(freshness.mark())).toBe(false); // nothing read since this mark yet
+  });
+
   it('checks asked for while a read is on its way share the next read, never the one already sent', async () => {
     const sent: ((gen: number) => void)[] = [];
     const freshness = new Freshness(() => new Promise<number>((r) => sent.push(r)));

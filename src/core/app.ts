@@ -11,6 +11,7 @@ import { consoleApp } from './console/index.ts';
 import { randomBytes, toBase64, toHex, utf8 } from './digests.ts';
 import { S3Error } from './errors.ts';
 import { type ReportError, failureOf } from './failure.ts';
+import type { Freshness } from './freshness.ts';
 import { type Answer, type RequestFacts, logEntry, takeFacts, unrecognised } from './log/facts.ts';
 import { InboundMeter, counted } from './log/meter.ts';
 import type { RequestLog, WaitUntil } from './log/request-log.ts';
@@ -30,11 +31,6 @@ export interface AppDeps
   /** The client's address, as the runtime knows it (hono's conninfo). */
   getClientAddress?: (c: Context) => string | undefined;
   requestLog: RequestLog;
-  /**
-   * Reads the settings generation (freshness.ts): done before anything else in each request, so the
-   * caches it reads are exact. Without it, the caches are as fresh as their lifetimes.
-   */
-  freshness?: { check(): Promise<void> };
   /** Whether anyone may create a service from the console's sign-in page (else the operator does). */
   consoleSignup?: boolean;
   /** Failed console sign-ins and sign-ups one client address may have in a quarter hour (default 30). */
@@ -119,19 +115,39 @@ export function createApp(deps: AppDeps): Hono {
     return { res, facts: { ...facts, errorCode: e.code } };
   };
 
-  /** What a request is for, decided on its Host and path: the console, the JWKS, the API, or S3. */
-  const answer = async (c: Context, requestId: string, bytesIn: InboundMeter): Promise<Answer> => {
-    if (deps.freshness) await fresh(deps.freshness, logError);
+  /**
+   * What a request is for, decided on its Host and path: the console, the JWKS, the API, or S3. The
+   * caches are exact for it (freshness.ts): a GET or HEAD proves them once answered (S3) or once routed
+   * (the rest), and is answered again, checked first, when they had changed; anything else checks first.
+   */
+  const answer = async (
+    c: Context,
+    requestId: string,
+    bytesIn: InboundMeter,
+    checkFirst = false,
+  ): Promise<Answer> => {
+    const { freshness } = deps;
+    const optimistic = !checkFirst && (c.req.method === 'GET' || c.req.method === 'HEAD');
+    const mark = freshness?.mark();
+    if (freshness && !optimistic) await fresh(freshness, logError);
+    const stands = async (): Promise<boolean> => {
+      if (!freshness || !mark || !optimistic || freshness.provenSince(mark)) return true;
+      await fresh(freshness, logError);
+      return freshness.provenSince(mark);
+    };
+    const again = () => answer(c, requestId, bytesIn, true);
     const clientAddress = deps.getClientAddress?.(c);
     const route = await routeHost(c.req.header('host') ?? null, deps.hosts);
     const rawTarget = rawTargetOf(c, deps.getRawTarget);
     const own = route.kind === 'service' ? servicePath(rawTarget) : null;
     // the console's pages; a signed S3 request for /console is S3's (and names no bucket that can exist)
     if (under(own, '/console') && !isSigned(c.req.raw.headers, c.req.url)) {
+      if (!(await stands())) return again();
       const res = await consoleUi.fetch(withCountedBody(c, bytesIn), { requestId, clientAddress });
       return { res, facts: takeFacts(res) ?? unrecognised(c.req.method) };
     }
     if (own === '/.well-known/jwks.json' && c.req.method === 'GET') {
+      if (!(await stands())) return again();
       // public keys of the access-key signer: an edge worker verifies keys with these, no database
       const facts: RequestFacts = { operation: 'GetJwks', auth: 'anonymous' };
       try {
@@ -142,11 +158,12 @@ export function createApp(deps: AppDeps): Hono {
       }
     }
     if (under(own, '/admin')) {
+      if (!(await stands())) return again();
       const env = { ...(c.env as object), requestId, clientAddress };
       const res = await api.fetch(withCountedBody(c, bytesIn), env);
       return { res, facts: takeFacts(res) ?? unrecognised(c.req.method) };
     }
-    return s3(
+    const answered = await s3(
       {
         requestId,
         method: c.req.method,
@@ -167,6 +184,10 @@ export function createApp(deps: AppDeps): Hono {
       },
       route,
     );
+    if (await stands()) return answered;
+    // decided on settings that had changed: never sent (a GET's only trace is its fair-use charge)
+    void answered.res.body?.cancel().catch(() => {});
+    return again();
   };
 
   app.all('*', async (c) => {
@@ -214,7 +235,7 @@ export function createApp(deps: AppDeps): Hono {
 }
 
 /** The settings caches made exact for this request; a database that does not answer is a 503. */
-async function fresh(freshness: { check(): Promise<void> }, logError: ReportError): Promise<void> {
+async function fresh(freshness: Freshness, logError: ReportError): Promise<void> {
   try {
     await freshness.check();
   } catch (e) {

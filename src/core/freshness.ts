@@ -16,8 +16,20 @@
  * that raced with a change is dropped at the next check that sees the change. A check may share a read
  * with other requests only if that read is sent after the check was asked for (through a libSQL
  * server, requests that arrive while one read is on its way share the next one).
+ *
+ * A read request (GET, HEAD) may instead read the caches first and prove them afterwards (`mark`,
+ * `provenSince`): proven when a read of the generation sent after the request arrived has answered
+ * and the generation has not moved since it arrived. Such a read may be piggy-backed on a query the
+ * request makes anyway (`noting`: the object's row comes with the generation), so a GET of an object
+ * costs no query of its own for this. A request not proven is checked, and answered again from the
+ * start if the generation had moved; its first answer is never sent.
  */
 import type { Client } from '@libsql/client';
+
+export interface Mark {
+  sent: number;
+  gen: number;
+}
 
 /** What a cache reads: the newest generation this process has seen. */
 export interface Generation {
@@ -29,6 +41,9 @@ export class Freshness implements Generation {
   /** A read not yet sent, and the one on its way (settled, whatever its outcome). */
   private queued: Promise<void> | null = null;
   private inFlight: Promise<void> | null = null;
+  /** Reads of the generation sent so far, and the latest of them that has answered. */
+  private sent = 0;
+  private confirmed = 0;
 
   constructor(private readonly read: () => Promise<number>) {}
 
@@ -48,10 +63,32 @@ export class Freshness implements Generation {
     return queued;
   }
 
+  /** Where a request stands when it arrives, for `provenSince`. */
+  mark(): Mark {
+    return { sent: this.sent, gen: this.seen };
+  }
+
+  /** Whether the caches read since `mark` were exact (see the top of this file). */
+  provenSince(mark: Mark): boolean {
+    return this.confirmed > mark.sent && this.seen === mark.gen;
+  }
+
+  /** Runs a query that also reads the generation (its `gen`), and takes note of it. */
+  async noting<T extends { gen: number }>(query: () => Promise<T>): Promise<T> {
+    const seq = ++this.sent;
+    const result = await query();
+    this.saw(result.gen, seq);
+    return result;
+  }
+
+  private saw(gen: number, seq: number): void {
+    if (gen > this.seen) this.seen = gen;
+    if (seq > this.confirmed) this.confirmed = seq;
+  }
+
   private send(): Promise<void> {
-    const done = this.read().then((gen) => {
-      if (gen > this.seen) this.seen = gen;
-    });
+    const seq = ++this.sent;
+    const done = this.read().then((gen) => this.saw(gen, seq));
     const settled = done.then(
       () => {},
       () => {},

@@ -18,6 +18,7 @@ import { accountOf } from '../auth/grants.ts';
 import type { TokenClaims } from '../auth/tokens.ts';
 import type { ChunkStore } from '../block/store.ts';
 import type { Db } from '../db/index.ts';
+import type { Freshness } from '../freshness.ts';
 import type { Digests } from '../digests.ts';
 import { S3Error, isS3Error } from '../errors.ts';
 import { type ReportError, failureOf } from '../failure.ts';
@@ -48,6 +49,8 @@ export interface S3Deps {
   lookupCredential: (accessKeyId: string) => Promise<Credential | null>;
   /** A bucket by name, maybe cached (its object and byte counts may be old); default: the database. */
   bucketByName?: (name: string) => Promise<Bucket | null>;
+  /** The settings generation the caches are exact by (freshness.ts). */
+  freshness?: Freshness;
   verifyToken?: (token: string) => Promise<TokenClaims>;
   /** Whether Signature Version 2 is accepted (QOIMA_SIGV2); default yes. */
   sigv2?: boolean;
