@@ -21,7 +21,7 @@ import { openDb } from '../src/core/db/index.ts';
 import { SecretBox } from '../src/core/secretbox.ts';
 import { api } from './helpers/api.ts';
 import { s3 } from './helpers/s3.ts';
-import { type RunningServer, admin, removeDir, startServer, expireCaches } from './helpers/server.ts';
+import { type RunningServer, admin, removeDir, startServer } from './helpers/server.ts';
 
 let srv: RunningServer;
 let root: S3Client;
@@ -187,22 +187,14 @@ describe('scopes, through Bearer tokens and SigV4 key pairs alike', () => {
 });
 
 describe('refusals of the token itself', () => {
-  it('revoked keys are refused within seconds, over Bearer and SigV4', async () => {
+  it('revoked keys are refused by the very next request, over Bearer and SigV4', async () => {
     const key = await issue([{ bucket: 'photos', actions: ['read'] }]);
     expect((await bearer(key.token, '/photos/public/a.jpg')).status).toBe(200);
     const sdk = s3(srv.endpoint, key);
     await sdk.send(new GetObjectCommand({ Bucket: 'photos', Key: 'public/a.jpg' }));
     const revoked = await api(srv, 'DELETE', `/admin/keys/${key.keyId}`);
     expect((await revoked.json()).status).toBe('revoked');
-    const t0 = Date.now();
-    let status = 200;
-    while (status === 200 && Date.now() - t0 < 10_000) {
-      await new Promise((r) => setTimeout(r, 200));
-      status = (await bearer(key.token, '/photos/public/a.jpg')).status;
-    }
-    expect(status).toBe(403);
-    expect(Date.now() - t0).toBeLessThan(5_000);
-    await expireCaches(srv);
+    expect((await bearer(key.token, '/photos/public/a.jpg')).status).toBe(403);
     await expect(
       sdk.send(new GetObjectCommand({ Bucket: 'photos', Key: 'public/a.jpg' })),
     ).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringMatching(/revoked/) });
@@ -231,7 +223,6 @@ describe('refusals of the token itself', () => {
       status(grandchild.keyId),
       status(sibling.keyId),
     ]).toEqual(['revoked', 'revoked', 'revoked', 'active']);
-    await expireCaches(srv);
     await expectDenied(bearer(grandchild.token, '/photos/public/a.jpg'), /revoked/);
     expect((await bearer(sibling.token, '/photos/public/a.jpg')).status).toBe(200);
   });
@@ -256,7 +247,6 @@ describe('refusals of the token itself', () => {
       args: [Date.now() - 120_000, key.keyId],
     });
     client.close();
-    await expireCaches(srv);
     await expect(
       s3(srv.endpoint, key).send(new GetObjectCommand({ Bucket: 'photos', Key: 'public/a.jpg' })),
     ).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringMatching(/expired/) });
@@ -324,7 +314,6 @@ describe('verification at the edge, and signing key rotation', () => {
     const oldKid = JSON.parse(Buffer.from(before.token.split('.')[0]!, 'base64url').toString()).kid;
     const rotated = JSON.parse(await admin(srv.dataDir, ['signing-key', 'rotate', '--json']));
     expect(rotated.retired).toContain(oldKid);
-    await expireCaches(srv);
     expect((await bearer(before.token, '/photos/public/a.jpg')).status).toBe(200);
     const after = await issue([{ bucket: 'photos', actions: ['read'] }]);
     expect(JSON.parse(Buffer.from(after.token.split('.')[0]!, 'base64url').toString()).kid).toBe(rotated.kid);
@@ -346,7 +335,6 @@ describe('verification at the edge, and signing key rotation', () => {
     await admin(srv.dataDir, ['signing-key', 'rotate', '--json']);
     kids = (await (await fetch(`${srv.endpoint}/.well-known/jwks.json`)).json()).keys.map((k: JWK) => k.kid);
     expect(kids).not.toContain(oldKid);
-    await expireCaches(srv);
     await expectDenied(bearer(before.token, '/photos/public/a.jpg'));
   });
 });
@@ -413,7 +401,6 @@ describe('managing keys', () => {
     });
     expect(JSON.stringify(list)).not.toContain(created.secretAccessKey);
     await admin(srv.dataDir, ['keys', 'revoke', '--account', acc, '--key', created.keyId]);
-    await expireCaches(srv);
     expect((await bearer(created.token, '/logs/l.txt')).status).toBe(403);
   });
 });

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from './helpers/api.ts';
 import { randomBytes, s3 } from './helpers/s3.ts';
-import { type RunningServer, removeDir, startServer, tempDir, expireCaches } from './helpers/server.ts';
+import { type RunningServer, removeDir, startServer, tempDir } from './helpers/server.ts';
 import { type RunningSqld, startSqld } from './helpers/sqld.ts';
 
 const ROOT_KEYS = { QOIMA_ROOT_ACCESS_KEY: 'multinode-root', QOIMA_ROOT_SECRET_KEY: 'multinode-secret-key' };
@@ -136,7 +136,7 @@ describe('two Node processes on one sqld and one chunk directory', () => {
     expect((await bytesOf(viaA, 'shared', 'assembled.bin')).equals(Buffer.concat([part1, part2]))).toBe(true);
   });
 
-  it('an access key issued on one node works on the other, and its revocation reaches it within seconds', async () => {
+  it('an access key issued on one node works on the other, and its revocation reaches it at once', async () => {
     const res = await api(a, 'POST', '/admin/keys', {
       name: 'roaming',
       scopes: [{ bucket: 'shared', actions: ['read'] }],
@@ -146,8 +146,8 @@ describe('two Node processes on one sqld and one chunk directory', () => {
     const key = (await res.json()) as { accessKeyId: string; secretAccessKey: string };
     const keyViaB = s3(b.endpoint, key);
     expect((await bytesOf(keyViaB, 'shared', 'photo.jpg')).length).toBeGreaterThan(0);
+    expect((await bytesOf(s3(a.endpoint, key), 'shared', 'photo.jpg')).length).toBeGreaterThan(0);
     expect((await api(b, 'DELETE', `/admin/keys/${key.accessKeyId}`)).status).toBe(200);
-    await expireCaches(a); // the credential cache's lifetime, on the node that asks
     await expect(
       s3(a.endpoint, key).send(new GetObjectCommand({ Bucket: 'shared', Key: 'photo.jpg' })),
     ).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });

@@ -17,6 +17,7 @@ import {
   stringToSign,
 } from '../src/core/auth/sigv4.ts';
 import { TtlCache } from '../src/core/cache.ts';
+import { Freshness } from '../src/core/freshness.ts';
 import { TestClock } from '../src/core/clock.ts';
 import { parseRange } from '../src/core/s3/conditions.ts';
 import { detectOperation } from '../src/core/s3/operations.ts';
@@ -211,5 +212,67 @@ describe('TtlCache on a test clock', () => {
     for (let i = 0; i < 4; i++) cache.set(i, i);
     expect([0, 1, 2, 3].map((i) => cache.get(i))).toEqual([undefined, undefined, undefined, 3]);
     expect(() => new TestClock().advance(-1)).toThrow(RangeError);
+  });
+
+  it('with a settings generation: serves only what was loaded under the newest one, which never goes back', async () => {
+    let gen = 5;
+    const answers: number[] = [];
+    const freshness = new Freshness(async () => answers.shift() ?? gen);
+    const cache = new TtlCache<string, string>({ ttlMs: 60_000, generation: freshness });
+    let loads = 0;
+    const load = async (k: string) => `${k}${++loads}`;
+    await freshness.check();
+    expect(await cache.getOrLoad('a', load)).toBe('a1');
+    await freshness.check();
+    expect(await cache.getOrLoad('a', load)).toBe('a1'); // nothing changed: no query
+    gen = 6; // a change committed anywhere
+    await freshness.check();
+    expect(await cache.getOrLoad('a', load)).toBe('a2');
+    answers.push(5); // a slow read that answers an older generation
+    await freshness.check();
+    expect(freshness.current).toBe(6);
+    expect(await cache.getOrLoad('a', load)).toBe('a2');
+    // a load that raced with a change is kept under the generation before it, so the next check drops it
+    const racing = cache.getOrLoad('b', async (k) => {
+      gen = 7;
+      await freshness.check();
+      return load(k);
+    });
+    expect(await racing).toBe('b3');
+    expect(await cache.getOrLoad('b', load)).toBe('b4');
+  });
+
+  it('a read request is proven by a generation read sent after it arrived, unless the generation moved', async () => {
+    let gen = 3;
+    const freshness = new Freshness(async () => gen);
+    await freshness.check();
+    const early = freshness.noting(
+      () => new Promise<{ gen: number }>((r) => setTimeout(() => r({ gen }), 5)),
+    );
+    const mark = freshness.mark();
+    await early; // sent before the request arrived: proves nothing for it
+    expect(freshness.provenSince(mark)).toBe(false);
+    await freshness.noting(async () => ({ gen, row: 'the object' })); // the request's own lookup
+    expect(freshness.provenSince(mark)).toBe(true);
+    gen = 4;
+    await freshness.check();
+    expect(freshness.provenSince(mark)).toBe(false); // moved: answered again
+    expect(freshness.provenSince(freshness.mark())).toBe(false); // nothing read since this mark yet
+  });
+
+  it('checks asked for while a read is on its way share the next read, never the one already sent', async () => {
+    const sent: ((gen: number) => void)[] = [];
+    const freshness = new Freshness(() => new Promise<number>((r) => sent.push(r)));
+    const first = freshness.check();
+    const second = freshness.check(); // the first read may predate what this request must see
+    const third = freshness.check();
+    expect(sent).toHaveLength(1);
+    sent[0]!(1);
+    await first;
+    await Promise.resolve();
+    expect(sent).toHaveLength(2); // one more read, for both
+    sent[1]!(2);
+    await Promise.all([second, third]);
+    expect(freshness.current).toBe(2);
   });
 });

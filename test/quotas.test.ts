@@ -10,14 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_TOKEN, account as newAccount, operator as operatorAt } from './helpers/accounts.ts';
 import { api } from './helpers/api.ts';
 import { randomBytes } from './helpers/s3.ts';
-import {
-  type RunningServer,
-  admin,
-  removeDir,
-  startServer,
-  expireCaches,
-  advanceClock,
-} from './helpers/server.ts';
+import { type RunningServer, admin, removeDir, startServer, advanceClock } from './helpers/server.ts';
 
 let srv: RunningServer;
 
@@ -177,7 +170,6 @@ describe('quotas', () => {
       await admin(srv.dataDir, ['quotas', 'set', '--account', id, '--max-buckets', '3', '--json']),
     );
     expect(set.maxBuckets).toBe(3);
-    await expireCaches(srv); // the server's quota cache
     await client.send(new CreateBucketCommand({ Bucket: 'q-change-2' }));
     const shown = JSON.parse(await admin(srv.dataDir, ['quotas', 'show', '--account', id, '--json']));
     expect(shown.usage.buckets).toBe(2);

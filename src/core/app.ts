@@ -6,9 +6,12 @@ import { Hono, type Context } from 'hono';
 import { apiApp } from './api/app.ts';
 import type { ApiDeps } from './api/context.ts';
 import { isSigned } from './auth/authenticate.ts';
+import { SMALL_RANGE_BYTES } from './block/reader.ts';
 import { consoleApp } from './console/index.ts';
 import { randomBytes, toBase64, toHex, utf8 } from './digests.ts';
-import { failureOf } from './failure.ts';
+import { S3Error } from './errors.ts';
+import { type ReportError, failureOf } from './failure.ts';
+import type { Freshness } from './freshness.ts';
 import { type Answer, type RequestFacts, logEntry, takeFacts, unrecognised } from './log/facts.ts';
 import { InboundMeter, counted } from './log/meter.ts';
 import type { RequestLog, WaitUntil } from './log/request-log.ts';
@@ -41,11 +44,21 @@ export interface AppDeps
 // Request ids: a random per-process prefix and a counter, unique without a random draw per request.
 // (Drawn on first use: Workers allow no random values at module load.)
 let idPrefix: string | null = null;
+/** base64 of `qoima/<prefix>` (12 bytes, so the counter's base64 simply follows it). */
+let id2Prefix = '';
 let idCounter = 0;
 function newRequestId(): string {
-  idPrefix ??= toHex(randomBytes(3)).toUpperCase();
+  if (idPrefix === null) {
+    idPrefix = toHex(randomBytes(3)).toUpperCase();
+    id2Prefix = toBase64(utf8(`qoima/${idPrefix}`));
+  }
   idCounter = (idCounter + 1) % 0x10000000000;
   return idPrefix + idCounter.toString(16).toUpperCase().padStart(10, '0');
+}
+
+/** x-amz-id-2: base64 of `qoima/<request id>`, from the id's counter part alone (ASCII). */
+function hostId(requestId: string): string {
+  return id2Prefix + btoa(requestId.slice(6));
 }
 
 function rawTargetOf(c: Context, getRawTarget?: GetRawTarget): string {
@@ -103,18 +116,39 @@ export function createApp(deps: AppDeps): Hono {
     return { res, facts: { ...facts, errorCode: e.code } };
   };
 
-  /** What a request is for, decided on its Host and path: the console, the JWKS, the API, or S3. */
-  const answer = async (c: Context, requestId: string, bytesIn: InboundMeter): Promise<Answer> => {
+  /**
+   * What a request is for, decided on its Host and path: the console, the JWKS, the API, or S3. The
+   * caches are exact for it (freshness.ts): a GET or HEAD proves them once answered (S3) or once routed
+   * (the rest), and is answered again, checked first, when they had changed; anything else checks first.
+   */
+  const answer = async (
+    c: Context,
+    requestId: string,
+    bytesIn: InboundMeter,
+    checkFirst = false,
+  ): Promise<Answer> => {
+    const { freshness } = deps;
+    const optimistic = !checkFirst && (c.req.method === 'GET' || c.req.method === 'HEAD');
+    const mark = freshness?.mark();
+    if (freshness && !optimistic) await fresh(freshness, logError);
+    const stands = async (): Promise<boolean> => {
+      if (!freshness || !mark || !optimistic || freshness.provenSince(mark)) return true;
+      await fresh(freshness, logError);
+      return freshness.provenSince(mark);
+    };
+    const again = () => answer(c, requestId, bytesIn, true);
     const clientAddress = deps.getClientAddress?.(c);
     const route = await routeHost(c.req.header('host') ?? null, deps.hosts);
     const rawTarget = rawTargetOf(c, deps.getRawTarget);
     const own = route.kind === 'service' ? servicePath(rawTarget) : null;
     // the console's pages; a signed S3 request for /console is S3's (and names no bucket that can exist)
     if (under(own, '/console') && !isSigned(c.req.raw.headers, c.req.url)) {
+      if (!(await stands())) return again();
       const res = await consoleUi.fetch(withCountedBody(c, bytesIn), { requestId, clientAddress });
       return { res, facts: takeFacts(res) ?? unrecognised(c.req.method) };
     }
     if (own === '/.well-known/jwks.json' && c.req.method === 'GET') {
+      if (!(await stands())) return again();
       // public keys of the access-key signer: an edge worker verifies keys with these, no database
       const facts: RequestFacts = { operation: 'GetJwks', auth: 'anonymous' };
       try {
@@ -125,16 +159,20 @@ export function createApp(deps: AppDeps): Hono {
       }
     }
     if (under(own, '/admin')) {
+      if (!(await stands())) return again();
       const env = { ...(c.env as object), requestId, clientAddress };
       const res = await api.fetch(withCountedBody(c, bytesIn), env);
       return { res, facts: takeFacts(res) ?? unrecognised(c.req.method) };
     }
-    return s3(
+    const answered = await s3(
       {
         requestId,
         method: c.req.method,
         rawTarget,
-        resource: new URL(c.req.url).pathname,
+        // (parsed only when an error document names it)
+        get resource() {
+          return new URL(c.req.url).pathname;
+        },
         headers: c.req.raw.headers,
         // GET and HEAD carry no body in S3; not touching it spares the Node adapter a full Request
         body:
@@ -147,6 +185,10 @@ export function createApp(deps: AppDeps): Hono {
       },
       route,
     );
+    if (await stands()) return answered;
+    // decided on settings that had changed: never sent (a GET's only trace is its fair-use charge)
+    void answered.res.body?.cancel().catch(() => {});
+    return again();
   };
 
   app.all('*', async (c) => {
@@ -162,7 +204,7 @@ export function createApp(deps: AppDeps): Hono {
       ({ res, facts } = failed(c, requestId, err, unrecognised(c.req.method)));
     }
     res.headers.set('x-amz-request-id', requestId);
-    res.headers.set('x-amz-id-2', toBase64(utf8(`qoima/${requestId}`)));
+    res.headers.set('x-amz-id-2', hostId(requestId));
     res.headers.set('server', 'Qoima');
     const waitUntil = deps.waitUntil?.(c);
     const log = (bytesOut: number, failed?: boolean) =>
@@ -181,16 +223,28 @@ export function createApp(deps: AppDeps): Hono {
         waitUntil,
       );
     // big bodies are counted as they stream (a download cut short is not billed in full), small ones
-    // by their length
+    // (sent as one buffer: block/reader.ts) by their length
     const declared = Number(res.headers.get('content-length') ?? -1);
     // (res.body last: on Node, reading it turns the adapter's lightweight response into a real one)
-    if (c.req.method !== 'HEAD' && (declared < 0 || declared >= 65_536) && res.body)
+    if (c.req.method !== 'HEAD' && (declared < 0 || declared > SMALL_RANGE_BYTES) && res.body)
       return new Response(counted(res.body, { done: log }), res);
     log(c.req.method === 'HEAD' ? 0 : Math.max(0, declared));
     return res;
   });
 
   return app;
+}
+
+/** The settings caches made exact for this request; a database that does not answer is a 503. */
+async function fresh(freshness: Freshness, logError: ReportError): Promise<void> {
+  try {
+    await freshness.check();
+  } catch (e) {
+    logError('qoima: reading the settings generation failed', e);
+    throw new S3Error('ServiceUnavailable', 'The metadata database cannot be reached; try again.', {
+      headers: { 'retry-after': '1' },
+    });
+  }
 }
 
 /** The request with its body counted as it is read (GET and HEAD have none, and go as they are). */

@@ -1,6 +1,8 @@
 /**
  * The core app put together from settings and what a runtime supplies: the caches every entry needs
- * (credentials, custom domains, account limits) are made here, once, the same way on every runtime.
+ * (buckets by name, credentials, custom domains, account limits) are made here, once, the same way on
+ * every runtime, all kept exact by the settings generation the app checks before each request
+ * (freshness.ts).
  */
 import type { Context } from 'hono';
 import { type AppDeps, createApp } from './app.ts';
@@ -12,7 +14,10 @@ import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import type { Digests } from './digests.ts';
 import type { RequestLog } from './log/request-log.ts';
+import { TtlCache } from './cache.ts';
+import { CHECKED_CACHE_MS, type Freshness } from './freshness.ts';
 import { CredentialCache } from './model/accounts.ts';
+import { type Bucket, findBucket } from './model/buckets.ts';
 import { bucketForDomain, type CertificateInspector, type TxtLookup } from './model/domains.ts';
 import { AccountLimits, ClientLimits } from './model/fair-use.ts';
 import { cachedLookup } from './s3/hosts.ts';
@@ -20,6 +25,7 @@ import type { SecretBox } from './secretbox.ts';
 
 export interface AppParts {
   db: Db;
+  freshness: Freshness;
   box: SecretBox;
   store: ChunkStore;
   digests: Digests;
@@ -38,8 +44,10 @@ export interface AppParts {
 }
 
 export function serviceApp(cfg: Config, parts: AppParts): ReturnType<typeof createApp> {
-  const { db, box, clock } = parts;
-  const customDomain = cachedLookup((host) => bucketForDomain(db, host), { clock });
+  const { db, box, clock, freshness } = parts;
+  const cached = { clock, generation: freshness, ttlMs: CHECKED_CACHE_MS };
+  const customDomain = cachedLookup((host) => bucketForDomain(db, host), cached);
+  const buckets = new TtlCache<string, Bucket | null>(cached);
   return createApp({
     ...parts,
     region: cfg.region,
@@ -53,9 +61,14 @@ export function serviceApp(cfg: Config, parts: AppParts): ReturnType<typeof crea
       forgetDomain: customDomain.forget,
     },
     limits: { chunkSize: cfg.chunkSize, inlineMax: cfg.inlineMax, maxSize: cfg.maxObjectSize },
-    lookupCredential: new CredentialCache({ db, box }, { clock }).lookup,
+    bucketByName: (name) => buckets.getOrLoad(name, (n) => findBucket(db, n)),
+    lookupCredential: new CredentialCache({ db, box }, cached).lookup,
     // with N serving processes on one machine, each enforces 1/N of every limit (model/fair-use.ts)
-    accountLimits: new AccountLimits(db, cfg.quotaDefaults, { clock, share: 1 / Math.max(1, cfg.workers) }),
+    accountLimits: new AccountLimits(db, cfg.quotaDefaults, {
+      ...cached,
+      cacheMs: CHECKED_CACHE_MS,
+      share: 1 / Math.max(1, cfg.workers),
+    }),
     clientLimits: new ClientLimits(cfg.clientRefusalsPerSecond / Math.max(1, cfg.workers), undefined, clock),
   });
 }

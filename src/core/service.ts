@@ -24,6 +24,7 @@ import { type Config, ConfigError, maintenanceOptions, rollupOptions } from './c
 import { type Db, openDb } from './db/index.ts';
 import { type Migration, migrate } from './db/migrate.ts';
 import { type Digests, fromBase64, randomBase32, timingSafeEqual } from './digests.ts';
+import { CHECKED_CACHE_MS, Freshness, readGeneration } from './freshness.ts';
 import { BatchingRequestLog, dbLogWriter, type LogWriter, noRequestLog } from './log/request-log.ts';
 import { checkPresetCredentials, ensureRootAccount } from './model/accounts.ts';
 import type { CertificateInspector, TxtLookup } from './model/domains.ts';
@@ -52,6 +53,8 @@ export interface DataParts {
 export interface Data {
   client: Client;
   db: Db;
+  /** The settings generation the caches are exact by; a server checks it before each request. */
+  freshness: Freshness;
   box: SecretBox;
   tokens: TokenService;
   billing: Billing;
@@ -63,10 +66,15 @@ export async function openData(cfg: Config, parts: DataParts): Promise<Data> {
   const box = await SecretBox.create(parts.key);
   await migrate(parts.client, await parts.migrations());
   const db = openDb(parts.client);
-  const tokens = new TokenService(db, box, cfg.issuer, { clock: parts.clock });
+  const freshness = new Freshness(readGeneration(parts.client));
+  const tokens = new TokenService(db, box, cfg.issuer, {
+    clock: parts.clock,
+    generation: freshness,
+    cacheMs: CHECKED_CACHE_MS,
+  });
   await tokens.ensureKey();
   const billing = new Billing(db, parts.prices ?? cfg.prices ?? DEFAULT_PRICES, cfg.trialDays);
-  return { client: parts.client, db, box, tokens, billing };
+  return { client: parts.client, db, box, freshness, tokens, billing };
 }
 
 /** A key given as base64 text (a setting or a file's content); `source` names it in the error. */

@@ -19,6 +19,8 @@ import m0012 from '../../migrations/0012_object_parts.sql';
 import m0013 from '../../migrations/0013_object_parts_upkeep.sql';
 import m0014 from '../../migrations/0014_terms.sql';
 import m0015 from '../../migrations/0015_request_log_bucket_time.sql';
+import m0016 from '../../migrations/0016_settings_generation.sql';
+import m0017 from '../../migrations/0017_settings_generation_triggers.sql';
 import { type Journal, loadMigrations, type Migration } from '../core/db/migrate.ts';
 
 const BUNDLED: Record<string, string> = {
@@ -38,6 +40,8 @@ const BUNDLED: Record<string, string> = {
   '0013_object_parts_upkeep': m0013,
   '0014_terms': m0014,
   '0015_request_log_bucket_time': m0015,
+  '0016_settings_generation': m0016,
+  '0017_settings_generation_triggers': m0017,
 };
 
 export function bundledMigrations(): Promise<Migration[]> {

@@ -155,8 +155,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 }
 
 /**
- * Moves a server's clock forward by `ms` (QOIMA_TEST_CLOCK, on for every test server): what it caches
- * for less than that (credentials, revocations, signing keys, quotas, custom domains) is read afresh.
+ * Moves a server's clock forward by `ms` (QOIMA_TEST_CLOCK, on for every test server): fair-use
+ * allowances refill, and time-bound things (key expiries, trials) come due. (The settings caches need
+ * no such help: a change anywhere is seen by the next request.)
  */
 export async function advanceClock(srv: RunningServer, ms: number): Promise<void> {
   const token =
@@ -166,11 +167,6 @@ export async function advanceClock(srv: RunningServer, ms: number): Promise<void
     headers: { authorization: `Bearer ${token}` },
   });
   if (!res.ok) throw new Error(`advancing the clock: ${res.status} ${await res.text()}`);
-}
-
-/** Past the longest cache lifetime (5 s, quotas and custom domains): a change made anywhere shows. */
-export function expireCaches(srv: RunningServer): Promise<void> {
-  return advanceClock(srv, 6_000);
 }
 
 export async function removeDir(dir: string): Promise<void> {

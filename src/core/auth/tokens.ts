@@ -8,6 +8,7 @@
 import { type JWK, SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify } from 'jose';
 import { and, desc, eq, gt, isNotNull, isNull, lt, max, or } from 'drizzle-orm';
 import { TtlCache } from '../cache.ts';
+import type { Generation } from '../freshness.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/index.ts';
 import { accessKeys, signingKeys } from '../db/schema.ts';
@@ -56,9 +57,9 @@ export class TokenService {
     private readonly db: Db,
     private readonly box: SecretBox,
     readonly issuer: string,
-    opts: { cacheMs?: number; clock?: Clock } = {},
+    opts: { cacheMs?: number; clock?: Clock; generation?: Generation } = {},
   ) {
-    const cache = { ttlMs: opts.cacheMs ?? 2_000, clock: opts.clock };
+    const cache = { ttlMs: opts.cacheMs ?? 2_000, clock: opts.clock, generation: opts.generation };
     this.keys = new TtlCache(cache);
     this.revoked = new TtlCache(cache);
   }

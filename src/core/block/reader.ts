@@ -1,5 +1,5 @@
 /**
- * Reading a byte range of a chunk list as a stream. Every chunk is checked against its hash before any
+ * Reading a byte range of a chunk list as a stream, or, when small, as one buffer. Every chunk is checked against its hash before any
  * of its bytes leave: a corrupt or missing chunk errors the stream (ChunkCorruptError /
  * ChunkMissingError), it is never served as good data. The first chunk is fetched before the stream is
  * handed out, so a failure there still becomes a clean error response instead of a cut-off body.
@@ -35,6 +35,38 @@ export async function readVerifiedChunk(
 
 /** Bytes fetched and verified ahead of what is being sent, per reader. */
 export const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+
+/** A range up to this size is read whole and sent as one buffer (no stream for a small file). */
+export const SMALL_RANGE_BYTES = 64 * 1024;
+
+/** The bytes [start, end) of the object made of `spans`, every chunk verified, as one buffer. */
+export async function readRange(
+  store: ChunkStore,
+  digests: Digests | undefined,
+  spans: ChunkSpan[],
+  start: number,
+  end: number,
+): Promise<Uint8Array> {
+  const wanted = spans.filter((s) => s.offset < end && s.offset + s.size > start);
+  const slices = await Promise.all(
+    wanted.map(async (span) => {
+      const bytes = await readVerifiedChunk(store, span.hash, {
+        size: span.size,
+        xxh64: span.xxh64,
+        digests,
+      });
+      return bytes.subarray(Math.max(0, start - span.offset), Math.min(span.size, end - span.offset));
+    }),
+  );
+  if (slices.length === 1) return slices[0]!;
+  const out = new Uint8Array(end - start);
+  let at = 0;
+  for (const s of slices) {
+    out.set(s, at);
+    at += s.length;
+  }
+  return out;
+}
 
 /**
  * The bytes [start, end) of the object made of `spans` (sorted by offset, contiguous).

@@ -31,6 +31,7 @@ export { normalizeCustomerId };
 import { randomBase32 } from '../digests.ts';
 import type { SecretBox } from '../secretbox.ts';
 import { TtlCache } from '../cache.ts';
+import type { Generation } from '../freshness.ts';
 import type { Clock } from '../clock.ts';
 
 export interface AccountDeps {
@@ -246,17 +247,18 @@ export async function ensureRootAccount(
 
 /**
  * Credential lookups for every signed request: root users' credentials and access keys' S3 secrets,
- * cached briefly. A key created by the admin CLI or the API (maybe another process) is found at once
- * (misses always go to the database); a revoked one stops working within `ttlMs`.
+ * cached. A key created by the admin CLI or the API (maybe another process) is found at once (misses
+ * always go to the database); a revoked one stops working at the next request when the settings
+ * generation is checked (freshness.ts), else within `ttlMs`.
  */
 export class CredentialCache {
   private readonly cache: TtlCache<string, Credential | null>;
 
   constructor(
     private readonly deps: AccountDeps,
-    opts: { ttlMs?: number; clock?: Clock } = {},
+    opts: { ttlMs?: number; clock?: Clock; generation?: Generation } = {},
   ) {
-    this.cache = new TtlCache({ ttlMs: opts.ttlMs ?? 2_000, clock: opts.clock });
+    this.cache = new TtlCache({ ttlMs: opts.ttlMs ?? 2_000, clock: opts.clock, generation: opts.generation });
   }
 
   readonly lookup = (accessKeyId: string): Promise<Credential | null> =>

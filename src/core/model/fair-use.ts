@@ -10,6 +10,7 @@
  * a whole admits no more than the limit; with several nodes each enforces the limits on what it serves.
  */
 import { TtlCache } from '../cache.ts';
+import type { Generation } from '../freshness.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import type { Db } from '../db/index.ts';
 import { S3Error } from '../errors.ts';
@@ -72,11 +73,15 @@ export class AccountLimits {
   constructor(
     private readonly db: Db,
     readonly defaults: QuotaLimits,
-    opts: { cacheMs?: number; clock?: Clock; share?: number } = {},
+    opts: { cacheMs?: number; clock?: Clock; generation?: Generation; share?: number } = {},
   ) {
     this.clock = opts.clock ?? systemClock;
     this.share = opts.share ?? 1;
-    this.cache = new TtlCache({ ttlMs: opts.cacheMs ?? 5_000, clock: this.clock });
+    this.cache = new TtlCache({
+      ttlMs: opts.cacheMs ?? 5_000,
+      clock: this.clock,
+      generation: opts.generation,
+    });
   }
 
   limits(accountId: string): Promise<QuotaLimits> {

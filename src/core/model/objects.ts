@@ -9,7 +9,16 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { ChunkSpan } from '../block/reader.ts';
 import { type Db, guardIndex, prepared } from '../db/index.ts';
-import { buckets, chunkRefs, chunks, guards, objectParts, objects, stagings } from '../db/schema.ts';
+import {
+  buckets,
+  chunkRefs,
+  chunks,
+  guards,
+  objectParts,
+  objects,
+  settingsGeneration,
+  stagings,
+} from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 import { objectCountGuard, settle } from './quotas.ts';
@@ -94,6 +103,30 @@ export async function findObject(db: Db, bucketId: string, key: string): Promise
       .prepare(),
   );
   return (await stmt.get({ bucketId, key })) ?? null;
+}
+
+/**
+ * The object at `key`, if any, and the settings generation (core/freshness.ts) in the same query: a
+ * GET proves its cached settings with the lookup it makes anyway.
+ */
+export async function findObjectAndGeneration(
+  db: Db,
+  bucketId: string,
+  key: string,
+): Promise<{ obj: StoredObject | null; gen: number }> {
+  const stmt = prepared(db, 'findObjectAndGeneration', (d) =>
+    d
+      .select({ gen: settingsGeneration.gen, obj: objects })
+      .from(settingsGeneration)
+      .leftJoin(
+        objects,
+        and(eq(objects.bucketId, sql.placeholder('bucketId')), eq(objects.key, sql.placeholder('key'))),
+      )
+      .where(eq(settingsGeneration.id, 1))
+      .prepare(),
+  );
+  const row = await stmt.get({ bucketId, key });
+  return { obj: row?.obj ?? null, gen: row?.gen ?? 0 };
 }
 
 async function chunkSpans(db: Db, objectId: string): Promise<ChunkSpan[]> {

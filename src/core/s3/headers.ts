@@ -85,8 +85,16 @@ export function formHeaders(fields: Map<string, string>, fileContentType: string
   return out;
 }
 
+// the last few dates formatted (a hot object's Last-Modified is asked for again and again)
+const httpDates = new Map<number, string>();
+
 export function httpDate(ms: number): string {
-  return new Date(ms).toUTCString();
+  let text = httpDates.get(ms);
+  if (text === undefined) {
+    if (httpDates.size >= 256) httpDates.clear();
+    httpDates.set(ms, (text = new Date(ms).toUTCString()));
+  }
+  return text;
 }
 
 export function isoDate(ms: number): string {
@@ -115,7 +123,8 @@ export function describeObject(o: StoredObject, opts: DescribeOptions): Headers 
   h.set('accept-ranges', 'bytes');
   h.set('x-amz-storage-class', opts.storageClass);
   h.set('x-qoima-object-id', o.id);
-  for (const [k, v] of Object.entries(JSON.parse(o.userMeta) as Record<string, string>)) {
+  const meta = o.userMeta === '{}' ? {} : (JSON.parse(o.userMeta) as Record<string, string>);
+  for (const [k, v] of Object.entries(meta)) {
     const value = storedFieldValue(v);
     if (isFieldName(`x-amz-meta-${k}`) && value !== null) h.set(`x-amz-meta-${k}`, value);
   }

@@ -7,6 +7,7 @@
  */
 import { TtlCache } from '../cache.ts';
 import type { Clock } from '../clock.ts';
+import type { Generation } from '../freshness.ts';
 import { hostName, virtualHostBucket } from './target.ts';
 
 export type HostRoute =
@@ -53,12 +54,19 @@ export function websiteAnswers(
   return hasWebsite && (method === 'GET' || method === 'HEAD') && !signed();
 }
 
-/** Remembers custom-domain lookups for a few seconds so unknown hosts do not cost a query each. */
+/**
+ * Remembers custom-domain lookups (while the settings generation stands, else for a few seconds) so
+ * unknown hosts do not cost a query each.
+ */
 export function cachedLookup(
   lookup: (host: string) => Promise<string | null>,
-  opts: { ttlMs?: number; clock?: Clock } = {},
+  opts: { ttlMs?: number; clock?: Clock; generation?: Generation } = {},
 ) {
-  const cache = new TtlCache<string, string | null>({ ttlMs: opts.ttlMs ?? 5_000, clock: opts.clock });
+  const cache = new TtlCache<string, string | null>({
+    ttlMs: opts.ttlMs ?? 5_000,
+    clock: opts.clock,
+    generation: opts.generation,
+  });
   const fn = (host: string): Promise<string | null> => cache.getOrLoad(host, lookup);
   fn.forget = (host: string) => cache.delete(host);
   return fn;

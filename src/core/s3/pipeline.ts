@@ -18,12 +18,13 @@ import { accountOf } from '../auth/grants.ts';
 import type { TokenClaims } from '../auth/tokens.ts';
 import type { ChunkStore } from '../block/store.ts';
 import type { Db } from '../db/index.ts';
+import type { Freshness } from '../freshness.ts';
 import type { Digests } from '../digests.ts';
 import { S3Error, isS3Error } from '../errors.ts';
 import { type ReportError, failureOf } from '../failure.ts';
 import { type Answer, type RequestFacts, principalFacts, unrecognised } from '../log/facts.ts';
 import type { InboundMeter } from '../log/meter.ts';
-import { type Bucket, findBucket } from '../model/buckets.ts';
+import { type Bucket, findBucket as findBucketRow } from '../model/buckets.ts';
 import { suspensionGate } from '../model/terms-suspension.ts';
 import { authorize, authorizesItself } from './access.ts';
 import type { BucketCall, Handled, S3Call } from './call.ts';
@@ -47,6 +48,10 @@ export interface S3Deps {
   hosts: HostConfig;
   limits: IngestLimits;
   lookupCredential: (accessKeyId: string) => Promise<Credential | null>;
+  /** A bucket by name, maybe cached (its object and byte counts may be old); default: the database. */
+  bucketByName?: (name: string) => Promise<Bucket | null>;
+  /** The settings generation the caches are exact by (freshness.ts). */
+  freshness?: Freshness;
   verifyToken?: (token: string) => Promise<TokenClaims>;
   /** Whether Signature Version 2 is accepted (QOIMA_SIGV2); default yes. */
   sigv2?: boolean;
@@ -87,6 +92,7 @@ type CorsScope = Bucket | string | null;
 export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRoute) => Promise<Answer> {
   const table = operationTable(deps);
   const report = deps.logError ?? ((m, e) => console.error(m, e));
+  const findBucket = deps.bucketByName ?? ((name: string) => findBucketRow(deps.db, name));
 
   return async (req, route) => {
     if (route.kind === 'bucket' && route.via !== 'virtual') {
@@ -102,7 +108,7 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     name: string,
     via: 'website' | 'custom',
   ): Promise<Answer | null> {
-    const bucket = await findBucket(deps.db, name);
+    const bucket = await findBucket(name);
     if (!bucket) {
       if (via !== 'website') return null;
       const missing = new S3Error('NoSuchBucket', undefined, { fields: { BucketName: name } });
@@ -178,7 +184,7 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
         return { res: metered(req, res, accountId), facts: { ...facts, ...learned } };
       }
 
-      const bucket = await findBucket(deps.db, target.bucket!);
+      const bucket = await findBucket(target.bucket!);
       if (!bucket) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: target.bucket! } });
       // usage is the bucket owner's, whoever asks; a preflight's refusal carries no grant
       facts = { ...facts, accountId: bucket.accountId, storageClass: bucket.storageClass };
@@ -256,7 +262,7 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
   /** The bucket a refusal names, for its CORS grant; a failing lookup only costs the grant. */
   async function findBucketQuietly(name: string): Promise<Bucket | null> {
     try {
-      return await findBucket(deps.db, name);
+      return await findBucket(name);
     } catch {
       return null;
     }

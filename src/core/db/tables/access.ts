@@ -1,5 +1,6 @@
 /** Accounts, credentials, access keys, quotas, domains and certificates. */
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { sql } from 'drizzle-orm';
+import { check, index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 export const accounts = sqliteTable('accounts', {
   id: text('id').primaryKey(),
@@ -132,4 +133,18 @@ export const consoleSessions = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [index('console_sessions_account').on(t.accountId)],
+);
+
+/**
+ * One row: a number that every change to what the settings caches hold moves (triggers on buckets'
+ * settings, accounts, credentials, access keys, signing keys, quotas, domains and certificates; see
+ * core/freshness.ts). A process that reads it before serving knows whether its caches are still exact.
+ */
+export const settingsGeneration = sqliteTable(
+  'settings_generation',
+  {
+    id: integer('id').primaryKey(),
+    gen: integer('gen').notNull(),
+  },
+  (t) => [check('settings_generation_one_row', sql`${t.id} = 1`)],
 );

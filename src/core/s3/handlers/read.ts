@@ -2,7 +2,7 @@
  * GetObject and HeadObject: conditional requests, ranges and part-wise reads (partNumber), response-*
  * overrides, verified bytes. GetObjectAttributes is in attributes.ts.
  */
-import { openRange } from '../../block/reader.ts';
+import { SMALL_RANGE_BYTES, openRange, readRange } from '../../block/reader.ts';
 import type { ChunkStore } from '../../block/store.ts';
 import type { Db } from '../../db/index.ts';
 import type { Digests } from '../../digests.ts';
@@ -11,7 +11,8 @@ import { S3Error, isS3Error } from '../../errors.ts';
 import { MAX_PART_NUMBER } from '../../model/multipart.ts';
 import { objectPart } from '../../model/parts.ts';
 import type { Bucket } from '../../model/buckets.ts';
-import { findObject, spansOf, type StoredObject } from '../../model/objects.ts';
+import { findObject, findObjectAndGeneration, spansOf, type StoredObject } from '../../model/objects.ts';
+import type { Freshness } from '../../freshness.ts';
 import type { QueryParam } from '../../auth/sigv4.ts';
 import { type ObjectCall, queryParam } from '../call.ts';
 import { attributeHandlers } from './attributes.ts';
@@ -23,10 +24,21 @@ export interface ReadDeps {
   db: Db;
   store: ChunkStore;
   digests: Digests;
+  /** Where a GET's object lookup reports the settings generation it read along (freshness.ts). */
+  freshness?: Freshness;
 }
 
 export async function requireObject(db: Db, bucketId: string, key: string): Promise<StoredObject> {
   const obj = await findObject(db, bucketId, key);
+  if (!obj) throw new S3Error('NoSuchKey', undefined, { fields: { Key: key } });
+  return obj;
+}
+
+/** The object a GET or HEAD reads, with the settings generation read along when there is a `freshness`. */
+async function objectToRead(deps: ReadDeps, bucketId: string, key: string): Promise<StoredObject> {
+  const { freshness } = deps;
+  if (!freshness) return requireObject(deps.db, bucketId, key);
+  const { obj } = await freshness.noting(() => findObjectAndGeneration(deps.db, bucketId, key));
   if (!obj) throw new S3Error('NoSuchKey', undefined, { fields: { Key: key } });
   return obj;
 }
@@ -155,13 +167,17 @@ export async function objectResponse(
     const now = await requireObject(deps.db, obj.bucketId, obj.key);
     return objectResponse(deps, now, bucket, reqHeaders, { ...opts, changed: (opts.changed ?? 0) + 1 });
   }
-  return new Response(await openRange(deps.store, deps.digests, spans, start, end), { status, headers: h });
+  const body =
+    end - start <= SMALL_RANGE_BYTES
+      ? ((await readRange(deps.store, deps.digests, spans, start, end)) as Uint8Array<ArrayBuffer>)
+      : await openRange(deps.store, deps.digests, spans, start, end);
+  return new Response(body, { status, headers: h });
 }
 
 export function readHandlers(deps: ReadDeps) {
   const read = async (call: ObjectCall, withBody: boolean) => {
     const partText = queryParam(call, 'partNumber');
-    let obj = await requireObject(deps.db, call.bucket.id, call.key);
+    let obj = await objectToRead(deps, call.bucket.id, call.key);
     let part: PartSlice | undefined;
     for (let tries = 0; partText !== undefined && !part; tries++) {
       try {
