@@ -73,3 +73,42 @@ export const BarChart: FC<{
     </figure>
   );
 };
+
+/** A month's day-by-day figures, as the API's daily usage gives them (an account's or one bucket's). */
+export interface DailySeries {
+  days: { day: string; storedBytes: number; bytesOut: number; bytesIn: number; requests: number }[];
+}
+
+/** The three charts of a month: stored bytes, traffic out and in, requests. */
+export const MonthCharts: FC<{
+  series: DailySeries;
+  bytes: (n: number) => string;
+  count: (n: number) => string;
+}> = ({ series, bytes, count }) => {
+  const days = series.days.map((d) => d.day);
+  return (
+    <>
+      <BarChart
+        title="Stored (daily average)"
+        days={days}
+        series={[{ label: 'stored', values: series.days.map((d) => d.storedBytes), cls: 'bar' }]}
+        format={bytes}
+      />
+      <BarChart
+        title="Traffic"
+        days={days}
+        series={[
+          { label: 'out', values: series.days.map((d) => d.bytesOut), cls: 'bar' },
+          { label: 'in', values: series.days.map((d) => d.bytesIn), cls: 'bar2' },
+        ]}
+        format={bytes}
+      />
+      <BarChart
+        title="Requests"
+        days={days}
+        series={[{ label: 'requests', values: series.days.map((d) => d.requests), cls: 'bar' }]}
+        format={(n) => count(Math.round(n))}
+      />
+    </>
+  );
+};

@@ -9,7 +9,7 @@ import { contract } from '../../api/contract/index.ts';
 import { monthOf } from '../../billing/prices.ts';
 import { S3Error } from '../../errors.ts';
 import { seg } from '../api-client.ts';
-import { BarChart } from '../charts.tsx';
+import { MonthCharts } from '../charts.tsx';
 import { type ConsoleApp, type Pages, type SignedIn, messageOf } from '../kit.ts';
 import { Layout, bytes, count, when } from '../layout.tsx';
 import { refusedPage } from './refused.tsx';
@@ -48,7 +48,6 @@ export function accessLogPages(app: ConsoleApp, pages: Pages): void {
     ]);
     const base = `/console/buckets/${seg(name)}/log`;
     const q = (extra: Record<string, string>) => `?${new URLSearchParams({ ...f, ...extra })}`;
-    const days = series.days.map((d) => d.day);
     return c.html(
       <Layout title={`${name}: access log`} section="buckets" csrf={s.csrf} error={error}>
         <p>
@@ -146,27 +145,7 @@ export function accessLogPages(app: ConsoleApp, pages: Pages): void {
         <p class="hint">
           The whole account's charts are on <a href="/console/usage">Usage &amp; billing</a>.
         </p>
-        <BarChart
-          title="Requests"
-          days={days}
-          series={[{ label: 'requests', values: series.days.map((d) => d.requests), cls: 'bar' }]}
-          format={(n) => count(Math.round(n))}
-        />
-        <BarChart
-          title="Traffic"
-          days={days}
-          series={[
-            { label: 'out', values: series.days.map((d) => d.bytesOut), cls: 'bar' },
-            { label: 'in', values: series.days.map((d) => d.bytesIn), cls: 'bar2' },
-          ]}
-          format={bytes}
-        />
-        <BarChart
-          title="Stored (daily average)"
-          days={days}
-          series={[{ label: 'stored', values: series.days.map((d) => d.storedBytes), cls: 'bar' }]}
-          format={bytes}
-        />
+        <MonthCharts series={series} bytes={bytes} count={count} />
         <p class="hint">{`Times are UTC; shown ${when(Date.now())}.`}</p>
       </Layout>,
     );

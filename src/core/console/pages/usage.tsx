@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { monthOf, previousMonth } from '../../billing/prices.ts';
 import { contract } from '../../api/contract/index.ts';
 import { S3Error } from '../../errors.ts';
-import { BarChart } from '../charts.tsx';
+import { MonthCharts } from '../charts.tsx';
 import type { ConsoleApp, Pages, SignedIn } from '../kit.ts';
 import { Layout, bytes, count, money, when } from '../layout.tsx';
 import { Quotas } from './overview.tsx';
@@ -32,7 +32,6 @@ export function usagePages(app: ConsoleApp, pages: Pages): void {
       s.api.getUsage(),
       Promise.all(months.slice(1, 7).map((m) => s.api.getInvoice({ params: { month: m } }))),
     ]);
-    const days = series.days.map((d) => d.day);
     const total = (f: (d: (typeof series.days)[number]) => number) =>
       series.days.reduce((n, d) => n + f(d), 0);
     const inProgress = month === current;
@@ -68,27 +67,7 @@ export function usagePages(app: ConsoleApp, pages: Pages): void {
             <p>{bytes(usage.usage.bytes)}</p>
           </div>
         </div>
-        <BarChart
-          title="Stored (daily average)"
-          days={days}
-          series={[{ label: 'stored', values: series.days.map((d) => d.storedBytes), cls: 'bar' }]}
-          format={bytes}
-        />
-        <BarChart
-          title="Traffic"
-          days={days}
-          series={[
-            { label: 'out', values: series.days.map((d) => d.bytesOut), cls: 'bar' },
-            { label: 'in', values: series.days.map((d) => d.bytesIn), cls: 'bar2' },
-          ]}
-          format={bytes}
-        />
-        <BarChart
-          title="Requests"
-          days={days}
-          series={[{ label: 'requests', values: series.days.map((d) => d.requests), cls: 'bar' }]}
-          format={(n) => count(Math.round(n))}
-        />
+        <MonthCharts series={series} bytes={bytes} count={count} />
 
         <div class="card">
           <h2>
