@@ -11,14 +11,13 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
-import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './helpers/browser.ts';
+import { selfSignedCert } from './helpers/certs.ts';
 import { type FakeDns, startFakeDns } from './helpers/dns.ts';
 import { api } from './helpers/api.ts';
 import { randomBytes, s3 } from './helpers/s3.ts';
@@ -300,38 +299,10 @@ describe('bucket settings in the console', () => {
     await page.waitForSelector('text=The domain is verified');
 
     const certDir = await tempDir('qoima-console-cert-');
-    const key = join(certDir, 'k.pem');
-    const csr = join(certDir, 'c.csr');
-    const crt = join(certDir, 'c.pem');
-    const ext = join(certDir, 'ext');
-    await writeFile(ext, 'subjectAltName=DNS:files.example.kz\n');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        csr,
-        '-subj',
-        '/CN=files.example.kz',
-      ],
-      { stdio: 'ignore' },
-    );
-    execFileSync(
-      'openssl',
-      ['x509', '-req', '-in', csr, '-signkey', key, '-out', crt, '-days', '30', '-extfile', ext],
-      { stdio: 'ignore' },
-    );
+    const pem = await selfSignedCert(certDir, ['files.example.kz']);
     await page.click('summary:has-text("Attach a certificate")');
-    await page.fill('textarea[name=certificatePem]', await readFile(crt, 'utf8'));
-    await page.fill('textarea[name=privateKeyPem]', await readFile(key, 'utf8'));
+    await page.fill('textarea[name=certificatePem]', pem.certificatePem);
+    await page.fill('textarea[name=privateKeyPem]', pem.privateKeyPem);
     await page.click('button:has-text("Attach the certificate")');
     await page.waitForSelector('text=The certificate was attached');
     expect(await page.textContent('main')).toMatch(/(29|30) days left/);
