@@ -3,15 +3,15 @@
  * has billing data from before it: what was already rolled up keeps being billed as it was shown.
  */
 import { createClient } from '@libsql/client';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { monthRange } from '../src/core/billing/prices.ts';
 import { HOUR, SLOT } from '../src/core/billing/rollup.ts';
-import { type Journal, loadMigrations, migrate } from '../src/core/db/migrate.ts';
+import { migrate } from '../src/core/db/migrate.ts';
 import { openDb } from '../src/core/db/index.ts';
 import { DAY } from './helpers/billing.ts';
-import { ROOT, removeDir, tempDir } from './helpers/server.ts';
+import { allMigrations } from './helpers/db.ts';
+import { removeDir, tempDir } from './helpers/server.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -22,9 +22,7 @@ it("0011 keeps the trial share of hours rolled up before it, and the prober's do
   const dir = await tempDir('qoima-migration-');
   dirs.push(dir);
   const client = createClient({ url: `file:${join(dir, 'test.db')}` });
-  const mdir = join(ROOT, 'migrations');
-  const journal = JSON.parse(await readFile(join(mdir, 'meta/_journal.json'), 'utf8')) as Journal;
-  const all = await loadMigrations(journal, (tag) => readFile(join(mdir, `${tag}.sql`), 'utf8'));
+  const all = await allMigrations();
   await migrate(
     client,
     all.filter((m) => m.tag < '0011'),

@@ -3,11 +3,11 @@
  * boundaries are recovered from the chunk references, and part rows go with their object.
  */
 import { createClient } from '@libsql/client';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { type Journal, loadMigrations, migrate } from '../src/core/db/migrate.ts';
-import { ROOT, removeDir, tempDir } from './helpers/server.ts';
+import { migrate } from '../src/core/db/migrate.ts';
+import { allMigrations } from './helpers/db.ts';
+import { removeDir, tempDir } from './helpers/server.ts';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -18,9 +18,7 @@ it('recovers the parts of objects completed before, numbered by position, and dr
   const dir = await tempDir('qoima-migration-');
   dirs.push(dir);
   const client = createClient({ url: `file:${join(dir, 'test.db')}` });
-  const mdir = join(ROOT, 'migrations');
-  const journal = JSON.parse(await readFile(join(mdir, 'meta/_journal.json'), 'utf8')) as Journal;
-  const all = await loadMigrations(journal, (tag) => readFile(join(mdir, `${tag}.sql`), 'utf8'));
+  const all = await allMigrations();
   const first = all.findIndex((m) => m.tag.includes('object_parts'));
   await migrate(client, all.slice(0, first));
 
