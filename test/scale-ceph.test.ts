@@ -268,9 +268,10 @@ describe('the chunk gateway stopped and restarted under traffic', () => {
             seen.ok++;
           }
         } else {
-          expect(res.status).toBe(503);
+          const text = await res.text();
+          expect(res.status, `${text}\n${b.output().slice(-3000)}`).toBe(503);
           expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-          expect(await res.text()).toContain('<Code>ServiceUnavailable</Code>');
+          expect(text).toContain('<Code>ServiceUnavailable</Code>');
           seen.unavailable++;
         }
       }
