@@ -20,6 +20,7 @@ import { CredentialCache } from './model/accounts.ts';
 import { type Bucket, findBucket } from './model/buckets.ts';
 import { bucketForDomain, type CertificateInspector, type TxtLookup } from './model/domains.ts';
 import { AccountLimits, ClientLimits } from './model/fair-use.ts';
+import { Suspensions } from './model/terms-suspension.ts';
 import { cachedLookup } from './s3/hosts.ts';
 import type { SecretBox } from './secretbox.ts';
 
@@ -69,6 +70,7 @@ export function serviceApp(cfg: Config, parts: AppParts): ReturnType<typeof crea
       cacheMs: CHECKED_CACHE_MS,
       share: 1 / Math.max(1, cfg.workers),
     }),
+    suspensions: new Suspensions(db, cached),
     clientLimits: new ClientLimits(cfg.clientRefusalsPerSecond / Math.max(1, cfg.workers), undefined, clock),
   });
 }

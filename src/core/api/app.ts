@@ -27,7 +27,6 @@ import { objectToolHandlers } from './object-tools.ts';
 import { objectHandlers } from './objects.ts';
 import { operatorBillingHandlers } from './operator-billing.ts';
 import { operatorHandlers } from './operator.ts';
-import { checkApiCall } from '../model/terms-suspension.ts';
 import { termsOperatorRoutes, termsRoutes } from './contract/terms.ts';
 import { termsHandlers } from './terms.ts';
 import { termsOperatorHandlers } from './terms-operator.ts';
@@ -100,7 +99,7 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: ApiContext) => string): H
   // terms: a suspended account changes nothing through the API either (issue 16)
   app.use('*', async (c, next) => {
     const p = c.get('principal');
-    if (p) await checkApiCall(deps.db, p.accountId, c.req.method, c.req.path);
+    if (p) await deps.suspensions.apiCall(p.accountId, c.req.method, c.req.path);
     return next();
   });
 

@@ -12,6 +12,7 @@ import type { Digests } from '../digests.ts';
 import type { RequestFacts } from '../log/facts.ts';
 import type { CertificateInspector, TxtLookup } from '../model/domains.ts';
 import type { AccountLimits, ClientLimits } from '../model/fair-use.ts';
+import type { Suspensions } from '../model/terms-suspension.ts';
 import type { SecretBox } from '../secretbox.ts';
 
 export interface ApiDeps {
@@ -32,6 +33,8 @@ export interface ApiDeps {
   accountLimits: AccountLimits;
   /** Refused requests per client address (an unsigned or badly signed call, a wrong operator token). */
   clientLimits: ClientLimits;
+  /** Suspended accounts (terms of service, issue 16). */
+  suspensions: Suspensions;
   /** The operator's bearer token for /admin/operator/...; null: the operator API is off. */
   operatorToken: string | null;
   billing: Billing;

@@ -1,19 +1,18 @@
 /**
  * Acceptable use: the operator suspends an account that broke the terms (its writes are refused, its
- * reads too unless kept) and lifts the suspension. The S3 pipeline asks `suspensionGate(db)` on every
- * request to a bucket; the answer per account is cached for SUSPENSION_CACHE_MS, so a suspension (or
- * its lifting) reaches every node within that time. Suspended time does not count as downtime
- * (terms-exclusions.ts).
+ * reads too unless kept) and lifts the suspension. The S3 pipeline and the JSON API ask `Suspensions` on
+ * every request; its answers are cached under the settings generation (freshness.ts: triggers move it
+ * with every change to account_suspensions), so a suspension or its lifting is seen by the very next
+ * request on every process and node. Suspended time does not count as downtime (terms-exclusions.ts).
  */
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { accountSuspensions } from '../db/schema.ts';
+import { TtlCache, type TtlCacheOptions } from '../cache.ts';
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 
 export type Suspension = typeof accountSuspensions.$inferSelect;
-export const SUSPENSION_CACHE_MS = 2_000;
-
 export async function activeSuspension(db: Db, accountId: string): Promise<Suspension | null> {
   const [row] = await db
     .select()
@@ -74,23 +73,20 @@ export async function listSuspensions(db: Db, accountId?: string): Promise<Suspe
 /** Operations that only read: a suspension that keeps reads lets these through. */
 const READS = /^(Get|Head|List|CorsPreflight)/;
 
-type Gate = (accountId: string, operation: string) => Promise<void>;
-const gates = new WeakMap<Db, Gate>();
+/** What a suspended account may not do, refused with AccessDenied; one per service. */
+export class Suspensions {
+  private readonly cache: TtlCache<string, Suspension | null>;
 
-/** Refuses, with AccessDenied, what a suspended account may not do; one cache per database. */
-export function suspensionGate(db: Db): Gate {
-  const known = gates.get(db);
-  if (known) return known;
-  const cache = new Map<string, { at: number; s: Suspension | null }>();
-  const gate: Gate = async (accountId, operation) => {
-    const now = Date.now();
-    let hit = cache.get(accountId);
-    if (!hit || now - hit.at > SUSPENSION_CACHE_MS) {
-      hit = { at: now, s: await activeSuspension(db, accountId) };
-      if (cache.size > 10_000) cache.clear();
-      cache.set(accountId, hit);
-    }
-    const s = hit.s;
+  constructor(
+    private readonly db: Db,
+    cache: TtlCacheOptions,
+  ) {
+    this.cache = new TtlCache(cache);
+  }
+
+  /** Refuses `operation` (an S3 operation's name) when the account's suspension forbids it. */
+  readonly gate = async (accountId: string, operation: string): Promise<void> => {
+    const s = await this.cache.getOrLoad(accountId, (id) => activeSuspension(this.db, id));
     if (!s || (s.keepReads && READS.test(operation))) return;
     throw new S3Error(
       'AccessDenied',
@@ -99,19 +95,17 @@ export function suspensionGate(db: Db): Gate {
       } until the suspension is lifted.`,
     );
   };
-  gates.set(db, gate);
-  return gate;
+
+  /**
+   * The JSON API's side of a suspension: a suspended account cannot change its buckets, keys or
+   * certificates there either (support requests, claims and its billing stay open to it).
+   */
+  readonly apiCall = async (accountId: string, method: string, path: string): Promise<void> => {
+    if (method === 'GET' || method === 'HEAD' || !API_WRITES.test(path) || path.endsWith('/presigned-url'))
+      return;
+    await this.gate(accountId, `API ${method}`);
+  };
 }
 
 /** JSON API calls that change data (buckets, their settings, keys, certificates); not links to read. */
 const API_WRITES = /^\/admin\/(buckets|keys|certificates)(\/|$)/;
-
-/**
- * The JSON API's side of a suspension: a suspended account cannot change its buckets, keys or
- * certificates there either (support requests, claims and its billing stay open to it).
- */
-export async function checkApiCall(db: Db, accountId: string, method: string, path: string): Promise<void> {
-  if (method === 'GET' || method === 'HEAD' || !API_WRITES.test(path) || path.endsWith('/presigned-url'))
-    return;
-  await suspensionGate(db)(accountId, `API ${method}`);
-}

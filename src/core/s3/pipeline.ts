@@ -25,7 +25,7 @@ import { type ReportError, failureOf } from '../failure.ts';
 import { type Answer, type RequestFacts, principalFacts, unrecognised } from '../log/facts.ts';
 import type { InboundMeter } from '../log/meter.ts';
 import { type Bucket, findBucket as findBucketRow } from '../model/buckets.ts';
-import { suspensionGate } from '../model/terms-suspension.ts';
+import type { Suspensions } from '../model/terms-suspension.ts';
 import { authorize, authorizesItself } from './access.ts';
 import type { BucketCall, Handled, S3Call } from './call.ts';
 import { rulesOf } from '../model/bucket-settings.ts';
@@ -57,6 +57,8 @@ export interface S3Deps {
   sigv2?: boolean;
   accountLimits: AccountLimits;
   clientLimits: ClientLimits;
+  /** Suspended accounts (terms of service, issue 16). */
+  suspensions: Suspensions;
   /** Where internal failures are reported (never to the client). */
   logError?: ReportError;
 }
@@ -125,7 +127,7 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
     };
     try {
       // a website serves reads only: a suspension that blocks reads closes it too (issue 16)
-      await suspensionGate(deps.db)(bucket.accountId, 'GetObject');
+      await deps.suspensions.gate(bucket.accountId, 'GetObject');
       const host = req.headers.get('host') ?? '';
       const site = await serveWebsite(deps, { ...req, host }, bucket);
       facts = { ...facts, ...site.facts };
@@ -176,7 +178,7 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
         cors = null;
         authorize(auth.principal, entry, null, target);
         const { accountId } = accountOf(auth);
-        await suspensionGate(deps.db)(accountId, op); // terms: a suspended account (issue 16)
+        await deps.suspensions.gate(accountId, op); // terms: a suspended account (issue 16)
         await admit(accountId);
         const { res, facts: learned } = handled(
           await entry.handle({ ...base, admit: () => admit(accountId) }),
@@ -190,7 +192,7 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
       facts = { ...facts, accountId: bucket.accountId, storageClass: bucket.storageClass };
       cors = entry.needs === 'preflight' ? null : bucket;
       authorize(auth.principal, entry, bucket, target);
-      await suspensionGate(deps.db)(bucket.accountId, op); // terms: a suspended account (issue 16)
+      await deps.suspensions.gate(bucket.accountId, op); // terms: a suspended account (issue 16)
       // fair use is the bucket owner's: anonymous readers of a public bucket count against it too
       if (!authorizesItself(entry)) await admit(bucket.accountId);
       const call = { ...base, bucket, admit: () => admit(bucket.accountId) };
