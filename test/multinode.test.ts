@@ -183,3 +183,36 @@ describe('nodes starting together on a fresh database', () => {
     }
   });
 });
+
+describe('the libSQL server lost', () => {
+  it('a node answers 503 with Retry-After, never 500, for reads and writes alike', async () => {
+    const db = await startSqld();
+    const dir = await tempDir();
+    const node = await startServer({ dataDir: dir, env: { ...ROOT_KEYS, QOIMA_DB_URL: db.url } });
+    try {
+      const client = s3(node.endpoint, node.creds);
+      await client.send(new CreateBucketCommand({ Bucket: 'lost' }));
+      await client.send(new PutObjectCommand({ Bucket: 'lost', Key: 'k', Body: 'here' }));
+      expect(
+        await (
+          await client.send(new GetObjectCommand({ Bucket: 'lost', Key: 'k' }))
+        ).Body!.transformToString(),
+      ).toBe('here');
+      await db.stop();
+      // the bucket is in the node's cache: the GET goes as far as the object's row before it fails
+      const get = client.send(new GetObjectCommand({ Bucket: 'lost', Key: 'k' }));
+      const put = client.send(new PutObjectCommand({ Bucket: 'lost', Key: 'k2', Body: 'there' }));
+      for (const sent of [get, put]) {
+        await expect(sent).rejects.toMatchObject({
+          name: 'ServiceUnavailable',
+          $metadata: { httpStatusCode: 503 },
+          $response: { headers: expect.objectContaining({ 'retry-after': expect.stringMatching(/^\d+$/) }) },
+        });
+      }
+    } finally {
+      await node.kill();
+      await removeDir(dir);
+      await removeDir(db.dir);
+    }
+  }, 60_000);
+});

@@ -17,6 +17,7 @@ import {
   stringToSign,
 } from '../src/core/auth/sigv4.ts';
 import { TtlCache } from '../src/core/cache.ts';
+import { failureOf } from '../src/core/failure.ts';
 import { Freshness } from '../src/core/freshness.ts';
 import { TestClock } from '../src/core/clock.ts';
 import { parseRange } from '../src/core/s3/conditions.ts';
@@ -274,5 +275,22 @@ describe('TtlCache on a test clock', () => {
     sent[1]!(2);
     await Promise.all([second, third]);
     expect(freshness.current).toBe(2);
+  });
+});
+
+describe('failureOf', () => {
+  const reported: string[] = [];
+  const report = (m: string) => void reported.push(m);
+  it('answers a network failure of fetch (the libSQL server unreachable) 503 with Retry-After', () => {
+    const cause = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+    const e = failureOf(new TypeError('fetch failed', { cause }), report, 'GET /b/k');
+    expect([e.code, e.status, e.headers['retry-after']]).toEqual(['ServiceUnavailable', 503, '1']);
+    expect(reported.pop()).toMatch(/did not answer on GET \/b\/k/);
+  });
+  it('answers a bug of ours 500 InternalError, and says nothing of it to the client', () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'size')");
+    const e = failureOf(bug, report, 'GET /b/k');
+    expect([e.code, e.status]).toEqual(['InternalError', 500]);
+    expect(e.message).not.toMatch(/size/);
   });
 });
