@@ -67,8 +67,12 @@ export function wrk(url: string, { connections, seconds = SECONDS, headers = {} 
   };
 }
 
-/** wrk's request rate as a row's figure. */
+/** A run at the same load whose figures are dropped: every server is measured warm (JIT, caches). */
+const WARM_UP_SECONDS = 1;
+
+/** wrk's request rate as a row's figure, after a warm-up run. */
 export function requestRate(url: string, opts: WrkOptions): Figure {
+  wrk(url, { ...opts, seconds: WARM_UP_SECONDS });
   const r = wrk(url, opts);
   return { value: r.requestsPerSec, unit: 'req/s', p50: r.p50, p99: r.p99, failed: r.failed };
 }
