@@ -5,20 +5,10 @@
  * one complete winner, and a reader holding the old chunk list keeps valid bytes (chunks are immutable
  * and outlive their last reference by the GC delay).
  */
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
-import type { ChunkSpan } from '../block/reader.ts';
-import { type Db, guardIndex, prepared } from '../db/index.ts';
-import {
-  buckets,
-  chunkRefs,
-  chunks,
-  guards,
-  objectParts,
-  objects,
-  settingsGeneration,
-  stagings,
-} from '../db/schema.ts';
+import { type Db, guardIndex } from '../db/index.ts';
+import { buckets, chunkRefs, guards, objectParts, objects, stagings } from '../db/schema.ts';
 import { randomBase32 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 import { objectCountGuard, settle } from './quotas.ts';
@@ -91,69 +81,6 @@ export function headersOf(o: StoredObject): ObjectHeaders {
     expires: o.expires,
     userMeta: JSON.parse(o.userMeta) as Record<string, string>,
   };
-}
-
-export async function findObject(db: Db, bucketId: string, key: string): Promise<StoredObject | null> {
-  const stmt = prepared(db, 'findObject', (d) =>
-    d
-      .select()
-      .from(objects)
-      .where(and(eq(objects.bucketId, sql.placeholder('bucketId')), eq(objects.key, sql.placeholder('key'))))
-      .limit(1)
-      .prepare(),
-  );
-  return (await stmt.get({ bucketId, key })) ?? null;
-}
-
-/**
- * The object at `key`, if any, and the settings generation (core/freshness.ts) in the same query: a
- * GET proves its cached settings with the lookup it makes anyway.
- */
-export async function findObjectAndGeneration(
-  db: Db,
-  bucketId: string,
-  key: string,
-): Promise<{ obj: StoredObject | null; gen: number }> {
-  const stmt = prepared(db, 'findObjectAndGeneration', (d) =>
-    d
-      .select({ gen: settingsGeneration.gen, obj: objects })
-      .from(settingsGeneration)
-      .leftJoin(
-        objects,
-        and(eq(objects.bucketId, sql.placeholder('bucketId')), eq(objects.key, sql.placeholder('key'))),
-      )
-      .where(eq(settingsGeneration.id, 1))
-      .prepare(),
-  );
-  const row = await stmt.get({ bucketId, key });
-  return { obj: row?.obj ?? null, gen: row?.gen ?? 0 };
-}
-
-async function chunkSpans(db: Db, objectId: string): Promise<ChunkSpan[]> {
-  const stmt = prepared(db, 'chunkSpans', (d) =>
-    d
-      .select({ hash: chunkRefs.hash, offset: chunkRefs.offset, size: chunkRefs.size, xxh64: chunks.xxh64 })
-      .from(chunkRefs)
-      .leftJoin(chunks, eq(chunks.hash, chunkRefs.hash))
-      .where(eq(chunkRefs.owner, sql.placeholder('owner')))
-      .orderBy(asc(chunkRefs.idx))
-      .prepare(),
-  );
-  return stmt.all({ owner: objectId });
-}
-
-/**
- * The chunk list of a chunked object, or null when it no longer covers the object: the object was
- * overwritten or deleted between reading its row and its references (they go in the same batch).
- */
-export async function spansOf(db: Db, obj: Pick<StoredObject, 'id' | 'size'>): Promise<ChunkSpan[] | null> {
-  const spans = await chunkSpans(db, obj.id);
-  let at = 0;
-  for (const s of spans) {
-    if (s.offset !== at) return null;
-    at += s.size;
-  }
-  return at === obj.size ? spans : null;
 }
 
 const guardReason = (reason: string) => sql<string>`${reason}`.as('reason');

@@ -7,7 +7,7 @@
 import { S3Error, isS3Error } from '../errors.ts';
 import { locationValue } from '../http-fields.ts';
 import type { Bucket } from '../model/buckets.ts';
-import { findObject } from '../model/objects.ts';
+import { findObject } from '../model/object-reads.ts';
 import type { RequestFacts } from '../log/facts.ts';
 import { escapeXml } from '../xml.ts';
 import { type ReadDeps, objectResponse } from './handlers/read.ts';

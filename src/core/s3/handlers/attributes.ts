@@ -6,7 +6,8 @@
 import { isChecksumAlgorithm } from '../../checksums.ts';
 import { S3Error } from '../../errors.ts';
 import { MAX_PART_NUMBER } from '../../model/multipart.ts';
-import { type StoredObject, findObject } from '../../model/objects.ts';
+import { findObject } from '../../model/object-reads.ts';
+import type { StoredObject } from '../../model/objects.ts';
 import type { Db } from '../../db/index.ts';
 import { objectPartList } from '../../model/parts.ts';
 import { document, leaf, node } from '../../xml.ts';

@@ -18,7 +18,7 @@ import {
   createUpload,
   findUpload,
 } from '../../model/multipart.ts';
-import { spansOf } from '../../model/objects.ts';
+import { spansOf } from '../../model/object-reads.ts';
 import { document, leaf } from '../../xml.ts';
 import { checkNewKey } from '../target.ts';
 import { BodyDigests, type IncomingBody, incomingBody } from '../../http/body.ts';
