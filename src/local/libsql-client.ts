@@ -28,7 +28,12 @@ type EngineStatement = ReturnType<Engine['prepare']>;
 interface Prepared {
   stmt: EngineStatement;
   columns: string[] | null; // null: the statement returns no rows
+  /** Ends in `limit ?` (drizzle's `.limit(n)`): run as one `get` when bound to 1. */
+  limited: boolean;
 }
+
+/** The engine's `all` walks rows through an iterator with a 100-row buffer; one row is one `get`. */
+const LIMITED = /\blimit \?$/i;
 
 const MAX_CACHED = 512;
 
@@ -92,16 +97,18 @@ class Connection {
       columns = null; // raw() throws for statements that return no data
     }
     if (this.cache.size >= MAX_CACHED) this.cache.clear();
-    this.cache.set(sql, (p = { stmt, columns }));
+    this.cache.set(sql, (p = { stmt, columns, limited: LIMITED.test(sql) }));
     return p;
   }
 
   execute(stmt: InStatement): ResultSet {
     const sql = typeof stmt === 'string' ? stmt : stmt.sql;
     const args = typeof stmt === 'string' ? [] : argsOf(stmt.args);
-    const { stmt: s, columns } = this.prepare(sql);
+    const { stmt: s, columns, limited } = this.prepare(sql);
     if (columns) {
-      const rows = (s.all(args) as unknown[][]).map((values) => {
+      const one = limited && Array.isArray(args) && args[args.length - 1] === 1;
+      const found = one ? [s.get(args) as unknown[] | undefined].filter((r) => r !== undefined) : s.all(args);
+      const rows = (found as unknown[][]).map((values) => {
         const row = values as unknown as Row & Record<string, unknown>;
         for (let i = 0; i < columns.length; i++)
           if (!(columns[i]! in row)) row[columns[i]!] = values[i] as Row[number];

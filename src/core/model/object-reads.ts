@@ -39,6 +39,7 @@ export async function findObjectAndGeneration(
         and(eq(objects.bucketId, sql.placeholder('bucketId')), eq(objects.key, sql.placeholder('key'))),
       )
       .where(eq(settingsGeneration.id, 1))
+      .limit(1)
       .prepare(),
   );
   const row = await stmt.get({ bucketId, key });
