@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => removeDir(dir));
 
 describe('LocalClient', () => {
-  const queries: [string, unknown[]][] = [
+  const queries: [string, (string | number)[]][] = [
     ['SELECT k, v FROM t WHERE k = ? LIMIT ?', ['b', 1]],
     ['SELECT k, v FROM t WHERE k = ? LIMIT ?', ['zz', 1]],
     ['SELECT k, v FROM t ORDER BY k LIMIT ?', [2]],

@@ -5,7 +5,10 @@
  * the same bytes.
  */
 import { type Bench, type Compare, PRIVATE, PUBLIC, type Row, WEBSITE_HOST } from '../lib/context.ts';
-import { requestRate } from '../lib/wrk.ts';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT } from '../lib/procs.ts';
+import { SECONDS, requestRate } from '../lib/wrk.ts';
 
 export const C = 64;
 const KiB = 1024;
@@ -58,10 +61,29 @@ const sized = (
 ];
 
 export const GET_4K = `GET 4 KiB, ${C} conns`;
+
+/**
+ * The app alone (servers/app-loop.ts): anonymous GETs of `pub/4k.bin` per second of CPU, every thread
+ * of the process counted, no socket and no client; a figure steady enough to show a cut of a few percent.
+ */
+async function appLoop(b: Bench) {
+  const q = await b.qoima();
+  await b.stored(q, PUBLIC, '4k.bin', 4 * KiB);
+  const script = join(ROOT, 'test/bench/servers/app-loop.ts');
+  const args = ['--import', 'tsx', script, q.dataDir, `/${PUBLIC}/4k.bin`, String(SECONDS)];
+  const out = execFileSync(process.execPath, args, {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...q.env },
+  });
+  const { requests, cpuMicros } = JSON.parse(/^app-loop (.*)$/m.exec(out)![1]!) as Record<string, number>;
+  return { value: (requests! * 1e6) / cpuMicros!, unit: 'req/s' as const };
+}
 export const SITE = `GET / (index.html, 4 KiB), ${C} conns`;
 
 export const rows: Row[] = [
   ...sized(GET_4K, '4k.bin', 4 * KiB, { nginx: 0.25, hono: 0.5 }),
+  { what: 'GET 4 KiB, the app without sockets, per CPU-second', who: 'Qoima anonymous', measure: appLoop },
   {
     what: GET_4K,
     who: 's3rver presigned',
