@@ -70,7 +70,9 @@ const schema = z.object({
   QOIMA_FSYNC: z.enum(['0', '1']).default('1'),
   /** `iss` of the access keys this service signs. */
   QOIMA_ISSUER: z.string().min(1).default('qoima'),
-  /** Bearer token of the operator API; default: `operator-token` in the data directory, made on first start. */
+  /**
+   * Bearer token of the operator API; default: `operator-token` in the data directory, made on first start.
+   */
   QOIMA_OPERATOR_TOKEN: z.string().min(16).optional(),
   QOIMA_DEFAULT_MAX_BYTES: int(0).default(1024 ** 4),
   QOIMA_DEFAULT_MAX_BUCKETS: int(0).default(100),

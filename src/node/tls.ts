@@ -69,7 +69,9 @@ export function logRefusedHandshakes(server: Server, hasOwnCertificate: boolean)
   });
 }
 
-/** Picks a domain's certificate by SNI, else `own` (the service's certificate), else refuses the handshake. */
+/**
+ * Picks a domain's certificate by SNI, else `own` (the service's certificate), else refuses the handshake.
+ */
 export function sniCallback(db: Db, box: SecretBox, own: SecureContext | null) {
   const cache = new Map<string, { context: SecureContext | null; version: number; checkedAt: number }>();
   const lookup = async (servername: string): Promise<SecureContext | null> => {

@@ -17,7 +17,8 @@ export class R2ChunkStore implements ChunkStore {
   }
 
   async put(hash: string, bytes: Uint8Array): Promise<void> {
-    // R2 checks the bytes against their SHA-256 (the chunk's name) and refuses them if they were damaged on the way
+    // R2 checks the bytes against their SHA-256 (the chunk's name) and refuses them if they were damaged on
+    // the way
     await this.bucket.put(PREFIX + hash, bytes, { sha256: hash });
   }
 

@@ -103,7 +103,9 @@ export function apiApp(deps: ApiDeps, rawTargetOf: (c: ApiContext) => string): H
     return next();
   });
 
-  /** Finds who signed the call (the operator by its token, or an account's principal); refuses anyone else. */
+  /**
+   * Finds who signed the call (the operator by its token, or an account's principal); refuses anyone else.
+   */
   const identify = async (c: ApiContext): Promise<void> => {
     if (c.req.path.startsWith('/admin/operator/')) {
       const given = (c.req.header('authorization') ?? '').replace(/^Bearer\s+/i, '');

@@ -291,7 +291,9 @@ export interface RollupOptions {
   retentionMs: number;
 }
 
-/** Rolls up every finished hour after the last one done (or from the first account), then prunes old log rows. */
+/**
+ * Rolls up every finished hour after the last one done (or from the first account), then prunes old log rows.
+ */
 export async function rollupAll(db: Db, opts: RollupOptions): Promise<number> {
   let done = 0;
   const last = Math.floor((opts.now - opts.settleMs) / HOUR) * HOUR - HOUR;

@@ -1,7 +1,7 @@
 /**
- * An account's (or one of its buckets') month day by day, for the console's charts: stored bytes (the
- * day's average, as billed; today: what is stored now), bytes in and out, and requests. Requests and
- * traffic come from the request log for the month in progress (every request, free ones too); for earlier months, from the
+ * An account's (or one of its buckets') month day by day, for the console's charts: stored bytes (the day's
+ * average, as billed; today: what is stored now), bytes in and out, and requests. Requests and traffic come
+ * from the request log for the month in progress (every request, free ones too); for earlier months, from the
  * hourly rollups (billable requests only: `source` says which).
  */
 import { and, eq, gte, lt, sql } from 'drizzle-orm';

@@ -86,7 +86,8 @@ export async function slaReport(
 ): Promise<SlaReport> {
   const monthCharges = charges.amount;
   const { start, end } = monthRange(month);
-  const until = Math.min(end, Math.ceil((now + 1) / SLOT) * SLOT); // a month in progress: the intervals so far
+  // a month in progress: the intervals so far
+  const until = Math.min(end, Math.ceil((now + 1) / SLOT) * SLOT);
   const [acc] = await db
     .select({ createdAt: accounts.createdAt, deletedAt: accounts.deletedAt })
     .from(accounts)

@@ -82,7 +82,8 @@ export async function collectChunks(
       if (taken.length === 0) continue;
       if (Date.now() > lease - leaseMs / 2) continue; // paused since taking it: too close to its end to start
       await store.delete(hash);
-      if (Date.now() >= lease) continue; // too slow: a writer may have re-added the bytes; leave the row for next time
+      // too slow: a writer may have re-added the bytes; leave the row for next time
+      if (Date.now() >= lease) continue;
       const gone = await db
         .delete(chunks)
         .where(and(eq(chunks.hash, hash), eq(chunks.refcount, 0), eq(chunks.gcLease, lease)))

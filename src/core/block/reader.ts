@@ -1,8 +1,9 @@
 /**
- * Reading a byte range of a chunk list as a stream, or, when small, as one buffer. Every chunk is checked against its hash before any
- * of its bytes leave: a corrupt or missing chunk errors the stream (ChunkCorruptError /
- * ChunkMissingError), it is never served as good data. The first chunk is fetched before the stream is
- * handed out, so a failure there still becomes a clean error response instead of a cut-off body.
+ * Reading a byte range of a chunk list as a stream, or, when small, as one buffer. Every chunk is checked
+ * against its hash before any of its bytes leave: a corrupt or missing chunk errors the stream
+ * (ChunkCorruptError / ChunkMissingError), it is never served as good data. The first chunk is fetched before
+ * the stream is handed out, so a failure there still becomes a clean error response instead of a cut-off
+ * body.
  */
 import type { Digests } from '../digests.ts';
 import { ChunkCorruptError, ChunkMissingError, chunkHash, type ChunkStore } from './store.ts';

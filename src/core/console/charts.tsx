@@ -1,4 +1,7 @@
-/** Bar charts as inline SVG: no library, readable without colour (every bar has a title and a table behind it). */
+/**
+ * Bar charts as inline SVG: no library, readable without colour (every bar has a title and a table behind
+ * it).
+ */
 import type { FC } from 'hono/jsx';
 
 export interface Series {

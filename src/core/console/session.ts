@@ -130,7 +130,9 @@ function hostOf(origin: string): string | null {
   }
 }
 
-/** Refuses a request the browser says another site sent (sign-in too: no signing victims into our account). */
+/**
+ * Refuses a request the browser says another site sent (sign-in too: no signing victims into our account).
+ */
 export function checkSameOrigin(c: Context): void {
   const site = c.req.header('sec-fetch-site');
   if (site && site !== 'same-origin' && site !== 'none')

@@ -221,7 +221,8 @@ export async function ensureRootAccount(
     // nodes starting together may all get here; the earliest account wins, the others withdraw theirs
     let created: NewAccount;
     try {
-      created = await createAccount(deps, { name: 'root', quota, ...preset }); // the operator's own service: no trial
+      // the operator's own service: no trial
+      created = await createAccount(deps, { name: 'root', quota, ...preset });
     } catch (e) {
       if (preset && (await firstAccount(deps.db))) return null; // another node created it with the same keys
       throw e;

@@ -160,7 +160,10 @@ export async function loginTaken(db: Db, email: string): Promise<boolean> {
   return taken.length > 0;
 }
 
-/** The account an e-mail and password sign in to, or null (the same answer for unknown e-mail and wrong password). */
+/**
+ * The account an e-mail and password sign in to, or null (the same answer for unknown e-mail and wrong
+ * password).
+ */
 export async function checkLogin(db: Db, email: string, password: string): Promise<string | null> {
   const [row] = await db
     .select()

@@ -158,7 +158,9 @@ export async function bucketForDomain(db: Db, hostname: string): Promise<string 
 
 export type CertificateSummary = Omit<typeof certificates.$inferSelect, 'keySealed' | 'certificatePem'>;
 
-/** Validates and stores a certificate for a domain: the key must match, the name be covered, the dates valid. */
+/**
+ * Validates and stores a certificate for a domain: the key must match, the name be covered, the dates valid.
+ */
 export async function attachCertificate(
   db: Db,
   box: SecretBox,

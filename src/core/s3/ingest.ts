@@ -32,7 +32,9 @@ export interface Ingested {
   abort(): Promise<void>;
 }
 
-/** Runs `step`; if it fails, `undo` gives back what was taken before it (a quota reservation, staged chunks). */
+/**
+ * Runs `step`; if it fails, `undo` gives back what was taken before it (a quota reservation, staged chunks).
+ */
 export async function orUndo<T>(undo: () => Promise<unknown>, step: () => Promise<T>): Promise<T> {
   try {
     return await step();
@@ -82,7 +84,8 @@ export async function ingest(
       while (piece.length) {
         if (fill === buf.length) {
           if (buf.length < limits.chunkSize) {
-            // the declared length was smaller than what arrives; counted() will refuse it, but keep going safely
+            // the declared length was smaller than what arrives; counted() will refuse it, but keep going
+            // safely
             const bigger = new Uint8Array(limits.chunkSize);
             bigger.set(buf);
             buf = bigger;

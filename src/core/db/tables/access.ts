@@ -104,7 +104,9 @@ export const reservations = sqliteTable(
   (t) => [index('reservations_account').on(t.accountId)],
 );
 
-/** Console logins: an e-mail and password that sign a customer into the console as the service's root user. */
+/**
+ * Console logins: an e-mail and password that sign a customer into the console as the service's root user.
+ */
 export const consoleLogins = sqliteTable(
   'console_logins',
   {

@@ -68,7 +68,10 @@ function parsePartList(doc: XmlObject): ListedPart[] {
   return listed;
 }
 
-/** The whole object's checksum from its parts': COMPOSITE (checksum of checksums, "-N") or FULL_OBJECT (CRC combine). */
+/**
+ * The whole object's checksum from its parts': COMPOSITE (checksum of checksums, "-N") or FULL_OBJECT (CRC
+ * combine).
+ */
 function objectChecksum(upload: Upload, parts: Part[], deps: WriteDeps): string | null {
   const alg = uploadAlgorithm(upload);
   if (!alg) return null;
@@ -128,7 +131,9 @@ function completeResult(call: ObjectCall, obj: StoredObject): Response {
   );
 }
 
-/** A Complete for an upload that is gone: the same object again if this repeats the part list that made it. */
+/**
+ * A Complete for an upload that is gone: the same object again if this repeats the part list that made it.
+ */
 async function retried(deps: WriteDeps, call: ObjectCall, uploadId: string, listed: ListedPart[]) {
   const gone = new S3Error('NoSuchUpload', undefined, { fields: { UploadId: uploadId } });
   const obj = await completedBy(deps.db, call.bucket.id, call.key, uploadId);
