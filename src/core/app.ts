@@ -225,9 +225,14 @@ export function createApp(deps: AppDeps): Hono {
     // big bodies are counted as they stream (a download cut short is not billed in full), small ones
     // (sent as one buffer: block/reader.ts) by their length
     const declared = Number(res.headers.get('content-length') ?? -1);
-    // (res.body last: on Node, reading it turns the adapter's lightweight response into a real one)
-    if (c.req.method !== 'HEAD' && (declared < 0 || declared > SMALL_RANGE_BYTES) && res.body)
-      return new Response(counted(res.body, { done: log }), res);
+    // (res.body last: on Node, reading it turns the adapter's lightweight response into a real one.
+    // The new response gets a plain init, not `res`: given a real Response, @hono/node-server reads up
+    // to three pieces of the body before it sends the headers, and a chunk that fails among them became
+    // its own 500 with the raw error as text; so the headers go first and a later failure cuts the body.)
+    if (c.req.method !== 'HEAD' && (declared < 0 || declared > SMALL_RANGE_BYTES) && res.body) {
+      const body = counted(res.body, { done: log });
+      return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    }
     log(c.req.method === 'HEAD' ? 0 : Math.max(0, declared));
     return res;
   });
