@@ -145,6 +145,25 @@ export async function openRequest(
   return view(row, now);
 }
 
+/** The request an outage report filed on its own stands for: answered when the report was decided. */
+function outageRequest(o: typeof outageReports.$inferSelect, id: string, recordedAt: number): SupportRow {
+  return {
+    id,
+    accountId: o.accountId,
+    kind: 'outage',
+    channel: 'api',
+    subject: 'Outage report',
+    body: o.description,
+    receivedAt: o.reportedAt,
+    recordedAt,
+    firstResponseAt: o.decidedAt,
+    firstResponse: o.decidedAt ? (o.note ?? `Outage report ${o.status}.`) : null,
+    resolvedAt: null,
+    resolution: null,
+    outageId: o.id,
+  };
+}
+
 /** Requests (an account's, or everyone's), outage reports filed on their own among them, newest first. */
 export async function listRequests(db: Db, accountId?: string, now = Date.now()): Promise<RequestView[]> {
   const rows = await (accountId
@@ -171,19 +190,9 @@ export async function listRequests(db: Db, accountId?: string, now = Date.now())
   for (const o of reports) {
     if (linked.has(o.id)) continue;
     all.push({
-      id: o.id,
-      accountId: o.accountId,
-      kind: 'outage',
-      channel: 'api',
-      subject: 'Outage report',
-      body: o.description,
-      receivedAt: o.reportedAt,
-      recordedAt: o.reportedAt,
-      firstResponseAt: o.decidedAt,
-      firstResponse: o.decidedAt ? (o.note ?? `Outage report ${o.status}.`) : null,
+      ...outageRequest(o, o.id, o.reportedAt),
       resolvedAt: o.decidedAt,
       resolution: o.decidedAt ? `Outage report ${o.status}.` : null,
-      outageId: o.id,
     });
   }
   return all.sort((a, b) => b.receivedAt - a.receivedAt).map((r) => view(r, now));
@@ -206,21 +215,7 @@ export async function answerRequest(
     if (!o) throw new S3Error('InvalidArgument', `No support request ${id}.`);
     [row] = await db.select().from(supportRequests).where(eq(supportRequests.outageId, o.id)).limit(1);
     if (!row) {
-      row = {
-        id: `req_${randomBase32(16)}`,
-        accountId: o.accountId,
-        kind: 'outage',
-        channel: 'api',
-        subject: 'Outage report',
-        body: o.description,
-        receivedAt: o.reportedAt,
-        recordedAt: now,
-        firstResponseAt: o.decidedAt,
-        firstResponse: o.decidedAt ? (o.note ?? `Outage report ${o.status}.`) : null,
-        resolvedAt: null,
-        resolution: null,
-        outageId: o.id,
-      };
+      row = outageRequest(o, `req_${randomBase32(16)}`, now);
       await db.insert(supportRequests).values(row);
     }
   }
