@@ -1,4 +1,7 @@
-/** The JSON API's own behaviour: OpenAPI document, authentication, validation errors, buckets, objects, CORS, website, usage. */
+/**
+ * The JSON API's own behaviour: OpenAPI document, authentication, validation errors, buckets, objects, CORS,
+ * website, usage.
+ */
 import { GetBucketCorsCommand, GetBucketWebsiteCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contract } from '../src/core/api/contract/index.ts';

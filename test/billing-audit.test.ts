@@ -59,7 +59,8 @@ describe('availability', () => {
   it('2. counts the same outage reported twice once: the union of the confirmed intervals', async () => {
     const w = await world(SEP.start, { beatsTo: SEP.end + 2 * HOUR });
     const slot = (i: number) => SEP.start + i * SLOT;
-    // chat: 2592 s from slot 100 = 8.64 slots = 0.1% of 8640 → exactly 99.9% (slots 100..107, 192 s of slot 108)
+    // chat: 2592 s from slot 100 = 8.64 slots = 0.1% of 8640 → exactly 99.9%
+    // (slots 100..107, 192 s of slot 108)
     await outage(w, slot(100), slot(100) + 2_592_000);
     // phone: the same outage, 25.92 s inside chat's part of slot 108; added, they would make
     // 8.64 + 0.0864 = 8.7264 slots → 99.899% → 5%
@@ -102,7 +103,8 @@ describe('metering', () => {
     await bucket(w, 'b1', 'cold', 'COLD', 0, SEP.start);
     const at = SEP.start + 10 * DAY;
     await traffic(w, at, 2, 0, { bucket: 'cold', cls: 'COLD', bytesOut: GiB }); // 2 GiB read
-    await traffic(w, at + HOUR, 1, 1, { bucket: 'cold', cls: 'COLD', bytesOut: GiB }); // cut off by a 500 after 1 GiB
+    // cut off by a 500 after 1 GiB
+    await traffic(w, at + HOUR, 1, 1, { bucket: 'cold', cls: 'COLD', bytesOut: GiB });
     await rollupAt(w.db, SEP.end + 3 * HOUR);
     const billing = new Billing(w.db, { ...DEFAULT_PRICES, egressPerGiB: 100 }, 3);
     const inv = await billing.invoice(w.accountId, '2026-09');
@@ -122,14 +124,17 @@ describe('metering', () => {
     await bucket(w, 'b2', 'photos', 'COLD', 1440 * GiB, h + 30 * 60_000);
     await samples(w.db, h + 30 * 60_000, h + HOUR, SLOT);
     await traffic(w, h + 10 * 60_000, 1000, 0, { bucket: 'photos', cls: 'STANDARD' });
-    await traffic(w, h + 40 * 60_000, 1024, 0, { bucket: 'photos', cls: 'COLD', bytesOut: 10 * 2 ** 20 }); // 10 GiB
+    // 10 GiB
+    await traffic(w, h + 40 * 60_000, 1024, 0, { bucket: 'photos', cls: 'COLD', bytesOut: 10 * 2 ** 20 });
     await rollupAt(w.db, SEP.end + 3 * HOUR);
     const inv = await w.billing.invoice(w.accountId, '2026-09');
     expect(line(inv, 'Storage', 'STANDARD')).toMatchObject({ quantity: '1.000000', amount: 800 });
-    expect(line(inv, 'Class B requests', 'STANDARD')).toMatchObject({ quantity: '1000', amount: 18 }); // 1000 × 18 000 / 10^6
+    // 1000 × 18 000 / 10^6
+    expect(line(inv, 'Class B requests', 'STANDARD')).toMatchObject({ quantity: '1000', amount: 18 });
     expect(line(inv, 'Storage', 'COLD')).toMatchObject({ quantity: '1.000000', amount: 300 });
     expect(line(inv, 'Class B requests', 'COLD')).toMatchObject({ quantity: '1024', amount: 37 }); // 36.864
-    expect(line(inv, 'Retrieval', 'COLD')).toMatchObject({ quantity: '10.000', amount: 5000 }); // 10 GiB × 500
+    // 10 GiB × 500
+    expect(line(inv, 'Retrieval', 'COLD')).toMatchObject({ quantity: '10.000', amount: 5000 });
     expect(inv.subtotal).toBe(800 + 18 + 300 + 37 + 5000);
   });
 });
@@ -141,8 +146,10 @@ describe('the free trial', () => {
     const w = await world(createdAt, { customerId: 'second@example.kz', beatsTo: SEP.end + 2 * HOUR });
     await bucket(w, 'b1', 'std', 'STANDARD', GiB, SEP.start);
     await samples(w.db, SEP.start, SEP.end); // 1 GiB all month: 800
-    await traffic(w, ends - 15 * 60_000, 1000, 0, { bucket: 'std' }); // in the trial: 1000 × 18 000 / 10^6 = 18
-    await traffic(w, ends + 15 * 60_000, 100_000, 0, { bucket: 'std', op: 'PutObject' }); // after: 100 000 × 0.225 = 22 500
+    // in the trial: 1000 × 18 000 / 10^6 = 18
+    await traffic(w, ends - 15 * 60_000, 1000, 0, { bucket: 'std' });
+    // after: 100 000 × 0.225 = 22 500
+    await traffic(w, ends + 15 * 60_000, 100_000, 0, { bucket: 'std', op: 'PutObject' });
     await rollupAt(w.db, SEP.end + 3 * HOUR);
     const inv = await w.billing.invoice(w.accountId, '2026-09');
     expect(inv.subtotal).toBe(800 + 18 + 22_500);

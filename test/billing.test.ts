@@ -131,7 +131,8 @@ describe('what does not count, and what does', () => {
   });
 
   it("a gap in the prober's heart-beats is downtime: the service did not answer", async () => {
-    const w = await world(end - 1000 * SLOT, { beatsTo: last(200) + 1 }); // the last beat at the start of slot 200
+    // the last beat at the start of slot 200
+    const w = await world(end - 1000 * SLOT, { beatsTo: last(200) + 1 });
     await beats(w.client, last(203), end + 2 * HOUR); // 15 minutes of silence
     await rollup(w);
     const r = await w.billing.sla(w.accountId, MONTH);
@@ -250,7 +251,8 @@ describe('invoices', () => {
           bytesOut: 2 ** 20,
         }),
     });
-    expect((await w.billing.invoice(w.accountId, MONTH)).subtotal).toBe(800 + 225 + 198 + 1000); // as without them
+    // as without them
+    expect((await w.billing.invoice(w.accountId, MONTH)).subtotal).toBe(800 + 225 + 198 + 1000);
   });
 
   it('bills terabytes kept all month (sums past 2^53 and 2^63 byte-seconds)', async () => {
@@ -291,7 +293,8 @@ describe('invoices', () => {
   });
 
   it('is an estimate until the month is rolled up, then issued once and never rewritten', async () => {
-    const w = await world(start - 10 * 86_400_000, { customerId: 'issued@example.kz' }); // its trial long over
+    // its trial long over
+    const w = await world(start - 10 * 86_400_000, { customerId: 'issued@example.kz' });
     await w.client.execute({
       sql: "INSERT INTO buckets (id, name, account_id, storage_class, created_at, byte_count) VALUES ('b1', 'std', ?, 'STANDARD', ?, ?)",
       args: [w.accountId, start, 2 ** 30],

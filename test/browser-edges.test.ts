@@ -83,7 +83,8 @@ describe('downloads', () => {
     const res = await fetch(url);
     expect(res.status).toBe(200);
     const raw = res.headers.get('content-disposition')!;
-    expect(Buffer.from(raw, 'latin1').toString('utf8')).toBe('attachment; filename="Отчёт 2026.pdf"'); // UTF-8 bytes on the wire
+    // UTF-8 bytes on the wire
+    expect(Buffer.from(raw, 'latin1').toString('utf8')).toBe('attachment; filename="Отчёт 2026.pdf"');
   });
 });
 

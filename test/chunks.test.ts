@@ -1,4 +1,6 @@
-/** The chunk store seen from outside: deduplication, inline objects, GC, corruption, reads during overwrite. */
+/**
+ * The chunk store seen from outside: deduplication, inline objects, GC, corruption, reads during overwrite.
+ */
 import {
   CopyObjectCommand,
   CreateBucketCommand,
@@ -57,7 +59,9 @@ async function expectLoudFailure(path: string, srv: RunningServer, original: Uin
   expect(Buffer.compare(received, Buffer.from(original.subarray(0, received.length)))).toBe(0);
 }
 
-/** A signed GET over a bare socket: the status line and headers, and every byte that came before the close. */
+/**
+ * A signed GET over a bare socket: the status line and headers, and every byte that came before the close.
+ */
 async function rawGet(srv: RunningServer, path: string): Promise<{ head: string; body: Buffer }> {
   const url = await presign(srv.endpoint, srv.creds, { method: 'GET', path, expiresIn: 300 });
   const { host, pathname, search } = new URL(url);

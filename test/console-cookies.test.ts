@@ -126,7 +126,8 @@ describe("a customer's page on a bucket's virtual host", () => {
     const value = theirs.slice(theirs.indexOf('=') + 1);
     await tosserPage([
       `${theirs}; domain=${DOMAIN}; path=/; secure`, // a __Host- cookie with a Domain: the browser refuses it
-      `qoima_console=${value}; domain=${DOMAIN}; path=/console/; secure`, // the plain name: not read over HTTPS
+      // the plain name: not read over HTTPS
+      `qoima_console=${value}; domain=${DOMAIN}; path=/console/; secure`,
       `=${theirs}; domain=${DOMAIN}; path=/; secure`, // a nameless cookie dressed as ours
     ]);
     const context = await browser.newContext();

@@ -107,7 +107,8 @@ describe('custom domains', () => {
     });
     expect(d.txtRecord.value).toMatch(/^qoima-verify-/);
 
-    const notYet = await hostRequest(srv.port, 'files.example.test', '/cat.jpg'); // not served yet: a plain endpoint path
+    // not served yet: a plain endpoint path
+    const notYet = await hostRequest(srv.port, 'files.example.test', '/cat.jpg');
     expect(notYet.status).toBe(404);
     expect(notYet.body).toContain('NoSuchBucket');
     const early = await api(srv, 'POST', '/admin/buckets/media/domains/files.example.test/verify');

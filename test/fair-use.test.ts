@@ -166,7 +166,8 @@ describe('uploads without Content-Length', () => {
     const a = await account(srv.endpoint);
     await a.client.send(new CreateBucketCommand({ Bucket: 'streamed' }));
     await a.setQuota({ bytesPerSecond: 1000 });
-    // a stream body of known length: the SDK sends it aws-chunked (STREAMING-UNSIGNED-PAYLOAD-TRAILER), chunked
+    // a stream body of known length: the SDK sends it aws-chunked (STREAMING-UNSIGNED-PAYLOAD-TRAILER),
+    // chunked
     const put = (key: string) =>
       a.client.send(
         new PutObjectCommand({

@@ -31,7 +31,8 @@ describe('LocalClient', () => {
     const ours = new LocalClient(join(dir, 'db'));
     const theirs = createClient({ url: `file:${join(dir, 'db')}` });
     const [a, b] = [await ours.execute({ sql, args }), await theirs.execute({ sql, args } as never)];
-    // (a blob comes back as a Buffer here and as an ArrayBuffer there: the same bytes, which drizzle maps alike)
+    // (a blob comes back as a Buffer here and as an ArrayBuffer there: the same bytes, which drizzle maps
+    // alike)
     const hex = (v: unknown) => (v === null ? null : Buffer.from(v as ArrayBuffer).toString('hex'));
     const shape = (rs: typeof a) => rs.rows.map((r) => ({ k: r.k, v: hex(r.v), byIndex: [r[0], hex(r[1])] }));
     expect(shape(a)).toEqual(shape(b));

@@ -178,7 +178,8 @@ describe('integrity', () => {
         new GetObjectCommand({ Bucket: B, Key: `sum/${alg}`, ChecksumMode: 'ENABLED' }),
       );
       expect(got[field]).toBe(put[field]);
-      expect(Buffer.compare(await bytesOf(got), Buffer.from(body))).toBe(0); // the SDK validated the checksum too
+      // the SDK validated the checksum too
+      expect(Buffer.compare(await bytesOf(got), Buffer.from(body))).toBe(0);
     });
   }
 

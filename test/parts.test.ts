@@ -51,7 +51,9 @@ interface Done {
   [k: `Checksum${string}`]: string | undefined;
 }
 
-/** Uploads `parts` under the given numbers (1..N by default); returns the upload id and the list to complete. */
+/**
+ * Uploads `parts` under the given numbers (1..N by default); returns the upload id and the list to complete.
+ */
 async function upload(
   key: string,
   parts: Uint8Array[],

@@ -50,7 +50,8 @@ describe('reading while the key changes', () => {
       let i = 1;
       for (; !stop; i++) {
         if (i % 7 === 0)
-          await client.send(new PutObjectCommand({ Bucket: 'races', Key: 'hot', Body: versions[0] })); // never absent for long
+          // never absent for long
+          await client.send(new PutObjectCommand({ Bucket: 'races', Key: 'hot', Body: versions[0] }));
         else
           await client.send(
             new PutObjectCommand({ Bucket: 'races', Key: 'hot', Body: versions[i % versions.length] }),

@@ -51,7 +51,8 @@ describe('what is logged', () => {
     await client.send(new CreateBucketCommand({ Bucket: 'logged' }));
     await client.send(new PutObjectCommand({ Bucket: 'logged', Key: 'a.txt', Body: 'hello world' }));
     await client.send(new GetObjectCommand({ Bucket: 'logged', Key: 'a.txt' }));
-    await fetch(`${srv.endpoint}/logged/a.txt`, { headers: { 'user-agent': 'curious-browser/1.0' } }); // anonymous, refused
+    // anonymous, refused
+    await fetch(`${srv.endpoint}/logged/a.txt`, { headers: { 'user-agent': 'curious-browser/1.0' } });
     await signedFetch(srv.endpoint, srv.creds, { path: '/logged/missing.txt' });
     await api(srv, 'GET', '/admin/buckets');
     const log = await rowsOnce(srv.dataDir, (l) => l.some((r) => r.operation === 'API GET /admin/buckets'));

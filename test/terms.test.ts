@@ -114,7 +114,8 @@ describe('data lost through our fault', () => {
       periods: [{ month, charges, incidents: [id] }],
       amount: Math.min(Math.round(charges / 2), inv.subtotal - inv.trialDiscount - inv.slaCredit.amount),
     });
-    expect((await operator('POST', `/operator/incidents/${id}`, { status: 'refused' })).status).toBe(400); // decided
+    // decided
+    expect((await operator('POST', `/operator/incidents/${id}`, { status: 'refused' })).status).toBe(400);
   });
 });
 

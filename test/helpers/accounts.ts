@@ -1,4 +1,6 @@
-/** Accounts made through the operator API, each with its own quotas (the server needs QOIMA_OPERATOR_TOKEN). */
+/**
+ * Accounts made through the operator API, each with its own quotas (the server needs QOIMA_OPERATOR_TOKEN).
+ */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
 import { api } from './api.ts';

@@ -36,7 +36,9 @@ export async function removeWorlds(): Promise<void> {
   for (const d of dirs.splice(0)) await removeDir(d);
 }
 
-/** A fresh database with one account created at `createdAt` (its trial, if any, from then), and prober beats. */
+/**
+ * A fresh database with one account created at `createdAt` (its trial, if any, from then), and prober beats.
+ */
 export async function world(
   createdAt: number,
   opts: { customerId?: string; beatsFrom?: number; beatsTo: number },
@@ -78,7 +80,10 @@ export interface TrafficOptions {
   bytesOut?: number;
 }
 
-/** `requests` log rows a millisecond apart from `at` + 1 s, the first `errors` of them answered `status` (500). */
+/**
+ * `requests` log rows a millisecond apart from `at` + 1 s, the first `errors` of them answered `status`
+ * (500).
+ */
 export async function traffic(
   w: World,
   at: number,

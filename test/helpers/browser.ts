@@ -1,4 +1,6 @@
-/** Debian's Chromium driven by playwright-core, with the flags this machine needs (no network, no sandbox). */
+/**
+ * Debian's Chromium driven by playwright-core, with the flags this machine needs (no network, no sandbox).
+ */
 import { type Browser, chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.QOIMA_CHROMIUM ?? '/usr/bin/chromium';

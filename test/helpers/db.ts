@@ -1,4 +1,7 @@
-/** A real libSQL file with every migration applied, for tests of the core without a server; a server's request log. */
+/**
+ * A real libSQL file with every migration applied, for tests of the core without a server; a server's request
+ * log.
+ */
 import { type Client, createClient } from '@libsql/client';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -30,7 +30,8 @@ export async function startFakeDns(): Promise<FakeDns> {
     const records = qtype === 16 ? (txt.get(name) ?? []) : [];
     const header = Buffer.alloc(12);
     msg.copy(header, 0, 0, 2); // id
-    header.writeUInt16BE(0x8400 | (records.length || txt.has(name) ? 0 : 3), 2); // response, authoritative, NXDOMAIN when unknown
+    // response, authoritative, NXDOMAIN when unknown
+    header.writeUInt16BE(0x8400 | (records.length || txt.has(name) ? 0 : 3), 2);
     header.writeUInt16BE(1, 4);
     header.writeUInt16BE(records.length, 6);
     const answers = records.map((r) => {

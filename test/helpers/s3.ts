@@ -78,7 +78,9 @@ export async function signedFetch(endpoint: string, creds: Creds | null, r: RawR
   } as RequestInit);
 }
 
-/** A presigned URL made by the S3 presigner of the AWS SDK (as getSignedUrl and `aws s3 presign` make them). */
+/**
+ * A presigned URL made by the S3 presigner of the AWS SDK (as getSignedUrl and `aws s3 presign` make them).
+ */
 export async function presign(
   endpoint: string,
   creds: Creds,

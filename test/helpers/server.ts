@@ -32,7 +32,10 @@ export interface RunningServer {
   kill: () => Promise<void>;
 }
 
-/** Tests drive the server hard (and are refused often, from one address); the fair-use limits get their own tests. */
+/**
+ * Tests drive the server hard (and are refused often, from one address); the fair-use limits get their own
+ * tests.
+ */
 const TEST_LIMITS = {
   QOIMA_DEFAULT_REQUESTS_PER_SECOND: '1000000',
   QOIMA_DEFAULT_BYTES_PER_SECOND: String(1024 ** 4),

@@ -5,7 +5,8 @@
  * them, and a response is read as the server reads it (its cached status, body and headers), so what is
  * measured is the app's own work, request log included: no HTTP parsing, no socket, no client on the
  * same cores, and a figure that moves by a few percent from run to run instead of tens.
- * `node --import tsx app-loop.ts <dataDir> <path> <seconds>`; prints `app-loop {"requests": n, "cpuMicros": m}`.
+ * `node --import tsx app-loop.ts <dataDir> <path> <seconds>`;
+ * prints `app-loop {"requests": n, "cpuMicros": m}`.
  */
 import { getRequestListener } from '@hono/node-server';
 import { join } from 'node:path';
