@@ -247,10 +247,10 @@ describe('TtlCache on a test clock', () => {
     let gen = 3;
     const freshness = new Freshness(async () => gen);
     await freshness.check();
-    const early = freshness.noting(
-      () => new Promise<{ gen: number }>((r) => setTimeout(() => r({ gen }), 5)),
-    );
+    let answer: (v: { gen: number }) => void = () => {};
+    const early = freshness.noting(() => new Promise<{ gen: number }>((r) => (answer = r)));
     const mark = freshness.mark();
+    answer({ gen });
     await early; // sent before the request arrived: proves nothing for it
     expect(freshness.provenSince(mark)).toBe(false);
     await freshness.noting(async () => ({ gen, row: 'the object' })); // the request's own lookup

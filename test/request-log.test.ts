@@ -141,7 +141,8 @@ describe('durability of the log', () => {
     await s3(srv.endpoint, srv.creds).send(new CreateBucketCommand({ Bucket: 'kill-log' }));
     for (let i = 0; i < 40; i++)
       await signedFetch(srv.endpoint, srv.creds, { path: '/kill-log', query: { 'list-type': '2' } });
-    await new Promise((r) => setTimeout(r, 700)); // two flush intervals
+    // those 40 are flushed (the timer's work, waited for as it happens)
+    await rowsOnce(srv.dataDir, (l) => l.filter((r) => r.operation === 'ListObjectsV2').length >= 40);
     for (let i = 0; i < 20; i++)
       await signedFetch(srv.endpoint, srv.creds, {
         path: '/kill-log',
