@@ -107,8 +107,9 @@ class Connection {
     const { stmt: s, columns, limited } = this.prepare(sql);
     if (columns) {
       const one = limited && Array.isArray(args) && args[args.length - 1] === 1;
-      const found = one ? [s.get(args) as unknown[] | undefined].filter((r) => r !== undefined) : s.all(args);
-      const rows = (found as unknown[][]).map((values) => {
+      const first = one ? (s.get(args) as unknown[] | undefined) : undefined;
+      const found = (one ? (first ? [first] : []) : s.all(args)) as unknown[][];
+      const rows = found.map((values) => {
         const row = values as unknown as Row & Record<string, unknown>;
         for (let i = 0; i < columns.length; i++)
           if (!(columns[i]! in row)) row[columns[i]!] = values[i] as Row[number];
