@@ -40,4 +40,26 @@ describe('LocalClient', () => {
     ours.close();
     theirs.close();
   });
+
+  it("names a row's columns as @libsql/client does: the first of a name, never over `length`", async () => {
+    const sql = "SELECT k, 'v' AS v, 'x' AS k, 'y' AS length, 'z' AS w FROM t WHERE k = ? LIMIT ?";
+    const ours = new LocalClient(join(dir, 'db'));
+    const theirs = createClient({ url: `file:${join(dir, 'db')}` });
+    const [a, b] = [
+      await ours.execute({ sql, args: ['a', 1] }),
+      await theirs.execute({ sql, args: ['a', 1] }),
+    ];
+    const named = (r: (typeof a.rows)[number]) => ({
+      k: r.k,
+      length: r.length,
+      w: r.w,
+      all: Array.from({ length: r.length }, (_, i) => r[i]),
+    });
+    expect(named(a.rows[0]!)).toEqual(named(b.rows[0]!));
+    const names: string[] = [];
+    for (const name in a.rows[0]) names.push(name);
+    expect(names).toEqual(expect.arrayContaining(['k', 'v', 'w']));
+    ours.close();
+    theirs.close();
+  });
 });

@@ -9,6 +9,11 @@
  *
  * Every call runs synchronously on one connection, so batches never interleave; an interactive
  * transaction gets a connection of its own, as in @libsql/client.
+ *
+ * A row is the engine's array of values; its column names are getters on a prototype made once per
+ * statement (`row.name`, `row[0]`, `row.length` and `for...in` work as in @libsql/client; `Object.keys`
+ * lists the indexes only). Adding twenty named properties to every row cost about 8 % of the
+ * instructions of an anonymous GET (callgrind).
  */
 import Database from 'libsql';
 import type {
@@ -28,6 +33,8 @@ type EngineStatement = ReturnType<Engine['prepare']>;
 interface Prepared {
   stmt: EngineStatement;
   columns: string[] | null; // null: the statement returns no rows
+  /** Rows' prototype: the columns by name, each the first of that name (null: no rows). */
+  named: object | null;
   /** Ends in `limit ?` (drizzle's `.limit(n)`): run as one `get` when bound to 1. */
   limited: boolean;
 }
@@ -65,6 +72,21 @@ function argsOf(args: InArgs | undefined): unknown[] | Record<string, unknown> {
   return out;
 }
 
+/** An array prototype whose getters read a row's columns by name, as @libsql/client's rows have them. */
+function namedRow(columns: string[]): object {
+  const proto = Object.create(Array.prototype) as object;
+  columns.forEach((name, i) => {
+    if (name in proto) return; // an earlier column of that name, an index, or an array's own member
+    Object.defineProperty(proto, name, {
+      get(this: unknown[]) {
+        return this[i];
+      },
+      enumerable: true,
+    });
+  });
+  return proto;
+}
+
 function resultSet(
   columns: string[],
   rows: Row[],
@@ -97,25 +119,21 @@ class Connection {
       columns = null; // raw() throws for statements that return no data
     }
     if (this.cache.size >= MAX_CACHED) this.cache.clear();
-    this.cache.set(sql, (p = { stmt, columns, limited: LIMITED.test(sql) }));
+    const named = columns && namedRow(columns);
+    this.cache.set(sql, (p = { stmt, columns, named, limited: LIMITED.test(sql) }));
     return p;
   }
 
   execute(stmt: InStatement): ResultSet {
     const sql = typeof stmt === 'string' ? stmt : stmt.sql;
     const args = typeof stmt === 'string' ? [] : argsOf(stmt.args);
-    const { stmt: s, columns, limited } = this.prepare(sql);
-    if (columns) {
+    const { stmt: s, columns, named, limited } = this.prepare(sql);
+    if (columns && named) {
       const one = limited && Array.isArray(args) && args[args.length - 1] === 1;
       const first = one ? (s.get(args) as unknown[] | undefined) : undefined;
       const found = (one ? (first ? [first] : []) : s.all(args)) as unknown[][];
-      const rows = found.map((values) => {
-        const row = values as unknown as Row & Record<string, unknown>;
-        for (let i = 0; i < columns.length; i++)
-          if (!(columns[i]! in row)) row[columns[i]!] = values[i] as Row[number];
-        return row;
-      });
-      return resultSet(columns, rows, 0, undefined);
+      for (const values of found) Object.setPrototypeOf(values, named);
+      return resultSet(columns, found as unknown as Row[], 0, undefined);
     }
     const info = s.run(args) as { changes: number; lastInsertRowid: number | bigint };
     return resultSet([], [], info.changes, BigInt(info.lastInsertRowid));

@@ -6,7 +6,8 @@ import type { LibSQLDatabase } from 'drizzle-orm/libsql/driver-core';
 import { drizzle } from 'drizzle-orm/libsql/web';
 import * as schema from './schema.ts';
 
-export type Db = LibSQLDatabase<typeof schema>;
+/** `$client`: the libSQL client underneath, for a hot statement sent as plain SQL. */
+export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
 
 export function openDb(client: Client): Db {
   return drizzle({ client, schema });

@@ -1,0 +1,85 @@
+/**
+ * The object lookup every GET and HEAD makes (findObjectAndGeneration: plain SQL, read by position)
+ * answers exactly what drizzle's mapping of the same row answers (findObject), on @libsql/client and
+ * on the Node entry's own client, for an object with every column set and for one with none.
+ */
+import { createClient } from '@libsql/client';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb } from '../src/core/db/index.ts';
+import { accounts, buckets, objects } from '../src/core/db/schema.ts';
+import { findObject, findObjectAndGeneration } from '../src/core/model/object-reads.ts';
+import type { StoredObject } from '../src/core/model/objects.ts';
+import { LocalClient } from '../src/local/libsql-client.ts';
+import { migratedDb } from './helpers/db.ts';
+import { removeDir, tempDir } from './helpers/server.ts';
+
+let dir: string;
+const full: StoredObject = {
+  id: 'obj-full',
+  bucketId: 'bkt',
+  key: 'dir/ключ ✓.bin',
+  size: 5,
+  etag: '"5d41402abc4b2a76b9719d911017c592"',
+  lastModified: 1_764_000_000_123,
+  contentType: 'text/plain; charset=utf-8',
+  cacheControl: 'max-age=60',
+  contentDisposition: 'attachment; filename="a.txt"',
+  contentEncoding: 'gzip',
+  contentLanguage: 'kk',
+  expires: 'Wed, 02 Dec 2026 10:00:00 GMT',
+  userMeta: '{"owner":"Ә"}',
+  checksumAlgorithm: 'CRC32',
+  checksumValue: 'NhCmhg==',
+  checksumType: 'COMPOSITE',
+  partsCount: 2,
+  uploadId: 'up-1',
+  inlineData: new Uint8Array([104, 101, 108, 108, 111]),
+};
+const bare = { id: 'obj-bare', bucketId: 'bkt', key: 'bare', size: 0, etag: '"e"', lastModified: 1 };
+
+beforeAll(async () => {
+  dir = await tempDir('qoima-reads-');
+  const { client, db } = await migratedDb(dir);
+  await db.insert(accounts).values({ id: 'acc', name: 'a', createdAt: 0 } as typeof accounts.$inferInsert);
+  await db.insert(buckets).values({
+    id: 'bkt',
+    name: 'b',
+    accountId: 'acc',
+    storageClass: 'STANDARD',
+    createdAt: 0,
+  } as typeof buckets.$inferInsert);
+  await db.insert(objects).values([full, bare]);
+  client.close();
+});
+afterAll(() => removeDir(dir));
+
+/** The inline bytes as a plain array: a Buffer and a Uint8Array of the same bytes answer alike. */
+const bytesAsArray = (o: StoredObject | null) =>
+  o && { ...o, inlineData: o.inlineData && Array.from(o.inlineData) };
+
+const clients = {
+  '@libsql/client': () => createClient({ url: `file:${join(dir, 'test.db')}` }),
+  'the Node entry client': () => new LocalClient(join(dir, 'test.db')),
+};
+
+describe.each(Object.entries(clients))('findObjectAndGeneration on %s', (_, open) => {
+  it('answers the rows drizzle maps, and the generation, also when there is no object', async () => {
+    const client = open();
+    const db = openDb(client);
+    const gen = Number(
+      (await client.execute('SELECT gen FROM settings_generation WHERE id = 1')).rows[0]![0],
+    );
+    for (const key of [full.key, bare.key]) {
+      const found = await findObjectAndGeneration(db, 'bkt', key);
+      expect(found.gen).toBe(gen);
+      expect(bytesAsArray(found.obj)).toEqual(bytesAsArray(await findObject(db, 'bkt', key)));
+      expect(found.obj?.id).toBe(key === full.key ? full.id : bare.id);
+    }
+    const withData = (await findObjectAndGeneration(db, 'bkt', full.key)).obj!;
+    expect(bytesAsArray(withData)).toEqual(bytesAsArray(full));
+    expect(withData.inlineData).toBeInstanceOf(Uint8Array);
+    expect(await findObjectAndGeneration(db, 'bkt', 'absent')).toEqual({ obj: null, gen });
+    client.close();
+  });
+});
