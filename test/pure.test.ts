@@ -24,6 +24,7 @@ import { parseRange } from '../src/core/s3/conditions.ts';
 import { detectOperation } from '../src/core/s3/operations.ts';
 import { resolveTarget } from '../src/core/s3/target.ts';
 import { nodeDigests } from '../src/local/digests.ts';
+import { Fields, Reply, toResponse } from '../src/core/http/reply.ts';
 
 const code = (f: () => unknown): string | undefined => {
   try {
@@ -292,5 +293,27 @@ describe('failureOf', () => {
     const e = failureOf(bug, report, 'GET /b/k');
     expect([e.code, e.status]).toEqual(['InternalError', 500]);
     expect(e.message).not.toMatch(/size/);
+  });
+});
+
+describe('Reply: an object read answers with fields a Response is made of once', () => {
+  it('reads and replaces fields whatever their case, joins appended ones, and becomes the Response', async () => {
+    const f = new Fields();
+    f.set('Content-Type', 'text/html');
+    f.append('vary', 'Accept-Encoding');
+    f.append('Vary', 'Origin');
+    expect([f.get('content-type'), f.has('CONTENT-TYPE'), f.get('vary')]).toEqual([
+      'text/html',
+      true,
+      'Accept-Encoding, Origin',
+    ]);
+    f.delete('Vary');
+    const res = toResponse(new Reply(206, new TextEncoder().encode('hi'), f));
+    expect([res.status, res.headers.get('content-type'), res.headers.has('vary'), await res.text()]).toEqual([
+      206,
+      'text/html',
+      false,
+      'hi',
+    ]);
   });
 });

@@ -18,6 +18,7 @@ import type { RequestLog, WaitUntil } from './log/request-log.ts';
 import { errorResponse } from './s3/error-response.ts';
 import { routeHost } from './s3/hosts.ts';
 import { type S3Deps, s3Pipeline } from './s3/pipeline.ts';
+import { type Outgoing, bodyStream, toResponse } from './http/reply.ts';
 
 export { errorResponse };
 
@@ -187,7 +188,9 @@ export function createApp(deps: AppDeps): Hono {
     );
     if (await stands()) return answered;
     // decided on settings that had changed: never sent (a GET's only trace is its fair-use charge)
-    void answered.res.body?.cancel().catch(() => {});
+    void bodyStream(answered.res)
+      ?.cancel()
+      .catch(() => {});
     return again();
   };
 
@@ -195,7 +198,7 @@ export function createApp(deps: AppDeps): Hono {
     const started = Date.now();
     const requestId = newRequestId();
     const bytesIn = new InboundMeter();
-    let res: Response;
+    let res: Outgoing;
     let facts: RequestFacts;
     try {
       ({ res, facts } = await answer(c, requestId, bytesIn));
@@ -225,16 +228,16 @@ export function createApp(deps: AppDeps): Hono {
     // big bodies are counted as they stream (a download cut short is not billed in full), small ones
     // (sent as one buffer: block/reader.ts) by their length
     const declared = Number(res.headers.get('content-length') ?? -1);
-    // (res.body last: on Node, reading it turns the adapter's lightweight response into a real one.
-    // The new response gets a plain init, not `res`: given a real Response, @hono/node-server reads up
-    // to three pieces of the body before it sends the headers, and a chunk that fails among them became
-    // its own 500 with the raw error as text; so the headers go first and a later failure cuts the body.)
-    if (c.req.method !== 'HEAD' && (declared < 0 || declared > SMALL_RANGE_BYTES) && res.body) {
-      const body = counted(res.body, { done: log });
-      return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-    }
+    // (the body last: on Node, reading a Response's turns the adapter's lightweight response into a real
+    // one. The counted response is made from a plain init, not from `res`: given a real Response,
+    // @hono/node-server reads up to three pieces of the body before it sends the headers, and a chunk
+    // that fails among them became its own 500 with the raw error as text; so the headers go first and a
+    // later failure cuts the body.)
+    const stream =
+      c.req.method !== 'HEAD' && (declared < 0 || declared > SMALL_RANGE_BYTES) ? bodyStream(res) : null;
+    if (stream) return toResponse(res, counted(stream, { done: log }));
     log(c.req.method === 'HEAD' ? 0 : Math.max(0, declared));
-    return res;
+    return toResponse(res);
   });
 
   return app;

@@ -5,6 +5,7 @@
  * and the measured transfer into a request_log row, so what gets logged and billed is read here.
  */
 import type { LogEntry } from './request-log.ts';
+import type { Outgoing } from '../http/reply.ts';
 
 export interface RequestFacts {
   /** The S3 operation (`GetObject`), `Website GET`-style, `API GET /admin/...` or `Console GET`. */
@@ -22,9 +23,9 @@ export interface RequestFacts {
   retrievalBytes?: number;
 }
 
-/** A response together with the facts of its request. */
+/** A response (made, or a Reply still taking fields) together with the facts of its request. */
 export interface Answer {
-  res: Response;
+  res: Outgoing;
   facts: RequestFacts;
 }
 

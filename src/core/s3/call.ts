@@ -1,6 +1,7 @@
 /** What a handler receives: the resolved request, nothing more. Dependencies come via closures. */
 import type { Authenticated, Principal } from '../auth/authenticate.ts';
 import type { RequestFacts } from '../log/facts.ts';
+import type { Outgoing } from '../http/reply.ts';
 import type { Bucket } from '../model/buckets.ts';
 import type { Target } from './target.ts';
 
@@ -27,7 +28,7 @@ export interface S3Call {
  * What a handler answers: its response, or the response with facts only the handler knows for the log
  * row (the bytes a copy read out of a COLD bucket).
  */
-export type Handled = Response | { res: Response; facts: Pick<RequestFacts, 'retrievalBytes'> };
+export type Handled = Outgoing | { res: Outgoing; facts: Pick<RequestFacts, 'retrievalBytes'> };
 
 /** A call on a bucket that exists and that the principal may use. */
 export interface BucketCall extends S3Call {

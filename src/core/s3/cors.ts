@@ -7,6 +7,7 @@ import { S3Error } from '../errors.ts';
 import { type CorsRule, checkCorsRules } from '../model/bucket-settings.ts';
 import { storedFieldValue } from '../http-fields.ts';
 import { children, document, leaf, node, parseXml, text } from '../xml.ts';
+import type { FieldWriter } from '../http/reply.ts';
 
 export function parseCorsXml(xml: string): CorsRule[] {
   const doc = parseXml(xml)['CORSConfiguration'];
@@ -116,12 +117,12 @@ export function preflight(rules: CorsRule[] | null, headers: Headers): Response 
 }
 
 /** Adds the CORS grant to an actual (non-preflight) response, when a rule allows it. */
-export function decorate(
-  res: Response,
+export function decorate<R extends { headers: FieldWriter }>(
+  res: R,
   rules: CorsRule[] | null,
   origin: string | null,
   method: string,
-): Response {
+): R {
   if (!rules) return res;
   if (!(res.headers.get('vary') ?? '').includes(CORS_VARY)) res.headers.append('vary', CORS_VARY);
   if (!origin) return res;

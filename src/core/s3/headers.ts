@@ -3,6 +3,7 @@ import { S3Error } from '../errors.ts';
 import type { ObjectHeaders, StoredObject } from '../model/objects.ts';
 import { checksumHeader, isChecksumAlgorithm } from '../checksums.ts';
 import { checkFieldValue, fieldValueOf, isFieldName, storedFieldValue } from '../http-fields.ts';
+import { type FieldWriter, Fields } from '../http/reply.ts';
 
 /** S3's limit on user metadata: names and values of x-amz-meta-* together. */
 export const MAX_USER_META_BYTES = 2048;
@@ -111,8 +112,8 @@ export interface DescribeOptions {
 }
 
 /** The headers GET and HEAD answer with (before range and response-* overrides). */
-export function describeObject(o: StoredObject, opts: DescribeOptions): Headers {
-  const h = new Headers();
+export function describeObject(o: StoredObject, opts: DescribeOptions): Fields {
+  const h = new Fields();
   h.set('content-type', storedFieldValue(o.contentType) ?? 'application/octet-stream');
   for (const [field, name] of STANDARD) {
     const value = storedFieldValue(o[field]);
@@ -151,7 +152,11 @@ const OVERRIDES: [string, string][] = [
 ];
 
 /** Applies `response-*` query overrides (GetObject); S3 honours them only on signed requests. */
-export function applyOverrides(h: Headers, query: { name: string; value: string }[], signed: boolean): void {
+export function applyOverrides(
+  h: FieldWriter,
+  query: { name: string; value: string }[],
+  signed: boolean,
+): void {
   for (const [param, header] of OVERRIDES) {
     const p = query.find((q) => q.name === param);
     if (!p) continue;

@@ -38,6 +38,7 @@ import { detectOperation } from './operations.ts';
 import { type OperationEntry, operationTable } from './table.ts';
 import { type Target, resolveTarget } from './target.ts';
 import { htmlError, serveWebsite } from './website.ts';
+import { type Outgoing, Reply } from '../http/reply.ts';
 
 export interface S3Deps {
   db: Db;
@@ -242,7 +243,7 @@ export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRo
   }
 
   /** Counts the bytes a response sends against the account's bandwidth (the body in counts as it is read). */
-  function metered(req: IncomingS3Request, res: Response, accountId: string): Response {
+  function metered<R extends Outgoing>(req: IncomingS3Request, res: R, accountId: string): R {
     if (req.method === 'HEAD') return res;
     deps.accountLimits.charge(accountId, Number(res.headers.get('content-length') ?? 0));
     return res;
@@ -277,10 +278,10 @@ function dispatch(entry: OperationEntry, call: BucketCall, target: Target): Prom
 }
 
 function handled(h: Handled): {
-  res: Response;
+  res: Outgoing;
   facts: Pick<RequestFacts, 'retrievalBytes'>;
 } {
-  return h instanceof Response ? { res: h, facts: {} } : h;
+  return h instanceof Response || h instanceof Reply ? { res: h, facts: {} } : h;
 }
 
 function where(req: IncomingS3Request): string {

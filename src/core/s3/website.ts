@@ -11,6 +11,7 @@ import { findObject } from '../model/object-reads.ts';
 import type { RequestFacts } from '../log/facts.ts';
 import { escapeXml } from '../xml.ts';
 import { type ReadDeps, objectResponse } from './handlers/read.ts';
+import type { Outgoing } from '../http/reply.ts';
 import {
   type RoutingRule,
   type WebsiteConfig,
@@ -31,7 +32,7 @@ export interface WebsiteRequest {
 
 /** A website's answer, with what it learned for the log row: the key it served, the error it gave. */
 export interface WebsiteAnswer {
-  res: Response;
+  res: Outgoing;
   facts: Pick<RequestFacts, 'key' | 'errorCode'>;
 }
 
@@ -82,7 +83,7 @@ async function answer(
   req: WebsiteRequest,
   bucket: Bucket,
   asked: { key: string; served: string | undefined },
-): Promise<Response> {
+): Promise<Outgoing> {
   if (!bucket.website)
     throw new S3Error('NoSuchWebsiteConfiguration', undefined, { fields: { BucketName: bucket.name } });
   const cfg = JSON.parse(bucket.website) as WebsiteConfig;

@@ -20,6 +20,7 @@ import { attributeHandlers } from './attributes.ts';
 import { conditionHeaders, evaluateConditions, parseRange, rangeToHonour } from '../conditions.ts';
 import { applyOverrides, describeObject, httpDate, quoteEtag } from '../headers.ts';
 import { storedFieldValue } from '../../http-fields.ts';
+import { Fields, Reply } from '../../http/reply.ts';
 
 export interface ReadDeps {
   db: Db;
@@ -100,7 +101,7 @@ export async function objectResponse(
   bucket: Bucket,
   reqHeaders: Headers,
   opts: ObjectResponseOptions,
-): Promise<Response> {
+): Promise<Reply> {
   // (stored values pass storedFieldValue: rows written before values were checked on the way in)
   const cacheControl = storedFieldValue(obj.cacheControl ?? bucket.defaultCacheControl);
   const expires = storedFieldValue(obj.expires);
@@ -110,10 +111,12 @@ export async function objectResponse(
       fields: { Condition: 'If-Match or If-Unmodified-Since' },
     });
   if (outcome === 'not-modified') {
-    const h = new Headers({ etag: quoteEtag(obj.etag), 'last-modified': httpDate(obj.lastModified) });
+    const h = new Fields();
+    h.set('etag', quoteEtag(obj.etag));
+    h.set('last-modified', httpDate(obj.lastModified));
     if (cacheControl) h.set('cache-control', cacheControl);
     if (expires) h.set('expires', expires);
-    return new Response(null, { status: 304, headers: h });
+    return new Reply(304, null, h);
   }
   const range = opts.part
     ? null
@@ -152,12 +155,9 @@ export async function objectResponse(
       h.set(checksumHeader(obj.checksumAlgorithm), part.checksum);
   }
   const status = range || part ? 206 : (opts.status ?? 200);
-  if (!opts.withBody) return new Response(null, { status, headers: h });
+  if (!opts.withBody) return new Reply(status, null, h);
   if (obj.inlineData)
-    return new Response(obj.inlineData.subarray(start, end) as Uint8Array<ArrayBuffer>, {
-      status,
-      headers: h,
-    });
+    return new Reply(status, obj.inlineData.subarray(start, end) as Uint8Array<ArrayBuffer>, h);
   const spans = await spansOf(deps.db, obj);
   if (!spans) {
     // overwritten or deleted since its row was read: answer for what is at the key now
@@ -172,7 +172,7 @@ export async function objectResponse(
     end - start <= SMALL_RANGE_BYTES
       ? ((await readRange(deps.store, deps.digests, spans, start, end)) as Uint8Array<ArrayBuffer>)
       : await openRange(deps.store, deps.digests, spans, start, end);
-  return new Response(body, { status, headers: h });
+  return new Reply(status, body, h);
 }
 
 export function readHandlers(deps: ReadDeps) {
