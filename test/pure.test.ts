@@ -25,6 +25,8 @@ import { detectOperation } from '../src/core/s3/operations.ts';
 import { resolveTarget } from '../src/core/s3/target.ts';
 import { nodeDigests } from '../src/local/digests.ts';
 import { Fields, Reply, toResponse } from '../src/core/http/reply.ts';
+import { RowQueue } from '../src/core/log/row-queue.ts';
+import fc from 'fast-check';
 
 const code = (f: () => unknown): string | undefined => {
   try {
@@ -315,5 +317,42 @@ describe('Reply: an object read answers with fields a Response is made of once',
       false,
       'hi',
     ]);
+  });
+});
+
+describe('the request log queue', () => {
+  it('keeps rows in arrival order through any pushes, takes, drops and put-backs (as an array would)', () => {
+    type Op =
+      | { kind: 'push'; n: number }
+      | { kind: 'take' | 'drop'; n: number }
+      | { kind: 'back'; n: number };
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('push' as const), n: fc.integer({ min: 1, max: 3000 }) }),
+      fc.record({
+        kind: fc.constantFrom('take' as const, 'drop' as const),
+        n: fc.integer({ min: 0, max: 2500 }),
+      }),
+      fc.record({ kind: fc.constant('back' as const), n: fc.integer({ min: 0, max: 50 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops: Op[]) => {
+        const q = new RowQueue<number>();
+        let model: number[] = [];
+        let next = 0;
+        for (const o of ops) {
+          if (o.kind === 'push') for (let i = 0; i < o.n; i++) q.push(next), model.push(next++);
+          else if (o.kind === 'take') expect(q.take(o.n)).toEqual(model.splice(0, o.n));
+          else if (o.kind === 'drop') q.drop(o.n), model.splice(0, o.n);
+          else {
+            const back = Array.from({ length: o.n }, () => next++);
+            q.putBack(back);
+            model = [...back, ...model];
+          }
+          expect(q.length).toBe(model.length);
+        }
+        expect(q.take(Number.MAX_SAFE_INTEGER)).toEqual(model);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

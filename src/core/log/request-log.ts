@@ -9,6 +9,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { logDrops, type requestLog } from '../db/schema.ts';
+import { RowQueue } from './row-queue.ts';
 
 export type LogEntry = Omit<typeof requestLog.$inferInsert, 'id' | 'nodeId'>;
 
@@ -113,7 +114,7 @@ export function dbLogWriter(db: Db, nodeId: string): LogWriter {
 }
 
 export class BatchingRequestLog implements RequestLog {
-  private queue: Tuple[] = [];
+  private readonly queue = new RowQueue<Tuple>();
   private written = 0;
   private dropped = 0;
   private unreportedDrops = 0;
@@ -155,7 +156,7 @@ export class BatchingRequestLog implements RequestLog {
   private bound(): void {
     const excess = this.queue.length - this.opts.maxQueue;
     if (excess <= 0) return;
-    this.queue.splice(0, excess);
+    this.queue.drop(excess);
     this.dropped += excess;
     this.unreportedDrops += excess;
   }
@@ -167,7 +168,7 @@ export class BatchingRequestLog implements RequestLog {
 
   private async write(): Promise<void> {
     while (this.queue.length) {
-      const rows = this.queue.splice(0, this.opts.batchRows * 4);
+      const rows = this.queue.take(this.opts.batchRows * 4);
       try {
         await this.writer.write(JSON.stringify(rows), this.unreportedDrops);
         this.unreportedDrops = 0;
@@ -178,7 +179,7 @@ export class BatchingRequestLog implements RequestLog {
           );
         this.failing = false;
       } catch (e) {
-        this.queue.unshift(...rows); // back to the front, in order; the bound applies again
+        this.queue.putBack(rows); // back to the front, in order; the bound applies again
         this.bound();
         this.failures++;
         if (!this.failing)
