@@ -8,7 +8,7 @@
  *  - BENCH_SECONDS (default 5): each wrk run's length.
  *  - QOIMA_WORKERS and any other QOIMA_* setting pass through to the Qoima servers under test.
  *  - BENCH_NODE_ARGS: flags for the Node server's `node` (e.g. --cpu-prof).
- * Needs Debian's nginx and wrk (installed with apt-get when missing, as root); the `ceph` rows need
+ * Needs Debian's nginx, wrk and valgrind (installed with apt-get when missing, as root); the `ceph` rows need
  * Debian's ceph-mon, ceph-osd and radosgw (as the Ceph tests do).
  */
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';

@@ -22,7 +22,7 @@ import { CREDS, type Runtime, type Server, startBaseline, startNginx, startQoima
 
 export interface Figure {
   value: number;
-  unit: 'req/s' | 'B/s' | 'B';
+  unit: 'req/s' | 'B/s' | 'B' | 'instr';
   /** Latency percentiles, milliseconds. */
   p50?: number;
   p99?: number;

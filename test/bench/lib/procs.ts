@@ -27,9 +27,11 @@ export function have(cmd: string): boolean {
 
 const nginxBin = () => (have('nginx') ? 'nginx' : '/usr/sbin/nginx');
 
-/** wrk and nginx come from Debian; installed with apt-get when missing and running as root. */
+/** wrk, nginx and valgrind come from Debian; installed with apt-get when missing and running as root. */
 export function ensureTools(): void {
-  const missing = ['nginx', 'wrk'].filter((c) => !have(c) && !(c === 'nginx' && have('/usr/sbin/nginx')));
+  const missing = ['nginx', 'wrk', 'valgrind'].filter(
+    (c) => !have(c) && !(c === 'nginx' && have('/usr/sbin/nginx')),
+  );
   if (!missing.length) return;
   if (process.getuid?.() !== 0)
     throw new Error(`bench needs ${missing.join(' and ')} (apt-get install ${missing.join(' ')})`);

@@ -14,7 +14,9 @@ function fmtFigure(f: Figure): string {
       ? `${num(f.value)} req/s`
       : f.unit === 'B/s'
         ? `${num(f.value / 1e6)} MB/s`
-        : `${num(f.value / 1024 ** 2)} MiB`;
+        : f.unit === 'instr'
+          ? `${num(f.value)} instr`
+          : `${num(f.value / 1024 ** 2)} MiB`;
   return f.failed ? `${v} (failed: ${f.failed})` : v;
 }
 

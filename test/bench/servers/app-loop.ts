@@ -7,13 +7,16 @@
  * same cores, and a figure that moves by a few percent from run to run instead of tens.
  * `node --import tsx app-loop.ts <dataDir> <path> <seconds>`;
  * prints `app-loop {"requests": n, "cpuMicros": m}`.
+ * `... <dataDir> <path> count:<n>`: for callgrind (rows/10-small.ts), 4,000 requests to warm up, then
+ * `warm` on stdout and a wait for SIGUSR2 (the bench turns instrumentation on meanwhile), then exactly n
+ * requests, and exit.
  */
 import { getRequestListener } from '@hono/node-server';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../lib/procs.ts';
 
-const [dataDir, path, seconds] = [process.argv[2]!, process.argv[3]!, Number(process.argv[4] ?? 5)];
+const [dataDir, path, length] = [process.argv[2]!, process.argv[3]!, process.argv[4] ?? '5'];
 getRequestListener(() => new Response(null)); // installs the lightweight Request and Response
 
 const dist = (p: string) => import(pathToFileURL(join(ROOT, 'dist', p)).href);
@@ -39,22 +42,33 @@ const fetchOne = async () => {
   if (!cached) return void (await res.arrayBuffer()); // (not the lightweight kind: read it as a client)
   if (cached[2] instanceof Headers) for (const _ of cached[2]); // what the server does to send them
 };
-const run = async (ms: number) => {
-  const until = performance.now() + ms;
+const run = async (until: (n: number) => boolean) => {
   let n = 0;
   await Promise.all(
     Array.from({ length: 16 }, async () => {
-      while (performance.now() < until) {
-        await fetchOne();
+      while (!until(n)) {
         n++;
+        await fetchOne();
       }
     }),
   );
   return n;
 };
-await run(1000);
+const counted = /^count:(\d+)$/.exec(length);
+if (counted) {
+  await run((n) => n >= 4000);
+  console.log('warm');
+  await new Promise((resolve) => process.once('SIGUSR2', resolve));
+  await run((n) => n >= Number(counted[1]));
+  process.exit(0);
+}
+const timed = (ms: number) => {
+  const until = performance.now() + ms;
+  return run(() => performance.now() >= until);
+};
+await timed(1000);
 const before = process.cpuUsage();
-const requests = await run(seconds * 1000);
+const requests = await timed(Number(length) * 1000);
 const used = process.cpuUsage(before);
 console.log(`app-loop ${JSON.stringify({ requests, cpuMicros: used.user + used.system })}`);
 process.exit(0); // (rows still queued for the request log are the loop's own; nothing to keep)
