@@ -12,7 +12,7 @@ import {
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presign, randomBytes, s3, signedFetch } from './helpers/s3.ts';
@@ -194,6 +194,24 @@ describe('corruption and missing chunks', () => {
       expect(raw.body.equals(body.subarray(0, raw.body.length))).toBe(true);
     }
     expect(srv.output()).toMatch(/data integrity: chunk [0-9a-f]{64}/);
+  });
+
+  it('a chunk repaired by a new file is read from it at once, not through a descriptor of the old', async () => {
+    const body = randomBytes(2 * MiB);
+    await client.send(new PutObjectCommand({ Bucket: 'rot', Key: 'mended', Body: body }));
+    const get = () => signedFetch(srv.endpoint, srv.creds, { path: '/rot/mended' });
+    expect((await get()).status).toBe(200); // the server now keeps the first chunk's file open
+    const file = chunkPath(srv.dataDir, body.subarray(0, MiB));
+    const good = await readFile(file);
+    const bad = Buffer.from(good);
+    bad[99] = bad[99]! ^ 0x10;
+    await writeFile(file, bad); // in place: the open descriptor reads the damage too
+    expect((await get()).status).toBe(500);
+    await writeFile(`${file}.new`, good);
+    await rename(`${file}.new`, file); // as a re-upload puts it: a new file under the chunk's name
+    const res = await get();
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer()).equals(body)).toBe(true);
   });
 
   it('a missing chunk file is an error too', async () => {

@@ -4,8 +4,9 @@
  * crash. `sync` flushes the directories the chunks were renamed into, in parallel, once per upload
  * rather than once per chunk (each flush is a journal commit), with the parents of directories made
  * since the last sync. A full disk is StoreFullError (503), and nothing half-written stays behind. Reads
- * fetch a whole chunk at once. The same store, in a directory of its own and without fsync, holds a
- * node's read cache of chunks kept in an S3 backend (core/block/cached-store.ts).
+ * fetch a whole chunk at once, through descriptors kept open between reads (open-files.ts). The same
+ * store, in a directory of its own and without fsync, holds a node's read cache of chunks kept in an S3
+ * backend (core/block/cached-store.ts).
  */
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { dirname, join } from 'node:path';
 import type { CacheStore } from '../core/block/cached-store.ts';
 import { StoreFullError } from '../core/block/store.ts';
 import { randomBase32 } from '../core/digests.ts';
+import { OpenFiles, fdSize, pread } from './open-files.ts';
 
 /** A full disk (or quota) becomes the core's StoreFullError; anything else is passed on. */
 const full =
@@ -32,6 +34,7 @@ export class FsChunkStore implements CacheStore {
   /** Directories that gained a subdirectory not yet flushed, each with the number of its last change. */
   private readonly newParents = new Map<string, number>();
   private changes = 0;
+  private readonly openFiles = new OpenFiles();
 
   constructor(
     root: string,
@@ -86,6 +89,7 @@ export class FsChunkStore implements CacheStore {
       if (this.fsync) await fh.datasync();
       await fh.close();
       await rename(tmp, this.path(hash));
+      this.openFiles.forget(this.path(hash)); // (a chunk put again replaces a file read wrong, if any)
     } catch (e) {
       await fh.close().catch(() => {});
       await unlink(tmp).catch(() => {});
@@ -115,30 +119,30 @@ export class FsChunkStore implements CacheStore {
   }
 
   async get(hash: string, sizeHint?: number): Promise<Uint8Array | null> {
-    let fh;
-    try {
-      fh = await open(this.path(hash), constants.O_RDONLY);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
-    }
+    const file = await this.openFiles.lease(this.path(hash));
+    if (!file) return null;
     try {
       // a file shorter than the hint reads short and fails the caller's check; nothing past it is read
-      const size = sizeHint ?? (await fh.stat()).size;
+      const size = sizeHint ?? (await fdSize(file.fd));
       const buf = Buffer.allocUnsafe(size);
       let off = 0;
       while (off < size) {
-        const { bytesRead } = await fh.read(buf, off, size - off, off);
-        if (bytesRead === 0) break;
-        off += bytesRead;
+        const n = await pread(file.fd, buf, off, size - off, off);
+        if (n === 0) break;
+        off += n;
       }
       return off === size ? buf : buf.subarray(0, off);
     } finally {
-      await fh.close();
+      file.release();
     }
   }
 
+  forget(hash: string): void {
+    this.openFiles.forget(this.path(hash));
+  }
+
   async delete(hash: string): Promise<void> {
+    this.openFiles.forget(this.path(hash));
     await unlink(this.path(hash)).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
     });

@@ -19,19 +19,23 @@ export interface ChunkSpan {
 
 /**
  * The chunk's bytes, checked: against its recorded xxHash64 when there is one and the runtime can
- * compute it, else against its SHA-256 (`full` forces SHA-256, as scrub does).
+ * compute it, else against its SHA-256 (`full` forces SHA-256, as scrub does). Bytes that fail are read
+ * once more after the store forgets what it kept open (the file may have been replaced since).
  */
 export async function readVerifiedChunk(
   store: ChunkStore,
   hash: string,
   check?: { size?: number; xxh64?: string | null; digests?: Digests; full?: boolean },
 ): Promise<Uint8Array> {
-  const bytes = await store.get(hash, check?.size);
-  if (!bytes) throw new ChunkMissingError(hash);
   const fast = !check?.full && check?.xxh64 && check.digests?.xxh64;
-  const ok = fast ? check.digests!.xxh64!(bytes) === check.xxh64 : (await chunkHash(bytes)) === hash;
-  if (!ok) throw new ChunkCorruptError(hash);
-  return bytes;
+  for (let again = !!store.forget; ; again = false) {
+    const bytes = await store.get(hash, check?.size);
+    if (!bytes) throw new ChunkMissingError(hash);
+    const ok = fast ? check.digests!.xxh64!(bytes) === check.xxh64 : (await chunkHash(bytes)) === hash;
+    if (ok) return bytes;
+    if (!again) throw new ChunkCorruptError(hash);
+    store.forget!(hash);
+  }
 }
 
 /** Bytes fetched and verified ahead of what is being sent, per reader. */

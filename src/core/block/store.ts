@@ -21,6 +21,11 @@ export interface ChunkStore {
   /** The whole chunk, or null when the store has no such chunk. `size`, when known, saves a stat. */
   get(hash: string, size?: number): Promise<Uint8Array | null>;
   delete(hash: string): Promise<void>;
+  /**
+   * Drops whatever the store keeps for reading `hash` (an open file), so the next `get` reads it
+   * afresh: the reader calls it when bytes fail their check, before it tries once more.
+   */
+  forget?(hash: string): void;
   /** Every hash held, in no particular order (scrub and orphan sweeps). */
   list(): AsyncIterable<string>;
 }
