@@ -53,7 +53,7 @@ export class OpenFiles {
     private readonly idleMs = 10_000,
   ) {
     this.sweeper = setInterval(() => this.sweep(), idleMs);
-    this.sweeper.unref();
+    (this.sweeper as { unref?: () => void }).unref?.(); // (Deno's timers are numbers)
   }
 
   /** A descriptor of `path` to read through, or null when there is no such file. */
