@@ -90,8 +90,9 @@ async function appLoop(b: Bench) {
 
 /**
  * The same loop under valgrind's callgrind: instructions per anonymous 4 KiB GET, counted only while
- * 3,000 requests run after 4,000 to warm up. The count does not move with the machine's load (paired
- * runs agree to about 1 %), so it tells a cut of a few percent apart where timings cannot; it counts
+ * 3,000 requests run after 4,000 to warm up. It does not move with the machine's load: two builds run
+ * side by side agree to about 1 % from pair to pair, and runs of one build a few minutes apart within
+ * about 10 % (the bench's server shares the data directory, and its background work varies). It counts
  * user-space instructions only (no kernel, no socket) in every thread (the request log's too).
  */
 async function appInstructions(b: Bench): Promise<Figure> {
