@@ -35,6 +35,7 @@ import { type RunningSqld, startSqld } from './helpers/sqld.ts';
 const MiB = 1024 * 1024;
 const CHUNKS = 'qoima-chunks';
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 let ceph: RunningCeph;
 let sqld: RunningSqld;
@@ -223,6 +224,29 @@ describe('a Deno node beside them, on the same sqld and RGW bucket', () => {
     await backendMatchesMetadata();
     await deno.stop();
   }, 90_000);
+});
+
+describe('a Workers node beside them (wrangler dev), on the same sqld and RGW bucket', () => {
+  it('writes chunks only to the backend, and reads what the Node nodes wrote, byte for byte', async () => {
+    const dir = await tempDir('qoima-scale-workers-');
+    dirs.push(dir);
+    const worker = await startServer({ runtime: 'workers', dataDir: dir, env, credentialsOptional: true });
+    nodes.push(worker);
+    const viaWorker = s3(worker.endpoint, ROOT_CREDS);
+    const fromWorker = Buffer.from(randomBytes(2 * MiB + 7));
+    await viaWorker.send(new PutObjectCommand({ Bucket: 'shared', Key: 'by-worker', Body: fromWorker }));
+    expect((await bytesOf(viaA, 'shared', 'by-worker')).equals(fromWorker)).toBe(true);
+    const fromNode = Buffer.from(randomBytes(MiB + 3));
+    await viaB.send(new PutObjectCommand({ Bucket: 'shared', Key: 'by-node-for-worker', Body: fromNode }));
+    expect((await bytesOf(viaWorker, 'shared', 'by-node-for-worker')).equals(fromNode)).toBe(true);
+    // nothing of the worker's chunks went to miniflare's local R2: the bucket is the only store
+    const stored = await chunkNames();
+    for (const h of [sha256(fromWorker.subarray(0, MiB)), sha256(fromWorker.subarray(2 * MiB))])
+      expect(stored.has(h)).toBe(true);
+    await cli(['gc']);
+    await backendMatchesMetadata();
+    await worker.stop();
+  }, 240_000);
 });
 
 describe('a node SIGKILLed in the middle of uploads', () => {
