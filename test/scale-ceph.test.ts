@@ -201,51 +201,37 @@ async function backendMatchesMetadata(): Promise<void> {
   ).toEqual([]);
 }
 
-describe('a Deno node beside them, on the same sqld and RGW bucket', () => {
+describe.each([
+  ['a Deno node', 'deno', { QOIMA_CHUNK_CACHE_BYTES: '0' }],
+  ['a Worker under wrangler dev', 'workers', {}],
+] as const)('%s beside them, on the same sqld and RGW bucket', (_, runtime, extra) => {
   it('writes chunks only to the backend, and each runtime reads what the other wrote, byte for byte', async () => {
-    const dir = await tempDir('qoima-scale-deno-');
+    const dir = await tempDir(`qoima-scale-${runtime}-`);
     dirs.push(dir);
-    const deno = await startServer({
-      runtime: 'deno',
+    const srv = await startServer({
+      runtime,
       dataDir: dir,
-      env: { ...env, QOIMA_CHUNK_CACHE_BYTES: '0' },
+      env: { ...env, ...extra },
       credentialsOptional: true,
     });
-    nodes.push(deno);
-    const viaDeno = s3(deno.endpoint, ROOT_CREDS);
-    const fromDeno = Buffer.from(randomBytes(2 * MiB + 11));
-    await viaDeno.send(new PutObjectCommand({ Bucket: 'shared', Key: 'by-deno', Body: fromDeno }));
-    expect((await bytesOf(viaA, 'shared', 'by-deno')).equals(fromDeno)).toBe(true);
+    nodes.push(srv);
+    const via = s3(srv.endpoint, ROOT_CREDS);
+    const theirs = Buffer.from(randomBytes(2 * MiB + 11));
+    await via.send(new PutObjectCommand({ Bucket: 'shared', Key: `by-${runtime}`, Body: theirs }));
+    expect((await bytesOf(viaA, 'shared', `by-${runtime}`)).equals(theirs)).toBe(true);
     const fromNode = Buffer.from(randomBytes(MiB + 5));
-    await viaB.send(new PutObjectCommand({ Bucket: 'shared', Key: 'by-node', Body: fromNode }));
-    expect((await bytesOf(viaDeno, 'shared', 'by-node')).equals(fromNode)).toBe(true);
+    await viaB.send(
+      new PutObjectCommand({ Bucket: 'shared', Key: `by-node-for-${runtime}`, Body: fromNode }),
+    );
+    expect((await bytesOf(via, 'shared', `by-node-for-${runtime}`)).equals(fromNode)).toBe(true);
+    // its chunks are in the backend, none on its own disk (nor in miniflare's local R2)
+    const stored = await chunkNames();
+    for (const chunk of [theirs.subarray(0, MiB), theirs.subarray(2 * MiB)])
+      expect(stored.has(sha256(chunk))).toBe(true);
     expect(await readdir(dir)).not.toContain('chunks');
     await cli(['gc']); // what earlier tests overwrote (GC delay 0), so the comparison is of this test
     await backendMatchesMetadata();
-    await deno.stop();
-  }, 90_000);
-});
-
-describe('a Workers node beside them (wrangler dev), on the same sqld and RGW bucket', () => {
-  it('writes chunks only to the backend, and reads what the Node nodes wrote, byte for byte', async () => {
-    const dir = await tempDir('qoima-scale-workers-');
-    dirs.push(dir);
-    const worker = await startServer({ runtime: 'workers', dataDir: dir, env, credentialsOptional: true });
-    nodes.push(worker);
-    const viaWorker = s3(worker.endpoint, ROOT_CREDS);
-    const fromWorker = Buffer.from(randomBytes(2 * MiB + 7));
-    await viaWorker.send(new PutObjectCommand({ Bucket: 'shared', Key: 'by-worker', Body: fromWorker }));
-    expect((await bytesOf(viaA, 'shared', 'by-worker')).equals(fromWorker)).toBe(true);
-    const fromNode = Buffer.from(randomBytes(MiB + 3));
-    await viaB.send(new PutObjectCommand({ Bucket: 'shared', Key: 'by-node-for-worker', Body: fromNode }));
-    expect((await bytesOf(viaWorker, 'shared', 'by-node-for-worker')).equals(fromNode)).toBe(true);
-    // nothing of the worker's chunks went to miniflare's local R2: the bucket is the only store
-    const stored = await chunkNames();
-    for (const h of [sha256(fromWorker.subarray(0, MiB)), sha256(fromWorker.subarray(2 * MiB))])
-      expect(stored.has(h)).toBe(true);
-    await cli(['gc']);
-    await backendMatchesMetadata();
-    await worker.stop();
+    await srv.stop();
   }, 240_000);
 });
 
