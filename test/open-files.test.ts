@@ -2,7 +2,7 @@
  * The chunk store's open descriptors (src/local/open-files.ts): one per file however many read it at
  * once, never closed under a reader, at most `max` open, none kept past its idle time.
  */
-import { fstatSync, writeFileSync } from 'node:fs';
+import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenFiles, pread } from '../src/local/open-files.ts';
@@ -10,14 +10,17 @@ import { removeDir, tempDir } from './helpers/server.ts';
 
 let dir: string;
 const file = (n: number) => join(dir, `f${n}`);
-const isOpen = (fd: number) => {
-  try {
-    fstatSync(fd);
-    return true;
-  } catch {
-    return false;
-  }
-};
+/** Whether this process holds a descriptor of `path` (by what the descriptors name, not their numbers,
+ * which the system hands out again once closed; closing is asynchronous, hence the polls). */
+const isOpen = (path: string) =>
+  readdirSync('/proc/self/fd').some((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false; // (closed meanwhile)
+    }
+  });
+const closed = (path: string) => expect.poll(() => isOpen(path), { timeout: 5000, interval: 10 }).toBe(false);
 
 beforeAll(async () => {
   dir = await tempDir('qoima-open-');
@@ -37,31 +40,26 @@ describe('OpenFiles', () => {
     expect(await pread(b!.fd, buf, 0, 6, 0)).toBe(6); // still b's to read
     expect(buf.toString()).toBe('file 0');
     b!.release();
-    expect(isOpen(b!.fd)).toBe(false);
+    await closed(file(0));
     expect(await files.lease(join(dir, 'absent'))).toBeNull();
     files.close();
   });
 
   it('keeps at most `max` open, closing the least recently used first', async () => {
     const files = new OpenFiles(2, 60_000);
-    const fds: number[] = [];
-    for (const n of [0, 1, 0, 2]) {
-      const l = (await files.lease(file(n)))!;
-      fds[n] = l.fd;
-      l.release();
-    }
+    for (const n of [0, 1, 0, 2]) (await files.lease(file(n)))!.release();
     expect(files.size).toBe(2);
-    expect([isOpen(fds[0]!), isOpen(fds[1]!), isOpen(fds[2]!)]).toEqual([true, false, true]);
+    await closed(file(1));
+    expect([isOpen(file(0)), isOpen(file(2))]).toEqual([true, true]);
     files.close();
-    expect([isOpen(fds[0]!), isOpen(fds[2]!)]).toEqual([false, false]);
+    for (const n of [0, 2]) await closed(file(n));
   });
 
   it('closes a descriptor nobody used for its idle time', async () => {
     const files = new OpenFiles(4, 50);
-    const l = (await files.lease(file(1)))!;
-    l.release();
+    (await files.lease(file(1)))!.release();
     await expect.poll(() => files.size, { timeout: 5000, interval: 20 }).toBe(0);
-    expect(isOpen(l.fd)).toBe(false);
+    await closed(file(1));
     files.close();
   });
 });
