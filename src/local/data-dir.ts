@@ -8,6 +8,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Client, createClient } from '@libsql/client';
 import type { PriceList } from '../core/billing/prices.ts';
+import { BufferPool } from '../core/block/buffer-pool.ts';
 import type { ChunkStoreRuntime } from '../core/block/configured-store.ts';
 import { openChunkStore } from '../core/block/configured-store.ts';
 import type { ChunkStore } from '../core/block/store.ts';
@@ -76,12 +77,13 @@ async function migrations(): Promise<Migration[]> {
 
 /**
  * The chunk stores of a data directory: `chunks/` for QOIMA_CHUNK_STORE=fs, `chunk-cache/` (without
- * fsync: cached copies are checked on every read) in front of an s3 one. `tidy` sweeps both.
+ * fsync: cached copies are checked on every read) in front of an s3 one. `tidy` sweeps both. Both read
+ * into buffers lent by `buffers`.
  */
-function chunkStores(cfg: Config): ChunkStoreRuntime {
+function chunkStores(cfg: Config, buffers: BufferPool): ChunkStoreRuntime {
   const opened: FsChunkStore[] = [];
   const open = async (dir: string, fsync: boolean) => {
-    const store = new FsChunkStore(dir, fsync);
+    const store = new FsChunkStore(dir, fsync, buffers);
     await store.init();
     opened.push(store);
     return store;
@@ -100,18 +102,20 @@ function chunkStores(cfg: Config): ChunkStoreRuntime {
 /** Everything the core's openService needs that a data directory holds. */
 export async function dataDirParts(
   cfg: Config,
-): Promise<DataParts & { store: ChunkStoreRuntime; operatorToken: string }> {
+): Promise<DataParts & { store: ChunkStoreRuntime; operatorToken: string; chunkBuffers: BufferPool }> {
   await mkdir(cfg.dataDir, { recursive: true });
   const key = await serverKey(cfg);
   const operatorToken =
     cfg.operatorToken ??
     (await secretFile(join(cfg.dataDir, 'operator-token'), () => toBase64Url(randomBytes(32))));
+  const chunkBuffers = new BufferPool(cfg.chunkSize);
   return {
     ...(await openClient(cfg)),
     migrations,
     key,
     prices: await prices(cfg),
-    store: chunkStores(cfg),
+    store: chunkStores(cfg, chunkBuffers),
+    chunkBuffers,
     operatorToken,
   };
 }

@@ -4,13 +4,15 @@
  * crash. `sync` flushes the directories the chunks were renamed into, in parallel, once per upload
  * rather than once per chunk (each flush is a journal commit), with the parents of directories made
  * since the last sync. A full disk is StoreFullError (503), and nothing half-written stays behind. Reads
- * fetch a whole chunk at once, through descriptors kept open between reads (open-files.ts). The same
+ * fetch a whole chunk at once, through descriptors kept open between reads (open-files.ts), into
+ * buffers lent by a pool when one is given (core/block/buffer-pool.ts). The same
  * store, in a directory of its own and without fsync, holds a node's read cache of chunks kept in an S3
  * backend (core/block/cached-store.ts).
  */
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { BufferPool } from '../core/block/buffer-pool.ts';
 import type { CacheStore } from '../core/block/cached-store.ts';
 import { StoreFullError } from '../core/block/store.ts';
 import { randomBase32 } from '../core/digests.ts';
@@ -39,6 +41,8 @@ export class FsChunkStore implements CacheStore {
   constructor(
     root: string,
     private readonly fsync = true,
+    /** Where read buffers come from (and go back to once sent: core/block/buffer-pool.ts). */
+    private readonly buffers?: BufferPool,
   ) {
     this.chunksDir = join(root, 'chunks');
     this.tmpDir = join(root, 'tmp');
@@ -124,7 +128,7 @@ export class FsChunkStore implements CacheStore {
     try {
       // a file shorter than the hint reads short and fails the caller's check; nothing past it is read
       const size = sizeHint ?? (await fdSize(file.fd));
-      const buf = Buffer.allocUnsafe(size);
+      const buf = this.buffers ? this.buffers.take(size) : new Uint8Array(size);
       let off = 0;
       while (off < size) {
         const n = await pread(file.fd, buf, off, size - off, off);

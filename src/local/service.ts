@@ -4,6 +4,7 @@
  * its HTTP server, its DNS and how it learns a client's address; the first account's root credentials
  * are written next to the data and printed once.
  */
+import type { BufferPool } from '../core/block/buffer-pool.ts';
 import { openService as openCoreService, type Service, type ServiceParts } from '../core/service.ts';
 import { inspectCertificate } from './certificates.ts';
 import type { Config } from './config.ts';
@@ -16,11 +17,14 @@ export type EntryParts = Pick<ServiceParts, 'txtLookup' | 'getRawTarget' | 'getC
 export interface LocalService extends Service {
   /** Creates the first account on a fresh data directory (or applies QOIMA_ROOT_*) and prints it, once. */
   ensureFirstAccount(endpoint: string): Promise<void>;
+  /** Where the chunk stores' read buffers come from; a writer that sends one gives it back here. */
+  chunkBuffers: BufferPool;
 }
 
 export async function openService(cfg: Config, parts: EntryParts): Promise<LocalService> {
+  const data = await dataDirParts(cfg);
   const service = await openCoreService(cfg, {
-    ...(await dataDirParts(cfg)),
+    ...data,
     ...parts,
     digests: nodeDigests,
     inspectCertificate,
@@ -33,5 +37,5 @@ export async function openService(cfg: Config, parts: EntryParts): Promise<Local
     console.log(`qoima:   access key id:     ${created.accessKeyId}`);
     console.log(`qoima:   secret access key: ${created.secretAccessKey}`);
   };
-  return { ...service, ensureFirstAccount };
+  return { ...service, ensureFirstAccount, chunkBuffers: data.chunkBuffers };
 }

@@ -18,6 +18,7 @@ import { type ReadyMessage, runPrimary } from './cluster.ts';
 import { openService } from '../local/service.ts';
 import { continueOnRead, deferContinue } from './continue.ts';
 import { txtLookup } from './dns.ts';
+import { givingBack } from './give-back.ts';
 import { writeEnvFile } from '../local/env-file.ts';
 import { requestLogWriter } from './log-thread.ts';
 import { logRefusedHandshakes, serviceCertificate, sniCallback } from './tls.ts';
@@ -63,8 +64,10 @@ async function serveProcess(cfg: Config): Promise<void> {
   });
   const { db, box } = service;
 
-  // multi-GiB uploads take longer than Node's default 5-minute request timeout
-  const serverOptions = { requestTimeout: 0, keepAliveTimeout: 65_000 };
+  // multi-GiB uploads take longer than Node's default 5-minute request timeout; sent chunk buffers go
+  // back to the store's pool (give-back.ts)
+  const ServerResponse = givingBack(service.chunkBuffers);
+  const serverOptions = { requestTimeout: 0, keepAliveTimeout: 65_000, ServerResponse };
   const fetch = continueOnRead(service.fetch);
   const servers: ServerType[] = [serve({ fetch, hostname: cfg.host, port: cfg.port, serverOptions })];
   for (const s of servers) deferContinue(s as HttpServer);
