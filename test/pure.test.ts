@@ -2,19 +2,23 @@
  * The pure functions of a request's way in, tested without a server (milliseconds, not seconds): what
  * a URL points at (resolveTarget), which S3 operation a request is (detectOperation), what a Range
  * header asks for (parseRange), SigV4's canonical request (against AWS's documented example and
- * against the AWS SDK's own signer), and the one TTL cache on a clock the test moves.
+ * against the AWS SDK's own signer) and its encoding (against the full encoding, for any text), and the
+ * one TTL cache on a clock the test moves.
  */
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
 import {
+  canonicalQuery,
   canonicalRequest,
+  canonicalUri,
   cachedSigningKey,
   EMPTY_SHA256,
   parseQuery,
   sign,
   stringToSign,
+  uriEncode,
 } from '../src/core/auth/sigv4.ts';
 import { TtlCache } from '../src/core/cache.ts';
 import { failureOf } from '../src/core/failure.ts';
@@ -187,6 +191,28 @@ describe('SigV4 canonical request', () => {
       const key = cachedSigningKey(nodeDigests, credentials.secretAccessKey, sdkScope);
       expect(`Signature=${sign(nodeDigests, key, toSign)}`).toBe(/Signature=\w+/.exec(auth)![0]);
     }
+  });
+});
+
+describe("SigV4's encoding", () => {
+  const escape = (v: string) =>
+    encodeURIComponent(v).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+  // well-formed text: a lone surrogate cannot be percent-encoded at all (the slow path's URIError)
+  const text = fc.oneof(fc.string({ unit: 'grapheme' }), fc.stringMatching(/^[A-Za-z0-9\-_.~/%+!*]*$/));
+
+  it('answers for any text as the full encoding does (its shortcuts skip only text with nothing to do)', () => {
+    fc.assert(
+      fc.property(text, (v) => {
+        expect(uriEncode(v)).toBe(escape(v));
+        expect(uriEncode(v, true)).toBe(escape(v).replace(/%2F/g, '/'));
+        const segments = v.split('/').map(escape);
+        expect(canonicalUri(segments.join('/'))).toBe(segments.join('/'));
+        const query = `${escape(v)}=${escape(v)}`;
+        const params = parseQuery(`${query}&`);
+        expect(params).toEqual([{ name: v, value: v }]);
+        expect(canonicalQuery(params)).toBe(query);
+      }),
+    );
   });
 });
 

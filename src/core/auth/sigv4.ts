@@ -8,8 +8,11 @@ import { S3Error } from '../errors.ts';
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
+const UNRESERVED = /^[A-Za-z0-9\-_.~]*$/;
+
 /** RFC 3986 encoding as SigV4 wants it: everything but A-Z a-z 0-9 - _ . ~ is %XX (upper-case hex). */
 export function uriEncode(value: string, keepSlash = false): string {
+  if (UNRESERVED.test(value)) return value; // (most names and values: nothing to encode)
   const out = encodeURIComponent(value).replace(
     /[!'()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
@@ -25,6 +28,7 @@ export interface QueryParam {
 
 /** Percent-decoding of a URI part; a bad %-escape is the client's mistake (InvalidArgument), not ours. */
 function decodePart(raw: string): string {
+  if (!raw.includes('%')) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {
