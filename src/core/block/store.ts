@@ -18,7 +18,12 @@ export interface ChunkStore {
   has(hash: string): Promise<boolean>;
   put(hash: string, bytes: Uint8Array): Promise<void>;
   sync(hashes: Iterable<string>): Promise<void>;
-  /** The whole chunk, or null when the store has no such chunk. `size`, when known, saves a stat. */
+  /**
+   * The whole chunk, or null when the store has no such chunk. `size`, when known, saves a stat. Bytes
+   * lent from a BufferPool (buffer-pool.ts) go to this caller alone, never to two: whoever sends them
+   * gives them back (CachedStore shares one fetch between callers only for bytes from its backend,
+   * which are not lent).
+   */
   get(hash: string, size?: number): Promise<Uint8Array | null>;
   delete(hash: string): Promise<void>;
   /**
