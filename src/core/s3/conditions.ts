@@ -57,6 +57,15 @@ export interface ConditionHeaders {
 }
 
 export function conditionHeaders(h: Headers, prefix = ''): ConditionHeaders {
+  // a GET's own conditions by literal names: a name built at run time is a string that every lookup
+  // (validated, lower-cased) must first flatten, on the hottest path
+  if (!prefix)
+    return {
+      ifMatch: h.get('if-match'),
+      ifNoneMatch: h.get('if-none-match'),
+      ifModifiedSince: h.get('if-modified-since'),
+      ifUnmodifiedSince: h.get('if-unmodified-since'),
+    };
   return {
     ifMatch: h.get(`${prefix}if-match`),
     ifNoneMatch: h.get(`${prefix}if-none-match`),
