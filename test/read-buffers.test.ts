@@ -32,7 +32,7 @@ describe('the pool', () => {
   });
 
   it('keeps nothing it did not lend, nothing outside its sizes, nothing past its bound', () => {
-    const pool = new BufferPool(1024 * KiB, 2 * 1024 * KiB);
+    const pool = new BufferPool(1024 * KiB, undefined, 2 * 1024 * KiB);
     pool.giveBack(new Uint8Array(256 * KiB));
     for (const size of [MIN_POOLED - 1, 1024 * KiB + 1]) {
       const small = pool.take(size);

@@ -108,7 +108,8 @@ export async function dataDirParts(
   const operatorToken =
     cfg.operatorToken ??
     (await secretFile(join(cfg.dataDir, 'operator-token'), () => toBase64Url(randomBytes(32))));
-  const chunkBuffers = new BufferPool(cfg.chunkSize);
+  // (a buffer read into needs no zero-filling first; allocUnsafeSlow's is its own, never a shared slab)
+  const chunkBuffers = new BufferPool(cfg.chunkSize, (size) => Buffer.allocUnsafeSlow(size).buffer);
   return {
     ...(await openClient(cfg)),
     migrations,

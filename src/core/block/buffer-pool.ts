@@ -28,18 +28,20 @@ export class BufferPool {
   constructor(
     /** The largest size pooled (the chunk size); larger ones are allocated as they come. */
     readonly maxSize: number,
+    /** A new buffer of `size` bytes: a runtime may skip zero-filling what is about to be read over. */
+    private readonly allocate: (size: number) => ArrayBuffer = (size) => new ArrayBuffer(size),
     private readonly maxFreeBytes = 64 * 1024 * 1024,
     private readonly idleMs = 10_000,
   ) {}
 
   /** `size` bytes, their content undefined: from the pool when `size` is in its range. */
   take(size: number): Uint8Array<ArrayBuffer> {
-    if (size < MIN_POOLED || size > this.maxSize) return new Uint8Array(size);
+    if (size < MIN_POOLED || size > this.maxSize) return new Uint8Array(this.allocate(size));
     const cls = 2 ** Math.ceil(Math.log2(size));
     this.lastTake = Date.now();
     const reused = this.free.get(cls)?.pop();
     if (reused) this.freeBytes -= cls;
-    const buffer = reused ?? new ArrayBuffer(cls);
+    const buffer = reused ?? this.allocate(cls);
     this.lent.add(buffer);
     return new Uint8Array(buffer, 0, size);
   }
