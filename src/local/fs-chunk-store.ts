@@ -128,7 +128,7 @@ export class FsChunkStore implements CacheStore {
     try {
       // a file shorter than the hint reads short and fails the caller's check; nothing past it is read
       const size = sizeHint ?? (await fdSize(file.fd));
-      const buf = this.buffers ? this.buffers.take(size) : new Uint8Array(size);
+      const buf = this.buffers?.take(size) ?? Buffer.allocUnsafe(size);
       let off = 0;
       while (off < size) {
         const n = await pread(file.fd, buf, off, size - off, off);
