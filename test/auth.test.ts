@@ -434,6 +434,7 @@ const crc32b64 = async (d: Buffer) => {
       throw new Error();
     },
     hmacSha256: () => new Uint8Array(),
+    hmacSha1: () => new Uint8Array(),
   });
   h.update(d);
   return Buffer.from(h.digest()).toString('base64');

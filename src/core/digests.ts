@@ -17,6 +17,11 @@ export interface Digests {
   /** HMAC-SHA256, synchronous: SigV4 derives keys with four of these per request. */
   hmacSha256(key: Uint8Array, data: string): Uint8Array;
   /**
+   * HMAC-SHA1 (a string as UTF-8), synchronous: SigV2 (legacy signatures, `aws s3 presign` links). Web Crypto's
+   * importKey and sign for it cost more than the rest of a small GET (a third of the serving thread).
+   */
+  hmacSha1(key: Uint8Array, data: Uint8Array | string): Uint8Array;
+  /**
    * xxHash64 of the bytes as 16 hex digits, where the runtime can compute it fast (WebAssembly).
    * Chunks record it when written and reads check it instead of re-computing SHA-256, which costs
    * several times more CPU per byte. Runtimes without it fall back to SHA-256 on read.

@@ -14,5 +14,6 @@ export const nodeDigests: Digests = {
     };
   },
   hmacSha256: (key, data) => createHmac('sha256', key).update(data).digest(),
+  hmacSha1: (key, data) => createHmac('sha1', key).update(data).digest(),
   xxh64: (data) => h64Raw(data).toString(16).padStart(16, '0'),
 };

@@ -15,4 +15,5 @@ export const workersDigests: Digests = {
     };
   },
   hmacSha256: (key, data) => new Uint8Array(createHmac('sha256', key).update(data).digest()),
+  hmacSha1: (key, data) => new Uint8Array(createHmac('sha1', key).update(data).digest()),
 };

@@ -215,7 +215,7 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
       if (c) checkKeyTimes(c, now);
       return c;
     };
-    return v2Result(await authenticateV2(req, { lookup, now }, auth), req.headers);
+    return v2Result(await authenticateV2(req, { lookup, now, digests: ctx.digests }, auth), req.headers);
   }
 
   const parsed = auth

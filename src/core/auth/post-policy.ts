@@ -196,7 +196,7 @@ async function checkV2(fields: Map<string, string>, policyB64: string, ctx: Poli
   const credential = await ctx.lookup(accessKeyId);
   if (!credential)
     throw new S3Error('InvalidAccessKeyId', undefined, { fields: { AWSAccessKeyId: accessKeyId } });
-  if (!sameV2Signature(await signV2(credential.secret, policyB64), signature))
+  if (!sameV2Signature(signV2(ctx.digests, credential.secret, policyB64), signature))
     throw new S3Error('SignatureDoesNotMatch');
   return { accessKeyId, credential };
 }

@@ -7,7 +7,7 @@
  * Header values are Latin-1 byte strings (as every runtime's Headers hold them) and the string to sign
  * is hashed as UTF-8 of those characters: that is what botocore does with a raw high byte it sends.
  */
-import { timingSafeEqual, toBase64 } from '../digests.ts';
+import { type Digests, latin1Bytes, timingSafeEqual, toBase64, utf8 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 import { type QueryParam, parseAmzDate } from './sigv4.ts';
 import { MAX_PRESIGN_SECONDS, MAX_SKEW_MS } from './sigv4-parse.ts';
@@ -89,17 +89,8 @@ export function stringToSignV2(method: string, headers: Headers, when: string, r
 }
 
 /** Base64 of HMAC-SHA1(secret, text): the secret as UTF-8, the text as its bytes or (asText) UTF-8. */
-export async function signV2(secret: string, text: string, asText = true): Promise<string> {
-  const enc = new TextEncoder();
-  const data = asText ? enc.encode(text) : Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
-  const key = await crypto.subtle.importKey(
-    'raw',
-    enc.encode(secret),
-    { name: 'HMAC', hash: 'SHA-1' },
-    false,
-    ['sign'],
-  );
-  return toBase64(new Uint8Array(await crypto.subtle.sign('HMAC', key, data)));
+export function signV2(digests: Digests, secret: string, text: string, asText = true): string {
+  return toBase64(digests.hmacSha1(utf8(secret), asText ? text : latin1Bytes(text)));
 }
 
 /** Compares a V2 signature as sent; a `+` that arrived unencoded in a query reads as a space. */
@@ -163,7 +154,7 @@ export interface V2Request {
  */
 export async function authenticateV2<C extends { secret: string }>(
   req: V2Request,
-  ctx: { lookup: (accessKeyId: string) => Promise<C | null>; now: number },
+  ctx: { lookup: (accessKeyId: string) => Promise<C | null>; now: number; digests: Digests },
   auth: string | null,
 ): Promise<{ credential: C; accessKeyId: string; via: 'header' | 'presigned' }> {
   const { now } = ctx;
@@ -212,9 +203,9 @@ export async function authenticateV2<C extends { secret: string }>(
   const toSign = stringToSignV2(req.method, req.headers, when, resource);
   // header values beyond ASCII: signed as the UTF-8 of their Latin-1 reading (botocore with raw
   // Latin-1 bytes) or as the bytes sent (a client that sends and signs UTF-8)
-  const matches = async (asText: boolean) =>
-    sameV2Signature(await signV2(credential.secret, toSign, asText), signature);
-  if (!(await matches(true)) && !(/[^\x00-\x7f]/.test(toSign) && (await matches(false))))
+  const matches = (asText: boolean) =>
+    sameV2Signature(signV2(ctx.digests, credential.secret, toSign, asText), signature);
+  if (!matches(true) && !(/[^\x00-\x7f]/.test(toSign) && matches(false)))
     throw new S3Error('SignatureDoesNotMatch', undefined, {
       fields: { AWSAccessKeyId: accessKeyId, StringToSign: toSign },
     });
