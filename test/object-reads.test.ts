@@ -1,14 +1,16 @@
 /**
  * The object lookup every GET and HEAD makes (findObjectAndGeneration: plain SQL, read by position)
  * answers exactly what drizzle's mapping of the same row answers (findObject), on @libsql/client and
- * on the Node entry's own client, for an object with every column set and for one with none.
+ * on the Node entry's own client, for an object with every column set and for one with none; and with
+ * the small objects' bytes it remembers (InlineBodies), what is at the key now, never what was there.
  */
 import { createClient } from '@libsql/client';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../src/core/db/index.ts';
 import { accounts, buckets, objects } from '../src/core/db/schema.ts';
-import { findObject, findObjectAndGeneration } from '../src/core/model/object-reads.ts';
+import { eq } from 'drizzle-orm';
+import { InlineBodies, findObject, findObjectAndGeneration } from '../src/core/model/object-reads.ts';
 import type { StoredObject } from '../src/core/model/objects.ts';
 import { LocalClient } from '../src/local/libsql-client.ts';
 import { migratedDb } from './helpers/db.ts';
@@ -81,5 +83,46 @@ describe.each(Object.entries(clients))('findObjectAndGeneration on %s', (_, open
     expect(withData.inlineData).toBeInstanceOf(Uint8Array);
     expect(await findObjectAndGeneration(db, 'bkt', 'absent')).toEqual({ obj: null, gen });
     client.close();
+  });
+});
+
+describe('findObjectAndGeneration with the bytes it remembers', () => {
+  it('answers what is at the key now: replaced, deleted, turned into a chunked object', async () => {
+    const client = new LocalClient(join(dir, 'test.db'));
+    const db = openDb(client);
+    const bodies = new InlineBodies(64);
+    const read = async () => (await findObjectAndGeneration(db, 'bkt', 'swap', bodies)).obj;
+    const put = async (id: string, bytes: number[] | null) => {
+      await db.delete(objects).where(eq(objects.key, 'swap'));
+      const size = bytes?.length ?? 10;
+      const inlineData = bytes && new Uint8Array(bytes);
+      await db.insert(objects).values({ ...bare, id, key: 'swap', size, inlineData });
+    };
+    await put('obj-1', [1, 2, 3]);
+    for (let i = 0; i < 3; i++) expect(Array.from((await read())!.inlineData!)).toEqual([1, 2, 3]);
+    expect(bodies.bytes).toBe(3);
+    await put('obj-2', [4, 5]); // replaced, as every write does: a new row with a new id
+    expect(Array.from((await read())!.inlineData!)).toEqual([4, 5]);
+    expect(Array.from((await read())!.inlineData!)).toEqual([4, 5]);
+    await put('obj-3', null); // now chunked: no inline bytes
+    expect((await read())!.inlineData).toBeNull();
+    expect(bodies.bytes).toBe(0);
+    await put('obj-4', [6]);
+    await read();
+    await db.delete(objects).where(eq(objects.key, 'swap'));
+    expect(await read()).toBeNull();
+    expect(bodies.bytes).toBe(0);
+    client.close();
+  });
+
+  it('keeps at most its bound, the longest kept going first', () => {
+    const bodies = new InlineBodies(10);
+    for (let i = 0; i < 5; i++) bodies.note('bkt', `k${i}`, `id${i}`, new Uint8Array(4));
+    expect(bodies.bytes).toBe(8);
+    expect(bodies.hint('bkt', 'k0')).toBeUndefined();
+    expect(bodies.hint('bkt', 'k4')?.id).toBe('id4');
+    bodies.note('bkt', 'big', 'id-big', new Uint8Array(11)); // larger than the bound: not kept
+    expect(bodies.hint('bkt', 'big')).toBeUndefined();
+    expect(bodies.bytes).toBe(8);
   });
 });

@@ -25,6 +25,7 @@ import { type ReportError, failureOf } from '../failure.ts';
 import { type Answer, type RequestFacts, principalFacts, unrecognised } from '../log/facts.ts';
 import type { InboundMeter } from '../log/meter.ts';
 import { type Bucket, findBucket as findBucketRow } from '../model/buckets.ts';
+import { InlineBodies } from '../model/object-reads.ts';
 import type { Suspensions } from '../model/terms-suspension.ts';
 import { authorize, authorizesItself } from './access.ts';
 import type { BucketCall, Handled, S3Call } from './call.ts';
@@ -92,7 +93,8 @@ export const PATH_STYLE_SANDBOX =
 /** Whose CORS grant a refusal carries: a bucket, a bucket name still to look up, or none. */
 type CorsScope = Bucket | string | null;
 
-export function s3Pipeline(deps: S3Deps): (req: IncomingS3Request, route: HostRoute) => Promise<Answer> {
+export function s3Pipeline(s3Deps: S3Deps): (req: IncomingS3Request, route: HostRoute) => Promise<Answer> {
+  const deps = { ...s3Deps, inlineBodies: new InlineBodies() };
   const table = operationTable(deps);
   const report = deps.logError ?? ((m, e) => console.error(m, e));
   const findBucket = deps.bucketByName ?? ((name: string) => findBucketRow(deps.db, name));

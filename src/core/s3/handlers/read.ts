@@ -11,7 +11,7 @@ import { S3Error, isS3Error } from '../../errors.ts';
 import { MAX_PART_NUMBER } from '../../model/multipart.ts';
 import { objectPart } from '../../model/parts.ts';
 import type { Bucket } from '../../model/buckets.ts';
-import { findObject, findObjectAndGeneration, spansOf } from '../../model/object-reads.ts';
+import { type InlineBodies, findObject, findObjectAndGeneration, spansOf } from '../../model/object-reads.ts';
 import type { StoredObject } from '../../model/objects.ts';
 import type { Freshness } from '../../freshness.ts';
 import type { QueryParam } from '../../auth/sigv4.ts';
@@ -28,6 +28,8 @@ export interface ReadDeps {
   digests: Digests;
   /** Where a GET's object lookup reports the settings generation it read along (freshness.ts). */
   freshness?: Freshness;
+  /** Small objects' bytes already read, by object id (object-reads.ts). */
+  inlineBodies?: InlineBodies;
 }
 
 export async function requireObject(db: Db, bucketId: string, key: string): Promise<StoredObject> {
@@ -40,7 +42,8 @@ export async function requireObject(db: Db, bucketId: string, key: string): Prom
 async function objectToRead(deps: ReadDeps, bucketId: string, key: string): Promise<StoredObject> {
   const { freshness } = deps;
   if (!freshness) return requireObject(deps.db, bucketId, key);
-  const { obj } = await freshness.noting(() => findObjectAndGeneration(deps.db, bucketId, key));
+  const { db, inlineBodies } = deps;
+  const { obj } = await freshness.noting(() => findObjectAndGeneration(db, bucketId, key, inlineBodies));
   if (!obj) throw new S3Error('NoSuchKey', undefined, { fields: { Key: key } });
   return obj;
 }
