@@ -10,7 +10,7 @@ import type { Bucket } from '../model/buckets.ts';
 import { findObject } from '../model/object-reads.ts';
 import type { RequestFacts } from '../log/facts.ts';
 import { escapeXml } from '../xml.ts';
-import { type ReadDeps, objectResponse } from './handlers/read.ts';
+import { type ReadDeps, findObjectToRead, objectResponse } from './handlers/read.ts';
 import type { Outgoing } from '../http/reply.ts';
 import {
   type RoutingRule,
@@ -110,7 +110,7 @@ async function answer(
   if (key === '' || key.endsWith('/')) key += cfg.indexSuffix;
   asked.key = key;
 
-  const obj = await findObject(deps.db, bucket.id, key);
+  const obj = await findObjectToRead(deps, bucket.id, key);
   if (obj) {
     asked.served = key;
     return await objectResponse(deps, obj, bucket, req.headers, { withBody: req.method === 'GET' });

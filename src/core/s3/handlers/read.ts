@@ -38,12 +38,22 @@ export async function requireObject(db: Db, bucketId: string, key: string): Prom
   return obj;
 }
 
-/** The object a GET or HEAD reads, with the settings generation read along when there is a `freshness`. */
+/**
+ * The object a GET or HEAD reads (a website's too), if any, with the settings generation read along
+ * when there is a `freshness`, and a small object's bytes from `inlineBodies` when they are current.
+ */
+export async function findObjectToRead(
+  deps: ReadDeps,
+  bucketId: string,
+  key: string,
+): Promise<StoredObject | null> {
+  const { db, freshness, inlineBodies } = deps;
+  if (!freshness) return findObject(db, bucketId, key);
+  return (await freshness.noting(() => findObjectAndGeneration(db, bucketId, key, inlineBodies))).obj;
+}
+
 async function objectToRead(deps: ReadDeps, bucketId: string, key: string): Promise<StoredObject> {
-  const { freshness } = deps;
-  if (!freshness) return requireObject(deps.db, bucketId, key);
-  const { db, inlineBodies } = deps;
-  const { obj } = await freshness.noting(() => findObjectAndGeneration(db, bucketId, key, inlineBodies));
+  const obj = await findObjectToRead(deps, bucketId, key);
   if (!obj) throw new S3Error('NoSuchKey', undefined, { fields: { Key: key } });
   return obj;
 }
