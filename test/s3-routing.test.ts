@@ -101,6 +101,11 @@ describe('detectOperation', () => {
     expect(refusal('GET', '/b?tagging')).toBe('NotImplemented');
     expect(refusal('PUT', '/b?versioning')).toBe('NotImplemented');
     expect(refusal('PUT', '/b/k', { 'x-amz-server-side-encryption': 'AES256' })).toBe('NotImplemented');
+    const sseC = { 'x-amz-server-side-encryption-customer-algorithm': 'AES256' };
+    expect(refusal('GET', '/b/k', sseC)).toBe('NotImplemented');
+    expect(refusal('HEAD', '/b/k', { 'X-Amz-Server-Side-Encryption-Customer-Key-MD5': 'x' })).toBe(
+      'NotImplemented',
+    );
     expect(refusal('POST', '/b')).toBe('InvalidRequest');
     expect(refusal('PUT', '/b/k?partNumber=1')).toBe('InvalidRequest');
   });

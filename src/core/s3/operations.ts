@@ -127,6 +127,34 @@ export function unsupportedFeature(name: string, value: string): S3Error | null 
   return null;
 }
 
+/** The headers S3 defines for reads that ask for what is not offered here (SSE-C: a key to decrypt with). */
+const READ_FEATURES = [
+  'x-amz-server-side-encryption-customer-algorithm',
+  'x-amz-server-side-encryption-customer-key',
+  'x-amz-server-side-encryption-customer-key-md5',
+  'x-amz-server-side-encryption',
+];
+
+/**
+ * Refuses a request whose headers ask for a feature not offered. A GET or HEAD is asked by name for the
+ * headers reads take: walking every header made Node's lazily read request headers build a full
+ * Headers object on every read (about 6 µs of a 4 KiB GET's CPU, more with a browser's headers).
+ */
+function refuseUnsupportedHeaders(method: string, headers: Headers): void {
+  if (method === 'GET' || method === 'HEAD') {
+    for (const name of READ_FEATURES) {
+      const value = headers.get(name);
+      const refusal = value === null ? null : unsupportedFeature(name, value);
+      if (refusal) throw refusal;
+    }
+    return;
+  }
+  for (const [name, value] of headers) {
+    const refusal = unsupportedFeature(name, value);
+    if (refusal) throw refusal;
+  }
+}
+
 function unsupported(name: string): S3Error {
   return new S3Error('NotImplemented', `The '${name}' sub-resource is not supported by this server yet.`);
 }
@@ -142,10 +170,7 @@ export function detectOperation(method: string, target: Target, headers: Headers
     });
   const firstUnsupported = target.query.find((p) => UNSUPPORTED_SUBRESOURCES.has(p.name))?.name;
   if (firstUnsupported) throw unsupported(firstUnsupported);
-  for (const [name, value] of headers) {
-    const refusal = unsupportedFeature(name, value);
-    if (refusal) throw refusal;
-  }
+  refuseUnsupportedHeaders(method, headers);
 
   if (target.bucket === null) {
     if (method === 'GET') return 'ListBuckets';
