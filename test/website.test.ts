@@ -131,6 +131,13 @@ describe('serving', () => {
     const plain = await hostRequest(srv.port, `plain.web.localhost:${srv.port}`, '/');
     expect(plain.status).toBe(404);
     expect(plain.body).toContain('NoSuchWebsiteConfiguration');
+    // error pages and documents go out whole, with their length (no chunked encoding)
+    expect(plain.headers['content-length']).toBe(String(Buffer.byteLength(plain.body)));
+    const noKey = await hostRequest(srv.port, `127.0.0.1:${srv.port}`, '/plain/nothing.txt');
+    expect(noKey.status).toBe(404);
+    expect(noKey.body).toContain('<Code>NoSuchKey</Code>');
+    expect(noKey.headers['content-length']).toBe(String(Buffer.byteLength(noKey.body)));
+    expect(noKey.headers['transfer-encoding']).toBeUndefined();
     const nobody = await hostRequest(srv.port, `nobody.web.localhost:${srv.port}`, '/');
     expect(nobody.status).toBe(404);
     expect(nobody.body).toContain('NoSuchBucket');

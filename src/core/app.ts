@@ -15,7 +15,7 @@ import type { Freshness } from './freshness.ts';
 import { type Answer, type RequestFacts, logEntry, takeFacts, unrecognised } from './log/facts.ts';
 import { InboundMeter, counted } from './log/meter.ts';
 import type { RequestLog, WaitUntil } from './log/request-log.ts';
-import { errorResponse } from './s3/error-response.ts';
+import { errorReply, errorResponse } from './s3/error-response.ts';
 import { routeHost } from './s3/hosts.ts';
 import { type S3Deps, s3Pipeline } from './s3/pipeline.ts';
 import { type Outgoing, bodyStream, toResponse } from './http/reply.ts';
@@ -113,7 +113,7 @@ export function createApp(deps: AppDeps): Hono {
   /** An error document for a failure, and the facts known so far with its code. */
   const failed = (c: Context, requestId: string, err: unknown, facts: RequestFacts): Answer => {
     const e = failureOf(err, logError, `${c.req.method} ${c.req.path} (request ${requestId})`);
-    const res = errorResponse(e, c.req.method, new URL(c.req.url).pathname, requestId);
+    const res = errorReply(e, c.req.method, new URL(c.req.url).pathname, requestId);
     return { res, facts: { ...facts, errorCode: e.code } };
   };
 

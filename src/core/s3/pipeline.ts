@@ -31,7 +31,7 @@ import { authorize, authorizesItself } from './access.ts';
 import type { BucketCall, Handled, S3Call } from './call.ts';
 import { rulesOf } from '../model/bucket-settings.ts';
 import { decorate } from './cors.ts';
-import { errorResponse } from './error-response.ts';
+import { errorReply } from './error-response.ts';
 import type { AccountLimits, ClientLimits } from '../model/fair-use.ts';
 import { type HostConfig, type HostRoute, websiteAnswers } from './hosts.ts';
 import type { IngestLimits } from './ingest.ts';
@@ -258,7 +258,7 @@ export function s3Pipeline(s3Deps: S3Deps): (req: IncomingS3Request, route: Host
     scope: CorsScope,
     facts: RequestFacts,
   ): Promise<Answer> {
-    const res = errorResponse(e, req.method, req.resource, req.requestId);
+    const res = errorReply(e, req.method, req.resource, req.requestId);
     const bucket = typeof scope === 'string' ? await findBucketQuietly(scope) : scope;
     const granted = bucket ? decorate(res, rulesOf(bucket.cors), req.headers.get('origin'), req.method) : res;
     return { res: granted, facts: { ...facts, errorCode: e.code } };

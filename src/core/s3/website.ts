@@ -4,6 +4,7 @@
  * the error document served with its status, and HTML (not XML) errors. Anonymous GET and HEAD only;
  * the bucket must be public-read.
  */
+import { utf8 } from '../digests.ts';
 import { S3Error, isS3Error } from '../errors.ts';
 import { locationValue } from '../http-fields.ts';
 import type { Bucket } from '../model/buckets.ts';
@@ -11,7 +12,7 @@ import { findObject } from '../model/object-reads.ts';
 import type { RequestFacts } from '../log/facts.ts';
 import { escapeXml } from '../xml.ts';
 import { type ReadDeps, findObjectToRead, objectResponse } from './handlers/read.ts';
-import type { Outgoing } from '../http/reply.ts';
+import { Fields, type Outgoing, Reply } from '../http/reply.ts';
 import {
   type RoutingRule,
   type WebsiteConfig,
@@ -36,7 +37,8 @@ export interface WebsiteAnswer {
   facts: Pick<RequestFacts, 'key' | 'errorCode'>;
 }
 
-export function htmlError(e: S3Error, requestId: string, key?: string): Response {
+/** A website's error page, of known length (one write, as errorReply's). */
+export function htmlError(e: S3Error, requestId: string, key?: string): Reply {
   const title = `${e.status} ${e.code === 'NoSuchKey' || e.code === 'NoSuchBucket' || e.code === 'NoSuchWebsiteConfiguration' ? 'Not Found' : e.code === 'AccessDenied' ? 'Forbidden' : 'Error'}`;
   const items = [
     `Code: ${e.code}`,
@@ -45,10 +47,12 @@ export function htmlError(e: S3Error, requestId: string, key?: string): Response
     `RequestId: ${requestId}`,
   ];
   const html = `<html>\n<head><title>${escapeXml(title)}</title></head>\n<body>\n<h1>${escapeXml(title)}</h1>\n<ul>\n${items.map((i) => `<li>${escapeXml(i)}</li>`).join('\n')}\n</ul>\n<hr/>\n</body>\n</html>\n`;
-  return new Response(html, {
-    status: e.status,
-    headers: { 'content-type': 'text/html; charset=utf-8', ...e.headers },
-  });
+  const fields = new Fields();
+  fields.set('content-type', 'text/html; charset=utf-8');
+  for (const [name, value] of Object.entries(e.headers)) fields.set(name, value);
+  const body = utf8(html) as Uint8Array<ArrayBuffer>;
+  fields.set('content-length', String(body.byteLength));
+  return new Reply(e.status, body, fields);
 }
 
 function redirect(location: string, code: number): Response {
@@ -71,8 +75,9 @@ export async function serveWebsite(
   } catch (e) {
     if (!isS3Error(e)) throw e;
     const res = htmlError(e, req.requestId, e.code === 'NoSuchKey' ? asked.key : undefined);
+    if (req.method === 'HEAD') res.headers.delete('content-length');
     return {
-      res: req.method === 'HEAD' ? new Response(null, { status: res.status, headers: res.headers }) : res,
+      res: req.method === 'HEAD' ? new Reply(res.status, null, res.headers) : res,
       facts: { key: asked.served, errorCode: e.code },
     };
   }
