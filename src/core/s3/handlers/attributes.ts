@@ -3,6 +3,7 @@
  * ObjectParts (paged by x-amz-max-parts / x-amz-part-number-marker), StorageClass and ObjectSize, in one
  * small XML answer without the bytes.
  */
+import type { Outgoing } from '../../http/reply.ts';
 import { isChecksumAlgorithm } from '../../checksums.ts';
 import { S3Error } from '../../errors.ts';
 import { MAX_PART_NUMBER } from '../../model/multipart.ts';
@@ -84,7 +85,7 @@ async function objectParts(deps: { db: Db }, obj: StoredObject, headers: Headers
 
 export function attributeHandlers(deps: { db: Db }) {
   return {
-    async GetObjectAttributes(call: ObjectCall): Promise<Response> {
+    async GetObjectAttributes(call: ObjectCall): Promise<Outgoing> {
       const want = wanted(call.headers);
       const obj = await findObject(deps.db, call.bucket.id, call.key);
       if (!obj) throw new S3Error('NoSuchKey', undefined, { fields: { Key: call.key } });

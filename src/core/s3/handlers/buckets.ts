@@ -1,4 +1,5 @@
 /** Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation/Versioning. */
+import type { Outgoing } from '../../http/reply.ts';
 import type { Db } from '../../db/index.ts';
 import { type Digests, fromBase64Url, toBase64Url, utf8 } from '../../digests.ts';
 import { S3Error, isS3Error } from '../../errors.ts';
@@ -36,7 +37,7 @@ function owner(accountId: string): string {
 
 export function bucketHandlers(deps: BucketDeps) {
   return {
-    async ListBuckets(call: S3Call): Promise<Response> {
+    async ListBuckets(call: S3Call): Promise<Outgoing> {
       const maxText = queryParam(call, 'max-buckets');
       const max = maxText === undefined ? MAX_BUCKETS_PAGE : Number(maxText);
       if (!Number.isInteger(max) || max < 1 || max > MAX_BUCKETS_PAGE) {
@@ -76,7 +77,7 @@ export function bucketHandlers(deps: BucketDeps) {
       );
     },
 
-    async CreateBucket(call: S3Call): Promise<Response> {
+    async CreateBucket(call: S3Call): Promise<Outgoing> {
       const name = call.target.bucket!;
       const body = await readSmallBody(
         incomingBody(call.body, call.headers, call.auth.payload, deps.digests),
@@ -116,7 +117,7 @@ export function bucketHandlers(deps: BucketDeps) {
       });
     },
 
-    async HeadBucket(call: BucketCall): Promise<Response> {
+    async HeadBucket(call: BucketCall): Promise<Outgoing> {
       return new Response(null, {
         status: 200,
         headers: {
@@ -127,20 +128,20 @@ export function bucketHandlers(deps: BucketDeps) {
       });
     },
 
-    async DeleteBucket(call: BucketCall): Promise<Response> {
+    async DeleteBucket(call: BucketCall): Promise<Outgoing> {
       // the host router stops serving the bucket's domains at once (another bucket may take its name)
       for (const hostname of await deleteBucket(deps.db, call.bucket)) deps.hosts.forgetDomain?.(hostname);
       return new Response(null, { status: 204 });
     },
 
-    async GetBucketLocation(): Promise<Response> {
+    async GetBucketLocation(): Promise<Outgoing> {
       // us-east-1 is written as an empty constraint, as S3 does
       return xmlResponse(
         document('LocationConstraint', deps.region === 'us-east-1' ? '' : deps.region.replace(/[<&>]/g, '')),
       );
     },
 
-    async GetBucketVersioning(): Promise<Response> {
+    async GetBucketVersioning(): Promise<Outgoing> {
       // Versioning has never been enabled on any bucket here: S3 answers that with an empty configuration.
       return xmlResponse(document('VersioningConfiguration'));
     },

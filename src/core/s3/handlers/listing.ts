@@ -1,4 +1,5 @@
 /** ListObjectsV2 and ListObjects (v1). Pagination is keyset-based (model/listing.ts). */
+import type { Outgoing } from '../../http/reply.ts';
 import { uriEncode } from '../../auth/sigv4.ts';
 import type { Db } from '../../db/index.ts';
 import { fromBase64Url, toBase64Url, utf8 } from '../../digests.ts';
@@ -63,7 +64,7 @@ function entries(r: ListResult, call: BucketCall, enc: (s: string) => string, wi
 
 export function listingHandlers(deps: ListingDeps) {
   return {
-    async ListObjectsV2(call: BucketCall): Promise<Response> {
+    async ListObjectsV2(call: BucketCall): Promise<Outgoing> {
       const prefix = queryParam(call, 'prefix') ?? '';
       const delimiter = queryParam(call, 'delimiter') ?? '';
       const maxKeys = maxKeysOf(call);
@@ -106,7 +107,7 @@ export function listingHandlers(deps: ListingDeps) {
       );
     },
 
-    async ListObjects(call: BucketCall): Promise<Response> {
+    async ListObjects(call: BucketCall): Promise<Outgoing> {
       const prefix = queryParam(call, 'prefix') ?? '';
       const delimiter = queryParam(call, 'delimiter') ?? '';
       const marker = queryParam(call, 'marker') ?? '';

@@ -3,6 +3,7 @@
  * done answers 200 with the object it made (while that object is still at its key), as S3 does for a
  * client whose first response was lost; any other part list then is NoSuchUpload.
  */
+import type { Outgoing } from '../../http/reply.ts';
 import {
   type ChecksumAlgorithm,
   CHECKSUM_ALGORITHMS,
@@ -111,7 +112,7 @@ function checkSentChecksum(headers: Headers, upload: Upload, computed: string | 
   }
 }
 
-function completeResult(call: ObjectCall, obj: StoredObject): Response {
+function completeResult(call: ObjectCall, obj: StoredObject): Outgoing {
   const host = call.headers.get('host') ?? 'localhost';
   const path = call.key.split('/').map(encodeURIComponent).join('/');
   const location = `http://${host}/${encodeURIComponent(call.bucket.name)}/${path}`;
@@ -148,7 +149,7 @@ async function retried(deps: WriteDeps, call: ObjectCall, uploadId: string, list
 
 export function completeHandlers(deps: WriteDeps) {
   return {
-    async CompleteMultipartUpload(call: ObjectCall): Promise<Response> {
+    async CompleteMultipartUpload(call: ObjectCall): Promise<Outgoing> {
       const uploadId = queryParam(call, 'uploadId')!;
       const upload = await findUpload(deps.db, call.bucket.id, call.key, uploadId).catch((e: unknown) => {
         if (isS3Error(e) && e.code === 'NoSuchUpload') return null;

@@ -1,4 +1,5 @@
 /** ListParts and ListMultipartUploads. */
+import type { Outgoing } from '../../http/reply.ts';
 import { uriEncode } from '../../auth/sigv4.ts';
 import type { Db } from '../../db/index.ts';
 import { S3Error } from '../../errors.ts';
@@ -32,7 +33,7 @@ function person(accountId: string) {
 
 export function multipartListHandlers(deps: MultipartListDeps) {
   return {
-    async ListParts(call: ObjectCall): Promise<Response> {
+    async ListParts(call: ObjectCall): Promise<Outgoing> {
       const upload = await findUpload(deps.db, call.bucket.id, call.key, queryParam(call, 'uploadId')!);
       const max = pageSize(call, 'max-parts');
       const markerText = queryParam(call, 'part-number-marker') ?? '0';
@@ -74,7 +75,7 @@ export function multipartListHandlers(deps: MultipartListDeps) {
       );
     },
 
-    async ListMultipartUploads(call: BucketCall): Promise<Response> {
+    async ListMultipartUploads(call: BucketCall): Promise<Outgoing> {
       const prefix = queryParam(call, 'prefix') ?? '';
       const delimiter = queryParam(call, 'delimiter') ?? '';
       const keyMarker = queryParam(call, 'key-marker') ?? '';

@@ -2,6 +2,7 @@
  * Multipart upload: create, upload a part (or copy one), abort. Completing is in multipart-complete.ts,
  * listing in multipart-list.ts.
  */
+import type { Outgoing } from '../../http/reply.ts';
 import { openRange } from '../../block/reader.ts';
 import {
   type ChecksumAlgorithm,
@@ -73,7 +74,7 @@ async function storePart(
 export function multipartHandlers(deps: WriteDeps) {
   return {
     ...completeHandlers(deps),
-    async CreateMultipartUpload(call: ObjectCall): Promise<Response> {
+    async CreateMultipartUpload(call: ObjectCall): Promise<Outgoing> {
       checkNewKey(call.key);
       checkStorageClass(call.headers, call.bucket);
       checkAcl(call.headers.get('x-amz-acl'), call.bucket);
@@ -115,7 +116,7 @@ export function multipartHandlers(deps: WriteDeps) {
       );
     },
 
-    async UploadPart(call: ObjectCall): Promise<Response> {
+    async UploadPart(call: ObjectCall): Promise<Outgoing> {
       const partNumber = partNumberOf(call);
       const upload = await findUpload(deps.db, call.bucket.id, call.key, queryParam(call, 'uploadId')!);
       const incoming = incomingBody(call.body, call.headers, call.auth.payload, deps.digests);
@@ -185,7 +186,7 @@ export function multipartHandlers(deps: WriteDeps) {
       return res;
     },
 
-    async AbortMultipartUpload(call: ObjectCall): Promise<Response> {
+    async AbortMultipartUpload(call: ObjectCall): Promise<Outgoing> {
       const upload = await findUpload(deps.db, call.bucket.id, call.key, queryParam(call, 'uploadId')!);
       await abortUpload(deps.db, upload.id);
       return new Response(null, { status: 204 });

@@ -1,4 +1,5 @@
 /** PutObject, CopyObject, DeleteObject, DeleteObjects. */
+import type { Outgoing } from '../../http/reply.ts';
 import type { BlockWriterDeps } from '../../block/writer.ts';
 import { checksumHeader, isChecksumAlgorithm } from '../../checksums.ts';
 import type { Digests } from '../../digests.ts';
@@ -145,7 +146,7 @@ export async function copySource(
 
 export function writeHandlers(deps: WriteDeps) {
   return {
-    async PutObject(call: ObjectCall): Promise<Response> {
+    async PutObject(call: ObjectCall): Promise<Outgoing> {
       checkNewKey(call.key);
       checkStorageClass(call.headers, call.bucket);
       checkAcl(call.headers.get('x-amz-acl'), call.bucket);
@@ -234,12 +235,12 @@ export function writeHandlers(deps: WriteDeps) {
       return retrieved ? { res, facts: { retrievalBytes: source.size } } : res;
     },
 
-    async DeleteObject(call: ObjectCall): Promise<Response> {
+    async DeleteObject(call: ObjectCall): Promise<Outgoing> {
       await deleteObject(deps.db, call.bucket.id, call.key);
       return new Response(null, { status: 204 });
     },
 
-    async DeleteObjects(call: BucketCall): Promise<Response> {
+    async DeleteObjects(call: BucketCall): Promise<Outgoing> {
       const hasIntegrity =
         call.headers.has('content-md5') ||
         [...call.headers.keys()].some(
