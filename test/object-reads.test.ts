@@ -10,7 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb } from '../src/core/db/index.ts';
 import { accounts, buckets, objects } from '../src/core/db/schema.ts';
 import { eq } from 'drizzle-orm';
-import { InlineBodies, findObject, findObjectAndGeneration } from '../src/core/model/object-reads.ts';
+import {
+  ChunkLists,
+  InlineBodies,
+  findObject,
+  findObjectAndGeneration,
+} from '../src/core/model/object-reads.ts';
 import type { StoredObject } from '../src/core/model/objects.ts';
 import { LocalClient } from '../src/local/libsql-client.ts';
 import { migratedDb } from './helpers/db.ts';
@@ -124,5 +129,23 @@ describe('findObjectAndGeneration with the bytes it remembers', () => {
     bodies.note('bkt', 'big', 'id-big', new Uint8Array(11)); // larger than the bound: not kept
     expect(bodies.hint('bkt', 'big')).toBeUndefined();
     expect(bodies.bytes).toBe(8);
+  });
+});
+
+describe('ChunkLists', () => {
+  it('keeps at most its bound of spans, the longest kept going first', () => {
+    const span = (offset: number) => ({ hash: 'h', offset, size: 1 });
+    const lists = new ChunkLists(5);
+    lists.keep('a', [span(0), span(1)]);
+    lists.keep('b', [span(0), span(1)]);
+    lists.keep('c', [span(0), span(1)]);
+    expect(lists.spans).toBe(4);
+    expect(lists.get('a')).toBeUndefined();
+    expect(lists.get('c')).toHaveLength(2);
+    lists.keep(
+      'huge',
+      Array.from({ length: 6 }, (_, i) => span(i)),
+    ); // more than the bound: not kept
+    expect(lists.get('huge')).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@
  * database file, or one libSQL server), each with its caches warm, and a change made through one (a
  * bucket turned private, a key revoked, a bucket deleted) is seen by the very next request through the
  * other, with no clock moved and no wait; and so is a small object replaced or deleted, whose bytes a
- * process keeps once read.
+ * process keeps once read, or a bigger one whose chunk list it keeps.
  */
 import {
   CreateBucketCommand,
@@ -77,6 +77,15 @@ describe.each([
     expect((await get()).status).toBe(404);
     await put('first version');
     expect(await (await get()).text()).toBe('first version');
+    // and one kept in chunks (its chunk list is kept by object id): the new bytes at once
+    const big = (fill: string) => fill.repeat(40_000);
+    const url = `${a.endpoint}/flip/big.txt`;
+    await viaB.send(new PutObjectCommand({ Bucket: 'flip', Key: 'big.txt', Body: big('a') }));
+    for (let i = 0; i < 3; i++) expect(await (await fetch(url)).text()).toBe(big('a'));
+    await viaB.send(new PutObjectCommand({ Bucket: 'flip', Key: 'big.txt', Body: big('b') }));
+    expect(await (await fetch(url)).text()).toBe(big('b'));
+    await viaB.send(new DeleteObjectCommand({ Bucket: 'flip', Key: 'big.txt' }));
+    expect((await fetch(url)).status).toBe(404);
   });
 
   it('a key revoked through one is refused by the next request through the other (SigV4 and Bearer)', async () => {

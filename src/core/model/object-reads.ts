@@ -124,15 +124,56 @@ async function chunkSpans(db: Db, objectId: string): Promise<ChunkSpan[]> {
 }
 
 /**
+ * Chunk lists read lately, by object id: an object's references are written with its row and never
+ * change while it exists (the top of this file), so a list that covered the object once is its list for
+ * good (a second statement less for every GET of a chunked object). At most `maxSpans` spans in all;
+ * the longest kept go first.
+ */
+export class ChunkLists {
+  private readonly byId = new Map<string, ChunkSpan[]>();
+  private kept = 0;
+
+  constructor(private readonly maxSpans = 65_536) {}
+
+  get(objectId: string): ChunkSpan[] | undefined {
+    return this.byId.get(objectId);
+  }
+
+  keep(objectId: string, spans: ChunkSpan[]): void {
+    if (spans.length > this.maxSpans || this.byId.has(objectId)) return;
+    this.byId.set(objectId, spans);
+    this.kept += spans.length;
+    for (const [oldest, list] of this.byId) {
+      if (this.kept <= this.maxSpans) break;
+      this.byId.delete(oldest);
+      this.kept -= list.length;
+    }
+  }
+
+  get spans(): number {
+    return this.kept;
+  }
+}
+
+/**
  * The chunk list of a chunked object, or null when it no longer covers the object: the object was
  * overwritten or deleted between reading its row and its references (they go in the same batch).
+ * With `lists`, a list kept for the object's id is answered without a statement.
  */
-export async function spansOf(db: Db, obj: Pick<StoredObject, 'id' | 'size'>): Promise<ChunkSpan[] | null> {
+export async function spansOf(
+  db: Db,
+  obj: Pick<StoredObject, 'id' | 'size'>,
+  lists?: ChunkLists,
+): Promise<ChunkSpan[] | null> {
+  const known = lists?.get(obj.id);
+  if (known) return known;
   const spans = await chunkSpans(db, obj.id);
   let at = 0;
   for (const s of spans) {
     if (s.offset !== at) return null;
     at += s.size;
   }
-  return at === obj.size ? spans : null;
+  if (at !== obj.size) return null;
+  lists?.keep(obj.id, spans);
+  return spans;
 }

@@ -25,7 +25,7 @@ import { type ReportError, failureOf } from '../failure.ts';
 import { type Answer, type RequestFacts, principalFacts, unrecognised } from '../log/facts.ts';
 import type { InboundMeter } from '../log/meter.ts';
 import { type Bucket, findBucket as findBucketRow } from '../model/buckets.ts';
-import { InlineBodies } from '../model/object-reads.ts';
+import { ChunkLists, InlineBodies } from '../model/object-reads.ts';
 import type { Suspensions } from '../model/terms-suspension.ts';
 import { authorize, authorizesItself } from './access.ts';
 import type { BucketCall, Handled, S3Call } from './call.ts';
@@ -94,7 +94,7 @@ export const PATH_STYLE_SANDBOX =
 type CorsScope = Bucket | string | null;
 
 export function s3Pipeline(s3Deps: S3Deps): (req: IncomingS3Request, route: HostRoute) => Promise<Answer> {
-  const deps = { ...s3Deps, inlineBodies: new InlineBodies() };
+  const deps = { ...s3Deps, inlineBodies: new InlineBodies(), chunkLists: new ChunkLists() };
   const table = operationTable(deps);
   const report = deps.logError ?? ((m, e) => console.error(m, e));
   const findBucket = deps.bucketByName ?? ((name: string) => findBucketRow(deps.db, name));

@@ -11,7 +11,13 @@ import { S3Error, isS3Error } from '../../errors.ts';
 import { MAX_PART_NUMBER } from '../../model/multipart.ts';
 import { objectPart } from '../../model/parts.ts';
 import type { Bucket } from '../../model/buckets.ts';
-import { type InlineBodies, findObject, findObjectAndGeneration, spansOf } from '../../model/object-reads.ts';
+import {
+  type ChunkLists,
+  type InlineBodies,
+  findObject,
+  findObjectAndGeneration,
+  spansOf,
+} from '../../model/object-reads.ts';
 import type { StoredObject } from '../../model/objects.ts';
 import type { Freshness } from '../../freshness.ts';
 import type { QueryParam } from '../../auth/sigv4.ts';
@@ -28,8 +34,9 @@ export interface ReadDeps {
   digests: Digests;
   /** Where a GET's object lookup reports the settings generation it read along (freshness.ts). */
   freshness?: Freshness;
-  /** Small objects' bytes already read, by object id (object-reads.ts). */
+  /** Small objects' bytes and chunk lists already read, by object id (object-reads.ts). */
   inlineBodies?: InlineBodies;
+  chunkLists?: ChunkLists;
 }
 
 export async function requireObject(db: Db, bucketId: string, key: string): Promise<StoredObject> {
@@ -171,7 +178,7 @@ export async function objectResponse(
   if (!opts.withBody) return new Reply(status, null, h);
   if (obj.inlineData)
     return new Reply(status, obj.inlineData.subarray(start, end) as Uint8Array<ArrayBuffer>, h);
-  const spans = await spansOf(deps.db, obj);
+  const spans = await spansOf(deps.db, obj, deps.chunkLists);
   if (!spans) {
     // overwritten or deleted since its row was read: answer for what is at the key now
     if ((opts.changed ?? 0) >= 3)
