@@ -27,6 +27,11 @@ export interface Digests {
    * several times more CPU per byte. Runtimes without it fall back to SHA-256 on read.
    */
   xxh64?(data: Uint8Array): string;
+  /**
+   * A one-shot digest as lower-case hex, where the runtime has one (Node's `crypto.hash`): no hasher
+   * object made and no hex built in JavaScript, for SigV4's hash of each canonical request.
+   */
+  hashHex?(algorithm: DigestAlgorithm, data: Uint8Array | string): string;
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -102,6 +107,7 @@ export function utf8(text: string): Uint8Array {
 }
 
 export function hashHex(digests: Digests, algorithm: DigestAlgorithm, data: Uint8Array | string): string {
+  if (digests.hashHex) return digests.hashHex(algorithm, data);
   const h = digests.createHash(algorithm);
   h.update(data);
   return toHex(h.digest());
