@@ -127,7 +127,8 @@ async function chunkSpans(db: Db, objectId: string): Promise<ChunkSpan[]> {
  * Chunk lists read lately, by object id: an object's references are written with its row and never
  * change while it exists (the top of this file), so a list that covered the object once is its list for
  * good (a second statement less for every GET of a chunked object). At most `maxSpans` spans in all;
- * the longest kept go first.
+ * the longest kept go first. (An object deleted between its row's read and its chunks' read is still
+ * served whole: its chunks outlive it by the GC delay, QOIMA_GC_DELAY_SECONDS.)
  */
 export class ChunkLists {
   private readonly byId = new Map<string, ChunkSpan[]>();
