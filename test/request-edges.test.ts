@@ -73,6 +73,13 @@ describe('a presigned link', () => {
     const res = await fetch(url, { method: 'PUT', headers: { 'x-amz-copy-source': '/secrets/secret.txt' } });
     expect(res.status).toBe(403);
     expect(await res.text()).toContain('not signed: x-amz-copy-source');
+    // named in any case, as a client may send it (Node hands the names over as sent)
+    const sent = await rawRequest('PUT', url.slice(srv.endpoint.length), {
+      'X-Amz-Copy-Source': '/secrets/secret.txt',
+      'content-length': '0',
+    });
+    expect(sent.status).toBe(403);
+    expect(sent.body).toContain('not signed: x-amz-copy-source');
     await expect(
       client.send(new HeadObjectCommand({ Bucket: 'edges', Key: 'avatar.png' })),
     ).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });

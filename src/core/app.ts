@@ -31,6 +31,8 @@ export interface AppDeps
   getRawTarget?: GetRawTarget;
   /** The client's address, as the runtime knows it (hono's conninfo). */
   getClientAddress?: (c: Context) => string | undefined;
+  /** The request's header names as sent (any case), where the runtime has them without a Headers. */
+  getHeaderNames?: (c: Context) => Iterable<string> | undefined;
   requestLog: RequestLog;
   /** Whether anyone may create a service from the console's sign-in page (else the operator does). */
   consoleSignup?: boolean;
@@ -139,6 +141,7 @@ export function createApp(deps: AppDeps): Hono {
     };
     const again = () => answer(c, requestId, bytesIn, true);
     const clientAddress = deps.getClientAddress?.(c);
+    const { getHeaderNames } = deps;
     const route = await routeHost(c.req.header('host') ?? null, deps.hosts);
     const rawTarget = rawTargetOf(c, deps.getRawTarget);
     const own = route.kind === 'service' ? servicePath(rawTarget) : null;
@@ -175,6 +178,7 @@ export function createApp(deps: AppDeps): Hono {
           return new URL(c.req.url).pathname;
         },
         headers: c.req.raw.headers,
+        headerNames: getHeaderNames && (() => getHeaderNames(c) ?? c.req.raw.headers.keys()),
         // GET and HEAD carry no body in S3; not touching it spares the Node adapter a full Request
         body:
           c.req.method === 'GET' || c.req.method === 'HEAD' || !c.req.raw.body

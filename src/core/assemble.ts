@@ -39,6 +39,7 @@ export interface AppParts {
   inspectCertificate: CertificateInspector;
   getRawTarget?: (c: Context) => string | undefined;
   getClientAddress?: (c: Context) => string | undefined;
+  getHeaderNames?: AppDeps['getHeaderNames'];
   waitUntil?: AppDeps['waitUntil'];
   /** The time the caches and fair-use allowances read (default: the wall clock). */
   clock?: Clock;

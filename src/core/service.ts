@@ -94,6 +94,7 @@ export interface ServiceParts extends DataParts {
   inspectCertificate: CertificateInspector;
   getRawTarget?: (c: Context) => string | undefined;
   getClientAddress?: (c: Context) => string | undefined;
+  getHeaderNames?: AppDeps['getHeaderNames'];
   waitUntil?: AppDeps['waitUntil'];
   /** Where the request log writes (default: straight into the database). */
   logWriter?: (db: Db, nodeId: string) => LogWriter;

@@ -12,7 +12,10 @@ import { dataDirParts, saveRootCredentials } from './data-dir.ts';
 import { nodeDigests } from './digests.ts';
 
 /** What an entry knows that a data directory cannot say. */
-export type EntryParts = Pick<ServiceParts, 'txtLookup' | 'getRawTarget' | 'getClientAddress' | 'logWriter'>;
+export type EntryParts = Pick<
+  ServiceParts,
+  'txtLookup' | 'getRawTarget' | 'getClientAddress' | 'getHeaderNames' | 'logWriter'
+>;
 
 export interface LocalService extends Service {
   /** Creates the first account on a fresh data directory (or applies QOIMA_ROOT_*) and prints it, once. */

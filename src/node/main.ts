@@ -23,6 +23,14 @@ import { writeEnvFile } from '../local/env-file.ts';
 import { requestLogWriter } from './log-thread.ts';
 import { logRefusedHandshakes, serviceCertificate, sniCallback } from './tls.ts';
 
+/** The names in Node's raw headers (name, value, name, value, ...), as sent. */
+function rawHeaderNames(raw: string[] | undefined): string[] | undefined {
+  if (!raw) return undefined;
+  const names: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) names.push(raw[i]!);
+  return names;
+}
+
 async function listen(server: ServerType): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -60,6 +68,7 @@ async function serveProcess(cfg: Config): Promise<void> {
     txtLookup: txtLookup(cfg.dnsServers),
     getRawTarget: (c) => (c.env as HttpBindings | undefined)?.incoming?.url,
     getClientAddress: (c) => (c.env as HttpBindings | undefined)?.incoming?.socket?.remoteAddress,
+    getHeaderNames: (c) => rawHeaderNames((c.env as HttpBindings | undefined)?.incoming?.rawHeaders),
     logWriter: (db, nodeId) => requestLogWriter(cfg, db, nodeId),
   });
   const { db, box } = service;

@@ -103,6 +103,12 @@ export interface SignedRequest {
   query: QueryParam[];
   headers: Headers;
   /**
+   * The header names as sent, any case, where the runtime has them cheaper than `headers.keys()`
+   * (walking Node's lazily read headers builds a whole Headers object: ~27 µs of a presigned GET
+   * with a browser's fifteen headers).
+   */
+  headerNames?: () => Iterable<string>;
+  /**
    * The SHA-256 of the body as it arrived, read by the caller because the Authorization header's
    * signature covers it and no x-amz-content-sha256 states it (see body-hash.ts).
    */
@@ -257,14 +263,20 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
 
   // every x-amz-* header changes what a request does (x-amz-copy-source turns a PUT into a copy), so it
   // must be signed, in a presigned URL too; only integrity checks, which can but refuse, may be added
-  const unsigned = [...req.headers.keys()].filter(
-    (h) =>
-      h.startsWith('x-amz-') && !parsed.signedHeaders.includes(h) && !(!auth && MAY_ADD_TO_PRESIGNED.test(h)),
-  );
-  if (unsigned.length)
+  const unsigned = new Set<string>();
+  for (const name of req.headerNames?.() ?? req.headers.keys()) {
+    const h = name.toLowerCase();
+    if (
+      h.startsWith('x-amz-') &&
+      !parsed.signedHeaders.includes(h) &&
+      !(!auth && MAY_ADD_TO_PRESIGNED.test(h))
+    )
+      unsigned.add(h);
+  }
+  if (unsigned.size)
     throw new S3Error(
       'AccessDenied',
-      `There were headers present in the request which were not signed: ${unsigned.join(', ')}`,
+      `There were headers present in the request which were not signed: ${[...unsigned].join(', ')}`,
     );
 
   const credential = await ctx.lookup(parsed.accessKeyId);

@@ -73,6 +73,8 @@ export interface IncomingS3Request {
   /** The path as a URL parser reads it, named in error documents (`<Resource>`). */
   resource: string;
   headers: Headers;
+  /** Its header names as sent, any case (default: `headers.keys()`; see AppDeps.getHeaderNames). */
+  headerNames?: () => Iterable<string>;
   /** Counted by `bytesIn` as it is read. */
   body: ReadableStream<Uint8Array> | null;
   bytesIn: InboundMeter;
@@ -231,6 +233,7 @@ export function s3Pipeline(s3Deps: S3Deps): (req: IncomingS3Request, route: Host
         rawPath: target.rawPath,
         query: target.query,
         headers: req.headers,
+        headerNames: req.headerNames,
         bodySha256,
         hostBucket: target.style === 'host' ? target.bucket : null,
       },
