@@ -72,6 +72,16 @@ describe('resolveTarget', () => {
     expect(code(() => resolveTarget('/b/k?x=%', null))).toBe('InvalidArgument');
     expect(code(() => resolveTarget(`/b/${'é'.repeat(513)}`, null))).toBe('KeyTooLongError');
     expect(resolveTarget(`/b/${'a'.repeat(1024)}`, null).key).toHaveLength(1024);
+    // counted in UTF-8 bytes, not characters: exactly 1024 bytes pass, one more character does not
+    expect(resolveTarget(`/b/${'é'.repeat(512)}`, null).key).toHaveLength(512);
+    expect(resolveTarget(`/b/${encodeURIComponent('😀'.repeat(256))}`, null).key).toBe('😀'.repeat(256));
+    expect(code(() => resolveTarget(`/b/${encodeURIComponent('😀'.repeat(257))}`, null))).toBe(
+      'KeyTooLongError',
+    );
+    expect(resolveTarget('/b/a+b?x=1+2', null)).toMatchObject({
+      key: 'a+b',
+      query: [{ name: 'x', value: '1 2' }],
+    });
   });
 });
 

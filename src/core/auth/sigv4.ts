@@ -36,6 +36,8 @@ function decodePart(raw: string): string {
   }
 }
 
+const plusAsSpace = (raw: string) => (raw.includes('+') ? raw.replace(/\+/g, ' ') : raw);
+
 /** Splits a raw query string; `+` means space, as in S3. A bad %-escape is InvalidArgument. */
 export function parseQuery(rawQuery: string): QueryParam[] {
   if (!rawQuery) return [];
@@ -46,7 +48,7 @@ export function parseQuery(rawQuery: string): QueryParam[] {
       const eq = pair.indexOf('=');
       const name = eq < 0 ? pair : pair.slice(0, eq);
       const value = eq < 0 ? '' : pair.slice(eq + 1);
-      return { name: decodePart(name.replace(/\+/g, ' ')), value: decodePart(value.replace(/\+/g, ' ')) };
+      return { name: decodePart(plusAsSpace(name)), value: decodePart(plusAsSpace(value)) };
     });
 }
 

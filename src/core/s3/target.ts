@@ -2,6 +2,7 @@
  * Where a request points: bucket and key from a path-style URL (`/bucket/key`) or, when the Host names
  * a bucket (hosts.ts), from the path alone (`/key`); and the raw path and query that SigV4 signs.
  */
+import { utf8 } from '../digests.ts';
 import { S3Error } from '../errors.ts';
 import { type QueryParam, parseQuery } from '../auth/sigv4.ts';
 
@@ -29,6 +30,7 @@ export function checkNewKey(key: string): void {
 }
 
 function decode(raw: string): string {
+  if (!raw.includes('%')) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {
@@ -74,7 +76,8 @@ export function resolveTarget(rawTarget: string, hostBucket: string | null): Tar
     const rawKey = slash >= 0 ? rest.slice(slash + 1) : '';
     key = rawKey.length ? decode(rawKey) : null;
   }
-  if (key !== null && new TextEncoder().encode(key).length > MAX_KEY_BYTES) {
+  // (a UTF-16 code unit is at most 3 bytes of UTF-8: most keys need no encoding to be measured)
+  if (key !== null && key.length * 3 > MAX_KEY_BYTES && utf8(key).length > MAX_KEY_BYTES) {
     throw new S3Error('KeyTooLongError', undefined, { fields: { MaxSizeAllowed: String(MAX_KEY_BYTES) } });
   }
   return { bucket, key, style: hostBucket !== null ? 'host' : 'path', rawPath, query };
