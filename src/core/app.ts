@@ -178,7 +178,7 @@ export function createApp(deps: AppDeps): Hono {
           return new URL(c.req.url).pathname;
         },
         headers: c.req.raw.headers,
-        headerNames: getHeaderNames && (() => getHeaderNames(c) ?? c.req.raw.headers.keys()),
+        headerNames: getHeaderNames && (() => getHeaderNames(c)),
         // GET and HEAD carry no body in S3; not touching it spares the Node adapter a full Request
         body:
           c.req.method === 'GET' || c.req.method === 'HEAD' || !c.req.raw.body

@@ -17,8 +17,9 @@ export interface Digests {
   /** HMAC-SHA256, synchronous: SigV4 derives keys with four of these per request. */
   hmacSha256(key: Uint8Array, data: string): Uint8Array;
   /**
-   * HMAC-SHA1 (a string as UTF-8), synchronous: SigV2 (legacy signatures, `aws s3 presign` links). Web Crypto's
-   * importKey and sign for it cost more than the rest of a small GET (a third of the serving thread).
+   * HMAC-SHA1 (a string as UTF-8), synchronous: SigV2 (legacy signatures, `aws s3 presign` links).
+   * Web Crypto's importKey and sign for it cost more than the rest of a small GET (a third of the
+   * serving thread).
    */
   hmacSha1(key: Uint8Array, data: Uint8Array | string): Uint8Array;
   /**

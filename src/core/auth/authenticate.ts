@@ -103,11 +103,11 @@ export interface SignedRequest {
   query: QueryParam[];
   headers: Headers;
   /**
-   * The header names as sent, any case, where the runtime has them cheaper than `headers.keys()`
-   * (walking Node's lazily read headers builds a whole Headers object: ~27 µs of a presigned GET
-   * with a browser's fifteen headers).
+   * The header names as sent, any case, where the runtime has them cheaper than `headers.keys()`, the
+   * default (walking Node's lazily read headers builds a whole Headers object: ~27 µs of a presigned
+   * GET with a browser's fifteen headers).
    */
-  headerNames?: () => Iterable<string>;
+  headerNames?: () => Iterable<string> | undefined;
   /**
    * The SHA-256 of the body as it arrived, read by the caller because the Authorization header's
    * signature covers it and no x-amz-content-sha256 states it (see body-hash.ts).

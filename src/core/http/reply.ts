@@ -10,6 +10,7 @@
  * fields pass storedFieldValue on the way out, the rest are the service's own), since nothing here
  * validates them again; `append` joins with ", " as `Headers` does.
  */
+import { utf8 } from '../digests.ts';
 
 /** What the steps after a handler use of a response's fields: `Headers` and `Fields` both are one. */
 export interface FieldWriter {
@@ -54,6 +55,24 @@ export class Reply {
     readonly body: ReplyBody,
     readonly headers: Fields = new Fields(),
   ) {}
+}
+
+/**
+ * A document sent whole: its UTF-8 bytes, with `contentType`, then `headers`, then its Content-Length,
+ * so the adapter writes it in one go (a Response of text takes Node's stream path, chunked).
+ */
+export function textReply(
+  status: number,
+  text: string,
+  contentType: string,
+  headers: Record<string, string> = {},
+): Reply {
+  const body = utf8(text) as Uint8Array<ArrayBuffer>;
+  const fields = new Fields();
+  fields.set('content-type', contentType);
+  for (const [name, value] of Object.entries(headers)) fields.set(name, value);
+  fields.set('content-length', String(body.byteLength));
+  return new Reply(status, body, fields);
 }
 
 /** A handler's or step's answer: a Response made already, or a Reply still taking fields. */

@@ -25,6 +25,48 @@ export async function findObject(db: Db, bucketId: string, key: string): Promise
 const OBJECT_COLUMNS = Object.entries(getTableColumns(objects));
 
 /**
+ * A map bounded by the summed size of its values (`sizeOf`); the longest kept go first, and a value
+ * larger than the bound is not kept at all. Under InlineBodies and ChunkLists.
+ */
+class SizedMap<K, V> {
+  private readonly entries = new Map<K, V>();
+  private total = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly sizeOf: (value: V) => number,
+  ) {}
+
+  get(key: K): V | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: K, value: V): void {
+    this.delete(key);
+    const size = this.sizeOf(value);
+    if (size > this.max) return;
+    this.entries.set(key, value);
+    this.total += size;
+    for (const [oldest] of this.entries) {
+      if (this.total <= this.max) break;
+      this.delete(oldest);
+    }
+  }
+
+  delete(key: K): void {
+    const kept = this.entries.get(key);
+    if (kept === undefined) return;
+    this.entries.delete(key);
+    this.total -= this.sizeOf(kept);
+  }
+
+  /** The summed size of what is kept. */
+  get size(): number {
+    return this.total;
+  }
+}
+
+/**
  * Small objects' bytes (kept in their row: QOIMA_INLINE_MAX), remembered by object id. A row of objects
  * is never updated, only replaced by a row with a new id (objects.ts), so bytes kept for an id are that
  * object's for good. The lookup still runs on every read and says which id is current; only when that is
@@ -32,10 +74,11 @@ const OBJECT_COLUMNS = Object.entries(getTableColumns(objects));
  * 8-9 µs of CPU an anonymous 4 KiB GET). At most `maxBytes` are kept; the longest kept go first.
  */
 export class InlineBodies {
-  private readonly byKey = new Map<string, { id: string; bytes: Uint8Array }>();
-  private kept = 0;
+  private readonly byKey: SizedMap<string, { id: string; bytes: Uint8Array }>;
 
-  constructor(private readonly maxBytes = 16 * 1024 * 1024) {}
+  constructor(maxBytes = 16 * 1024 * 1024) {
+    this.byKey = new SizedMap(maxBytes, (entry) => entry.bytes.byteLength);
+  }
 
   /** What is remembered for the object at `key`: its id and bytes, if any. */
   hint(bucketId: string, key: string): { id: string; bytes: Uint8Array } | undefined {
@@ -45,23 +88,12 @@ export class InlineBodies {
   /** Remembers `bytes` as the object `id`'s, now at `key` (null: no inline object is there now). */
   note(bucketId: string, key: string, id: string, bytes: Uint8Array | null): void {
     const at = `${bucketId}/${key}`;
-    const old = this.byKey.get(at);
-    if (old) {
-      this.byKey.delete(at);
-      this.kept -= old.bytes.byteLength;
-    }
-    if (!bytes || bytes.byteLength > this.maxBytes) return;
-    this.byKey.set(at, { id, bytes });
-    this.kept += bytes.byteLength;
-    for (const [oldest, entry] of this.byKey) {
-      if (this.kept <= this.maxBytes) break;
-      this.byKey.delete(oldest);
-      this.kept -= entry.bytes.byteLength;
-    }
+    if (bytes) this.byKey.set(at, { id, bytes });
+    else this.byKey.delete(at);
   }
 
   get bytes(): number {
-    return this.kept;
+    return this.byKey.size;
   }
 }
 
@@ -131,28 +163,22 @@ async function chunkSpans(db: Db, objectId: string): Promise<ChunkSpan[]> {
  * served whole: its chunks outlive it by the GC delay, QOIMA_GC_DELAY_SECONDS.)
  */
 export class ChunkLists {
-  private readonly byId = new Map<string, ChunkSpan[]>();
-  private kept = 0;
+  private readonly byId: SizedMap<string, ChunkSpan[]>;
 
-  constructor(private readonly maxSpans = 65_536) {}
+  constructor(maxSpans = 65_536) {
+    this.byId = new SizedMap(maxSpans, (list) => list.length);
+  }
 
   get(objectId: string): ChunkSpan[] | undefined {
     return this.byId.get(objectId);
   }
 
   keep(objectId: string, spans: ChunkSpan[]): void {
-    if (spans.length > this.maxSpans || this.byId.has(objectId)) return;
     this.byId.set(objectId, spans);
-    this.kept += spans.length;
-    for (const [oldest, list] of this.byId) {
-      if (this.kept <= this.maxSpans) break;
-      this.byId.delete(oldest);
-      this.kept -= list.length;
-    }
   }
 
   get spans(): number {
-    return this.kept;
+    return this.byId.size;
   }
 }
 

@@ -1,8 +1,7 @@
 /** What a handler receives: the resolved request, nothing more. Dependencies come via closures. */
 import type { Authenticated, Principal } from '../auth/authenticate.ts';
 import type { RequestFacts } from '../log/facts.ts';
-import { Fields, type Outgoing, Reply } from '../http/reply.ts';
-import { utf8 } from '../digests.ts';
+import { type Outgoing, type Reply, textReply } from '../http/reply.ts';
 import type { Bucket } from '../model/buckets.ts';
 import type { Target } from './target.ts';
 
@@ -45,12 +44,7 @@ export function queryParam(call: S3Call, name: string): string | undefined {
   return call.target.query.find((p) => p.name === name)?.value;
 }
 
-/** An XML document of known length, sent as one write (a Response of text took the stream path). */
+/** An XML document, sent whole (textReply). */
 export function xmlResponse(xml: string, status = 200, headers: Record<string, string> = {}): Reply {
-  const body = utf8(xml) as Uint8Array<ArrayBuffer>;
-  const fields = new Fields();
-  fields.set('content-type', 'application/xml');
-  for (const [name, value] of Object.entries(headers)) fields.set(name, value);
-  fields.set('content-length', String(body.byteLength));
-  return new Reply(status, body, fields);
+  return textReply(status, xml, 'application/xml', headers);
 }

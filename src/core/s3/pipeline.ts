@@ -73,8 +73,8 @@ export interface IncomingS3Request {
   /** The path as a URL parser reads it, named in error documents (`<Resource>`). */
   resource: string;
   headers: Headers;
-  /** Its header names as sent, any case (default: `headers.keys()`; see AppDeps.getHeaderNames). */
-  headerNames?: () => Iterable<string>;
+  /** Its header names as sent, any case, where the runtime has them (AppDeps.getHeaderNames). */
+  headerNames?: () => Iterable<string> | undefined;
   /** Counted by `bytesIn` as it is read. */
   body: ReadableStream<Uint8Array> | null;
   bytesIn: InboundMeter;

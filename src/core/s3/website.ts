@@ -4,7 +4,6 @@
  * the error document served with its status, and HTML (not XML) errors. Anonymous GET and HEAD only;
  * the bucket must be public-read.
  */
-import { utf8 } from '../digests.ts';
 import { S3Error, isS3Error } from '../errors.ts';
 import { locationValue } from '../http-fields.ts';
 import type { Bucket } from '../model/buckets.ts';
@@ -12,7 +11,7 @@ import { findObject } from '../model/object-reads.ts';
 import type { RequestFacts } from '../log/facts.ts';
 import { escapeXml } from '../xml.ts';
 import { type ReadDeps, findObjectToRead, objectResponse } from './handlers/read.ts';
-import { Fields, type Outgoing, Reply } from '../http/reply.ts';
+import { type Outgoing, Reply, textReply } from '../http/reply.ts';
 import {
   type RoutingRule,
   type WebsiteConfig,
@@ -37,7 +36,7 @@ export interface WebsiteAnswer {
   facts: Pick<RequestFacts, 'key' | 'errorCode'>;
 }
 
-/** A website's error page, of known length (one write, as errorReply's). */
+/** A website's error page, sent whole (textReply). */
 export function htmlError(e: S3Error, requestId: string, key?: string): Reply {
   const title = `${e.status} ${e.code === 'NoSuchKey' || e.code === 'NoSuchBucket' || e.code === 'NoSuchWebsiteConfiguration' ? 'Not Found' : e.code === 'AccessDenied' ? 'Forbidden' : 'Error'}`;
   const items = [
@@ -47,12 +46,7 @@ export function htmlError(e: S3Error, requestId: string, key?: string): Reply {
     `RequestId: ${requestId}`,
   ];
   const html = `<html>\n<head><title>${escapeXml(title)}</title></head>\n<body>\n<h1>${escapeXml(title)}</h1>\n<ul>\n${items.map((i) => `<li>${escapeXml(i)}</li>`).join('\n')}\n</ul>\n<hr/>\n</body>\n</html>\n`;
-  const fields = new Fields();
-  fields.set('content-type', 'text/html; charset=utf-8');
-  for (const [name, value] of Object.entries(e.headers)) fields.set(name, value);
-  const body = utf8(html) as Uint8Array<ArrayBuffer>;
-  fields.set('content-length', String(body.byteLength));
-  return new Reply(e.status, body, fields);
+  return textReply(e.status, html, 'text/html; charset=utf-8', e.headers);
 }
 
 function redirect(location: string, code: number): Response {
