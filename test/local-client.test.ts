@@ -41,6 +41,35 @@ describe('LocalClient', () => {
     theirs.close();
   });
 
+  it("changes its stamp with every commit to the file, its own and any other connection's", async () => {
+    const ours = new LocalClient(join(dir, 'db'));
+    const theirs = new LocalClient(join(dir, 'db'));
+    const stamps = new Set([ours.changeStamp()]);
+    const moved = () => {
+      const s = ours.changeStamp();
+      const fresh = !stamps.has(s);
+      stamps.add(s);
+      return fresh;
+    };
+    await ours.execute({ sql: 'SELECT k FROM t WHERE k = ? LIMIT ?', args: ['a', 1] });
+    expect(moved()).toBe(false);
+    await theirs.execute({ sql: 'INSERT INTO t VALUES (?, NULL)', args: ['d'] });
+    expect(moved()).toBe(true);
+    await ours.execute({ sql: 'DELETE FROM t WHERE k = ?', args: ['d'] });
+    expect(moved()).toBe(true);
+    await ours.batch([{ sql: 'INSERT INTO t VALUES (?, NULL)', args: ['e'] }], 'write');
+    expect(moved()).toBe(true);
+    const tx = await ours.transaction('write');
+    await tx.execute({ sql: 'DELETE FROM t WHERE k = ?', args: ['e'] });
+    await tx.commit();
+    expect(moved()).toBe(true);
+    await ours.executeMultiple("INSERT INTO t VALUES ('f', NULL); DELETE FROM t WHERE k = 'f';");
+    expect(moved()).toBe(true);
+    expect(moved()).toBe(false);
+    ours.close();
+    theirs.close();
+  });
+
   it("names a row's columns as @libsql/client does: the first of a name, never over `length`", async () => {
     const sql = "SELECT k, 'v' AS v, 'x' AS k, 'y' AS length, 'z' AS w FROM t WHERE k = ? LIMIT ?";
     const ours = new LocalClient(join(dir, 'db'));

@@ -2,7 +2,8 @@
  * The object lookup every GET and HEAD makes (findObjectAndGeneration: plain SQL, read by position)
  * answers exactly what drizzle's mapping of the same row answers (findObject), on @libsql/client and
  * on the Node entry's own client, for an object with every column set and for one with none; and with
- * the small objects' bytes it remembers (InlineBodies), what is at the key now, never what was there.
+ * the small objects' bytes it remembers (InlineBodies) and the lookups it keeps under the database's
+ * change stamp (ObjectRows), what is at the key now, never what was there.
  */
 import { createClient } from '@libsql/client';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { eq } from 'drizzle-orm';
 import {
   ChunkLists,
   InlineBodies,
+  ObjectRows,
   findObject,
   findObjectAndGeneration,
 } from '../src/core/model/object-reads.ts';
@@ -129,6 +131,42 @@ describe('findObjectAndGeneration with the bytes it remembers', () => {
     bodies.note('bkt', 'big', 'id-big', new Uint8Array(11)); // larger than the bound: not kept
     expect(bodies.hint('bkt', 'big')).toBeUndefined();
     expect(bodies.bytes).toBe(8);
+  });
+});
+
+describe('findObjectAndGeneration with the lookups it keeps', () => {
+  it('answers what is at the key now, whoever committed the change, and the generation with it', async () => {
+    const client = new LocalClient(join(dir, 'test.db'));
+    const db = openDb(client);
+    const other = openDb(new LocalClient(join(dir, 'test.db'))); // another process, as far as SQLite knows
+    const rows = new ObjectRows(() => client.changeStamp());
+    const read = () => findObjectAndGeneration(db, 'bkt', 'kept', new InlineBodies(), rows);
+    const put = async (d: typeof db, id: string) => {
+      await d.delete(objects).where(eq(objects.key, 'kept'));
+      await d.insert(objects).values({ ...bare, id, key: 'kept' });
+    };
+    expect((await read()).obj).toBeNull();
+    expect((await read()).obj).toBeNull();
+    await put(other, 'obj-a'); // created elsewhere after its absence was read
+    expect((await read()).obj?.id).toBe('obj-a');
+    expect((await read()).obj?.id).toBe('obj-a');
+    await put(db, 'obj-b'); // replaced through the reader's own connection
+    expect((await read()).obj?.id).toBe('obj-b');
+    const tx = await client.transaction('write'); // a connection of its own
+    await tx.execute({ sql: "UPDATE objects SET id = 'obj-c' WHERE key = 'kept'", args: [] });
+    expect((await read()).obj?.id).toBe('obj-b'); // not committed yet
+    await tx.commit();
+    expect((await read()).obj?.id).toBe('obj-c');
+    const gen = (await read()).gen;
+    await other.$client.execute('UPDATE settings_generation SET gen = gen + 1 WHERE id = 1');
+    expect((await read()).gen).toBe(gen + 1);
+    const mine = (await read()).obj!;
+    mine.etag = 'changed by a caller';
+    expect((await read()).obj?.etag).toBe(bare.etag);
+    await other.delete(objects).where(eq(objects.key, 'kept'));
+    expect((await read()).obj).toBeNull();
+    other.$client.close();
+    client.close();
   });
 });
 

@@ -11,7 +11,7 @@ import type { Billing } from './billing/service.ts';
 import type { ChunkStore } from './block/store.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import type { Db } from './db/index.ts';
+import type { ChangeStamp, Db } from './db/index.ts';
 import type { Digests } from './digests.ts';
 import type { RequestLog } from './log/request-log.ts';
 import { TtlCache } from './cache.ts';
@@ -41,6 +41,7 @@ export interface AppParts {
   getClientAddress?: (c: Context) => string | undefined;
   getHeaderNames?: AppDeps['getHeaderNames'];
   waitUntil?: AppDeps['waitUntil'];
+  changeStamp?: ChangeStamp;
   /** The time the caches and fair-use allowances read (default: the wall clock). */
   clock?: Clock;
 }

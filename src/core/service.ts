@@ -21,7 +21,7 @@ import { heartbeat, leaveCluster } from './block/gc.ts';
 import type { ChunkStore } from './block/store.ts';
 import { type Clock, systemClock, TestClock } from './clock.ts';
 import { type Config, ConfigError, maintenanceOptions, rollupOptions } from './config.ts';
-import { type Db, openDb } from './db/index.ts';
+import { type ChangeStamp, type Db, openDb } from './db/index.ts';
 import { type Migration, migrate } from './db/migrate.ts';
 import { type Digests, fromBase64, randomBase32, timingSafeEqual } from './digests.ts';
 import { CHECKED_CACHE_MS, Freshness, readGeneration } from './freshness.ts';
@@ -47,6 +47,8 @@ export interface DataParts {
    * had when it was called. The service waits for it before each request and each job run.
    */
   fresh?: () => Promise<void>;
+  /** Where the database can tell cheaply that nothing was committed (a local file): db/index.ts. */
+  changeStamp?: ChangeStamp;
   clock?: Clock;
 }
 

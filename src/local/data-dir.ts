@@ -13,6 +13,7 @@ import type { ChunkStoreRuntime } from '../core/block/configured-store.ts';
 import { openChunkStore } from '../core/block/configured-store.ts';
 import type { ChunkStore } from '../core/block/store.ts';
 import { parsePriceList } from '../core/config.ts';
+import type { ChangeStamp } from '../core/db/index.ts';
 import { type Journal, loadMigrations, type Migration } from '../core/db/migrate.ts';
 import { randomBytes, toBase64, toBase64Url } from '../core/digests.ts';
 import {
@@ -50,7 +51,9 @@ async function prices(cfg: Config): Promise<PriceList | undefined> {
   return parsePriceList(await readFile(cfg.pricesFile, 'utf8'), `QOIMA_PRICES_FILE (${cfg.pricesFile})`);
 }
 
-async function openClient(cfg: Config): Promise<{ client: Client; fresh?: () => Promise<void> }> {
+async function openClient(
+  cfg: Config,
+): Promise<{ client: Client; fresh?: () => Promise<void>; changeStamp?: ChangeStamp }> {
   if (cfg.dbReplica) {
     // one replica file per serving process: libSQL's embedded replica is not shared between processes
     const file = cfg.workers > 1 ? `${cfg.dbReplica}.${cfg.workerSlot}` : cfg.dbReplica;
@@ -60,10 +63,11 @@ async function openClient(cfg: Config): Promise<{ client: Client; fresh?: () => 
   const client = local
     ? new LocalClient(cfg.dbUrl.slice('file:'.length), { timeout: 10_000 })
     : createClient({ url: cfg.dbUrl, authToken: cfg.dbAuthToken });
-  if (local) {
+  if (client instanceof LocalClient) {
     // WAL lets the admin CLI and the server use the file together; FULL makes each commit durable.
     await client.execute('PRAGMA journal_mode = WAL');
     await client.execute('PRAGMA synchronous = FULL');
+    return { client, changeStamp: () => client.changeStamp() };
   }
   return { client };
 }

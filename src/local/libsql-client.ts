@@ -37,10 +37,13 @@ interface Prepared {
   named: object | null;
   /** Ends in `limit ?` (drizzle's `.limit(n)`): run as one `get` when bound to 1. */
   limited: boolean;
+  /** A plain SELECT, which cannot change the database (anything else counts as a write). */
+  select: boolean;
 }
 
 /** The engine's `all` walks rows through an iterator with a 100-row buffer; one row is one `get`. */
 const LIMITED = /\blimit \?$/i;
+const SELECT = /^\s*select\b/i;
 
 const MAX_CACHED = 512;
 
@@ -105,7 +108,20 @@ function resultSet(
 
 class Connection {
   private readonly cache = new Map<string, Prepared>();
+  private dataVersion: EngineStatement | null = null;
+  /** Statements run here that may have written (all but plain SELECTs), counted as they start. */
+  writes = 0;
   constructor(readonly engine: Engine) {}
+
+  /**
+   * Changes whenever the database changes: SQLite's data_version moves with every commit of another
+   * connection (any process's, and this client's interactive transactions, which have connections of
+   * their own), `writes` with every statement of this one that may have written.
+   */
+  changeStamp(): string {
+    this.dataVersion ??= this.engine.prepare('PRAGMA data_version').raw(true);
+    return `${(this.dataVersion.get([]) as [number])[0]}:${this.writes}`;
+  }
 
   private prepare(sql: string): Prepared {
     let p = this.cache.get(sql);
@@ -120,14 +136,15 @@ class Connection {
     }
     if (this.cache.size >= MAX_CACHED) this.cache.clear();
     const named = columns && namedRow(columns);
-    this.cache.set(sql, (p = { stmt, columns, named, limited: LIMITED.test(sql) }));
+    this.cache.set(sql, (p = { stmt, columns, named, limited: LIMITED.test(sql), select: SELECT.test(sql) }));
     return p;
   }
 
   execute(stmt: InStatement): ResultSet {
     const sql = typeof stmt === 'string' ? stmt : stmt.sql;
     const args = typeof stmt === 'string' ? [] : argsOf(stmt.args);
-    const { stmt: s, columns, named, limited } = this.prepare(sql);
+    const { stmt: s, columns, named, limited, select } = this.prepare(sql);
+    if (!select) this.writes++;
     if (columns && named) {
       const one = limited && Array.isArray(args) && args[args.length - 1] === 1;
       const first = one ? (s.get(args) as unknown[] | undefined) : undefined;
@@ -220,7 +237,13 @@ export class LocalClient implements Client {
   }
 
   async executeMultiple(sql: string): Promise<void> {
+    this.conn.writes++;
     this.conn.engine.exec(sql);
+  }
+
+  /** See Connection.changeStamp (core/db/index.ts's ChangeStamp). */
+  changeStamp(): string {
+    return this.conn.changeStamp();
   }
 
   async sync(): Promise<undefined> {

@@ -9,6 +9,13 @@ import * as schema from './schema.ts';
 /** `$client`: the libSQL client underneath, for a hot statement sent as plain SQL. */
 export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
 
+/**
+ * A runtime's promise about a database it can watch cheaply (a local SQLite file): the stamp it returns
+ * is the same on two calls only if nothing was committed to the database in between, by any connection
+ * of any process. A runtime that cannot promise this (a libSQL server) supplies none.
+ */
+export type ChangeStamp = () => string;
+
 export function openDb(client: Client): Db {
   return drizzle({ client, schema });
 }

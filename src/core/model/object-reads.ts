@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { ChunkSpan } from '../block/reader.ts';
-import { type Db, prepared } from '../db/index.ts';
+import { type ChangeStamp, type Db, prepared } from '../db/index.ts';
 import { chunkRefs, chunks, objects } from '../db/schema.ts';
 import type { StoredObject } from './objects.ts';
 
@@ -97,6 +97,42 @@ export class InlineBodies {
   }
 }
 
+/** A lookup's answer: the object (null: none at that key) and the settings generation read with it. */
+export interface FoundObject {
+  obj: StoredObject | null;
+  gen: number;
+}
+
+/**
+ * Object lookups remembered under the database's change stamp (db/index.ts): while the stamp has not
+ * moved nothing was committed by anyone, so what a lookup read (the row or its absence, and the
+ * settings generation) is still exactly what the database holds, and a GET makes no query at all. Any
+ * commit anywhere (a PUT, a settings change, the request log's next batch) moves the stamp; the next
+ * lookup reads again. The stamp is taken before the query it tags: a commit in between only makes the
+ * entry look older than it is. Callers get copies. At most `maxBytes` (estimated) are kept.
+ */
+export class ObjectRows {
+  private readonly byKey: SizedMap<string, { stamp: string; found: FoundObject }>;
+
+  constructor(
+    readonly stamp: ChangeStamp,
+    maxBytes = 32 * 1024 * 1024,
+  ) {
+    this.byKey = new SizedMap(maxBytes, ({ found }) => 1024 + (found.obj?.inlineData?.byteLength ?? 0));
+  }
+
+  /** What a lookup at `at` read under `stamp`, if anything. */
+  get(at: string, stamp: string): FoundObject | undefined {
+    const kept = this.byKey.get(at);
+    if (kept?.stamp !== stamp) return undefined;
+    return { obj: kept.found.obj && { ...kept.found.obj }, gen: kept.found.gen };
+  }
+
+  set(at: string, stamp: string, found: FoundObject): void {
+    this.byKey.set(at, { stamp, found: { obj: found.obj && { ...found.obj }, gen: found.gen } });
+  }
+}
+
 /**
  * The generation's row joined with the object's (none: its columns are NULL), as plain SQL; the first
  * parameter is the id whose inline bytes the reader already has (they are then left out).
@@ -112,14 +148,26 @@ const OBJECT_AND_GENERATION =
  * GET proves its cached settings with the lookup it makes anyway. Every GET and HEAD runs it, so it
  * goes to the client as plain SQL and its row is read by position (drizzle's generic row mapping was
  * a tenth of the instructions of an anonymous GET); each column is still decoded by its drizzle type.
- * With `bodies`, a small object's bytes come from there when its id is the one remembered.
+ * With `bodies`, a small object's bytes come from there when its id is the one remembered; with `rows`,
+ * the whole answer while nothing has been committed since it was read.
  */
 export async function findObjectAndGeneration(
   db: Db,
   bucketId: string,
   key: string,
   bodies?: InlineBodies,
-): Promise<{ obj: StoredObject | null; gen: number }> {
+  rows?: ObjectRows,
+): Promise<FoundObject> {
+  const at = `${bucketId}/${key}`;
+  const stamp = rows?.stamp();
+  const kept = stamp === undefined ? undefined : rows!.get(at, stamp);
+  if (kept) return kept;
+  const found = await lookUp(db, bucketId, key, bodies);
+  if (stamp !== undefined) rows!.set(at, stamp, found);
+  return found;
+}
+
+async function lookUp(db: Db, bucketId: string, key: string, bodies?: InlineBodies): Promise<FoundObject> {
   const hint = bodies?.hint(bucketId, key);
   const args = [hint?.id ?? '', bucketId, key, 1];
   const rs = await db.$client.execute({ sql: OBJECT_AND_GENERATION, args });

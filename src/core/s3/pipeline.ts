@@ -17,7 +17,7 @@ import { needsBodyHash, readAndHash, replay } from '../auth/body-hash.ts';
 import { accountOf } from '../auth/grants.ts';
 import type { TokenClaims } from '../auth/tokens.ts';
 import type { ChunkStore } from '../block/store.ts';
-import type { Db } from '../db/index.ts';
+import type { ChangeStamp, Db } from '../db/index.ts';
 import type { Freshness } from '../freshness.ts';
 import type { Digests } from '../digests.ts';
 import { S3Error, isS3Error } from '../errors.ts';
@@ -25,7 +25,7 @@ import { type ReportError, failureOf } from '../failure.ts';
 import { type Answer, type RequestFacts, principalFacts, unrecognised } from '../log/facts.ts';
 import type { InboundMeter } from '../log/meter.ts';
 import { type Bucket, findBucket as findBucketRow } from '../model/buckets.ts';
-import { ChunkLists, InlineBodies } from '../model/object-reads.ts';
+import { ChunkLists, InlineBodies, ObjectRows } from '../model/object-reads.ts';
 import type { Suspensions } from '../model/terms-suspension.ts';
 import { authorize, authorizesItself } from './access.ts';
 import type { BucketCall, Handled, S3Call } from './call.ts';
@@ -54,6 +54,8 @@ export interface S3Deps {
   bucketByName?: (name: string) => Promise<Bucket | null>;
   /** The settings generation the caches are exact by (freshness.ts). */
   freshness?: Freshness;
+  /** Lets GETs skip the object lookup while nothing was committed (ObjectRows, object-reads.ts). */
+  changeStamp?: ChangeStamp;
   verifyToken?: (token: string) => Promise<TokenClaims>;
   /** Whether Signature Version 2 is accepted (QOIMA_SIGV2); default yes. */
   sigv2?: boolean;
@@ -96,7 +98,8 @@ export const PATH_STYLE_SANDBOX =
 type CorsScope = Bucket | string | null;
 
 export function s3Pipeline(s3Deps: S3Deps): (req: IncomingS3Request, route: HostRoute) => Promise<Answer> {
-  const deps = { ...s3Deps, inlineBodies: new InlineBodies(), chunkLists: new ChunkLists() };
+  const objectRows = s3Deps.changeStamp && new ObjectRows(s3Deps.changeStamp);
+  const deps = { ...s3Deps, inlineBodies: new InlineBodies(), chunkLists: new ChunkLists(), objectRows };
   const table = operationTable(deps);
   const report = deps.logError ?? ((m, e) => console.error(m, e));
   const findBucket = deps.bucketByName ?? ((name: string) => findBucketRow(deps.db, name));

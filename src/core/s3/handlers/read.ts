@@ -14,6 +14,7 @@ import type { Bucket } from '../../model/buckets.ts';
 import {
   type ChunkLists,
   type InlineBodies,
+  type ObjectRows,
   findObject,
   findObjectAndGeneration,
   spansOf,
@@ -37,6 +38,7 @@ export interface ReadDeps {
   /** Small objects' bytes and chunk lists already read, by object id (object-reads.ts). */
   inlineBodies?: InlineBodies;
   chunkLists?: ChunkLists;
+  objectRows?: ObjectRows;
 }
 
 export async function requireObject(db: Db, bucketId: string, key: string): Promise<StoredObject> {
@@ -54,9 +56,10 @@ export async function findObjectToRead(
   bucketId: string,
   key: string,
 ): Promise<StoredObject | null> {
-  const { db, freshness, inlineBodies } = deps;
+  const { db, freshness, inlineBodies, objectRows } = deps;
   if (!freshness) return findObject(db, bucketId, key);
-  return (await freshness.noting(() => findObjectAndGeneration(db, bucketId, key, inlineBodies))).obj;
+  const found = () => findObjectAndGeneration(db, bucketId, key, inlineBodies, objectRows);
+  return (await freshness.noting(found)).obj;
 }
 
 async function objectToRead(deps: ReadDeps, bucketId: string, key: string): Promise<StoredObject> {
