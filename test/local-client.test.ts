@@ -1,11 +1,14 @@
 /**
  * The statement-caching libSQL client of the Node entry (src/local/libsql-client.ts) answers exactly as
- * @libsql/client does, also on its one-row path (a statement ending in `limit ?` bound to 1).
+ * @libsql/client does, also on its one-row path (a statement ending in `limit ?` bound to 1); its change
+ * stamp moves with every commit, whoever makes it, in WAL mode (wal-stamp.ts) and out of it.
  */
 import { createClient } from '@libsql/client';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalClient } from '../src/local/libsql-client.ts';
+import { WalStamp } from '../src/local/wal-stamp.ts';
 import { removeDir, tempDir } from './helpers/server.ts';
 
 let dir: string;
@@ -41,33 +44,55 @@ describe('LocalClient', () => {
     theirs.close();
   });
 
-  it("changes its stamp with every commit to the file, its own and any other connection's", async () => {
-    const ours = new LocalClient(join(dir, 'db'));
-    const theirs = new LocalClient(join(dir, 'db'));
-    const stamps = new Set([ours.changeStamp()]);
-    const moved = () => {
-      const s = ours.changeStamp();
-      const fresh = !stamps.has(s);
-      stamps.add(s);
-      return fresh;
-    };
-    await ours.execute({ sql: 'SELECT k FROM t WHERE k = ? LIMIT ?', args: ['a', 1] });
-    expect(moved()).toBe(false);
-    await theirs.execute({ sql: 'INSERT INTO t VALUES (?, NULL)', args: ['d'] });
-    expect(moved()).toBe(true);
-    await ours.execute({ sql: 'DELETE FROM t WHERE k = ?', args: ['d'] });
-    expect(moved()).toBe(true);
-    await ours.batch([{ sql: 'INSERT INTO t VALUES (?, NULL)', args: ['e'] }], 'write');
-    expect(moved()).toBe(true);
-    const tx = await ours.transaction('write');
-    await tx.execute({ sql: 'DELETE FROM t WHERE k = ?', args: ['e'] });
-    await tx.commit();
-    expect(moved()).toBe(true);
-    await ours.executeMultiple("INSERT INTO t VALUES ('f', NULL); DELETE FROM t WHERE k = 'f';");
-    expect(moved()).toBe(true);
-    expect(moved()).toBe(false);
-    ours.close();
-    theirs.close();
+  it.each(['wal', 'delete'])(
+    "changes its stamp with every commit to the file, its own and any other connection's (%s)",
+    async (mode) => {
+      const file = join(dir, `stamp-${mode}`);
+      const setUp = new LocalClient(file);
+      await setUp.executeMultiple(
+        `PRAGMA journal_mode = ${mode}; CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB);`,
+      );
+      const ours = new LocalClient(file);
+      const theirs = new LocalClient(file);
+      const stamps = new Set([ours.changeStamp()]);
+      const moved = () => {
+        const s = ours.changeStamp();
+        const fresh = !stamps.has(s);
+        stamps.add(s);
+        return fresh;
+      };
+      await ours.execute({ sql: 'SELECT k FROM t WHERE k = ? LIMIT ?', args: ['a', 1] });
+      expect(moved()).toBe(false);
+      await theirs.execute({ sql: 'INSERT INTO t VALUES (?, NULL)', args: ['d'] });
+      expect(moved()).toBe(true);
+      await ours.execute({ sql: 'DELETE FROM t WHERE k = ?', args: ['d'] });
+      expect(moved()).toBe(true);
+      await ours.batch([{ sql: 'INSERT INTO t VALUES (?, NULL)', args: ['e'] }], 'write');
+      expect(moved()).toBe(true);
+      const tx = await ours.transaction('write');
+      await tx.execute({ sql: 'DELETE FROM t WHERE k = ?', args: ['e'] });
+      await tx.commit();
+      expect(moved()).toBe(true);
+      await ours.executeMultiple("INSERT INTO t VALUES ('f', NULL); DELETE FROM t WHERE k = 'f';");
+      expect(moved()).toBe(true);
+      expect(moved()).toBe(false);
+      ours.close();
+      theirs.close();
+      setUp.close();
+    },
+  );
+
+  it('takes a WAL-index header whose two copies differ for a commit under way, equal to no stamp', async () => {
+    const header = Buffer.alloc(96, 7);
+    await writeFile(join(dir, 'fake-shm'), header);
+    const settled = WalStamp.open(join(dir, 'fake'))!;
+    expect(settled.read()).toBe(settled.read());
+    header[60] = 8; // the second copy rewritten, the first not yet
+    await writeFile(join(dir, 'fake-shm'), header);
+    const stamps = new Set([settled.read(), settled.read()]);
+    expect(stamps.size).toBe(2);
+    settled.close();
+    expect(WalStamp.open(join(dir, 'none'))).toBeNull();
   });
 
   it("names a row's columns as @libsql/client does: the first of a name, never over `length`", async () => {

@@ -16,6 +16,7 @@
  * instructions of an anonymous GET (callgrind).
  */
 import Database from 'libsql';
+import { WalStamp } from './wal-stamp.ts';
 import type {
   Client,
   InArgs,
@@ -183,6 +184,7 @@ function normalize(stmts: Array<InStatement | [string, InArgs?]>): InStatement[]
 
 export class LocalClient implements Client {
   private readonly conn: Connection;
+  private wal: WalStamp | null | undefined;
   closed = false;
   readonly protocol = 'file';
 
@@ -241,9 +243,16 @@ export class LocalClient implements Client {
     this.conn.engine.exec(sql);
   }
 
-  /** See Connection.changeStamp (core/db/index.ts's ChangeStamp). */
+  /**
+   * core/db/index.ts's ChangeStamp: the WAL-index header (wal-stamp.ts) once the file is in WAL mode,
+   * else Connection.changeStamp.
+   */
   changeStamp(): string {
-    return this.conn.changeStamp();
+    if (this.wal === undefined) {
+      const mode = this.conn.engine.prepare('PRAGMA journal_mode').raw(true).get([]) as [string];
+      this.wal = mode[0] === 'wal' ? WalStamp.open(this.path) : null;
+    }
+    return this.wal ? this.wal.read() : this.conn.changeStamp();
   }
 
   async sync(): Promise<undefined> {
@@ -255,6 +264,7 @@ export class LocalClient implements Client {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.wal?.close();
     this.conn.engine.close();
   }
 }
