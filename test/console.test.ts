@@ -1,8 +1,9 @@
 /**
  * The personal cabinet in real Chromium: a customer's whole journey (sign in, create a bucket, upload
  * 20 MiB with the progress bar reaching 100%, make the bucket public, open the public link, issue and
- * revoke a key, see the requests counted in usage), a new customer creating a service, and what the
- * console refuses. Screenshots of the main pages go to test/screenshots/.
+ * revoke a key, see the requests counted in usage) and a bucket's settings (website, CORS, a domain and
+ * its certificate). A new customer and what the console refuses: console-signup-refusals.test.ts.
+ * Screenshots of the main pages go to test/screenshots/.
  */
 import {
   CreateBucketCommand,
@@ -12,18 +13,17 @@ import {
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from './helpers/browser.ts';
+import { launchBrowser, shot } from './helpers/browser.ts';
 import { selfSignedCert } from './helpers/certs.ts';
 import { type FakeDns, startFakeDns } from './helpers/dns.ts';
 import { api } from './helpers/api.ts';
 import { randomBytes, s3 } from './helpers/s3.ts';
-import { ROOT, type RunningServer, removeDir, startServer, tempDir } from './helpers/server.ts';
+import { type RunningServer, removeDir, startServer, tempDir } from './helpers/server.ts';
 
-const SHOTS = join(ROOT, 'test/screenshots');
 let srv: RunningServer;
 let browser: Browser;
 let files: string;
@@ -34,7 +34,6 @@ beforeAll(async () => {
   srv = await startServer({ env: { QOIMA_LOG_FLUSH_MS: '200', QOIMA_DNS_SERVERS: `127.0.0.1:${dns.port}` } });
   browser = await launchBrowser();
   files = await tempDir('qoima-console-files-');
-  await mkdir(SHOTS, { recursive: true });
 }, 60_000);
 
 afterAll(async () => {
@@ -44,9 +43,6 @@ afterAll(async () => {
   await removeDir(files);
   dns?.close();
 });
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
 /** Every form control has a name a screen reader can say. */
 async function unlabelled(page: Page): Promise<string[]> {
@@ -310,153 +306,4 @@ describe('bucket settings in the console', () => {
     await removeDir(certDir);
     await context.close();
   }, 120_000);
-});
-
-describe('a new customer', () => {
-  it('creates a service: the root keys are shown once and work; signs in by e-mail; sees the trial; deletes the service', async () => {
-    const context = await browser.newContext({ viewport: { width: 1024, height: 800 } });
-    const page = await context.newPage();
-    await page.goto(`${srv.endpoint}/console/sign-in`);
-    await page.click('text=Create your service');
-    await page.fill('#name', 'Aigerim photo site');
-    await page.fill('#email', 'aigerim@example.kz');
-    await page.fill('#password', 'correct horse battery');
-    await page.click('button:has-text("Create the service")');
-    await page.waitForURL(/\/console\/welcome/);
-    await shot(page, '10-service-created');
-    const [endpoint, keyId, secret] = await page.$$eval('.secret-box code', (els) =>
-      els.map((e) => e.textContent!),
-    );
-    expect(endpoint).toBe(srv.endpoint);
-    expect(await page.$$('button[data-copy]')).toHaveLength(3);
-    const root = s3(srv.endpoint, { accessKeyId: keyId!, secretAccessKey: secret! });
-    await root.send(new CreateBucketCommand({ Bucket: 'aigerim-photos' }));
-    expect(
-      (await root.send(new ListObjectsV2Command({ Bucket: 'journey' })).catch((e) => e)).$metadata
-        .httpStatusCode,
-    ).toBe(403); // another customer's bucket
-    await page.reload(); // shown once: a reload shows them no more
-    expect(await page.textContent('body')).not.toContain(secret!);
-
-    // the trial and what follows it
-    await page.goto(`${srv.endpoint}/console`);
-    expect(await page.textContent('main')).toMatch(/Active\s*until/);
-    expect(await page.textContent('main')).toContain('billed');
-
-    // sign out, then in again with the e-mail; a wrong password is refused in words
-    await page.click('button:has-text("Sign out")');
-    await page.fill('#email', 'aigerim@example.kz');
-    await page.fill('#password', 'wrong password!');
-    await page.click('form:has(#email) button[type=submit]');
-    expect(await page.textContent('[role=alert]')).toContain('That e-mail and password do not match.');
-    await page.fill('#password', 'correct horse battery');
-    await page.click('form:has(#email) button[type=submit]');
-    await page.waitForURL(`${srv.endpoint}/console`);
-
-    // the same e-mail cannot make a second service
-    const again = await fetch(`${srv.endpoint}/console/sign-up`, {
-      method: 'POST',
-      body: new URLSearchParams({ name: 'x', email: 'aigerim@example.kz', password: 'another password' }),
-    });
-    expect(again.status).toBe(409);
-    expect(await again.text()).toContain('already signs in');
-
-    // delete the service: the id must be typed
-    await page.fill('#confirm', 'not the id');
-    page.on('dialog', (d) => void d.accept());
-    await page.click('button:has-text("Delete the service")');
-    expect(await page.textContent('[role=alert]')).toContain('does not match; nothing was deleted');
-    const serviceId = (await page.textContent('main code'))!;
-    await page.fill('#confirm', serviceId);
-    await page.click('button:has-text("Delete the service")');
-    await page.waitForURL(/sign-in\?done=service-deleted/);
-    await expect(root.send(new ListObjectsV2Command({ Bucket: 'anything' }))).rejects.toMatchObject({
-      name: 'InvalidAccessKeyId',
-    });
-    await context.close();
-  }, 120_000);
-});
-
-describe('what the console refuses', () => {
-  async function session(): Promise<{ cookie: string; csrf: string }> {
-    const res = await fetch(`${srv.endpoint}/console/sign-in`, {
-      method: 'POST',
-      redirect: 'manual',
-      body: new URLSearchParams({ ...srv.creds }),
-    });
-    expect(res.status).toBe(303);
-    const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
-    const page = await (await fetch(`${srv.endpoint}/console/buckets`, { headers: { cookie } })).text();
-    return { cookie, csrf: /name="csrf-token" content="([^"]+)"/.exec(page)![1]! };
-  }
-
-  it('a form without the CSRF token, or sent from another site, changes nothing', async () => {
-    const { cookie, csrf } = await session();
-    const post = (body: Record<string, string>, headers: Record<string, string> = {}) =>
-      fetch(`${srv.endpoint}/console/buckets`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { cookie, ...headers },
-        body: new URLSearchParams(body),
-      });
-    expect((await post({ name: 'csrf-one' })).status).toBe(403);
-    expect((await post({ name: 'csrf-two', _csrf: csrf }, { origin: 'https://evil.example' })).status).toBe(
-      403,
-    );
-    expect((await post({ name: 'csrf-three', _csrf: csrf }, { 'sec-fetch-site': 'cross-site' })).status).toBe(
-      403,
-    );
-    const list = await (await fetch(`${srv.endpoint}/console/buckets`, { headers: { cookie } })).text();
-    for (const name of ['csrf-one', 'csrf-two', 'csrf-three']) expect(list).not.toContain(name);
-    expect((await post({ name: 'csrf-ok', _csrf: csrf })).status).toBe(303);
-  });
-
-  it('bad input is answered in words on the page, with the status S3 would use', async () => {
-    const { cookie, csrf } = await session();
-    const res = await fetch(`${srv.endpoint}/console/buckets`, {
-      method: 'POST',
-      headers: { cookie },
-      body: new URLSearchParams({ name: 'Bad_Name', _csrf: csrf }),
-    });
-    expect(res.status).toBe(400);
-    const html = await res.text();
-    expect(html).toContain('role="alert"');
-    expect(html).toMatch(/bucket name/i);
-    expect(html).toContain('value="Bad_Name"'); // what was typed stays
-    const taken = await fetch(`${srv.endpoint}/console/buckets`, {
-      method: 'POST',
-      headers: { cookie },
-      body: new URLSearchParams({ name: 'journey', _csrf: csrf }),
-    });
-    expect(taken.status).toBe(409);
-    const missing = await fetch(`${srv.endpoint}/console/buckets/no-such-bucket`, { headers: { cookie } });
-    expect(missing.status).toBe(404);
-    expect(await missing.text()).toContain('does not exist');
-  });
-
-  it('a forged or foreign cookie is no session', async () => {
-    const res = await fetch(`${srv.endpoint}/console/keys`, {
-      redirect: 'manual',
-      headers: { cookie: 'qoima_console=v1.AAAA.BBBB' },
-    });
-    expect(res.status).toBe(303);
-    expect(res.headers.get('location')).toContain('/console/sign-in');
-  });
-
-  it('with sign-up turned off, only the operator creates services', async () => {
-    const closed = await startServer({ env: { QOIMA_CONSOLE_SIGNUP: '0' } });
-    try {
-      expect(await (await fetch(`${closed.endpoint}/console/sign-in`)).text()).not.toContain(
-        'Create your service',
-      );
-      const res = await fetch(`${closed.endpoint}/console/sign-up`, {
-        method: 'POST',
-        body: new URLSearchParams({ name: 'x', email: 'x@example.kz', password: 'long enough pw' }),
-      });
-      expect(res.status).toBe(403);
-    } finally {
-      await closed.stop();
-      await removeDir(closed.dataDir);
-    }
-  });
 });

@@ -1,7 +1,10 @@
 /**
  * Debian's Chromium driven by playwright-core, with the flags this machine needs (no network, no sandbox).
  */
-import { type Browser, chromium } from 'playwright-core';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { ROOT } from './server.ts';
 
 export const CHROMIUM = process.env.QOIMA_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -21,4 +24,13 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> 
       ...extraArgs,
     ],
   });
+}
+
+/** Where the console tests put screenshots of the main pages. */
+export const SHOTS = join(ROOT, 'test/screenshots');
+
+/** A full-page screenshot of `page` as test/screenshots/`name`.png. */
+export async function shot(page: Page, name: string): Promise<void> {
+  await mkdir(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }

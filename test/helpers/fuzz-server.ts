@@ -6,7 +6,9 @@
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
 import { expectSane } from './fuzz.ts';
+import { hostRequest } from './http.ts';
 import { withoutStall } from './probe.ts';
+import { rawRequest } from './raw-http.ts';
 import { s3, signedFetch } from './s3.ts';
 import { type Creds, type RunningServer, admin, removeDir, startServer } from './server.ts';
 
@@ -79,4 +81,42 @@ export async function startFuzzServer(buckets: string[]): Promise<FuzzServer> {
       await removeDir(srv.dataDir);
     },
   };
+}
+
+/**
+ * `B` still serves its object after a configuration change: plainly, to a browser of another site,
+ * and as a website.
+ */
+export async function expectStillServed(f: FuzzServer, B: string): Promise<void> {
+  const plain = await f.sane('GET after a configuration change', () =>
+    rawRequest(f.srv.endpoint, f.srv.creds, { path: `/${B}/${KNOWN.key}` }),
+  );
+  expect(plain.res.status).toBe(200);
+  await f.sane('GET from another site', () =>
+    rawRequest(f.srv.endpoint, null, {
+      path: `/${B}/${KNOWN.key}`,
+      headers: { origin: 'https://app.example' },
+    }),
+  );
+  await f.sane('a CORS preflight', () =>
+    rawRequest(f.srv.endpoint, null, {
+      method: 'OPTIONS',
+      path: `/${B}/${KNOWN.key}`,
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'x-a',
+      },
+    }),
+  );
+  for (const path of ['/known.txt', '/', '/missing/', '/known.txt?x=%zz']) {
+    const site = await withoutStall(
+      f.srv.endpoint,
+      () => hostRequest(f.srv.port, `${B}.web.localhost`, path),
+      'a website request',
+    );
+    expect(site.status, `website ${path} → ${site.status} ${site.body.slice(0, 300)}`).toBeLessThan(500);
+  }
+  // nothing granted anyone the other account's bucket
+  expect((await rawRequest(f.srv.endpoint, null, { path: `/${CANARY_BUCKET}/secret.txt` })).status).toBe(403);
 }

@@ -1,10 +1,12 @@
 /** Clients for tests: the real AWS SDK, and raw SigV4-signed fetch for what the SDK will not send. */
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
-import type { Creds } from './server.ts';
+import { createHash, createHmac } from 'node:crypto';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { type Creds, type RunningServer, type StartOptions, removeDir, startServer } from './server.ts';
 
 export const REGION = 'us-east-1';
 
@@ -16,6 +18,29 @@ export function s3(endpoint: string, creds: Creds, extra: Partial<S3ClientConfig
     forcePathStyle: true,
     maxAttempts: 1,
     ...extra,
+  });
+}
+
+/**
+ * For one test file: before its tests, a server with the root user's SDK client and `buckets` created,
+ * handed to `ready` (which keeps them and may set up more); after them, the server stopped and removed.
+ */
+export function serverPerFile(
+  buckets: string[],
+  ready: (s: { srv: RunningServer; client: S3Client }) => unknown,
+  opts: StartOptions = {},
+): void {
+  let started: RunningServer | undefined;
+  beforeAll(async () => {
+    const srv = (started = await startServer(opts));
+    const client = s3(srv.endpoint, srv.creds);
+    for (const Bucket of buckets) await client.send(new CreateBucketCommand({ Bucket }));
+    await ready({ srv, client });
+  });
+  afterAll(async () => {
+    if (!started) return;
+    await started.stop();
+    await removeDir(started.dataDir);
   });
 }
 
@@ -120,8 +145,29 @@ export async function errorCode(res: Response): Promise<string | undefined> {
   return /<Code>([^<]+)<\/Code>/.exec(text)?.[1];
 }
 
+/** The answer has this status and this S3 error code. */
+export async function expectError(res: Response, status: number, code: string) {
+  expect(res.status).toBe(status);
+  expect(await errorCode(res)).toBe(code);
+}
+
 export function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
   return out;
 }
+
+/** An MD5 in hex: a single-part object's ETag (without the quotes). */
+export const md5hex = (b: Uint8Array | string) => createHash('md5').update(b).digest('hex');
+
+/** The whole body of a GetObject answer. */
+export const bytesOf = async (r: { Body?: { transformToByteArray(): Promise<Uint8Array> } }) =>
+  Buffer.from(await r.Body!.transformToByteArray());
+
+/** Pieces for SigV4 signed by hand (what no SDK will send): HMAC-SHA256, and SHA-256 in hex. */
+export function hmac(key: Buffer | string, data: string): Buffer {
+  return createHmac('sha256', key).update(data).digest();
+}
+export const sha256hex = (d: Buffer | string) => createHash('sha256').update(d).digest('hex');
+/** The SHA-256 of an empty payload. */
+export const EMPTY = sha256hex('');
