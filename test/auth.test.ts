@@ -4,7 +4,7 @@
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { request } from 'node:http';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   EMPTY,
   REGION,
@@ -275,6 +275,41 @@ describe('presigned URLs', () => {
       400,
       'AuthorizationQueryParametersError',
     );
+  });
+
+  it('checks a link used again as strictly as the first time', async () => {
+    const url = await presign(srv.endpoint, srv.creds, { path: `/${B}/hello.txt`, expiresIn: 300 });
+    for (let i = 0; i < 3; i++) expect((await fetch(url)).status).toBe(200);
+    await expectError(await fetch(url.replace('/hello.txt', '/other.txt')), 403, 'SignatureDoesNotMatch');
+    await expectError(
+      await fetch(url.replace('X-Amz-Expires=300', 'X-Amz-Expires=3000')),
+      403,
+      'SignatureDoesNotMatch',
+    );
+    expect((await fetch(url, { method: 'HEAD' })).status).toBe(403);
+    const { pathname, search } = new URL(url);
+    const viaHost = (host: string) =>
+      new Promise<number | undefined>((resolve, reject) =>
+        request({ host: '127.0.0.1', port: srv.port, path: pathname + search, headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        })
+          .on('error', reject)
+          .end(),
+      );
+    expect(await viaHost(`127.0.0.1:${srv.port}`)).toBe(200);
+    expect(await viaHost(`localhost:${srv.port}`)).toBe(403);
+    // verified while valid, refused once past its expiry
+    const soon = await presign(srv.endpoint, srv.creds, {
+      path: `/${B}/hello.txt`,
+      expiresIn: 60,
+      signingDate: new Date(Date.now() - 58_000),
+    });
+    expect((await fetch(soon)).status).toBe(200);
+    await vi.waitFor(async () => expect((await fetch(soon)).status).toBe(403), {
+      timeout: 10_000,
+      interval: 200,
+    });
   });
 
   it('accepts expiries from 1 second to 7 days', async () => {

@@ -28,6 +28,7 @@ import {
   queryValue,
 } from './sigv4-parse.ts';
 import { authenticateV2, isV2Query } from './sigv2.ts';
+import { VerifiedLinks } from './verified-links.ts';
 
 export { MAX_PRESIGN_SECONDS, MAX_SKEW_MS };
 
@@ -115,6 +116,8 @@ export interface SignedRequest {
   bodySha256?: string;
   /** The bucket the Host named (virtual-hosted style): SigV2 signs the path with it in front. */
   hostBucket?: string | null;
+  /** Path and query exactly as sent: a presigned link verified once is known by it (verified-links.ts). */
+  rawTarget?: string;
 }
 
 function payloadCheck(
@@ -292,6 +295,39 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
         hash: queryValue(req.query, 'X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD',
       };
 
+  const linkId =
+    !auth && req.rawTarget !== undefined
+      ? VerifiedLinks.id(
+          req.method,
+          req.rawTarget,
+          parsed.signedHeaders.map((h) => req.headers.get(h)),
+        )
+      : null;
+  if (linkId === null || !verifiedLinks.has(linkId, key)) {
+    verifySignature(req, ctx, { auth, parsed, key, hash });
+    if (linkId !== null) verifiedLinks.add(linkId, key);
+  }
+  return {
+    principal: {
+      kind: credential.kind,
+      accountId: credential.accountId,
+      accessKeyId: parsed.accessKeyId,
+      via: auth ? 'header' : 'presigned',
+      scopes: credential.scopes,
+      expiresAt: credential.expiresAt,
+    },
+    payload: check,
+  };
+}
+
+const verifiedLinks = new VerifiedLinks();
+
+/** The SigV4 signature's check: SignatureDoesNotMatch (with what was signed) unless it matches. */
+function verifySignature(
+  req: SignedRequest,
+  ctx: AuthContext,
+  { auth, parsed, key, hash }: { auth: string | null; parsed: Parsed; key: Uint8Array; hash: string },
+): void {
   const canonical = canonicalRequest({
     method: req.method,
     rawPath: req.rawPath,
@@ -322,15 +358,4 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
       canonical,
     });
   }
-  return {
-    principal: {
-      kind: credential.kind,
-      accountId: credential.accountId,
-      accessKeyId: parsed.accessKeyId,
-      via: auth ? 'header' : 'presigned',
-      scopes: credential.scopes,
-      expiresAt: credential.expiresAt,
-    },
-    payload: check,
-  };
 }

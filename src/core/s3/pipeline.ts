@@ -239,6 +239,7 @@ export function s3Pipeline(s3Deps: S3Deps): (req: IncomingS3Request, route: Host
         headerNames: req.headerNames,
         bodySha256,
         hostBucket: target.style === 'host' ? target.bucket : null,
+        rawTarget: req.rawTarget,
       },
       {
         digests: deps.digests,
