@@ -11,8 +11,8 @@ export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
 
 /**
  * A runtime's promise about a database it can watch cheaply (a local SQLite file): the stamp it returns
- * is the same on two calls only if nothing was committed to the database in between, by any connection
- * of any process. A runtime that cannot promise this (a libSQL server) supplies none.
+ * is the same on two calls only if nothing was committed to the database in between by any connection,
+ * whichever process it belongs to. A runtime that cannot promise this (a libSQL server) supplies none.
  */
 export type ChangeStamp = () => string;
 
