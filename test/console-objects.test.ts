@@ -1,9 +1,9 @@
 /**
  * Managing many objects and seeing one, in real Chromium (desktop 1280×800 and phone 390×844): a
  * 200-object bucket emptied in a few clicks, bulk delete, folders made and deleted, search and paging,
- * an image previewed with its metadata, uploads that ask before replacing a file and are told the
- * quota before they start (refusals decoded, a Retry, a question before leaving mid-upload), and the
- * access log. Screenshots go to test/screenshots/h18-*.png.
+ * an image previewed with its metadata, and uploads that ask before replacing a file and are told the
+ * quota before they start (refusals decoded, a Retry, a question before leaving mid-upload).
+ * Screenshots go to test/screenshots/h18-*.png. The access log: console-access-log.test.ts.
  */
 import {
   CreateBucketCommand,
@@ -14,57 +14,23 @@ import {
 } from '@aws-sdk/client-s3';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATOR_TOKEN, type TestAccount, account } from './helpers/accounts.ts';
+import { account } from './helpers/accounts.ts';
 import { api } from './helpers/api.ts';
-import { launchBrowser } from './helpers/browser.ts';
-import { ROOT, type RunningServer, removeDir, startServer, tempDir } from './helpers/server.ts';
+import { PHONE, fill, objectsConsolePerFile, shot } from './helpers/console-objects.ts';
+import { type RunningServer, removeDir, tempDir } from './helpers/server.ts';
 
-const SHOTS = join(ROOT, 'test/screenshots');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 let srv: RunningServer;
-let browser: Browser;
 let files: string;
+const { signedIn } = objectsConsolePerFile((s) => (srv = s));
 
 beforeAll(async () => {
-  srv = await startServer({ env: { QOIMA_OPERATOR_TOKEN: OPERATOR_TOKEN, QOIMA_LOG_FLUSH_MS: '200' } });
-  browser = await launchBrowser();
   files = await tempDir('qoima-console-objects-');
-  await mkdir(SHOTS, { recursive: true });
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await srv?.stop();
-  await removeDir(srv.dataDir);
-  await removeDir(files);
 });
 
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(SHOTS, `h18-${name}.png`), fullPage: false });
-
-async function signedIn(a: TestAccount, viewport = DESKTOP): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  await page.goto(`${srv.endpoint}/console`);
-  await page.fill('#accessKeyId', a.creds.accessKeyId);
-  await page.fill('#secretAccessKey', a.creds.secretAccessKey);
-  await page.click('form:has(#accessKeyId) button[type=submit]');
-  await page.waitForURL(`${srv.endpoint}/console`);
-  return page;
-}
-
-async function fill(client: S3Client, bucket: string, keys: string[]) {
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  for (let i = 0; i < keys.length; i += 20)
-    await Promise.all(
-      keys
-        .slice(i, i + 20)
-        .map((Key) => client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: `body of ${Key}` }))),
-    );
-}
+afterAll(async () => {
+  await removeDir(files);
+});
 
 const keysIn = async (client: S3Client, bucket: string) =>
   (await client.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount ?? 0;
@@ -340,63 +306,4 @@ describe('on a phone', () => {
     await shot(page, 'object-phone');
     await page.context().close();
   }, 60_000);
-});
-
-describe('the access log', () => {
-  it("shows a bucket's requests with filters, pages back by cursor, exports CSV, and charts the bucket", async () => {
-    const a = await account(srv.endpoint);
-    await fill(a.client, 'h18-logged', ['docs/a.txt', 'docs/b.txt', 'other.txt']);
-    for (let i = 0; i < 130; i++)
-      await a.client
-        .send(new GetObjectCommand({ Bucket: 'h18-logged', Key: 'docs/a.txt' }))
-        .then((r) => r.Body!.transformToString());
-    await expect(
-      a.client.send(new GetObjectCommand({ Bucket: 'h18-logged', Key: 'missing.txt' })),
-    ).rejects.toThrow();
-    // the log is written in batches: wait until the last request is in it
-    const log = (q: string) =>
-      api(a, 'GET', `/admin/buckets/h18-logged/access-log?${q}`).then((r) => r.json());
-    for (let i = 0; (await log('status=404')).entries.length === 0; i++) {
-      expect(i).toBeLessThan(100);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-
-    // pages by cursor: no row twice, none lost
-    const seen = new Set<string>();
-    let before = '';
-    for (;;) {
-      const page = await log(`limit=50${before ? `&before=${before}` : ''}`);
-      for (const e of page.entries) seen.add(e.requestId);
-      if (!page.nextBefore) break;
-      before = page.nextBefore;
-    }
-    expect(seen.size).toBeGreaterThanOrEqual(134); // 3 puts, 130 gets, 1 miss (and the bucket's creation)
-    expect((await log('status=4xx')).entries.map((e: { key: string }) => e.key)).toEqual(['missing.txt']);
-    expect((await log('prefix=other')).entries.map((e: { operation: string }) => e.operation)).toEqual([
-      'PutObject',
-    ]);
-    expect((await api(a, 'GET', '/admin/buckets/h18-logged/access-log?status=teapot')).status).toBe(400);
-
-    const page = await signedIn(a);
-    await page.goto(`${srv.endpoint}/console/buckets/h18-logged`);
-    await page.click('a:has-text("Access log")');
-    await page.fill('#status', '404');
-    await page.click('button:has-text("Filter")');
-    await page.waitForURL(/status=404/);
-    expect(await page.locator('table.log tbody tr').count()).toBe(1);
-    expect(await page.textContent('table.log')).toContain('NoSuchKey');
-    expect(await page.$$('svg.chart')).toHaveLength(3);
-    await shot(page, 'access-log');
-    const csv = await page.request.get(
-      `${srv.endpoint}/console/buckets/h18-logged/log.csv?operation=GetObject`,
-    );
-    const lines = (await csv.text()).trim().split('\r\n');
-    expect(lines[0]).toMatch(/^time,operation,key,status/);
-    expect(lines.length).toBe(1 + 131);
-    // an unknown filter value is said in words, with the form kept
-    await page.goto(`${srv.endpoint}/console/buckets/h18-logged/log?status=teapot`);
-    expect(await page.textContent('[role=alert]')).toContain('status is a code such as 404');
-    expect(await page.inputValue('#status')).toBe('teapot');
-    await page.context().close();
-  }, 90_000);
 });

@@ -1,4 +1,9 @@
-/** Custom domains (ownership by DNS TXT, checked against a fake DNS server) and TLS certificates by SNI. */
+/**
+ * Custom domains: ownership by DNS TXT (checked against a fake DNS server), a bucket and its website
+ * served on a verified domain, unverified claims that give way after 48 hours, and domains and their
+ * certificates released when their bucket or service is deleted (and by the migration that fixed it).
+ * TLS certificates chosen by SNI: domains-certificates.test.ts.
+ */
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -8,28 +13,20 @@ import {
 } from '@aws-sdk/client-s3';
 import { createClient } from '@libsql/client';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
-import { request as httpsRequest } from 'node:https';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { api } from './helpers/api.ts';
-import { selfSignedCert } from './helpers/certs.ts';
-import { type FakeDns, startFakeDns } from './helpers/dns.ts';
+import type { FakeDns } from './helpers/dns.ts';
+import { domainsServerPerFile } from './helpers/domains.ts';
 import { hostRequest } from './helpers/http.ts';
 import { presign, s3 } from './helpers/s3.ts';
 import { allMigrations, migratedDb } from './helpers/db.ts';
-import { type Creds, type RunningServer, admin, removeDir, startServer, tempDir } from './helpers/server.ts';
+import { type Creds, type RunningServer, admin, removeDir, tempDir } from './helpers/server.ts';
 import { migrate } from '../src/core/db/migrate.ts';
 
 let srv: RunningServer;
 let client: S3Client;
 let dns: FakeDns;
-let certDir: string;
-
-/** A self-signed certificate for `name`, valid `days` (negative: already expired), as the API takes it. */
-async function makeCert(name: string, days = 30): Promise<{ certificatePem: string; privateKeyPem: string }> {
-  const { certificatePem, privateKeyPem } = await selfSignedCert(certDir, [name], days);
-  return { certificatePem, privateKeyPem };
-}
+const { makeCert } = domainsServerPerFile((s) => ({ srv, client, dns } = s));
 
 /** Attaches `host` to `bucket` as the account `as`, publishes its TXT record and verifies it. */
 async function verifiedDomain(as: Creds, bucket: string, host: string): Promise<void> {
@@ -51,46 +48,6 @@ async function rowsFor(table: 'domains' | 'certificates', hostname: string): Pro
     db.close();
   }
 }
-
-function peerCertificate(servername: string): Promise<{ subject: string; fingerprint: string }> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(
-      { host: '127.0.0.1', port: srv.httpsPort!, servername, rejectUnauthorized: false },
-      () => {
-        const c = sock.getPeerCertificate();
-        resolve({ subject: c.subject.CN as string, fingerprint: c.fingerprint256 });
-        sock.end();
-      },
-    );
-    sock.on('error', reject);
-  });
-}
-
-beforeAll(async () => {
-  dns = await startFakeDns();
-  certDir = await tempDir('qoima-certs-');
-  srv = await startServer({ env: { QOIMA_DNS_SERVERS: `127.0.0.1:${dns.port}`, QOIMA_HTTPS_PORT: '0' } });
-  client = s3(srv.endpoint, srv.creds);
-  await client.send(new CreateBucketCommand({ Bucket: 'media' }));
-  await client.send(
-    new PutObjectCommand({ Bucket: 'media', Key: 'cat.jpg', Body: 'meow', ContentType: 'image/jpeg' }),
-  );
-  await client.send(
-    new PutObjectCommand({
-      Bucket: 'media',
-      Key: 'index.html',
-      Body: '<h1>media home</h1>',
-      ContentType: 'text/html',
-    }),
-  );
-  await api(srv, 'PATCH', '/admin/buckets/media', { accessType: 'public-read' });
-});
-afterAll(async () => {
-  await srv.stop();
-  dns.close();
-  await removeDir(srv.dataDir);
-  await removeDir(certDir);
-});
 
 describe('custom domains', () => {
   it('serve a bucket only after the TXT ownership check passes, and stop when detached', async () => {
@@ -208,103 +165,6 @@ describe('an unverified claim', () => {
     expect(
       (await api(srv, 'POST', '/admin/buckets/squatter/domains', { hostname: 'shop.example.test' })).status,
     ).toBe(409); // verified: held for good
-  });
-});
-
-describe('certificates', () => {
-  it("HTTPS picks each domain's certificate by SNI, and picks up a replacement without a restart", async () => {
-    for (const host of ['a.example.test', 'b.example.test']) {
-      const d = await (await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: host })).json();
-      dns.txt.set(`_qoima-challenge.${host}`, [d.txtRecord.value]);
-      await api(srv, 'POST', `/admin/buckets/media/domains/${host}/verify`);
-      const res = await api(
-        srv,
-        'PUT',
-        `/admin/buckets/media/domains/${host}/certificate`,
-        await makeCert(host),
-      );
-      expect(res.status, await res.clone().text()).toBe(200);
-    }
-    const a = await peerCertificate('a.example.test');
-    const b = await peerCertificate('b.example.test');
-    expect(a.subject).toBe('a.example.test');
-    expect(b.subject).toBe('b.example.test');
-    expect(a.fingerprint).not.toBe(b.fingerprint);
-
-    // an HTTPS request on the domain is served from the bucket
-    const body = await new Promise<string>((resolve, reject) => {
-      httpsRequest(
-        {
-          host: '127.0.0.1',
-          port: srv.httpsPort!,
-          path: '/cat.jpg',
-          servername: 'a.example.test',
-          headers: { host: 'a.example.test' },
-          rejectUnauthorized: false,
-        },
-        (res) => {
-          let out = '';
-          res.on('data', (d) => (out += d));
-          res.on('end', () => resolve(out));
-        },
-      )
-        .on('error', reject)
-        .end();
-    });
-    expect(body).toBe('meow');
-
-    await api(
-      srv,
-      'PUT',
-      '/admin/buckets/media/domains/a.example.test/certificate',
-      await makeCert('a.example.test', 60),
-    );
-    let now = a.fingerprint;
-    for (let i = 0; i < 40 && now === a.fingerprint; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      now = (await peerCertificate('a.example.test')).fingerprint;
-    }
-    expect(now).not.toBe(a.fingerprint);
-  });
-
-  it("a handshake for a name with no certificate (and none of the service's own) is refused and logged", async () => {
-    await expect(peerCertificate('nothing.example.test')).rejects.toThrow();
-    const deadline = Date.now() + 10_000;
-    while (!srv.output().includes('TLS handshake for nothing.example.test') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(srv.output()).toMatch(/TLS handshake for nothing\.example\.test from \S+ refused: no certificate/);
-  });
-
-  it('refuses a key that does not match, a certificate for another name, and an expired one', async () => {
-    const a = await makeCert('a.example.test');
-    const b = await makeCert('b.example.test');
-    const put = (host: string, body: object) =>
-      api(srv, 'PUT', `/admin/buckets/media/domains/${host}/certificate`, body);
-    const mismatch = await put('a.example.test', {
-      certificatePem: a.certificatePem,
-      privateKeyPem: b.privateKeyPem,
-    });
-    expect(mismatch.status).toBe(400);
-    expect((await mismatch.json()).error.message).toContain('does not belong');
-    const otherName = await put('a.example.test', b);
-    expect((await otherName.json()).error.message).toContain('not valid for a.example.test');
-    const expired = await put('a.example.test', await makeCert('a.example.test', -1));
-    expect((await expired.json()).error.message).toContain('expired');
-    const garbage = await put('a.example.test', { certificatePem: 'not a pem', privateKeyPem: 'nope' });
-    expect(garbage.status).toBe(400);
-  });
-
-  it('lists certificates with their expiry dates', async () => {
-    const { certificates } = await (await api(srv, 'GET', '/admin/certificates')).json();
-    expect(certificates.map((c: { hostname: string }) => c.hostname).sort()).toEqual([
-      'a.example.test',
-      'b.example.test',
-    ]);
-    for (const c of certificates) {
-      expect(Date.parse(c.notAfter)).toBeGreaterThan(Date.now());
-      expect(c.daysLeft).toBeGreaterThanOrEqual(29);
-    }
   });
 });
 

@@ -1,67 +1,23 @@
 /**
- * Access keys: every decision both ways. Allowed with the right scope; AccessDenied for a wrong
- * bucket, prefix, action or account, and for expired, revoked, tampered, wrong-algorithm and
- * wrong-audience tokens. Tokens are checked through Bearer and through SigV4 key pairs alike.
+ * Access keys: the token itself and its life. Revoked (with the keys issued through it), expired,
+ * tampered, wrong-algorithm and wrong-audience tokens are refused through Bearer and SigV4 key pairs
+ * alike; a token verifies at the edge against the published JWKS; signing keys rotate; only root or a
+ * *:admin key manages keys, through the JSON API and the admin CLI. What a scope allows: keys-scopes.test.ts.
  */
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutBucketCorsCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createClient } from '@libsql/client';
 import { SignJWT, createLocalJWKSet, importJWK, jwtVerify, type JWK } from 'jose';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDb } from '../src/core/db/index.ts';
+import { describe, expect, it } from 'vitest';
 import { SecretBox } from '../src/core/secretbox.ts';
 import { api } from './helpers/api.ts';
+import { expectDenied, keysServerPerFile } from './helpers/keys.ts';
 import { s3 } from './helpers/s3.ts';
-import { type RunningServer, admin, removeDir, startServer } from './helpers/server.ts';
+import { type RunningServer, admin } from './helpers/server.ts';
 
 let srv: RunningServer;
-let root: S3Client;
-
-interface IssuedKey {
-  keyId: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  token: string;
-  scopes: unknown[];
-}
-
-async function issue(
-  scopes: { bucket: string; prefix?: string; actions: string[] }[],
-  as: { endpoint: string; creds: { accessKeyId: string; secretAccessKey: string } } = srv,
-  extra: object = {},
-): Promise<IssuedKey> {
-  const res = await api(as, 'POST', '/admin/keys', {
-    name: 'test key',
-    scopes,
-    expiresInSeconds: 3600,
-    ...extra,
-  });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return res.json();
-}
-
-const bearer = (token: string, path: string, init: RequestInit = {}) =>
-  fetch(`${srv.endpoint}${path}`, {
-    ...init,
-    headers: { ...(init.headers ?? {}), authorization: `Bearer ${token}` },
-  });
-
-async function expectDenied(p: Promise<Response>, why?: RegExp) {
-  const res = await p;
-  expect(res.status).toBe(403);
-  const text = await res.text();
-  expect(text).toContain('<Code>AccessDenied</Code>');
-  if (why) expect(text).toMatch(why);
-}
+const { issue, bearer } = keysServerPerFile((s) => (srv = s));
 
 /** The service's current signing key, read from its data directory (to forge tokens in tests). */
 async function signingKey(): Promise<{ kid: string; privateKey: CryptoKey | Uint8Array; publicJwk: JWK }> {
@@ -84,107 +40,10 @@ async function signingKey(): Promise<{ kid: string; privateKey: CryptoKey | Uint
   };
 }
 
-beforeAll(async () => {
-  srv = await startServer();
-  root = s3(srv.endpoint, srv.creds);
-  for (const b of ['photos', 'logs']) await root.send(new CreateBucketCommand({ Bucket: b }));
-  for (const k of ['public/a.jpg', 'private/b.jpg'])
-    await root.send(new PutObjectCommand({ Bucket: 'photos', Key: k, Body: k }));
-  await root.send(new PutObjectCommand({ Bucket: 'logs', Key: 'l.txt', Body: 'log' }));
-});
-afterAll(async () => {
-  await srv.stop();
-  await removeDir(srv.dataDir);
-});
-
-describe('scopes, through Bearer tokens and SigV4 key pairs alike', () => {
-  it('read+list on one bucket: reads and lists it, nothing more', async () => {
-    const key = await issue([{ bucket: 'photos', actions: ['read', 'list'] }]);
-    expect(key.accessKeyId).toBe(key.keyId);
-    expect((await bearer(key.token, '/photos/public/a.jpg')).status).toBe(200);
-    expect((await bearer(key.token, '/photos?list-type=2')).status).toBe(200);
-    await expectDenied(bearer(key.token, '/photos/new.jpg', { method: 'PUT', body: 'x' }), /may not write/);
-    await expectDenied(bearer(key.token, '/photos/public/a.jpg', { method: 'DELETE' }), /may not delete/);
-    await expectDenied(bearer(key.token, '/logs/l.txt'), /may not read s3:\/\/logs/);
-    const sdk = s3(srv.endpoint, key);
-    expect(
-      await (
-        await sdk.send(new GetObjectCommand({ Bucket: 'photos', Key: 'private/b.jpg' }))
-      ).Body!.transformToString(),
-    ).toBe('private/b.jpg');
-    await expect(
-      sdk.send(new PutObjectCommand({ Bucket: 'photos', Key: 'x', Body: 'x' })),
-    ).rejects.toMatchObject({ name: 'AccessDenied' });
-    await expect(sdk.send(new GetObjectCommand({ Bucket: 'logs', Key: 'l.txt' }))).rejects.toMatchObject({
-      name: 'AccessDenied',
-    });
-  });
-
-  it('a prefix scope stops at the prefix, for objects and for listings', async () => {
-    const key = await issue([{ bucket: 'photos', prefix: 'public/', actions: ['read', 'list'] }]);
-    const sdk = s3(srv.endpoint, key);
-    expect(
-      (await sdk.send(new GetObjectCommand({ Bucket: 'photos', Key: 'public/a.jpg' }))).$metadata
-        .httpStatusCode,
-    ).toBe(200);
-    await expect(
-      sdk.send(new GetObjectCommand({ Bucket: 'photos', Key: 'private/b.jpg' })),
-    ).rejects.toMatchObject({ name: 'AccessDenied' });
-    const listed = await sdk.send(new ListObjectsV2Command({ Bucket: 'photos', Prefix: 'public/' }));
-    expect(listed.Contents?.map((c) => c.Key)).toEqual(['public/a.jpg']);
-    await expect(sdk.send(new ListObjectsV2Command({ Bucket: 'photos' }))).rejects.toMatchObject({
-      name: 'AccessDenied',
-    });
-  });
-
-  it('write, delete and admin are separate actions', async () => {
-    const writer = s3(
-      srv.endpoint,
-      await issue([{ bucket: 'photos', prefix: 'uploads/', actions: ['write'] }]),
-    );
-    await writer.send(new PutObjectCommand({ Bucket: 'photos', Key: 'uploads/1.jpg', Body: 'one' }));
-    await expect(
-      writer.send(new PutObjectCommand({ Bucket: 'photos', Key: 'elsewhere.jpg', Body: 'x' })),
-    ).rejects.toMatchObject({ name: 'AccessDenied' });
-    await expect(
-      writer.send(new DeleteObjectCommand({ Bucket: 'photos', Key: 'uploads/1.jpg' })),
-    ).rejects.toMatchObject({ name: 'AccessDenied' });
-    const deleter = s3(srv.endpoint, await issue([{ bucket: 'photos', actions: ['delete'] }]));
-    await deleter.send(new DeleteObjectCommand({ Bucket: 'photos', Key: 'uploads/1.jpg' }));
-    const cors = {
-      Bucket: 'photos',
-      CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }] },
-    };
-    await expect(deleter.send(new PutBucketCorsCommand(cors))).rejects.toMatchObject({
-      name: 'AccessDenied',
-    });
-    await s3(srv.endpoint, await issue([{ bucket: 'photos', actions: ['admin'] }])).send(
-      new PutBucketCorsCommand(cors),
-    );
-  });
-
-  it('admin is for whole buckets: it cannot be confined to a prefix (which would let it open the whole bucket)', async () => {
-    const res = await api(srv, 'POST', '/admin/keys', {
-      name: 'prefixed admin',
-      scopes: [{ bucket: 'photos', prefix: 'public/', actions: ['admin', 'read'] }],
-      expiresInSeconds: 3600,
-    });
-    expect(res.status).toBe(400);
-    expect(await res.text()).toContain('without a key prefix');
-  });
-
-  it('a key never reaches another account', async () => {
-    const other = JSON.parse(await admin(srv.dataDir, ['accounts', 'create', '--name', 'other', '--json']));
-    const s3other = s3(srv.endpoint, other);
-    await s3other.send(new CreateBucketCommand({ Bucket: 'their-bucket' }));
-    await s3other.send(new PutObjectCommand({ Bucket: 'their-bucket', Key: 't.txt', Body: 't' }));
-    const mine = await issue([{ bucket: '*', actions: ['read', 'list', 'write', 'delete', 'admin'] }]);
-    await expectDenied(bearer(mine.token, '/their-bucket/t.txt'));
-    await expect(
-      s3(srv.endpoint, mine).send(new GetObjectCommand({ Bucket: 'their-bucket', Key: 't.txt' })),
-    ).rejects.toMatchObject({ name: 'AccessDenied' });
-  });
-});
+async function accountId(): Promise<string> {
+  const list = JSON.parse(await admin(srv.dataDir, ['accounts', 'list', '--json']));
+  return list[0].accountId;
+}
 
 describe('refusals of the token itself', () => {
   it('revoked keys are refused by the very next request, over Bearer and SigV4', async () => {
@@ -289,11 +148,6 @@ describe('refusals of the token itself', () => {
     expect((await bearer(await forge('qoima', 'qoima'), '/photos/public/a.jpg')).status).toBe(200);
   });
 });
-
-async function accountId(): Promise<string> {
-  const list = JSON.parse(await admin(srv.dataDir, ['accounts', 'list', '--json']));
-  return list[0].accountId;
-}
 
 describe('verification at the edge, and signing key rotation', () => {
   it('a key verifies against /.well-known/jwks.json with no database', async () => {
