@@ -4,12 +4,13 @@
  * stamp moves with every commit, whoever makes it, in WAL mode (wal-stamp.ts) and out of it.
  */
 import { createClient } from '@libsql/client';
-import { writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalClient } from '../src/local/libsql-client.ts';
 import { WalStamp } from '../src/local/wal-stamp.ts';
-import { removeDir, tempDir } from './helpers/server.ts';
+import { ROOT, removeDir, tempDir } from './helpers/server.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -91,8 +92,40 @@ describe('LocalClient', () => {
     await writeFile(join(dir, 'fake-shm'), header);
     const stamps = new Set([settled.read(), settled.read()]);
     expect(stamps.size).toBe(2);
-    settled.close();
     expect(WalStamp.open(join(dir, 'none'))).toBeNull();
+  });
+
+  it("keeps SQLite's locks when a client that read the stamp closes", async () => {
+    const file = join(dir, 'locks');
+    const owner = new LocalClient(file);
+    await owner.executeMultiple('PRAGMA journal_mode = WAL; CREATE TABLE t (k);');
+    const tx = await owner.transaction('write');
+    await tx.execute({ sql: 'INSERT INTO t VALUES (1)', args: [] });
+    const reader = new LocalClient(file);
+    reader.changeStamp();
+    reader.close();
+    // another process must still find the file locked for writing
+    const script =
+      `const D = require('libsql'); const d = new D(${JSON.stringify(file)}, { timeout: 50 });` +
+      "try { d.exec('BEGIN IMMEDIATE'); console.log('wrote'); } catch (e) { console.log(e.code); }";
+    const other = execFileSync(process.execPath, ['-e', script], { cwd: ROOT }).toString().trim();
+    expect(other).toBe('SQLITE_BUSY');
+    await tx.commit();
+    owner.close();
+  });
+
+  it('reads the stamp of the file SQLite opened, through a symbolic link too', async () => {
+    const file = join(dir, 'linked-real');
+    await symlink(file, join(dir, 'linked'));
+    await writeFile(join(dir, 'linked-shm'), Buffer.alloc(96, 1)); // nobody's, beside the link
+    const setUp = new LocalClient(file);
+    await setUp.executeMultiple('PRAGMA journal_mode = WAL; CREATE TABLE t (k);');
+    const ours = new LocalClient(join(dir, 'linked'));
+    const before = ours.changeStamp();
+    await setUp.execute({ sql: 'INSERT INTO t VALUES (1)', args: [] });
+    expect(ours.changeStamp()).not.toBe(before);
+    ours.close();
+    setUp.close();
   });
 
   it("names a row's columns as @libsql/client does: the first of a name, never over `length`", async () => {

@@ -244,13 +244,16 @@ export class LocalClient implements Client {
   }
 
   /**
-   * core/db/index.ts's ChangeStamp: the WAL-index header (wal-stamp.ts) once the file is in WAL mode,
-   * else Connection.changeStamp.
+   * core/db/index.ts's ChangeStamp: the WAL-index header (wal-stamp.ts) if the file is in WAL mode at
+   * the first call, else Connection.changeStamp; the choice is kept.
    */
   changeStamp(): string {
     if (this.wal === undefined) {
-      const mode = this.conn.engine.prepare('PRAGMA journal_mode').raw(true).get([]) as [string];
-      this.wal = mode[0] === 'wal' ? WalStamp.open(this.path) : null;
+      const { engine } = this.conn;
+      const mode = engine.prepare('PRAGMA journal_mode').raw(true).get([]) as [string];
+      // (the file SQLite opened: beside a symbolic link there may be a stale -shm of nobody's)
+      const main = engine.prepare('PRAGMA database_list').raw(true).get([]) as [number, string, string];
+      this.wal = mode[0] === 'wal' && main[2] ? WalStamp.open(main[2]) : null;
     }
     return this.wal ? this.wal.read() : this.conn.changeStamp();
   }
@@ -264,7 +267,6 @@ export class LocalClient implements Client {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.wal?.close();
     this.conn.engine.close();
   }
 }

@@ -7,11 +7,17 @@
  * the same bytes saw no commit in between, and copies that differ are a commit under way. A read is
  * one pread (~0.6 µs); PRAGMA data_version, SQL's way to ask, takes and drops a read lock each time (two
  * fcntl calls: ~8 µs of a GET in the server).
- * Invariant: a stamp equal to an earlier one means no commit of any connection in between.
+ * Invariants: a stamp equal to an earlier one means no commit of any connection in between. A
+ * descriptor opened here is never closed: closing any descriptor of a file drops every POSIX lock the
+ * process holds on it, SQLite's WAL locks included (https://www.sqlite.org/howtocorrupt.html, 2.2).
+ * One is kept per `-shm` file (a file made anew after every connection closed gets a new one).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { fstatSync, openSync, readSync, statSync } from 'node:fs';
 
 const HEADER = 48;
+
+/** Descriptors of `-shm` files, by path, with the identity of the file each one reads. */
+const opened = new Map<string, { fd: number; dev: number; ino: number }>();
 
 export class WalStamp {
   private readonly buf = Buffer.alloc(2 * HEADER);
@@ -19,10 +25,21 @@ export class WalStamp {
 
   private constructor(private readonly fd: number) {}
 
-  /** For the database at `path`, which must be in WAL mode; null when it has no WAL-index file. */
-  static open(path: string): WalStamp | null {
+  /**
+   * For the database file at `file` (the path SQLite opened, symbolic links resolved), which must be
+   * in WAL mode with a connection open; null when it has no WAL-index file.
+   */
+  static open(file: string): WalStamp | null {
+    const path = `${file}-shm`;
     try {
-      return new WalStamp(openSync(`${path}-shm`, 'r'));
+      const now = statSync(path);
+      let kept = opened.get(path);
+      if (!kept || kept.dev !== now.dev || kept.ino !== now.ino) {
+        const fd = openSync(path, 'r');
+        const { dev, ino } = fstatSync(fd);
+        opened.set(path, (kept = { fd, dev, ino })); // (an older descriptor stays open: see the top)
+      }
+      return new WalStamp(kept.fd);
     } catch {
       return null;
     }
@@ -34,9 +51,5 @@ export class WalStamp {
     // (a commit under way, or a header not written yet: a stamp equal to no other)
     if (got < buf.length || buf.compare(buf, 0, HEADER, HEADER, 2 * HEADER) !== 0) return `~${++this.torn}`;
     return buf.toString('latin1', 0, HEADER);
-  }
-
-  close(): void {
-    closeSync(this.fd);
   }
 }
