@@ -125,6 +125,8 @@ export class BatchingRequestLog implements RequestLog {
   private failures = 0;
   private failing = false;
   private flushing: Promise<void> | null = null;
+  /** A flush waiting for the write under way (see flush). */
+  private waiting: Promise<void> | null = null;
   private closed = false;
   private readonly timer: ReturnType<typeof setInterval> | null = null;
 
@@ -148,7 +150,7 @@ export class BatchingRequestLog implements RequestLog {
     this.queue.push(toTuple(entry, this.nodeId));
     this.bound();
     if (waitUntil) waitUntil(this.flush());
-    else if (this.queue.length >= this.opts.batchRows) this.writeWhile(this.opts.batchRows);
+    else if (this.queue.length >= this.opts.batchRows) void this.writeWhile(this.opts.batchRows);
   }
 
   /** Drops the oldest rows beyond maxQueue, counting them. */
@@ -160,25 +162,34 @@ export class BatchingRequestLog implements RequestLog {
     this.unreportedDrops += excess;
   }
 
-  /** Writes what is queued now, after a write already under way (it may be past these rows). */
+  /**
+   * Writes the rows queued now (and no more: under steady traffic the queue is never empty), after a
+   * write already under way, which may be past them; however many ask meanwhile, one flush waits.
+   */
   flush(): Promise<void> {
-    return this.flushing ? this.flushing.then(() => this.flush()) : this.writeWhile(1);
+    if (!this.flushing) return this.writeWhile(1, this.queue.length);
+    this.waiting ??= this.flushing.then(() => {
+      this.waiting = null;
+      return this.flush();
+    });
+    return this.waiting;
   }
 
   /**
-   * Writes batches while at least `atLeast` rows wait, unless a write is under way. A full batch writes
-   * full batches only: the rows that came in while it was on its way wait for the next full batch or
-   * the timer. Writing them at once made a busy server commit every few milliseconds, a few rows each
-   * (~130 at 5,000 requests a second), the same table and index pages written again every time.
+   * Writes batches while at least `atLeast` rows wait, `upTo` rows in all, unless a write is under
+   * way. A full batch writes full batches only: the rows that came in while it was on its way wait
+   * for the next full batch or the timer. Writing them at once made a busy server commit every few
+   * milliseconds, a few rows each (~130 at 5,000 requests a second), the same pages written again.
    */
-  private writeWhile(atLeast: number): Promise<void> {
-    this.flushing ??= this.write(atLeast).finally(() => (this.flushing = null));
+  private writeWhile(atLeast: number, upTo = Number.POSITIVE_INFINITY): Promise<void> {
+    this.flushing ??= this.write(atLeast, upTo).finally(() => (this.flushing = null));
     return this.flushing;
   }
 
-  private async write(atLeast: number): Promise<void> {
-    while (this.queue.length >= atLeast) {
-      const rows = this.queue.take(this.opts.batchRows * 4);
+  private async write(atLeast: number, upTo: number): Promise<void> {
+    for (let left = upTo; left > 0 && this.queue.length >= atLeast; ) {
+      const rows = this.queue.take(Math.min(this.opts.batchRows * 4, left));
+      left -= rows.length;
       try {
         await this.writer.write(JSON.stringify(rows), this.unreportedDrops);
         this.unreportedDrops = 0;
