@@ -170,6 +170,18 @@ describe('findObjectAndGeneration with the lookups it keeps', () => {
   });
 });
 
+describe('ObjectRows', () => {
+  it('counts what an entry holds against its bound, long metadata too', () => {
+    const rows = new ObjectRows(() => 's', 64 * 1024);
+    const heavy = { ...bare, userMeta: JSON.stringify({ note: 'x'.repeat(40_000) }) } as StoredObject;
+    rows.set('bkt/heavy', 's', { obj: heavy, gen: 1 }); // ~80 KB counted: more than the bound
+    expect(rows.get('bkt/heavy', 's')).toBeUndefined();
+    rows.set('bkt/light', 's', { obj: bare as StoredObject, gen: 1 });
+    expect(rows.get('bkt/light', 's')?.obj?.id).toBe(bare.id);
+    expect(rows.get('bkt/light', 'other stamp')).toBeUndefined();
+  });
+});
+
 describe('ChunkLists', () => {
   it('keeps at most its bound of spans, the longest kept going first', () => {
     const span = (offset: number) => ({ hash: 'h', offset, size: 1 });

@@ -2,7 +2,8 @@
  * Who is asking: SigV4 (or, where the operator allows it, SigV2) in the Authorization header or in the
  * query (presigned URLs), a bearer access key, or nobody. Both signature versions resolve the same
  * keys and give the same principal, so scopes and key lifetimes apply alike. Produces the principal
- * and how the body must be verified; it never reads the body itself.
+ * and how the body must be verified; it never reads the body itself. A presigned link verified once
+ * is not hashed and signed again while its inputs are the same (verified-links.ts).
  */
 import { S3Error } from '../errors.ts';
 import { isFieldName } from '../http-fields.ts';
@@ -116,7 +117,10 @@ export interface SignedRequest {
   bodySha256?: string;
   /** The bucket the Host named (virtual-hosted style): SigV2 signs the path with it in front. */
   hostBucket?: string | null;
-  /** Path and query exactly as sent: a presigned link verified once is known by it (verified-links.ts). */
+  /**
+   * Path and query exactly as sent, which `rawPath` and `query` were parsed from: a presigned link
+   * verified once is known by it (verified-links.ts).
+   */
   rawTarget?: string;
 }
 
@@ -201,6 +205,9 @@ function v2Result(
 
 /** Headers a presigned request may carry unsigned: they only ask the server to verify the body. */
 const MAY_ADD_TO_PRESIGNED = /^x-amz-(content-sha256|checksum-[a-z0-9]+|sdk-checksum-algorithm)$/;
+
+/** Presigned links this process has verified (verified-links.ts). */
+const verifiedLinks = new VerifiedLinks();
 
 export async function authenticate(req: SignedRequest, ctx: AuthContext): Promise<Authenticated> {
   const now = ctx.now ?? Date.now();
@@ -319,8 +326,6 @@ export async function authenticate(req: SignedRequest, ctx: AuthContext): Promis
     payload: check,
   };
 }
-
-const verifiedLinks = new VerifiedLinks();
 
 /** The SigV4 signature's check: SignatureDoesNotMatch (with what was signed) unless it matches. */
 function verifySignature(

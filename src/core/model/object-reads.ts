@@ -26,7 +26,7 @@ const OBJECT_COLUMNS = Object.entries(getTableColumns(objects));
 
 /**
  * A map bounded by the summed size of its values (`sizeOf`); the longest kept go first, and a value
- * larger than the bound is not kept at all. Under InlineBodies and ChunkLists.
+ * larger than the bound is not kept at all. Under InlineBodies, ChunkLists and ObjectRows.
  */
 class SizedMap<K, V> {
   private readonly entries = new Map<K, V>();
@@ -109,16 +109,17 @@ export interface FoundObject {
  * settings generation) is still exactly what the database holds, and a GET makes no query at all. Any
  * commit anywhere (a PUT, a settings change, the request log's next batch) moves the stamp; the next
  * lookup reads again. The stamp is taken before the query it tags: a commit in between only makes the
- * entry look older than it is. Callers get copies. At most `maxBytes` (estimated) are kept.
+ * entry look older than it is. Callers get shallow copies (the inline bytes are shared and never
+ * written). At most `maxBytes` are kept, estimated from the entry's strings and bytes.
  */
 export class ObjectRows {
-  private readonly byKey: SizedMap<string, { stamp: string; found: FoundObject }>;
+  private readonly byKey: SizedMap<string, { stamp: string; found: FoundObject; size: number }>;
 
   constructor(
     readonly stamp: ChangeStamp,
     maxBytes = 32 * 1024 * 1024,
   ) {
-    this.byKey = new SizedMap(maxBytes, ({ found }) => 1024 + (found.obj?.inlineData?.byteLength ?? 0));
+    this.byKey = new SizedMap(maxBytes, (entry) => entry.size);
   }
 
   /** What a lookup at `at` read under `stamp`, if anything. */
@@ -129,7 +130,11 @@ export class ObjectRows {
   }
 
   set(at: string, stamp: string, found: FoundObject): void {
-    this.byKey.set(at, { stamp, found: { obj: found.obj && { ...found.obj }, gen: found.gen } });
+    let size = 256 + 2 * (at.length + stamp.length); // (strings counted at two bytes a character)
+    for (const value of Object.values(found.obj ?? {}))
+      size +=
+        typeof value === 'string' ? 2 * value.length : value instanceof Uint8Array ? value.byteLength : 16;
+    this.byKey.set(at, { stamp, found: { obj: found.obj && { ...found.obj }, gen: found.gen }, size });
   }
 }
 

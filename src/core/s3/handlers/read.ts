@@ -38,6 +38,7 @@ export interface ReadDeps {
   /** Small objects' bytes and chunk lists already read, by object id (object-reads.ts). */
   inlineBodies?: InlineBodies;
   chunkLists?: ChunkLists;
+  /** Lookups kept while nothing is committed, where the database can tell (object-reads.ts). */
   objectRows?: ObjectRows;
 }
 
