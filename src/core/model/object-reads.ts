@@ -122,6 +122,16 @@ export class ObjectRows {
     this.byKey = new SizedMap(maxBytes, (entry) => entry.size);
   }
 
+  /** The answer kept for `at` while nothing is committed; else `load`'s, kept under the stamp read first. */
+  async answer(at: string, load: () => Promise<FoundObject>): Promise<FoundObject> {
+    const stamp = this.stamp();
+    const kept = this.get(at, stamp);
+    if (kept) return kept;
+    const found = await load();
+    this.set(at, stamp, found);
+    return found;
+  }
+
   /** What a lookup at `at` read under `stamp`, if anything. */
   get(at: string, stamp: string): FoundObject | undefined {
     const kept = this.byKey.get(at);
@@ -163,13 +173,8 @@ export async function findObjectAndGeneration(
   bodies?: InlineBodies,
   rows?: ObjectRows,
 ): Promise<FoundObject> {
-  const at = `${bucketId}/${key}`;
-  const stamp = rows?.stamp();
-  const kept = stamp === undefined ? undefined : rows!.get(at, stamp);
-  if (kept) return kept;
-  const found = await lookUp(db, bucketId, key, bodies);
-  if (stamp !== undefined) rows!.set(at, stamp, found);
-  return found;
+  const load = () => lookUp(db, bucketId, key, bodies);
+  return rows ? rows.answer(`${bucketId}/${key}`, load) : load();
 }
 
 async function lookUp(db: Db, bucketId: string, key: string, bodies?: InlineBodies): Promise<FoundObject> {
