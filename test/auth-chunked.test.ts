@@ -106,7 +106,9 @@ async function chunkedPut(creds: Creds, key: string, o: ChunkedOpts): Promise<Re
   }
   const body = Buffer.concat(parts);
   expect(body.length).toBe(encodedLength);
-  const auth = `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${signedNames.join(';')}, Signature=${seed}`;
+  const auth =
+    `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, ` +
+    `SignedHeaders=${signedNames.join(';')}, Signature=${seed}`;
   const sent = { ...headers, authorization: auth };
   delete (sent as Record<string, string>).host;
   return fetch(`${srv.endpoint}/${B}/${key}`, { method: 'PUT', headers: sent, body });

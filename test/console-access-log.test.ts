@@ -14,7 +14,8 @@ let srv: RunningServer;
 const { signedIn } = objectsConsolePerFile((s) => (srv = s));
 
 describe('the access log', () => {
-  it("shows a bucket's requests with filters, pages back by cursor, exports CSV, and charts the bucket", async () => {
+  it("shows a bucket's requests with filters, pages back by cursor, exports CSV, and " +
+    'charts the bucket', async () => {
     const a = await account(srv.endpoint);
     await fill(a.client, 'h18-logged', ['docs/a.txt', 'docs/b.txt', 'other.txt']);
     for (let i = 0; i < 130; i++)

@@ -27,7 +27,8 @@ afterAll(async () => {
 });
 
 describe('a new customer', () => {
-  it('creates a service: the root keys are shown once and work; signs in by e-mail; sees the trial; deletes the service', async () => {
+  it('creates a service: the root keys are shown once and work; signs in by e-mail; ' +
+    'sees the trial; deletes the service', async () => {
     const context = await browser.newContext({ viewport: { width: 1024, height: 800 } });
     const page = await context.newPage();
     await page.goto(`${srv.endpoint}/console/sign-in`);

@@ -30,69 +30,77 @@ function peerCertificate(servername: string): Promise<{ subject: string; fingerp
 }
 
 describe('certificates', () => {
-  it("HTTPS picks each domain's certificate by SNI, and picks up a replacement without a restart", async () => {
-    for (const host of ['a.example.test', 'b.example.test']) {
-      const d = await (await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: host })).json();
-      dns.txt.set(`_qoima-challenge.${host}`, [d.txtRecord.value]);
-      await api(srv, 'POST', `/admin/buckets/media/domains/${host}/verify`);
-      const res = await api(
+  it(
+    "HTTPS picks each domain's certificate by SNI, and picks up a replacement " + 'without a restart',
+    async () => {
+      for (const host of ['a.example.test', 'b.example.test']) {
+        const d = await (await api(srv, 'POST', '/admin/buckets/media/domains', { hostname: host })).json();
+        dns.txt.set(`_qoima-challenge.${host}`, [d.txtRecord.value]);
+        await api(srv, 'POST', `/admin/buckets/media/domains/${host}/verify`);
+        const res = await api(
+          srv,
+          'PUT',
+          `/admin/buckets/media/domains/${host}/certificate`,
+          await makeCert(host),
+        );
+        expect(res.status, await res.clone().text()).toBe(200);
+      }
+      const a = await peerCertificate('a.example.test');
+      const b = await peerCertificate('b.example.test');
+      expect(a.subject).toBe('a.example.test');
+      expect(b.subject).toBe('b.example.test');
+      expect(a.fingerprint).not.toBe(b.fingerprint);
+
+      // an HTTPS request on the domain is served from the bucket
+      const body = await new Promise<string>((resolve, reject) => {
+        httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: srv.httpsPort!,
+            path: '/cat.jpg',
+            servername: 'a.example.test',
+            headers: { host: 'a.example.test' },
+            rejectUnauthorized: false,
+          },
+          (res) => {
+            let out = '';
+            res.on('data', (d) => (out += d));
+            res.on('end', () => resolve(out));
+          },
+        )
+          .on('error', reject)
+          .end();
+      });
+      expect(body).toBe('meow');
+
+      await api(
         srv,
         'PUT',
-        `/admin/buckets/media/domains/${host}/certificate`,
-        await makeCert(host),
+        '/admin/buckets/media/domains/a.example.test/certificate',
+        await makeCert('a.example.test', 60),
       );
-      expect(res.status, await res.clone().text()).toBe(200);
-    }
-    const a = await peerCertificate('a.example.test');
-    const b = await peerCertificate('b.example.test');
-    expect(a.subject).toBe('a.example.test');
-    expect(b.subject).toBe('b.example.test');
-    expect(a.fingerprint).not.toBe(b.fingerprint);
+      let now = a.fingerprint;
+      for (let i = 0; i < 40 && now === a.fingerprint; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        now = (await peerCertificate('a.example.test')).fingerprint;
+      }
+      expect(now).not.toBe(a.fingerprint);
+    },
+  );
 
-    // an HTTPS request on the domain is served from the bucket
-    const body = await new Promise<string>((resolve, reject) => {
-      httpsRequest(
-        {
-          host: '127.0.0.1',
-          port: srv.httpsPort!,
-          path: '/cat.jpg',
-          servername: 'a.example.test',
-          headers: { host: 'a.example.test' },
-          rejectUnauthorized: false,
-        },
-        (res) => {
-          let out = '';
-          res.on('data', (d) => (out += d));
-          res.on('end', () => resolve(out));
-        },
-      )
-        .on('error', reject)
-        .end();
-    });
-    expect(body).toBe('meow');
-
-    await api(
-      srv,
-      'PUT',
-      '/admin/buckets/media/domains/a.example.test/certificate',
-      await makeCert('a.example.test', 60),
-    );
-    let now = a.fingerprint;
-    for (let i = 0; i < 40 && now === a.fingerprint; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      now = (await peerCertificate('a.example.test')).fingerprint;
-    }
-    expect(now).not.toBe(a.fingerprint);
-  });
-
-  it("a handshake for a name with no certificate (and none of the service's own) is refused and logged", async () => {
-    await expect(peerCertificate('nothing.example.test')).rejects.toThrow();
-    const deadline = Date.now() + 10_000;
-    while (!srv.output().includes('TLS handshake for nothing.example.test') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(srv.output()).toMatch(/TLS handshake for nothing\.example\.test from \S+ refused: no certificate/);
-  });
+  it(
+    "a handshake for a name with no certificate (and none of the service's own) is " + 'refused and logged',
+    async () => {
+      await expect(peerCertificate('nothing.example.test')).rejects.toThrow();
+      const deadline = Date.now() + 10_000;
+      while (!srv.output().includes('TLS handshake for nothing.example.test') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(srv.output()).toMatch(
+        /TLS handshake for nothing\.example\.test from \S+ refused: no certificate/,
+      );
+    },
+  );
 
   it('refuses a key that does not match, a certificate for another name, and an expired one', async () => {
     const a = await makeCert('a.example.test');

@@ -86,15 +86,19 @@ describe('scopes, through Bearer tokens and SigV4 key pairs alike', () => {
     );
   });
 
-  it('admin is for whole buckets: it cannot be confined to a prefix (which would let it open the whole bucket)', async () => {
-    const res = await api(srv, 'POST', '/admin/keys', {
-      name: 'prefixed admin',
-      scopes: [{ bucket: 'photos', prefix: 'public/', actions: ['admin', 'read'] }],
-      expiresInSeconds: 3600,
-    });
-    expect(res.status).toBe(400);
-    expect(await res.text()).toContain('without a key prefix');
-  });
+  it(
+    'admin is for whole buckets: it cannot be confined to a prefix (which would let ' +
+      'it open the whole bucket)',
+    async () => {
+      const res = await api(srv, 'POST', '/admin/keys', {
+        name: 'prefixed admin',
+        scopes: [{ bucket: 'photos', prefix: 'public/', actions: ['admin', 'read'] }],
+        expiresInSeconds: 3600,
+      });
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain('without a key prefix');
+    },
+  );
 
   it('a key never reaches another account', async () => {
     const other = JSON.parse(await admin(srv.dataDir, ['accounts', 'create', '--name', 'other', '--json']));

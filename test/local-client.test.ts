@@ -83,17 +83,20 @@ describe('LocalClient', () => {
     },
   );
 
-  it('takes a WAL-index header whose two copies differ for a commit under way, equal to no stamp', async () => {
-    const header = Buffer.alloc(96, 7);
-    await writeFile(join(dir, 'fake-shm'), header);
-    const settled = WalStamp.open(join(dir, 'fake'))!;
-    expect(settled.read()).toBe(settled.read());
-    header[60] = 8; // the second copy rewritten, the first not yet
-    await writeFile(join(dir, 'fake-shm'), header);
-    const stamps = new Set([settled.read(), settled.read()]);
-    expect(stamps.size).toBe(2);
-    expect(WalStamp.open(join(dir, 'none'))).toBeNull();
-  });
+  it(
+    'takes a WAL-index header whose two copies differ for a commit under way, equal ' + 'to no stamp',
+    async () => {
+      const header = Buffer.alloc(96, 7);
+      await writeFile(join(dir, 'fake-shm'), header);
+      const settled = WalStamp.open(join(dir, 'fake'))!;
+      expect(settled.read()).toBe(settled.read());
+      header[60] = 8; // the second copy rewritten, the first not yet
+      await writeFile(join(dir, 'fake-shm'), header);
+      const stamps = new Set([settled.read(), settled.read()]);
+      expect(stamps.size).toBe(2);
+      expect(WalStamp.open(join(dir, 'none'))).toBeNull();
+    },
+  );
 
   it("keeps SQLite's locks when a client that read the stamp closes", async () => {
     const file = join(dir, 'locks');

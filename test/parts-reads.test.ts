@@ -48,28 +48,31 @@ describe('part-wise downloads (partNumber)', () => {
     }
   });
 
-  it('HeadObject with PartNumber gives the part size; past the last part is 416 InvalidPartNumber', async () => {
-    const h = await client.send(new HeadObjectCommand({ Bucket: B, Key: 'three.bin', PartNumber: 3 }));
-    expect(h.ContentLength).toBe(1234);
-    expect(h.PartsCount).toBe(3);
-    const res = await signedFetch(srv.endpoint, srv.creds, {
-      path: `/${B}/three.bin`,
-      query: { partNumber: '4' },
-    });
-    expect(res.status).toBe(416);
-    expect(await errorCode(res)).toBe('InvalidPartNumber');
-    const both = await signedFetch(srv.endpoint, srv.creds, {
-      path: `/${B}/three.bin`,
-      query: { partNumber: '1' },
-      headers: { range: 'bytes=0-1' },
-    });
-    expect(both.status).toBe(400);
-    const zero = await signedFetch(srv.endpoint, srv.creds, {
-      path: `/${B}/three.bin`,
-      query: { partNumber: '0' },
-    });
-    expect(await errorCode(zero)).toBe('InvalidArgument');
-  });
+  it(
+    'HeadObject with PartNumber gives the part size; past the last part is 416 ' + 'InvalidPartNumber',
+    async () => {
+      const h = await client.send(new HeadObjectCommand({ Bucket: B, Key: 'three.bin', PartNumber: 3 }));
+      expect(h.ContentLength).toBe(1234);
+      expect(h.PartsCount).toBe(3);
+      const res = await signedFetch(srv.endpoint, srv.creds, {
+        path: `/${B}/three.bin`,
+        query: { partNumber: '4' },
+      });
+      expect(res.status).toBe(416);
+      expect(await errorCode(res)).toBe('InvalidPartNumber');
+      const both = await signedFetch(srv.endpoint, srv.creds, {
+        path: `/${B}/three.bin`,
+        query: { partNumber: '1' },
+        headers: { range: 'bytes=0-1' },
+      });
+      expect(both.status).toBe(400);
+      const zero = await signedFetch(srv.endpoint, srv.creds, {
+        path: `/${B}/three.bin`,
+        query: { partNumber: '0' },
+      });
+      expect(await errorCode(zero)).toBe('InvalidArgument');
+    },
+  );
 
   it('part 1 of an object not uploaded in parts is the whole object; part 2 is 416', async () => {
     await client.send(new PutObjectCommand({ Bucket: B, Key: 'single', Body: 'single object' }));
@@ -145,33 +148,36 @@ describe('GetObjectAttributes', () => {
     expect(next.ETag).toBeUndefined();
   });
 
-  it('a plain object has no ObjectParts; a missing or unknown attribute name is InvalidArgument', async () => {
-    await client.send(
-      new PutObjectCommand({ Bucket: B, Key: 'plain', Body: 'abc', ChecksumAlgorithm: 'CRC32C' }),
-    );
-    const a = await client.send(
-      new GetObjectAttributesCommand({
-        Bucket: B,
-        Key: 'plain',
-        ObjectAttributes: ['ObjectParts', 'Checksum'],
-      }),
-    );
-    expect(a.ObjectParts).toBeUndefined();
-    expect(a.Checksum).toMatchObject({
-      ChecksumCRC32C: b64('CRC32C', Buffer.from('abc')),
-      ChecksumType: 'FULL_OBJECT',
-    });
-    for (const value of [undefined, 'Colour']) {
-      const res = await signedFetch(srv.endpoint, srv.creds, {
-        path: `/${B}/plain`,
-        query: { attributes: '' },
-        headers: value ? { 'x-amz-object-attributes': value } : {},
+  it(
+    'a plain object has no ObjectParts; a missing or unknown attribute name is ' + 'InvalidArgument',
+    async () => {
+      await client.send(
+        new PutObjectCommand({ Bucket: B, Key: 'plain', Body: 'abc', ChecksumAlgorithm: 'CRC32C' }),
+      );
+      const a = await client.send(
+        new GetObjectAttributesCommand({
+          Bucket: B,
+          Key: 'plain',
+          ObjectAttributes: ['ObjectParts', 'Checksum'],
+        }),
+      );
+      expect(a.ObjectParts).toBeUndefined();
+      expect(a.Checksum).toMatchObject({
+        ChecksumCRC32C: b64('CRC32C', Buffer.from('abc')),
+        ChecksumType: 'FULL_OBJECT',
       });
-      expect(res.status).toBe(400);
-      expect(await errorCode(res)).toBe('InvalidArgument');
-    }
-    await expect(
-      client.send(new GetObjectAttributesCommand({ Bucket: B, Key: 'absent', ObjectAttributes: ['ETag'] })),
-    ).rejects.toMatchObject({ name: 'NoSuchKey' });
-  });
+      for (const value of [undefined, 'Colour']) {
+        const res = await signedFetch(srv.endpoint, srv.creds, {
+          path: `/${B}/plain`,
+          query: { attributes: '' },
+          headers: value ? { 'x-amz-object-attributes': value } : {},
+        });
+        expect(res.status).toBe(400);
+        expect(await errorCode(res)).toBe('InvalidArgument');
+      }
+      await expect(
+        client.send(new GetObjectAttributesCommand({ Bucket: B, Key: 'absent', ObjectAttributes: ['ETag'] })),
+      ).rejects.toMatchObject({ name: 'NoSuchKey' });
+    },
+  );
 });
