@@ -15,6 +15,7 @@ import {
 import { request } from 'node:http';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleSession } from './helpers/console.ts';
 import { launchBrowser } from './helpers/browser.ts';
 import { s3 } from './helpers/s3.ts';
 import { type RunningServer, removeDir, startServer } from './helpers/server.ts';
@@ -35,21 +36,7 @@ afterAll(async () => {
   await removeDir(srv.dataDir);
 });
 
-async function session(): Promise<{ cookie: string; csrf: string }> {
-  const res = await fetch(`${srv.endpoint}/console/sign-in`, {
-    method: 'POST',
-    redirect: 'manual',
-    body: new URLSearchParams({ ...srv.creds }),
-  });
-  expect(res.status).toBe(303);
-  const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
-  return { cookie, csrf: await csrfOf(cookie) };
-}
-
-async function csrfOf(cookie: string): Promise<string> {
-  const page = await (await fetch(`${srv.endpoint}/console`, { headers: { cookie } })).text();
-  return /name="csrf-token" content="([^"]+)"/.exec(page)![1]!;
-}
+const session = () => consoleSession(srv);
 
 const signedIn = async (cookie: string) =>
   (await fetch(`${srv.endpoint}/console`, { redirect: 'manual', headers: { cookie } })).status === 200;

@@ -7,6 +7,7 @@
 import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleSession } from './helpers/console.ts';
 import { launchBrowser, shot } from './helpers/browser.ts';
 import { s3, serverPerFile } from './helpers/s3.ts';
 import { type RunningServer, removeDir, startServer } from './helpers/server.ts';
@@ -93,17 +94,7 @@ describe('a new customer', () => {
 });
 
 describe('what the console refuses', () => {
-  async function session(): Promise<{ cookie: string; csrf: string }> {
-    const res = await fetch(`${srv.endpoint}/console/sign-in`, {
-      method: 'POST',
-      redirect: 'manual',
-      body: new URLSearchParams({ ...srv.creds }),
-    });
-    expect(res.status).toBe(303);
-    const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
-    const page = await (await fetch(`${srv.endpoint}/console/buckets`, { headers: { cookie } })).text();
-    return { cookie, csrf: /name="csrf-token" content="([^"]+)"/.exec(page)![1]! };
-  }
+  const session = () => consoleSession(srv);
 
   it('a form without the CSRF token, or sent from another site, changes nothing', async () => {
     const { cookie, csrf } = await session();
