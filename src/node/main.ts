@@ -18,7 +18,7 @@ import { type ReadyMessage, runPrimary } from './cluster.ts';
 import { openService } from '../local/service.ts';
 import { continueOnRead, deferContinue } from './continue.ts';
 import { txtLookup } from './dns.ts';
-import { endingInTurn } from './end-in-turn.ts';
+import { fewerWrites } from './fewer-writes.ts';
 import { givingBack } from './give-back.ts';
 import { writeEnvFile } from '../local/env-file.ts';
 import { requestLogWriter } from './log-thread.ts';
@@ -75,8 +75,8 @@ async function serveProcess(cfg: Config): Promise<void> {
   const { db, box } = service;
 
   // multi-GiB uploads take longer than Node's default 5-minute request timeout; sent chunk buffers go
-  // back to the store's pool (give-back.ts); the responses of a turn go out at its end (end-in-turn.ts)
-  const ServerResponse = endingInTurn(givingBack(service.chunkBuffers));
+  // back to the store's pool (give-back.ts); and fewer writes wake the client (fewer-writes.ts)
+  const ServerResponse = fewerWrites(givingBack(service.chunkBuffers));
   const serverOptions = { requestTimeout: 0, keepAliveTimeout: 65_000, ServerResponse };
   const fetch = continueOnRead(service.fetch);
   const servers: ServerType[] = [serve({ fetch, hostname: cfg.host, port: cfg.port, serverOptions })];

@@ -1,14 +1,15 @@
 /**
- * Responses ended in one turn of the event loop leave together at its end (node/end-in-turn.ts): each
- * still carries exactly its own bytes, in order on its connection, with its callback, and one whose
- * client is gone does not hold back the others.
+ * Fewer writes (node/fewer-writes.ts): a streamed body's header block leaves with its first piece;
+ * responses ended in one turn of the event loop leave together at its end, each still with exactly
+ * its own bytes, in order on its connection, with its callback, and one whose client is gone does not
+ * hold back the others.
  */
 import { ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { connect } from 'node:net';
-import { type HttpBindings, serve } from '@hono/node-server';
+import { type Http2Bindings, type HttpBindings, serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endingInTurn } from '../src/node/end-in-turn.ts';
+import { fewerWrites } from '../src/node/fewer-writes.ts';
 
 /** Everything a connection receives until the server closes it. */
 function received(socket: Socket): Promise<string> {
@@ -23,7 +24,7 @@ function received(socket: Socket): Promise<string> {
 const request = (path: string, close = false) =>
   `GET ${path} HTTP/1.1\r\nHost: t\r\n${close ? 'Connection: close\r\n' : ''}\r\n`;
 
-describe('responses ended in one turn', () => {
+describe('responses written with fewer writes', () => {
   let port = 0;
   let server: ReturnType<typeof serve>;
   const callbacks: string[] = [];
@@ -31,13 +32,29 @@ describe('responses ended in one turn', () => {
     server = serve({
       port: 0,
       hostname: '127.0.0.1',
-      serverOptions: { ServerResponse: endingInTurn(ServerResponse) },
-      fetch: (req: Request, env: HttpBindings) => {
+      serverOptions: { ServerResponse: fewerWrites(ServerResponse) },
+      fetch: (req: Request, bindings: HttpBindings | Http2Bindings) => {
+        const env = bindings as HttpBindings;
         const path = new URL(req.url).pathname;
         if (path === '/raw') {
           // ended by hand, with a callback, the way Node's own users do
           env.outgoing.end('raw body', () => callbacks.push('raw'));
           return new Response(null);
+        }
+        if (path === '/stream') {
+          // a body whose first piece takes a while (a chunk from a slow backend)
+          const pieces = ['first piece', ' and the rest'];
+          const later = new Promise((r) => setTimeout(r, 20));
+          return new Response(
+            new ReadableStream({
+              async pull(c) {
+                await later;
+                const piece = pieces.shift();
+                if (piece === undefined) c.close();
+                else c.enqueue(new TextEncoder().encode(piece));
+              },
+            }),
+          );
         }
         if (path === '/throws') {
           // an end that throws once its turn ends (not a body Node can write): that response is cut
@@ -55,6 +72,15 @@ describe('responses ended in one turn', () => {
     port = (server.address() as AddressInfo).port;
   });
   afterAll(() => new Promise((r) => server.close(r)));
+
+  it("send a streamed body's header block with its first piece", async () => {
+    const socket = connect(port, '127.0.0.1');
+    const first = new Promise<string>((r) => socket.once('data', (d: Buffer) => r(d.toString('latin1'))));
+    const text = received(socket);
+    socket.write(request('/stream', true));
+    expect(await first).toMatch(/^HTTP\/1.1 200 OK\r\n[^]*\r\n\r\n[0-9a-f]+\r\nfirst piece/);
+    expect(await text).toMatch(/first piece\r\n[0-9a-f]+\r\n and the rest\r\n0\r\n\r\n$/);
+  });
 
   it('answer pipelined requests in order, each with its own body', async () => {
     const socket = connect(port, '127.0.0.1');
