@@ -7,11 +7,11 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { account } from './helpers/accounts.ts';
 import { api } from './helpers/api.ts';
-import { fill, objectsConsolePerFile, shot } from './helpers/console-objects.ts';
+import { fill, consolePerFile, shot } from './helpers/console-browser.ts';
 import type { RunningServer } from './helpers/server.ts';
 
 let srv: RunningServer;
-const { signedIn } = objectsConsolePerFile((s) => (srv = s));
+const { signedIn } = consolePerFile((s) => (srv = s));
 
 describe('the access log', () => {
   it("shows a bucket's requests with filters, pages back by cursor, exports CSV, and " +

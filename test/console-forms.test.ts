@@ -6,45 +6,21 @@
  * page on a phone. Screenshots go to test/screenshots/h18-*.png.
  */
 import { CreateBucketCommand, GetBucketCorsCommand } from '@aws-sdk/client-s3';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATOR_TOKEN, type TestAccount, account } from './helpers/accounts.ts';
-import { launchBrowser } from './helpers/browser.ts';
-import { ROOT, type RunningServer, removeDir, startServer } from './helpers/server.ts';
+import { describe, expect, it } from 'vitest';
+import { type TestAccount, account } from './helpers/accounts.ts';
+import { SHOTS } from './helpers/browser.ts';
+import { PHONE, consolePerFile, shot } from './helpers/console-browser.ts';
+import type { RunningServer } from './helpers/server.ts';
 
-const SHOTS = join(ROOT, 'test/screenshots');
 let srv: RunningServer;
-let browser: Browser;
 let a: TestAccount;
-
-beforeAll(async () => {
-  srv = await startServer({ env: { QOIMA_OPERATOR_TOKEN: OPERATOR_TOKEN } });
-  browser = await launchBrowser();
-  await mkdir(SHOTS, { recursive: true });
+const { signedIn: signedInAs } = consolePerFile(async (s) => {
+  srv = s;
   a = await account(srv.endpoint);
   await a.client.send(new CreateBucketCommand({ Bucket: 'h18-forms' }));
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await srv?.stop();
-  await removeDir(srv.dataDir);
 });
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(SHOTS, `h18-${name}.png`), fullPage: false });
-
-async function signedIn(viewport = { width: 1280, height: 800 }): Promise<Page> {
-  const page = await (await browser.newContext({ viewport })).newPage();
-  await page.goto(`${srv.endpoint}/console`);
-  await page.fill('#accessKeyId', a.creds.accessKeyId);
-  await page.fill('#secretAccessKey', a.creds.secretAccessKey);
-  await page.click('form:has(#accessKeyId) button[type=submit]');
-  await page.waitForURL(`${srv.endpoint}/console`);
-  return page;
-}
+const signedIn = (viewport?: typeof PHONE) => signedInAs(a, viewport);
 
 describe('addresses and prices', () => {
   it('the Overview gets the customer started with their own endpoint, region and bucket', async () => {
@@ -152,7 +128,7 @@ describe('forms', () => {
   }, 60_000);
 
   it('on a phone the billing page shows Subtotal and Total once each', async () => {
-    const page = await signedIn({ width: 390, height: 844 });
+    const page = await signedIn(PHONE);
     await page.goto(`${srv.endpoint}/console/usage`);
     // what a reader sees: each shown cell's label (drawn by CSS on a phone) and its text
     const seen = await page.$eval('table:has-text("Subtotal")', (t) =>

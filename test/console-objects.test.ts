@@ -17,12 +17,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { account } from './helpers/accounts.ts';
 import { api } from './helpers/api.ts';
-import { PHONE, fill, objectsConsolePerFile, shot } from './helpers/console-objects.ts';
+import { PHONE, fill, consolePerFile, shot } from './helpers/console-browser.ts';
 import { type RunningServer, removeDir, tempDir } from './helpers/server.ts';
 
 let srv: RunningServer;
 let files: string;
-const { signedIn } = objectsConsolePerFile((s) => (srv = s));
+const { signedIn } = consolePerFile((s) => (srv = s));
 
 beforeAll(async () => {
   files = await tempDir('qoima-console-objects-');

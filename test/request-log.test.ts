@@ -22,12 +22,6 @@ afterAll(async () => {
 
 const rows = logRows;
 
-/** Returns once `ok()` holds (or after 15 s: the assertion that follows then says what is wrong). */
-async function until(ok: () => boolean): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-}
-
 /** The log's rows once `ok` holds for them (the log is written off the hot path, in batches). */
 async function rowsOnce(dataDir: string, ok: (log: Record<string, unknown>[]) => boolean) {
   const deadline = Date.now() + 15_000;
@@ -168,9 +162,9 @@ describe('durability of the log', () => {
       });
       expect(res.status).toBe(200);
     }
-    await until(() => /request log cannot be written/.test(srv.output()));
+    await srv.logged(/request log cannot be written/, 15_000);
     await db.execute('ALTER TABLE request_log_away RENAME TO request_log');
-    await until(() => /request log written again/.test(srv.output()));
+    await srv.logged(/request log written again/, 15_000);
     const logged = await rows(srv.dataDir, "operation = 'ListObjectsV2'");
     expect(logged.length).toBe(30); // the queue's bound
     const drops = (await db.execute('SELECT sum(dropped) AS n FROM log_drops')).rows[0]!.n;

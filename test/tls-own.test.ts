@@ -25,12 +25,6 @@ async function curlStatus(url: string, insecure: boolean): Promise<{ rc: number;
   }
 }
 
-async function logged(srv: RunningServer, pattern: RegExp): Promise<string> {
-  const deadline = Date.now() + 10_000;
-  while (!pattern.test(srv.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  return srv.output();
-}
-
 beforeAll(async () => {
   certDir = await tempDir();
 });
@@ -57,7 +51,7 @@ describe("the service's own certificate", () => {
     expect(await curlStatus(url, true)).toEqual({ rc: 0, status: 200 });
     // curl without -k does not trust a self-signed certificate: it aborts, and the server says why
     expect((await curlStatus(url, false)).rc).not.toBe(0);
-    expect(await logged(srv, /TLS handshake without a server name from \S+ failed: .*unknown ca/i)).toMatch(
+    expect(await srv.logged(/TLS handshake without a server name from \S+ failed: .*unknown ca/i)).toMatch(
       /failed: .*unknown ca/i,
     );
   });
@@ -68,7 +62,7 @@ describe("the service's own certificate", () => {
     const url = `https://127.0.0.1:${srv.httpsPort}/console`;
     expect((await curlStatus(url, true)).rc).not.toBe(0);
     expect((await curlStatus(url, true)).rc).not.toBe(0);
-    const out = await logged(srv, /refused: no certificate/);
+    const out = await srv.logged(/refused: no certificate/);
     expect(out.match(/TLS handshake without a server name from \S+ refused: no certificate/g)).toHaveLength(
       1,
     );

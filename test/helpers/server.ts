@@ -26,6 +26,11 @@ export interface RunningServer {
   env: Record<string, string>;
   proc: ChildProcess;
   output: () => string;
+  /**
+   * The output once it matches `pattern`, checked as each piece arrives (or after `timeoutMs`: the
+   * assertion that follows then says what is missing).
+   */
+  logged: (pattern: RegExp, timeoutMs?: number) => Promise<string>;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop: () => Promise<number | null>;
   /** SIGKILL and wait for exit. */
@@ -108,8 +113,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const waiting = new Set<() => void>();
+  const more = (d: Buffer) => {
+    out += d.toString();
+    for (const check of waiting) check();
+  };
+  proc.stdout!.on('data', more);
+  proc.stderr!.on('data', more);
   const endpoint = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`server did not start:\n${out}`)),
@@ -146,6 +156,18 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     env: opts.env ?? {},
     proc,
     output: () => out,
+    logged: (pattern, timeoutMs = 10_000) =>
+      new Promise<string>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          waiting.delete(check);
+          resolve(out);
+        };
+        const check = () => pattern.test(out) && done();
+        const timer = setTimeout(done, timeoutMs);
+        waiting.add(check);
+        check();
+      }),
     stop: async () => {
       proc.kill('SIGTERM');
       return waitForExit(proc);

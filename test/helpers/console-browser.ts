@@ -1,7 +1,8 @@
 /**
- * For the tests of the console's object pages in real Chromium (test/console-objects.test.ts,
- * test/console-access-log.test.ts): per file, a server with the operator token (accounts are made
- * through it) and a browser; pages signed in as an account, buckets filled, screenshots h18-*.png.
+ * For the tests of the console in real Chromium (test/console-objects.test.ts,
+ * test/console-access-log.test.ts, test/console-forms.test.ts): per file, a server with the operator
+ * token (accounts are made through it) and a browser; pages signed in as an account, buckets filled,
+ * screenshots h18-*.png.
  */
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mkdir } from 'node:fs/promises';
@@ -19,7 +20,7 @@ export const PHONE = { width: 390, height: 844 };
  * Registers the file's server and browser (the server handed to `ready` before the tests); returns how
  * to open a page signed in as an account.
  */
-export function objectsConsolePerFile(ready: (srv: RunningServer) => unknown) {
+export function consolePerFile(ready: (srv: RunningServer) => unknown) {
   let srv: RunningServer;
   let browser: Browser;
 
