@@ -33,6 +33,12 @@ export interface AppDeps
   getClientAddress?: (c: Context) => string | undefined;
   /** The request's header names as sent (any case), where the runtime has them without a Headers. */
   getHeaderNames?: (c: Context) => Iterable<string> | undefined;
+  /**
+   * The request's body as the runtime reads it, where it has it without a web stream: Node's pieces go
+   * straight to the S3 handlers instead of each being copied into a ReadableStream's queue (and its
+   * promises kept alive through every young-generation collection of a long upload).
+   */
+  getBody?: (c: Context) => AsyncIterable<Uint8Array> | undefined;
   requestLog: RequestLog;
   /** Whether anyone may create a service from the console's sign-in page (else the operator does). */
   consoleSignup?: boolean;
@@ -141,7 +147,7 @@ export function createApp(deps: AppDeps): Hono {
     };
     const again = () => answer(c, requestId, bytesIn, true);
     const clientAddress = deps.getClientAddress?.(c);
-    const { getHeaderNames } = deps;
+    const { getHeaderNames, getBody } = deps;
     const route = await routeHost(c.req.header('host') ?? null, deps.hosts);
     const rawTarget = rawTargetOf(c, deps.getRawTarget);
     const own = route.kind === 'service' ? servicePath(rawTarget) : null;
@@ -181,10 +187,7 @@ export function createApp(deps: AppDeps): Hono {
         headers: c.req.raw.headers,
         headerNames: getHeaderNames && (() => getHeaderNames(c)),
         // GET and HEAD carry no body in S3; not touching it spares the Node adapter a full Request
-        body:
-          c.req.method === 'GET' || c.req.method === 'HEAD' || !c.req.raw.body
-            ? null
-            : bytesIn.wrap(c.req.raw.body),
+        body: c.req.method === 'GET' || c.req.method === 'HEAD' ? null : bodyOf(c, getBody, bytesIn),
         bytesIn,
         clientAddress,
         protocol: c.req.url.startsWith('https:') ? 'https' : 'http',
@@ -258,6 +261,16 @@ async function fresh(freshness: Freshness, logError: ReportError): Promise<void>
       headers: { 'retry-after': '1' },
     });
   }
+}
+
+/** An S3 request's body, counted as it is read: the runtime's own pieces where it has them. */
+function bodyOf(
+  c: Context,
+  getBody: AppDeps['getBody'],
+  bytesIn: InboundMeter,
+): AsyncIterable<Uint8Array> | null {
+  const body = getBody?.(c) ?? c.req.raw.body;
+  return body && bytesIn.count(body);
 }
 
 /** The request with its body counted as it is read (GET and HEAD have none, and go as they are). */

@@ -40,6 +40,7 @@ export interface AppParts {
   getRawTarget?: (c: Context) => string | undefined;
   getClientAddress?: (c: Context) => string | undefined;
   getHeaderNames?: AppDeps['getHeaderNames'];
+  getBody?: AppDeps['getBody'];
   waitUntil?: AppDeps['waitUntil'];
   changeStamp?: ChangeStamp;
   /** The time the caches and fair-use allowances read (default: the wall clock). */

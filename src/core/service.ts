@@ -97,6 +97,7 @@ export interface ServiceParts extends DataParts {
   getRawTarget?: (c: Context) => string | undefined;
   getClientAddress?: (c: Context) => string | undefined;
   getHeaderNames?: AppDeps['getHeaderNames'];
+  getBody?: AppDeps['getBody'];
   waitUntil?: AppDeps['waitUntil'];
   /** Where the request log writes (default: straight into the database). */
   logWriter?: (db: Db, nodeId: string) => LogWriter;

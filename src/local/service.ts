@@ -14,7 +14,7 @@ import { nodeDigests } from './digests.ts';
 /** What an entry knows that a data directory cannot say. */
 export type EntryParts = Pick<
   ServiceParts,
-  'txtLookup' | 'getRawTarget' | 'getClientAddress' | 'getHeaderNames' | 'logWriter'
+  'txtLookup' | 'getRawTarget' | 'getClientAddress' | 'getHeaderNames' | 'getBody' | 'logWriter'
 >;
 
 export interface LocalService extends Service {

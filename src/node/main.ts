@@ -16,12 +16,13 @@ import { availableParallelism } from 'node:os';
 import { type Config, ConfigError, endpointOf, loadConfig } from '../local/config.ts';
 import { type ReadyMessage, runPrimary } from './cluster.ts';
 import { openService } from '../local/service.ts';
-import { continueOnRead, deferContinue } from './continue.ts';
+import { askForBody, continueOnRead, deferContinue } from './continue.ts';
 import { txtLookup } from './dns.ts';
 import { fewerWrites } from './fewer-writes.ts';
 import { givingBack } from './give-back.ts';
 import { writeEnvFile } from '../local/env-file.ts';
 import { requestLogWriter } from './log-thread.ts';
+import { requestBody } from './request-body.ts';
 import { logRefusedHandshakes, serviceCertificate, sniCallback } from './tls.ts';
 
 /** The names in Node's raw headers (name, value, name, value, ...), as sent. */
@@ -70,6 +71,10 @@ async function serveProcess(cfg: Config): Promise<void> {
     getRawTarget: (c) => (c.env as HttpBindings | undefined)?.incoming?.url,
     getClientAddress: (c) => (c.env as HttpBindings | undefined)?.incoming?.socket?.remoteAddress,
     getHeaderNames: (c) => rawHeaderNames((c.env as HttpBindings | undefined)?.incoming?.rawHeaders),
+    getBody: (c) => {
+      const incoming = (c.env as HttpBindings | undefined)?.incoming;
+      return incoming && requestBody(incoming, () => askForBody(incoming));
+    },
     logWriter: (db, nodeId) => requestLogWriter(cfg, db, nodeId),
   });
   const { db, box } = service;

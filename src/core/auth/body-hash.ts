@@ -33,7 +33,7 @@ const tooLargeDefault = () =>
 
 /** Reads the whole body (at most BODY_HASH_LIMIT bytes) and hashes it; an absent body hashes as empty. */
 export async function readAndHash(
-  stream: ReadableStream<Uint8Array> | null,
+  body: AsyncIterable<Uint8Array> | null,
   headers: Headers,
   digests: Digests,
   tooLarge: () => S3Error = tooLargeDefault,
@@ -43,29 +43,17 @@ export async function readAndHash(
     throw tooLarge();
   const parts: Uint8Array[] = [];
   let size = 0;
-  if (stream) {
-    const reader = stream.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > BODY_HASH_LIMIT) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge();
-      }
-      parts.push(value);
-    }
+  // (leaving the loop early stops the body: a stream is cancelled, Node's pieces are left unread)
+  for await (const piece of body ?? []) {
+    size += piece.length;
+    if (size > BODY_HASH_LIMIT) throw tooLarge();
+    parts.push(piece);
   }
   const bytes = concatBytes(parts, size);
   return { sha256: hashHex(digests, 'sha256', bytes), bytes };
 }
 
-/** The bytes read, as a body stream again. */
-export function replay(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(controller) {
-      if (bytes.length > 0) controller.enqueue(bytes);
-      controller.close();
-    },
-  });
+/** The bytes read, as a body again. */
+export async function* replay(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  if (bytes.length > 0) yield bytes;
 }

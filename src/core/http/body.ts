@@ -64,13 +64,13 @@ async function* sha256Checked(
 }
 
 export function incomingBody(
-  stream: ReadableStream<Uint8Array> | null,
+  pieces: AsyncIterable<Uint8Array> | null,
   headers: Headers,
   payload: PayloadCheck,
   digests: Digests,
 ): IncomingBody {
   const trailers = new Map<string, string>();
-  const raw: AsyncIterable<Uint8Array> = stream ?? (async function* () {})();
+  const raw: AsyncIterable<Uint8Array> = pieces ?? (async function* () {})();
   const encoding = headers.get('content-encoding') ?? '';
   const chunked = payload.kind === 'chunked' || /(^|,)\s*aws-chunked\s*(,|$)/i.test(encoding);
   if (chunked) {

@@ -65,6 +65,15 @@ export class InboundMeter {
     });
   }
 
+  /** The pieces of a body, counted as they are read (no stream of its own: one step per piece). */
+  async *count(pieces: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const piece of pieces) {
+      this.bytes += piece.length;
+      this.pay?.(piece.length);
+      yield piece;
+    }
+  }
+
   /** Charges `pay` with what was read so far and with every piece read from now on. */
   chargeTo(pay: (bytes: number) => void): void {
     this.pay = pay;

@@ -13,7 +13,7 @@ export interface S3Call {
   auth: Authenticated;
   /** Who asks; anonymous only where access.ts allows it (accountOf() where an account is needed). */
   principal: Principal;
-  body: ReadableStream<Uint8Array> | null;
+  body: AsyncIterable<Uint8Array> | null;
   /** How the client reached us (links we hand back use the same). */
   protocol: 'http' | 'https';
   /**

@@ -78,7 +78,7 @@ export interface IncomingS3Request {
   /** Its header names as sent, any case, where the runtime has them (AppDeps.getHeaderNames). */
   headerNames?: () => Iterable<string> | undefined;
   /** Counted by `bytesIn` as it is read. */
-  body: ReadableStream<Uint8Array> | null;
+  body: AsyncIterable<Uint8Array> | null;
   bytesIn: InboundMeter;
   /** The client's address as the runtime knows it. */
   clientAddress: string | undefined;
