@@ -77,7 +77,7 @@ async function serveProcess(cfg: Config): Promise<void> {
     },
     logWriter: (db, nodeId) => requestLogWriter(cfg, db, nodeId),
   });
-  const { db, box } = service;
+  const { db, box, freshness } = service;
 
   // multi-GiB uploads take longer than Node's default 5-minute request timeout; sent chunk buffers go
   // back to the store's pool (give-back.ts); and fewer writes wake the client (fewer-writes.ts)
@@ -89,7 +89,10 @@ async function serveProcess(cfg: Config): Promise<void> {
   const port = await listen(servers[0]!);
   let httpsPort: number | null = null;
   if (cfg.httpsPort !== undefined) {
-    const tlsOptions = { ...own, SNICallback: sniCallback(db, box, own && createSecureContext(own)) };
+    const tlsOptions = {
+      ...own,
+      SNICallback: sniCallback(db, box, own && createSecureContext(own), freshness),
+    };
     const https = serve({
       fetch,
       hostname: cfg.host,

@@ -1,8 +1,9 @@
 /**
  * TLS on Node: the service's own certificate, and the SNI callback that picks a domain's
  * certificate for each handshake, else the service's own (QOIMA_TLS_CERT / QOIMA_TLS_KEY, also for
- * clients that send no name). Domains' certificates are read from the database and kept for a few
- * seconds, so one attached or replaced through the API is served without a restart. A failed
+ * clients that send no name). Domains' certificates are read from the database and kept while the
+ * settings generation stands (core/freshness.ts), so one attached, replaced or removed through the API,
+ * on any node, is used from the next handshake on, without a restart. A failed
  * handshake is logged with its reason (once a minute per name and reason), never silent.
  */
 import { X509Certificate } from 'node:crypto';
@@ -11,11 +12,10 @@ import type { Server } from 'node:https';
 import { type SecureContext, type TLSSocket, createSecureContext } from 'node:tls';
 import { type Config, ConfigError } from '../core/config.ts';
 import type { Db } from '../core/db/index.ts';
+import type { Freshness } from '../core/freshness.ts';
 import { certificateFor } from '../core/model/domains.ts';
 import type { SecretBox } from '../core/secretbox.ts';
 import { inspectCertificate } from '../local/certificates.ts';
-
-const RECHECK_MS = 5_000;
 
 export interface PemPair {
   cert: string;
@@ -72,19 +72,20 @@ export function logRefusedHandshakes(server: Server, hasOwnCertificate: boolean)
 /**
  * Picks a domain's certificate by SNI, else `own` (the service's certificate), else refuses the handshake.
  */
-export function sniCallback(db: Db, box: SecretBox, own: SecureContext | null) {
-  const cache = new Map<string, { context: SecureContext | null; version: number; checkedAt: number }>();
+export function sniCallback(db: Db, box: SecretBox, own: SecureContext | null, freshness: Freshness) {
+  // (tagged with the settings generation known before the load: certificates and domains move it, so
+  // a certificate attached, renewed or removed on any node is used from the next handshake on)
+  const cache = new Map<string, { context: SecureContext | null; generation: number }>();
   const lookup = async (servername: string): Promise<SecureContext | null> => {
     const host = servername.toLowerCase();
+    await freshness.check();
+    const generation = freshness.current;
     const hit = cache.get(host);
-    if (hit && Date.now() - hit.checkedAt < RECHECK_MS) return hit.context;
+    if (hit && hit.generation === generation) return hit.context;
     const pem = await certificateFor(db, box, host);
-    if (hit && pem && hit.version === pem.updatedAt) {
-      hit.checkedAt = Date.now();
-      return hit.context;
-    }
     const context = pem ? createSecureContext({ cert: pem.certificate, key: pem.privateKey }) : null;
-    cache.set(host, { context, version: pem?.updatedAt ?? 0, checkedAt: Date.now() });
+    if (cache.size > 10_000) cache.clear();
+    cache.set(host, { context, generation });
     return context;
   };
   return (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => {
