@@ -3,6 +3,7 @@
  * download cut short is counted as far as it went) and a body read in (Content-Length or chunked, raw
  * bytes as read from the connection, framing included).
  */
+import { S3Error, isS3Error } from '../errors.ts';
 
 /**
  * Passes a body through, counting its bytes: `piece` hears of each piece as it passes; `done` gets the
@@ -65,12 +66,22 @@ export class InboundMeter {
     });
   }
 
-  /** The pieces of a body, counted as they are read (no stream of its own: one step per piece). */
+  /**
+   * The pieces of a body, counted as they are read (no stream of its own: one step per piece). The
+   * runtime failing to deliver them means the connection closed or broke part-way: IncompleteBody, as
+   * S3 answers a body shorter than its Content-Length, the client's doing and not the service's (in
+   * the request log and so for availability).
+   */
   async *count(pieces: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    for await (const piece of pieces) {
-      this.bytes += piece.length;
-      this.pay?.(piece.length);
-      yield piece;
+    try {
+      for await (const piece of pieces) {
+        this.bytes += piece.length;
+        this.pay?.(piece.length);
+        yield piece;
+      }
+    } catch (e) {
+      if (isS3Error(e)) throw e;
+      throw new S3Error('IncompleteBody', 'The connection closed before the whole body arrived.');
     }
   }
 
