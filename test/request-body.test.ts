@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { connect } from 'node:net';
+import { type Socket, connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { logRows } from './helpers/db.ts';
 import { serverPerFile, signRequest, signedFetch } from './helpers/s3.ts';
@@ -15,7 +15,7 @@ let srv: RunningServer;
 const B = 'bodies';
 const MiB = 1024 * 1024;
 
-serverPerFile([B], (s) => (srv = s.srv));
+serverPerFile([B], (s) => (srv = s.srv), { env: { QOIMA_BODY_IDLE_SECONDS: '1' } });
 
 interface Sent {
   status: number;
@@ -63,6 +63,23 @@ async function put(
   });
 }
 
+/** A raw connection that sends a signed PUT declaring `declared` bytes, and `sent` of them. */
+async function partPut(key: string, declared: number, sent: number): Promise<Socket> {
+  const signed = await signRequest(srv.endpoint, srv.creds, {
+    method: 'PUT',
+    path: `/${B}/${key}`,
+    headers: { 'content-length': String(declared) },
+    payloadHash: 'UNSIGNED-PAYLOAD',
+  });
+  const url = new URL(signed.url);
+  const head = Object.entries({ host: url.host, ...signed.headers }).map(([k, v]) => `${k}: ${v}\r\n`);
+  const sock = connect(Number(url.port), url.hostname);
+  await new Promise<void>((resolve) => sock.once('connect', resolve));
+  sock.write(`PUT ${url.pathname} HTTP/1.1\r\n${head.join('')}\r\n`);
+  await new Promise<void>((resolve) => sock.write(randomBytes(sent), () => resolve()));
+  return sock;
+}
+
 const read = async (key: string) =>
   Buffer.from(await (await signedFetch(srv.endpoint, srv.creds, { path: `/${B}/${key}` })).arrayBuffer());
 
@@ -79,19 +96,8 @@ describe('request bodies on Node', () => {
   });
 
   it('an upload whose client goes away part-way stores nothing and is logged as its doing', async () => {
-    const signed = await signRequest(srv.endpoint, srv.creds, {
-      method: 'PUT',
-      path: `/${B}/cut.bin`,
-      headers: { 'content-length': String(8 * MiB) },
-      payloadHash: 'UNSIGNED-PAYLOAD',
-    });
-    const url = new URL(signed.url);
-    const head = Object.entries({ host: url.host, ...signed.headers }).map(([k, v]) => `${k}: ${v}\r\n`);
-    const sock = connect(Number(url.port), url.hostname);
-    await new Promise<void>((resolve) => sock.once('connect', resolve));
-    sock.write(`PUT ${url.pathname} HTTP/1.1\r\n${head.join('')}\r\n`);
     // 5 MiB of the 8 declared: more than one 4 MiB chunk is stored before the client is gone
-    await new Promise<void>((resolve) => sock.write(randomBytes(5 * MiB), () => resolve()));
+    const sock = await partPut('cut.bin', 8 * MiB, 5 * MiB);
     sock.destroy();
     const agent = new Agent({ keepAlive: true });
     expect((await put(agent, 'after-cut.bin', Buffer.from('still here'))).status).toBe(200);
@@ -105,6 +111,17 @@ describe('request bodies on Node', () => {
     }
     expect(row).toMatchObject({ status: 400, error_code: 'IncompleteBody' });
     expect(srv.output()).not.toContain('internal error');
+  });
+
+  it('an upload that stops sending is refused with RequestTimeout once the body idles', async () => {
+    // (this file's server: QOIMA_BODY_IDLE_SECONDS=1)
+    const sock = await partPut('stalled.bin', 4 * MiB, MiB);
+    let answer = '';
+    sock.on('data', (d: Buffer) => (answer += d.toString()));
+    await new Promise((resolve) => sock.once('close', resolve));
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('<Code>RequestTimeout</Code>');
+    expect((await signedFetch(srv.endpoint, srv.creds, { path: `/${B}/stalled.bin` })).status).toBe(404);
   });
 
   it('a body refused part-way leaves its connection to the next request', async () => {

@@ -73,7 +73,7 @@ async function serveProcess(cfg: Config): Promise<void> {
     getHeaderNames: (c) => rawHeaderNames((c.env as HttpBindings | undefined)?.incoming?.rawHeaders),
     getBody: (c) => {
       const incoming = (c.env as HttpBindings | undefined)?.incoming;
-      return incoming && requestBody(incoming, () => askForBody(incoming));
+      return incoming && requestBody(incoming, () => askForBody(incoming), cfg.bodyIdleMs);
     },
     logWriter: (db, nodeId) => requestLogWriter(cfg, db, nodeId),
   });
