@@ -50,6 +50,7 @@ const schema = z.object({
   QOIMA_NODE_TIMEOUT_SECONDS: int(1).default(30),
   QOIMA_SHUTDOWN_GRACE_SECONDS: int(0).default(25),
   QOIMA_BODY_IDLE_SECONDS: int(1).default(20),
+  QOIMA_SEND_TIMEOUT_SECONDS: int(1).default(60),
   /** Where chunks live: `fs`, the runtime's own store (files; R2 on Workers), or `s3`, a bucket. */
   QOIMA_CHUNK_STORE: z.enum(['fs', 's3']).default('fs'),
   QOIMA_CHUNK_S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }).optional(),
@@ -150,6 +151,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** How long an upload may send nothing while it is being read before RequestTimeout (Node). */
   bodyIdleMs: number;
+  /** How long a response may wait for its client to take anything before it is cut off (Node). */
+  sendTimeoutMs: number;
   fsync: boolean;
   issuer: string;
   operatorToken?: string;
@@ -251,6 +254,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     nodeTimeoutMs: s.QOIMA_NODE_TIMEOUT_SECONDS * 1000,
     shutdownGraceMs: s.QOIMA_SHUTDOWN_GRACE_SECONDS * 1000,
     bodyIdleMs: s.QOIMA_BODY_IDLE_SECONDS * 1000,
+    sendTimeoutMs: s.QOIMA_SEND_TIMEOUT_SECONDS * 1000,
     fsync: s.QOIMA_FSYNC === '1',
     issuer: s.QOIMA_ISSUER,
     operatorToken: s.QOIMA_OPERATOR_TOKEN,

@@ -20,6 +20,7 @@ import { askForBody, continueOnRead, deferContinue } from './continue.ts';
 import { txtLookup } from './dns.ts';
 import { fewerWrites } from './fewer-writes.ts';
 import { givingBack } from './give-back.ts';
+import { sendTimeout } from './send-timeout.ts';
 import { writeEnvFile } from '../local/env-file.ts';
 import { requestLogWriter } from './log-thread.ts';
 import { requestBody } from './request-body.ts';
@@ -80,8 +81,9 @@ async function serveProcess(cfg: Config): Promise<void> {
   const { db, box, freshness } = service;
 
   // multi-GiB uploads take longer than Node's default 5-minute request timeout; sent chunk buffers go
-  // back to the store's pool (give-back.ts); and fewer writes wake the client (fewer-writes.ts)
-  const ServerResponse = fewerWrites(givingBack(service.chunkBuffers));
+  // back to the store's pool (give-back.ts); a client that stops taking a response is cut off
+  // (send-timeout.ts); and fewer writes wake the client (fewer-writes.ts)
+  const ServerResponse = fewerWrites(sendTimeout(givingBack(service.chunkBuffers), cfg.sendTimeoutMs));
   const serverOptions = { requestTimeout: 0, keepAliveTimeout: 65_000, ServerResponse };
   const fetch = continueOnRead(service.fetch);
   const servers: ServerType[] = [serve({ fetch, hostname: cfg.host, port: cfg.port, serverOptions })];
