@@ -7,10 +7,10 @@
  * waited `idleMs` for its next piece (time the reader itself paused the request does not count), so
  * a stalled upload does not hold its quota reservation and chunk buffer for good.
  *
- * Invariant: at most HIGH_WATER bytes wait here unread; past that the request is paused and this
- * reader stops listening, so a body its reader has left behind (a refusal part-way, whether or not
- * the loop was closed) is drained or cut off by the adapter once the response is sent, and is never
- * gathered here.
+ * Invariant: at most HIGH_WATER bytes wait here unread; past that this reader stops listening (and
+ * pauses the request, unless the adapter is draining it), so a body its reader has left behind (a
+ * refusal part-way, whether or not the loop was closed) is drained or cut off by the adapter once the
+ * response is sent, and no more than HIGH_WATER of it is ever gathered here.
  */
 import type { IncomingMessage } from 'node:http';
 import { finished } from 'node:stream';
@@ -56,7 +56,9 @@ class Pieces implements AsyncIterator<Uint8Array> {
       this.incoming.on('data', this.onData);
       this.incoming.resume();
     } else {
-      this.incoming.pause();
+      // paused first, so no piece goes by unheard, unless another reader is there to take them (the
+      // adapter draining a body its handler left behind: pausing would stall that drain)
+      if (this.incoming.listenerCount('data') === 1) this.incoming.pause();
       this.incoming.off('data', this.onData);
     }
   }

@@ -5,8 +5,11 @@
  * read ahead for it and the pooled buffers lent to them for good: about 12 MB a connection on a large
  * GET, so a few hundred such clients would take the machine's memory.
  *
- * A slow client that still reads is not cut off: when the timer fires, a socket that has taken bytes
- * since it was set gets the time again. Nothing is timed while the response is not held up.
+ * A slow client that still reads is not cut off: when the timer fires, a socket whose kernel has
+ * taken bytes since the timer was set gets the time again (measured a turn after the write that
+ * filled it, once Node has handed that write to libuv and libuv has counted what it queued). Nothing
+ * is timed while the response is not held up. On TLS the bytes the kernel takes inside one queued
+ * write cannot be seen, so a slow client there would look stalled: HTTPS responses are not timed.
  */
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -28,10 +31,11 @@ export function sendTimeout(Base: typeof ServerResponse, ms: number): typeof Ser
 
     override write(...args: unknown[]): boolean {
       const taken = (super.write as (...a: unknown[]) => boolean)(...args);
-      if (!taken && !this.stall) {
+      if (!taken && !this.stall && !(this.socket as { encrypted?: boolean } | null)?.encrypted) {
         this.once('drain', this.unwatch);
         this.once('close', this.unwatch);
-        this.arm(kernelTook(this.socket));
+        // (sampled a turn later: the write is still corked in Node's buffer now)
+        this.stall = setTimeout(() => this.arm(kernelTook(this.socket)), 0).unref();
       }
       return taken;
     }

@@ -78,9 +78,15 @@ export function sniCallback(db: Db, box: SecretBox, own: SecureContext | null, f
   const cache = new Map<string, { context: SecureContext | null; generation: number }>();
   const lookup = async (servername: string): Promise<SecureContext | null> => {
     const host = servername.toLowerCase();
-    await freshness.check();
-    const generation = freshness.current;
     const hit = cache.get(host);
+    try {
+      await freshness.check();
+    } catch (e) {
+      // the database did not answer: a name already known keeps its certificate rather than fail
+      if (hit) return hit.context;
+      throw e;
+    }
+    const generation = freshness.current;
     if (hit && hit.generation === generation) return hit.context;
     const pem = await certificateFor(db, box, host);
     const context = pem ? createSecureContext({ cert: pem.certificate, key: pem.privateKey }) : null;
