@@ -87,8 +87,21 @@ export async function* decodeAwsChunked(
   signing: ChunkSigning | null,
   trailers: Map<string, string>,
 ): AsyncGenerator<Uint8Array> {
-  const pending = new Pending();
   const it = source[Symbol.asyncIterator]();
+  try {
+    yield* decodeFrom(it, signing, trailers);
+  } finally {
+    // (a refusal part-way stops the body's reader: the rest is the runtime's to drain)
+    await it.return?.();
+  }
+}
+
+async function* decodeFrom(
+  it: AsyncIterator<Uint8Array>,
+  signing: ChunkSigning | null,
+  trailers: Map<string, string>,
+): AsyncGenerator<Uint8Array> {
+  const pending = new Pending();
   let done = false;
   const fill = async (): Promise<boolean> => {
     if (done) return false;

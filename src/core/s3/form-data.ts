@@ -91,6 +91,19 @@ export async function readForm(
   maxFieldBytes = 20 * 1024,
 ): Promise<ParsedForm> {
   const it = source[Symbol.asyncIterator]();
+  try {
+    return await parseForm(it, boundary, maxFieldBytes);
+  } catch (e) {
+    await it.return?.(); // (a refusal stops the body's reader: the rest is the runtime's to drain)
+    throw e;
+  }
+}
+
+async function parseForm(
+  it: AsyncIterator<Uint8Array>,
+  boundary: string,
+  maxFieldBytes: number,
+): Promise<ParsedForm> {
   let buf: Uint8Array = new Uint8Array(0);
   let ended = false;
   let consumed = 0;
@@ -152,21 +165,25 @@ export async function readForm(
 
   /** The file's bytes: everything up to the next delimiter; what follows it is ignored. */
   async function* fileBody(start: Uint8Array): AsyncGenerator<Uint8Array> {
-    let pending = start;
-    for (;;) {
-      const at = indexOf(pending, delimiter);
-      if (at >= 0) {
-        if (at > 0) yield pending.subarray(0, at);
-        while (await more()) buf = new Uint8Array(0); // drain what follows, unread
-        return;
+    try {
+      let pending = start;
+      for (;;) {
+        const at = indexOf(pending, delimiter);
+        if (at >= 0) {
+          if (at > 0) yield pending.subarray(0, at);
+          while (await more()) buf = new Uint8Array(0); // drain what follows, unread
+          return;
+        }
+        // keep a tail that could be the start of a delimiter split across reads
+        const keep = Math.min(pending.length, delimiter.length - 1);
+        if (pending.length > keep) yield pending.subarray(0, pending.length - keep);
+        const tail = pending.subarray(pending.length - keep);
+        buf = new Uint8Array(0);
+        if (!(await more())) throw malformed('the file part is not terminated');
+        pending = concat(tail, buf);
       }
-      // keep a tail that could be the start of a delimiter split across reads
-      const keep = Math.min(pending.length, delimiter.length - 1);
-      if (pending.length > keep) yield pending.subarray(0, pending.length - keep);
-      const tail = pending.subarray(pending.length - keep);
-      buf = new Uint8Array(0);
-      if (!(await more())) throw malformed('the file part is not terminated');
-      pending = concat(tail, buf);
+    } finally {
+      await it.return?.(); // (the file left part-way stops the body's reader too)
     }
   }
 }
