@@ -104,12 +104,11 @@ describe('request bodies on Node', () => {
     expect((await signedFetch(srv.endpoint, srv.creds, { path: `/${B}/cut.bin` })).status).toBe(404);
     agent.destroy();
     // the client's doing, not the service's: a 400 in the request log (batched: polled), no internal error
-    let row: Record<string, unknown> | undefined;
-    for (const deadline = Date.now() + 15_000; !row && Date.now() < deadline; ) {
-      [row] = await logRows(srv.dataDir, "key = 'cut.bin' and operation = 'PutObject'");
-      if (!row) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(row).toMatchObject({ status: 400, error_code: 'IncompleteBody' });
+    await expect
+      .poll(async () => (await logRows(srv.dataDir, "key = 'cut.bin' and operation = 'PutObject'"))[0], {
+        timeout: 15_000,
+      })
+      .toMatchObject({ status: 400, error_code: 'IncompleteBody' });
     expect(srv.output()).not.toContain('internal error');
   });
 

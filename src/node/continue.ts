@@ -1,9 +1,9 @@
 /**
- * `Expect: 100-continue` on Node. Node answers `100 Continue` as soon
- * as such a request arrives, before the app has looked at it; here the 100 goes out when the app first
- * reads the body instead, so a request refused before that (bad signature, no rights, over quota) is
- * answered with its refusal and the client never sends the body. A refusal sent without the 100
- * closes the connection, since the client may or may not send the body after it.
+ * `Expect: 100-continue` on Node. Node answers `100 Continue` as soon as such a request arrives, before
+ * the app has looked at it; here the 100 goes out when the app first reads the body instead, so a
+ * request refused before that (bad signature, no rights, over quota) is answered with its refusal and
+ * the client never sends the body. A refusal sent without the 100 closes the connection, since the
+ * client may or may not send the body after it.
  *
  * The S3 handlers read a body as Node's own pieces (request-body.ts), asking for it the same way.
  */

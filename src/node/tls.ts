@@ -12,7 +12,8 @@ import type { Server } from 'node:https';
 import { type SecureContext, type TLSSocket, createSecureContext } from 'node:tls';
 import { type Config, ConfigError } from '../core/config.ts';
 import type { Db } from '../core/db/index.ts';
-import type { Freshness } from '../core/freshness.ts';
+import { TtlCache } from '../core/cache.ts';
+import { CHECKED_CACHE_MS, type Freshness } from '../core/freshness.ts';
 import { certificateFor } from '../core/model/domains.ts';
 import type { SecretBox } from '../core/secretbox.ts';
 import { inspectCertificate } from '../local/certificates.ts';
@@ -73,26 +74,27 @@ export function logRefusedHandshakes(server: Server, hasOwnCertificate: boolean)
  * Picks a domain's certificate by SNI, else `own` (the service's certificate), else refuses the handshake.
  */
 export function sniCallback(db: Db, box: SecretBox, own: SecureContext | null, freshness: Freshness) {
-  // (tagged with the settings generation known before the load: certificates and domains move it, so
-  // a certificate attached, renewed or removed on any node is used from the next handshake on)
-  const cache = new Map<string, { context: SecureContext | null; generation: number }>();
+  // (the service's cache, kept by settings generation: certificates and domains move it, so a
+  // certificate attached, renewed or removed on any node is used from the next handshake on)
+  const cache = new TtlCache<string, SecureContext | null>({
+    ttlMs: CHECKED_CACHE_MS,
+    generation: freshness,
+  });
+  const load = async (host: string): Promise<SecureContext | null> => {
+    const pem = await certificateFor(db, box, host);
+    return pem ? createSecureContext({ cert: pem.certificate, key: pem.privateKey }) : null;
+  };
   const lookup = async (servername: string): Promise<SecureContext | null> => {
     const host = servername.toLowerCase();
-    const hit = cache.get(host);
     try {
       await freshness.check();
     } catch (e) {
       // the database did not answer: a name already known keeps its certificate rather than fail
-      if (hit) return hit.context;
+      const known = cache.get(host);
+      if (known !== undefined) return known;
       throw e;
     }
-    const generation = freshness.current;
-    if (hit && hit.generation === generation) return hit.context;
-    const pem = await certificateFor(db, box, host);
-    const context = pem ? createSecureContext({ cert: pem.certificate, key: pem.privateKey }) : null;
-    if (cache.size > 10_000) cache.clear();
-    cache.set(host, { context, generation });
-    return context;
+    return cache.getOrLoad(host, load);
   };
   return (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => {
     lookup(servername).then(
